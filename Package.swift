@@ -1,0 +1,57 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "Begawi",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "begawi", targets: ["begawi"]),
+        .executable(name: "begawi-bench", targets: ["BegawiBench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // System libraries: the shims hold only what Swift cannot call.
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+
+        // Pure model: clock, vectors, stamps, merge, batches and their wire codec. No I/O.
+        .target(name: "BegawiCore", dependencies: ["CZlib"], swiftSettings: strict),
+        // A SQLite replica: schema install, capture triggers, outbox, export, apply, ledger.
+        .target(
+            name: "BegawiReplica",
+            dependencies: ["BegawiCore", "CSQLite", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "begawi",
+            dependencies: [
+                "BegawiCore", "BegawiReplica", "CCurl",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "BegawiBench",
+            dependencies: [
+                "BegawiCore", "BegawiReplica",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict),
+
+        .testTarget(name: "BegawiCoreTests", dependencies: ["BegawiCore"], swiftSettings: strict),
+        .testTarget(
+            name: "BegawiReplicaTests",
+            dependencies: ["BegawiCore", "BegawiReplica", .product(name: "GRDB", package: "GRDB.swift")],
+            resources: [.copy("Fixtures")],
+            swiftSettings: strict),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,122 @@
+/// Appends little varints, strings and raw bytes to a growing buffer.
+public struct ByteWriter: Sendable {
+    /// The bytes written so far.
+    public private(set) var bytes: [UInt8] = []
+
+    /// An empty writer.
+    public init() {}
+
+    /// Appends an unsigned LEB128 varint.
+    public mutating func varint(_ value: UInt64) {
+        var v = value
+        while v >= 0x80 {
+            bytes.append(UInt8(truncatingIfNeeded: v) | 0x80)
+            v >>= 7
+        }
+        bytes.append(UInt8(v))
+    }
+
+    /// Appends a signed value, zigzag-encoded.
+    public mutating func signed(_ value: Int64) {
+        varint(UInt64(bitPattern: (value << 1) ^ (value >> 63)))
+    }
+
+    /// Appends one byte.
+    public mutating func byte(_ value: UInt8) { bytes.append(value) }
+
+    /// Appends raw bytes.
+    public mutating func raw<C: Collection>(_ data: C) where C.Element == UInt8 { bytes.append(contentsOf: data) }
+
+    /// Appends a length-prefixed UTF-8 string.
+    public mutating func string(_ value: String) {
+        varint(UInt64(value.utf8.count))
+        bytes.append(contentsOf: value.utf8)
+    }
+
+    /// Appends eight bytes, little-endian.
+    public mutating func fixed64(_ value: UInt64) {
+        for i in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(8 * i))) }
+    }
+}
+
+/// Reads what `ByteWriter` wrote; every read is bounds-checked and throws on truncated input.
+public struct ByteReader {
+    private let bytes: [UInt8]
+    private var offset: Int
+    private let end: Int
+    private let what: String
+
+    /// Reads `bytes[range]`; `what` names the data in error messages.
+    public init(_ bytes: [UInt8], range: Range<Int>? = nil, what: String) {
+        self.bytes = bytes
+        self.offset = range?.lowerBound ?? 0
+        self.end = range?.upperBound ?? bytes.count
+        self.what = what
+    }
+
+    /// Whether every byte has been read.
+    public var atEnd: Bool { offset == end }
+    /// How many bytes are left.
+    public var remaining: Int { end - offset }
+
+    func truncated() -> BegawiError {
+        BegawiError(.badBatch, "the \(what) is truncated or malformed at byte \(offset); resend the batch from the same cursor")
+    }
+
+    /// Reads an unsigned varint.
+    public mutating func varint() throws -> UInt64 {
+        var result: UInt64 = 0
+        var shift: UInt64 = 0
+        while true {
+            guard offset < end, shift < 64 else { throw truncated() }
+            let b = bytes[offset]
+            offset += 1
+            result |= UInt64(b & 0x7F) << shift
+            if b < 0x80 { return result }
+            shift += 7
+        }
+    }
+
+    /// Reads a varint that must fit a count no larger than `limit`.
+    public mutating func count(max limit: Int) throws -> Int {
+        let v = try varint()
+        guard v <= UInt64(limit) else { throw truncated() }
+        return Int(v)
+    }
+
+    /// Reads a zigzag-encoded signed varint.
+    public mutating func signed() throws -> Int64 {
+        let v = try varint()
+        return Int64(bitPattern: v >> 1) ^ -Int64(bitPattern: v & 1)
+    }
+
+    /// Reads one byte.
+    public mutating func byte() throws -> UInt8 {
+        guard offset < end else { throw truncated() }
+        defer { offset += 1 }
+        return bytes[offset]
+    }
+
+    /// Reads `n` raw bytes.
+    public mutating func raw(_ n: Int) throws -> ArraySlice<UInt8> {
+        guard n >= 0, n <= end - offset else { throw truncated() }
+        defer { offset += n }
+        return bytes[offset..<offset + n]
+    }
+
+    /// Reads a length-prefixed UTF-8 string; invalid UTF-8 is an error.
+    public mutating func string() throws -> String {
+        let n = try count(max: remaining)
+        let slice = try raw(n)
+        guard let s = String(validating: slice, as: UTF8.self) else { throw truncated() }
+        return s
+    }
+
+    /// Reads eight bytes, little-endian.
+    public mutating func fixed64() throws -> UInt64 {
+        let slice = try raw(8)
+        var v: UInt64 = 0
+        for (i, b) in slice.enumerated() { v |= UInt64(b) << UInt64(8 * i) }
+        return v
+    }
+}

@@ -1,0 +1,55 @@
+internal import CZlib
+
+/// zlib-wrapped deflate (RFC 1950): compact, and its Adler-32 trailer catches truncation and damage.
+public enum Deflate {
+    /// Compresses bytes at the given level (0–9).
+    public static func compress(_ input: [UInt8], level: Int32 = 6) throws -> [UInt8] {
+        var stream = z_stream()
+        guard begawi_deflate_init2(&stream, level, 15) == Z_OK else {
+            throw BegawiError(.storage, "zlib could not start compressing")
+        }
+        defer { deflateEnd(&stream) }
+        var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(input.count))) + 16)
+        let status: Int32 = input.withUnsafeBufferPointer { inBuf in
+            output.withUnsafeMutableBufferPointer { outBuf in
+                stream.next_in = UnsafeMutablePointer(mutating: inBuf.baseAddress)
+                stream.avail_in = uInt(inBuf.count)
+                stream.next_out = outBuf.baseAddress
+                stream.avail_out = uInt(outBuf.count)
+                return deflate(&stream, Z_FINISH)
+            }
+        }
+        guard status == Z_STREAM_END else { throw BegawiError(.storage, "zlib could not compress (status \(status))") }
+        output.removeLast(output.count - Int(stream.total_out))
+        return output
+    }
+
+    /// Decompresses bytes that must expand to exactly `expectedSize` bytes, never more than `limit`.
+    ///
+    /// The size check stops a compression bomb before it is buffered.
+    public static func decompress(_ input: ArraySlice<UInt8>, expectedSize: Int, limit: Int) throws -> [UInt8] {
+        guard expectedSize >= 0, expectedSize <= limit else {
+            throw BegawiError(.badBatch, "the batch declares \(expectedSize) bytes uncompressed, more than the limit of \(limit); send smaller batches")
+        }
+        var stream = z_stream()
+        guard begawi_inflate_init2(&stream, 15) == Z_OK else {
+            throw BegawiError(.storage, "zlib could not start decompressing")
+        }
+        defer { inflateEnd(&stream) }
+        var output = [UInt8](repeating: 0, count: expectedSize + 1)
+        let status: Int32 = input.withUnsafeBufferPointer { inBuf in
+            output.withUnsafeMutableBufferPointer { outBuf in
+                stream.next_in = UnsafeMutablePointer(mutating: inBuf.baseAddress)
+                stream.avail_in = uInt(inBuf.count)
+                stream.next_out = outBuf.baseAddress
+                stream.avail_out = uInt(outBuf.count)
+                return inflate(&stream, Z_FINISH)
+            }
+        }
+        guard status == Z_STREAM_END, Int(stream.total_out) == expectedSize, stream.avail_in == 0 else {
+            throw BegawiError(.badBatch, "the batch's compressed payload is truncated or damaged; resend the batch from the same cursor", cause: "zlib status \(status)")
+        }
+        output.removeLast()
+        return output
+    }
+}

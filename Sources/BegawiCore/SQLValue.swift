@@ -1,0 +1,27 @@
+/// One SQLite value, as stored in a synced column.
+public enum SQLValue: Hashable, Sendable, CustomStringConvertible {
+    case null
+    case integer(Int64)
+    case real(Double)
+    case text(String)
+    case blob([UInt8])
+
+    /// Whether two values are the same for conflict purposes (same type, same content; NaN equals NaN).
+    public func same(as other: SQLValue) -> Bool {
+        switch (self, other) {
+        case (.real(let a), .real(let b)): a == b || (a.isNaN && b.isNaN)
+        default: self == other
+        }
+    }
+
+    /// A short description that never shows the value itself: personal data stays out of logs.
+    public var description: String {
+        switch self {
+        case .null: "null"
+        case .integer: "integer"
+        case .real: "real"
+        case .text(let s): "text(\(s.utf8.count) bytes)"
+        case .blob(let b): "blob(\(b.count) bytes)"
+        }
+    }
+}

@@ -1,0 +1,120 @@
+/// A declared set of synced tables.
+public struct Schema: Codable, Hashable, Sendable {
+    /// The tables, in declaration order.
+    public var tables: [TableSpec]
+
+    /// Makes a schema; `validate()` checks it.
+    public init(tables: [TableSpec]) { self.tables = tables }
+
+    /// The table with this name.
+    public func table(named name: String) -> TableSpec? { tables.first { $0.name == name } }
+
+    /// Throws an error naming the first table or column that cannot be synced.
+    public func validate() throws {
+        var seen = Set<String>()
+        for table in tables {
+            try table.validate()
+            guard seen.insert(table.name.lowercased()).inserted else {
+                throw BegawiError(.invalidSchema, "table '\(table.name)' is declared twice; declare each synced table once")
+            }
+        }
+    }
+}
+
+/// One synced table: a TEXT primary key and its other columns.
+public struct TableSpec: Codable, Hashable, Sendable {
+    /// The table's name in SQLite.
+    public var name: String
+    /// The primary key column; always TEXT (UUIDv7 or a key derived from a natural identifier).
+    public var primaryKey: ColumnSpec
+    /// The other columns, in order; their positions index the row's registers.
+    public var columns: [ColumnSpec]
+
+    /// The most non-key columns a synced table may have: the capture trigger records changed columns in one 64-bit mask.
+    public static let maximumColumns = 63
+
+    /// Makes a table with a TEXT key named `key`.
+    public init(name: String, key: String = "id", columns: [ColumnSpec]) {
+        self.name = name
+        self.primaryKey = ColumnSpec(name: key, type: "TEXT", notNull: true)
+        self.columns = columns
+    }
+
+    /// Makes a table with an explicit key column (refused by `validate()` unless it is TEXT).
+    public init(name: String, primaryKey: ColumnSpec, columns: [ColumnSpec]) {
+        self.name = name
+        self.primaryKey = primaryKey
+        self.columns = columns
+    }
+
+    /// The position of a non-key column.
+    public func position(of column: String) -> Int? { columns.firstIndex { $0.name == column } }
+
+    /// Throws an error naming what cannot be synced.
+    public func validate() throws {
+        guard Identifier.isValid(name), !name.lowercased().hasPrefix("_begawi"), !name.lowercased().hasPrefix("sqlite_") else {
+            throw BegawiError(.invalidSchema, "table name '\(name)' is not allowed: use letters, digits and '_', starting with a letter, and not the prefixes '_begawi' or 'sqlite_'")
+        }
+        guard primaryKey.type.uppercased() == "TEXT" else {
+            throw BegawiError(.invalidSchema, "table '\(name)': primary key '\(primaryKey.name)' is \(primaryKey.type), but a synced table needs a TEXT primary key (a UUIDv7 or a key derived from a natural identifier); integer keys collide when two offline sites number rows")
+        }
+        guard !columns.isEmpty, columns.count <= TableSpec.maximumColumns else {
+            throw BegawiError(.invalidSchema, "table '\(name)' has \(columns.count) non-key columns; a synced table needs between 1 and \(TableSpec.maximumColumns)")
+        }
+        var seen: Set<String> = [primaryKey.name.lowercased()]
+        for column in [primaryKey] + columns {
+            guard Identifier.isValid(column.name) else {
+                throw BegawiError(.invalidSchema, "table '\(name)': column name '\(column.name)' is not allowed: use letters, digits and '_', starting with a letter")
+            }
+            guard ColumnSpec.allowedTypes.contains(column.type.uppercased()) else {
+                throw BegawiError(.invalidSchema, "table '\(name)': column '\(column.name)' has type '\(column.type)'; use one of \(ColumnSpec.allowedTypes.sorted().joined(separator: ", "))")
+            }
+            if column.name != primaryKey.name {
+                guard seen.insert(column.name.lowercased()).inserted else {
+                    throw BegawiError(.invalidSchema, "table '\(name)': column '\(column.name)' is declared twice")
+                }
+            }
+        }
+    }
+}
+
+/// One column of a synced table.
+public struct ColumnSpec: Codable, Hashable, Sendable {
+    /// The column's name.
+    public var name: String
+    /// Its SQLite type: TEXT, INTEGER, REAL, BLOB or ANY.
+    public var type: String
+    /// Whether NULL is refused locally. Merges never check it: a row is built from several writes.
+    public var notNull: Bool
+
+    /// Makes a column.
+    public init(name: String, type: String = "TEXT", notNull: Bool = false) {
+        self.name = name
+        self.type = type
+        self.notNull = notNull
+    }
+
+    /// The SQLite types a synced column may have.
+    public static let allowedTypes: Set<String> = ["TEXT", "INTEGER", "REAL", "BLOB", "ANY", "NUMERIC"]
+
+    enum CodingKeys: String, CodingKey { case name, type, notNull = "not_null" }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        type = try c.decodeIfPresent(String.self, forKey: .type) ?? "TEXT"
+        notNull = try c.decodeIfPresent(Bool.self, forKey: .notNull) ?? false
+    }
+}
+
+/// SQL identifiers Begawi accepts for synced tables and columns.
+public enum Identifier {
+    /// Letters, digits and underscores, starting with a letter, at most 64 bytes.
+    public static func isValid(_ name: String) -> Bool {
+        guard let first = name.utf8.first, name.utf8.count <= 64 else { return false }
+        guard (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first | 0x20) else { return false }
+        return name.utf8.allSatisfy { c in
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(c | 0x20) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(c) || c == UInt8(ascii: "_")
+        }
+    }
+}

@@ -1,0 +1,144 @@
+public import BegawiCore
+internal import GRDB
+
+/// What applying one batch did.
+public struct ApplyResult: Sendable, Equatable {
+    /// Rows whose merge state changed.
+    public var rowsChanged: Int
+    /// Conflicts recorded in the ledger.
+    public var conflicts: Int
+    /// The receiver's cursor for the batch's source after applying it.
+    public var cursor: ExchangeCursor
+    /// Whether the batch followed the cursor and moved it.
+    public var advancedCursor: Bool
+}
+
+extension Replica {
+    /// The cursor this replica holds for a source replica's changes.
+    public func cursor(for source: String) throws -> ExchangeCursor {
+        try pool.read { db in try loadCursor(db, source: source) }
+    }
+
+    func loadCursor(_ db: Database, source: String) throws -> ExchangeCursor {
+        guard let row = try Row.fetchOne(db, sql: "SELECT base, position FROM _begawi_cursors WHERE source = ?", arguments: [source]) else {
+            return .start
+        }
+        return ExchangeCursor(base: UInt64(row[0] as Int64), position: UInt64(row[1] as Int64))
+    }
+
+    /// Decodes and applies a batch from the wire.
+    public func apply(encoded bytes: [UInt8], limits: BatchCodec.Limits = BatchCodec.Limits()) throws -> ApplyResult {
+        try apply(try BatchCodec.decode(bytes, limits: limits))
+    }
+
+    /// Applies a batch atomically (all of it or nothing) and idempotently (again, it changes nothing).
+    ///
+    /// A batch naming an unknown table or column is refused whole. A batch whose base is past this
+    /// replica's cursor for its source is refused: its rows could be incomplete here. A batch that does
+    /// not continue the cursor is still merged, but moves the cursor only when it continues it.
+    public func apply(_ batch: ChangeBatch) throws -> ApplyResult {
+        let mapping = try columnMapping(for: batch)
+        if batch.source == replicaID {
+            return ApplyResult(rowsChanged: 0, conflicts: 0, cursor: .start, advancedCursor: false)
+        }
+        return try engineWrite { db, state, sites in
+            let cursor = try loadCursor(db, source: batch.source)
+            guard batch.base <= cursor.base else {
+                throw BegawiError(.outOfOrder, "the batch from \(batch.source) starts from base \(batch.base), past this replica's \(cursor.base); export again from cursor \(cursor)")
+            }
+            _ = try absorbOutbox(db, state: &state, sites: &sites, forcedClock: nil)
+            var result = ApplyResult(rowsChanged: 0, conflicts: 0, cursor: cursor, advancedCursor: false)
+            let now = Int64(wallClock.nowMilliseconds())
+            for row in batch.rows {
+                let (table, columns) = mapping[row.table]
+                let changed = try merge(db, table: table, key: row.key, incoming: row.state, columns: columns,
+                                        state: &state, sites: &sites, now: now, conflicts: &result.conflicts)
+                if changed { result.rowsChanged += 1 }
+            }
+            if batch.after <= cursor.position, cursor.position <= batch.through {
+                let next = ExchangeCursor(base: batch.complete ? batch.through : cursor.base, position: batch.through)
+                if next != cursor {
+                    try db.execute(sql: "INSERT OR REPLACE INTO _begawi_cursors(source, base, position) VALUES (?, ?, ?)",
+                                   arguments: [batch.source, Int64(next.base), Int64(next.position)])
+                }
+                result.cursor = next
+                result.advancedCursor = true
+            }
+            return result
+        }
+    }
+
+    /// Maps each batch table to a local table and each batch column to a local position.
+    func columnMapping(for batch: ChangeBatch) throws -> [(Int, [Int])] {
+        try batch.tables.map { bt in
+            guard let table = tableByName[bt.name] else {
+                throw BegawiError(.badBatch, "the batch names table '\(bt.name)', which this replica does not sync; nothing was applied. Install the same schema on both sides")
+            }
+            let spec = tables[table].spec
+            let columns = try bt.columns.map { name in
+                guard let position = spec.position(of: name) else {
+                    throw BegawiError(.badBatch, "the batch names column '\(name)' of table '\(bt.name)', which this replica does not have; nothing was applied. Install the same schema on both sides")
+                }
+                return position
+            }
+            guard Set(columns).count == columns.count else {
+                throw BegawiError(.badBatch, "the batch names a column of table '\(bt.name)' twice; nothing was applied")
+            }
+            return (table, columns)
+        }
+    }
+
+    /// Merges one incoming row into the stored one; writes the table, its twin and the ledger.
+    func merge(_ db: Database, table: Int, key: String, incoming batchState: RowState, columns: [Int],
+               state: inout EngineState, sites: inout SiteDirectory, now: Int64, conflicts: inout Int) throws -> Bool {
+        let spec = tables[table]
+        let columnCount = spec.spec.columns.count
+        var incoming = RowState(columnCount: columnCount)
+        incoming.vector = batchState.vector
+        incoming.deleted = batchState.deleted
+        for (i, position) in columns.enumerated() { incoming.columns[position] = batchState.columns[i] }
+        if let d = incoming.deleted { state.clock.observe(d.stamp.clock) }
+        for case let r? in incoming.columns { state.clock.observe(r.stamp.clock) }
+
+        var record = try loadRecord(db, table: table, key: key, sites: sites, withValues: true) ?? RowRecord(columnCount: columnCount)
+        let wasLive = record.state.isLive
+        let existed = record.seq != 0
+        let vectorBefore = record.state.vector
+        let outcome = record.state.merge(incoming)
+        guard outcome.changed || record.state.vector != vectorBefore else { return false }
+
+        state.seq += 1
+        record.seq = state.seq
+        if outcome.deletedChanged { record.registerSeq[0] = state.seq }
+        for i in outcome.changedColumns { record.registerSeq[i + 1] = state.seq }
+        try saveRecord(db, table: table, key: key, record: record, sites: &sites)
+
+        let isLive = record.state.isLive
+        let values = record.state.columns.map { $0?.value ?? .null }
+        func run(_ sql: String, withValues: Bool) throws {
+            let s = try FastStatement(db, sql)
+            s.reset()
+            s.bind(1, key)
+            if withValues { for (i, v) in values.enumerated() { s.bind(Int32(i + 2), v) } }
+            try s.run()
+            s.reset()
+        }
+        switch (wasLive, isLive) {
+        case (true, true):
+            if !outcome.changedColumns.isEmpty { try run(spec.updateLive, withValues: true) }
+        case (false, true):
+            if existed { try run(spec.deleteDead, withValues: false) }
+            try run(spec.insertLive, withValues: true)
+        case (true, false):
+            try run(spec.deleteLive, withValues: false)
+            try run(spec.upsertDead, withValues: true)
+        case (false, false):
+            if !outcome.changedColumns.isEmpty { try run(spec.upsertDead, withValues: true) }
+        }
+        for conflict in outcome.conflicts {
+            try recordConflict(db, table: spec.spec, key: key, conflict: conflict, at: now)
+            conflicts += 1
+        }
+        return true
+    }
+}

@@ -1,0 +1,98 @@
+public import BegawiCore
+internal import GRDB
+
+extension Replica {
+    /// Stamps the local writes that the capture triggers recorded since the last call, and returns how many.
+    ///
+    /// Each recorded write gets the next dot of this site and a hybrid-clock time from the wall time the
+    /// trigger noted, so writes made while the daemon was stopped keep their order and their time.
+    /// Export and apply call this first, in the same transaction. `forcedClock` dictates the clock of
+    /// every stamped write (the conformance cases and tests use it).
+    @discardableResult
+    public func captureLocalChanges(forcedClock: HybridTimestamp? = nil) throws -> Int {
+        try engineWrite { db, state, sites in
+            try absorbOutbox(db, state: &state, sites: &sites, forcedClock: forcedClock)
+        }
+    }
+
+    /// How many captured local writes are waiting to be stamped.
+    public func pendingCaptureCount() throws -> Int {
+        try pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM _begawi_outbox") ?? 0 }
+    }
+
+    func absorbOutbox(_ db: Database, state: inout EngineState, sites: inout SiteDirectory, forcedClock: HybridTimestamp?) throws -> Int {
+        struct Entry { let seq: Int64, table: Int64, key: String, op: Int64, mask: Int64, wall: Int64 }
+        var entries: [Entry] = []
+        let read = try FastStatement(db, "SELECT seq, tbl, key, op, mask, wall FROM _begawi_outbox ORDER BY seq")
+        read.reset()
+        while try read.step() {
+            entries.append(Entry(seq: read.int64(0), table: read.int64(1), key: read.text(2), op: read.int64(3), mask: read.int64(4), wall: read.int64(5)))
+        }
+        read.reset()
+        guard let last = entries.last else { return 0 }
+
+        var cache: [String: RowRecord] = [:]
+        var order: [(Int, String)] = []
+        for entry in entries {
+            guard let table = tableByID[entry.table], let op = ReplicaSQL.Op(rawValue: entry.op) else {
+                throw BegawiError(.corrupted, "the outbox of \(path) names an unknown table or operation; restore the file from a backup")
+            }
+            let cacheKey = "\(table)\u{0}\(entry.key)"
+            let columnCount = tables[table].spec.columns.count
+            var record: RowRecord
+            if let cached = cache[cacheKey] {
+                record = cached
+            } else {
+                record = try loadRecord(db, table: table, key: entry.key, sites: sites, withValues: false) ?? RowRecord(columnCount: columnCount)
+                order.append((table, entry.key))
+            }
+            let clock: HybridTimestamp
+            if let forcedClock {
+                clock = state.clock.tick(forced: forcedClock)
+            } else {
+                clock = try state.clock.tick(wallMilliseconds: UInt64(max(0, entry.wall)))
+            }
+            state.counter += 1
+            state.seq += 1
+            let stamp = Stamp(clock: clock, site: siteID, counter: state.counter)
+            record.seq = state.seq
+            switch op {
+            case .insert:
+                record.state.deleted = Register(value: RowState.liveMarker, stamp: stamp)
+                record.registerSeq[0] = state.seq
+                for i in 0..<columnCount {
+                    record.state.columns[i] = Register(value: .null, stamp: stamp)
+                    record.registerSeq[i + 1] = state.seq
+                }
+            case .update:
+                if record.state.deleted == nil {
+                    // A row the engine never saw inserted: treat its first update as its insert.
+                    record.state.deleted = Register(value: RowState.liveMarker, stamp: stamp)
+                    record.registerSeq[0] = state.seq
+                }
+                for i in 0..<columnCount where entry.mask & (1 << Int64(i)) != 0 || record.state.columns[i] == nil {
+                    record.state.columns[i] = Register(value: .null, stamp: stamp)
+                    record.registerSeq[i + 1] = state.seq
+                }
+            case .delete:
+                record.state.deleted = Register(value: RowState.deletedMarker, stamp: stamp)
+                record.registerSeq[0] = state.seq
+            }
+            record.state.vector.raise(siteID, to: state.counter)
+            cache[cacheKey] = record
+        }
+        let deleteDead = { (table: Int) in try FastStatement(db, self.tables[table].deleteDead) }
+        for (table, key) in order {
+            let record = cache["\(table)\u{0}\(key)"]!
+            try saveRecord(db, table: table, key: key, record: record, sites: &sites)
+            if record.state.isLive {
+                let statement = try deleteDead(table)
+                statement.reset()
+                statement.bind(1, key)
+                try statement.run()
+            }
+        }
+        try db.execute(sql: "DELETE FROM _begawi_outbox WHERE seq <= ?", arguments: [last.seq])
+        return entries.count
+    }
+}

@@ -1,0 +1,93 @@
+public import BegawiCore
+internal import GRDB
+
+extension Replica {
+    /// Exports, for a peer that holds this replica's changes up to `cursor`, the next batch of what it lacks.
+    ///
+    /// Rows come in change order, each with every register changed after `cursor.base` and its whole
+    /// version vector. Local writes are stamped first, in the same transaction.
+    public func export(after cursor: ExchangeCursor, limits: BatchLimits = BatchLimits()) throws -> ChangeBatch {
+        guard limits.maxRows > 0, cursor.base <= cursor.position else {
+            throw BegawiError(.invalidArgument, "export needs at least one row per batch and a cursor whose base is not past its position (got \(cursor))")
+        }
+        return try engineWrite { db, state, sites in
+            _ = try absorbOutbox(db, state: &state, sites: &sites, forcedClock: nil)
+            return try exportRows(db, after: cursor, limits: limits, state: state, sites: sites)
+        }
+    }
+
+    /// Exports and encodes for the wire in one step.
+    public func exportEncoded(after cursor: ExchangeCursor, limits: BatchLimits = BatchLimits()) throws -> (batch: ChangeBatch, bytes: [UInt8]) {
+        let batch = try export(after: cursor, limits: limits)
+        return (batch, try BatchCodec.encode(batch))
+    }
+
+    func exportRows(_ db: Database, after cursor: ExchangeCursor, limits: BatchLimits, state: EngineState, sites: SiteDirectory) throws -> ChangeBatch {
+        let select = try FastStatement(db, "SELECT tbl, key, seq, vector, stamps FROM _begawi_rows WHERE seq > ? ORDER BY seq LIMIT ?")
+        select.reset()
+        select.bind(1, Int64(cursor.position))
+        select.bind(2, Int64(limits.maxRows + 1))
+        var rows: [RowChange] = []
+        var through = cursor.position
+        var complete = true
+        var valueBytes = 0
+        struct Pending { let table: Int; let key: String; var record: RowRecord }
+        var pending: [Pending] = []
+        while try select.step() {
+            if pending.count == limits.maxRows {
+                complete = false
+                break
+            }
+            guard let table = tableByID[select.int64(0)] else {
+                throw BegawiError(.corrupted, "the replica \(path) holds rows of an unknown table; restore it from a backup")
+            }
+            let record = try RowRecord.decode(seq: UInt64(select.int64(2)), stamps: select.blob(4), vector: select.blob(3),
+                                              columnCount: tables[table].spec.columns.count, sites: sites)
+            pending.append(Pending(table: table, key: select.text(1), record: record))
+        }
+        select.reset()
+
+        for item in pending {
+            let spec = tables[item.table]
+            var state = RowState(columnCount: spec.spec.columns.count)
+            state.vector = item.record.state.vector
+            if item.record.registerSeq[0] > cursor.base { state.deleted = item.record.state.deleted }
+            var wanted = false
+            for i in state.columns.indices where item.record.registerSeq[i + 1] > cursor.base && item.record.state.columns[i] != nil {
+                state.columns[i] = item.record.state.columns[i]
+                wanted = true
+            }
+            if wanted {
+                let values = try FastStatement(db, item.record.state.isLive ? spec.selectLive : spec.selectDead)
+                values.reset()
+                values.bind(1, item.key)
+                let found = try values.step()
+                for i in state.columns.indices where state.columns[i] != nil {
+                    let value = found ? values.value(Int32(i)) : .null
+                    state.columns[i]!.value = value
+                    valueBytes += Replica.size(of: value)
+                }
+                values.reset()
+            }
+            valueBytes += item.key.utf8.count + 16 * state.vector.entries.count
+            rows.append(RowChange(table: item.table, key: item.key, state: state))
+            through = item.record.seq
+            if valueBytes >= limits.maxValueBytes, rows.count < pending.count {
+                complete = false
+                break
+            }
+        }
+        if complete { through = max(through, state.seq) }
+        return ChangeBatch(source: replicaID, base: cursor.base, after: cursor.position, through: through, complete: complete,
+                           tables: tables.map { BatchTable(name: $0.spec.name, columns: $0.spec.columns.map(\.name)) }, rows: rows)
+    }
+
+    static func size(of value: SQLValue) -> Int {
+        switch value {
+        case .null: 1
+        case .integer, .real: 8
+        case .text(let s): s.utf8.count
+        case .blob(let b): b.count
+        }
+    }
+}

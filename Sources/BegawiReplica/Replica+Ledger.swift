@@ -1,0 +1,93 @@
+public import BegawiCore
+internal import GRDB
+
+/// One entry of the conflict ledger: a write that lost to a concurrent write or delete.
+public struct ConflictRecord: Sendable, Hashable {
+    /// The ledger's row id.
+    public var id: Int64
+    /// The synced table.
+    public var table: String
+    /// The row's primary key.
+    public var key: String
+    /// The column whose write lost.
+    public var column: String
+    /// The losing value.
+    public var loserValue: SQLValue
+    /// The winning value; `.null` when the winner is a delete.
+    public var winnerValue: SQLValue
+    /// Whether the write lost to a delete.
+    public var winnerIsDelete: Bool
+    /// The losing write's stamp.
+    public var loser: Stamp
+    /// The winning write's stamp.
+    public var winner: Stamp
+    /// When this replica detected it, in milliseconds since the Unix epoch.
+    public var detectedAt: UInt64
+}
+
+extension Replica {
+    func recordConflict(_ db: Database, table: TableSpec, key: String, conflict: Conflict, at now: Int64) throws {
+        let s = try FastStatement(db, """
+            INSERT INTO _begawi_conflicts(tbl, key, col, loser_value, winner_value, winner_deleted,
+              loser_clock, loser_site, loser_counter, winner_clock, winner_site, winner_counter, detected_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        s.reset()
+        s.bind(1, table.name)
+        s.bind(2, key)
+        s.bind(3, table.columns[conflict.column].name)
+        s.bind(4, conflict.loser.value)
+        s.bind(5, conflict.winnerIsDelete ? .null : conflict.winner.value)
+        s.bind(6, conflict.winnerIsDelete ? 1 : 0)
+        s.bind(7, Int64(bitPattern: conflict.loser.stamp.clock.rawValue))
+        s.bind(8, conflict.loser.stamp.site)
+        s.bind(9, Int64(conflict.loser.stamp.counter))
+        s.bind(10, Int64(bitPattern: conflict.winner.stamp.clock.rawValue))
+        s.bind(11, conflict.winner.stamp.site)
+        s.bind(12, Int64(conflict.winner.stamp.counter))
+        s.bind(13, now)
+        try s.run()
+        s.reset()
+    }
+
+    /// The conflict ledger, oldest first.
+    public func conflicts() throws -> [ConflictRecord] {
+        try pool.read { db in
+            let s = try FastStatement(db, """
+                SELECT id, tbl, key, col, loser_value, winner_value, winner_deleted, loser_clock, loser_site, loser_counter,
+                       winner_clock, winner_site, winner_counter, detected_at FROM _begawi_conflicts ORDER BY id
+                """)
+            s.reset()
+            var out: [ConflictRecord] = []
+            while try s.step() {
+                out.append(ConflictRecord(
+                    id: s.int64(0), table: s.text(1), key: s.text(2), column: s.text(3),
+                    loserValue: s.value(4), winnerValue: s.value(5), winnerIsDelete: s.int64(6) != 0,
+                    loser: Stamp(clock: HybridTimestamp(rawValue: UInt64(bitPattern: s.int64(7))), site: s.text(8), counter: UInt64(s.int64(9))),
+                    winner: Stamp(clock: HybridTimestamp(rawValue: UInt64(bitPattern: s.int64(10))), site: s.text(11), counter: UInt64(s.int64(12))),
+                    detectedAt: UInt64(s.int64(13))))
+            }
+            s.reset()
+            return out
+        }
+    }
+
+    /// The visible rows of a synced table, by key, values in declared column order.
+    public func rows(of table: String) throws -> [String: [SQLValue]] {
+        guard let i = tableByName[table] else {
+            throw BegawiError(.invalidArgument, "table '\(table)' is not synced by this replica")
+        }
+        let spec = tables[i].spec
+        return try pool.read { db in
+            let list = ([spec.primaryKey] + spec.columns).map { ReplicaSQL.quote($0.name) }.joined(separator: ", ")
+            let s = try FastStatement(db, "SELECT \(list) FROM \(ReplicaSQL.quote(spec.name))")
+            s.reset()
+            var out: [String: [SQLValue]] = [:]
+            while try s.step() {
+                out[s.text(0)] = (0..<spec.columns.count).map { s.value(Int32($0 + 1)) }
+            }
+            s.reset()
+            return out
+        }
+    }
+}

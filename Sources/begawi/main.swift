@@ -1,0 +1,2 @@
+import BegawiCore
+print("begawi")

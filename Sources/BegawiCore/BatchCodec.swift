@@ -271,9 +271,9 @@ public enum BatchCodec {
             }
             var registerCount = mask & 1
             for i in 0..<columnCount where mask & (1 << UInt64(i + 2)) != 0 { registerCount += 1 }
-            guard registerCount > 0 else { throw BegawiError(.badBatch, "a row carries no registers") }
+            // A row may carry no registers: only news of writes it has merged (its vector grew).
             let distinctCount = try stampStream.count(max: Int(registerCount))
-            guard distinctCount >= 1 else { throw BegawiError(.badBatch, "a row carries no stamps") }
+            guard (distinctCount >= 1) == (registerCount >= 1) else { throw BegawiError(.badBatch, "a row's stamps do not match its registers") }
             var distinct: [Stamp] = []
             for _ in 0..<distinctCount {
                 let ms = lastMilliseconds &+ UInt64(bitPattern: try stampStream.signed())

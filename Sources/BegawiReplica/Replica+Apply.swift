@@ -46,7 +46,7 @@ extension Replica {
             guard batch.base <= cursor.base else {
                 throw BegawiError(.outOfOrder, "the batch from \(batch.source) starts from base \(batch.base), past this replica's \(cursor.base); export again from cursor \(cursor)")
             }
-            _ = try absorbOutbox(db, state: &state, sites: &sites, forcedClock: nil)
+            _ = try absorbOutbox(db, state: &state, sites: &sites)
             var result = ApplyResult(rowsChanged: 0, conflicts: 0, cursor: cursor, advancedCursor: false)
             let now = Int64(wallClock.nowMilliseconds())
             for row in batch.rows {

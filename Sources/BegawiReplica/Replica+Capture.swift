@@ -1,17 +1,26 @@
 public import BegawiCore
 internal import GRDB
 
+/// Which time stamps captured writes.
+public enum CaptureClock: Sendable, Equatable {
+    /// The wall time each capture trigger noted, through the hybrid clock (the daemon's way).
+    case recorded
+    /// This wall time for every pending write, through the hybrid clock (tests simulate skewed clocks).
+    case wall(UInt64)
+    /// Exactly this hybrid time for every pending write (the conformance cases dictate clocks).
+    case forced(HybridTimestamp)
+}
+
 extension Replica {
     /// Stamps the local writes that the capture triggers recorded since the last call, and returns how many.
     ///
     /// Each recorded write gets the next dot of this site and a hybrid-clock time from the wall time the
     /// trigger noted, so writes made while the daemon was stopped keep their order and their time.
-    /// Export and apply call this first, in the same transaction. `forcedClock` dictates the clock of
-    /// every stamped write (the conformance cases and tests use it).
+    /// Export and apply call this first, in the same transaction. Tests may say which time to use.
     @discardableResult
-    public func captureLocalChanges(forcedClock: HybridTimestamp? = nil) throws -> Int {
+    public func captureLocalChanges(clock: CaptureClock = .recorded) throws -> Int {
         try engineWrite { db, state, sites in
-            try absorbOutbox(db, state: &state, sites: &sites, forcedClock: forcedClock)
+            try absorbOutbox(db, state: &state, sites: &sites, clock: clock)
         }
     }
 
@@ -20,7 +29,7 @@ extension Replica {
         try pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM _begawi_outbox") ?? 0 }
     }
 
-    func absorbOutbox(_ db: Database, state: inout EngineState, sites: inout SiteDirectory, forcedClock: HybridTimestamp?) throws -> Int {
+    func absorbOutbox(_ db: Database, state: inout EngineState, sites: inout SiteDirectory, clock source: CaptureClock = .recorded) throws -> Int {
         struct Entry { let seq: Int64, table: Int64, key: String, op: Int64, mask: Int64, wall: Int64 }
         var entries: [Entry] = []
         let read = try FastStatement(db, "SELECT seq, tbl, key, op, mask, wall FROM _begawi_outbox ORDER BY seq")
@@ -47,10 +56,10 @@ extension Replica {
                 order.append((table, entry.key))
             }
             let clock: HybridTimestamp
-            if let forcedClock {
-                clock = state.clock.tick(forced: forcedClock)
-            } else {
-                clock = try state.clock.tick(wallMilliseconds: UInt64(max(0, entry.wall)))
+            switch source {
+            case .recorded: clock = try state.clock.tick(wallMilliseconds: UInt64(max(0, entry.wall)))
+            case .wall(let wall): clock = try state.clock.tick(wallMilliseconds: wall)
+            case .forced(let forced): clock = state.clock.tick(forced: forced)
             }
             state.counter += 1
             state.seq += 1

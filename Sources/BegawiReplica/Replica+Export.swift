@@ -11,7 +11,7 @@ extension Replica {
             throw BegawiError(.invalidArgument, "export needs at least one row per batch and a cursor whose base is not past its position (got \(cursor))")
         }
         return try engineWrite { db, state, sites in
-            _ = try absorbOutbox(db, state: &state, sites: &sites, forcedClock: nil)
+            _ = try absorbOutbox(db, state: &state, sites: &sites)
             return try exportRows(db, after: cursor, limits: limits, state: state, sites: sites)
         }
     }

@@ -91,3 +91,21 @@ extension Replica {
         }
     }
 }
+
+extension Replica {
+    /// The merge state of every row of a synced table, tombstones included (for tests and diagnostics).
+    public func rowStates(of table: String) throws -> [String: RowState] {
+        guard let i = tableByName[table] else {
+            throw BegawiError(.invalidArgument, "table '\(table)' is not synced by this replica")
+        }
+        return try pool.read { db in
+            let sites = SiteDirectory(rows: try Row.fetchAll(db, sql: "SELECT id, site FROM _begawi_sites").map { ($0[0], $0[1]) })
+            let keys = try String.fetchAll(db, sql: "SELECT key FROM _begawi_rows WHERE tbl = ?", arguments: [tables[i].id])
+            var out: [String: RowState] = [:]
+            for key in keys {
+                out[key] = try loadRecord(db, table: i, key: key, sites: sites, withValues: true)?.state
+            }
+            return out
+        }
+    }
+}

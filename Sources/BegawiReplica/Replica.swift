@@ -154,6 +154,8 @@ public final class Replica {
 
     /// Closes the file; the replica must not be used afterwards.
     public func close() throws {
+        // Fold the write-ahead log into the file, so that a copy of the closed file alone is complete.
+        try? pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
         try pool.close()
     }
 }

@@ -97,7 +97,7 @@ import Testing
             } else if let row = step.delete {
                 try app.execute("DELETE FROM \(q(table.name)) WHERE id = ?", [row])
             }
-            let stamped = try replicas[site]!.captureLocalChanges(forcedClock: HybridTimestamp(rawValue: step.clock!))
+            let stamped = try replicas[site]!.captureLocalChanges(clock: .forced(HybridTimestamp(rawValue: step.clock!)))
             guard stamped == 1 else { return "a write at \(site) was captured \(stamped) times" }
         }
 

@@ -1,0 +1,48 @@
+# Begawi — build, test, benchmark.
+# `make test` installs what a fresh Debian machine lacks, then builds and runs the whole suite.
+
+SWIFT ?= swift
+APT_PACKAGES := libsqlite3-dev libcurl4-openssl-dev zlib1g-dev pkg-config sqlite3
+BENCH_PACKAGES := sqlite3-tools zstd
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+PREFIX ?= /usr/local
+
+.PHONY: all deps bench-deps build release test bench demo clean
+
+all: build
+
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+bench-deps: deps
+	@missing=""; for p in $(BENCH_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+# The whole suite. Longer soaks: BEGAWI_SIM_SEEDS=100000 make test (see README).
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+# Figures for BENCHMARKS.md.
+bench: bench-deps
+	$(SWIFT) build -c release --product begawi-bench
+	$$($(SWIFT) build -c release --show-bin-path)/begawi-bench
+
+demo: deps
+	$(SWIFT) build --product begawi
+	$$($(SWIFT) build --show-bin-path)/begawi demo
+
+clean:
+	rm -rf .build

@@ -40,7 +40,7 @@ let package = Package(
         .executableTarget(
             name: "BegawiBench",
             dependencies: [
-                "BegawiCore", "BegawiReplica",
+                "BegawiCore", "BegawiReplica", "CSQLite",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

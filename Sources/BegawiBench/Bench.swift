@@ -13,6 +13,13 @@ func seconds(_ body: () throws -> Void) rethrows -> Double {
 
 func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 
+/// CPU seconds (user + system) this process has used.
+func cpuSeconds() -> Double {
+    var usage = rusage()
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+}
+
 struct Bench {
     let folder: String
     let rows: Int
@@ -119,7 +126,9 @@ struct Bench {
             let b = try Replica.create(at: p, siteID: "hub", schema: EnrollmentFixture.schema)
             var decoded: ChangeBatch?
             decodeTimes.append(try seconds { decoded = try BatchCodec.decode(bytes) })
+            let cpu0 = cpuSeconds()
             emptyTimes.append(try seconds { _ = try b.apply(decoded!) })
+            print(String(format: "    trial %d: %.3f s wall, %.3f s cpu", trial, emptyTimes.last!, cpuSeconds() - cpu0))
             try b.close()
             removeDatabase(p)
         }
@@ -149,6 +158,20 @@ struct Bench {
                      cf, Double(rows) / cf, rows))
         try a.close()
         removeDatabase(a.path)
+    }
+
+    /// Applies one batch into fresh replicas several times, for a profiler to look at.
+    func profileApply() throws {
+        let (_, batch) = try source("profile-source", rows: rows, seed: 2)
+        for trial in 0..<5 {
+            let p = path("profile-\(trial)")
+            removeDatabase(p)
+            let b = try Replica.create(at: p, siteID: "hub", schema: EnrollmentFixture.schema)
+            let t = try seconds { _ = try b.apply(batch) }
+            print(String(format: "apply: %.3f s", t))
+            try b.close()
+            removeDatabase(p)
+        }
     }
 
     // MARK: bytes

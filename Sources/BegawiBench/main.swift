@@ -15,3 +15,4 @@ print("begawi-bench: \(rows) rows, SQLite \(String(cString: sqlite3VersionString
 if which == "capture" || which == "all" { try bench.capture() }
 if which == "apply" || which == "all" { try bench.apply() }
 if which == "bytes" || which == "all" { try bench.bytes() }
+if which == "profile-apply" { try bench.profileApply() }

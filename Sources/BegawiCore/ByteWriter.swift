@@ -6,6 +6,9 @@ public struct ByteWriter: Sendable {
     /// An empty writer.
     public init() {}
 
+    /// An empty writer with room for `capacity` bytes.
+    public init(capacity: Int) { bytes.reserveCapacity(capacity) }
+
     /// Appends an unsigned LEB128 varint.
     public mutating func varint(_ value: UInt64) {
         var v = value

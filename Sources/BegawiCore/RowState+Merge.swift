@@ -1,14 +1,17 @@
 /// What one merge did to a row.
 public struct MergeOutcome: Sendable, Equatable {
-    /// Column positions whose register changed.
-    public var changedColumns: [Int] = []
+    /// Column positions whose register changed, as a bit mask (bit i for column i).
+    public var changedMask: UInt64 = 0
     /// Whether the deleted register changed.
     public var deletedChanged = false
     /// Concurrent writes that lost in this merge.
     public var conflicts: [Conflict] = []
 
     /// Whether anything changed.
-    public var changed: Bool { deletedChanged || !changedColumns.isEmpty }
+    public var changed: Bool { deletedChanged || changedMask != 0 }
+
+    /// Column positions whose register changed.
+    public var changedColumns: [Int] { (0..<64).filter { changedMask & (1 << UInt64($0)) != 0 } }
 }
 
 extension RowState {
@@ -43,12 +46,12 @@ extension RowState {
             guard let theirs = incoming.columns[index] else { continue }
             guard let ours = columns[index] else {
                 columns[index] = theirs
-                outcome.changedColumns.append(index)
+                outcome.changedMask |= 1 << UInt64(index)
                 continue
             }
             if theirs.stamp.beats(ours.stamp) {
                 columns[index] = theirs
-                outcome.changedColumns.append(index)
+                outcome.changedMask |= 1 << UInt64(index)
                 if !ours.value.same(as: theirs.value), concurrent(ours.stamp, theirs.stamp) {
                     outcome.conflicts.append(Conflict(column: index, loser: ours, winner: theirs, winnerIsDelete: false))
                 }

@@ -31,6 +31,7 @@ struct FastStatement {
 
     func bind(_ index: Int32, _ text: String) {
         var text = text
+        // Native strings are contiguous already; withUTF8 copies only bridged or foreign ones.
         text.withUTF8 { buffer in
             buffer.withMemoryRebound(to: CChar.self) { chars in
                 _ = sqlite3_bind_text(handle, index, chars.baseAddress ?? UnsafePointer(bitPattern: 1), Int32(chars.count), begawi_sqlite_transient())
@@ -45,6 +46,59 @@ struct FastStatement {
     }
 
     func bind(_ index: Int32, _ value: Int64) { sqlite3_bind_int64(handle, index, value) }
+
+    /// Binds `key` at 1 and `values` from 2 on, runs the statement, and resets it.
+    ///
+    /// Text and blob bytes are gathered into one buffer and bound without copies (SQLITE_STATIC);
+    /// the bindings are cleared before the buffer goes away.
+    func run(key: String, values: [SQLValue]) throws {
+        var size = key.utf8.count
+        for v in values {
+            switch v {
+            case .text(let t): size += t.utf8.count
+            case .blob(let b): size += b.count
+            default: break
+            }
+        }
+        var arena: [UInt8] = []
+        arena.reserveCapacity(size)
+        var offsets: [Int] = []
+        offsets.reserveCapacity(values.count + 1)
+        offsets.append(0)
+        arena.append(contentsOf: key.utf8)
+        for v in values {
+            offsets.append(arena.count)
+            switch v {
+            case .text(let t): arena.append(contentsOf: t.utf8)
+            case .blob(let b): arena.append(contentsOf: b)
+            default: break
+            }
+        }
+        offsets.append(arena.count)
+        let handle = handle
+        try arena.withUnsafeBufferPointer { buffer in
+            let base = UnsafeRawPointer(buffer.baseAddress ?? UnsafePointer(bitPattern: 1)!)
+            func pointer(_ i: Int) -> UnsafePointer<CChar> { (base + offsets[i]).assumingMemoryBound(to: CChar.self) }
+            sqlite3_reset(handle)
+            sqlite3_bind_text(handle, 1, pointer(0), Int32(offsets[1] - offsets[0]), begawi_sqlite_static())
+            for (i, v) in values.enumerated() {
+                let index = Int32(i + 2)
+                let length = Int32(offsets[i + 2] - offsets[i + 1])
+                switch v {
+                case .null: sqlite3_bind_null(handle, index)
+                case .integer(let x): sqlite3_bind_int64(handle, index, x)
+                case .real(let x): sqlite3_bind_double(handle, index, x)
+                case .text: sqlite3_bind_text(handle, index, pointer(i + 1), length, begawi_sqlite_static())
+                case .blob: sqlite3_bind_blob(handle, index, UnsafeRawPointer(pointer(i + 1)), length, begawi_sqlite_static())
+                }
+            }
+            defer {
+                sqlite3_reset(handle)
+                sqlite3_clear_bindings(handle)
+            }
+            try run()
+        }
+    }
 
     /// Steps once; true when a row is available.
     func step() throws -> Bool {

@@ -41,18 +41,30 @@ extension Replica {
         if batch.source == replicaID {
             return ApplyResult(rowsChanged: 0, conflicts: 0, cursor: .start, advancedCursor: false)
         }
-        return try engineWrite { db, state, sites in
+        return try engineWrite { tx in
+            let db = tx.db
             let cursor = try loadCursor(db, source: batch.source)
             guard batch.base <= cursor.base else {
                 throw BegawiError(.outOfOrder, "the batch from \(batch.source) starts from base \(batch.base), past this replica's \(cursor.base); export again from cursor \(cursor)")
             }
-            _ = try absorbOutbox(db, state: &state, sites: &sites)
+            _ = try absorbOutbox(tx)
             var result = ApplyResult(rowsChanged: 0, conflicts: 0, cursor: cursor, advancedCursor: false)
             let now = Int64(wallClock.nowMilliseconds())
+            // Tables that hold no rows yet (a first sync): no row can exist, so no lookups are needed,
+            // unless the batch names a key twice.
+            var empty: [Bool] = []
+            for t in tables {
+                empty.append(try Int64.fetchOne(db, sql: "SELECT 1 FROM _begawi_rows WHERE tbl = ? LIMIT 1", arguments: [t.id]) == nil)
+            }
+            var seenInEmpty = Set<String>()
             for row in batch.rows {
                 let (table, columns) = mapping[row.table]
-                let changed = try merge(db, table: table, key: row.key, incoming: row.state, columns: columns,
-                                        state: &state, sites: &sites, now: now, conflicts: &result.conflicts)
+                var known = true
+                if empty[table] {
+                    known = !seenInEmpty.insert("\(table)\u{0}\(row.key)").inserted
+                }
+                let changed = try merge(tx, table: table, key: row.key, incoming: row.state, columns: columns,
+                                        mayExist: known, now: now, conflicts: &result.conflicts)
                 if changed { result.rowsChanged += 1 }
             }
             if batch.after <= cursor.position, cursor.position <= batch.through {
@@ -89,54 +101,64 @@ extension Replica {
     }
 
     /// Merges one incoming row into the stored one; writes the table, its twin and the ledger.
-    func merge(_ db: Database, table: Int, key: String, incoming batchState: RowState, columns: [Int],
-               state: inout EngineState, sites: inout SiteDirectory, now: Int64, conflicts: inout Int) throws -> Bool {
+    func merge(_ tx: EngineTransaction, table: Int, key: String, incoming batchState: RowState, columns: [Int],
+               mayExist: Bool, now: Int64, conflicts: inout Int) throws -> Bool {
         let spec = tables[table]
         let columnCount = spec.spec.columns.count
-        var incoming = RowState(columnCount: columnCount)
-        incoming.vector = batchState.vector
-        incoming.deleted = batchState.deleted
-        for (i, position) in columns.enumerated() { incoming.columns[position] = batchState.columns[i] }
-        if let d = incoming.deleted { state.clock.observe(d.stamp.clock) }
-        for case let r? in incoming.columns { state.clock.observe(r.stamp.clock) }
+        var incoming: RowState
+        if columns.count == columnCount, columns.elementsEqual(0..<columnCount) {
+            incoming = batchState // the peer declares the same columns in the same order: the common case
+        } else {
+            incoming = RowState(columnCount: columnCount)
+            incoming.vector = batchState.vector
+            incoming.deleted = batchState.deleted
+            for (i, position) in columns.enumerated() { incoming.columns[position] = batchState.columns[i] }
+        }
+        if let d = incoming.deleted { tx.state.clock.observe(d.stamp.clock) }
+        for case let r? in incoming.columns { tx.state.clock.observe(r.stamp.clock) }
 
-        var record = try loadRecord(db, table: table, key: key, sites: sites, withValues: true) ?? RowRecord(columnCount: columnCount)
+        var record = (mayExist ? try tx.loadRecord(table: table, key: key, withValues: true) : nil) ?? RowRecord(columnCount: columnCount)
         let wasLive = record.state.isLive
         let existed = record.seq != 0
         let vectorBefore = record.state.vector
         let outcome = record.state.merge(incoming)
         guard outcome.changed || record.state.vector != vectorBefore else { return false }
 
-        state.seq += 1
-        record.seq = state.seq
-        if outcome.deletedChanged { record.registerSeq[0] = state.seq }
-        for i in outcome.changedColumns { record.registerSeq[i + 1] = state.seq }
-        try saveRecord(db, table: table, key: key, record: record, sites: &sites)
+        tx.state.seq += 1
+        record.seq = tx.state.seq
+        if outcome.deletedChanged { record.registerSeq[0] = tx.state.seq }
+        if outcome.changedMask != 0 {
+            for i in 0..<columnCount where outcome.changedMask & (1 << UInt64(i)) != 0 { record.registerSeq[i + 1] = tx.state.seq }
+        }
+        try tx.saveRecord(table: table, key: key, record: record)
 
         let isLive = record.state.isLive
         let values = record.state.columns.map { $0?.value ?? .null }
-        func run(_ sql: String, withValues: Bool) throws {
-            let s = try FastStatement(db, sql)
-            s.reset()
-            s.bind(1, key)
-            if withValues { for (i, v) in values.enumerated() { s.bind(Int32(i + 2), v) } }
-            try s.run()
-            s.reset()
+        let statements = try tx.statements(table)
+        func run(_ s: FastStatement, withValues: Bool) throws {
+            if withValues {
+                try s.run(key: key, values: values)
+            } else {
+                s.reset()
+                s.bind(1, key)
+                try s.run()
+                s.reset()
+            }
         }
         switch (wasLive, isLive) {
         case (true, true):
-            if !outcome.changedColumns.isEmpty { try run(spec.updateLive, withValues: true) }
+            if outcome.changedMask != 0 { try run(statements.updateLive, withValues: true) }
         case (false, true):
-            if existed { try run(spec.deleteDead, withValues: false) }
-            try run(spec.insertLive, withValues: true)
+            if existed { try run(statements.deleteDead, withValues: false) }
+            try run(statements.insertLive, withValues: true)
         case (true, false):
-            try run(spec.deleteLive, withValues: false)
-            try run(spec.upsertDead, withValues: true)
+            try run(statements.deleteLive, withValues: false)
+            try run(statements.upsertDead, withValues: true)
         case (false, false):
-            if !outcome.changedColumns.isEmpty { try run(spec.upsertDead, withValues: true) }
+            if outcome.changedMask != 0 { try run(statements.upsertDead, withValues: true) }
         }
         for conflict in outcome.conflicts {
-            try recordConflict(db, table: spec.spec, key: key, conflict: conflict, at: now)
+            try recordConflict(tx, table: spec.spec, key: key, conflict: conflict, at: now)
             conflicts += 1
         }
         return true

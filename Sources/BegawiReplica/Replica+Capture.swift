@@ -19,9 +19,7 @@ extension Replica {
     /// Export and apply call this first, in the same transaction. Tests may say which time to use.
     @discardableResult
     public func captureLocalChanges(clock: CaptureClock = .recorded) throws -> Int {
-        try engineWrite { db, state, sites in
-            try absorbOutbox(db, state: &state, sites: &sites, clock: clock)
-        }
+        try engineWrite { tx in try absorbOutbox(tx, clock: clock) }
     }
 
     /// How many captured local writes are waiting to be stamped.
@@ -29,7 +27,8 @@ extension Replica {
         try pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM _begawi_outbox") ?? 0 }
     }
 
-    func absorbOutbox(_ db: Database, state: inout EngineState, sites: inout SiteDirectory, clock source: CaptureClock = .recorded) throws -> Int {
+    func absorbOutbox(_ tx: EngineTransaction, clock source: CaptureClock = .recorded) throws -> Int {
+        let db = tx.db
         struct Entry { let seq: Int64, table: Int64, key: String, op: Int64, mask: Int64, wall: Int64 }
         var entries: [Entry] = []
         let read = try FastStatement(db, "SELECT seq, tbl, key, op, mask, wall FROM _begawi_outbox ORDER BY seq")
@@ -52,50 +51,49 @@ extension Replica {
             if let cached = cache[cacheKey] {
                 record = cached
             } else {
-                record = try loadRecord(db, table: table, key: entry.key, sites: sites, withValues: false) ?? RowRecord(columnCount: columnCount)
+                record = try tx.loadRecord(table: table, key: entry.key, withValues: false) ?? RowRecord(columnCount: columnCount)
                 order.append((table, entry.key))
             }
             let clock: HybridTimestamp
             switch source {
-            case .recorded: clock = try state.clock.tick(wallMilliseconds: UInt64(max(0, entry.wall)))
-            case .wall(let wall): clock = try state.clock.tick(wallMilliseconds: wall)
-            case .forced(let forced): clock = state.clock.tick(forced: forced)
+            case .recorded: clock = try tx.state.clock.tick(wallMilliseconds: UInt64(max(0, entry.wall)))
+            case .wall(let wall): clock = try tx.state.clock.tick(wallMilliseconds: wall)
+            case .forced(let forced): clock = tx.state.clock.tick(forced: forced)
             }
-            state.counter += 1
-            state.seq += 1
-            let stamp = Stamp(clock: clock, site: siteID, counter: state.counter)
-            record.seq = state.seq
+            tx.state.counter += 1
+            tx.state.seq += 1
+            let stamp = Stamp(clock: clock, site: siteID, counter: tx.state.counter)
+            record.seq = tx.state.seq
             switch op {
             case .insert:
                 record.state.deleted = Register(value: RowState.liveMarker, stamp: stamp)
-                record.registerSeq[0] = state.seq
+                record.registerSeq[0] = tx.state.seq
                 for i in 0..<columnCount {
                     record.state.columns[i] = Register(value: .null, stamp: stamp)
-                    record.registerSeq[i + 1] = state.seq
+                    record.registerSeq[i + 1] = tx.state.seq
                 }
             case .update:
                 if record.state.deleted == nil {
                     // A row the engine never saw inserted: treat its first update as its insert.
                     record.state.deleted = Register(value: RowState.liveMarker, stamp: stamp)
-                    record.registerSeq[0] = state.seq
+                    record.registerSeq[0] = tx.state.seq
                 }
                 for i in 0..<columnCount where entry.mask & (1 << Int64(i)) != 0 || record.state.columns[i] == nil {
                     record.state.columns[i] = Register(value: .null, stamp: stamp)
-                    record.registerSeq[i + 1] = state.seq
+                    record.registerSeq[i + 1] = tx.state.seq
                 }
             case .delete:
                 record.state.deleted = Register(value: RowState.deletedMarker, stamp: stamp)
-                record.registerSeq[0] = state.seq
+                record.registerSeq[0] = tx.state.seq
             }
-            record.state.vector.raise(siteID, to: state.counter)
+            record.state.vector.raise(siteID, to: tx.state.counter)
             cache[cacheKey] = record
         }
-        let deleteDead = { (table: Int) in try FastStatement(db, self.tables[table].deleteDead) }
         for (table, key) in order {
             let record = cache["\(table)\u{0}\(key)"]!
-            try saveRecord(db, table: table, key: key, record: record, sites: &sites)
+            try tx.saveRecord(table: table, key: key, record: record)
             if record.state.isLive {
-                let statement = try deleteDead(table)
+                let statement = try tx.statements(table).deleteDead
                 statement.reset()
                 statement.bind(1, key)
                 try statement.run()

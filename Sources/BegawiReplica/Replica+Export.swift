@@ -10,9 +10,9 @@ extension Replica {
         guard limits.maxRows > 0, cursor.base <= cursor.position else {
             throw BegawiError(.invalidArgument, "export needs at least one row per batch and a cursor whose base is not past its position (got \(cursor))")
         }
-        return try engineWrite { db, state, sites in
-            _ = try absorbOutbox(db, state: &state, sites: &sites)
-            return try exportRows(db, after: cursor, limits: limits, state: state, sites: sites)
+        return try engineWrite { tx in
+            _ = try absorbOutbox(tx)
+            return try exportRows(tx, after: cursor, limits: limits)
         }
     }
 
@@ -22,7 +22,8 @@ extension Replica {
         return (batch, try BatchCodec.encode(batch))
     }
 
-    func exportRows(_ db: Database, after cursor: ExchangeCursor, limits: BatchLimits, state: EngineState, sites: SiteDirectory) throws -> ChangeBatch {
+    func exportRows(_ tx: EngineTransaction, after cursor: ExchangeCursor, limits: BatchLimits) throws -> ChangeBatch {
+        let db = tx.db
         let select = try FastStatement(db, "SELECT tbl, key, seq, vector, stamps FROM _begawi_rows WHERE seq > ? ORDER BY seq LIMIT ?")
         select.reset()
         select.bind(1, Int64(cursor.position))
@@ -42,7 +43,7 @@ extension Replica {
                 throw BegawiError(.corrupted, "the replica \(path) holds rows of an unknown table; restore it from a backup")
             }
             let record = try RowRecord.decode(seq: UInt64(select.int64(2)), stamps: select.blob(4), vector: select.blob(3),
-                                              columnCount: tables[table].spec.columns.count, sites: sites)
+                                              columnCount: tables[table].spec.columns.count, sites: tx.sites)
             pending.append(Pending(table: table, key: select.text(1), record: record))
         }
         select.reset()
@@ -58,7 +59,8 @@ extension Replica {
                 wanted = true
             }
             if wanted {
-                let values = try FastStatement(db, item.record.state.isLive ? spec.selectLive : spec.selectDead)
+                let statements = try tx.statements(item.table)
+                let values = item.record.state.isLive ? statements.selectLive : statements.selectDead
                 values.reset()
                 values.bind(1, item.key)
                 let found = try values.step()
@@ -77,7 +79,7 @@ extension Replica {
                 break
             }
         }
-        if complete { through = max(through, state.seq) }
+        if complete { through = max(through, tx.state.seq) }
         return ChangeBatch(source: replicaID, base: cursor.base, after: cursor.position, through: through, complete: complete,
                            tables: tables.map { BatchTable(name: $0.spec.name, columns: $0.spec.columns.map(\.name)) }, rows: rows)
     }

@@ -26,12 +26,14 @@ public struct ConflictRecord: Sendable, Hashable {
 }
 
 extension Replica {
-    func recordConflict(_ db: Database, table: TableSpec, key: String, conflict: Conflict, at now: Int64) throws {
-        let s = try FastStatement(db, """
-            INSERT INTO _begawi_conflicts(tbl, key, col, loser_value, winner_value, winner_deleted,
-              loser_clock, loser_site, loser_counter, winner_clock, winner_site, winner_counter, detected_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
+    static let insertConflictSQL = """
+        INSERT INTO _begawi_conflicts(tbl, key, col, loser_value, winner_value, winner_deleted,
+          loser_clock, loser_site, loser_counter, winner_clock, winner_site, winner_counter, detected_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
+
+    func recordConflict(_ tx: EngineTransaction, table: TableSpec, key: String, conflict: Conflict, at now: Int64) throws {
+        let s = tx.insertConflict
         s.reset()
         s.bind(1, table.name)
         s.bind(2, key)
@@ -100,10 +102,11 @@ extension Replica {
         }
         return try pool.read { db in
             let sites = SiteDirectory(rows: try Row.fetchAll(db, sql: "SELECT id, site FROM _begawi_sites").map { ($0[0], $0[1]) })
+            let tx = EngineTransaction(db: db, state: EngineState(clock: HybridClock(), counter: 0, seq: 0), sites: sites, tables: tables)
             let keys = try String.fetchAll(db, sql: "SELECT key FROM _begawi_rows WHERE tbl = ?", arguments: [tables[i].id])
             var out: [String: RowState] = [:]
             for key in keys {
-                out[key] = try loadRecord(db, table: i, key: key, sites: sites, withValues: true)?.state
+                out[key] = try tx.loadRecord(table: i, key: key, withValues: true)?.state
             }
             return out
         }

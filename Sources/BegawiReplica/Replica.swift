@@ -1,6 +1,7 @@
 public import BegawiCore
 import Foundation
 internal import GRDB
+internal import CSQLite
 
 /// A site's local SQLite replica: synced tables that any program may write, and the engine that
 /// captures those writes, exports what a peer lacks and merges what peers send.
@@ -90,12 +91,22 @@ public final class Replica {
         return try load(path: path, pool: pool, clock: clock)
     }
 
+    /// SQLite in multi-thread mode, once per process, before its first connection: GRDB serializes
+    /// each connection, so SQLite's per-call mutexes only cost time (about a fifth of apply's).
+    static let sqliteSetUp: Void = {
+        _ = begawi_sqlite_config_multithread()
+        _ = begawi_sqlite_config_no_memstatus()
+    }()
+
     static func configuration() -> Configuration {
+        _ = sqliteSetUp
         var config = Configuration()
         config.busyMode = .timeout(30)
         config.prepareDatabase { db in
             // Stated explicitly: Debian's build differs from upstream defaults. Sites hold people's work.
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            // Statement journals in memory, not in temporary files: each engine statement opens one.
+            try db.execute(sql: "PRAGMA temp_store = MEMORY")
         }
         return config
     }

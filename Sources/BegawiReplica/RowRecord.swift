@@ -3,6 +3,10 @@ import BegawiCore
 /// The stored merge state of one row (`_begawi_rows`): its vector and register stamps, and for each
 /// register the local sequence number of its last change. Values live in the table itself (live rows)
 /// or in its `_begawi_dead_` twin (deleted rows), not here.
+///
+/// Stamps blob: a presence mask (bit 0 the deleted register, bit 1 its value, bit i+2 column i), the
+/// distinct (stamp, sequence) pairs, then, when there is more than one, each register's pair index.
+/// Most rows hold one or two distinct writes, so a row's metadata stays a few dozen bytes.
 struct RowRecord {
     var seq: UInt64
     var state: RowState
@@ -15,31 +19,45 @@ struct RowRecord {
         registerSeq = Array(repeating: 0, count: columnCount + 1)
     }
 
-    /// Encodes the stamps blob: a presence mask, then per register clock, site, counter and sequence.
     func encodeStamps(sites: inout SiteDirectory) -> [UInt8] {
-        var w = ByteWriter()
         var mask: UInt64 = 0
         if let d = state.deleted {
             mask |= 1
             if d.value == RowState.deletedMarker { mask |= 2 }
         }
-        for (i, r) in state.columns.enumerated() where r != nil { mask |= 1 << UInt64(i + 2) }
+        for i in state.columns.indices where state.columns[i] != nil { mask |= 1 << UInt64(i + 2) }
+        // Distinct (stamp, sequence) pairs in register order; usually one or two.
+        var distinct: [(Stamp, UInt64)] = []
+        distinct.reserveCapacity(2)
+        var which: [UInt8] = []
+        func note(_ stamp: Stamp, _ seq: UInt64) {
+            for (i, d) in distinct.enumerated() where d.1 == seq && d.0.counter == stamp.counter && d.0.clock == stamp.clock && d.0.site == stamp.site {
+                which.append(UInt8(truncatingIfNeeded: i))
+                return
+            }
+            which.append(UInt8(truncatingIfNeeded: distinct.count))
+            distinct.append((stamp, seq))
+        }
+        which.reserveCapacity(state.columns.count + 1)
+        if let d = state.deleted { note(d.stamp, registerSeq[0]) }
+        for i in state.columns.indices {
+            if let r = state.columns[i] { note(r.stamp, registerSeq[i + 1]) }
+        }
+        var w = ByteWriter(capacity: 24 + 24 * distinct.count + (distinct.count > 1 ? which.count : 0))
         w.varint(mask)
-        func put(_ stamp: Stamp, _ seq: UInt64) {
+        w.varint(UInt64(distinct.count))
+        for (stamp, seq) in distinct {
             w.varint(stamp.clock.rawValue)
             w.varint(UInt64(sites.id(for: stamp.site)))
             w.varint(stamp.counter)
             w.varint(seq)
         }
-        if let d = state.deleted { put(d.stamp, registerSeq[0]) }
-        for (i, r) in state.columns.enumerated() {
-            if let r { put(r.stamp, registerSeq[i + 1]) }
-        }
+        if distinct.count > 1 { for i in which { w.varint(UInt64(i)) } }
         return w.bytes
     }
 
     func encodeVector(sites: inout SiteDirectory) -> [UInt8] {
-        var w = ByteWriter()
+        var w = ByteWriter(capacity: 2 + 12 * state.vector.entries.count)
         w.varint(UInt64(state.vector.entries.count))
         for e in state.vector.entries {
             w.varint(UInt64(sites.id(for: e.site)))
@@ -54,26 +72,31 @@ struct RowRecord {
         record.seq = seq
         var v = ByteReader(vector, what: "stored row vector")
         let n = try v.count(max: 1 << 16)
-        for _ in 0..<n {
-            let site = try sites.site(for: Int(try v.varint()))
-            record.state.vector.raise(site, to: try v.varint())
-        }
+        var pairs: [(String, UInt64)] = []
+        pairs.reserveCapacity(n)
+        for _ in 0..<n { pairs.append((try sites.site(for: Int(try v.varint())), try v.varint())) }
+        record.state.vector = VersionVector(pairs)
         var r = ByteReader(stamps, what: "stored row stamps")
         let mask = try r.varint()
-        func get() throws -> (Stamp, UInt64) {
+        let count = try r.count(max: columnCount + 1)
+        var distinct: [(Stamp, UInt64)] = []
+        for _ in 0..<count {
             let clock = HybridTimestamp(rawValue: try r.varint())
             let site = try sites.site(for: Int(try r.varint()))
             let counter = try r.varint()
-            let seq = try r.varint()
-            return (Stamp(clock: clock, site: site, counter: counter), seq)
+            distinct.append((Stamp(clock: clock, site: site, counter: counter), try r.varint()))
+        }
+        func next() throws -> (Stamp, UInt64) {
+            guard !distinct.isEmpty else { throw BegawiError(.corrupted, "a stored row has registers without stamps; restore the replica from a backup") }
+            return count == 1 ? distinct[0] : distinct[try r.count(max: count - 1)]
         }
         if mask & 1 != 0 {
-            let (stamp, seq) = try get()
+            let (stamp, seq) = try next()
             record.state.deleted = Register(value: mask & 2 != 0 ? RowState.deletedMarker : RowState.liveMarker, stamp: stamp)
             record.registerSeq[0] = seq
         }
         for i in 0..<columnCount where mask & (1 << UInt64(i + 2)) != 0 {
-            let (stamp, seq) = try get()
+            let (stamp, seq) = try next()
             record.state.columns[i] = Register(value: .null, stamp: stamp)
             record.registerSeq[i + 1] = seq
         }
@@ -87,6 +110,8 @@ struct SiteDirectory {
     private(set) var sites: [String] = [""]
     /// Sites added since the last save.
     private(set) var added: [(Int, String)] = []
+    private var lastSite = ""
+    private var lastID = 0
 
     init(rows: [(Int, String)]) {
         for (id, site) in rows.sorted(by: { $0.0 < $1.0 }) {
@@ -97,11 +122,18 @@ struct SiteDirectory {
     }
 
     mutating func id(for site: String) -> Int {
-        if let id = ids[site] { return id }
-        let id = sites.count
-        sites.append(site)
-        ids[site] = id
-        added.append((id, site))
+        if site == lastSite, lastID != 0 { return lastID }
+        let id: Int
+        if let known = ids[site] {
+            id = known
+        } else {
+            id = sites.count
+            sites.append(site)
+            ids[site] = id
+            added.append((id, site))
+        }
+        lastSite = site
+        lastID = id
         return id
     }
 

@@ -9,4 +9,9 @@
 static inline sqlite3_destructor_type begawi_sqlite_transient(void) { return SQLITE_TRANSIENT; }
 /// SQLITE_STATIC, likewise.
 static inline sqlite3_destructor_type begawi_sqlite_static(void) { return SQLITE_STATIC; }
+/// sqlite3_config is variadic. Multi-thread mode: no per-call mutex; GRDB already serializes each
+/// connection. Only effective before SQLite initializes; returns SQLITE_MISUSE afterwards.
+static inline int begawi_sqlite_config_multithread(void) { return sqlite3_config(SQLITE_CONFIG_MULTITHREAD); }
+/// No memory statistics: they take a global mutex on every allocation SQLite makes.
+static inline int begawi_sqlite_config_no_memstatus(void) { return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); }
 #endif

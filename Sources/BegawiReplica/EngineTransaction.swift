@@ -1,0 +1,96 @@
+import BegawiCore
+internal import GRDB
+
+/// The replica's clock, write counter and change sequence, loaded and saved in each engine transaction.
+struct EngineState {
+    var clock: HybridClock
+    var counter: UInt64
+    var seq: UInt64
+}
+
+/// The statements of one synced table, prepared once per engine transaction.
+struct TableStatements {
+    let selectLive: FastStatement
+    let selectDead: FastStatement
+    let insertLive: FastStatement
+    let updateLive: FastStatement
+    let deleteLive: FastStatement
+    let upsertDead: FastStatement
+    let deleteDead: FastStatement
+}
+
+/// One engine transaction: the connection, the replica's state, and prepared statements.
+final class EngineTransaction {
+    let db: Database
+    var state: EngineState
+    var sites: SiteDirectory
+    private let tables: [InstalledTable]
+    private var perTable: [TableStatements?]
+    lazy var selectRecord = try! FastStatement(db, "SELECT seq, vector, stamps FROM _begawi_rows WHERE tbl = ? AND key = ?")
+    lazy var upsertRecord = try! FastStatement(db, "INSERT OR REPLACE INTO _begawi_rows(tbl, key, seq, vector, stamps) VALUES (?, ?, ?, ?, ?)")
+
+    lazy var insertConflict = try! FastStatement(db, Replica.insertConflictSQL)
+
+    init(db: Database, state: EngineState, sites: SiteDirectory, tables: [InstalledTable]) {
+        self.db = db
+        self.state = state
+        self.sites = sites
+        self.tables = tables
+        perTable = Array(repeating: nil, count: tables.count)
+    }
+
+    func statements(_ table: Int) throws -> TableStatements {
+        if let s = perTable[table] { return s }
+        let t = tables[table]
+        let s = TableStatements(
+            selectLive: try FastStatement(db, t.selectLive), selectDead: try FastStatement(db, t.selectDead),
+            insertLive: try FastStatement(db, t.insertLive), updateLive: try FastStatement(db, t.updateLive),
+            deleteLive: try FastStatement(db, t.deleteLive), upsertDead: try FastStatement(db, t.upsertDead),
+            deleteDead: try FastStatement(db, t.deleteDead))
+        perTable[table] = s
+        return s
+    }
+
+    /// Loads a row's stored record, with register values from the table (live) or its twin (deleted).
+    func loadRecord(table: Int, key: String, withValues: Bool) throws -> RowRecord? {
+        let spec = tables[table]
+        let select = selectRecord
+        select.reset()
+        select.bind(1, spec.id)
+        select.bind(2, key)
+        guard try select.step() else {
+            select.reset()
+            return nil
+        }
+        var record = try RowRecord.decode(seq: UInt64(select.int64(0)), stamps: select.blob(2), vector: select.blob(1),
+                                          columnCount: spec.spec.columns.count, sites: sites)
+        select.reset()
+        if withValues, record.state.columns.contains(where: { $0 != nil }) {
+            let s = try statements(table)
+            let values = record.state.isLive ? s.selectLive : s.selectDead
+            values.reset()
+            values.bind(1, key)
+            if try values.step() {
+                for i in record.state.columns.indices where record.state.columns[i] != nil {
+                    record.state.columns[i]!.value = values.value(Int32(i))
+                }
+            }
+            values.reset()
+        }
+        return record
+    }
+
+    func saveRecord(table: Int, key: String, record: RowRecord) throws {
+        let upsert = upsertRecord
+        let vector = record.encodeVector(sites: &sites)
+        let stamps = record.encodeStamps(sites: &sites)
+        upsert.reset()
+        upsert.bind(1, tables[table].id)
+        upsert.bind(2, key)
+        upsert.bind(3, Int64(record.seq))
+        upsert.bind(4, blob: vector)
+        upsert.bind(5, blob: stamps)
+        try upsert.run()
+        upsert.reset()
+    }
+}

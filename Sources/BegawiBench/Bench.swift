@@ -160,6 +160,27 @@ struct Bench {
         removeDatabase(a.path)
     }
 
+    /// One capture run, plain or synced, for `valgrind --tool=callgrind --toggle-collect='*insert*'`.
+    func profileCapture(synced: Bool) throws {
+        let data = fixtureRows(rows, seed: 1)
+        let p = path("profile-capture")
+        removeDatabase(p)
+        if synced {
+            try Replica.create(at: p, siteID: "bench", schema: EnrollmentFixture.schema).close()
+        } else {
+            try RawDatabase(path: p).execute(plainDDL)
+        }
+        let db = try RawDatabase(path: p)
+        try db.execute("BEGIN IMMEDIATE")
+        try db.insert(insertSQL, rows: data)
+        try db.execute("COMMIT")
+        removeDatabase(p)
+    }
+
+    var plainDDL: String {
+        "CREATE TABLE enrollments (id TEXT PRIMARY KEY NOT NULL, " + EnrollmentFixture.table.columns.map { "\"\($0.name)\" \($0.type)" }.joined(separator: ", ") + ")"
+    }
+
     /// Applies one batch into fresh replicas several times, for a profiler to look at.
     func profileApply() throws {
         let (_, batch) = try source("profile-source", rows: rows, seed: 2)

@@ -30,6 +30,9 @@ final class EngineTransaction {
     lazy var upsertRecord = try! FastStatement(db, "INSERT OR REPLACE INTO _begawi_rows(tbl, key, seq, vector, stamps) VALUES (?, ?, ?, ?, ?)")
 
     lazy var insertConflict = try! FastStatement(db, Replica.insertConflictSQL)
+    lazy var updateRecord = try! FastStatement(db, "UPDATE _begawi_rows SET seq = ?3, vector = ?4, stamps = ?5 WHERE tbl = ?1 AND key = ?2")
+    lazy var newRecords = BulkInserter(db: db, head: "INSERT INTO _begawi_rows(tbl, key, seq, vector, stamps) VALUES ", width: 5)
+    private var newLiveRows: [BulkInserter?]
 
     init(db: Database, state: EngineState, sites: SiteDirectory, tables: [InstalledTable]) {
         self.db = db
@@ -37,6 +40,23 @@ final class EngineTransaction {
         self.sites = sites
         self.tables = tables
         perTable = Array(repeating: nil, count: tables.count)
+        newLiveRows = Array(repeating: nil, count: tables.count)
+    }
+
+    /// Collects inserts of rows new to a table, written several at a time.
+    func newLiveRowInserter(_ table: Int) -> BulkInserter {
+        if let b = newLiveRows[table] { return b }
+        let t = tables[table]
+        let columns = ([t.spec.primaryKey] + t.spec.columns).map { ReplicaSQL.quote($0.name) }.joined(separator: ", ")
+        let b = BulkInserter(db: db, head: "INSERT INTO \(ReplicaSQL.quote(t.spec.name)) (\(columns)) VALUES ", width: t.spec.columns.count + 1)
+        newLiveRows[table] = b
+        return b
+    }
+
+    /// Writes every collected insert.
+    func flush() throws {
+        try newRecords.flush()
+        for case let b? in newLiveRows { try b.flush() }
     }
 
     func statements(_ table: Int) throws -> TableStatements {
@@ -78,6 +98,17 @@ final class EngineTransaction {
             values.reset()
         }
         return record
+    }
+
+    /// Stores a record: a new one joins the bulk insert, a known one is updated in place.
+    func storeRecord(table: Int, key: String, record: RowRecord, isNew: Bool) throws {
+        let vector = record.encodeVector(sites: &sites)
+        let stamps = record.encodeStamps(sites: &sites)
+        if isNew {
+            try newRecords.add([.integer(tables[table].id), .text(key), .integer(Int64(record.seq)), .blob(vector), .blob(stamps)])
+        } else {
+            try updateRecord.run(bindings: [.integer(tables[table].id), .text(key), .integer(Int64(record.seq)), .blob(vector), .blob(stamps)])
+        }
     }
 
     func saveRecord(table: Int, key: String, record: RowRecord) throws {

@@ -48,11 +48,19 @@ struct FastStatement {
     func bind(_ index: Int32, _ value: Int64) { sqlite3_bind_int64(handle, index, value) }
 
     /// Binds `key` at 1 and `values` from 2 on, runs the statement, and resets it.
+    func run(key: String, values: [SQLValue]) throws {
+        var all: [SQLValue] = [.text(key)]
+        all.reserveCapacity(values.count + 1)
+        all.append(contentsOf: values)
+        try run(bindings: all)
+    }
+
+    /// Binds `values` from parameter 1 on, runs the statement, and resets it.
     ///
     /// Text and blob bytes are gathered into one buffer and bound without copies (SQLITE_STATIC);
     /// the bindings are cleared before the buffer goes away.
-    func run(key: String, values: [SQLValue]) throws {
-        var size = key.utf8.count
+    func run(bindings values: [SQLValue]) throws {
+        var size = 0
         for v in values {
             switch v {
             case .text(let t): size += t.utf8.count
@@ -64,8 +72,6 @@ struct FastStatement {
         arena.reserveCapacity(size)
         var offsets: [Int] = []
         offsets.reserveCapacity(values.count + 1)
-        offsets.append(0)
-        arena.append(contentsOf: key.utf8)
         for v in values {
             offsets.append(arena.count)
             switch v {
@@ -78,18 +84,17 @@ struct FastStatement {
         let handle = handle
         try arena.withUnsafeBufferPointer { buffer in
             let base = UnsafeRawPointer(buffer.baseAddress ?? UnsafePointer(bitPattern: 1)!)
-            func pointer(_ i: Int) -> UnsafePointer<CChar> { (base + offsets[i]).assumingMemoryBound(to: CChar.self) }
             sqlite3_reset(handle)
-            sqlite3_bind_text(handle, 1, pointer(0), Int32(offsets[1] - offsets[0]), begawi_sqlite_static())
             for (i, v) in values.enumerated() {
-                let index = Int32(i + 2)
-                let length = Int32(offsets[i + 2] - offsets[i + 1])
+                let index = Int32(i + 1)
+                let start = base + offsets[i]
+                let length = Int32(offsets[i + 1] - offsets[i])
                 switch v {
                 case .null: sqlite3_bind_null(handle, index)
                 case .integer(let x): sqlite3_bind_int64(handle, index, x)
                 case .real(let x): sqlite3_bind_double(handle, index, x)
-                case .text: sqlite3_bind_text(handle, index, pointer(i + 1), length, begawi_sqlite_static())
-                case .blob: sqlite3_bind_blob(handle, index, UnsafeRawPointer(pointer(i + 1)), length, begawi_sqlite_static())
+                case .text: sqlite3_bind_text(handle, index, start.assumingMemoryBound(to: CChar.self), length, begawi_sqlite_static())
+                case .blob: sqlite3_bind_blob(handle, index, start, length, begawi_sqlite_static())
                 }
             }
             defer {

@@ -56,12 +56,15 @@ extension Replica {
             for t in tables {
                 empty.append(try Int64.fetchOne(db, sql: "SELECT 1 FROM _begawi_rows WHERE tbl = ? LIMIT 1", arguments: [t.id]) == nil)
             }
-            var seenInEmpty = Set<String>()
+            var seen = Set<String>()
+            seen.reserveCapacity(batch.rows.count)
             for row in batch.rows {
                 let (table, columns) = mapping[row.table]
-                var known = true
-                if empty[table] {
-                    known = !seenInEmpty.insert("\(table)\u{0}\(row.key)").inserted
+                var known = !empty[table]
+                if !seen.insert("\(table)\u{0}\(row.key)").inserted {
+                    // The batch names this row again: what was collected for it must be written first.
+                    try tx.flush()
+                    known = true
                 }
                 let changed = try merge(tx, table: table, key: row.key, incoming: row.state, columns: columns,
                                         mayExist: known, now: now, conflicts: &result.conflicts)
@@ -130,7 +133,7 @@ extension Replica {
         if outcome.changedMask != 0 {
             for i in 0..<columnCount where outcome.changedMask & (1 << UInt64(i)) != 0 { record.registerSeq[i + 1] = tx.state.seq }
         }
-        try tx.saveRecord(table: table, key: key, record: record)
+        try tx.storeRecord(table: table, key: key, record: record, isNew: !existed)
 
         let isLive = record.state.isLive
         let values = record.state.columns.map { $0?.value ?? .null }
@@ -149,8 +152,15 @@ extension Replica {
         case (true, true):
             if outcome.changedMask != 0 { try run(statements.updateLive, withValues: true) }
         case (false, true):
-            if existed { try run(statements.deleteDead, withValues: false) }
-            try run(statements.insertLive, withValues: true)
+            if existed {
+                try run(statements.deleteDead, withValues: false)
+                try run(statements.insertLive, withValues: true)
+            } else {
+                var row: [SQLValue] = [.text(key)]
+                row.reserveCapacity(values.count + 1)
+                row.append(contentsOf: values)
+                try tx.newLiveRowInserter(table).add(row)
+            }
         case (true, false):
             try run(statements.deleteLive, withValues: false)
             try run(statements.upsertDead, withValues: true)

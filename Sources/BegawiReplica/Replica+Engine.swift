@@ -13,6 +13,7 @@ extension Replica {
                     let sites = SiteDirectory(rows: try Row.fetchAll(db, sql: "SELECT id, site FROM _begawi_sites").map { ($0[0], $0[1]) })
                     let tx = EngineTransaction(db: db, state: try loadState(db), sites: sites, tables: tables)
                     result = try body(tx)
+                    try tx.flush()
                     for (id, site) in tx.sites.takeAdded() {
                         try db.execute(sql: "INSERT INTO _begawi_sites(id, site) VALUES (?, ?)", arguments: [id, site])
                     }

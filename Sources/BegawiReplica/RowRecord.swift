@@ -26,25 +26,34 @@ struct RowRecord {
             if d.value == RowState.deletedMarker { mask |= 2 }
         }
         for i in state.columns.indices where state.columns[i] != nil { mask |= 1 << UInt64(i + 2) }
-        // Distinct (stamp, sequence) pairs in register order; usually one or two.
-        var distinct: [(Stamp, UInt64)] = []
-        distinct.reserveCapacity(2)
+        // Distinct (stamp, sequence) pairs in register order; usually one (an insert) or two.
+        var distinct: [(stamp: Stamp, seq: UInt64)] = []
         var which: [UInt8] = []
-        func note(_ stamp: Stamp, _ seq: UInt64) {
-            for (i, d) in distinct.enumerated() where d.1 == seq && d.0.counter == stamp.counter && d.0.clock == stamp.clock && d.0.site == stamp.site {
-                which.append(UInt8(truncatingIfNeeded: i))
-                return
-            }
-            which.append(UInt8(truncatingIfNeeded: distinct.count))
-            distinct.append((stamp, seq))
-        }
-        which.reserveCapacity(state.columns.count + 1)
-        if let d = state.deleted { note(d.stamp, registerSeq[0]) }
-        for i in state.columns.indices {
-            if let r = state.columns[i] { note(r.stamp, registerSeq[i + 1]) }
-        }
-        var w = ByteWriter(capacity: 24 + 24 * distinct.count + (distinct.count > 1 ? which.count : 0))
+        var w = ByteWriter(capacity: 64)
         w.varint(mask)
+        if let only = RowRecord.singleStamp(state, registerSeq) {
+            distinct = [only]
+        } else {
+            which.reserveCapacity(state.columns.count + 1)
+            var registers: [(Stamp, UInt64)] = []
+            registers.reserveCapacity(state.columns.count + 1)
+            if let d = state.deleted { registers.append((d.stamp, registerSeq[0])) }
+            for i in state.columns.indices {
+                if let r = state.columns[i] { registers.append((r.stamp, registerSeq[i + 1])) }
+            }
+            for (stamp, seq) in registers {
+                var found = -1
+                for j in distinct.indices where distinct[j].seq == seq && distinct[j].stamp == stamp {
+                    found = j
+                    break
+                }
+                if found < 0 {
+                    found = distinct.count
+                    distinct.append((stamp, seq))
+                }
+                which.append(UInt8(truncatingIfNeeded: found))
+            }
+        }
         w.varint(UInt64(distinct.count))
         for (stamp, seq) in distinct {
             w.varint(stamp.clock.rawValue)
@@ -54,6 +63,22 @@ struct RowRecord {
         }
         if distinct.count > 1 { for i in which { w.varint(UInt64(i)) } }
         return w.bytes
+    }
+
+    /// The one (stamp, sequence) pair all registers share, if they do (as after an insert).
+    static func singleStamp(_ state: RowState, _ registerSeq: [UInt64]) -> (stamp: Stamp, seq: UInt64)? {
+        var first: (stamp: Stamp, seq: UInt64)?
+        if let d = state.deleted { first = (d.stamp, registerSeq[0]) }
+        for i in state.columns.indices {
+            guard let r = state.columns[i] else { continue }
+            if let f = first {
+                guard f.seq == registerSeq[i + 1], f.stamp.counter == r.stamp.counter, f.stamp.clock == r.stamp.clock,
+                      f.stamp.site == r.stamp.site else { return nil }
+            } else {
+                first = (r.stamp, registerSeq[i + 1])
+            }
+        }
+        return first
     }
 
     func encodeVector(sites: inout SiteDirectory) -> [UInt8] {

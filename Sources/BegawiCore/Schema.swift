@@ -47,6 +47,26 @@ public struct TableSpec: Codable, Hashable, Sendable {
         self.columns = columns
     }
 
+    enum CodingKeys: String, CodingKey { case name, key, keyType = "key_type", columns }
+
+    /// Reads `{"name": ..., "key": "id", "key_type": "TEXT", "columns": [...]}`; key defaults to "id", its type to TEXT.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        let key = try c.decodeIfPresent(String.self, forKey: .key) ?? "id"
+        let keyType = try c.decodeIfPresent(String.self, forKey: .keyType) ?? "TEXT"
+        primaryKey = ColumnSpec(name: key, type: keyType, notNull: true)
+        columns = try c.decode([ColumnSpec].self, forKey: .columns)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(name, forKey: .name)
+        try c.encode(primaryKey.name, forKey: .key)
+        if primaryKey.type.uppercased() != "TEXT" { try c.encode(primaryKey.type, forKey: .keyType) }
+        try c.encode(columns, forKey: .columns)
+    }
+
     /// The position of a non-key column.
     public func position(of column: String) -> Int? { columns.firstIndex { $0.name == column } }
 
@@ -82,7 +102,7 @@ public struct TableSpec: Codable, Hashable, Sendable {
 public struct ColumnSpec: Codable, Hashable, Sendable {
     /// The column's name.
     public var name: String
-    /// Its SQLite type: TEXT, INTEGER, REAL, BLOB or ANY.
+    /// Its SQLite type: TEXT, INTEGER, REAL, BLOB or NUMERIC.
     public var type: String
     /// Whether NULL is refused locally. Merges never check it: a row is built from several writes.
     public var notNull: Bool
@@ -95,10 +115,11 @@ public struct ColumnSpec: Codable, Hashable, Sendable {
     }
 
     /// The SQLite types a synced column may have.
-    public static let allowedTypes: Set<String> = ["TEXT", "INTEGER", "REAL", "BLOB", "ANY", "NUMERIC"]
+    public static let allowedTypes: Set<String> = ["TEXT", "INTEGER", "REAL", "BLOB", "NUMERIC"]
 
     enum CodingKeys: String, CodingKey { case name, type, notNull = "not_null" }
 
+    /// Reads `{"name": ..., "type": "TEXT", "not_null": false}`; type defaults to TEXT.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         name = try c.decode(String.self, forKey: .name)

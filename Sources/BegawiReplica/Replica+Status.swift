@@ -1,0 +1,43 @@
+import BegawiCore
+internal import GRDB
+
+/// A summary of a replica's state, for `begawi replica status` and the daemon's status line.
+public struct ReplicaStatus: Sendable, Equatable, Codable {
+    /// The replica's own id.
+    public var replicaID: String
+    /// The site that owns it.
+    public var siteID: String
+    /// Local writes captured but not yet stamped.
+    public var pendingCaptures: Int
+    /// The replica's change sequence: every stamped or merged row change moves it.
+    public var changeSequence: UInt64
+    /// The hybrid clock's last value.
+    public var clock: String
+    /// Entries in the conflict ledger.
+    public var conflicts: Int
+    /// Visible rows per synced table.
+    public var rows: [String: Int]
+    /// Rows deleted but kept as tombstones, per synced table.
+    public var tombstones: [String: Int]
+}
+
+extension Replica {
+    /// The replica's current state, read in one transaction.
+    public func status() throws -> ReplicaStatus {
+        try pool.read { db in
+            let state = try loadState(db)
+            var rows: [String: Int] = [:]
+            var tombstones: [String: Int] = [:]
+            for t in tables {
+                rows[t.spec.name] = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(ReplicaSQL.quote(t.spec.name))") ?? 0
+                tombstones[t.spec.name] = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(ReplicaSQL.dead(t.spec))") ?? 0
+            }
+            return ReplicaStatus(
+                replicaID: replicaID, siteID: siteID,
+                pendingCaptures: try Int.fetchOne(db, sql: "SELECT count(*) FROM _begawi_outbox") ?? 0,
+                changeSequence: state.seq, clock: state.clock.last.description,
+                conflicts: try Int.fetchOne(db, sql: "SELECT count(*) FROM _begawi_conflicts") ?? 0,
+                rows: rows, tombstones: tombstones)
+        }
+    }
+}

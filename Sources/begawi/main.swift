@@ -1,2 +1,0 @@
-import BegawiCore
-print("begawi")

@@ -160,6 +160,21 @@ struct Bench {
         removeDatabase(a.path)
     }
 
+    /// One apply where every change conflicts, for a profiler.
+    func profileConflict() throws {
+        let (a, batch) = try source("profile-conflict-source", rows: rows, seed: 2)
+        let p = path("profile-conflict")
+        removeDatabase(p)
+        let c = try Replica.create(at: p, siteID: "lpk-b", schema: EnrollmentFixture.schema)
+        _ = try c.apply(batch)
+        try RawDatabase(path: p).execute("UPDATE enrollments SET status = 'active'")
+        try c.captureLocalChanges()
+        try RawDatabase(path: a.path).execute("UPDATE enrollments SET status = 'completed'")
+        let changes = try a.export(after: try c.cursor(for: a.replicaID), limits: BatchLimits(maxRows: rows, maxValueBytes: Int.max))
+        let t = try seconds { _ = try c.apply(changes) }
+        print(String(format: "conflicting apply: %.3f s", t))
+    }
+
     /// One capture run, plain or synced, for `valgrind --tool=callgrind --toggle-collect='*insert*'`.
     func profileCapture(synced: Bool) throws {
         let data = fixtureRows(rows, seed: 1)

@@ -16,4 +16,5 @@ if which == "capture" || which == "all" { try bench.capture() }
 if which == "apply" || which == "all" { try bench.apply() }
 if which == "bytes" || which == "all" { try bench.bytes() }
 if which == "profile-apply" { try bench.profileApply() }
+if which == "profile-conflict" { try bench.profileConflict() }
 if which == "profile-capture" { try bench.profileCapture(synced: arguments.contains("--synced")) }

@@ -104,7 +104,8 @@ public struct ColumnSpec: Codable, Hashable, Sendable {
     public var name: String
     /// Its SQLite type: TEXT, INTEGER, REAL, BLOB or NUMERIC.
     public var type: String
-    /// Whether NULL is refused locally. Merges never check it: a row is built from several writes.
+    /// Whether NULL is refused. Every write that sets the column comes from a site with the same
+    /// declaration, so a merge never makes a NULL; a batch that would is refused whole.
     public var notNull: Bool
 
     /// Makes a column.

@@ -10,10 +10,10 @@ struct EngineState {
 
 /// The statements of one synced table, prepared once per engine transaction.
 struct TableStatements {
+    let selectRecordAndValues: FastStatement
     let selectLive: FastStatement
     let selectDead: FastStatement
     let insertLive: FastStatement
-    let updateLive: FastStatement
     let deleteLive: FastStatement
     let upsertDead: FastStatement
     let deleteDead: FastStatement
@@ -29,8 +29,8 @@ final class EngineTransaction {
     lazy var selectRecord = try! FastStatement(db, "SELECT seq, vector, stamps FROM _begawi_rows WHERE tbl = ? AND key = ?")
     lazy var upsertRecord = try! FastStatement(db, "INSERT OR REPLACE INTO _begawi_rows(tbl, key, seq, vector, stamps) VALUES (?, ?, ?, ?, ?)")
 
-    lazy var insertConflict = try! FastStatement(db, Replica.insertConflictSQL)
     lazy var updateRecord = try! FastStatement(db, "UPDATE _begawi_rows SET seq = ?3, vector = ?4, stamps = ?5 WHERE tbl = ?1 AND key = ?2")
+    lazy var newConflicts = BulkInserter(db: db, head: Replica.insertConflictHead, width: 13)
     lazy var newRecords = BulkInserter(db: db, head: "INSERT INTO _begawi_rows(tbl, key, seq, vector, stamps) VALUES ", width: 5)
     private var newLiveRows: [BulkInserter?]
 
@@ -56,6 +56,7 @@ final class EngineTransaction {
     /// Writes every collected insert.
     func flush() throws {
         try newRecords.flush()
+        try newConflicts.flush()
         for case let b? in newLiveRows { try b.flush() }
     }
 
@@ -63,8 +64,9 @@ final class EngineTransaction {
         if let s = perTable[table] { return s }
         let t = tables[table]
         let s = TableStatements(
+            selectRecordAndValues: try FastStatement(db, t.selectRecordAndValues),
             selectLive: try FastStatement(db, t.selectLive), selectDead: try FastStatement(db, t.selectDead),
-            insertLive: try FastStatement(db, t.insertLive), updateLive: try FastStatement(db, t.updateLive),
+            insertLive: try FastStatement(db, t.insertLive),
             deleteLive: try FastStatement(db, t.deleteLive), upsertDead: try FastStatement(db, t.upsertDead),
             deleteDead: try FastStatement(db, t.deleteDead))
         perTable[table] = s
@@ -73,6 +75,7 @@ final class EngineTransaction {
 
     /// Loads a row's stored record, with register values from the table (live) or its twin (deleted).
     func loadRecord(table: Int, key: String, withValues: Bool) throws -> RowRecord? {
+        if withValues { return try loadRecordAndValues(table: table, key: key) }
         let spec = tables[table]
         let select = selectRecord
         select.reset()
@@ -109,6 +112,37 @@ final class EngineTransaction {
         } else {
             try updateRecord.run(bindings: [.integer(tables[table].id), .text(key), .integer(Int64(record.seq)), .blob(vector), .blob(stamps)])
         }
+    }
+
+    /// The record and its values in one statement (the table and its twin joined to the record).
+    private func loadRecordAndValues(table: Int, key: String) throws -> RowRecord? {
+        let spec = tables[table]
+        let select = try statements(table).selectRecordAndValues
+        select.reset()
+        select.bind(1, spec.id)
+        select.bind(2, key)
+        defer { select.reset() }
+        guard try select.step() else { return nil }
+        var record = try RowRecord.decode(seq: UInt64(select.int64(0)), stamps: select.blob(2), vector: select.blob(1),
+                                          columnCount: spec.spec.columns.count, sites: sites)
+        let n = spec.spec.columns.count
+        let offset = record.state.isLive ? 3 : 3 + n
+        for i in record.state.columns.indices where record.state.columns[i] != nil {
+            record.state.columns[i]!.value = select.value(Int32(offset + i))
+        }
+        return record
+    }
+
+    /// `UPDATE t SET <changed columns> WHERE key = ?1`, one statement per set of changed columns.
+    func updateLive(table: Int, mask: UInt64) throws -> FastStatement {
+        let spec = tables[table].spec
+        var sets: [String] = []
+        var parameter = 2
+        for (i, c) in spec.columns.enumerated() where mask & (1 << UInt64(i)) != 0 {
+            sets.append("\(ReplicaSQL.quote(c.name)) = ?\(parameter)")
+            parameter += 1
+        }
+        return try FastStatement(db, "UPDATE \(ReplicaSQL.quote(spec.name)) SET \(sets.joined(separator: ", ")) WHERE \(ReplicaSQL.quote(spec.primaryKey.name)) = ?1")
     }
 
     func saveRecord(table: Int, key: String, record: RowRecord) throws {

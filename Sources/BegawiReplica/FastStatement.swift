@@ -112,6 +112,10 @@ struct FastStatement {
         case SQLITE_DONE: return false
         case let code:
             let message = String(cString: sqlite3_errmsg(sqlite3_db_handle(handle)))
+            if code & 0xFF == SQLITE_CONSTRAINT {
+                // Only data from elsewhere can break a synced table's constraints in the engine's writes.
+                throw BegawiError(.badBatch, "a change would break a constraint of a synced table (\(message)); nothing was applied. Check that both sides declare the same schema")
+            }
             throw BegawiError(.storage, "SQLite failed (\(code)): \(message)", cause: statement.sql)
         }
     }

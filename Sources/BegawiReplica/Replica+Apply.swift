@@ -37,6 +37,7 @@ extension Replica {
     /// replica's cursor for its source is refused: its rows could be incomplete here. A batch that does
     /// not continue the cursor is still merged, but moves the cursor only when it continues it.
     public func apply(_ batch: ChangeBatch) throws -> ApplyResult {
+        try batch.validate()
         let mapping = try columnMapping(for: batch)
         if batch.source == replicaID {
             return ApplyResult(rowsChanged: 0, conflicts: 0, cursor: .start, advancedCursor: false)
@@ -150,7 +151,11 @@ extension Replica {
         }
         switch (wasLive, isLive) {
         case (true, true):
-            if outcome.changedMask != 0 { try run(statements.updateLive, withValues: true) }
+            if outcome.changedMask != 0 {
+                var changed: [SQLValue] = [.text(key)]
+                for i in 0..<columnCount where outcome.changedMask & (1 << UInt64(i)) != 0 { changed.append(values[i]) }
+                try tx.updateLive(table: table, mask: outcome.changedMask).run(bindings: changed)
+            }
         case (false, true):
             if existed {
                 try run(statements.deleteDead, withValues: false)

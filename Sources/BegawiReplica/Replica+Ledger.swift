@@ -26,30 +26,20 @@ public struct ConflictRecord: Sendable, Hashable {
 }
 
 extension Replica {
-    static let insertConflictSQL = """
+    static let insertConflictHead = """
         INSERT INTO _begawi_conflicts(tbl, key, col, loser_value, winner_value, winner_deleted,
-          loser_clock, loser_site, loser_counter, winner_clock, winner_site, winner_counter, detected_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+          loser_clock, loser_site, loser_counter, winner_clock, winner_site, winner_counter, detected_at) VALUES\u{20}
         """
 
+
     func recordConflict(_ tx: EngineTransaction, table: TableSpec, key: String, conflict: Conflict, at now: Int64) throws {
-        let s = tx.insertConflict
-        s.reset()
-        s.bind(1, table.name)
-        s.bind(2, key)
-        s.bind(3, table.columns[conflict.column].name)
-        s.bind(4, conflict.loser.value)
-        s.bind(5, conflict.winnerIsDelete ? .null : conflict.winner.value)
-        s.bind(6, conflict.winnerIsDelete ? 1 : 0)
-        s.bind(7, Int64(bitPattern: conflict.loser.stamp.clock.rawValue))
-        s.bind(8, conflict.loser.stamp.site)
-        s.bind(9, Int64(conflict.loser.stamp.counter))
-        s.bind(10, Int64(bitPattern: conflict.winner.stamp.clock.rawValue))
-        s.bind(11, conflict.winner.stamp.site)
-        s.bind(12, Int64(conflict.winner.stamp.counter))
-        s.bind(13, now)
-        try s.run()
-        s.reset()
+        try tx.newConflicts.add([
+            .text(table.name), .text(key), .text(table.columns[conflict.column].name),
+            conflict.loser.value, conflict.winnerIsDelete ? .null : conflict.winner.value, .integer(conflict.winnerIsDelete ? 1 : 0),
+            .integer(Int64(bitPattern: conflict.loser.stamp.clock.rawValue)), .text(conflict.loser.stamp.site), .integer(Int64(conflict.loser.stamp.counter)),
+            .integer(Int64(bitPattern: conflict.winner.stamp.clock.rawValue)), .text(conflict.winner.stamp.site), .integer(Int64(conflict.winner.stamp.counter)),
+            .integer(now),
+        ])
     }
 
     /// The conflict ledger, oldest first.

@@ -175,10 +175,10 @@ public final class Replica {
 struct InstalledTable {
     let id: Int64
     let spec: TableSpec
+    let selectRecordAndValues: String
     let selectLive: String
     let selectDead: String
     let insertLive: String
-    let updateLive: String
     let deleteLive: String
     let upsertDead: String
     let deleteDead: String
@@ -194,9 +194,15 @@ struct InstalledTable {
         let list = columns.joined(separator: ", ")
         let params = Array(repeating: "?", count: columns.count + 1).joined(separator: ", ")
         selectLive = "SELECT \(list) FROM \(t) WHERE \(key) = ?"
+        let liveList = columns.map { "l.\($0)" }.joined(separator: ", ")
+        let deadList = columns.map { "d.\($0)" }.joined(separator: ", ")
+        selectRecordAndValues = """
+            SELECT r.seq, r.vector, r.stamps, \(liveList), \(deadList) FROM _begawi_rows r
+            LEFT JOIN \(t) l ON l.\(key) = r.key LEFT JOIN \(dead) d ON d.\(key) = r.key
+            WHERE r.tbl = ? AND r.key = ?
+            """
         selectDead = "SELECT \(list) FROM \(dead) WHERE \(key) = ?"
         insertLive = "INSERT INTO \(t) (\(key), \(list)) VALUES (\(params))"
-        updateLive = "UPDATE \(t) SET " + columns.enumerated().map { "\($1) = ?\($0 + 2)" }.joined(separator: ", ") + " WHERE \(key) = ?1"
         deleteLive = "DELETE FROM \(t) WHERE \(key) = ?"
         upsertDead = "INSERT OR REPLACE INTO \(dead) (\(key), \(list)) VALUES (\(params))"
         deleteDead = "DELETE FROM \(dead) WHERE \(key) = ?"

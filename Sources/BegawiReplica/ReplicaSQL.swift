@@ -49,6 +49,9 @@ enum ReplicaSQL {
     static let notApplying = "NOT EXISTS (SELECT 1 FROM _begawi_applying)"
 
     /// Capture triggers: each write by any program appends one outbox row in the same transaction.
+    ///
+    /// `UPDATE OF` lists the columns whose assignment fires a trigger, so SQLite does not even run
+    /// the rekey trigger for an UPDATE that leaves the key out (nearly all of them, the engine's too).
     static func triggers(_ table: TableSpec, id: Int64) -> [String] {
         let t = quote(table.name)
         let key = quote(table.primaryKey.name)
@@ -65,12 +68,12 @@ enum ReplicaSQL {
             BEGIN \(outbox) (\(id), NEW.\(key), \(Op.insert.rawValue), NULL, \(wallExpression)); END
             """,
             """
-            CREATE TRIGGER \(name("update")) AFTER UPDATE ON \(t)
+            CREATE TRIGGER \(name("update")) AFTER UPDATE OF \(table.columns.map { quote($0.name) }.joined(separator: ", ")) ON \(t)
             WHEN \(notApplying) AND NEW.\(key) IS OLD.\(key) AND (\(changed.joined(separator: " OR ")))
             BEGIN \(outbox) (\(id), NEW.\(key), \(Op.update.rawValue), \(mask), \(wallExpression)); END
             """,
             """
-            CREATE TRIGGER \(name("rekey")) AFTER UPDATE ON \(t)
+            CREATE TRIGGER \(name("rekey")) AFTER UPDATE OF \(key) ON \(t)
             WHEN \(notApplying) AND NEW.\(key) IS NOT OLD.\(key)
             BEGIN
               INSERT OR REPLACE INTO \(dead(table)) VALUES (\(oldValues));

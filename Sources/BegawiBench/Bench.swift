@@ -44,6 +44,10 @@ struct Bench {
         return (0..<n).map { EnrollmentFixture.row($0, key: keys.next(), rng: &rng, programs: programs) }
     }
 
+    var plainDDL: String {
+        "CREATE TABLE enrollments (id TEXT PRIMARY KEY NOT NULL, " + EnrollmentFixture.table.columns.map { "\"\($0.name)\" \($0.type)" }.joined(separator: ", ") + ")"
+    }
+
     var insertSQL: String {
         let t = EnrollmentFixture.table
         let columns = ([t.primaryKey] + t.columns).map { "\"\($0.name)\"" }.joined(separator: ", ")
@@ -55,8 +59,6 @@ struct Bench {
     func capture() throws {
         print("\n== capture overhead: \(rows) inserts in one transaction, synced table vs plain table ==")
         let data = fixtureRows(rows, seed: 1)
-        let plainDDL = "CREATE TABLE enrollments (id TEXT PRIMARY KEY NOT NULL, " + EnrollmentFixture.table.columns.map { "\"\($0.name)\" \($0.type)" }.joined(separator: ", ") + ")"
-        var plainTimes: [Double] = [], syncedTimes: [Double] = [], plainSQL: [Double] = [], syncedSQL: [Double] = []
         let cte = """
             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < \(rows))
             INSERT INTO enrollments SELECT printf('0190%08x-0000-7000-8000-%012x', i, abs(random()) % 281474976710656),
@@ -64,38 +66,46 @@ struct Bench {
               'registered', printf('2026-03-%02d', 1 + i % 28), printf('2026-04-%02d', 1 + i % 28), NULL, NULL, 'APBD Kota Bontang',
               'Peserta hadir pada orientasi', printf('operator-%d', i % 7) FROM n
             """
-        for trial in 0..<5 {
-            for synced in [trial % 2 == 0, trial % 2 != 0] {
-                for viaSQL in [false, true] {
-                    let p = path("capture-\(synced)-\(viaSQL)")
-                    removeDatabase(p)
-                    if synced {
-                        try Replica.create(at: p, siteID: "bench", schema: EnrollmentFixture.schema).close()
-                    } else {
-                        try RawDatabase(path: p).execute(plainDDL)
-                    }
-                    let db = try RawDatabase(path: p)
-                    let t = try seconds {
-                        try db.execute("BEGIN IMMEDIATE")
-                        if viaSQL { try db.execute(cte) } else { try db.insert(insertSQL, rows: data) }
-                        try db.execute("COMMIT")
-                    }
-                    switch (synced, viaSQL) {
-                    case (true, false): syncedTimes.append(t)
-                    case (false, false): plainTimes.append(t)
-                    case (true, true): syncedSQL.append(t)
-                    case (false, true): plainSQL.append(t)
-                    }
-                    removeDatabase(p)
-                }
+        func once(synced: Bool, viaSQL: Bool) throws -> Double {
+            let p = path("capture-\(synced)")
+            removeDatabase(p)
+            if synced {
+                try Replica.create(at: p, siteID: "bench", schema: EnrollmentFixture.schema).close()
+            } else {
+                try RawDatabase(path: p).execute(plainDDL)
             }
+            let db = try RawDatabase(path: p)
+            let t = try seconds {
+                try db.execute("BEGIN IMMEDIATE")
+                if viaSQL { try db.execute(cte) } else { try db.insert(insertSQL, rows: data) }
+                try db.execute("COMMIT")
+            }
+            removeDatabase(p)
+            return t
         }
-        let p1 = median(plainTimes), s1 = median(syncedTimes), p2 = median(plainSQL), s2 = median(syncedSQL)
-        print(String(format: "  prepared statement, bound from Swift: plain %.3f s (%.0f rows/s), synced %.3f s (%.0f rows/s): ratio %.2fx (target <= 1.3x)",
-                     p1, Double(rows) / p1, s1, Double(rows) / s1, s1 / p1))
-        print(String(format: "  one INSERT ... SELECT in SQL:         plain %.3f s (%.0f rows/s), synced %.3f s (%.0f rows/s): ratio %.2fx",
-                     p2, Double(rows) / p2, s2, Double(rows) / s2, s2 / p2))
-        print("  (median of 5 trials each, alternating order)")
+        for viaSQL in [false, true] {
+            var ratios: [Double] = [], plain: [Double] = [], synced: [Double] = []
+            for pair in 0..<9 {
+                // Side by side, alternating which goes first: this machine's speed drifts by tens of percent.
+                let (p, s): (Double, Double)
+                if pair % 2 == 0 {
+                    p = try once(synced: false, viaSQL: viaSQL)
+                    s = try once(synced: true, viaSQL: viaSQL)
+                } else {
+                    s = try once(synced: true, viaSQL: viaSQL)
+                    p = try once(synced: false, viaSQL: viaSQL)
+                }
+                plain.append(p)
+                synced.append(s)
+                ratios.append(s / p)
+            }
+            let r = ratios.sorted()
+            print(String(format: "  %@: plain %.0f rows/s, synced %.0f rows/s; ratio median %.2fx (pairs ranged %.2f–%.2f)%@",
+                         (viaSQL ? "one INSERT ... SELECT in SQL       " : "prepared statement bound from Swift") as NSString,
+                         Double(rows) / median(plain), Double(rows) / median(synced), median(ratios), r.first!, r.last!,
+                         (viaSQL ? "" : ", target <= 1.3x") as NSString))
+        }
+        print("  (9 pairs each; noise-free instruction counts: see BENCHMARKS.md for the callgrind command)")
     }
 
     // MARK: apply
@@ -116,29 +126,44 @@ struct Bench {
     }
 
     func apply() throws {
-        print("\n== apply: one \(rows)-change batch ==")
+        print("\n== apply: one \(rows)-change batch (a change = one row with all its columns) ==")
         let (a, batch) = try source("apply-source", rows: rows, seed: 2)
         let bytes = try BatchCodec.encode(batch)
-        var decodeTimes: [Double] = [], emptyTimes: [Double] = []
-        for trial in 0..<3 {
+        let plainRows = fixtureRows(rows, seed: 2)
+        var decodeTimes: [Double] = [], emptyTimes: [Double] = [], plainTimes: [Double] = [], ratios: [Double] = []
+        for trial in 0..<5 {
+            // The same number of plain inserts of like rows, side by side: the reference the targets scale from.
+            let pp = path("apply-plain")
+            removeDatabase(pp)
+            let raw = try RawDatabase(path: pp)
+            try raw.execute(plainDDL)
+            let plain = try seconds {
+                try raw.execute("BEGIN IMMEDIATE")
+                try raw.insert(insertSQL, rows: plainRows)
+                try raw.execute("COMMIT")
+            }
+            removeDatabase(pp)
             let p = path("apply-empty-\(trial)")
             removeDatabase(p)
             let b = try Replica.create(at: p, siteID: "hub", schema: EnrollmentFixture.schema)
             var decoded: ChangeBatch?
             decodeTimes.append(try seconds { decoded = try BatchCodec.decode(bytes) })
-            let cpu0 = cpuSeconds()
-            emptyTimes.append(try seconds { _ = try b.apply(decoded!) })
-            print(String(format: "    trial %d: %.3f s wall, %.3f s cpu", trial, emptyTimes.last!, cpuSeconds() - cpu0))
+            let applied = try seconds { _ = try b.apply(decoded!) }
             try b.close()
             removeDatabase(p)
+            plainTimes.append(plain)
+            emptyTimes.append(applied)
+            ratios.append(plain / applied)
         }
-        let d = median(decodeTimes), e = median(emptyTimes)
-        print(String(format: "  into an empty replica: %.3f s = %.0f changes/s (target >= 150,000); decoding the %d-byte batch: %.3f s more (%.0f changes/s with it)",
-                     e, Double(rows) / e, bytes.count, d, Double(rows) / (e + d)))
+        let d = median(decodeTimes), e = median(emptyTimes), pl = median(plainTimes)
+        print(String(format: "  plain inserts of like rows, side by side: %.0f rows/s", Double(rows) / pl))
+        print(String(format: "  into an empty replica: %.0f changes/s = %.2f of the plain insert rate (pairs %.2f–%.2f); target 150,000/s, i.e. 0.44 of the 340,000 rows/s reference",
+                     Double(rows) / e, median(ratios), ratios.min()!, ratios.max()!))
+        print(String(format: "  decoding the %d-byte batch adds %.3f s (%.0f changes/s decoded and applied)", bytes.count, d, Double(rows) / (e + d)))
 
         // Every change conflicts: the receiver edited the same column of every row, concurrently.
-        var conflictTimes: [Double] = []
-        for trial in 0..<2 {
+        var conflictTimes: [Double] = [], conflictRatios: [Double] = []
+        for trial in 0..<3 {
             let p = path("apply-conflict-\(trial)")
             removeDatabase(p)
             let c = try Replica.create(at: p, siteID: "lpk-b", schema: EnrollmentFixture.schema)
@@ -147,67 +172,28 @@ struct Bench {
             try c.captureLocalChanges()
             try RawDatabase(path: a.path).execute("UPDATE enrollments SET status = 'completed', notes = 'trial \(trial)'")
             let changes = try a.export(after: try c.cursor(for: a.replicaID), limits: BatchLimits(maxRows: rows, maxValueBytes: Int.max))
+            let pp = path("conflict-plain")
+            removeDatabase(pp)
+            let raw = try RawDatabase(path: pp)
+            try raw.execute(plainDDL)
+            let plain = try seconds {
+                try raw.execute("BEGIN IMMEDIATE")
+                try raw.insert(insertSQL, rows: plainRows)
+                try raw.execute("COMMIT")
+            }
+            removeDatabase(pp)
             var result: ApplyResult?
-            conflictTimes.append(try seconds { result = try c.apply(changes) })
+            let t = try seconds { result = try c.apply(changes) }
             guard result?.conflicts == rows else { throw BegawiError(.invalidArgument, "expected \(rows) conflicts, got \(result?.conflicts ?? -1)") }
+            conflictTimes.append(t)
+            conflictRatios.append(plain / t)
             try c.close()
             removeDatabase(p)
         }
-        let cf = median(conflictTimes)
-        print(String(format: "  into a replica where every change conflicts: %.3f s = %.0f changes/s (target >= 60,000), %d ledger rows",
-                     cf, Double(rows) / cf, rows))
+        print(String(format: "  into a replica where every change conflicts: %.0f changes/s = %.2f of the plain insert rate (pairs %.2f–%.2f), %d ledger rows; target 60,000/s, i.e. 0.18 of the reference",
+                     Double(rows) / median(conflictTimes), median(conflictRatios), conflictRatios.min()!, conflictRatios.max()!, rows))
         try a.close()
         removeDatabase(a.path)
-    }
-
-    /// One apply where every change conflicts, for a profiler.
-    func profileConflict() throws {
-        let (a, batch) = try source("profile-conflict-source", rows: rows, seed: 2)
-        let p = path("profile-conflict")
-        removeDatabase(p)
-        let c = try Replica.create(at: p, siteID: "lpk-b", schema: EnrollmentFixture.schema)
-        _ = try c.apply(batch)
-        try RawDatabase(path: p).execute("UPDATE enrollments SET status = 'active'")
-        try c.captureLocalChanges()
-        try RawDatabase(path: a.path).execute("UPDATE enrollments SET status = 'completed'")
-        let changes = try a.export(after: try c.cursor(for: a.replicaID), limits: BatchLimits(maxRows: rows, maxValueBytes: Int.max))
-        let t = try seconds { _ = try c.apply(changes) }
-        print(String(format: "conflicting apply: %.3f s", t))
-    }
-
-    /// One capture run, plain or synced, for `valgrind --tool=callgrind --toggle-collect='*insert*'`.
-    func profileCapture(synced: Bool) throws {
-        let data = fixtureRows(rows, seed: 1)
-        let p = path("profile-capture")
-        removeDatabase(p)
-        if synced {
-            try Replica.create(at: p, siteID: "bench", schema: EnrollmentFixture.schema).close()
-        } else {
-            try RawDatabase(path: p).execute(plainDDL)
-        }
-        let db = try RawDatabase(path: p)
-        try db.execute("BEGIN IMMEDIATE")
-        try db.insert(insertSQL, rows: data)
-        try db.execute("COMMIT")
-        removeDatabase(p)
-    }
-
-    var plainDDL: String {
-        "CREATE TABLE enrollments (id TEXT PRIMARY KEY NOT NULL, " + EnrollmentFixture.table.columns.map { "\"\($0.name)\" \($0.type)" }.joined(separator: ", ") + ")"
-    }
-
-    /// Applies one batch into fresh replicas several times, for a profiler to look at.
-    func profileApply() throws {
-        let (_, batch) = try source("profile-source", rows: rows, seed: 2)
-        for trial in 0..<5 {
-            let p = path("profile-\(trial)")
-            removeDatabase(p)
-            let b = try Replica.create(at: p, siteID: "hub", schema: EnrollmentFixture.schema)
-            let t = try seconds { _ = try b.apply(batch) }
-            print(String(format: "apply: %.3f s", t))
-            try b.close()
-            removeDatabase(p)
-        }
     }
 
     // MARK: bytes
@@ -252,7 +238,7 @@ struct Bench {
             print("  (sqldiff or zstd missing: `make bench-deps` installs them for the reference figures)")
             return
         }
-        let ddl = "CREATE TABLE enrollments (id TEXT PRIMARY KEY NOT NULL, " + EnrollmentFixture.table.columns.map { "\"\($0.name)\" \($0.type)" }.joined(separator: ", ") + ")"
+        let ddl = plainDDL
         let before = path("diff-before"), after = path("diff-after")
         for p in [before, after] { removeDatabase(p); try RawDatabase(path: p).execute(ddl) }
         let data = fixtureRows(1000, seed: 3)

@@ -107,6 +107,8 @@ public final class Replica {
             try db.execute(sql: "PRAGMA synchronous = FULL")
             // Statement journals in memory, not in temporary files: each engine statement opens one.
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
+            // A page cache big enough for a large batch's working set (the default is 2 MB).
+            try db.execute(sql: "PRAGMA cache_size = -32768")
         }
         return config
     }

@@ -83,7 +83,7 @@ public struct ByteReader {
     /// Reads a varint that must fit a count no larger than `limit`.
     public mutating func count(max limit: Int) throws -> Int {
         let v = try varint()
-        guard v <= UInt64(limit) else { throw truncated() }
+        guard limit >= 0, v <= UInt64(limit) else { throw truncated() }
         return Int(v)
     }
 

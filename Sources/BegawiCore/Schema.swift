@@ -30,8 +30,9 @@ public struct TableSpec: Codable, Hashable, Sendable {
     /// The other columns, in order; their positions index the row's registers.
     public var columns: [ColumnSpec]
 
-    /// The most non-key columns a synced table may have: the capture trigger records changed columns in one 64-bit mask.
-    public static let maximumColumns = 63
+    /// The most non-key columns a synced table may have: a row's registers (the deleted flag, its
+    /// value, and one per column) are recorded in one 64-bit mask.
+    public static let maximumColumns = 62
 
     /// Makes a table with a TEXT key named `key`.
     public init(name: String, key: String = "id", columns: [ColumnSpec]) {
@@ -81,18 +82,16 @@ public struct TableSpec: Codable, Hashable, Sendable {
         guard !columns.isEmpty, columns.count <= TableSpec.maximumColumns else {
             throw BegawiError(.invalidSchema, "table '\(name)' has \(columns.count) non-key columns; a synced table needs between 1 and \(TableSpec.maximumColumns)")
         }
-        var seen: Set<String> = [primaryKey.name.lowercased()]
-        for column in [primaryKey] + columns {
+        var seen: Set<String> = []
+        for (index, column) in ([primaryKey] + columns).enumerated() {
             guard Identifier.isValid(column.name) else {
                 throw BegawiError(.invalidSchema, "table '\(name)': column name '\(column.name)' is not allowed: use letters, digits and '_', starting with a letter")
             }
             guard ColumnSpec.allowedTypes.contains(column.type.uppercased()) else {
                 throw BegawiError(.invalidSchema, "table '\(name)': column '\(column.name)' has type '\(column.type)'; use one of \(ColumnSpec.allowedTypes.sorted().joined(separator: ", "))")
             }
-            if column.name != primaryKey.name {
-                guard seen.insert(column.name.lowercased()).inserted else {
-                    throw BegawiError(.invalidSchema, "table '\(name)': column '\(column.name)' is declared twice")
-                }
+            guard seen.insert(column.name.lowercased()).inserted else {
+                throw BegawiError(.invalidSchema, "table '\(name)': column '\(column.name)' is declared twice" + (index > 0 && column.name.lowercased() == primaryKey.name.lowercased() ? " (it is the primary key)" : ""))
             }
         }
     }

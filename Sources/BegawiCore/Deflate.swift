@@ -2,6 +2,9 @@ internal import CZlib
 
 /// zlib-wrapped deflate (RFC 1950): compact, and its Adler-32 trailer catches truncation and damage.
 public enum Deflate {
+    /// The zlib library's version.
+    public static var libraryVersion: String { String(cString: zlibVersion()) }
+
     /// Compresses bytes at the given level (0–9).
     public static func compress(_ input: [UInt8], level: Int32 = 6) throws -> [UInt8] {
         var stream = z_stream()

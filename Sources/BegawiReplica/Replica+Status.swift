@@ -1,5 +1,6 @@
 import BegawiCore
 internal import GRDB
+internal import CSQLite
 
 /// A summary of a replica's state, for `begawi replica status` and the daemon's status line.
 public struct ReplicaStatus: Sendable, Equatable, Codable {
@@ -22,6 +23,9 @@ public struct ReplicaStatus: Sendable, Equatable, Codable {
 }
 
 extension Replica {
+    /// The SQLite library's version, as linked.
+    public static var sqliteVersion: String { String(cString: sqlite3_libversion()) }
+
     /// The replica's current state, read in one transaction.
     public func status() throws -> ReplicaStatus {
         try pool.read { db in

@@ -7,5 +7,5 @@ struct Begawi: ParsableCommand {
         commandName: "begawi",
         abstract: "Keeps the Handak Begawi partners' SQLite replicas in step.",
         version: "0.1.0",
-        subcommands: [ReplicaCommand.self, DemoCommand.self])
+        subcommands: [ReplicaCommand.self, DemoCommand.self, VersionCommand.self])
 }

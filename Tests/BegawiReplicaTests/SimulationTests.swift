@@ -31,13 +31,21 @@ struct SplitMix64: RandomNumberGenerator {
             if chunk == 0 { try Simulation(seed: one).run() }
             return
         }
+        var totals = Simulation.Totals()
         for seed in stride(from: chunk, to: Self.seedCount, by: Self.chunks) {
             do {
-                try Simulation(seed: UInt64(seed)).run()
+                let simulation = try Simulation(seed: UInt64(seed))
+                try simulation.run()
+                totals.add(simulation.totals)
             } catch {
                 Issue.record("simulation failed at seed \(seed): \(error)\nreplay: BEGAWI_SIM_SEED=\(seed) swift test --filter SimulationTests")
                 return
             }
+        }
+        // The runs must exercise what they check: conflicts, deletes, and a network that misbehaves.
+        if Self.seedCount / Self.chunks >= 50 {
+            #expect(totals.conflicts > 0 && totals.deleteConflicts > 0 && totals.deletes > 0)
+            #expect(totals.dropped > 0 && totals.duplicated > 0 && totals.outOfOrder > 0)
         }
     }
 }
@@ -63,6 +71,20 @@ enum ReplicaTemplates {
 }
 
 final class Simulation {
+    /// What a run exercised, so that a suite of runs can check it tested something.
+    struct Totals {
+        var conflicts = 0, deleteConflicts = 0, deletes = 0, dropped = 0, duplicated = 0, refused = 0, outOfOrder = 0
+        mutating func add(_ o: Totals) {
+            conflicts += o.conflicts
+            deleteConflicts += o.deleteConflicts
+            deletes += o.deletes
+            dropped += o.dropped
+            duplicated += o.duplicated
+            refused += o.refused
+            outOfOrder += o.outOfOrder
+        }
+    }
+
     struct Dot: Hashable { let site: Int; let counter: UInt64 }
     struct Write {
         let dot: Dot
@@ -89,6 +111,7 @@ final class Simulation {
     var knowledge = [[String: Set<Dot>]](repeating: [:], count: 4)
     var writes: [Dot: Write] = [:]
     var network: [InFlight] = []
+    var totals = Totals()
     let keys = ["r0", "r1", "r2", "r3", "r4", "r5"]
 
     init(seed: UInt64) throws {
@@ -126,8 +149,10 @@ final class Simulation {
                 let message = network[i]
                 if fate < 2 {
                     network.remove(at: i) // dropped
+                    totals.dropped += 1
                 } else if fate < 4 {
                     try deliver(message) // duplicated: delivered now and again later
+                    totals.duplicated += 1
                 } else {
                     network.remove(at: i)
                     try deliver(message)
@@ -173,6 +198,7 @@ final class Simulation {
             key = visible.sorted().randomElement(using: &rng)!
             if Int.random(in: 0..<10, using: &rng) < 3 {
                 isDelete = true
+                totals.deletes += 1
                 try apps[i].execute("DELETE FROM t WHERE id = ?", [key])
             } else {
                 var chosen = (0..<3).filter { _ in Bool.random(using: &rng) }
@@ -203,8 +229,10 @@ final class Simulation {
 
     func deliver(_ message: InFlight) throws {
         do {
-            _ = try replicas[message.target].apply(encoded: message.bytes)
+            // A batch that does not continue the cursor is merged but moves nothing.
+            if try !replicas[message.target].apply(encoded: message.bytes).advancedCursor { totals.outOfOrder += 1 }
         } catch let error as BegawiError where error.code == .outOfOrder {
+            totals.refused += 1
             return // refused whole: its rows could be incomplete here; it will be exported again
         }
         for (key, dots) in message.knowledge { knowledge[message.target][key, default: []].formUnion(dots) }
@@ -236,6 +264,7 @@ final class Simulation {
             }
             guard e.winnerIsDelete == w.isDelete else { throw fail("a ledger entry's winner kind is wrong") }
             ledger["\(e.key)/\(column)/\(loser.site)/\(loser.counter)", default: []].insert([e.winnerIsDelete ? "delete" : "write"])
+            if e.winnerIsDelete { totals.deleteConflicts += 1 } else { totals.conflicts += 1 }
         }
         for key in keys {
             let rowWrites = writes.values.filter { $0.key == key }

@@ -7,19 +7,7 @@ extension Bench {
     /// One capture run, plain or synced; with `--toggle-collect='*RawDatabase*insert*'` callgrind
     /// counts only the inserts, so the two counts give the overhead without this machine's noise.
     func profileCapture(synced: Bool) throws {
-        let data = fixtureRows(rows, seed: 1)
-        let p = path("profile-capture")
-        removeDatabase(p)
-        if synced {
-            try Replica.create(at: p, siteID: "bench", schema: EnrollmentFixture.schema).close()
-        } else {
-            try RawDatabase(path: p).execute(plainDDL)
-        }
-        let db = try RawDatabase(path: p)
-        try db.execute("BEGIN IMMEDIATE")
-        try db.insert(insertSQL, rows: data)
-        try db.execute("COMMIT")
-        removeDatabase(p)
+        _ = try timedInsert(synced: synced, data: fixtureRows(rows, seed: 1))
     }
 
     /// Applies one batch into fresh replicas several times.

@@ -44,6 +44,26 @@ struct Bench {
         return (0..<n).map { EnrollmentFixture.row($0, key: keys.next(), rng: &rng, programs: programs) }
     }
 
+    /// Seconds to insert `data` into a fresh plain table (or a fresh replica's synced table) in one
+    /// transaction, through one prepared statement, or through `sql` when given.
+    func timedInsert(synced: Bool, data: [[SQLValue]], sql: String? = nil) throws -> Double {
+        let p = path(synced ? "insert-synced" : "insert-plain")
+        removeDatabase(p)
+        if synced {
+            try Replica.create(at: p, siteID: "bench", schema: EnrollmentFixture.schema).close()
+        } else {
+            try RawDatabase(path: p).execute(plainDDL)
+        }
+        let db = try RawDatabase(path: p)
+        let t = try seconds {
+            try db.execute("BEGIN IMMEDIATE")
+            if let sql { try db.execute(sql) } else { try db.insert(insertSQL, rows: data) }
+            try db.execute("COMMIT")
+        }
+        removeDatabase(p)
+        return t
+    }
+
     var plainDDL: String {
         "CREATE TABLE enrollments (id TEXT PRIMARY KEY NOT NULL, " + EnrollmentFixture.table.columns.map { "\"\($0.name)\" \($0.type)" }.joined(separator: ", ") + ")"
     }
@@ -67,21 +87,7 @@ struct Bench {
               'Peserta hadir pada orientasi', printf('operator-%d', i % 7) FROM n
             """
         func once(synced: Bool, viaSQL: Bool) throws -> Double {
-            let p = path("capture-\(synced)")
-            removeDatabase(p)
-            if synced {
-                try Replica.create(at: p, siteID: "bench", schema: EnrollmentFixture.schema).close()
-            } else {
-                try RawDatabase(path: p).execute(plainDDL)
-            }
-            let db = try RawDatabase(path: p)
-            let t = try seconds {
-                try db.execute("BEGIN IMMEDIATE")
-                if viaSQL { try db.execute(cte) } else { try db.insert(insertSQL, rows: data) }
-                try db.execute("COMMIT")
-            }
-            removeDatabase(p)
-            return t
+            try timedInsert(synced: synced, data: data, sql: viaSQL ? cte : nil)
         }
         for viaSQL in [false, true] {
             var ratios: [Double] = [], plain: [Double] = [], synced: [Double] = []
@@ -133,16 +139,7 @@ struct Bench {
         var decodeTimes: [Double] = [], emptyTimes: [Double] = [], plainTimes: [Double] = [], ratios: [Double] = []
         for trial in 0..<5 {
             // The same number of plain inserts of like rows, side by side: the reference the targets scale from.
-            let pp = path("apply-plain")
-            removeDatabase(pp)
-            let raw = try RawDatabase(path: pp)
-            try raw.execute(plainDDL)
-            let plain = try seconds {
-                try raw.execute("BEGIN IMMEDIATE")
-                try raw.insert(insertSQL, rows: plainRows)
-                try raw.execute("COMMIT")
-            }
-            removeDatabase(pp)
+            let plain = try timedInsert(synced: false, data: plainRows)
             let p = path("apply-empty-\(trial)")
             removeDatabase(p)
             let b = try Replica.create(at: p, siteID: "hub", schema: EnrollmentFixture.schema)
@@ -172,16 +169,7 @@ struct Bench {
             try c.captureLocalChanges()
             try RawDatabase(path: a.path).execute("UPDATE enrollments SET status = 'completed', notes = 'trial \(trial)'")
             let changes = try a.export(after: try c.cursor(for: a.replicaID), limits: BatchLimits(maxRows: rows, maxValueBytes: Int.max))
-            let pp = path("conflict-plain")
-            removeDatabase(pp)
-            let raw = try RawDatabase(path: pp)
-            try raw.execute(plainDDL)
-            let plain = try seconds {
-                try raw.execute("BEGIN IMMEDIATE")
-                try raw.insert(insertSQL, rows: plainRows)
-                try raw.execute("COMMIT")
-            }
-            removeDatabase(pp)
+            let plain = try timedInsert(synced: false, data: plainRows)
             var result: ApplyResult?
             let t = try seconds { result = try c.apply(changes) }
             guard result?.conflicts == rows else { throw BegawiError(.invalidArgument, "expected \(rows) conflicts, got \(result?.conflicts ?? -1)") }

@@ -3,19 +3,6 @@ import BegawiReplica
 import Foundation
 import Testing
 
-/// A small deterministic random source, so a seed replays exactly.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Seeded randomized runs: four replicas write, and exchange batches that the network drops,
 /// duplicates and reorders; afterwards every replica holds the same rows and every overwritten
 /// concurrent write is in a ledger.

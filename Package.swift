@@ -50,7 +50,6 @@ let package = Package(
         .testTarget(
             name: "BegawiReplicaTests",
             dependencies: ["BegawiCore", "BegawiReplica", .product(name: "GRDB", package: "GRDB.swift")],
-            resources: [.copy("Fixtures")],
             swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

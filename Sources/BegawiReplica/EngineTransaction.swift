@@ -26,10 +26,27 @@ final class EngineTransaction {
     var sites: SiteDirectory
     private let tables: [InstalledTable]
     private var perTable: [TableStatements?]
-    lazy var selectRecord = try! FastStatement(db, "SELECT seq, vector, stamps FROM _begawi_rows WHERE tbl = ? AND key = ?")
-    lazy var upsertRecord = try! FastStatement(db, "INSERT OR REPLACE INTO _begawi_rows(tbl, key, seq, vector, stamps) VALUES (?, ?, ?, ?, ?)")
+    private var prepared: [String: FastStatement] = [:]
+    private var updateLiveStatements: [String: FastStatement] = [:]
 
-    lazy var updateRecord = try! FastStatement(db, "UPDATE _begawi_rows SET seq = ?3, vector = ?4, stamps = ?5 WHERE tbl = ?1 AND key = ?2")
+    /// A statement prepared once per transaction (a damaged file makes this throw, never crash).
+    func statement(_ sql: String) throws -> FastStatement {
+        if let s = prepared[sql] { return s }
+        let s = try FastStatement(db, sql)
+        prepared[sql] = s
+        return s
+    }
+
+    var selectRecord: FastStatement {
+        get throws { try statement("SELECT seq, vector, stamps FROM _begawi_rows WHERE tbl = ? AND key = ?") }
+    }
+    var upsertRecord: FastStatement {
+        get throws { try statement("INSERT OR REPLACE INTO _begawi_rows(tbl, key, seq, vector, stamps) VALUES (?, ?, ?, ?, ?)") }
+    }
+    var updateRecord: FastStatement {
+        get throws { try statement("UPDATE _begawi_rows SET seq = ?3, vector = ?4, stamps = ?5 WHERE tbl = ?1 AND key = ?2") }
+    }
+
     lazy var newConflicts = BulkInserter(db: db, head: Replica.insertConflictHead, width: 13)
     lazy var newRecords = BulkInserter(db: db, head: "INSERT INTO _begawi_rows(tbl, key, seq, vector, stamps) VALUES ", width: 5)
     private var newLiveRows: [BulkInserter?]
@@ -77,7 +94,7 @@ final class EngineTransaction {
     func loadRecord(table: Int, key: String, withValues: Bool) throws -> RowRecord? {
         if withValues { return try loadRecordAndValues(table: table, key: key) }
         let spec = tables[table]
-        let select = selectRecord
+        let select = try selectRecord
         select.reset()
         select.bind(1, spec.id)
         select.bind(2, key)
@@ -135,6 +152,8 @@ final class EngineTransaction {
 
     /// `UPDATE t SET <changed columns> WHERE key = ?1`, one statement per set of changed columns.
     func updateLive(table: Int, mask: UInt64) throws -> FastStatement {
+        let cacheKey = "\(table)/\(mask)"
+        if let s = updateLiveStatements[cacheKey] { return s }
         let spec = tables[table].spec
         var sets: [String] = []
         var parameter = 2
@@ -142,11 +161,13 @@ final class EngineTransaction {
             sets.append("\(ReplicaSQL.quote(c.name)) = ?\(parameter)")
             parameter += 1
         }
-        return try FastStatement(db, "UPDATE \(ReplicaSQL.quote(spec.name)) SET \(sets.joined(separator: ", ")) WHERE \(ReplicaSQL.quote(spec.primaryKey.name)) = ?1")
+        let s = try FastStatement(db, "UPDATE \(ReplicaSQL.quote(spec.name)) SET \(sets.joined(separator: ", ")) WHERE \(ReplicaSQL.quote(spec.primaryKey.name)) = ?1")
+        updateLiveStatements[cacheKey] = s
+        return s
     }
 
     func saveRecord(table: Int, key: String, record: RowRecord) throws {
-        let upsert = upsertRecord
+        let upsert = try upsertRecord
         let vector = record.encodeVector(sites: &sites)
         let stamps = record.encodeStamps(sites: &sites)
         upsert.reset()

@@ -57,12 +57,12 @@ extension Replica {
             for t in tables {
                 empty.append(try Int64.fetchOne(db, sql: "SELECT 1 FROM _begawi_rows WHERE tbl = ? LIMIT 1", arguments: [t.id]) == nil)
             }
-            var seen = Set<String>()
-            seen.reserveCapacity(batch.rows.count)
+            var seen = [Set<String>](repeating: [], count: tables.count)
             for row in batch.rows {
                 let (table, columns) = mapping[row.table]
                 var known = !empty[table]
-                if !seen.insert("\(table)\u{0}\(row.key)").inserted {
+                if seen[table].isEmpty { seen[table].reserveCapacity(batch.rows.count) }
+                if !seen[table].insert(row.key).inserted {
                     // The batch names this row again: what was collected for it must be written first.
                     try tx.flush()
                     known = true

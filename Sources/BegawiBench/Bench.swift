@@ -198,13 +198,13 @@ struct Bench {
         // 2-column updates of 1,000 rows.
         try RawDatabase(path: a.path).execute("UPDATE enrollments SET status = 'active', started_on = '2026-05-02'")
         let updateBatch = try a.export(after: try r.cursor(for: a.replicaID), limits: BatchLimits(maxRows: 1000))
-        print("  encoding                                   insert B/row   2-col update B/row")
+        print("  " + "encoding".padding(toLength: 44, withPad: " ", startingAt: 0) + "insert B/row  2-col update B/row")
         for (name, encode) in encoders() {
             let i = Double(try encode(insertBatch).count) / Double(insertBatch.rows.count)
             let u = Double(try encode(updateBatch).count) / Double(updateBatch.rows.count)
-            print(String(format: "  %-42@ %8.1f      %8.1f", name as NSString, i, u))
+            print("  " + name.padding(toLength: 44, withPad: " ", startingAt: 0) + String(format: "%8.1f      %8.1f", i, u))
         }
-        print("  targets                                        70.0          40.0")
+        print("  " + "targets".padding(toLength: 44, withPad: " ", startingAt: 0) + String(format: "%8.1f      %8.1f", 70.0, 40.0))
         try sqldiffReference()
         try a.close()
         try r.close()
@@ -236,7 +236,8 @@ struct Bench {
         try RawDatabase(path: before).insert(insertSQL, rows: data)
         try db.execute("UPDATE enrollments SET status = 'active', started_on = '2026-05-02'")
         let updateBytes = try changesetSize(before, after)
-        print(String(format: "  sqldiff --changeset + zstd -19 (reference) %8.1f      %8.1f", Double(insertBytes) / 1000, Double(updateBytes) / 1000))
+        print("  " + "sqldiff --changeset + zstd -19 (reference)".padding(toLength: 44, withPad: " ", startingAt: 0)
+              + String(format: "%8.1f      %8.1f", Double(insertBytes) / 1000, Double(updateBytes) / 1000))
     }
 
     func changesetSize(_ a: String, _ b: String) throws -> Int {

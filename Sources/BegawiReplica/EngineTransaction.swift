@@ -102,7 +102,7 @@ final class EngineTransaction {
             select.reset()
             return nil
         }
-        var record = try RowRecord.decode(seq: UInt64(select.int64(0)), stamps: select.blob(2), vector: select.blob(1),
+        var record = try RowRecord.decode(seq: UInt64(clamping: select.int64(0)), stamps: select.blob(2), vector: select.blob(1),
                                           columnCount: spec.spec.columns.count, sites: sites)
         select.reset()
         if withValues, record.state.columns.contains(where: { $0 != nil }) {
@@ -140,7 +140,7 @@ final class EngineTransaction {
         select.bind(2, key)
         defer { select.reset() }
         guard try select.step() else { return nil }
-        var record = try RowRecord.decode(seq: UInt64(select.int64(0)), stamps: select.blob(2), vector: select.blob(1),
+        var record = try RowRecord.decode(seq: UInt64(clamping: select.int64(0)), stamps: select.blob(2), vector: select.blob(1),
                                           columnCount: spec.spec.columns.count, sites: sites)
         let n = spec.spec.columns.count
         let offset = record.state.isLive ? 3 : 3 + n

@@ -23,7 +23,7 @@ extension Replica {
         guard let row = try Row.fetchOne(db, sql: "SELECT base, position FROM _begawi_cursors WHERE source = ?", arguments: [source]) else {
             return .start
         }
-        return ExchangeCursor(base: UInt64(row[0] as Int64), position: UInt64(row[1] as Int64))
+        return ExchangeCursor(base: UInt64(clamping: row[0] as Int64), position: UInt64(clamping: row[1] as Int64))
     }
 
     /// Decodes and applies a batch from the wire.

@@ -90,7 +90,7 @@ extension Replica {
             cache[cacheKey] = record
         }
         for (table, key) in order {
-            let record = cache["\(table)\u{0}\(key)"]!
+            guard let record = cache["\(table)\u{0}\(key)"] else { continue }
             try tx.saveRecord(table: table, key: key, record: record)
             if record.state.isLive {
                 let statement = try tx.statements(table).deleteDead

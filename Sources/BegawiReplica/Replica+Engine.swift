@@ -35,7 +35,7 @@ extension Replica {
         for row in try Row.fetchAll(db, sql: "SELECT name, value FROM _begawi_state WHERE name IN ('hlc', 'counter', 'seq')") {
             values[row[0]] = row[1]
         }
-        guard let hlc = values["hlc"], let counter = values["counter"], let seq = values["seq"] else {
+        guard let hlc = values["hlc"], let counter = values["counter"], let seq = values["seq"], counter >= 0, seq >= 0 else {
             throw BegawiError(.corrupted, "the replica \(path) lacks its clock state; restore it from a backup")
         }
         return EngineState(clock: HybridClock(last: HybridTimestamp(rawValue: UInt64(bitPattern: hlc))),

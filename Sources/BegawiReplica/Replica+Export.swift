@@ -42,7 +42,7 @@ extension Replica {
             guard let table = tableByID[select.int64(0)] else {
                 throw BegawiError(.corrupted, "the replica \(path) holds rows of an unknown table; restore it from a backup")
             }
-            let record = try RowRecord.decode(seq: UInt64(select.int64(2)), stamps: select.blob(4), vector: select.blob(3),
+            let record = try RowRecord.decode(seq: UInt64(clamping: select.int64(2)), stamps: select.blob(4), vector: select.blob(3),
                                               columnCount: tables[table].spec.columns.count, sites: tx.sites)
             pending.append(Pending(table: table, key: select.text(1), record: record))
         }

@@ -55,9 +55,9 @@ extension Replica {
                 out.append(ConflictRecord(
                     id: s.int64(0), table: s.text(1), key: s.text(2), column: s.text(3),
                     loserValue: s.value(4), winnerValue: s.value(5), winnerIsDelete: s.int64(6) != 0,
-                    loser: Stamp(clock: HybridTimestamp(rawValue: UInt64(bitPattern: s.int64(7))), site: s.text(8), counter: UInt64(s.int64(9))),
-                    winner: Stamp(clock: HybridTimestamp(rawValue: UInt64(bitPattern: s.int64(10))), site: s.text(11), counter: UInt64(s.int64(12))),
-                    detectedAt: UInt64(s.int64(13))))
+                    loser: Stamp(clock: HybridTimestamp(rawValue: UInt64(bitPattern: s.int64(7))), site: s.text(8), counter: UInt64(clamping: s.int64(9))),
+                    winner: Stamp(clock: HybridTimestamp(rawValue: UInt64(bitPattern: s.int64(10))), site: s.text(11), counter: UInt64(clamping: s.int64(12))),
+                    detectedAt: UInt64(clamping: s.int64(13))))
             }
             s.reset()
             return out

@@ -99,7 +99,7 @@ struct RowRecord {
         let n = try v.count(max: 1 << 16)
         var pairs: [(String, UInt64)] = []
         pairs.reserveCapacity(n)
-        for _ in 0..<n { pairs.append((try sites.site(for: Int(try v.varint())), try v.varint())) }
+        for _ in 0..<n { pairs.append((try sites.site(for: Int(clamping: try v.varint())), try v.varint())) }
         record.state.vector = VersionVector(pairs)
         var r = ByteReader(stamps, what: "stored row stamps")
         let mask = try r.varint()
@@ -107,7 +107,7 @@ struct RowRecord {
         var distinct: [(Stamp, UInt64)] = []
         for _ in 0..<count {
             let clock = HybridTimestamp(rawValue: try r.varint())
-            let site = try sites.site(for: Int(try r.varint()))
+            let site = try sites.site(for: Int(clamping: try r.varint()))
             let counter = try r.varint()
             distinct.append((Stamp(clock: clock, site: site, counter: counter), try r.varint()))
         }

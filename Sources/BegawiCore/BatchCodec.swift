@@ -207,7 +207,7 @@ public enum BatchCodec {
         let after = try head.varint()
         let through = try head.varint()
         let complete = try head.byte()
-        guard complete <= 1, base <= after || base <= through, after <= through else {
+        guard complete <= 1, base <= through, after <= through, through <= UInt64(Int64.max) else {
             throw BegawiError(.badBatch, "the batch's sequence range is inconsistent (base \(base), after \(after), through \(through))")
         }
         let tableCount = try head.count(max: 4096)

@@ -66,7 +66,7 @@ public struct ChangeBatch: Hashable, Sendable {
     ///
     /// The wire decoder guarantees this; a batch built in memory is checked before it is applied.
     public func validate() throws {
-        guard !source.isEmpty, after <= through, base <= through else {
+        guard !source.isEmpty, after <= through, base <= through, through <= UInt64(Int64.max) else {
             throw BegawiError(.badBatch, "the batch's header is inconsistent (source, or base \(base) / after \(after) / through \(through))")
         }
         for table in tables where table.columns.count > TableSpec.maximumColumns {
@@ -80,7 +80,7 @@ public struct ChangeBatch: Hashable, Sendable {
                 throw BegawiError(.badBatch, "a row of table '\(tables[row.table].name)' carries \(row.state.columns.count) column slots where the batch names \(tables[row.table].columns.count); nothing was applied")
             }
             guard !row.key.isEmpty else { throw BegawiError(.badBatch, "a row of table '\(tables[row.table].name)' has an empty key; nothing was applied") }
-            for entry in row.state.vector.entries where entry.site.isEmpty || entry.counter == 0 {
+            for entry in row.state.vector.entries where entry.site.isEmpty || entry.counter == 0 || entry.counter >= 1 << 62 {
                 throw BegawiError(.badBatch, "a row of table '\(tables[row.table].name)' has a malformed version vector; nothing was applied")
             }
             var registers = row.state.columns.compactMap { $0 }

@@ -5,11 +5,24 @@ extension Replica {
     /// Exports, for a peer that holds this replica's changes up to `cursor`, the next batch of what it lacks.
     ///
     /// Rows come in change order, each with every register changed after `cursor.base` and its whole
-    /// version vector. Local writes are stamped first, in the same transaction.
+    /// version vector. Local writes waiting to be stamped are stamped first, in the same transaction;
+    /// when there are none, the export only reads, beside other readers and one writer.
     public func export(after cursor: ExchangeCursor, limits: BatchLimits = BatchLimits()) throws -> ChangeBatch {
         guard limits.maxRows > 0, cursor.base <= cursor.position else {
             throw BegawiError(.invalidArgument, "export needs at least one row per batch and a cursor whose base is not past its position (got \(cursor))")
         }
+        let readOnly: ChangeBatch?
+        do {
+            readOnly = try pool.read { db in
+                guard try Int.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM _begawi_outbox)") == 0 else { return nil }
+                let sites = SiteDirectory(rows: try Row.fetchAll(db, sql: "SELECT id, site FROM _begawi_sites").map { ($0[0], $0[1]) })
+                let tx = EngineTransaction(db: db, state: try loadState(db), sites: sites, tables: tables)
+                return try exportRows(tx, after: cursor, limits: limits)
+            }
+        } catch let error as DatabaseError {
+            throw BegawiError(.storage, "the replica \(path) could not be read for an export", cause: "\(error.resultCode): \(error.message ?? "")")
+        }
+        if let readOnly { return readOnly }
         return try engineWrite { tx in
             _ = try absorbOutbox(tx)
             return try exportRows(tx, after: cursor, limits: limits)

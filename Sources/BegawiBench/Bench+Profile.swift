@@ -27,14 +27,7 @@ extension Bench {
     /// One apply where every change conflicts.
     func profileConflict() throws {
         let (a, batch) = try source("profile-conflict-source", rows: rows, seed: 2)
-        let p = path("profile-conflict")
-        removeDatabase(p)
-        let c = try Replica.create(at: p, siteID: "lpk-b", schema: EnrollmentFixture.schema)
-        _ = try c.apply(batch)
-        try RawDatabase(path: p).execute("UPDATE enrollments SET status = 'active'")
-        try c.captureLocalChanges()
-        try RawDatabase(path: a.path).execute("UPDATE enrollments SET status = 'completed'")
-        let changes = try a.export(after: try c.cursor(for: a.replicaID), limits: BatchLimits(maxRows: rows, maxValueBytes: Int.max))
+        let (c, changes) = try conflictingChanges(source: a, batch: batch, name: "profile-conflict", trial: 0)
         let t = try seconds { _ = try c.apply(changes) }
         print(String(format: "conflicting apply: %.3f s", t))
     }

@@ -161,14 +161,7 @@ struct Bench {
         // Every change conflicts: the receiver edited the same column of every row, concurrently.
         var conflictTimes: [Double] = [], conflictRatios: [Double] = []
         for trial in 0..<3 {
-            let p = path("apply-conflict-\(trial)")
-            removeDatabase(p)
-            let c = try Replica.create(at: p, siteID: "lpk-b", schema: EnrollmentFixture.schema)
-            _ = try c.apply(batch)
-            try RawDatabase(path: p).execute("UPDATE enrollments SET status = 'active'")
-            try c.captureLocalChanges()
-            try RawDatabase(path: a.path).execute("UPDATE enrollments SET status = 'completed', notes = 'trial \(trial)'")
-            let changes = try a.export(after: try c.cursor(for: a.replicaID), limits: BatchLimits(maxRows: rows, maxValueBytes: Int.max))
+            let (c, changes) = try conflictingChanges(source: a, batch: batch, name: "apply-conflict-\(trial)", trial: trial)
             let plain = try timedInsert(synced: false, data: plainRows)
             var result: ApplyResult?
             let t = try seconds { result = try c.apply(changes) }
@@ -176,12 +169,25 @@ struct Bench {
             conflictTimes.append(t)
             conflictRatios.append(plain / t)
             try c.close()
-            removeDatabase(p)
+            removeDatabase(c.path)
         }
         print(String(format: "  into a replica where every change conflicts: %.0f changes/s = %.2f of the plain insert rate (pairs %.2f–%.2f), %d ledger rows; target 60,000/s, i.e. 0.18 of the reference",
                      Double(rows) / median(conflictTimes), median(conflictRatios), conflictRatios.min()!, conflictRatios.max()!, rows))
         try a.close()
         removeDatabase(a.path)
+    }
+
+    /// A receiver holding all of `batch` that changed `status` in every row, and the source's later,
+    /// concurrent change of the same column in every row: applying it conflicts on every row.
+    func conflictingChanges(source a: Replica, batch: ChangeBatch, name: String, trial: Int) throws -> (Replica, ChangeBatch) {
+        let p = path(name)
+        removeDatabase(p)
+        let c = try Replica.create(at: p, siteID: "lpk-b", schema: EnrollmentFixture.schema)
+        _ = try c.apply(batch)
+        try RawDatabase(path: p).execute("UPDATE enrollments SET status = 'active'")
+        try c.captureLocalChanges()
+        try RawDatabase(path: a.path).execute("UPDATE enrollments SET status = 'completed', notes = 'trial \(trial)'")
+        return (c, try a.export(after: try c.cursor(for: a.replicaID), limits: BatchLimits(maxRows: rows, maxValueBytes: Int.max)))
     }
 
     // MARK: bytes

@@ -23,8 +23,6 @@ final class BulkInserter {
         pending.reserveCapacity(self.chunk * width)
     }
 
-    var isEmpty: Bool { rows == 0 }
-
     func add(_ values: [SQLValue]) throws {
         precondition(values.count == width)
         pending.append(contentsOf: values)

@@ -40,9 +40,6 @@ final class EngineTransaction {
     var selectRecord: FastStatement {
         get throws { try statement("SELECT seq, vector, stamps FROM _begawi_rows WHERE tbl = ? AND key = ?") }
     }
-    var upsertRecord: FastStatement {
-        get throws { try statement("INSERT OR REPLACE INTO _begawi_rows(tbl, key, seq, vector, stamps) VALUES (?, ?, ?, ?, ?)") }
-    }
     var updateRecord: FastStatement {
         get throws { try statement("UPDATE _begawi_rows SET seq = ?3, vector = ?4, stamps = ?5 WHERE tbl = ?1 AND key = ?2") }
     }
@@ -122,12 +119,12 @@ final class EngineTransaction {
 
     /// Stores a record: a new one joins the bulk insert, a known one is updated in place.
     func storeRecord(table: Int, key: String, record: RowRecord, isNew: Bool) throws {
-        let vector = record.encodeVector(sites: &sites)
-        let stamps = record.encodeStamps(sites: &sites)
+        let row: [SQLValue] = [.integer(tables[table].id), .text(key), .integer(Int64(record.seq)),
+                               .blob(record.encodeVector(sites: &sites)), .blob(record.encodeStamps(sites: &sites))]
         if isNew {
-            try newRecords.add([.integer(tables[table].id), .text(key), .integer(Int64(record.seq)), .blob(vector), .blob(stamps)])
+            try newRecords.add(row)
         } else {
-            try updateRecord.run(bindings: [.integer(tables[table].id), .text(key), .integer(Int64(record.seq)), .blob(vector), .blob(stamps)])
+            try updateRecord.run(bindings: row)
         }
     }
 
@@ -166,17 +163,4 @@ final class EngineTransaction {
         return s
     }
 
-    func saveRecord(table: Int, key: String, record: RowRecord) throws {
-        let upsert = try upsertRecord
-        let vector = record.encodeVector(sites: &sites)
-        let stamps = record.encodeStamps(sites: &sites)
-        upsert.reset()
-        upsert.bind(1, tables[table].id)
-        upsert.bind(2, key)
-        upsert.bind(3, Int64(record.seq))
-        upsert.bind(4, blob: vector)
-        upsert.bind(5, blob: stamps)
-        try upsert.run()
-        upsert.reset()
-    }
 }

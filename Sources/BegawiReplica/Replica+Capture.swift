@@ -40,7 +40,9 @@ extension Replica {
         guard let last = entries.last else { return 0 }
 
         var cache: [String: RowRecord] = [:]
-        var order: [(Int, String)] = []
+        // Per row: whether it is new to the replica, and whether its tombstone twin may hold values.
+        var order: [(table: Int, key: String, isNew: Bool, mayHaveTwin: Bool)] = []
+        var orderIndex: [String: Int] = [:]
         for entry in entries {
             guard let table = tableByID[entry.table], let op = ReplicaSQL.Op(rawValue: entry.op) else {
                 throw BegawiError(.corrupted, "the outbox of \(path) names an unknown table or operation; restore the file from a backup")
@@ -51,9 +53,12 @@ extension Replica {
             if let cached = cache[cacheKey] {
                 record = cached
             } else {
-                record = try tx.loadRecord(table: table, key: entry.key, withValues: false) ?? RowRecord(columnCount: columnCount)
-                order.append((table, entry.key))
+                let loaded = try tx.loadRecord(table: table, key: entry.key, withValues: false)
+                record = loaded ?? RowRecord(columnCount: columnCount)
+                orderIndex[cacheKey] = order.count
+                order.append((table, entry.key, loaded == nil, loaded.map { !$0.state.isLive } ?? false))
             }
+            if op == .delete { order[orderIndex[cacheKey]!].mayHaveTwin = true }
             let clock: HybridTimestamp
             switch source {
             case .recorded: clock = try tx.state.clock.tick(wallMilliseconds: UInt64(max(0, entry.wall)))
@@ -89,16 +94,17 @@ extension Replica {
             record.state.vector.raise(siteID, to: tx.state.counter)
             cache[cacheKey] = record
         }
-        for (table, key) in order {
+        for (table, key, isNew, mayHaveTwin) in order {
             guard let record = cache["\(table)\u{0}\(key)"] else { continue }
-            try tx.saveRecord(table: table, key: key, record: record)
-            if record.state.isLive {
+            try tx.storeRecord(table: table, key: key, record: record, isNew: isNew)
+            if record.state.isLive, mayHaveTwin {
                 let statement = try tx.statements(table).deleteDead
                 statement.reset()
                 statement.bind(1, key)
                 try statement.run()
             }
         }
+        try tx.flush() // what follows in this transaction reads the stored records
         try db.execute(sql: "DELETE FROM _begawi_outbox WHERE seq <= ?", arguments: [last.seq])
         return entries.count
     }

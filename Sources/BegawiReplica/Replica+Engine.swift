@@ -10,8 +10,7 @@ extension Replica {
                 var result: T?
                 try db.inTransaction(.immediate) {
                     try db.execute(sql: "INSERT INTO _begawi_applying(engine) VALUES (1)")
-                    let sites = SiteDirectory(rows: try Row.fetchAll(db, sql: "SELECT id, site FROM _begawi_sites").map { ($0[0], $0[1]) })
-                    let tx = EngineTransaction(db: db, state: try loadState(db), sites: sites, tables: tables)
+                    let tx = try engineTransaction(db)
                     result = try body(tx)
                     try tx.flush()
                     for (id, site) in tx.sites.takeAdded() {
@@ -28,6 +27,11 @@ extension Replica {
         } catch let error as DatabaseError {
             throw BegawiError(.storage, "the replica \(path) could not complete a transaction; nothing of it was applied", cause: "\(error.resultCode): \(error.message ?? "")")
         }
+    }
+
+    /// The engine's view of the replica inside a transaction already open on `db` (read or write).
+    func engineTransaction(_ db: Database) throws -> EngineTransaction {
+        EngineTransaction(db: db, state: try loadState(db), sites: try SiteDirectory.load(db), tables: tables)
     }
 
     func loadState(_ db: Database) throws -> EngineState {

@@ -15,9 +15,7 @@ extension Replica {
         do {
             readOnly = try pool.read { db in
                 guard try Int.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM _begawi_outbox)") == 0 else { return nil }
-                let sites = SiteDirectory(rows: try Row.fetchAll(db, sql: "SELECT id, site FROM _begawi_sites").map { ($0[0], $0[1]) })
-                let tx = EngineTransaction(db: db, state: try loadState(db), sites: sites, tables: tables)
-                return try exportRows(tx, after: cursor, limits: limits)
+                return try exportRows(try engineTransaction(db), after: cursor, limits: limits)
             }
         } catch let error as DatabaseError {
             throw BegawiError(.storage, "the replica \(path) could not be read for an export", cause: "\(error.resultCode): \(error.message ?? "")")

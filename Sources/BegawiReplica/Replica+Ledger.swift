@@ -91,8 +91,7 @@ extension Replica {
             throw BegawiError(.invalidArgument, "table '\(table)' is not synced by this replica")
         }
         return try pool.read { db in
-            let sites = SiteDirectory(rows: try Row.fetchAll(db, sql: "SELECT id, site FROM _begawi_sites").map { ($0[0], $0[1]) })
-            let tx = EngineTransaction(db: db, state: EngineState(clock: HybridClock(), counter: 0, seq: 0), sites: sites, tables: tables)
+            let tx = try engineTransaction(db)
             let keys = try String.fetchAll(db, sql: "SELECT key FROM _begawi_rows WHERE tbl = ?", arguments: [tables[i].id])
             var out: [String: RowState] = [:]
             for key in keys {

@@ -1,4 +1,5 @@
 import BegawiCore
+internal import GRDB
 
 /// The stored merge state of one row (`_begawi_rows`): its vector and register stamps, and for each
 /// register the local sequence number of its last change. Values live in the table itself (live rows)
@@ -137,6 +138,11 @@ struct SiteDirectory {
     private(set) var added: [(Int, String)] = []
     private var lastSite = ""
     private var lastID = 0
+
+    /// The directory stored in the replica.
+    static func load(_ db: Database) throws -> SiteDirectory {
+        SiteDirectory(rows: try Row.fetchAll(db, sql: "SELECT id, site FROM _begawi_sites").map { ($0[0], $0[1]) })
+    }
 
     init(rows: [(Int, String)]) {
         for (id, site) in rows.sorted(by: { $0.0 < $1.0 }) {

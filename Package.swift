@@ -16,6 +16,11 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // System libraries: the shims hold only what Swift cannot call.
@@ -30,11 +35,34 @@ let package = Package(
             name: "BegawiReplica",
             dependencies: ["BegawiCore", "CSQLite", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict),
+        // The site service: sync loop, hub client over libcurl, backoff, status. Never imports Hummingbird.
+        .target(
+            name: "BegawiSite",
+            dependencies: [
+                "BegawiCore", "BegawiReplica", "CCurl", "CZlib",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        // The hub service: store, routes, authentication, change feed.
+        .target(
+            name: "BegawiHub",
+            dependencies: [
+                "BegawiCore", "BegawiReplica",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
         .executableTarget(
             name: "begawi",
             dependencies: [
-                "BegawiCore", "BegawiReplica", "CCurl",
+                "BegawiCore", "BegawiReplica", "BegawiSite", "BegawiHub", "CCurl",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
             ],
             swiftSettings: strict),
         .executableTarget(
@@ -50,6 +78,10 @@ let package = Package(
         .testTarget(
             name: "BegawiReplicaTests",
             dependencies: ["BegawiCore", "BegawiReplica", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict),
+        .testTarget(
+            name: "BegawiSiteTests",
+            dependencies: ["BegawiCore", "BegawiReplica", "BegawiSite"],
             swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

@@ -24,6 +24,14 @@ public struct BegawiError: Error, Sendable, CustomStringConvertible, Equatable {
         public static let invalidArgument = Code(raw: "invalid-argument")
         /// A failure of the underlying database.
         public static let storage = Code(raw: "storage")
+        /// No answer from a peer: refused, reset, timed out, or a TLS failure.
+        public static let network = Code(raw: "network")
+        /// The peer answered with a refusal (an HTTP error status) and a reason.
+        public static let refused = Code(raw: "refused")
+        /// A configuration file or value that cannot be used.
+        public static let configuration = Code(raw: "configuration")
+        /// A missing, wrong or revoked credential.
+        public static let unauthorized = Code(raw: "unauthorized")
     }
 
     /// What kind of failure this is.

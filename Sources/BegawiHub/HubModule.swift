@@ -1,0 +1,3 @@
+public import BegawiCore
+import Hummingbird
+import HummingbirdTLS

@@ -6,6 +6,11 @@ struct EngineState {
     var clock: HybridClock
     var counter: UInt64
     var seq: UInt64
+    /// Milliseconds added to the wall times capture triggers record: the site's estimate of how far
+    /// its system clock is behind the hub's (negative when ahead).
+    var offset: Int64 = 0
+    /// The greatest clock received from a peer.
+    var remoteMax: HybridTimestamp = HybridTimestamp(rawValue: 0)
 }
 
 /// The statements of one synced table, prepared once per engine transaction.
@@ -41,11 +46,11 @@ final class EngineTransaction {
         get throws { try statement("SELECT seq, vector, stamps FROM _begawi_rows WHERE tbl = ? AND key = ?") }
     }
     var updateRecord: FastStatement {
-        get throws { try statement("UPDATE _begawi_rows SET seq = ?3, vector = ?4, stamps = ?5 WHERE tbl = ?1 AND key = ?2") }
+        get throws { try statement("UPDATE _begawi_rows SET seq = ?3, vector = ?4, stamps = ?5, origin = ?6 WHERE tbl = ?1 AND key = ?2") }
     }
 
     lazy var newConflicts = BulkInserter(db: db, head: Replica.insertConflictHead, width: 13)
-    lazy var newRecords = BulkInserter(db: db, head: "INSERT INTO _begawi_rows(tbl, key, seq, vector, stamps) VALUES ", width: 5)
+    lazy var newRecords = BulkInserter(db: db, head: "INSERT INTO _begawi_rows(tbl, key, seq, vector, stamps, origin) VALUES ", width: 6)
     private var newLiveRows: [BulkInserter?]
 
     init(db: Database, state: EngineState, sites: SiteDirectory, tables: [InstalledTable]) {
@@ -55,6 +60,18 @@ final class EngineTransaction {
         self.tables = tables
         perTable = Array(repeating: nil, count: tables.count)
         newLiveRows = Array(repeating: nil, count: tables.count)
+    }
+
+    /// Notes a clock received from a peer: the hybrid clock observes it and the greatest is kept.
+    func observeRemote(_ clock: HybridTimestamp) {
+        state.clock.observe(clock)
+        if clock > state.remoteMax { state.remoteMax = clock }
+    }
+
+    /// The small integer that names a peer replica in `_begawi_rows.origin`, made on first use.
+    func peerID(for replica: String) throws -> Int64 {
+        try db.execute(sql: "INSERT OR IGNORE INTO _begawi_peers(replica) VALUES (?)", arguments: [replica])
+        return try Int64.fetchOne(db, sql: "SELECT id FROM _begawi_peers WHERE replica = ?", arguments: [replica]) ?? 0
     }
 
     /// Collects inserts of rows new to a table, written several at a time.
@@ -120,7 +137,8 @@ final class EngineTransaction {
     /// Stores a record: a new one joins the bulk insert, a known one is updated in place.
     func storeRecord(table: Int, key: String, record: RowRecord, isNew: Bool) throws {
         let row: [SQLValue] = [.integer(tables[table].id), .text(key), .integer(Int64(record.seq)),
-                               .blob(record.encodeVector(sites: &sites)), .blob(record.encodeStamps(sites: &sites))]
+                               .blob(record.encodeVector(sites: &sites)), .blob(record.encodeStamps(sites: &sites)),
+                               record.origin.map { .integer($0) } ?? .null]
         if isNew {
             try newRecords.add(row)
         } else {

@@ -49,6 +49,7 @@ extension Replica {
                 throw BegawiError(.outOfOrder, "the batch from \(batch.source) starts from base \(batch.base), past this replica's \(cursor.base); export again from cursor \(cursor)")
             }
             _ = try absorbOutbox(tx)
+            let peer = try tx.peerID(for: batch.source)
             var result = ApplyResult(rowsChanged: 0, conflicts: 0, cursor: cursor, advancedCursor: false)
             let now = Int64(wallClock.nowMilliseconds())
             // Tables that hold no rows yet (a first sync): no row can exist, so no lookups are needed,
@@ -68,7 +69,7 @@ extension Replica {
                     known = true
                 }
                 let changed = try merge(tx, table: table, key: row.key, incoming: row.state, columns: columns,
-                                        mayExist: known, now: now, conflicts: &result.conflicts)
+                                        mayExist: known, now: now, peer: peer, conflicts: &result.conflicts)
                 if changed { result.rowsChanged += 1 }
             }
             if batch.after <= cursor.position, cursor.position <= batch.through {
@@ -106,7 +107,7 @@ extension Replica {
 
     /// Merges one incoming row into the stored one; writes the table, its twin and the ledger.
     func merge(_ tx: EngineTransaction, table: Int, key: String, incoming batchState: RowState, columns: [Int],
-               mayExist: Bool, now: Int64, conflicts: inout Int) throws -> Bool {
+               mayExist: Bool, now: Int64, peer: Int64?, conflicts: inout Int) throws -> Bool {
         let spec = tables[table]
         let columnCount = spec.spec.columns.count
         var incoming: RowState
@@ -118,8 +119,8 @@ extension Replica {
             incoming.deleted = batchState.deleted
             for (i, position) in columns.enumerated() { incoming.columns[position] = batchState.columns[i] }
         }
-        if let d = incoming.deleted { tx.state.clock.observe(d.stamp.clock) }
-        for case let r? in incoming.columns { tx.state.clock.observe(r.stamp.clock) }
+        if let d = incoming.deleted { tx.observeRemote(d.stamp.clock) }
+        for case let r? in incoming.columns { tx.observeRemote(r.stamp.clock) }
 
         var record = (mayExist ? try tx.loadRecord(table: table, key: key, withValues: true) : nil) ?? RowRecord(columnCount: columnCount)
         let wasLive = record.state.isLive
@@ -127,6 +128,8 @@ extension Replica {
         let vectorBefore = record.state.vector
         let outcome = record.state.merge(incoming)
         guard outcome.changed || record.state.vector != vectorBefore else { return false }
+        // When the sender had seen every write this replica held for the row, it holds the merged row.
+        record.origin = incoming.vector.dominates(vectorBefore) ? peer : nil
 
         tx.state.seq += 1
         record.seq = tx.state.seq

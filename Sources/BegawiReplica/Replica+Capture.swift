@@ -61,7 +61,9 @@ extension Replica {
             if op == .delete { order[orderIndex[cacheKey]!].mayHaveTwin = true }
             let clock: HybridTimestamp
             switch source {
-            case .recorded: clock = try tx.state.clock.tick(wallMilliseconds: UInt64(max(0, entry.wall)))
+            case .recorded:
+                let (corrected, overflow) = entry.wall.addingReportingOverflow(tx.state.offset)
+                clock = try tx.state.clock.tick(wallMilliseconds: UInt64(max(0, overflow ? entry.wall : corrected)))
             case .wall(let wall): clock = try tx.state.clock.tick(wallMilliseconds: wall)
             case .forced(let forced): clock = tx.state.clock.tick(forced: forced)
             }
@@ -69,6 +71,7 @@ extension Replica {
             tx.state.seq += 1
             let stamp = Stamp(clock: clock, site: siteID, counter: tx.state.counter)
             record.seq = tx.state.seq
+            record.origin = nil
             switch op {
             case .insert:
                 record.state.deleted = Register(value: RowState.liveMarker, stamp: stamp)

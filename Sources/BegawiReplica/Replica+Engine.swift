@@ -36,20 +36,23 @@ extension Replica {
 
     func loadState(_ db: Database) throws -> EngineState {
         var values: [String: Int64] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT name, value FROM _begawi_state WHERE name IN ('hlc', 'counter', 'seq')") {
+        for row in try Row.fetchAll(db, sql: "SELECT name, value FROM _begawi_state WHERE name IN ('hlc', 'counter', 'seq', 'offset', 'remote_max')") {
             values[row[0]] = row[1]
         }
         guard let hlc = values["hlc"], let counter = values["counter"], let seq = values["seq"], counter >= 0, seq >= 0 else {
             throw BegawiError(.corrupted, "the replica \(path) lacks its clock state; restore it from a backup")
         }
         return EngineState(clock: HybridClock(last: HybridTimestamp(rawValue: UInt64(bitPattern: hlc))),
-                           counter: UInt64(counter), seq: UInt64(seq))
+                           counter: UInt64(counter), seq: UInt64(seq), offset: values["offset"] ?? 0,
+                           remoteMax: HybridTimestamp(rawValue: UInt64(bitPattern: values["remote_max"] ?? 0)))
     }
 
     func saveState(_ db: Database, _ state: EngineState) throws {
-        let statement = try db.cachedStatement(sql: "UPDATE _begawi_state SET value = ? WHERE name = ?")
+        let statement = try db.cachedStatement(sql: "INSERT OR REPLACE INTO _begawi_state(value, name) VALUES (?, ?)")
         try statement.execute(arguments: [Int64(bitPattern: state.clock.last.rawValue), "hlc"])
         try statement.execute(arguments: [Int64(state.counter), "counter"])
         try statement.execute(arguments: [Int64(state.seq), "seq"])
+        try statement.execute(arguments: [state.offset, "offset"])
+        try statement.execute(arguments: [Int64(bitPattern: state.remoteMax.rawValue), "remote_max"])
     }
 }

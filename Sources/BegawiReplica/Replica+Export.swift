@@ -7,7 +7,10 @@ extension Replica {
     /// Rows come in change order, each with every register changed after `cursor.base` and its whole
     /// version vector. Local writes waiting to be stamped are stamped first, in the same transaction;
     /// when there are none, the export only reads, beside other readers and one writer.
-    public func export(after cursor: ExchangeCursor, limits: BatchLimits = BatchLimits()) throws -> ChangeBatch {
+    ///
+    /// Rows that `peer` sent and still holds whole (nothing was merged into them since) are skipped:
+    /// sending them back would only echo them. The batch's range still covers them.
+    public func export(after cursor: ExchangeCursor, for peer: String? = nil, limits: BatchLimits = BatchLimits()) throws -> ChangeBatch {
         guard limits.maxRows > 0, cursor.base <= cursor.position else {
             throw BegawiError(.invalidArgument, "export needs at least one row per batch and a cursor whose base is not past its position (got \(cursor))")
         }
@@ -15,7 +18,7 @@ extension Replica {
         do {
             readOnly = try pool.read { db in
                 guard try Int.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM _begawi_outbox)") == 0 else { return nil }
-                return try exportRows(try engineTransaction(db), after: cursor, limits: limits)
+                return try exportRows(try engineTransaction(db), after: cursor, peer: peer, limits: limits)
             }
         } catch let error as DatabaseError {
             throw BegawiError(.storage, "the replica \(path) could not be read for an export", cause: "\(error.resultCode): \(error.message ?? "")")
@@ -23,22 +26,24 @@ extension Replica {
         if let readOnly { return readOnly }
         return try engineWrite { tx in
             _ = try absorbOutbox(tx)
-            return try exportRows(tx, after: cursor, limits: limits)
+            return try exportRows(tx, after: cursor, peer: peer, limits: limits)
         }
     }
 
     /// Exports and encodes for the wire in one step.
-    public func exportEncoded(after cursor: ExchangeCursor, limits: BatchLimits = BatchLimits()) throws -> (batch: ChangeBatch, bytes: [UInt8]) {
-        let batch = try export(after: cursor, limits: limits)
+    public func exportEncoded(after cursor: ExchangeCursor, for peer: String? = nil, limits: BatchLimits = BatchLimits()) throws -> (batch: ChangeBatch, bytes: [UInt8]) {
+        let batch = try export(after: cursor, for: peer, limits: limits)
         return (batch, try BatchCodec.encode(batch))
     }
 
-    func exportRows(_ tx: EngineTransaction, after cursor: ExchangeCursor, limits: BatchLimits) throws -> ChangeBatch {
+    func exportRows(_ tx: EngineTransaction, after cursor: ExchangeCursor, peer: String?, limits: BatchLimits) throws -> ChangeBatch {
         let db = tx.db
-        let select = try FastStatement(db, "SELECT tbl, key, seq, vector, stamps FROM _begawi_rows WHERE seq > ? ORDER BY seq LIMIT ?")
+        let skip = try peer.flatMap { try Int64.fetchOne(db, sql: "SELECT id FROM _begawi_peers WHERE replica = ?", arguments: [$0]) } ?? -1
+        let select = try FastStatement(db, "SELECT tbl, key, seq, vector, stamps FROM _begawi_rows WHERE seq > ? AND origin IS NOT ? ORDER BY seq LIMIT ?")
         select.reset()
         select.bind(1, Int64(cursor.position))
-        select.bind(2, Int64(limits.maxRows + 1))
+        select.bind(2, skip)
+        select.bind(3, Int64(limits.maxRows + 1))
         var rows: [RowChange] = []
         var through = cursor.position
         var complete = true

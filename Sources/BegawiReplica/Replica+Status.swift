@@ -44,4 +44,15 @@ extension Replica {
                 rows: rows, tombstones: tombstones)
         }
     }
+
+    /// Local changes a peer that holds this replica's changes up to `position` still lacks: rows
+    /// changed after it (those the peer sent and still holds excepted) and writes not yet stamped.
+    public func pendingChanges(after position: UInt64, for peer: String? = nil) throws -> Int {
+        try pool.read { db in
+            let skip = try peer.flatMap { try Int64.fetchOne(db, sql: "SELECT id FROM _begawi_peers WHERE replica = ?", arguments: [$0]) } ?? -1
+            let rows = try Int.fetchOne(db, sql: "SELECT count(*) FROM _begawi_rows WHERE seq > ? AND origin IS NOT ?",
+                                        arguments: [Int64(clamping: position), skip]) ?? 0
+            return rows + (try Int.fetchOne(db, sql: "SELECT count(*) FROM _begawi_outbox") ?? 0)
+        }
+    }
 }

@@ -11,7 +11,8 @@ enum ReplicaSQL {
         CREATE TABLE _begawi_tables(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, spec TEXT NOT NULL);
         CREATE TABLE _begawi_outbox(seq INTEGER PRIMARY KEY, tbl INTEGER NOT NULL, key TEXT NOT NULL, op INTEGER NOT NULL, mask INTEGER, wall INTEGER NOT NULL);
         CREATE TABLE _begawi_applying(engine INTEGER);
-        CREATE TABLE _begawi_rows(tbl INTEGER NOT NULL, key TEXT NOT NULL, seq INTEGER NOT NULL, vector BLOB NOT NULL, stamps BLOB NOT NULL, PRIMARY KEY(tbl, key)) WITHOUT ROWID;
+        CREATE TABLE _begawi_rows(tbl INTEGER NOT NULL, key TEXT NOT NULL, seq INTEGER NOT NULL, vector BLOB NOT NULL, stamps BLOB NOT NULL, origin INTEGER, PRIMARY KEY(tbl, key)) WITHOUT ROWID;
+        CREATE TABLE _begawi_peers(id INTEGER PRIMARY KEY, replica TEXT NOT NULL UNIQUE);
         CREATE INDEX _begawi_rows_by_seq ON _begawi_rows(seq);
         CREATE TABLE _begawi_sites(id INTEGER PRIMARY KEY, site TEXT NOT NULL UNIQUE);
         CREATE TABLE _begawi_cursors(source TEXT PRIMARY KEY NOT NULL, base INTEGER NOT NULL, position INTEGER NOT NULL) WITHOUT ROWID;

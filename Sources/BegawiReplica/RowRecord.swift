@@ -13,6 +13,9 @@ struct RowRecord {
     var state: RowState
     /// Local change sequence per register: index 0 the deleted register, i+1 column i.
     var registerSeq: [UInt64]
+    /// A peer replica (`_begawi_peers.id`) known to hold this row's whole state, so that exports to it
+    /// may skip the row; nil once a local write or a merge gives this replica something the peer lacks.
+    var origin: Int64?
 
     init(columnCount: Int) {
         seq = 0

@@ -1,4 +1,4 @@
-public import BegawiCore
+import BegawiCore
 
 /// One HTTP request to the hub, relative to the hub's base URL.
 public struct HubRequest: Sendable {

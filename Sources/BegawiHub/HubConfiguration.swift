@@ -1,0 +1,61 @@
+import BegawiCore
+
+/// How the hub runs: where it listens, its TLS files, its store, and what it accepts.
+public struct HubConfiguration: Sendable, Equatable {
+    /// The address to listen on.
+    public var host: String
+    /// The TCP port; 0 picks a free one (its number is written to `portFile`).
+    public var port: Int
+    /// PEM file with the hub's certificate chain.
+    public var certificateFile: String
+    /// PEM file with the hub's private key.
+    public var privateKeyFile: String
+    /// The hub's database (a replica file made by `begawi hub init`).
+    public var databasePath: String
+    /// The schema file the hub was created with.
+    public var schemaPath: String
+    /// Stamps further than this in the hub's future are refused.
+    public var maxClockSkewMilliseconds: Int64
+    /// The largest request body accepted, compressed.
+    public var maxBodyBytes: Int
+    /// The largest batch accepted, uncompressed.
+    public var maxBatchBytes: Int
+    /// Rows per page of the change feed.
+    public var pageRows: Int
+    /// Where to write the bound port once listening (for tests and scripts), if anywhere.
+    public var portFile: String?
+
+    /// Makes a configuration with the documented defaults.
+    public init(host: String = "0.0.0.0", port: Int = 8443, certificateFile: String = "/etc/begawi/hub.crt",
+                privateKeyFile: String = "/etc/begawi/hub.key", databasePath: String = "/var/lib/begawi/hub.sqlite",
+                schemaPath: String = "/etc/begawi/schema.json", maxClockSkewMilliseconds: Int64 = 300_000,
+                maxBodyBytes: Int = 16 << 20, maxBatchBytes: Int = 64 << 20, pageRows: Int = 2000, portFile: String? = nil) {
+        self.host = host
+        self.port = port
+        self.certificateFile = certificateFile
+        self.privateKeyFile = privateKeyFile
+        self.databasePath = databasePath
+        self.schemaPath = schemaPath
+        self.maxClockSkewMilliseconds = maxClockSkewMilliseconds
+        self.maxBodyBytes = maxBodyBytes
+        self.maxBatchBytes = maxBatchBytes
+        self.pageRows = pageRows
+        self.portFile = portFile
+    }
+
+    /// Throws a configuration error naming the first unusable value.
+    public func validate() throws {
+        guard (0...65535).contains(port) else {
+            throw BegawiError(.configuration, "port \(port) is not a TCP port; use 1–65535 (or 0 for any free port)")
+        }
+        guard maxClockSkewMilliseconds >= 1000 else {
+            throw BegawiError(.configuration, "max_clock_skew_seconds must be at least 1")
+        }
+        guard maxBodyBytes >= 64 << 10, maxBatchBytes >= maxBodyBytes else {
+            throw BegawiError(.configuration, "max_body_bytes must be at least 65536 and max_batch_bytes at least max_body_bytes")
+        }
+        guard (1...100_000).contains(pageRows) else {
+            throw BegawiError(.configuration, "page_rows must be between 1 and 100000")
+        }
+    }
+}

@@ -1,0 +1,36 @@
+import BegawiCore
+import Hummingbird
+import HTTPTypes
+import Logging
+
+/// Puts the hub's time on every answer, and turns every failure into a JSON refusal: a client
+/// always learns the hub's clock and a reason, and no error escapes as a dropped connection.
+struct HubMiddleware<Context: RequestContext>: RouterMiddleware {
+    let clock: any WallClock
+    let logger: Logger
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch let refusal as HubRefusal {
+            response = refusal.response
+        } catch let error as BegawiError {
+            let refusal = HubRefusal(error)
+            if refusal.status == .internalServerError {
+                logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+            }
+            response = refusal.response
+        } catch let error as HTTPError {
+            let code = error.status == .contentTooLarge ? "too-large" : "http-\(error.status.code)"
+            let message = error.status == .contentTooLarge ? "the request body is larger than the hub accepts; send smaller batches"
+                : (error.body ?? error.status.reasonPhrase)
+            response = HubRefusal(error.status, code, message).response
+        } catch {
+            logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+            response = HubRefusal(.internalServerError, "internal", "the hub failed to answer; try again later").response
+        }
+        response.headers[.begawiHubTime] = String(clock.nowMilliseconds())
+        return response
+    }
+}

@@ -1,3 +1,0 @@
-public import BegawiCore
-import Hummingbird
-import HummingbirdTLS

@@ -1,0 +1,107 @@
+import BegawiCore
+import BegawiReplica
+import Hummingbird
+import HTTPTypes
+import Logging
+
+/// The hub's versioned HTTP API (described in `openapi.yaml`, served at `/v1/openapi.yaml`).
+struct HubRoutes: Sendable {
+    let store: any HubStore
+    let configuration: HubConfiguration
+    let clock: any WallClock
+    let logger: Logger
+
+    static let batchType = "application/vnd.begawi.batch"
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get("/v1/health") { _, _ in HubAnswer.json(["status": "ok"]) }
+        router.get("/v1/openapi.yaml") { _, _ in
+            HubAnswer.bytes(Array(OpenAPIDocument.text.utf8), contentType: "application/yaml")
+        }
+        router.get("/v1/session") { request, _ in try await session(request) }
+        router.post("/v1/push") { request, _ in try await push(request) }
+        router.get("/v1/pull") { request, _ in try await pull(request) }
+    }
+
+    /// The authenticated site and the replica it names.
+    func caller(_ request: Request) async throws -> (SiteRecord, String) {
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
+            throw HubRefusal(.unauthorized, "unauthorized", "this request needs the site's credential (Authorization: Bearer …); see credential_file in site.toml")
+        }
+        let token = String(header.dropFirst("Bearer ".count))
+        guard let site = try await Blocking.run({ [store] in try store.authenticate(token: token) }) else {
+            throw HubRefusal(.unauthorized, "unauthorized", "the credential is unknown, wrong or revoked; ask the office for a new one (begawi hub add-site)")
+        }
+        guard let replica = request.headers[.begawiReplica], UUIDText.parse(replica) != nil else {
+            throw HubRefusal(.badRequest, "bad-request", "the Begawi-Replica header must carry the site replica's id")
+        }
+        return (site, replica)
+    }
+
+    func session(_ request: Request) async throws -> Response {
+        let (site, replica) = try await caller(request)
+        let session = try await Blocking.run { [store, configuration] in
+            try store.session(site: site, replica: replica, configuration: configuration)
+        }
+        return HubAnswer.json(session)
+    }
+
+    func push(_ request: Request) async throws -> Response {
+        let (site, replica) = try await caller(request)
+        let limit = configuration.maxBodyBytes
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
+            // Refused before a byte of the body is read.
+            throw HubRefusal(.contentTooLarge, "too-large", "the request body has \(length) bytes, more than the hub's \(limit); send smaller batches")
+        }
+        var request = request
+        let buffer = try await request.collectBody(upTo: limit)
+        var body = Array(buffer.readableBytesView)
+        switch request.headers[.contentEncoding]?.lowercased() {
+        case nil, "identity": break
+        case "gzip": body = try GzipDecoder.decode(body, limit: configuration.maxBatchBytes)
+        case let other?:
+            throw HubRefusal(.unsupportedMediaType, "bad-encoding", "content encoding '\(other)' is not supported; send gzip or identity")
+        }
+        let batch = try BatchCodec.decode(body, limits: BatchCodec.Limits(maxUncompressedBytes: configuration.maxBatchBytes))
+        let now = clock.nowMilliseconds()
+        if let latest = batch.latestClock, Int64(clamping: latest.milliseconds) > Int64(clamping: now) + configuration.maxClockSkewMilliseconds {
+            let ahead = (Int64(clamping: latest.milliseconds) - Int64(clamping: now)) / 1000
+            logger.warning("refused a batch stamped in the future", metadata: ["site.id": "\(site.id)", "seconds.ahead": "\(ahead)"])
+            throw HubRefusal(.unprocessableContent, "clock-ahead",
+                             "the batch carries stamps \(ahead) s in the hub's future (the limit is \(configuration.maxClockSkewMilliseconds / 1000) s); correct the site's clock offset and re-stamp unsent changes",
+                             extra: ["hub_time_ms": String(now)])
+        }
+        do {
+            let outcome = try await Blocking.run { [store] in try store.push(site: site, replica: replica, batch: batch) }
+            if !batch.rows.isEmpty {
+                logger.info("push applied", metadata: ["site.id": "\(site.id)", "batch.rows": "\(batch.rows.count)",
+                                                       "rows.changed": "\(outcome.rowsChanged)", "conflicts": "\(outcome.conflicts)"])
+            }
+            return HubAnswer.json(outcome)
+        } catch let error as BegawiError where error.code == .outOfOrder {
+            let cursor = try await Blocking.run { [store] in try store.session(site: site, replica: replica, configuration: configuration).pushCursor }
+            throw HubRefusal(.conflict, "out-of-order", error.message, extra: ["cursor_base": String(cursor.base), "cursor_position": String(cursor.position)])
+        }
+    }
+
+    func pull(_ request: Request) async throws -> Response {
+        let (site, replica) = try await caller(request)
+        let query = request.uri.queryParameters
+        guard let epoch = query.get("epoch"), let base = query.get("base", as: UInt64.self),
+              let position = query.get("position", as: UInt64.self), base <= position else {
+            throw HubRefusal(.badRequest, "bad-request", "pull needs epoch, base and position (base ≤ position) in the query")
+        }
+        guard epoch == store.epoch else {
+            throw HubRefusal(.conflict, "epoch-changed", "the hub was restored from a backup (epoch \(store.epoch)); start a new session to re-sync",
+                             extra: ["epoch": store.epoch])
+        }
+        let maxRows = min(query.get("max_rows", as: Int.self) ?? configuration.pageRows, configuration.pageRows)
+        guard maxRows > 0 else { throw HubRefusal(.badRequest, "bad-request", "max_rows must be positive") }
+        let page = try await Blocking.run { [store] in
+            try store.pull(site: site, replica: replica, after: ExchangeCursor(base: base, position: position), maxRows: maxRows).bytes
+        }
+        var headers = HTTPFields()
+        headers[.begawiEpoch] = store.epoch
+        return HubAnswer.bytes(page, contentType: HubRoutes.batchType, headers: headers)
+    }
+}

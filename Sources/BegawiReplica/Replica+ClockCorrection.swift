@@ -1,0 +1,79 @@
+import BegawiCore
+internal import GRDB
+
+extension Replica {
+    /// The milliseconds added to the wall times that capture triggers record.
+    public func clockOffset() throws -> Int64 {
+        try pool.read { db in try loadState(db).offset }
+    }
+
+    /// Adopts a new estimate of how far this machine's clock is from the hub's (`offset` is added to
+    /// local wall times), and re-stamps this site's own writes that the hub has not acknowledged
+    /// (changed after `unsentAfter`), so that a clock that was wrong neither wins every conflict
+    /// nor loses work. Returns how many distinct stamps were changed.
+    ///
+    /// Own unsent stamps move by the change of offset, keep their order, and stay above every
+    /// clock received from peers (they were written after seeing those). The hybrid clock restarts
+    /// from the greatest of those stamps, the peers' clocks and the corrected wall time: the one
+    /// time it may move backwards, since every stamp it vouched for was re-stamped.
+    /// A change of less than `threshold` milliseconds only updates the offset.
+    @discardableResult
+    public func correctClock(offset: Int64, unsentAfter position: UInt64, threshold: Int64 = 1000) throws -> Int {
+        try engineWrite { tx in
+            let delta = offset &- tx.state.offset
+            tx.state.offset = offset
+            guard abs(delta) >= threshold else { return 0 }
+            let db = tx.db
+            struct Item { let table: Int; let key: String; var record: RowRecord }
+            var items: [Item] = []
+            var own = Set<UInt64>()
+            let select = try FastStatement(db, "SELECT tbl, key, seq, vector, stamps FROM _begawi_rows WHERE seq > ? ORDER BY seq")
+            select.reset()
+            select.bind(1, Int64(clamping: position))
+            while try select.step() {
+                guard let table = tableByID[select.int64(0)] else { continue }
+                let record = try RowRecord.decode(seq: UInt64(clamping: select.int64(2)), stamps: select.blob(4), vector: select.blob(3),
+                                                  columnCount: tables[table].spec.columns.count, sites: tx.sites)
+                var mine = false
+                if let d = record.state.deleted, d.stamp.site == siteID, record.registerSeq[0] > position {
+                    own.insert(d.stamp.clock.rawValue)
+                    mine = true
+                }
+                for (i, r) in record.state.columns.enumerated() {
+                    if let r, r.stamp.site == siteID, record.registerSeq[i + 1] > position {
+                        own.insert(r.stamp.clock.rawValue)
+                        mine = true
+                    }
+                }
+                if mine { items.append(Item(table: table, key: select.text(1), record: record)) }
+            }
+            select.reset()
+
+            // A strictly increasing map: shifted by the change of offset, above every peer's clock.
+            let shift = Int64(clamping: delta) << 16
+            var map: [UInt64: UInt64] = [:]
+            var previous = tx.state.remoteMax.rawValue
+            for raw in own.sorted() {
+                let shifted = shift >= 0 ? raw.addingReportingOverflow(UInt64(shift)).partialValue : (raw > UInt64(-shift) ? raw - UInt64(-shift) : 0)
+                let next = max(shifted, previous &+ 1)
+                map[raw] = next
+                previous = next
+            }
+            func restamp(_ r: inout Register?, _ seq: UInt64) {
+                guard var reg = r, reg.stamp.site == siteID, seq > position, let to = map[reg.stamp.clock.rawValue] else { return }
+                reg.stamp = Stamp(clock: HybridTimestamp(rawValue: to), site: reg.stamp.site, counter: reg.stamp.counter)
+                r = reg
+            }
+            for var item in items {
+                restamp(&item.record.state.deleted, item.record.registerSeq[0])
+                for i in item.record.state.columns.indices { restamp(&item.record.state.columns[i], item.record.registerSeq[i + 1]) }
+                item.record.origin = nil
+                try tx.storeRecord(table: item.table, key: item.key, record: item.record, isNew: false)
+            }
+            let now = Int64(clamping: wallClock.nowMilliseconds()) &+ offset
+            let wall = HybridTimestamp(milliseconds: UInt64(max(0, now)), counter: 0)
+            tx.state.clock = HybridClock(last: max(wall, max(tx.state.remoteMax, HybridTimestamp(rawValue: previous))))
+            return map.count
+        }
+    }
+}

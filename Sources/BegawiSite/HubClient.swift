@@ -1,0 +1,126 @@
+public import BegawiCore
+public import BegawiReplica
+import Foundation
+
+/// The hub's answers to a sync round's requests, in the protocol's terms.
+public struct HubClient: Sendable {
+    let transport: any HubTransport
+    let replicaID: String
+
+    /// Makes a client for one site replica.
+    public init(transport: any HubTransport, replicaID: String) {
+        self.transport = transport
+        self.replicaID = replicaID
+    }
+
+    /// The session the hub grants, and this machine's clock offset estimated from the exchange.
+    public struct Session: Sendable, Decodable {
+        /// The site, as the hub authenticated it.
+        public var site: String
+        /// The hub's epoch.
+        public var epoch: String
+        /// The epochs the hub descends from.
+        public var lineage: [EpochLink]
+        /// Everything of this replica up to this cursor is stored at the hub.
+        public var pushCursor: ExchangeCursor
+        /// Stamps further in the hub's future are refused.
+        public var maxClockSkewMilliseconds: Int64
+        /// The largest body the hub accepts.
+        public var maxBodyBytes: Int
+        /// Rows per page of the hub's feed.
+        public var pageRows: Int
+    }
+
+    /// What the hub said after a push.
+    public struct PushAnswer: Sendable, Decodable {
+        /// The hub's cursor for this replica.
+        public var cursor: ExchangeCursor
+        /// Rows whose state changed at the hub.
+        public var rowsChanged: Int
+        /// Conflicts the hub's merge recorded.
+        public var conflicts: Int
+    }
+
+    /// A refusal's body.
+    struct Refusal: Decodable {
+        var error: String
+        var message: String
+        var cursorBase: String?
+        var cursorPosition: String?
+    }
+
+    static let decoder: JSONDecoder = {
+        let d = JSONDecoder()
+        d.keyDecodingStrategy = .convertFromSnakeCase
+        return d
+    }()
+
+    var headers: [(String, String)] { [("Begawi-Replica", replicaID)] }
+
+    /// The offset (ms to add to local time to get the hub's) from one answer, assuming symmetric delays.
+    static func offset(_ response: HubResponse) -> Int64? {
+        guard let text = response.headers["begawi-hub-time"], let hub = Int64(text) else { return nil }
+        let midpoint = (Int64(clamping: response.sentAt) + Int64(clamping: response.receivedAt)) / 2
+        return hub - midpoint
+    }
+
+    /// Starts a round: who the hub says we are, its epoch, and its cursor for this replica.
+    public func session() async throws -> (Session, offset: Int64?, roundTrip: UInt64) {
+        let response = try await transport.send(HubRequest(method: "GET", path: "/v1/session", headers: headers))
+        try HubClient.check(response)
+        do {
+            let session = try HubClient.decoder.decode(Session.self, from: Data(response.body))
+            return (session, HubClient.offset(response), response.receivedAt &- response.sentAt)
+        } catch {
+            throw BegawiError(.network, "the hub's session answer could not be read; check that hub_url names a Begawi hub", cause: "\(error)")
+        }
+    }
+
+    /// Pushes one encoded batch; the answer comes only after the hub committed it.
+    public func push(_ bytes: [UInt8]) async throws -> (PushAnswer, offset: Int64?) {
+        let response = try await transport.send(HubRequest(
+            method: "POST", path: "/v1/push", headers: headers + [("Content-Type", "application/vnd.begawi.batch")], body: bytes))
+        try HubClient.check(response)
+        do {
+            return (try HubClient.decoder.decode(PushAnswer.self, from: Data(response.body)), HubClient.offset(response))
+        } catch {
+            throw BegawiError(.network, "the hub's push answer could not be read", cause: "\(error)")
+        }
+    }
+
+    /// Fetches the next page of the hub's feed after `cursor`, encoded.
+    public func pull(epoch: String, after cursor: ExchangeCursor, maxRows: Int) async throws -> [UInt8] {
+        let path = "/v1/pull?epoch=\(epoch)&base=\(cursor.base)&position=\(cursor.position)&max_rows=\(maxRows)"
+        let response = try await transport.send(HubRequest(method: "GET", path: path, headers: headers))
+        try HubClient.check(response)
+        return response.body
+    }
+
+    /// Throws a `HubRefusal` for any non-2xx answer.
+    static func check(_ response: HubResponse) throws {
+        guard !(200..<300).contains(response.status) else { return }
+        let refusal = try? decoder.decode(Refusal.self, from: Data(response.body))
+        var cursor: ExchangeCursor?
+        if let b = refusal?.cursorBase.flatMap(UInt64.init), let p = refusal?.cursorPosition.flatMap(UInt64.init) {
+            cursor = ExchangeCursor(base: b, position: p)
+        }
+        throw HubRefusal(status: response.status, code: refusal?.error ?? "http-\(response.status)",
+                         message: refusal?.message ?? "the hub answered HTTP \(response.status)", cursor: cursor, offset: offset(response))
+    }
+}
+
+/// The hub refused a request, with its reason.
+public struct HubRefusal: Error, Sendable, CustomStringConvertible {
+    /// The HTTP status.
+    public var status: Int
+    /// The hub's error code ("unauthorized", "clock-ahead", "out-of-order", "epoch-changed", …).
+    public var code: String
+    /// The hub's explanation.
+    public var message: String
+    /// The hub's cursor for this replica, when it sent one.
+    public var cursor: ExchangeCursor?
+    /// The clock offset estimated from the refusal's answer.
+    public var offset: Int64?
+
+    public var description: String { "the hub refused (HTTP \(status), \(code)): \(message)" }
+}

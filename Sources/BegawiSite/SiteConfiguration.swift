@@ -1,0 +1,66 @@
+import BegawiCore
+
+/// How a site daemon runs: its replica, its hub, and its timing.
+public struct SiteConfiguration: Sendable, Equatable {
+    /// The replica file that the site's applications use.
+    public var replicaPath: String
+    /// The hub's base URL (https only).
+    public var hubURL: String
+    /// The CA certificate (PEM) that signed the hub's certificate; the only one trusted.
+    public var caFile: String
+    /// The file holding this site's credential (from `begawi hub add-site`).
+    public var credentialFile: String
+    /// The schema file (`begawi site init` installs it).
+    public var schemaPath: String
+    /// Where the daemon keeps its status for `begawi site status`.
+    public var statusPath: String
+    /// How often the daemon looks for local writes, in ms (it syncs within about this long of one).
+    public var watchIntervalMilliseconds: UInt64
+    /// How often it pulls when nothing happens locally, in ms.
+    public var pullIntervalMilliseconds: UInt64
+    /// First and longest wait after failures, in ms.
+    public var backoffInitialMilliseconds: UInt64
+    public var backoffCapMilliseconds: UInt64
+    /// Rows per pushed batch, and the batch's value bytes at most.
+    public var batchRows: Int
+    public var batchBytes: Int
+    /// libcurl's connect timeout and stalled-transfer limit.
+    public var connectTimeoutMilliseconds: Int
+    public var stallSeconds: Int
+
+    /// Makes a configuration with the documented defaults.
+    public init(replicaPath: String = "/var/lib/begawi/site.sqlite", hubURL: String = "https://hub.invalid:8443",
+                caFile: String = "/etc/begawi/ca.crt", credentialFile: String = "/etc/begawi/credential",
+                schemaPath: String = "/etc/begawi/schema.json", statusPath: String? = nil,
+                watchIntervalMilliseconds: UInt64 = 500, pullIntervalMilliseconds: UInt64 = 30_000,
+                backoffInitialMilliseconds: UInt64 = 1000, backoffCapMilliseconds: UInt64 = 120_000,
+                batchRows: Int = 2000, batchBytes: Int = 4 << 20, connectTimeoutMilliseconds: Int = 10_000, stallSeconds: Int = 30) {
+        self.replicaPath = replicaPath
+        self.hubURL = hubURL
+        self.caFile = caFile
+        self.credentialFile = credentialFile
+        self.schemaPath = schemaPath
+        self.statusPath = statusPath ?? replicaPath + ".status.json"
+        self.watchIntervalMilliseconds = watchIntervalMilliseconds
+        self.pullIntervalMilliseconds = pullIntervalMilliseconds
+        self.backoffInitialMilliseconds = backoffInitialMilliseconds
+        self.backoffCapMilliseconds = backoffCapMilliseconds
+        self.batchRows = batchRows
+        self.batchBytes = batchBytes
+        self.connectTimeoutMilliseconds = connectTimeoutMilliseconds
+        self.stallSeconds = stallSeconds
+    }
+
+    /// Throws a configuration error naming the first unusable value.
+    public func validate() throws {
+        guard hubURL.lowercased().hasPrefix("https://") else {
+            throw BegawiError(.configuration, "hub_url must start with https:// (got \(hubURL)); Begawi never syncs over plain HTTP")
+        }
+        guard watchIntervalMilliseconds >= 50, pullIntervalMilliseconds >= 1000 else {
+            throw BegawiError(.configuration, "watch_interval_ms must be at least 50 and pull_interval_seconds at least 1")
+        }
+        guard (1...100_000).contains(batchRows), batchBytes >= 64 << 10 else {
+            throw BegawiError(.configuration, "batch_rows must be 1–100000 and batch_bytes at least 65536")
+        }
+    }
+}

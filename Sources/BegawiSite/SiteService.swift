@@ -1,0 +1,94 @@
+public import BegawiCore
+public import BegawiReplica
+public import Logging
+
+/// The site daemon's loop: a sync round soon after each local write, a pull now and then, and
+/// capped exponential backoff with jitter while the hub cannot be reached.
+///
+/// Not `Sendable`: it owns the replica and runs in one task.
+public final class SiteService {
+    let replica: Replica
+    let client: HubClient
+    let configuration: SiteConfiguration
+    let clock: any WallClock
+    let logger: Logger
+    let sleep: @Sendable (UInt64) async throws -> Void
+    var backoff: Backoff
+    var status: SiteStatus
+    var random = SystemRandomNumberGenerator()
+
+    /// Makes the service. `sleep` waits the given milliseconds (injected so tests can drive time).
+    public init(replica: Replica, client: HubClient, configuration: SiteConfiguration, clock: any WallClock = SystemWallClock(),
+                logger: Logger, sleep: @escaping @Sendable (UInt64) async throws -> Void = { try await Task.sleep(nanoseconds: $0 * 1_000_000) }) {
+        self.replica = replica
+        self.client = client
+        self.configuration = configuration
+        self.clock = clock
+        self.logger = logger
+        self.sleep = sleep
+        backoff = Backoff(initialMilliseconds: configuration.backoffInitialMilliseconds, capMilliseconds: configuration.backoffCapMilliseconds)
+        status = SiteStatus.load(from: configuration.statusPath)
+    }
+
+    /// One round, with its outcome recorded in the status file. Returns the report, or nil on failure.
+    @discardableResult
+    public func syncOnce() async -> (RoundReport?, (any Error)?) {
+        let round = SyncRound(replica: replica, client: client, configuration: configuration, logger: logger)
+        do {
+            let report = try await round.run()
+            status.lastSuccessAt = clock.nowMilliseconds()
+            status.lastError = nil
+            status.lastErrorAt = nil
+            status.hubEpoch = report.epoch
+            status.clockOffsetMilliseconds = report.offset
+            status.acknowledged = report.acknowledged
+            status.lastRoundSent = report.sent
+            status.lastRoundReceived = report.received
+            saveStatus()
+            if report.sent > 0 || report.received > 0 {
+                logger.info("synced", metadata: ["rows.sent": "\(report.sent)", "rows.received": "\(report.received)",
+                                                  "conflicts": "\(report.conflictsAtHub + report.conflictsHere)"])
+            }
+            return (report, nil)
+        } catch {
+            status.lastError = "\(error)"
+            status.lastErrorAt = clock.nowMilliseconds()
+            saveStatus()
+            return (nil, error)
+        }
+    }
+
+    func saveStatus() {
+        do { try status.save(to: configuration.statusPath) } catch { logger.warning("cannot save status", metadata: ["error": "\(error)"]) }
+    }
+
+    /// Runs until the task is cancelled.
+    public func run() async throws {
+        var lastRound: UInt64 = 0
+        var due = true
+        var waitUntil: UInt64 = 0
+        while !Task.isCancelled {
+            let now = clock.nowMilliseconds()
+            if !due, now &- lastRound >= configuration.pullIntervalMilliseconds { due = true }
+            if !due, (try? replica.pendingCaptureCount()) ?? 0 > 0 { due = true }
+            if due, now >= waitUntil {
+                let (report, error) = await syncOnce()
+                lastRound = clock.nowMilliseconds()
+                if let error {
+                    let delay = backoff.fail(random: &random)
+                    waitUntil = lastRound + delay
+                    logger.warning("sync failed; retrying later", metadata: [
+                        "error": "\(error)", "retry.in_ms": "\(delay)", "failures": "\(backoff.failures)"])
+                    due = true
+                } else {
+                    if backoff.failures > 0 { logger.notice("hub reachable again") }
+                    backoff.succeed()
+                    waitUntil = 0
+                    // Stay due while the round did not reach a quiet state (writes during the round).
+                    due = !(report?.caughtUp ?? true)
+                }
+            }
+            try await sleep(configuration.watchIntervalMilliseconds)
+        }
+    }
+}

@@ -1,0 +1,127 @@
+public import BegawiCore
+public import BegawiReplica
+public import Logging
+
+/// What one sync round did.
+public struct RoundReport: Sendable, Equatable {
+    /// Rows pushed, and rows the hub's merge changed.
+    public var sent = 0
+    public var changedAtHub = 0
+    /// Conflicts the hub recorded while merging this site's rows.
+    public var conflictsAtHub = 0
+    /// Rows received, and conflicts recorded here while merging them.
+    public var received = 0
+    public var conflictsHere = 0
+    /// Pages pulled and batches pushed.
+    public var pages = 0
+    public var batches = 0
+    /// The hub's epoch and its cursor for this replica at the end.
+    public var epoch = ""
+    public var acknowledged = ExchangeCursor.start
+    /// The estimated clock offset to the hub.
+    public var offset: Int64?
+    /// Own unsent stamps moved by a clock correction.
+    public var restamped = 0
+    /// Whether the hub had already seen everything local and the pull reached the feed's head.
+    public var caughtUp = false
+}
+
+/// One sync round: session, push of everything unacknowledged, pull to the head of the hub's feed.
+///
+/// Not `Sendable`: it drives a `Replica`, one round at a time.
+public struct SyncRound {
+    let replica: Replica
+    let client: HubClient
+    let configuration: SiteConfiguration
+    let logger: Logger
+
+    /// Makes a round.
+    public init(replica: Replica, client: HubClient, configuration: SiteConfiguration, logger: Logger) {
+        self.replica = replica
+        self.client = client
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Runs the round; throws on the first failure (what was acknowledged or applied stays).
+    public func run() async throws -> RoundReport {
+        var report = RoundReport()
+        let (session, offset, _) = try await client.session()
+        report.epoch = session.epoch
+        report.offset = offset
+        try followEpoch(session)
+        if let offset { report.restamped += try replica.correctClock(offset: offset, unsentAfter: session.pushCursor.position) }
+
+        // Push: everything the hub lacks, batch by batch, each acknowledged after the hub's commit.
+        var cursor = session.pushCursor
+        var clockRetries = 0
+        var orderRetries = 0
+        while true {
+            let (batch, bytes) = try replica.exportEncoded(
+                after: cursor, for: session.epoch, limits: BatchLimits(maxRows: configuration.batchRows, maxValueBytes: configuration.batchBytes))
+            let settled = batch.rows.isEmpty && batch.complete && cursor == ExchangeCursor(base: batch.through, position: batch.through)
+            if settled { break }
+            do {
+                let (answer, _) = try await client.push(bytes)
+                report.batches += 1
+                report.sent += batch.rows.count
+                report.changedAtHub += answer.rowsChanged
+                report.conflictsAtHub += answer.conflicts
+                guard answer.cursor != cursor || !batch.rows.isEmpty else {
+                    throw BegawiError(.network, "the hub acknowledged a batch without moving its cursor (\(cursor)); this is a bug, please report it")
+                }
+                cursor = answer.cursor
+            } catch let refusal as HubRefusal where refusal.code == "clock-ahead" && clockRetries < 2 {
+                clockRetries += 1
+                guard let corrected = refusal.offset else { throw refusal }
+                logger.warning("the hub refused stamps from this site's future; re-stamping unsent changes",
+                               metadata: ["clock.offset_ms": "\(corrected)"])
+                report.restamped += try replica.correctClock(offset: corrected, unsentAfter: cursor.position, threshold: 0)
+                report.offset = corrected
+            } catch let refusal as HubRefusal where refusal.code == "out-of-order" && orderRetries < 3 {
+                orderRetries += 1
+                guard let hubCursor = refusal.cursor else { throw refusal }
+                cursor = hubCursor
+            }
+        }
+        report.acknowledged = cursor
+
+        // Pull: pages of the hub's feed, each applied with its cursor in one transaction.
+        var pullCursor = try replica.cursor(for: session.epoch)
+        while true {
+            let bytes = try await client.pull(epoch: session.epoch, after: pullCursor, maxRows: session.pageRows)
+            let batch = try BatchCodec.decode(bytes)
+            guard batch.source == session.epoch else {
+                throw BegawiError(.network, "the hub's page names source \(batch.source), not its epoch \(session.epoch); start a new round")
+            }
+            let result = try replica.apply(batch)
+            report.pages += 1
+            report.received += batch.rows.count
+            report.conflictsHere += result.conflicts
+            guard result.advancedCursor else {
+                throw BegawiError(.network, "the hub's page did not continue this site's cursor \(pullCursor); starting a new round")
+            }
+            let moved = result.cursor != pullCursor
+            pullCursor = result.cursor
+            if batch.complete { break }
+            guard moved else {
+                throw BegawiError(.network, "the hub's feed did not advance past \(pullCursor); starting a new round")
+            }
+        }
+        report.caughtUp = try replica.pendingChanges(after: cursor.position, for: session.epoch) == 0
+        return report
+    }
+
+    /// After a restore of the hub from a backup, carries this site's pull cursor over to the new
+    /// epoch, limited to the part of the feed the backup shares with the epoch it knew.
+    func followEpoch(_ session: HubClient.Session) throws {
+        let known = Set(try replica.cursorSources())
+        guard !known.contains(session.epoch) else { return }
+        for link in session.lineage.reversed() where known.contains(link.epoch) {
+            let cursor = try replica.adoptCursor(from: link.epoch, to: session.epoch, sharedThrough: link.through)
+            logger.notice("the hub has a new epoch (restored from a backup); resuming its feed from the shared part",
+                          metadata: ["hub.epoch": "\(session.epoch)", "cursor": "\(cursor)"])
+            return
+        }
+    }
+}

@@ -1,0 +1,55 @@
+import BegawiCore
+import Foundation
+import TOMLKit
+
+/// A TOML configuration file, read with errors that name the file, the line and the key.
+/// Unknown keys are refused (a misspelt key must not be silently ignored); relative paths are
+/// resolved from the file's folder.
+struct ConfigFile {
+    let path: String
+    let folder: String
+    private let table: TOMLTable
+
+    static func load(_ path: String) throws -> ConfigFile {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw BegawiError(.configuration, "cannot read the configuration file \(path); pass --config FILE, or see config/ for examples")
+        }
+        do {
+            let table = try TOMLTable(string: String(decoding: data, as: UTF8.self))
+            return ConfigFile(path: path, folder: URL(fileURLWithPath: path).deletingLastPathComponent().path, table: table)
+        } catch let error as TOMLParseError {
+            throw BegawiError(.configuration, "\(path) line \(error.source.begin.line), column \(error.source.begin.column): \(error.description); fix the TOML there")
+        } catch {
+            throw BegawiError(.configuration, "\(path) is not valid TOML", cause: "\(error)")
+        }
+    }
+
+    /// Refuses keys that are not among `known`.
+    func checkKeys(_ known: [String]) throws {
+        for key in table.keys where !known.contains(key) {
+            throw BegawiError(.configuration, "\(path): unknown key '\(key)'; the known keys are \(known.joined(separator: ", "))")
+        }
+    }
+
+    func string(_ key: String) throws -> String? {
+        guard let value = table[key] else { return nil }
+        guard let text = value.string else {
+            throw BegawiError(.configuration, "\(path): '\(key)' must be a string in quotes")
+        }
+        return text
+    }
+
+    func int(_ key: String) throws -> Int? {
+        guard let value = table[key] else { return nil }
+        guard let number = value.int else {
+            throw BegawiError(.configuration, "\(path): '\(key)' must be a whole number")
+        }
+        return number
+    }
+
+    /// A path value, resolved from the configuration file's folder when relative.
+    func path(_ key: String) throws -> String? {
+        guard let text = try string(key) else { return nil }
+        return text.hasPrefix("/") ? text : folder + "/" + text
+    }
+}

@@ -1,0 +1,114 @@
+import ArgumentParser
+import BegawiCore
+import BegawiHub
+import BegawiReplica
+import Foundation
+
+/// `begawi hub …`: the office's hub.
+struct HubCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hub",
+        abstract: "Run and administer the hub that every site syncs with.",
+        subcommands: [Init.self, AddSite.self, RevokeSite.self, Sites.self, Run.self, Backup.self, MakeCertificates.self])
+
+    struct Options: ParsableArguments {
+        @Option(help: "The hub's configuration file.") var config = "/etc/begawi/hub.toml"
+    }
+
+    struct Init: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create the hub's database with the schema named in the configuration.")
+        @OptionGroup var options: Options
+
+        func run() throws {
+            let c = try HubConfigFile.load(options.config)
+            try SQLiteHubStore.create(at: c.databasePath, schema: try SchemaFile.load(c.schemaPath))
+            print("created the hub database \(c.databasePath)")
+        }
+    }
+
+    struct AddSite: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "add-site",
+            abstract: "Register a site and print its credential once (the hub keeps only a hash of it).")
+        @OptionGroup var options: Options
+        @Option(help: "The site's id: lowercase letters, digits, '.', '_' or '-'.") var id: String
+        @Option(help: "lpk, blki, bplk, company or office.") var kind: String
+        @Option(help: "The partner's name.") var name: String
+        @Option(help: "Write the credential to this new file (mode 0600) instead of printing it.") var credentialOut: String?
+
+        func run() throws {
+            let c = try HubConfigFile.load(options.config)
+            let store = try SQLiteHubStore(path: c.databasePath)
+            defer { try? store.close() }
+            let credential = try store.addSite(id: id, kind: try SiteKind.parse(kind), name: name)
+            if let credentialOut {
+                guard FileManager.default.createFile(atPath: credentialOut, contents: Data((credential.token + "\n").utf8),
+                                                     attributes: [.posixPermissions: 0o600]) else {
+                    throw BegawiError(.invalidArgument, "cannot write \(credentialOut); the site was added, revoke it and add it again")
+                }
+                print("added site \(id); its credential is in \(credentialOut). Hand it over securely; it is not shown again.")
+            } else {
+                print(credential.token)
+                FileHandle.standardError.write(Data("added site \(id). The line above is its credential: hand it over securely; it is not shown again.\n".utf8))
+            }
+        }
+    }
+
+    struct RevokeSite: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "revoke-site", abstract: "Revoke a site's credential; its data stays.")
+        @OptionGroup var options: Options
+        @Option(help: "The site's id.") var id: String
+
+        func run() throws {
+            let c = try HubConfigFile.load(options.config)
+            let store = try SQLiteHubStore(path: c.databasePath)
+            defer { try? store.close() }
+            try store.revokeSite(id: id)
+            print("revoked site \(id)")
+        }
+    }
+
+    struct Sites: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the registered sites.")
+        @OptionGroup var options: Options
+
+        func run() throws {
+            let c = try HubConfigFile.load(options.config)
+            let store = try SQLiteHubStore(path: c.databasePath)
+            defer { try? store.close() }
+            for s in try store.sites() {
+                print("\(s.id)\t\(s.kind.rawValue)\t\(s.revokedAt == nil ? "active" : "revoked")\t\(s.name)")
+            }
+        }
+    }
+
+    struct Run: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Serve the sites over HTTPS until SIGTERM.")
+        @OptionGroup var options: Options
+
+        func run() async throws {
+            let c = try HubConfigFile.load(options.config)
+            let logger = Logs.logger("begawi.hub")
+            let store = try SQLiteHubStore(path: c.databasePath)
+            logger.info("hub starting", metadata: ["hub.epoch": "\(store.epoch)", "database": "\(c.databasePath)"])
+            try await HubServer(store: store, configuration: c, logger: logger).run()
+            try store.close()
+            logger.info("hub stopped")
+        }
+    }
+
+    struct Backup: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write a consistent copy of the hub's database while it runs. The copy gets a new epoch, so sites re-sync safely if it is ever restored.")
+        @OptionGroup var options: Options
+        @Argument(help: "The backup file to create.") var file: String
+
+        func run() throws {
+            let c = try HubConfigFile.load(options.config)
+            let store = try SQLiteHubStore(path: c.databasePath)
+            defer { try? store.close() }
+            try store.backup(to: file)
+            print("wrote \(file)")
+        }
+    }
+}

@@ -1,0 +1,32 @@
+import BegawiCore
+import BegawiHub
+
+/// Maps `hub.toml` (documented by config/hub.example.toml) to a `HubConfiguration`.
+enum HubConfigFile {
+    static let keys = ["listen", "database", "schema", "tls_certificate", "tls_key", "max_clock_skew_seconds",
+                       "max_body_bytes", "max_batch_bytes", "page_rows", "port_file"]
+
+    static func load(_ path: String) throws -> HubConfiguration {
+        let file = try ConfigFile.load(path)
+        try file.checkKeys(keys)
+        var c = HubConfiguration()
+        if let listen = try file.string("listen") {
+            guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]) else {
+                throw BegawiError(.configuration, "\(path): listen must be HOST:PORT, for example \"0.0.0.0:8443\"")
+            }
+            c.host = String(listen[..<colon]).trimmingCharacters(in: ["[", "]"])
+            c.port = port
+        }
+        if let v = try file.path("database") { c.databasePath = v }
+        if let v = try file.path("schema") { c.schemaPath = v }
+        if let v = try file.path("tls_certificate") { c.certificateFile = v }
+        if let v = try file.path("tls_key") { c.privateKeyFile = v }
+        if let v = try file.int("max_clock_skew_seconds") { c.maxClockSkewMilliseconds = Int64(v) * 1000 }
+        if let v = try file.int("max_body_bytes") { c.maxBodyBytes = v }
+        if let v = try file.int("max_batch_bytes") { c.maxBatchBytes = v }
+        if let v = try file.int("page_rows") { c.pageRows = v }
+        if let v = try file.path("port_file") { c.portFile = v }
+        do { try c.validate() } catch let e as BegawiError { throw BegawiError(.configuration, "\(path): \(e.message)") }
+        return c
+    }
+}

@@ -1,0 +1,125 @@
+import ArgumentParser
+import BegawiCore
+import BegawiReplica
+import BegawiSite
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// `begawi site …`: the daemon beside a partner's replica.
+struct SiteCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "site",
+        abstract: "Run the site daemon that keeps this partner's replica in step with the hub.",
+        subcommands: [Init.self, Run.self, Sync.self, Status.self])
+
+    struct Options: ParsableArguments {
+        @Option(help: "The site's configuration file.") var config = "/etc/begawi/site.toml"
+    }
+
+    struct Init: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create the site's replica with the schema named in the configuration.")
+        @OptionGroup var options: Options
+
+        func run() throws {
+            let (siteID, c) = try SiteConfigFile.load(options.config)
+            let replica = try Replica.create(at: c.replicaPath, siteID: siteID, schema: try SchemaFile.load(c.schemaPath))
+            print("created \(c.replicaPath) for site \(siteID) (replica \(replica.replicaID))")
+            try replica.close()
+        }
+    }
+
+    struct Run: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Sync continuously until SIGTERM (the systemd service).")
+        @OptionGroup var options: Options
+
+        func run() async throws {
+            let (_, c) = try SiteConfigFile.load(options.config)
+            let logger = Logs.logger("begawi.site")
+            let group = ServiceGroup(configuration: .init(services: [SiteDaemon(configuration: c, logger: logger)],
+                                                          gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            try await group.run()
+        }
+    }
+
+    struct Sync: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run one full sync round and exit: status 0 only when every local change is acknowledged and the pull is caught up.")
+        @OptionGroup var options: Options
+
+        func run() async throws {
+            let (_, c) = try SiteConfigFile.load(options.config)
+            let logger = Logs.logger("begawi.site")
+            let (replica, client) = try SiteDaemon.open(c)
+            defer { try? replica.close() }
+            let service = SiteService(replica: replica, client: client, configuration: c, logger: logger)
+            let (report, error) = await service.syncOnce()
+            if let error { throw error }
+            guard let report else { throw ExitCode(1) }
+            print("sent \(report.sent) rows in \(report.batches) batches (conflicts at the hub: \(report.conflictsAtHub)); received \(report.received) rows in \(report.pages) pages (conflicts here: \(report.conflictsHere)); hub epoch \(report.epoch)")
+            if !report.caughtUp {
+                print("local changes arrived during the round; run sync again")
+                throw ExitCode(2)
+            }
+        }
+    }
+
+    struct Status: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show pending changes, the last success and error, the hub's epoch and the clock offset.")
+        @OptionGroup var options: Options
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() throws {
+            let (_, c) = try SiteConfigFile.load(options.config)
+            var status = SiteStatus.load(from: c.statusPath)
+            let replica = try Replica.open(at: c.replicaPath)
+            defer { try? replica.close() }
+            status.pendingChanges = try replica.pendingChanges(after: status.acknowledged?.position ?? 0, for: status.hubEpoch)
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                print(String(decoding: try encoder.encode(status), as: UTF8.self))
+                return
+            }
+            func time(_ ms: UInt64?) -> String {
+                guard let ms else { return "never" }
+                return ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
+            }
+            print("pending changes: \(status.pendingChanges ?? 0)")
+            print("last success:    \(time(status.lastSuccessAt))")
+            print("last error:      \(status.lastError.map { "\(time(status.lastErrorAt)): \($0)" } ?? "none")")
+            print("hub epoch:       \(status.hubEpoch ?? "unknown")")
+            print("clock offset:    \(status.clockOffsetMilliseconds.map { "\($0) ms" } ?? "unknown")")
+        }
+    }
+}
+
+/// The site daemon as a service of the service group (stops on SIGTERM between steps).
+struct SiteDaemon: Service {
+    let configuration: SiteConfiguration
+    let logger: Logger
+
+    static func open(_ c: SiteConfiguration) throws -> (Replica, HubClient) {
+        guard let credential = FileManager.default.contents(atPath: c.credentialFile)
+            .map({ String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) }), !credential.isEmpty else {
+            throw BegawiError(.configuration, "cannot read the site's credential from \(c.credentialFile); check credential_file in site.toml")
+        }
+        let transport = try CurlTransport(baseURL: c.hubURL, caFile: c.caFile, credential: credential,
+                                          options: .init(connectTimeoutMs: c.connectTimeoutMilliseconds, lowSpeedTimeSeconds: c.stallSeconds))
+        let replica = try Replica.open(at: c.replicaPath)
+        return (replica, HubClient(transport: transport, replicaID: replica.replicaID))
+    }
+
+    func run() async throws {
+        do {
+            try await cancelWhenGracefulShutdown { [configuration, logger] in
+                let (replica, client) = try SiteDaemon.open(configuration)
+                defer { try? replica.close() }
+                logger.info("site daemon started", metadata: ["site.id": "\(replica.siteID)", "hub": "\(configuration.hubURL)"])
+                try await SiteService(replica: replica, client: client, configuration: configuration, logger: logger).run()
+            }
+        } catch is CancellationError {
+        }
+        logger.info("site daemon stopped")
+    }
+}

@@ -1,0 +1,34 @@
+import BegawiCore
+import BegawiSite
+
+/// Maps `site.toml` (documented by config/site.example.toml) to a `SiteConfiguration`.
+enum SiteConfigFile {
+    static let keys = ["site_id", "replica", "hub_url", "ca_file", "credential_file", "schema", "status_file",
+                       "watch_interval_ms", "pull_interval_seconds", "backoff_initial_ms", "backoff_max_seconds",
+                       "batch_rows", "batch_bytes", "connect_timeout_ms", "stall_seconds"]
+
+    static func load(_ path: String) throws -> (siteID: String, configuration: SiteConfiguration) {
+        let file = try ConfigFile.load(path)
+        try file.checkKeys(keys)
+        guard let siteID = try file.string("site_id") else {
+            throw BegawiError(.configuration, "\(path): site_id is missing; set it to the id the office registered (begawi hub add-site --id)")
+        }
+        var c = SiteConfiguration()
+        if let v = try file.path("replica") { c.replicaPath = v; c.statusPath = v + ".status.json" }
+        if let v = try file.string("hub_url") { c.hubURL = v }
+        if let v = try file.path("ca_file") { c.caFile = v }
+        if let v = try file.path("credential_file") { c.credentialFile = v }
+        if let v = try file.path("schema") { c.schemaPath = v }
+        if let v = try file.path("status_file") { c.statusPath = v }
+        if let v = try file.int("watch_interval_ms") { c.watchIntervalMilliseconds = UInt64(max(0, v)) }
+        if let v = try file.int("pull_interval_seconds") { c.pullIntervalMilliseconds = UInt64(max(0, v)) * 1000 }
+        if let v = try file.int("backoff_initial_ms") { c.backoffInitialMilliseconds = UInt64(max(0, v)) }
+        if let v = try file.int("backoff_max_seconds") { c.backoffCapMilliseconds = UInt64(max(0, v)) * 1000 }
+        if let v = try file.int("batch_rows") { c.batchRows = v }
+        if let v = try file.int("batch_bytes") { c.batchBytes = v }
+        if let v = try file.int("connect_timeout_ms") { c.connectTimeoutMilliseconds = v }
+        if let v = try file.int("stall_seconds") { c.stallSeconds = v }
+        do { try c.validate() } catch let e as BegawiError { throw BegawiError(.configuration, "\(path): \(e.message)") }
+        return (siteID, c)
+    }
+}

@@ -2,12 +2,12 @@
 # `make test` installs what a fresh Debian machine lacks, then builds and runs the whole suite.
 
 SWIFT ?= swift
-APT_PACKAGES := libsqlite3-dev libcurl4-openssl-dev zlib1g-dev pkg-config sqlite3
-BENCH_PACKAGES := sqlite3-tools zstd
+APT_PACKAGES := libsqlite3-dev libcurl4-openssl-dev zlib1g-dev pkg-config sqlite3 openssl python3 faketime
+BENCH_PACKAGES := sqlite3-tools zstd rsync
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PREFIX ?= /usr/local
 
-.PHONY: all deps bench-deps build release test bench demo clean
+.PHONY: all deps bench-deps build release test bench bench-sync demo openapi clean
 
 all: build
 
@@ -40,9 +40,19 @@ bench: bench-deps
 	$(SWIFT) build -c release --product begawi-bench
 	$$($(SWIFT) build -c release --show-bin-path)/begawi-bench
 
+# Sync over HTTPS (BENCHMARKS.md, issue 3): real hub and site processes from a release build in
+# .build-bench. The poor-link figure needs root (../shared/lab/poorlink); `ingest` needs ~25 GB in /tmp.
+bench-sync: bench-deps
+	$(SWIFT) build -c release --scratch-path .build-bench
+	python3 bench/sync_bench.py --bin $$($(SWIFT) build -c release --scratch-path .build-bench --show-bin-path) all
+
 demo: deps
 	$(SWIFT) build --product begawi
 	$$($(SWIFT) build --show-bin-path)/begawi demo
+
+# The OpenAPI document the hub serves is embedded from docs/openapi.yaml.
+openapi:
+	python3 scripts/embed-openapi.py
 
 clean:
 	rm -rf .build

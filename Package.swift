@@ -81,6 +81,14 @@ let package = Package(
             name: "BegawiReplicaTests",
             dependencies: ["BegawiCore", "BegawiReplica", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict),
+        // Real processes: the `begawi` binary as hub and sites over loopback TLS.
+        .testTarget(
+            name: "BegawiSystemTests",
+            dependencies: [
+                "BegawiCore", "BegawiReplica", "BegawiSite",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strict),
         .testTarget(
             name: "BegawiSiteTests",
             dependencies: ["BegawiCore", "BegawiReplica", "BegawiSite"],

@@ -8,6 +8,7 @@ import Logging
 struct HubMiddleware<Context: RequestContext>: RouterMiddleware {
     let clock: any WallClock
     let logger: Logger
+    let maxBodyBytes: Int
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response: Response
@@ -21,11 +22,12 @@ struct HubMiddleware<Context: RequestContext>: RouterMiddleware {
                 logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
             }
             response = refusal.response
-        } catch let error as HTTPError {
-            let code = error.status == .contentTooLarge ? "too-large" : "http-\(error.status.code)"
-            let message = error.status == .contentTooLarge ? "the request body is larger than the hub accepts; send smaller batches"
-                : (error.body ?? error.status.reasonPhrase)
-            response = HubRefusal(error.status, code, message).response
+        } catch let error as any HTTPResponseError {
+            // Hummingbird's own errors, and NIO's for a body that grows past the limit while read.
+            let tooLarge = error.status == .contentTooLarge
+            let message = tooLarge ? "the request body is larger than the hub accepts (\(maxBodyBytes) bytes); send smaller batches"
+                : ((error as? HTTPError)?.body ?? error.status.reasonPhrase)
+            response = HubRefusal(error.status, tooLarge ? "too-large" : "http-\(error.status.code)", message).response
         } catch {
             logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
             response = HubRefusal(.internalServerError, "internal", "the hub failed to answer; try again later").response

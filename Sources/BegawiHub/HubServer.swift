@@ -37,7 +37,7 @@ public struct HubServer: Sendable {
     public func run() async throws {
         try configuration.validate()
         let router = Router()
-        router.add(middleware: HubMiddleware(clock: clock, logger: logger))
+        router.add(middleware: HubMiddleware(clock: clock, logger: logger, maxBodyBytes: configuration.maxBodyBytes))
         HubRoutes(store: store, configuration: configuration, clock: clock, logger: logger).register(on: router)
         let portFile = configuration.portFile
         let logger = self.logger

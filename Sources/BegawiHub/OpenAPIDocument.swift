@@ -1,11 +1,182 @@
-/// The hub API's OpenAPI description, served at `/v1/openapi.yaml`. The same text is in
-/// `docs/openapi.yaml`; a test keeps the two equal.
+/// The hub API's OpenAPI description, served at `/v1/openapi.yaml`. Generated from
+/// `docs/openapi.yaml` by `make openapi`; a test keeps the two equal.
 enum OpenAPIDocument {
     static let text = """
         openapi: 3.1.0
         info:
           title: Begawi hub
           version: "1"
+          description: |
+            The hub's HTTPS API for Begawi site daemons. Every answer carries the hub's clock in
+            `Begawi-Hub-Time` (milliseconds since the Unix epoch); sites estimate their clock offset from it.
+            Refusals are JSON `{"error": code, "message": text}` with a 4xx status; the message says what
+            to do. Paths are versioned: a new incompatible version gets a new prefix.
+
+            A sync round is: `GET /v1/session`, then `POST /v1/push` until the hub's cursor for the
+            site's replica reaches its head, then `GET /v1/pull` until a page says it is complete.
+        servers:
+          - url: https://hub.example:8443
+        security:
+          - siteCredential: []
+        components:
+          securitySchemes:
+            siteCredential:
+              type: http
+              scheme: bearer
+              description: The site's credential, `bgw1.<site id>.<64 hex digits>`, printed once by `begawi hub add-site`. The hub stores only a SHA-256 of its secret part.
+          parameters:
+            Replica:
+              name: Begawi-Replica
+              in: header
+              required: true
+              description: The id (UUID) of the site's replica. The first site to use an id owns it.
+              schema: {type: string, format: uuid}
+          headers:
+            HubTime:
+              description: The hub's wall clock, in milliseconds since the Unix epoch.
+              schema: {type: integer, format: int64}
+          schemas:
+            Cursor:
+              type: object
+              required: [base, position]
+              properties:
+                base: {type: integer, format: int64, description: Every register changed up to here is held.}
+                position: {type: integer, format: int64, description: Every row changed up to here is held.}
+            EpochLink:
+              type: object
+              required: [epoch, through]
+              properties:
+                epoch: {type: string, description: An earlier epoch of the hub.}
+                through: {type: integer, format: int64, description: The last change sequence this epoch shares with it.}
+            Session:
+              type: object
+              required: [site, epoch, lineage, push_cursor, max_clock_skew_milliseconds, max_body_bytes, page_rows]
+              properties:
+                site: {type: string}
+                epoch: {type: string, description: The hub database's id; new after a restore from a backup.}
+                lineage: {type: array, items: {$ref: '#/components/schemas/EpochLink'}}
+                push_cursor: {$ref: '#/components/schemas/Cursor'}
+                max_clock_skew_milliseconds: {type: integer, format: int64}
+                max_body_bytes: {type: integer}
+                page_rows: {type: integer}
+            PushOutcome:
+              type: object
+              required: [cursor, rows_changed, conflicts]
+              properties:
+                cursor: {$ref: '#/components/schemas/Cursor'}
+                rows_changed: {type: integer}
+                conflicts: {type: integer}
+            Refusal:
+              type: object
+              required: [error, message]
+              properties:
+                error:
+                  type: string
+                  description: >-
+                    A stable code: unauthorized, bad-request, bad-batch, bad-encoding, too-large,
+                    clock-ahead, out-of-order, epoch-changed, internal.
+                message: {type: string, description: What was wrong and what to do.}
+                hub_time_ms: {type: string}
+                cursor_base: {type: string}
+                cursor_position: {type: string}
+                epoch: {type: string}
+          responses:
+            Refused:
+              description: Refused, with a reason.
+              headers: {Begawi-Hub-Time: {$ref: '#/components/headers/HubTime'}}
+              content:
+                application/json:
+                  schema: {$ref: '#/components/schemas/Refusal'}
+        paths:
+          /v1/health:
+            get:
+              summary: Liveness; needs no credential.
+              security: []
+              responses:
+                "200":
+                  description: The hub is serving.
+                  headers: {Begawi-Hub-Time: {$ref: '#/components/headers/HubTime'}}
+                  content:
+                    application/json:
+                      schema: {type: object, properties: {status: {type: string}}}
+          /v1/openapi.yaml:
+            get:
+              summary: This document; needs no credential.
+              security: []
+              responses:
+                "200":
+                  description: The OpenAPI description.
+                  content:
+                    application/yaml:
+                      schema: {type: string}
+          /v1/session:
+            get:
+              summary: Start a sync round; the hub's epoch and its cursor for the site's replica.
+              parameters: [{$ref: '#/components/parameters/Replica'}]
+              responses:
+                "200":
+                  description: The session.
+                  headers: {Begawi-Hub-Time: {$ref: '#/components/headers/HubTime'}}
+                  content:
+                    application/json:
+                      schema: {$ref: '#/components/schemas/Session'}
+                "400": {$ref: '#/components/responses/Refused'}
+                "401": {$ref: '#/components/responses/Refused'}
+                "403": {$ref: '#/components/responses/Refused'}
+          /v1/push:
+            post:
+              summary: Apply one batch of the site's changes in one transaction; answered after commit.
+              description: |
+                The body is a Begawi batch (binary, column-oriented, zlib-compressed inside; see
+                Sources/BegawiCore/BatchCodec.swift), optionally with `Content-Encoding: gzip`. A resent
+                batch changes nothing. A batch whose base is past the hub's cursor is refused with
+                `out-of-order` and the hub's cursor, from which the site exports again.
+              parameters: [{$ref: '#/components/parameters/Replica'}]
+              requestBody:
+                required: true
+                content:
+                  application/vnd.begawi.batch:
+                    schema: {type: string, format: binary}
+              responses:
+                "200":
+                  description: Applied and committed.
+                  headers: {Begawi-Hub-Time: {$ref: '#/components/headers/HubTime'}}
+                  content:
+                    application/json:
+                      schema: {$ref: '#/components/schemas/PushOutcome'}
+                "400": {$ref: '#/components/responses/Refused'}
+                "401": {$ref: '#/components/responses/Refused'}
+                "403": {$ref: '#/components/responses/Refused'}
+                "409": {$ref: '#/components/responses/Refused'}
+                "413": {$ref: '#/components/responses/Refused'}
+                "415": {$ref: '#/components/responses/Refused'}
+                "422": {$ref: '#/components/responses/Refused'}
+          /v1/pull:
+            get:
+              summary: The next page of the hub's change feed after the site's cursor.
+              description: |
+                Rows in change order, without those the site sent and the hub holds unchanged. The site
+                applies a page and advances its cursor in one transaction, and pulls again until a page
+                is complete.
+              parameters:
+                - {$ref: '#/components/parameters/Replica'}
+                - {name: epoch, in: query, required: true, schema: {type: string}}
+                - {name: base, in: query, required: true, schema: {type: integer, format: int64}}
+                - {name: position, in: query, required: true, schema: {type: integer, format: int64}}
+                - {name: max_rows, in: query, required: false, schema: {type: integer}}
+              responses:
+                "200":
+                  description: A page (a Begawi batch).
+                  headers:
+                    Begawi-Hub-Time: {$ref: '#/components/headers/HubTime'}
+                    Begawi-Epoch: {description: The hub's epoch., schema: {type: string}}
+                  content:
+                    application/vnd.begawi.batch:
+                      schema: {type: string, format: binary}
+                "400": {$ref: '#/components/responses/Refused'}
+                "401": {$ref: '#/components/responses/Refused'}
+                "403": {$ref: '#/components/responses/Refused'}
+                "409": {$ref: '#/components/responses/Refused'}
 
         """
 }

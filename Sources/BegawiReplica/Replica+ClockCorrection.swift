@@ -12,10 +12,11 @@ extension Replica {
     /// (changed after `unsentAfter`), so that a clock that was wrong neither wins every conflict
     /// nor loses work. Returns how many distinct stamps were changed.
     ///
-    /// Own unsent stamps move by the change of offset, keep their order, and stay above every
-    /// clock received from peers (they were written after seeing those). The hybrid clock restarts
-    /// from the greatest of those stamps, the peers' clocks and the corrected wall time: the one
-    /// time it may move backwards, since every stamp it vouched for was re-stamped.
+    /// Own unsent stamps move by the change of offset, are never left in the corrected future,
+    /// keep their order, and stay above every clock received from peers (they were written after
+    /// seeing those) and above this site's own stamps already sent. The hybrid clock restarts from
+    /// the greatest of those: the one time it may move backwards, since every stamp it vouched for
+    /// was re-stamped.
     /// A change of less than `threshold` milliseconds only updates the offset.
     @discardableResult
     public func correctClock(offset: Int64, unsentAfter position: UInt64, threshold: Int64 = 1000) throws -> Int {
@@ -27,35 +28,39 @@ extension Replica {
             struct Item { let table: Int; let key: String; var record: RowRecord }
             var items: [Item] = []
             var own = Set<UInt64>()
-            let select = try FastStatement(db, "SELECT tbl, key, seq, vector, stamps FROM _begawi_rows WHERE seq > ? ORDER BY seq")
+            // Every row is read: own stamps already sent bound the clock from below as well.
+            var sentMax: UInt64 = 0
+            let select = try FastStatement(db, "SELECT tbl, key, seq, vector, stamps FROM _begawi_rows")
             select.reset()
-            select.bind(1, Int64(clamping: position))
             while try select.step() {
                 guard let table = tableByID[select.int64(0)] else { continue }
                 let record = try RowRecord.decode(seq: UInt64(clamping: select.int64(2)), stamps: select.blob(4), vector: select.blob(3),
                                                   columnCount: tables[table].spec.columns.count, sites: tx.sites)
                 var mine = false
-                if let d = record.state.deleted, d.stamp.site == siteID, record.registerSeq[0] > position {
-                    own.insert(d.stamp.clock.rawValue)
-                    mine = true
-                }
-                for (i, r) in record.state.columns.enumerated() {
-                    if let r, r.stamp.site == siteID, record.registerSeq[i + 1] > position {
+                var registers: [(Register?, UInt64)] = [(record.state.deleted, record.registerSeq[0])]
+                for (i, r) in record.state.columns.enumerated() { registers.append((r, record.registerSeq[i + 1])) }
+                for case let (r?, seq) in registers where r.stamp.site == siteID {
+                    if seq > position {
                         own.insert(r.stamp.clock.rawValue)
                         mine = true
+                    } else {
+                        sentMax = max(sentMax, r.stamp.clock.rawValue)
                     }
                 }
                 if mine { items.append(Item(table: table, key: select.text(1), record: record)) }
             }
             select.reset()
 
-            // A strictly increasing map: shifted by the change of offset, above every peer's clock.
+            // A strictly increasing map: shifted by the change of offset, never past the corrected
+            // wall time (a stamp from the future is pulled back to now), above every peer's clock.
+            let now = Int64(clamping: wallClock.nowMilliseconds()) &+ offset
+            let ceiling = HybridTimestamp(milliseconds: UInt64(max(0, now)), counter: 0).rawValue
             let shift = Int64(clamping: delta) << 16
             var map: [UInt64: UInt64] = [:]
-            var previous = tx.state.remoteMax.rawValue
+            var previous = max(tx.state.remoteMax.rawValue, sentMax)
             for raw in own.sorted() {
                 let shifted = shift >= 0 ? raw.addingReportingOverflow(UInt64(shift)).partialValue : (raw > UInt64(-shift) ? raw - UInt64(-shift) : 0)
-                let next = max(shifted, previous &+ 1)
+                let next = max(min(shifted, ceiling), previous &+ 1)
                 map[raw] = next
                 previous = next
             }
@@ -64,15 +69,15 @@ extension Replica {
                 reg.stamp = Stamp(clock: HybridTimestamp(rawValue: to), site: reg.stamp.site, counter: reg.stamp.counter)
                 r = reg
             }
+            for (raw, to) in map where raw == to { map[raw] = nil }
             for var item in items {
                 restamp(&item.record.state.deleted, item.record.registerSeq[0])
                 for i in item.record.state.columns.indices { restamp(&item.record.state.columns[i], item.record.registerSeq[i + 1]) }
                 item.record.origin = nil
                 try tx.storeRecord(table: item.table, key: item.key, record: item.record, isNew: false)
             }
-            let now = Int64(clamping: wallClock.nowMilliseconds()) &+ offset
-            let wall = HybridTimestamp(milliseconds: UInt64(max(0, now)), counter: 0)
-            tx.state.clock = HybridClock(last: max(wall, max(tx.state.remoteMax, HybridTimestamp(rawValue: previous))))
+            // Not the wall time: writes recorded offline but not yet stamped keep their own times.
+            tx.state.clock = HybridClock(last: HybridTimestamp(rawValue: previous))
             return map.count
         }
     }

@@ -12,6 +12,7 @@ static inline CURLcode begawi_curl_setopt_off_t(CURL *h, CURLoption o, curl_off_
 static inline CURLcode begawi_curl_setopt_blob(CURL *h, CURLoption o, struct curl_blob *v) { return curl_easy_setopt(h, o, v); }
 typedef size_t (*begawi_curl_data_callback)(char *ptr, size_t size, size_t nmemb, void *userdata);
 static inline CURLcode begawi_curl_setopt_callback(CURL *h, CURLoption o, begawi_curl_data_callback v) { return curl_easy_setopt(h, o, v); }
+static inline CURLcode begawi_curl_setopt_xferinfo(CURL *h, CURLoption o, curl_xferinfo_callback v) { return curl_easy_setopt(h, o, v); }
 static inline CURLcode begawi_curl_getinfo_long(CURL *h, CURLINFO i, long *v) { return curl_easy_getinfo(h, i, v); }
 static inline CURLcode begawi_curl_getinfo_double(CURL *h, CURLINFO i, double *v) { return curl_easy_getinfo(h, i, v); }
 static inline CURLcode begawi_curl_getinfo_off_t(CURL *h, CURLINFO i, curl_off_t *v) { return curl_easy_getinfo(h, i, v); }

@@ -3,27 +3,42 @@ import BegawiCore
 import BegawiReplica
 import Foundation
 
-/// `begawi demo`: three replicas on this machine, edited offline through the `sqlite3` shell, then
-/// brought into step; exits 0 only when every replica agrees. The network comes with `begawi hub`.
+/// `begawi demo`: a hub and three sites on this machine over loopback TLS, in a temporary folder.
+/// The sites work offline through the `sqlite3` shell, come online with `begawi site sync`, and the
+/// demo exits 0 only when every replica agrees with the hub.
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Show the replica engine at work: offline edits at three sites, a conflict, and agreement.")
+        abstract: "Show Begawi at work: a hub and three sites over HTTPS, offline edits, a conflict, and agreement.")
 
     @Option(help: "The declared schema (JSON).") var schema: String = "config/schema.example.json"
-    @Flag(help: "Keep the temporary folder and its replica files.") var keep = false
+    @Flag(help: "Keep the temporary folder and its files.") var keep = false
 
     func run() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("begawi-demo-\(getpid())").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        defer { if !keep { try? FileManager.default.removeItem(atPath: folder) } }
         let declared = try SchemaFile.load(schema)
-        let sites = ["lpk-mitra", "lpk-cendekia", "disnaker"]
-        var replicas: [String: Replica] = [:]
-        print("Begawi demo: three replicas in \(folder)")
-        for site in sites {
-            replicas[site] = try Replica.create(at: "\(folder)/\(site).sqlite", siteID: site, schema: declared)
-            print("  \(site).sqlite created for site \(site)")
+        try FileManager.default.copyItem(atPath: schema, toPath: "\(folder)/schema.json")
+        let demo = DemoCluster(folder: folder)
+        defer {
+            demo.stopHub()
+            if !keep { try? FileManager.default.removeItem(atPath: folder) }
+        }
+        let sites = ["lpk-mitra": "lpk", "lpk-cendekia": "lpk", "disnaker": "office"]
+        let order = ["lpk-mitra", "lpk-cendekia", "disnaker"]
+        print("Begawi demo in \(folder)")
+        print("\n0. The office makes a private CA and starts its hub over HTTPS; three sites are registered.")
+        try demo.begawi(["hub", "make-certificates", "--out", "\(folder)/tls"], quiet: true)
+        try demo.writeHubConfig()
+        try demo.begawi(["hub", "init", "--config", "\(folder)/hub.toml"], quiet: true)
+        try demo.startHub()
+        print("  hub listening on \(demo.hubURL)")
+        for site in order {
+            try demo.begawi(["hub", "add-site", "--config", "\(folder)/hub.toml", "--id", site, "--kind", sites[site]!,
+                             "--name", site, "--credential-out", "\(folder)/\(site).credential"], quiet: true)
+            try demo.writeSiteConfig(site)
+            try demo.begawi(["site", "init", "--config", "\(folder)/\(site).toml"], quiet: true)
+            print("  \(site) (\(sites[site]!)): replica \(site).sqlite, credential handed over")
         }
         let shell = Shell(folder: folder)
 
@@ -40,69 +55,51 @@ struct DemoCommand: ParsableCommand {
             INSERT INTO participants VALUES ('p-6474034107000003', '6474034107000003', 'Dewi Lestari', '2000-07-01', 'P', '081200000003', 'Loktuan', 'Bontang Barat', 'SMA', 'lpk-cendekia');
             INSERT INTO enrollments VALUES ('0190b000-0000-7000-8000-0000000000e1', 'p-6474034107000003', '0190b000-0000-7000-8000-000000000001', 'registered', '2026-02-25', NULL, NULL, NULL);
             """)
-        for site in sites { try replicas[site]!.captureLocalChanges() }
 
-        print("\n2. They come online: each LPK sends to the office, the office sends back to each.")
-        try exchange(replicas, ["lpk-mitra": "disnaker", "lpk-cendekia": "disnaker"])
-        try exchange(replicas, ["disnaker": "lpk-mitra"])
-        try exchange(replicas, ["disnaker": "lpk-cendekia"])
+        print("\n2. They come online: each site runs a sync round (push what the hub lacks, pull what it lacks).")
+        for pass in 0..<2 { for site in order { try demo.sync(site, label: pass == 0 ? "" : "again") } }
 
         print("\n3. Offline again, the LPK and the office edit the same enrollment; the office also fixes a phone number.")
         try shell.run("lpk-mitra", "UPDATE enrollments SET status = 'active', started_on = '2026-03-02' WHERE id = '0190a000-0000-7000-8000-0000000000e1';")
         Thread.sleep(forTimeInterval: 0.05) // the office's edit is later on the clock: it wins the status field
         try shell.run("disnaker", "UPDATE enrollments SET status = 'dropped', notes = 'mengundurkan diri' WHERE id = '0190a000-0000-7000-8000-0000000000e1';")
         try shell.run("disnaker", "UPDATE participants SET phone = '081200000099' WHERE id = 'p-6474021203980002';")
-        for site in sites { try replicas[site]!.captureLocalChanges() }
 
         print("\n4. Online again.")
-        try exchange(replicas, ["lpk-mitra": "disnaker"])
-        try exchange(replicas, ["disnaker": "lpk-mitra"])
-        try exchange(replicas, ["disnaker": "lpk-cendekia"])
+        for pass in 0..<2 { for site in order { try demo.sync(site, label: pass == 0 ? "" : "again") } }
+        demo.stopHub()
 
-        print("\n5. Conflicts the merge resolved (the losing value is kept in the ledger, nothing is lost):")
-        for site in sites {
-            for c in try replicas[site]!.conflicts() {
-                print("  at \(site): \(c.table).\(c.column) of \(c.key): \(Display.value(c.loserValue)) by \(c.loser.site) lost to \(Display.value(c.winnerValue)) by \(c.winner.site)")
-            }
+        print("\n5. Conflicts the hub's merge resolved (the losing value is kept in the ledger, nothing is lost):")
+        let hub = try Replica.open(at: "\(folder)/hub.sqlite")
+        defer { try? hub.close() }
+        for c in try hub.conflicts() {
+            print("  \(c.table).\(c.column) of \(c.key): \(Display.value(c.loserValue)) by \(c.loser.site) lost to \(Display.value(c.winnerValue)) by \(c.winner.site)")
         }
 
         print("\n6. Every replica now holds:")
-        var reference: [String: [String: [SQLValue]]]?
-        var agree = true
-        for site in sites {
+        func contents(_ r: Replica) throws -> [String: [String: [SQLValue]]] {
             var all: [String: [String: [SQLValue]]] = [:]
-            for table in declared.tables { all[table.name] = try replicas[site]!.rows(of: table.name) }
-            print("  \(site): " + declared.tables.map { "\(all[$0.name]!.count) \($0.name)" }.joined(separator: ", "))
-            if let reference, reference != all { agree = false }
-            reference = reference ?? all
+            for table in declared.tables { all[table.name] = try r.rows(of: table.name) }
+            return all
         }
-        let status = try replicas["lpk-mitra"]!.rows(of: "enrollments")["0190a000-0000-7000-8000-0000000000e1"]
+        let reference = try contents(hub)
+        print("  hub: " + declared.tables.map { "\(reference[$0.name]!.count) \($0.name)" }.joined(separator: ", "))
+        var agree = true
+        for site in order {
+            let replica = try Replica.open(at: "\(folder)/\(site).sqlite")
+            let all = try contents(replica)
+            try replica.close()
+            print("  \(site): " + declared.tables.map { "\(all[$0.name]!.count) \($0.name)" }.joined(separator: ", ") + (all == reference ? "" : "  DIFFERS"))
+            if all != reference { agree = false }
+        }
+        let status = reference["enrollments"]?["0190a000-0000-7000-8000-0000000000e1"]
         print("  the shared enrollment everywhere: status \(status.map { Display.value($0[2]) } ?? "?"), started_on \(status.map { Display.value($0[4]) } ?? "?")")
-        for r in replicas.values { try r.close() }
-        if keep { print("\nThe replica files stay in \(folder); open one with: sqlite3 \(folder)/disnaker.sqlite") }
+        if keep { print("\nThe files stay in \(folder); open one with: sqlite3 \(folder)/disnaker.sqlite") }
         guard agree else {
             print("\nThe replicas DISAGREE: this is a bug; please report it with the output above.")
             throw ExitCode(1)
         }
-        print("\nAll three replicas agree.")
-    }
-
-    /// Syncs each source to its target until the target has caught up, printing what travelled.
-    func exchange(_ replicas: [String: Replica], _ pairs: [String: String]) throws {
-        for (from, to) in pairs.sorted(by: { $0.key < $1.key }) {
-            let source = replicas[from]!, target = replicas[to]!
-            var rows = 0, bytes = 0, changed = 0, conflicts = 0
-            while true {
-                let (batch, encoded) = try source.exportEncoded(after: try target.cursor(for: source.replicaID))
-                let result = try target.apply(encoded: encoded)
-                rows += batch.rows.count
-                bytes += encoded.count
-                changed += result.rowsChanged
-                conflicts += result.conflicts
-                if batch.complete { break }
-            }
-            print("  \(from) → \(to): \(rows) row changes in \(bytes) bytes; \(changed) rows changed at \(to), \(conflicts) conflicts")
-        }
+        print("\nThe hub and all three sites agree.")
     }
 }
 

@@ -206,7 +206,7 @@ final class Simulation {
     @discardableResult
     func export(from p: Int, to q: Int, maxRows: Int, queue: Bool = true) throws -> InFlight {
         let cursor = try replicas[q].cursor(for: replicas[p].replicaID)
-        let (batch, bytes) = try replicas[p].exportEncoded(after: cursor, limits: BatchLimits(maxRows: maxRows))
+        let (batch, bytes) = try replicas[p].exportEncoded(after: cursor, for: replicas[q].replicaID, limits: BatchLimits(maxRows: maxRows))
         var sent: [String: Set<Dot>] = [:]
         for row in batch.rows { sent[row.key] = knowledge[p][row.key] ?? [] }
         let message = InFlight(source: p, target: q, bytes: bytes, knowledge: sent)

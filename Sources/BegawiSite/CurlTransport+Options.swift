@@ -1,0 +1,26 @@
+extension CurlTransport {
+    /// Timeouts and identity of the HTTPS client; the defaults suit a slow, lossy link.
+    public struct Options: Sendable {
+        /// How long connecting, TLS handshake included, may take before giving up.
+        public var connectTimeoutMs: Int
+        /// Below this many bytes per second for `lowSpeedTimeSeconds`, a transfer counts as stalled.
+        public var lowSpeedLimitBytesPerSecond: Int
+        /// How long a transfer may stay below `lowSpeedLimitBytesPerSecond` before it is aborted.
+        public var lowSpeedTimeSeconds: Int
+        /// The User-Agent header, so the hub's log names the site software and version.
+        public var userAgent: String
+
+        /// Makes options; every value has a default for a poor link.
+        public init(
+            connectTimeoutMs: Int = 10_000,
+            lowSpeedLimitBytesPerSecond: Int = 64,
+            lowSpeedTimeSeconds: Int = 30,
+            userAgent: String = "begawi/0.1.0"
+        ) {
+            self.connectTimeoutMs = connectTimeoutMs
+            self.lowSpeedLimitBytesPerSecond = lowSpeedLimitBytesPerSecond
+            self.lowSpeedTimeSeconds = lowSpeedTimeSeconds
+            self.userAgent = userAgent
+        }
+    }
+}

@@ -1,0 +1,45 @@
+import Foundation
+
+extension CurlTransport {
+    /// What one transfer collects. curl's callbacks reach it through an unmanaged pointer, always on the transport's queue.
+    final class Transfer {
+        /// Response headers of the last response seen, names in lowercase.
+        var headers: [String: String] = [:]
+        /// The response body, already content-decoded by curl.
+        var body: [UInt8] = []
+        /// Set when the waiting task is cancelled; the progress callback aborts the transfer.
+        let cancellation: Cancellation
+
+        init(cancellation: Cancellation) {
+            self.cancellation = cancellation
+        }
+
+        /// Takes one header line as curl delivers it, CRLF included.
+        func receiveHeaderLine(_ line: UnsafeRawBufferPointer) {
+            let text = String(decoding: line, as: UTF8.self)
+            // A new status line starts a new response (an interim 1xx, or a proxy's answer): forget the earlier headers.
+            if text.hasPrefix("HTTP/") {
+                headers = [:]
+                return
+            }
+            guard let colon = text.firstIndex(of: ":") else { return }
+            let name = text[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
+            let value = text[text.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !name.isEmpty else { return }
+            headers[name] = value
+        }
+    }
+
+    /// A flag that the cancellation handler sets from any thread and the transfer's progress callback reads.
+    final class Cancellation: @unchecked Sendable {
+        // @unchecked: the only state is `flag`, always accessed under `lock`.
+        private let lock = NSLock()
+        private var flag = false
+
+        /// Whether the waiting task was cancelled.
+        var isCancelled: Bool { lock.withLock { flag } }
+
+        /// Marks the transfer cancelled.
+        func cancel() { lock.withLock { flag = true } }
+    }
+}

@@ -197,6 +197,8 @@ final class Cluster {
         daemons[id] = process
     }
 
+    func daemonProcess(_ id: String) -> Process? { daemons[id] }
+
     func stopDaemon(_ id: String, signal: Int32 = SIGTERM) {
         guard let p = daemons[id], p.isRunning else { return }
         kill(p.processIdentifier, signal)
@@ -292,5 +294,13 @@ extension Cluster {
         let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         guard process.terminationStatus == 0 else { throw ClusterError("sqlite3 at \(id) failed: \(text)") }
+    }
+}
+
+extension Cluster {
+    /// The exit status of a site daemon that has stopped, or nil while it runs.
+    func daemonStatus(_ id: String) -> Int32? {
+        guard let p = daemonProcess(id), !p.isRunning else { return nil }
+        return p.terminationStatus
     }
 }

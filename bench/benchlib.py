@@ -1,0 +1,284 @@
+"""Helpers for the sync benchmarks (bench/sync_bench.py): enrollment-like rows, a hub and its sites
+as real `begawi` processes, and process accounting. Python 3 standard library only."""
+
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SCHEMA = os.path.join(REPO, "bench", "enrollments.schema.json")
+COLUMNS = ["participant_id", "program_id", "site_id", "status", "registered_on", "started_on",
+           "completed_on", "score", "funding", "notes", "updated_by"]
+
+# The same made-up values as Sources/BegawiBench/EnrollmentFixture.swift: no real person.
+FUNDINGS = ["APBD Kota Bontang", "APBN", "CSR Perusahaan", "Mandiri"]
+NOTES = ["Peserta hadir pada orientasi", "Menunggu kelengkapan berkas", "Lulus uji kompetensi", "",
+         "Pindah jadwal ke angkatan berikutnya"]
+
+
+def log(message):
+    print(message, flush=True)
+
+
+# MARK: rows
+
+
+class KeyMaker:
+    """UUIDv7 text keys (RFC 9562): 48 bits of milliseconds, a 12-bit counter, random bits; time-ordered."""
+
+    def __init__(self, rng):
+        self.rng = rng
+        self.ms = 0
+        self.seq = 0
+
+    def next(self):
+        now = int(time.time() * 1000)
+        if now <= self.ms:
+            self.seq += 1
+            if self.seq > 0x0FFF:
+                self.ms += 1
+                self.seq = self.rng.randrange(0x200)
+        else:
+            self.ms, self.seq = now, self.rng.randrange(0x200)
+        tail = self.rng.getrandbits(62) | (0b10 << 62)
+        h = f"{self.ms:012x}{0x7000 | self.seq:04x}{tail:016x}"
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def quote(value):
+    if value is None:
+        return "NULL"
+    if isinstance(value, int):
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def enrollment_rows(n, seed, site=None, start=0):
+    """n enrollment-like rows (key first, then COLUMNS), like EnrollmentFixture.row, seeded."""
+    rng = random.Random(seed)
+    keys = KeyMaker(rng)
+    programs = [keys.next() for _ in range(40)]
+    rows = []
+    for i in range(start, start + n):
+        day = 1 + i % 28
+        rows.append((
+            keys.next(), f"p-{rng.getrandbits(64):016x}{rng.getrandbits(64):016x}", programs[rng.randrange(40)],
+            site or f"lpk-bontang-{1 + i % 12:02d}", "registered", f"2026-03-{day:02d}", f"2026-04-{day:02d}", None,
+            None, FUNDINGS[i % 4], NOTES[i % 5], f"operator-{i % 7}"))
+    return rows
+
+
+def insert_sql(rows, per_statement=500):
+    """One transaction of multi-row INSERTs, as a staff application or import script would write."""
+    head = "INSERT INTO enrollments (id, " + ", ".join(COLUMNS) + ") VALUES\n"
+    parts = ["BEGIN;\n"]
+    for i in range(0, len(rows), per_statement):
+        chunk = rows[i:i + per_statement]
+        parts.append(head + ",\n".join("(" + ", ".join(quote(v) for v in row) + ")" for row in chunk) + ";\n")
+    parts.append("COMMIT;\n")
+    return "".join(parts)
+
+
+def day_sql(existing_keys, inserts, updates, seed, site=None):
+    """One site's day: `inserts` new rows and 2-column updates (status, started_on) of `updates` existing rows."""
+    rng = random.Random(seed)
+    new_rows = enrollment_rows(inserts, seed + 1, site=site)
+    chosen = rng.sample(existing_keys, updates)
+    sql = [insert_sql(new_rows).replace("COMMIT;\n", "")]
+    for i, key in enumerate(chosen):
+        sql.append(f"UPDATE enrollments SET status = 'active', started_on = '2026-05-{1 + i % 28:02d}' WHERE id = {quote(key)};\n")
+    sql.append("COMMIT;\n")
+    return "".join(sql)
+
+
+def sqlite(path, sql):
+    """Runs SQL through the sqlite3 shell (as any program on the site may write to the replica)."""
+    result = subprocess.run(["sqlite3", "-bail", path], input=sql.encode(), capture_output=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"sqlite3 {path} failed: {result.stderr.decode()[:2000]}")
+    return result.stdout.decode()
+
+
+def plain_table_sql():
+    types = {"score": "INTEGER"}
+    return ("CREATE TABLE enrollments (id TEXT PRIMARY KEY NOT NULL, "
+            + ", ".join(f'"{c}" {types.get(c, "TEXT")}' for c in COLUMNS) + ");\n")
+
+
+# MARK: processes
+
+
+def cpu_seconds(pid):
+    """User + system CPU seconds of a running process, from /proc."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks
+
+
+def peak_rss_mb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def time_v(argv, env=None, prefix=()):
+    """Runs argv under /usr/bin/time -v; returns (exit status, stdout, wall s, peak RSS MB, user s, sys s)."""
+    start = time.monotonic()
+    result = subprocess.run(list(prefix) + ["/usr/bin/time", "-v"] + argv, capture_output=True, env=env)
+    wall = time.monotonic() - start
+    err = result.stderr.decode(errors="replace")
+    def field(name, conv=float):
+        for line in err.splitlines():
+            if line.strip().startswith(name):
+                return conv(line.rsplit(":", 1)[1].strip())
+        return None
+    rss = (field("Maximum resident set size (kbytes)") or 0) / 1024
+    status = field("Exit status", int)
+    return (result.returncode if status is None else status, result.stdout.decode(), wall, rss,
+            field("User time (seconds)") or 0.0, field("System time (seconds)") or 0.0, err)
+
+
+class Cluster:
+    """A hub and its sites in one folder, driven through the `begawi` command line like an operator would."""
+
+    def __init__(self, begawi, folder, listen="127.0.0.1:0", cert_names=("localhost", "127.0.0.1"),
+                 netns_prefix=(), certs_from=None):
+        self.begawi = begawi
+        self.folder = folder
+        self.netns = list(netns_prefix)
+        self.hub = None
+        self.hub_port = None
+        self.hub_host = listen.rsplit(":", 1)[0]
+        shutil.rmtree(folder, ignore_errors=True)
+        os.makedirs(folder)
+        shutil.copy(SCHEMA, self.path("schema.json"))
+        if certs_from:
+            shutil.copytree(certs_from, self.path("tls"))
+        else:
+            args = ["hub", "make-certificates", "--out", self.path("tls")]
+            for name in cert_names:
+                args += ["--name", name]
+            self.run(args)
+        with open(self.path("hub.toml"), "w") as f:
+            f.write(f'listen = "{listen}"\ndatabase = "hub.sqlite"\nschema = "schema.json"\n'
+                    f'tls_certificate = "tls/hub.crt"\ntls_key = "tls/hub.key"\nport_file = "hub.port"\n')
+        self.run(["hub", "init", "--config", self.path("hub.toml")])
+
+    def path(self, name):
+        return os.path.join(self.folder, name)
+
+    def env(self, level="warning"):
+        env = dict(os.environ)
+        env["BEGAWI_LOG_LEVEL"] = level
+        return env
+
+    def run(self, args, check=True, prefix=()):
+        result = subprocess.run(list(prefix) + [self.begawi] + args, capture_output=True, env=self.env())
+        if check and result.returncode != 0:
+            raise RuntimeError(f"begawi {' '.join(args)} exited {result.returncode}: {result.stderr.decode()[:2000]}")
+        return result
+
+    def start_hub(self, level="info"):
+        try:
+            os.remove(self.path("hub.port"))
+        except FileNotFoundError:
+            pass
+        self.hub_log = open(self.path("hub.log"), "ab")
+        self.hub = subprocess.Popen(self.netns + [self.begawi, "hub", "run", "--config", self.path("hub.toml")],
+                                    stdout=subprocess.DEVNULL, stderr=self.hub_log, env=self.env(level))
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with open(self.path("hub.port")) as f:
+                    self.hub_port = int(f.read().strip())
+                    self.hub_pid = self.hub_process_id()
+                    return
+            except (FileNotFoundError, ValueError):
+                pass
+            if self.hub.poll() is not None:
+                raise RuntimeError(f"the hub exited at start; see {self.path('hub.log')}")
+            time.sleep(0.05)
+        raise RuntimeError("the hub did not listen within 60 s")
+
+    def hub_process_id(self):
+        """The begawi process itself (under `ip netns exec` it is the same pid: exec replaces it)."""
+        return self.hub.pid
+
+    def stop_hub(self):
+        if self.hub and self.hub.poll() is None:
+            self.hub.send_signal(signal.SIGTERM)
+            try:
+                self.hub.wait(30)
+            except subprocess.TimeoutExpired:
+                self.hub.kill()
+                self.hub.wait()
+        self.hub = None
+
+    @property
+    def hub_url(self):
+        return f"https://{self.hub_host}:{self.hub_port}"
+
+    def add_site(self, site_id, url=None, extra=""):
+        """Registers a site, writes its configuration (defaults of site.example.toml) and makes its replica."""
+        self.run(["hub", "add-site", "--config", self.path("hub.toml"), "--id", site_id, "--kind", "lpk",
+                  "--name", f"LPK {site_id}", "--credential-out", self.path(f"{site_id}.credential")])
+        self.write_site_config(site_id, url, extra)
+        self.run(["site", "init", "--config", self.site_config(site_id)])
+        return self.site_config(site_id)
+
+    def write_site_config(self, site_id, url=None, extra=""):
+        with open(self.site_config(site_id), "w") as f:
+            f.write(f'site_id = "{site_id}"\nreplica = "{site_id}.sqlite"\nhub_url = "{url or self.hub_url}"\n'
+                    f'ca_file = "tls/ca.crt"\ncredential_file = "{site_id}.credential"\nschema = "schema.json"\n{extra}')
+
+    def site_config(self, site_id):
+        return self.path(f"{site_id}.toml")
+
+    def replica(self, site_id):
+        return self.path(f"{site_id}.sqlite")
+
+    def sync_argv(self, site_id):
+        return [self.begawi, "site", "sync", "--config", self.site_config(site_id)]
+
+    def sync(self, site_id, check=True, prefix=()):
+        result = subprocess.run(list(prefix) + self.sync_argv(site_id), capture_output=True, env=self.env())
+        if check and result.returncode != 0:
+            raise RuntimeError(f"site sync {site_id} exited {result.returncode}: {result.stderr.decode()[:2000]}")
+        return result
+
+    def hub_rows(self):
+        return int(sqlite(self.path("hub.sqlite"), "SELECT count(*) FROM enrollments;").strip())
+
+
+def parse_sync_output(text):
+    """Numbers from `begawi site sync`'s summary line."""
+    import re
+    m = re.search(r"sent (\d+) rows in (\d+) batches.*received (\d+) rows in (\d+) pages", text)
+    if not m:
+        return None
+    return {"sent": int(m.group(1)), "batches": int(m.group(2)), "received": int(m.group(3)), "pages": int(m.group(4))}
+
+
+def machine():
+    """A line describing the machine and versions, for the record."""
+    load = os.getloadavg()
+    try:
+        sqlite_version = subprocess.run(["sqlite3", "--version"], capture_output=True).stdout.decode().split()[0]
+    except OSError:
+        sqlite_version = "?"
+    return (f"{os.cpu_count()} cores, load {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, sqlite3 shell {sqlite_version}, "
+            f"python {sys.version.split()[0]}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+
+
+def write_json(path, data):
+    with open(path, "w") as f:
+        json.dump(data, f, indent=2, sort_keys=True)
+        f.write("\n")

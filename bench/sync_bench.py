@@ -1,0 +1,523 @@
+#!/usr/bin/env python3
+"""Sync benchmarks over HTTPS for BENCHMARKS.md (issue 3): real `begawi hub run` and `begawi site sync`
+processes from a release build, rows written through the sqlite3 shell as any site program would.
+
+  python3 bench/sync_bench.py [--bin DIR] [--work DIR] [--keep] FIGURE [options]
+
+  ingest      N sites push at once to one hub over loopback HTTPS (default 50 sites x 20,000 rows)
+  first-sync  a fresh site's first sync of a backlog of 100k, 300k and 1M rows: wall time, peak RSS
+  day         bytes on the wire for one site's day (1,000 inserts, 1,000 updates on 100k synced rows),
+              through Tests/Tools/faultproxy.py, beside sqldiff --changeset + zstd and rsync -z
+  poorlink    10,000 enrollments over ../shared/lab/poorlink (64 kbit/s, 150 ms each way, 2 % loss),
+              then again with `poorlink flap --every 30`, then with resets from the hub's side every
+              30 s (what flap means to do; see HubSideResets); needs root
+  all         the four, in this order
+
+`make bench-sync` builds the release products into .build-bench and runs `all`.
+Results go to stdout and, as JSON, to WORK/results-FIGURE.json.
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib as lib  # noqa: E402
+from benchlib import log  # noqa: E402
+
+REPO = lib.REPO
+
+
+def begawi_version(begawi):
+    out = subprocess.run([begawi, "version"], capture_output=True).stdout.decode().strip()
+    return " ".join(out.split())
+
+
+def header(title, args, command):
+    log("")
+    log(f"== {title} ==")
+    log(f"  command: {command}")
+    log(f"  {lib.machine()}; {begawi_version(args.begawi)}")
+
+
+# MARK: 1. ingest
+
+
+class HubWatcher(threading.Thread):
+    """Samples the hub's change count (max seq of its row states) and its CPU, every `interval` seconds."""
+
+    def __init__(self, database, hub_pid, target, t0, interval=0.2):
+        super().__init__(daemon=True)
+        self.database, self.hub_pid, self.target, self.t0, self.interval = database, hub_pid, target, t0, interval
+        self.samples = []
+        self.reached = None  # (seconds since t0, hub CPU seconds) when the hub held `target` changes
+        self.stop = threading.Event()
+
+    def run(self):
+        import sqlite3
+        db = sqlite3.connect(f"file:{self.database}?mode=ro", uri=True, timeout=30)
+        while not self.stop.is_set():
+            try:
+                seq = db.execute("SELECT coalesce(max(seq), 0) FROM _begawi_rows").fetchone()[0]
+            except sqlite3.Error:
+                seq = None
+            now = time.monotonic() - self.t0
+            cpu = lib.cpu_seconds(self.hub_pid)
+            self.samples.append((round(now, 3), seq, round(cpu, 2)))
+            if self.reached is None and seq is not None and seq >= self.target:
+                self.reached = (now, cpu)
+            self.stop.wait(self.interval)
+        db.close()
+
+
+def ingest(args):
+    n_sites, per_site = args.sites, args.rows_per_site
+    total = n_sites * per_site
+    header(f"hub ingest: {n_sites} sites push {per_site} rows each at once ({total} changes) over loopback HTTPS", args,
+           f"python3 bench/sync_bench.py ingest --sites {n_sites} --rows-per-site {per_site}")
+    work = os.path.join(args.work, "ingest")
+    c = lib.Cluster(args.begawi, work)
+    c.start_hub()
+    sites = [f"lpk-bontang-{i:02d}" for i in range(1, n_sites + 1)]
+    t = time.monotonic()
+    for s in sites:
+        c.add_site(s)
+    log(f"  set up: hub, {n_sites} sites registered and their replicas made in {time.monotonic() - t:.1f} s")
+
+    # Each site's own replica, filled through the sqlite3 shell in one transaction (two at a time).
+    t = time.monotonic()
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(2) as pool:
+        jobs = [pool.submit(lib.sqlite, c.replica(s), lib.insert_sql(lib.enrollment_rows(per_site, seed=1000 + i, site=s)))
+                for i, s in enumerate(sites)]
+        for j in jobs:
+            j.result()
+    log(f"  filled: {total} rows written through the sqlite3 shell in {time.monotonic() - t:.1f} s")
+    subprocess.run(["sync"])
+    time.sleep(2)
+
+    out_dir = os.path.join(work, "out")
+    os.makedirs(out_dir)
+    env = c.env()
+    cpu0 = lib.cpu_seconds(c.hub_pid)
+    t0 = time.monotonic()
+    watcher = HubWatcher(c.path("hub.sqlite"), c.hub_pid, total, t0)
+    watcher.start()
+    procs = {}
+    for s in sites:
+        p = subprocess.Popen(c.sync_argv(s), stdout=open(os.path.join(out_dir, f"{s}.out"), "wb"),
+                             stderr=open(os.path.join(out_dir, f"{s}.err"), "wb"), env=env)
+        procs[p.pid] = s
+    spawned = time.monotonic() - t0
+    exits = {}
+    while len(exits) < len(procs):
+        pid, status, usage = os.wait4(-1, 0)
+        if pid in procs:
+            exits[procs[pid]] = (time.monotonic() - t0, os.waitstatus_to_exitcode(status), usage)
+        elif pid == c.hub_pid:
+            raise RuntimeError(f"the hub exited during the run; see {c.path('hub.log')}")
+    wall = time.monotonic() - t0
+    hub_cpu = lib.cpu_seconds(c.hub_pid) - cpu0
+    time.sleep(0.3)
+    watcher.stop.set()
+    watcher.join()
+    hub_rss = lib.peak_rss_mb(c.hub_pid)
+
+    reports = {s: lib.parse_sync_output(open(os.path.join(out_dir, f"{s}.out")).read()) for s in sites}
+    failed = {s: e[1] for s, e in exits.items() if e[1] != 0}
+    sent = sum(r["sent"] for r in reports.values() if r)
+    received = sum(r["received"] for r in reports.values() if r)
+    site_cpu = sum(e[2].ru_utime + e[2].ru_stime for e in exits.values())
+    site_rss = max(e[2].ru_maxrss for e in exits.values()) / 1024
+    first_exit = min(e[0] for e in exits.values())
+    hub_rows = c.hub_rows()
+    reached = watcher.reached
+    c.stop_hub()
+
+    log(f"  {n_sites} `begawi site sync` started within {spawned:.2f} s; all exited by {wall:.1f} s "
+        f"(first at {first_exit:.1f} s); failures: {failed or 'none'}")
+    log(f"  rows sent {sent}, hub holds {hub_rows}; rows the sites pulled back from the hub: {received}")
+    log(f"  start to last exit: {wall:.1f} s -> {total / wall:,.0f} changes/s (target >= 30,000/s; "
+        f"ElectricSQL 20k updates/s, Couchbase Sync Gateway ~1,300 docs/s)")
+    if reached:
+        rt, rcpu = reached
+        log(f"  hub committed all {total} changes at {rt:.1f} s -> {total / rt:,.0f} changes/s ingested; "
+            f"hub CPU by then {rcpu - cpu0:.1f} s ({100 * (rcpu - cpu0) / rt:.0f} % of one core)")
+    log(f"  hub CPU over the whole run {hub_cpu:.1f} s = {100 * hub_cpu / wall:.0f} % of one core (2 cores = 200 %); "
+        f"hub peak RSS {hub_rss:.0f} MB")
+    log(f"  the {n_sites} site processes: CPU {site_cpu:.1f} s in all ({100 * site_cpu / wall:.0f} % of one core), "
+        f"largest peak RSS {site_rss:.0f} MB")
+    if reached:
+        log(f"  after the last push: the sites pulled {received:,} rows (each site gets every other site's rows) in "
+            f"{wall - reached[0]:.1f} s ({received / max(0.001, wall - reached[0]):,.0f} rows/s)")
+    times = sorted(e[0] for e in exits.values())
+    log(f"  site exits: first {times[0]:.1f} s, median {times[len(times) // 2]:.1f} s, last {times[-1]:.1f} s")
+    # The ingest curve until the hub held every change, about every 2 s.
+    step = max(1, int(2 / 0.2))
+    until = (reached[0] if reached else wall) + 2
+    curve = [f"{t:.0f}s:{seq}" for t, seq, _ in watcher.samples[::step] if t <= until]
+    log(f"  hub change count over time: {' '.join(curve)}")
+    result = {"sites": n_sites, "rows_per_site": per_site, "total": total, "wall_s": wall, "spawned_s": spawned,
+              "failures": failed, "sent": sent, "received": received, "hub_rows": hub_rows,
+              "hub_all_committed_s": reached[0] if reached else None,
+              "hub_cpu_to_commit_s": (reached[1] - cpu0) if reached else None,
+              "hub_cpu_s": hub_cpu, "hub_peak_rss_mb": hub_rss, "sites_cpu_s": site_cpu, "site_peak_rss_mb": site_rss,
+              "exits": {s: [round(e[0], 2), e[1]] for s, e in exits.items()}, "samples": watcher.samples}
+    finish(args, work, "ingest", result)
+
+
+# MARK: 2. first sync
+
+
+def first_sync(args):
+    sizes = sorted(int(s) for s in args.sizes.split(","))
+    header(f"first sync of a fresh site: backlogs of {', '.join(f'{s:,}' for s in sizes)} rows over loopback HTTPS", args,
+           f"python3 bench/sync_bench.py first-sync --sizes {args.sizes}")
+    work = os.path.join(args.work, "first-sync")
+    c = lib.Cluster(args.begawi, work)
+    c.start_hub()
+    c.add_site("lpk-filler")
+    have = 0
+    results = []
+    for size in sizes:
+        # The backlog reaches the hub the ordinary way: written at one site, pushed by its `site sync`.
+        rows = lib.enrollment_rows(size - have, seed=2000 + size, site="lpk-filler", start=have)
+        lib.sqlite(c.replica("lpk-filler"), lib.insert_sql(rows))
+        cpu0 = lib.cpu_seconds(c.hub_pid)
+        status, out, wall, rss, user, system, _ = lib.time_v(c.sync_argv("lpk-filler"), env=c.env())
+        hub_cpu = lib.cpu_seconds(c.hub_pid) - cpu0
+        pushed = lib.parse_sync_output(out)
+        log(f"  backlog {size:,}: pushed {size - have:,} rows from one site in {wall:.1f} s "
+            f"({(size - have) / wall:,.0f} rows/s; hub CPU {hub_cpu:.1f} s, site CPU {user + system:.1f} s, site peak RSS {rss:.0f} MB); {pushed}")
+        if status != 0:
+            raise RuntimeError(f"the filler's sync exited {status}")
+        have = size
+        subprocess.run(["sync"])
+        time.sleep(2)
+
+        fresh = f"lpk-fresh-{size // 1000}k"
+        c.add_site(fresh)
+        cpu0 = lib.cpu_seconds(c.hub_pid)
+        status, out, wall, rss, user, system, _ = lib.time_v(c.sync_argv(fresh), env=c.env())
+        hub_cpu = lib.cpu_seconds(c.hub_pid) - cpu0
+        report = lib.parse_sync_output(out)
+        held = int(lib.sqlite(c.replica(fresh), "SELECT count(*) FROM enrollments;").strip())
+        log(f"  backlog {size:,}: fresh site's first `begawi site sync`: {wall:.1f} s wall ({size / wall:,.0f} rows/s), "
+            f"peak RSS {rss:.0f} MB, site CPU {user:.1f} s user + {system:.1f} s sys, hub CPU {hub_cpu:.1f} s; "
+            f"exit {status}; {report}; replica holds {held:,} rows")
+        results.append({"backlog": size, "wall_s": wall, "peak_rss_mb": rss, "site_user_s": user, "site_sys_s": system,
+                        "hub_cpu_s": hub_cpu, "exit": status, "report": report, "held": held})
+    c.stop_hub()
+    log("  backlog      wall     rows/s   peak RSS   (targets for 1M: <= 20 s, <= 150 MB)")
+    for r in results:
+        log(f"  {r['backlog']:>9,}  {r['wall_s']:6.1f} s  {r['backlog'] / r['wall_s']:8,.0f}  {r['peak_rss_mb']:6.0f} MB")
+    finish(args, work, "first-sync", {"runs": results})
+
+
+# MARK: 3. one site's day
+
+
+def proxy_sync(c, site, hub_port, stats_name):
+    """One `site sync` through faultproxy.py (no faults); returns (sync result, proxy stats)."""
+    port_file, stats_file = c.path(f"{stats_name}.port"), c.path(f"{stats_name}.json")
+    proxy = subprocess.Popen([sys.executable, os.path.join(REPO, "Tests/Tools/faultproxy.py"), "--listen", "127.0.0.1:0",
+                              "--target", f"127.0.0.1:{hub_port}", "--port-file", port_file, "--stats-file", stats_file])
+    deadline = time.monotonic() + 10
+    while not os.path.exists(port_file):
+        if time.monotonic() > deadline or proxy.poll() is not None:
+            raise RuntimeError("faultproxy did not start")
+        time.sleep(0.02)
+    port = int(open(port_file).read())
+    c.write_site_config(site, url=f"https://127.0.0.1:{port}")
+    t = time.monotonic()
+    result = c.sync(site)
+    wall = time.monotonic() - t
+    proxy.send_signal(signal.SIGTERM)
+    proxy.wait(10)
+    stats = json.load(open(stats_file))
+    return result, wall, stats
+
+
+def rsync_bytes(before, after, work):
+    """rsync -z of `after` to a receiver holding `before`, over rsync's remote protocol through a pipe."""
+    dest = os.path.join(work, "rsync-dest.sqlite")
+    shutil.copy(before, dest)
+    out = subprocess.run(["rsync", "-z", "--ignore-times", "--no-whole-file", "--stats", "-e", os.path.join(REPO, "bench/rsync-pipe.sh"),
+                          after, f"localhost:{dest}"], capture_output=True, check=True).stdout.decode()
+    sent = int(re.search(r"Total bytes sent: ([\d,]+)", out).group(1).replace(",", ""))
+    received = int(re.search(r"Total bytes received: ([\d,]+)", out).group(1).replace(",", ""))
+    same = subprocess.run(["cmp", "-s", dest, after]).returncode == 0
+    return sent, received, same, out
+
+
+def day(args):
+    rows_n, inserts, updates = args.rows, args.inserts, args.updates
+    header(f"bytes on the wire for one site's day: {inserts} inserts and {updates} 2-column updates on {rows_n:,} synced rows", args,
+           f"python3 bench/sync_bench.py day --rows {rows_n} --inserts {inserts} --updates {updates}")
+    work = os.path.join(args.work, "day")
+    c = lib.Cluster(args.begawi, work)
+    c.start_hub()
+    site = "lpk-bontang-01"
+    c.add_site(site)
+    rows = lib.enrollment_rows(rows_n, seed=3000, site=site)
+    base_sql = lib.insert_sql(rows)
+    lib.sqlite(c.replica(site), base_sql)
+    c.sync(site)
+    c.sync(site)
+    day_sql = lib.day_sql([r[0] for r in rows], inserts, updates, seed=3001, site=site)
+    lib.sqlite(c.replica(site), day_sql)
+
+    result, wall, stats = proxy_sync(c, site, c.hub_port, "proxy-day")
+    report = lib.parse_sync_output(result.stdout.decode())
+    _, idle_wall, idle = proxy_sync(c, site, c.hub_port, "proxy-idle")
+    c.stop_hub()
+    day_total = stats["bytes_up"] + stats["bytes_down"]
+    idle_total = idle["bytes_up"] + idle["bytes_down"]
+
+    # The same rows and the same day in a plain SQLite file (no Begawi tables), copied before and after.
+    plain = os.path.join(work, "plain.sqlite")
+    before, after = os.path.join(work, "before.sqlite"), os.path.join(work, "after.sqlite")
+    lib.sqlite(plain, lib.plain_table_sql() + base_sql)
+    shutil.copy(plain, before)
+    lib.sqlite(plain, day_sql)
+    shutil.copy(plain, after)
+    changeset = os.path.join(work, "day.changeset")
+    subprocess.run(["sqldiff", "--changeset", changeset, before, after], check=True)
+    cs = os.path.getsize(changeset)
+    zstd19 = len(subprocess.run(["zstd", "-19", "-c", changeset], capture_output=True, check=True).stdout)
+    zstd3 = len(subprocess.run(["zstd", "-3", "-c", changeset], capture_output=True, check=True).stdout)
+    r_sent, r_received, r_same, r_out = rsync_bytes(before, after, work)
+
+    log(f"  `begawi site sync` through faultproxy.py: {report}; {wall:.2f} s")
+    log(f"    bytes up {stats['bytes_up']:,}, down {stats['bytes_down']:,}, both ways {day_total:,} "
+        f"({stats['connections']} TCP connection(s)); per changed row {day_total / (inserts + updates):.1f} B")
+    log(f"    an idle round (nothing to send) costs {idle['bytes_up']:,} up + {idle['bytes_down']:,} down = {idle_total:,} B "
+        f"(TLS handshake, session, one empty page); the day's changes alone: {day_total - idle_total:,} B")
+    log(f"  same day on a plain SQLite file ({os.path.getsize(before):,} B before, {os.path.getsize(after):,} B after):")
+    log(f"    sqldiff --changeset: {cs:,} B; zstd -19: {zstd19:,} B; zstd -3: {zstd3:,} B   (reference: 334 KB, 102 KB after zstd)")
+    log(f"    rsync -z --ignore-times --no-whole-file of the file: {r_sent:,} B sent + {r_received:,} B received = {r_sent + r_received:,} B "
+        f"(reference ~2.4 MB){'' if r_same else ' [copy differs!]'}")
+    log(f"  side by side: begawi {day_total:,} B both ways = {day_total / zstd19:.2f} x sqldiff+zstd -19, "
+        f"{day_total / (r_sent + r_received):.3f} x rsync -z")
+    finish(args, work, "day", {"begawi": stats, "begawi_wall_s": wall, "report": report, "idle": idle,
+                               "plain_before_bytes": os.path.getsize(before), "plain_after_bytes": os.path.getsize(after),
+                               "changeset": cs, "changeset_zstd19": zstd19, "changeset_zstd3": zstd3,
+                               "rsync_sent": r_sent, "rsync_received": r_received, "rsync_stats": r_out})
+
+
+# MARK: 4. poor link
+
+
+class PoorLink:
+    def __init__(self, script):
+        self.script = script
+        self.prefix = [] if os.geteuid() == 0 else ["sudo"]
+
+    def __call__(self, *args, check=True):
+        return subprocess.run(self.prefix + [self.script] + list(args), capture_output=True, check=check).stdout.decode()
+
+    def exec_argv(self, side, argv):
+        return self.prefix + [self.script, "exec", side] + argv
+
+    def bytes(self):
+        text = self("bytes")
+        up = int(re.search(r"a->b (\d+)", text).group(1))
+        down = int(re.search(r"b->a (\d+)", text).group(1))
+        return up, down
+
+    def clear_flap_rules(self):
+        for ns in ("pla", "plb"):
+            for _ in range(5):
+                r = subprocess.run(self.prefix + ["ip", "netns", "exec", ns, "iptables", "-D", "INPUT", "-p", "tcp", "-j", "REJECT",
+                                                  "--reject-with", "tcp-reset"], capture_output=True)
+                if r.returncode != 0:
+                    break
+
+
+def sync_until_success(c, link, site, limit_s):
+    """`begawi site sync` in the site's namespace, again after 1 s (the daemon's first backoff) until it exits 0."""
+    t0 = time.monotonic()
+    attempts = []
+    while True:
+        t = time.monotonic()
+        r = subprocess.run(link.exec_argv("a", c.sync_argv(site)), capture_output=True, env=c.env())
+        err = r.stderr.decode(errors="replace").strip().splitlines()
+        attempts.append({"at_s": round(t - t0, 1), "took_s": round(time.monotonic() - t, 1), "exit": r.returncode,
+                         "report": lib.parse_sync_output(r.stdout.decode()), "error": err[-1][:300] if err else ""})
+        if r.returncode == 0:
+            return time.monotonic() - t0, attempts
+        if time.monotonic() - t0 > limit_s:
+            return None, attempts
+        time.sleep(1)
+
+
+class HubSideResets(threading.Thread):
+    """Every `every` s, for `down` s, the hub's side answers every TCP packet with a reset.
+
+    `poorlink flap` puts the same REJECT rule on both sides at once, and REJECT also drops incoming
+    resets: each side's reset is discarded by the other side's rule, so a connection only sees a 2 s
+    blackout and survives it (see BENCHMARKS.md). With the rule on the hub's side alone, the site
+    receives the resets: its connection breaks, as a mobile link dropping would break it."""
+
+    RULE = ["INPUT", "-p", "tcp", "-j", "REJECT", "--reject-with", "tcp-reset"]
+
+    def __init__(self, link, every, down=2):
+        super().__init__(daemon=True)
+        self.link, self.every, self.down = link, every, down
+        self.stop = threading.Event()
+        self.flaps = 0
+
+    def iptables(self, op):
+        subprocess.run(self.link.prefix + ["ip", "netns", "exec", "plb", "iptables", op] + self.RULE, capture_output=True)
+
+    def run(self):
+        while not self.stop.wait(self.every):
+            self.iptables("-I")
+            self.flaps += 1
+            self.stop.wait(self.down)
+            self.iptables("-D")
+
+
+def poorlink_run(args, link, certs, name, label, flap):
+    work = os.path.join(args.work, "poorlink", name)
+    c = lib.Cluster(args.begawi, work, listen="10.77.0.2:8443", netns_prefix=link.exec_argv("b", []), certs_from=certs)
+    c.start_hub()
+    if open(f"/proc/{c.hub_pid}/comm").read().strip() != "begawi":
+        raise RuntimeError("the hub's pid is not the begawi process")
+    site = "lpk-bontang-01"
+    c.add_site(site, extra=f"stall_seconds = {args.stall_seconds}\n")
+    lib.sqlite(c.replica(site), lib.insert_sql(lib.enrollment_rows(args.rows, seed=4000, site=site)))
+    up0, down0 = link.bytes()
+    flapper = resets = None
+    if flap == "poorlink":
+        flapper = subprocess.Popen(link.prefix + [link.script, "flap", "--every", str(args.flap_every), "--times", "100"],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    elif flap == "reset":
+        resets = HubSideResets(link, args.flap_every)
+        resets.start()
+    try:
+        took, attempts = sync_until_success(c, link, site, args.limit)
+    finally:
+        if flapper:
+            os.killpg(flapper.pid, signal.SIGTERM)
+            flapper.wait()
+        if resets:
+            resets.stop.set()
+            resets.join()
+        link.clear_flap_rules()
+    up1, down1 = link.bytes()
+    hub_rows = c.hub_rows()
+    c.stop_hub()
+    up, down = up1 - up0, down1 - down0
+    for a in attempts:
+        log(f"    attempt at {a['at_s']:6.1f} s, took {a['took_s']:5.1f} s: exit {a['exit']} {a['report'] or a['error']}")
+    if took is None:
+        log(f"  {label}: gave up after {args.limit} s; the hub holds {hub_rows} rows")
+    else:
+        log(f"  {label}: {args.rows:,} enrollments synced in {took:.1f} s over {len(attempts)} attempt(s); "
+            f"poorlink bytes a->b {up:,}, b->a {down:,} ({(up + down) / args.rows:.1f} B per row both ways); hub holds {hub_rows:,} rows")
+    if resets:
+        log(f"    (the hub's side reset every connection {resets.flaps} time(s) during the run)")
+    return {"label": label, "seconds": took, "attempts": attempts, "bytes_up": up, "bytes_down": down, "hub_rows": hub_rows,
+            "resets": resets.flaps if resets else None}
+
+
+def poorlink(args):
+    header(f"{args.rows:,} enrollments over a poor link: {args.rate}, {args.delay_ms} ms each way, loss {args.loss} each way", args,
+           f"python3 bench/sync_bench.py poorlink --rows {args.rows} --rate {args.rate} --delay-ms {args.delay_ms} "
+           f"--loss {args.loss} --flap-every {args.flap_every} --stall-seconds {args.stall_seconds}")
+    link = PoorLink(args.poorlink)
+    work = os.path.join(args.work, "poorlink")
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    certs = os.path.join(work, "tls")
+    subprocess.run([args.begawi, "hub", "make-certificates", "--out", certs, "--name", "10.77.0.2"], check=True, capture_output=True)
+    log(f"  site: stall_seconds = {args.stall_seconds} (libcurl LOW_SPEED_TIME, below 64 B/s), other settings as in site.example.toml")
+    results = []
+    try:
+        log("  " + link("up", "--rate", args.rate, "--delay-ms", str(args.delay_ms), "--loss", str(args.loss)).strip())
+        runs = {"steady": ("steady", None), "flap": (f"`poorlink flap --every {args.flap_every}`", "poorlink"),
+                "reset": (f"hub-side resets every {args.flap_every} s", "reset")}
+        for name in args.runs.split(","):
+            label, flap = runs[name]
+            results.append(poorlink_run(args, link, certs, name, label, flap))
+    finally:
+        link("down", check=False)
+        log("  poorlink down")
+    steady = next((r for r in results if r["label"] == "steady"), None)
+    for r in results:
+        if r is steady or not steady or not steady["seconds"] or not r["seconds"]:
+            continue
+        log(f"  steady {steady['seconds']:.1f} s (target <= 110 s); {r['label']}: {r['seconds']:.1f} s = "
+            f"{r['seconds'] / steady['seconds']:.2f} x steady (target <= 1.5 x)")
+    finish(args, work, "poorlink", {"runs": results, "stall_seconds": args.stall_seconds})
+
+
+# MARK: driver
+
+
+def finish(args, work, name, result):
+    lib.write_json(os.path.join(args.work, f"results-{name}.json"), result)
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--bin", default=os.path.join(REPO, ".build-bench/release"),
+                        help="folder with the release `begawi` (swift build -c release --scratch-path .build-bench --show-bin-path)")
+    parser.add_argument("--work", default="/tmp/begawi-sync-bench", help="scratch folder (needs ~25 GB for `ingest`: every site pulls everything)")
+    parser.add_argument("--keep", action="store_true", help="keep each figure's files")
+    parser.add_argument("--poorlink", default=os.path.normpath(os.path.join(REPO, "../shared/lab/poorlink")))
+    sub = parser.add_subparsers(dest="figure", required=True)
+    p = sub.add_parser("ingest")
+    p.add_argument("--sites", type=int, default=50)
+    p.add_argument("--rows-per-site", type=int, default=20000)
+    p = sub.add_parser("first-sync")
+    p.add_argument("--sizes", default="100000,300000,1000000")
+    p = sub.add_parser("day")
+    p.add_argument("--rows", type=int, default=100000)
+    p.add_argument("--inserts", type=int, default=1000)
+    p.add_argument("--updates", type=int, default=1000)
+    p = sub.add_parser("poorlink")
+    sub.add_parser("all").add_argument("--scale", type=float, default=1.0,
+                                       help="multiply every row count (0.01 for a quick check of the scripts)")
+    for q in (p, sub.choices["all"]):
+        q.add_argument("--rows", type=int, default=10000, dest="pl_rows" if q is sub.choices["all"] else "rows")
+        q.add_argument("--rate", default="64kbit")
+        q.add_argument("--delay-ms", type=int, default=150)
+        q.add_argument("--loss", type=float, default=0.02)
+        q.add_argument("--flap-every", type=int, default=30)
+        q.add_argument("--stall-seconds", type=int, default=30)
+        q.add_argument("--limit", type=int, default=900, help="give up after this many seconds")
+        q.add_argument("--runs", default="steady,flap,reset", help="steady, flap (poorlink flap), reset (hub-side resets)")
+    args = parser.parse_args()
+    args.begawi = os.path.join(args.bin, "begawi")
+    if not os.access(args.begawi, os.X_OK):
+        sys.exit(f"no begawi in {args.bin}; build it: swift build -c release --scratch-path .build-bench")
+    os.makedirs(args.work, exist_ok=True)
+    if args.figure == "all":
+        k = args.scale
+        for name, fn in (("ingest", ingest), ("first-sync", first_sync), ("day", day), ("poorlink", poorlink)):
+            a = argparse.Namespace(**vars(args))
+            a.sites, a.rows_per_site = 50, max(1, int(20000 * k))
+            a.sizes = ",".join(str(max(1, int(n * k))) for n in (100000, 300000, 1000000))
+            a.rows = max(1, int(100000 * k)) if name == "day" else max(1, int(args.pl_rows * k))
+            a.inserts, a.updates = max(1, int(1000 * k)), max(1, int(1000 * k))
+            if name == "poorlink" and os.geteuid() != 0 and shutil.which("sudo") is None:
+                log("\n== poorlink: skipped (needs root or sudo) ==")
+                continue
+            fn(a)
+    else:
+        {"ingest": ingest, "first-sync": first_sync, "day": day, "poorlink": poorlink}[args.figure](args)
+
+
+if __name__ == "__main__":
+    main()

@@ -27,12 +27,25 @@ extension Replica {
         try pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM _begawi_outbox") ?? 0 }
     }
 
-    func absorbOutbox(_ tx: EngineTransaction, clock source: CaptureClock = .recorded) throws -> Int {
+    /// Stamps every pending write, a bounded chunk at a time, so that memory does not grow with
+    /// the backlog (a site may have imported a million rows while offline).
+    func absorbOutbox(_ tx: EngineTransaction, clock source: CaptureClock = .recorded, chunk: Int = 4096) throws -> Int {
+        var total = 0
+        while true {
+            let n = try absorbOutboxChunk(tx, clock: source, limit: chunk)
+            total += n
+            if n < chunk { return total }
+        }
+    }
+
+    private func absorbOutboxChunk(_ tx: EngineTransaction, clock source: CaptureClock, limit: Int) throws -> Int {
         let db = tx.db
         struct Entry { let seq: Int64, table: Int64, key: String, op: Int64, mask: Int64, wall: Int64 }
         var entries: [Entry] = []
-        let read = try FastStatement(db, "SELECT seq, tbl, key, op, mask, wall FROM _begawi_outbox ORDER BY seq")
+        entries.reserveCapacity(limit)
+        let read = try FastStatement(db, "SELECT seq, tbl, key, op, mask, wall FROM _begawi_outbox ORDER BY seq LIMIT ?")
         read.reset()
+        read.bind(1, Int64(limit))
         while try read.step() {
             entries.append(Entry(seq: read.int64(0), table: read.int64(1), key: read.text(2), op: read.int64(3), mask: read.int64(4), wall: read.int64(5)))
         }

@@ -86,26 +86,47 @@ public struct SyncRound {
         }
         report.acknowledged = cursor
 
-        // Pull: pages of the hub's feed, each applied with its cursor in one transaction.
-        var pullCursor = try replica.cursor(for: session.epoch)
+        // Pull: pages of the hub's feed, each applied with its cursor in one transaction. The next
+        // page is fetched while this one is applied, so the hub builds pages as the site stores them.
+        let epoch = session.epoch, pageRows = session.pageRows
+        var pullCursor = try replica.cursor(for: epoch)
+        var bytes = try await client.pull(epoch: epoch, after: pullCursor, maxRows: pageRows)
         while true {
-            let bytes = try await client.pull(epoch: session.epoch, after: pullCursor, maxRows: session.pageRows)
             let batch = try BatchCodec.decode(bytes)
-            guard batch.source == session.epoch else {
-                throw BegawiError(.network, "the hub's page names source \(batch.source), not its epoch \(session.epoch); start a new round")
+            guard batch.source == epoch else {
+                throw BegawiError(.network, "the hub's page names source \(batch.source), not its epoch \(epoch); start a new round")
             }
-            let result = try replica.apply(batch)
+            let expected = batch.cursorAfter
+            let prefetch: Task<[UInt8], any Error>? = batch.complete ? nil : Task { [client] in
+                try await client.pull(epoch: epoch, after: expected, maxRows: pageRows)
+            }
+            let result: ApplyResult
+            do {
+                result = try replica.apply(batch)
+            } catch {
+                prefetch?.cancel()
+                throw error
+            }
             report.pages += 1
             report.received += batch.rows.count
             report.conflictsHere += result.conflicts
             guard result.advancedCursor else {
+                prefetch?.cancel()
                 throw BegawiError(.network, "the hub's page did not continue this site's cursor \(pullCursor); starting a new round")
             }
             let moved = result.cursor != pullCursor
             pullCursor = result.cursor
-            if batch.complete { break }
+            guard let prefetch else { break }
             guard moved else {
+                prefetch.cancel()
                 throw BegawiError(.network, "the hub's feed did not advance past \(pullCursor); starting a new round")
+            }
+            if result.cursor == expected {
+                bytes = try await prefetch.value
+            } else {
+                prefetch.cancel()
+                _ = try? await prefetch.value
+                bytes = try await client.pull(epoch: epoch, after: pullCursor, maxRows: pageRows)
             }
         }
         report.caughtUp = try replica.pendingChanges(after: cursor.position, for: session.epoch) == 0

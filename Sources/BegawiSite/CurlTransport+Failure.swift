@@ -21,6 +21,9 @@ extension CurlTransport {
         switch code {
         case CURLE_COULDNT_RESOLVE_HOST:
             return network("the hub's host name \(endpoint.host) could not be resolved; check the DNS settings and hub_url")
+        case CURLE_COULDNT_CONNECT where detail.contains("reset by peer"):
+            // curl retried a reused connection that died, and the retry failed too: report the reset.
+            return network("the connection to \(hub) was reset during the transfer; nothing unacknowledged is lost and the next round resumes")
         case CURLE_COULDNT_CONNECT where osErrno == Int(ECONNREFUSED):
             return network("\(hub) refused the connection; check that the hub is running and that hub_url names its HTTPS port")
         case CURLE_COULDNT_CONNECT where osErrno == Int(ENETUNREACH) || osErrno == Int(EHOSTUNREACH):

@@ -180,7 +180,8 @@ import Glibc
         }
         #expect(error.code == .network)
         #expect(error.message == "the hub at https://127.0.0.1:\(port.number) did not answer within 500 ms; check the network")
-        #expect(ContinuousClock.now - started < .seconds(3))
+        // Without the timeout it would wait for ever; the bound leaves room for a loaded machine.
+        #expect(ContinuousClock.now - started < .seconds(20))
     }
 
     @Test func nonPositiveLimitsAreRefused() throws {
@@ -203,7 +204,8 @@ import Glibc
         let elapsed = ContinuousClock.now - started
         #expect(error.code == .network)
         #expect(error.message.contains("stopped responding"))
-        #expect(elapsed >= .milliseconds(1500) && elapsed < .milliseconds(4500), "aborted after \(elapsed)")
+        // The server stays silent for a minute; the upper bound leaves room for a loaded machine.
+        #expect(elapsed >= .milliseconds(1500) && elapsed < .seconds(30), "aborted after \(elapsed)")
     }
 
     @Test func cancellingTheTaskAbortsATransfer() async throws {
@@ -215,7 +217,8 @@ import Glibc
         try await Task.sleep(for: .milliseconds(300))
         task.cancel()
         await #expect(throws: CancellationError.self) { try await task.value }
-        #expect(ContinuousClock.now - started < .seconds(3))
+        // The server stays silent for a minute: well under that means the cancellation aborted it.
+        #expect(ContinuousClock.now - started < .seconds(30))
         // The handle stays usable after an aborted transfer.
         let response = try await transport.send(HubRequest(method: "GET", path: "/echo"))
         #expect(response.status == 200)

@@ -29,7 +29,8 @@ final class HTTPSEchoServer: @unchecked Sendable {
         }
         process.standardOutput = FileHandle.nullDevice
         try process.run()
-        let deadline = ContinuousClock.now + .seconds(10)
+        // Generous: under the full suite, blocking tests can hold the cooperative threads for a while.
+        let deadline = ContinuousClock.now + .seconds(120)
         while ContinuousClock.now < deadline {
             if let text = try? String(contentsOfFile: portFile, encoding: .utf8), let port = Int(text) {
                 return HTTPSEchoServer(process: process, port: port)

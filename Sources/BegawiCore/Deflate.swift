@@ -5,14 +5,17 @@ public enum Deflate {
     /// The zlib library's version.
     public static var libraryVersion: String { String(cString: zlibVersion()) }
 
-    /// Compresses bytes at the given level (0–9).
-    public static func compress(_ input: [UInt8], level: Int32 = 6) throws -> [UInt8] {
+    /// Compresses bytes at the given level (0–9); with `gzip`, in gzip framing (RFC 1952, HTTP's
+    /// `Content-Encoding: gzip`) instead of zlib's.
+    public static func compress(_ input: [UInt8], level: Int32 = 6, gzip: Bool = false) throws -> [UInt8] {
         var stream = z_stream()
-        guard begawi_deflate_init2(&stream, level, 15) == Z_OK else {
+        // windowBits 15 + 16 asks zlib for a gzip header and CRC-32 trailer instead of zlib's.
+        guard begawi_deflate_init2(&stream, level, gzip ? 31 : 15) == Z_OK else {
             throw BegawiError(.storage, "zlib could not start compressing")
         }
         defer { deflateEnd(&stream) }
-        var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(input.count))) + 16)
+        // deflateBound covers the zlib wrapper; the gzip wrapper is 12 bytes longer at most.
+        var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(input.count))) + 32)
         let status: Int32 = input.withUnsafeBufferPointer { inBuf in
             output.withUnsafeMutableBufferPointer { outBuf in
                 stream.next_in = UnsafeMutablePointer(mutating: inBuf.baseAddress)

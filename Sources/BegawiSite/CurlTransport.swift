@@ -75,7 +75,7 @@ public final class CurlTransport: HubTransport, @unchecked Sendable {
         if cancellation.isCancelled { throw CancellationError() }
         let isPost = try Self.isPost(request)
         let gzip = isPost && request.gzipBody
-        let body = gzip ? try Gzip.compress(request.body) : request.body
+        let body = gzip ? try Deflate.compress(request.body, gzip: true) : request.body
         let headerList = try headerLines(for: request, isPost: isPost, gzip: gzip)
         defer { curl_slist_free_all(headerList) }
 

@@ -1,5 +1,4 @@
 public import BegawiCore
-public import BegawiReplica
 
 /// A site as the hub knows it.
 public struct SiteRecord: Sendable, Equatable, Codable {
@@ -13,34 +12,6 @@ public struct SiteRecord: Sendable, Equatable, Codable {
     public var createdAt: Int64
     /// When its credential was revoked, if it was.
     public var revokedAt: Int64?
-}
-
-/// What the hub tells a site at the start of a sync round.
-public struct HubSession: Sendable, Equatable, Codable {
-    /// The site, as authenticated.
-    public var site: String
-    /// The hub database's epoch: its replica id, new after a restore from backup.
-    public var epoch: String
-    /// The epochs this one descends from, with how much of their feed it shares.
-    public var lineage: [EpochLink]
-    /// The hub's cursor for this site's replica: everything up to it is stored at the hub.
-    public var pushCursor: ExchangeCursor
-    /// Stamps further than this in the hub's future are refused.
-    public var maxClockSkewMilliseconds: Int64
-    /// The largest request body accepted.
-    public var maxBodyBytes: Int
-    /// Rows per page of the change feed.
-    public var pageRows: Int
-}
-
-/// What a push did.
-public struct PushOutcome: Sendable, Equatable, Codable {
-    /// The hub's cursor for the site's replica after the batch.
-    public var cursor: ExchangeCursor
-    /// Rows whose state changed at the hub.
-    public var rowsChanged: Int
-    /// Conflicts the merge recorded.
-    public var conflicts: Int
 }
 
 /// The hub's storage behind one interface, so that another engine can replace SQLite later.

@@ -1,5 +1,4 @@
 public import BegawiCore
-public import BegawiReplica
 import Foundation
 
 /// The hub's answers to a sync round's requests, in the protocol's terms.
@@ -11,34 +10,6 @@ public struct HubClient: Sendable {
     public init(transport: any HubTransport, replicaID: String) {
         self.transport = transport
         self.replicaID = replicaID
-    }
-
-    /// The session the hub grants, and this machine's clock offset estimated from the exchange.
-    public struct Session: Sendable, Decodable {
-        /// The site, as the hub authenticated it.
-        public var site: String
-        /// The hub's epoch.
-        public var epoch: String
-        /// The epochs the hub descends from.
-        public var lineage: [EpochLink]
-        /// Everything of this replica up to this cursor is stored at the hub.
-        public var pushCursor: ExchangeCursor
-        /// Stamps further in the hub's future are refused.
-        public var maxClockSkewMilliseconds: Int64
-        /// The largest body the hub accepts.
-        public var maxBodyBytes: Int
-        /// Rows per page of the hub's feed.
-        public var pageRows: Int
-    }
-
-    /// What the hub said after a push.
-    public struct PushAnswer: Sendable, Decodable {
-        /// The hub's cursor for this replica.
-        public var cursor: ExchangeCursor
-        /// Rows whose state changed at the hub.
-        public var rowsChanged: Int
-        /// Conflicts the hub's merge recorded.
-        public var conflicts: Int
     }
 
     /// A refusal's body.
@@ -65,11 +36,11 @@ public struct HubClient: Sendable {
     }
 
     /// Starts a round: who the hub says we are, its epoch, and its cursor for this replica.
-    public func session() async throws -> (Session, offset: Int64?, roundTrip: UInt64) {
+    public func session() async throws -> (HubSession, offset: Int64?, roundTrip: UInt64) {
         let response = try await transport.send(HubRequest(method: "GET", path: "/v1/session", headers: headers))
         try HubClient.check(response)
         do {
-            let session = try HubClient.decoder.decode(Session.self, from: Data(response.body))
+            let session = try HubClient.decoder.decode(HubSession.self, from: Data(response.body))
             return (session, HubClient.offset(response), response.receivedAt &- response.sentAt)
         } catch {
             throw BegawiError(.network, "the hub's session answer could not be read; check that hub_url names a Begawi hub", cause: "\(error)")
@@ -77,12 +48,12 @@ public struct HubClient: Sendable {
     }
 
     /// Pushes one encoded batch; the answer comes only after the hub committed it.
-    public func push(_ bytes: [UInt8]) async throws -> (PushAnswer, offset: Int64?) {
+    public func push(_ bytes: [UInt8]) async throws -> (PushOutcome, offset: Int64?) {
         let response = try await transport.send(HubRequest(
             method: "POST", path: "/v1/push", headers: headers + [("Content-Type", "application/vnd.begawi.batch")], body: bytes))
         try HubClient.check(response)
         do {
-            return (try HubClient.decoder.decode(PushAnswer.self, from: Data(response.body)), HubClient.offset(response))
+            return (try HubClient.decoder.decode(PushOutcome.self, from: Data(response.body)), HubClient.offset(response))
         } catch {
             throw BegawiError(.network, "the hub's push answer could not be read", cause: "\(error)")
         }

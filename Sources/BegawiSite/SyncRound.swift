@@ -135,7 +135,7 @@ public struct SyncRound {
 
     /// After a restore of the hub from a backup, carries this site's pull cursor over to the new
     /// epoch, limited to the part of the feed the backup shares with the epoch it knew.
-    func followEpoch(_ session: HubClient.Session) throws {
+    func followEpoch(_ session: HubSession) throws {
         let known = Set(try replica.cursorSources())
         guard !known.contains(session.epoch) else { return }
         for link in session.lineage.reversed() where known.contains(link.epoch) {

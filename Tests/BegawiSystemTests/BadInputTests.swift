@@ -214,8 +214,10 @@ import Testing
         let cluster = try Self.cluster("bad-stamps")
         let probe = try HubProbe(cluster, site: "lpk-a")
         // Row 1 written by "crafted", row 2 by "lpk-z": the batch names both sites.
-        var batch = CraftedBatch.participants(source: probe.replicaID, site: "crafted", keys: ["r1", "r2"], milliseconds: CraftedBatch.nowMilliseconds)
-        let other = CraftedBatch.participants(source: probe.replicaID, site: "lpk-z", keys: ["r2"], milliseconds: CraftedBatch.nowMilliseconds)
+        // One clock for both rows, so that the stamp stream's clock delta is known (0).
+        let now = CraftedBatch.nowMilliseconds
+        var batch = CraftedBatch.participants(source: probe.replicaID, site: "crafted", keys: ["r1", "r2"], milliseconds: now)
+        let other = CraftedBatch.participants(source: probe.replicaID, site: "lpk-z", keys: ["r2"], milliseconds: now)
         batch.rows[1] = other.rows[0]
         let valid = try WireBatch(try BatchCodec.encode(batch))
         // Taken apart and put together again unchanged, it is the same valid batch.

@@ -36,11 +36,13 @@ let package = Package(
             name: "BegawiReplica",
             dependencies: ["BegawiCore", "CSQLite", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict),
+        // The rules between agencies: owners, writers, receivers, NIK checks and derived keys. No I/O.
+        .target(name: "BegawiRules", dependencies: ["BegawiCore"], swiftSettings: strict),
         // The site service: sync loop, hub client over libcurl, backoff, status. Never imports Hummingbird.
         .target(
             name: "BegawiSite",
             dependencies: [
-                "BegawiCore", "BegawiReplica", "CCurl", "CZlib",
+                "BegawiCore", "BegawiReplica", "BegawiRules", "CCurl", "CZlib",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
@@ -48,7 +50,7 @@ let package = Package(
         .target(
             name: "BegawiHub",
             dependencies: [
-                "BegawiCore", "BegawiReplica",
+                "BegawiCore", "BegawiReplica", "BegawiRules",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -60,7 +62,7 @@ let package = Package(
         .executableTarget(
             name: "begawi",
             dependencies: [
-                "BegawiCore", "BegawiReplica", "BegawiSite", "BegawiHub", "CCurl",
+                "BegawiCore", "BegawiReplica", "BegawiRules", "BegawiSite", "BegawiHub", "CCurl",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -77,6 +79,7 @@ let package = Package(
             swiftSettings: strict),
 
         .testTarget(name: "BegawiCoreTests", dependencies: ["BegawiCore"], swiftSettings: strict),
+        .testTarget(name: "BegawiRulesTests", dependencies: ["BegawiCore", "BegawiRules"], swiftSettings: strict),
         .testTarget(
             name: "BegawiReplicaTests",
             dependencies: ["BegawiCore", "BegawiReplica", .product(name: "GRDB", package: "GRDB.swift")],
@@ -85,9 +88,13 @@ let package = Package(
         .testTarget(
             name: "BegawiSystemTests",
             dependencies: [
-                "BegawiCore", "BegawiReplica", "BegawiSite",
+                "BegawiCore", "BegawiReplica", "BegawiRules", "BegawiSite",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "BegawiHubTests",
+            dependencies: ["BegawiCore", "BegawiReplica", "BegawiRules", "BegawiHub", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict),
         .testTarget(
             name: "BegawiSiteTests",

@@ -12,6 +12,7 @@ import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCHEMA = os.path.join(REPO, "bench", "enrollments.schema.json")
+RULES_SCHEMA = os.path.join(REPO, "config", "handak-begawi.json")
 COLUMNS = ["participant_id", "program_id", "site_id", "status", "registered_on", "started_on",
            "completed_on", "score", "funding", "notes", "updated_by"]
 
@@ -96,6 +97,43 @@ def day_sql(existing_keys, inserts, updates, seed, site=None):
     return "".join(sql)
 
 
+def participant_key(nik, salt):
+    """The participant key Begawi derives from a NIK: "p" and 32 hex digits of HMAC-SHA256(salt, NIK)."""
+    import hmac
+    import hashlib
+    return "p" + hmac.new(salt.encode(), nik.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def made_up_nik(i):
+    """The i-th made-up NIK of Bontang (6474 + kecamatan 01-03 + DDMMYY, +40 for women, + serial); never a real person."""
+    kec, day, month, year = 1 + i % 3, 1 + (i // 3) % 28, 1 + (i // 84) % 12, (i // 1008) % 100
+    serial = 1 + (i // 100800) % 9999
+    return f"6474{kec:02d}{day + (40 if i % 2 else 0):02d}{month:02d}{year:02d}{serial:04d}"
+
+
+def agency_sql(site, n, offset, salt, seed):
+    """One LPK's work under the Handak Begawi rules: one program, n/2 participants it registers, n/2 enrollments."""
+    rng = random.Random(seed)
+    keys = KeyMaker(rng)
+    people = n // 2
+    program = keys.next()
+    parts = ["BEGIN;\n", f"INSERT INTO programs (id, provider, title, sector, funding) VALUES "
+             f"({quote(program)}, {quote(site)}, 'Pengelasan SMAW 3G', 'Manufaktur', 'APBD');\n"]
+    rows = []
+    for j in range(people):
+        nik = made_up_nik(offset + j)
+        rows.append((participant_key(nik, salt), nik))
+    for i in range(0, people, 500):
+        chunk = rows[i:i + 500]
+        parts.append("INSERT INTO participants (id, nik, full_name, sex, kecamatan, registered_by) VALUES\n" + ",\n".join(
+            f"({quote(k)}, {quote(nik)}, 'Peserta {offset + i + j}', {quote('P' if (offset + i + j) % 2 else 'L')}, 'Bontang Utara', {quote(site)})"
+            for j, (k, nik) in enumerate(chunk)) + ";\n")
+        parts.append("INSERT INTO enrollments (id, participant_id, program_id, status, registered_on) VALUES\n" + ",\n".join(
+            f"({quote(keys.next())}, {quote(k)}, {quote(program)}, 'registered', '2026-03-01')" for k, _ in chunk) + ";\n")
+    parts.append("COMMIT;\n")
+    return "".join(parts), 1 + 2 * people
+
+
 def sqlite(path, sql):
     """Runs SQL through the sqlite3 shell (as any program on the site may write to the replica)."""
     result = subprocess.run(["sqlite3", "-bail", path], input=sql.encode(), capture_output=True)
@@ -150,7 +188,7 @@ class Cluster:
     """A hub and its sites in one folder, driven through the `begawi` command line like an operator would."""
 
     def __init__(self, begawi, folder, listen="127.0.0.1:0", cert_names=("localhost", "127.0.0.1"),
-                 netns_prefix=(), certs_from=None):
+                 netns_prefix=(), certs_from=None, schema=SCHEMA):
         self.begawi = begawi
         self.folder = folder
         self.netns = list(netns_prefix)
@@ -159,7 +197,7 @@ class Cluster:
         self.hub_host = listen.rsplit(":", 1)[0]
         shutil.rmtree(folder, ignore_errors=True)
         os.makedirs(folder)
-        shutil.copy(SCHEMA, self.path("schema.json"))
+        shutil.copy(schema, self.path("schema.json"))
         if certs_from:
             shutil.copytree(certs_from, self.path("tls"))
         else:
@@ -226,9 +264,9 @@ class Cluster:
     def hub_url(self):
         return f"https://{self.hub_host}:{self.hub_port}"
 
-    def add_site(self, site_id, url=None, extra=""):
+    def add_site(self, site_id, url=None, extra="", kind="lpk"):
         """Registers a site, writes its configuration (defaults of site.example.toml) and makes its replica."""
-        self.run(["hub", "add-site", "--config", self.path("hub.toml"), "--id", site_id, "--kind", "lpk",
+        self.run(["hub", "add-site", "--config", self.path("hub.toml"), "--id", site_id, "--kind", kind,
                   "--name", f"LPK {site_id}", "--credential-out", self.path(f"{site_id}.credential")])
         self.write_site_config(site_id, url, extra)
         self.run(["site", "init", "--config", self.site_config(site_id)])

@@ -53,9 +53,11 @@ def header(title, args, command):
 class HubWatcher(threading.Thread):
     """Samples the hub's change count (max seq of its row states) and its CPU, every `interval` seconds."""
 
-    def __init__(self, database, hub_pid, target, t0, interval=0.2):
+    def __init__(self, database, hub_pid, target, t0, interval=0.2, count_rows=False):
         super().__init__(daemon=True)
         self.database, self.hub_pid, self.target, self.t0, self.interval = database, hub_pid, target, t0, interval
+        # Under access rules the change sequence also numbers feed events: count rows instead.
+        self.query = "SELECT count(*) FROM _begawi_rows" if count_rows else "SELECT coalesce(max(seq), 0) FROM _begawi_rows"
         self.samples = []
         self.reached = None  # (seconds since t0, hub CPU seconds) when the hub held `target` changes
         self.stop = threading.Event()
@@ -65,7 +67,7 @@ class HubWatcher(threading.Thread):
         db = sqlite3.connect(f"file:{self.database}?mode=ro", uri=True, timeout=30)
         while not self.stop.is_set():
             try:
-                seq = db.execute("SELECT coalesce(max(seq), 0) FROM _begawi_rows").fetchone()[0]
+                seq = db.execute(self.query).fetchone()[0]
             except sqlite3.Error:
                 seq = None
             now = time.monotonic() - self.t0
@@ -81,9 +83,10 @@ def ingest(args):
     n_sites, per_site = args.sites, args.rows_per_site
     total = n_sites * per_site
     header(f"hub ingest: {n_sites} sites push {per_site} rows each at once ({total} changes) over loopback HTTPS", args,
-           f"python3 bench/sync_bench.py ingest --sites {n_sites} --rows-per-site {per_site}")
-    work = os.path.join(args.work, "ingest")
-    c = lib.Cluster(args.begawi, work)
+           f"python3 bench/sync_bench.py ingest --sites {n_sites} --rows-per-site {per_site}" + (" --rules" if getattr(args, "rules", False) else ""))
+    rules = getattr(args, "rules", False)
+    work = os.path.join(args.work, "ingest-rules" if rules else "ingest")
+    c = lib.Cluster(args.begawi, work, schema=lib.RULES_SCHEMA if rules else lib.SCHEMA)
     c.start_hub()
     sites = [f"lpk-bontang-{i:02d}" for i in range(1, n_sites + 1)]
     t = time.monotonic()
@@ -94,11 +97,22 @@ def ingest(args):
     # Each site's own replica, filled through the sqlite3 shell in one transaction (two at a time).
     t = time.monotonic()
     from concurrent.futures import ThreadPoolExecutor
-    with ThreadPoolExecutor(2) as pool:
-        jobs = [pool.submit(lib.sqlite, c.replica(s), lib.insert_sql(lib.enrollment_rows(per_site, seed=1000 + i, site=s)))
-                for i, s in enumerate(sites)]
-        for j in jobs:
-            j.result()
+    if rules:
+        # Under the Handak Begawi rules: each LPK registers its participants and enrolls them in its program.
+        import json
+        salt = next(t["access"]["key_from"]["salt"] for t in json.load(open(lib.RULES_SCHEMA))["tables"] if "key_from" in t.get("access", {}))
+        scripts = [lib.agency_sql(s, per_site, i * per_site, salt, 1000 + i) for i, s in enumerate(sites)]
+        total = sum(n for _, n in scripts)
+        with ThreadPoolExecutor(2) as pool:
+            jobs = [pool.submit(lib.sqlite, c.replica(s), sql) for s, (sql, _) in zip(sites, scripts)]
+            for j in jobs:
+                j.result()
+    else:
+        with ThreadPoolExecutor(2) as pool:
+            jobs = [pool.submit(lib.sqlite, c.replica(s), lib.insert_sql(lib.enrollment_rows(per_site, seed=1000 + i, site=s)))
+                    for i, s in enumerate(sites)]
+            for j in jobs:
+                j.result()
     log(f"  filled: {total} rows written through the sqlite3 shell in {time.monotonic() - t:.1f} s")
     if args.prestamp:
         # A running site daemon stamps its writes as they come; here each site's backlog is stamped
@@ -118,7 +132,7 @@ def ingest(args):
     env = c.env()
     cpu0 = lib.cpu_seconds(c.hub_pid)
     t0 = time.monotonic()
-    watcher = HubWatcher(c.path("hub.sqlite"), c.hub_pid, total, t0)
+    watcher = HubWatcher(c.path("hub.sqlite"), c.hub_pid, total, t0, count_rows=rules)
     watcher.start()
     procs = {}
     for s in sites:
@@ -160,7 +174,7 @@ def ingest(args):
     site_cpu = sum(e[2].ru_utime + e[2].ru_stime for e in exits.values())
     site_rss = max(e[2].ru_maxrss for e in exits.values()) / 1024
     first_exit = min(e[0] for e in exits.values())
-    hub_rows = c.hub_rows()
+    hub_rows = int(lib.sqlite(c.path("hub.sqlite"), "SELECT count(*) FROM _begawi_rows;").strip()) if rules else c.hub_rows()
     reached = watcher.reached
     c.stop_hub()
 
@@ -436,7 +450,7 @@ def poorlink_run(args, link, certs, name, label, flap):
             resets.join()
         link.clear_flap_rules()
     up1, down1 = link.bytes()
-    hub_rows = c.hub_rows()
+    hub_rows = int(lib.sqlite(c.path("hub.sqlite"), "SELECT count(*) FROM _begawi_rows;").strip()) if rules else c.hub_rows()
     c.stop_hub()
     up, down = up1 - up0, down1 - down0
     for a in attempts:
@@ -504,6 +518,8 @@ def main():
     p.add_argument("--sites", type=int, default=50)
     p.add_argument("--rows-per-site", type=int, default=20000)
     p.add_argument("--no-prestamp", dest="prestamp", action="store_false", help="leave each site's writes unstamped until its sync")
+    p.add_argument("--rules", action="store_true",
+                   help="the Handak Begawi schema and its access rules (config/handak-begawi.json): participants and enrollments")
     p.add_argument("--no-stop-at-commit", dest="stop_at_commit", action="store_false",
                    help="let every site finish its pull of everyone's rows (about 49M rows for 50 sites)")
     p = sub.add_parser("first-sync")

@@ -155,6 +155,17 @@ public enum BatchCodec {
         head.varint(UInt64(sites.count))
         for site in sites { head.string(site) }
         head.varint(UInt64(batch.rows.count))
+        // Evictions are optional at the end of the header, so batches without them keep format 1's bytes.
+        if !batch.evictions.isEmpty {
+            head.varint(UInt64(batch.evictions.count))
+            for eviction in batch.evictions {
+                guard eviction.table >= 0, eviction.table < batch.tables.count else {
+                    throw BegawiError(.invalidArgument, "an eviction of the batch does not name one of its tables")
+                }
+                head.varint(UInt64(eviction.table))
+                head.string(eviction.key)
+            }
+        }
 
         let streams = [head, tableStream, keyStream, vectorStream, maskStream, stampStream] + values
         var out = ByteWriter()
@@ -234,6 +245,18 @@ public enum BatchCodec {
             sites.append(site)
         }
         let rowCount = try head.count(max: limits.maxRows)
+        var evictions: [RowEviction] = []
+        if !head.atEnd {
+            let count = try head.count(max: limits.maxRows)
+            guard count > 0 else { throw BegawiError(.badBatch, "the batch header declares an empty eviction list") }
+            for _ in 0..<count {
+                let table = try head.count(max: max(tables.count - 1, 0))
+                guard table < tables.count else { throw BegawiError(.badBatch, "an eviction refers to a table the batch does not name") }
+                let key = try head.string()
+                guard !key.isEmpty else { throw BegawiError(.badBatch, "an eviction has an empty key") }
+                evictions.append(RowEviction(table: table, key: key))
+            }
+        }
         guard head.atEnd else { throw BegawiError(.badBatch, "the batch header has trailing bytes") }
 
         var tableStream = readers[1], keyStream = readers[2], vectorStream = readers[3]
@@ -303,6 +326,7 @@ public enum BatchCodec {
         }
         let all = [tableStream, keyStream, vectorStream, maskStream, stampStream] + values
         guard all.allSatisfy(\.atEnd) else { throw BegawiError(.badBatch, "the batch has bytes its rows do not account for") }
-        return ChangeBatch(source: source, base: base, after: after, through: through, complete: complete == 1, tables: tables, rows: rows)
+        return ChangeBatch(source: source, base: base, after: after, through: through, complete: complete == 1, tables: tables, rows: rows,
+                           evictions: evictions)
     }
 }

@@ -29,6 +29,20 @@ public struct RowChange: Hashable, Sendable {
     }
 }
 
+/// A row the receiver must remove from its replica only.
+public struct RowEviction: Hashable, Sendable {
+    /// Index into the batch's `tables`.
+    public var table: Int
+    /// The row's primary key.
+    public var key: String
+
+    /// Makes an eviction.
+    public init(table: Int, key: String) {
+        self.table = table
+        self.key = key
+    }
+}
+
 /// A bounded set of row changes exported by one replica for a peer.
 ///
 /// A batch covers the exporter's change sequence from `after` to `through`. Each row is sent with every
@@ -49,9 +63,13 @@ public struct ChangeBatch: Hashable, Sendable {
     public var tables: [BatchTable]
     /// The rows, in the exporter's change order.
     public var rows: [RowChange]
+    /// Rows the receiver must remove from its replica without deleting them anywhere else: the
+    /// exporter no longer lets it see them. Applied after `rows`.
+    public var evictions: [RowEviction]
 
     /// Makes a batch.
-    public init(source: String, base: UInt64, after: UInt64, through: UInt64, complete: Bool, tables: [BatchTable], rows: [RowChange]) {
+    public init(source: String, base: UInt64, after: UInt64, through: UInt64, complete: Bool, tables: [BatchTable], rows: [RowChange],
+                evictions: [RowEviction] = []) {
         self.source = source
         self.base = base
         self.after = after
@@ -59,6 +77,7 @@ public struct ChangeBatch: Hashable, Sendable {
         self.complete = complete
         self.tables = tables
         self.rows = rows
+        self.evictions = evictions
     }
 
     /// Throws `badBatch` unless every row is well formed: its table is named, it carries one
@@ -71,6 +90,11 @@ public struct ChangeBatch: Hashable, Sendable {
         }
         for table in tables where table.columns.count > TableSpec.maximumColumns {
             throw BegawiError(.badBatch, "the batch's table '\(table.name)' names more than \(TableSpec.maximumColumns) columns")
+        }
+        for eviction in evictions {
+            guard eviction.table >= 0, eviction.table < tables.count, !eviction.key.isEmpty else {
+                throw BegawiError(.badBatch, "an eviction refers to table number \(eviction.table), which the batch does not name, or has an empty key; nothing was applied")
+            }
         }
         for row in rows {
             guard row.table >= 0, row.table < tables.count else {

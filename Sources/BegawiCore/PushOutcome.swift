@@ -9,11 +9,49 @@ public struct PushOutcome: Sendable, Equatable, Codable {
     public var rowsChanged: Int
     /// Conflicts the merge recorded.
     public var conflicts: Int
+    /// Rows the hub refused; the rest of the batch landed.
+    public var refused: [RowRefusal]
+    /// The hub's whole rows for refused rows the site may see, as a base64 batch; the site makes its
+    /// rows these (and removes refused rows it may not see).
+    public var restore: String?
 
     /// Makes a push answer.
-    public init(cursor: ExchangeCursor, rowsChanged: Int, conflicts: Int) {
+    public init(cursor: ExchangeCursor, rowsChanged: Int, conflicts: Int, refused: [RowRefusal] = [], restore: String? = nil) {
         self.cursor = cursor
         self.rowsChanged = rowsChanged
         self.conflicts = conflicts
+        self.refused = refused
+        self.restore = restore
+    }
+
+    enum CodingKeys: String, CodingKey { case cursor, rowsChanged, conflicts, refused, restore }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        cursor = try c.decode(ExchangeCursor.self, forKey: .cursor)
+        rowsChanged = try c.decode(Int.self, forKey: .rowsChanged)
+        conflicts = try c.decode(Int.self, forKey: .conflicts)
+        refused = try c.decodeIfPresent([RowRefusal].self, forKey: .refused) ?? []
+        restore = try c.decodeIfPresent(String.self, forKey: .restore)
+    }
+}
+
+/// A pushed row the hub refused: a stable reason code and a message that says what to do.
+public struct RowRefusal: Hashable, Sendable, Codable {
+    /// The table.
+    public var table: String
+    /// The row's key (never personal data: keys are UUIDs or derived).
+    public var key: String
+    /// A stable reason code.
+    public var reason: String
+    /// What was wrong and what to do; holds no values of the row.
+    public var message: String
+
+    /// Makes a refusal.
+    public init(table: String, key: String, reason: String, message: String) {
+        self.table = table
+        self.key = key
+        self.reason = reason
+        self.message = message
     }
 }

@@ -1,4 +1,5 @@
 public import BegawiCore
+public import BegawiRules
 
 /// A site as the hub knows it.
 public struct SiteRecord: Sendable, Equatable, Codable {

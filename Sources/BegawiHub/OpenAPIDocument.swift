@@ -66,6 +66,30 @@ enum OpenAPIDocument {
                 cursor: {$ref: '#/components/schemas/Cursor'}
                 rows_changed: {type: integer}
                 conflicts: {type: integer}
+                refused:
+                  type: array
+                  description: >-
+                    Rows the hub's rules refused; the rest of the batch landed. The site keeps them in its
+                    refusal ledger and does not send them again.
+                  items: {$ref: '#/components/schemas/RowRefusal'}
+                restore:
+                  type: string
+                  format: byte
+                  description: >-
+                    A base64 Begawi batch with the hub's whole rows for refused rows the site may see. The
+                    site makes its rows these; refused rows not in it are removed from the site's replica.
+            RowRefusal:
+              type: object
+              required: [table, key, reason, message]
+              properties:
+                table: {type: string}
+                key: {type: string, description: The row's key (never personal data; participant keys are derived).}
+                reason:
+                  type: string
+                  description: >-
+                    A stable code: not-writer, not-owner, owner-change, office-only, bad-value, invalid-nik,
+                    key-mismatch, unknown-row, already-registered, forged-stamp, erased.
+                message: {type: string, description: What was wrong and what to do; never the row's values.}
             Refusal:
               type: object
               required: [error, message]
@@ -130,7 +154,9 @@ enum OpenAPIDocument {
                 The body is a Begawi batch (binary, column-oriented, zlib-compressed inside; see
                 Sources/BegawiCore/BatchCodec.swift), optionally with `Content-Encoding: gzip`. A resent
                 batch changes nothing. A batch whose base is past the hub's cursor is refused with
-                `out-of-order` and the hub's cursor, from which the site exports again.
+                `out-of-order` and the hub's cursor, from which the site exports again. When the schema
+                declares access rules, each row is judged on its own: rows the site may not write are
+                listed in `refused` with a reason, and the rest of the batch is applied.
               parameters: [{$ref: '#/components/parameters/Replica'}]
               requestBody:
                 required: true
@@ -157,7 +183,9 @@ enum OpenAPIDocument {
               description: |
                 Rows in change order, without those the site sent and the hub holds unchanged. The site
                 applies a page and advances its cursor in one transaction, and pulls again until a page
-                is complete.
+                is complete. With access rules, a page holds only rows the site may see; rows it newly
+                may see come whole, and the batch's evictions name rows it must remove from its replica
+                (no longer visible to it, or erased), which are not deleted anywhere else.
               parameters:
                 - {$ref: '#/components/parameters/Replica'}
                 - {name: epoch, in: query, required: true, schema: {type: string}}

@@ -1,4 +1,5 @@
 public import BegawiCore
+public import BegawiRules
 public import BegawiReplica
 import Foundation
 internal import GRDB
@@ -15,6 +16,8 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
     let replica: Replica
     let registry: DatabasePool
     let clock: any WallClock
+    /// The rules between agencies; nil when the schema declares none (every site sees everything).
+    public let policy: AccessPolicy?
 
     /// The current epoch.
     public var epoch: String { replica.replicaID }
@@ -38,12 +41,15 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
         try pool.close()
     }
 
-    /// Opens the hub database.
-    public init(path: String, clock: any WallClock = SystemWallClock()) throws {
+    /// Opens the hub database. With a policy, its rules are checked against the database's tables,
+    /// and who may see what is recomputed when the rules changed since the last start.
+    public init(path: String, clock: any WallClock = SystemWallClock(), policy: AccessPolicy? = nil) throws {
         replica = try Replica.open(at: path, clock: clock)
         registry = try SQLiteHubStore.openRegistry(path)
         try registry.write { db in try db.execute(sql: SQLiteHubStore.registrySQL) }
         self.clock = clock
+        self.policy = policy
+        if let policy { try installRules(policy) }
     }
 
     static func openRegistry(_ path: String) throws -> DatabasePool {
@@ -153,13 +159,32 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
         guard batch.source == id else {
             throw BegawiError(.badBatch, "the batch names source \(batch.source) but the request names replica \(id); send each replica's own batches")
         }
-        let result = try replica.apply(batch)
-        return PushOutcome(cursor: result.cursor, rowsChanged: result.rowsChanged, conflicts: result.conflicts)
+        guard let policy else {
+            let result = try replica.apply(batch)
+            return PushOutcome(cursor: result.cursor, rowsChanged: result.rowsChanged, conflicts: result.conflicts)
+        }
+        let gate = HubGate(site: site, source: site.id, policy: policy, now: Int64(clock.nowMilliseconds()))
+        let result = try replica.apply(batch, gate: gate)
+        var restore: String?
+        if !result.refused.isEmpty {
+            var keys: [RowKey] = []
+            for r in result.refused where !keys.contains(RowKey(table: r.table, key: r.key)) { keys.append(RowKey(table: r.table, key: r.key)) }
+            let whole = try replica.wholeRows(keys, view: view(for: site))
+            if !whole.rows.isEmpty { restore = Data(try BatchCodec.encode(whole)).base64EncodedString() }
+        }
+        return PushOutcome(cursor: result.cursor, rowsChanged: result.rowsChanged, conflicts: result.conflicts,
+                           refused: result.refused.map { RowRefusal(table: $0.table, key: $0.key, reason: $0.reason, message: $0.message) },
+                           restore: restore)
     }
 
     public func pull(site: SiteRecord, replica id: String, after cursor: ExchangeCursor, maxRows: Int) throws -> (batch: ChangeBatch, bytes: [UInt8]) {
         try claim(replica: id, for: site)
-        return try replica.exportEncoded(after: cursor, for: id, limits: BatchLimits(maxRows: maxRows))
+        return try replica.exportEncoded(after: cursor, for: id, limits: BatchLimits(maxRows: maxRows), view: view(for: site))
+    }
+
+    /// What a site may receive; nil without rules.
+    func view(for site: SiteRecord) -> HubSiteView? {
+        policy.map { HubSiteView(site: site.id, isOffice: site.kind == .office, policy: $0) }
     }
 
     /// The hub's cursor for a replica.

@@ -140,6 +140,9 @@ struct FastStatement {
         return Array(UnsafeRawBufferPointer(start: p, count: n))
     }
 
+    /// The number of result columns.
+    var columnCount: Int32 { sqlite3_column_count(handle) }
+
     func value(_ column: Int32) -> SQLValue {
         switch sqlite3_column_type(handle, column) {
         case SQLITE_INTEGER: .integer(sqlite3_column_int64(handle, column))

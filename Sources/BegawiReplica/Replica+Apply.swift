@@ -11,6 +11,10 @@ public struct ApplyResult: Sendable, Equatable {
     public var cursor: ExchangeCursor
     /// Whether the batch followed the cursor and moved it.
     public var advancedCursor: Bool
+    /// Rows a gate refused; nothing of them was stored.
+    public var refused: [GateRefusal] = []
+    /// Rows the batch's evictions removed.
+    public var evicted: Int = 0
 }
 
 extension Replica {
@@ -36,7 +40,10 @@ extension Replica {
     /// A batch naming an unknown table or column is refused whole. A batch whose base is past this
     /// replica's cursor for its source is refused: its rows could be incomplete here. A batch that does
     /// not continue the cursor is still merged, but moves the cursor only when it continues it.
-    public func apply(_ batch: ChangeBatch) throws -> ApplyResult {
+    ///
+    /// With a `gate`, each row is shown to it before it is stored; refused rows leave nothing behind,
+    /// and the rest of the batch lands. The batch's evictions remove rows from this replica only.
+    public func apply(_ batch: ChangeBatch, gate: (any ApplyGate)? = nil) throws -> ApplyResult {
         try batch.validate()
         let mapping = try columnMapping(for: batch)
         if batch.source == replicaID {
@@ -59,6 +66,8 @@ extension Replica {
                 empty.append(try Int64.fetchOne(db, sql: "SELECT 1 FROM _begawi_rows WHERE tbl = ? LIMIT 1", arguments: [t.id]) == nil)
             }
             var seen = [Set<String>](repeating: [], count: tables.count)
+            let context = gate.map { _ in ReplicaContext(tx: tx, replica: self) }
+            var merged: [MergedRow] = []
             for row in batch.rows {
                 let (table, columns) = mapping[row.table]
                 var known = !empty[table]
@@ -68,10 +77,16 @@ extension Replica {
                     try tx.flush()
                     known = true
                 }
+                let gating = gate.map { Gating(gate: $0, context: context!) }
                 let changed = try merge(tx, table: table, key: row.key, incoming: row.state, columns: columns,
-                                        mayExist: known, now: now, peer: peer, conflicts: &result.conflicts)
+                                        mayExist: known || gate != nil, now: now, peer: peer, conflicts: &result.conflicts,
+                                        gating: gating, merged: &merged, refused: &result.refused)
                 if changed { result.rowsChanged += 1 }
             }
+            for eviction in batch.evictions {
+                if try evict(tx, table: mapping[eviction.table].0, key: eviction.key) { result.evicted += 1 }
+            }
+            if let gate, let context { try gate.finish(merged: merged, refused: result.refused, context: context) }
             if batch.after <= cursor.position, cursor.position <= batch.through {
                 let next = ExchangeCursor(base: batch.complete ? batch.through : cursor.base, position: batch.through)
                 if next != cursor {
@@ -105,9 +120,24 @@ extension Replica {
         }
     }
 
+    /// A gate and its context for one apply.
+    struct Gating {
+        let gate: any ApplyGate
+        let context: ReplicaContext
+    }
+
     /// Merges one incoming row into the stored one; writes the table, its twin and the ledger.
     func merge(_ tx: EngineTransaction, table: Int, key: String, incoming batchState: RowState, columns: [Int],
                mayExist: Bool, now: Int64, peer: Int64?, conflicts: inout Int) throws -> Bool {
+        var merged: [MergedRow] = []
+        var refused: [GateRefusal] = []
+        return try merge(tx, table: table, key: key, incoming: batchState, columns: columns, mayExist: mayExist, now: now, peer: peer,
+                         conflicts: &conflicts, gating: nil, merged: &merged, refused: &refused)
+    }
+
+    func merge(_ tx: EngineTransaction, table: Int, key: String, incoming batchState: RowState, columns: [Int],
+               mayExist: Bool, now: Int64, peer: Int64?, conflicts: inout Int,
+               gating: Gating?, merged: inout [MergedRow], refused: inout [GateRefusal]) throws -> Bool {
         let spec = tables[table]
         let columnCount = spec.spec.columns.count
         var incoming: RowState
@@ -126,7 +156,48 @@ extension Replica {
         let wasLive = record.state.isLive
         let existed = record.seq != 0
         let vectorBefore = record.state.vector
+        var beforeValues: StoredValues?
+        if let gating {
+            beforeValues = existed ? try gating.context.row(spec.spec.name, key: key) : nil
+            if existed {
+                // The gate sees every column's stored value, not only the registers this row carries.
+                for (i, c) in spec.spec.columns.enumerated() where record.state.columns[i] != nil {
+                    record.state.columns[i]!.value = beforeValues?.values[c.name] ?? .null
+                }
+            }
+        }
+        let stateBefore = record.state
         let outcome = record.state.merge(incoming)
+        if let gating {
+            let candidate = MergeCandidate(table: spec.spec, key: key, incoming: incoming, before: existed ? stateBefore : nil, after: record.state)
+            switch try gating.gate.admit(candidate, context: gating.context) {
+            case .merge: break
+            case .refuse(let reason, let message):
+                refused.append(GateRefusal(table: spec.spec.name, key: key, reason: reason, message: message))
+                return false
+            case .refuseKeepingConflicts(let reason, let message):
+                refused.append(GateRefusal(table: spec.spec.name, key: key, reason: reason, message: message))
+                for (i, theirs) in incoming.columns.enumerated() {
+                    guard let theirs, existed else { continue }
+                    let ours = stateBefore.columns[i] ?? Register(value: .null, stamp: stateBefore.deleted?.stamp ?? theirs.stamp)
+                    guard !ours.value.same(as: theirs.value) else { continue }
+                    // The same refused write sent again (an answer lost on the way) is recorded once.
+                    try tx.flush()
+                    let column = SQLValue.text(spec.spec.columns[i].name)
+                    let known = try tx.statement("SELECT 1 FROM _begawi_conflicts WHERE tbl = ? AND key = ? AND col = ? AND loser_site = ? AND loser_counter = ? LIMIT 1")
+                    known.reset()
+                    for (n, v) in [SQLValue.text(spec.spec.name), .text(key), column, .text(theirs.stamp.site), .integer(Int64(theirs.stamp.counter))].enumerated() {
+                        known.bind(Int32(n + 1), v)
+                    }
+                    let seen = try known.step()
+                    known.reset()
+                    if seen { continue }
+                    try recordConflict(tx, table: spec.spec, key: key, conflict: Conflict(column: i, loser: theirs, winner: ours, winnerIsDelete: false), at: now)
+                    conflicts += 1
+                }
+                return false
+            }
+        }
         guard outcome.changed || record.state.vector != vectorBefore else { return false }
         // When the sender had seen every write this replica held for the row, it holds the merged row.
         record.origin = incoming.vector.dominates(vectorBefore) ? peer : nil
@@ -178,6 +249,13 @@ extension Replica {
         for conflict in outcome.conflicts {
             try recordConflict(tx, table: spec.spec, key: key, conflict: conflict, at: now)
             conflicts += 1
+        }
+        if gating != nil {
+            var after: [String: SQLValue] = beforeValues?.values ?? [:]
+            for (i, c) in spec.spec.columns.enumerated() where record.state.columns[i] != nil || after[c.name] == nil {
+                after[c.name] = values[i]
+            }
+            merged.append(MergedRow(table: spec.spec.name, key: key, before: beforeValues, after: StoredValues(values: after, live: isLive)))
         }
         return true
     }

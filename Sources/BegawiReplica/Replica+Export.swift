@@ -10,7 +10,11 @@ extension Replica {
     ///
     /// Rows that `peer` sent and still holds whole (nothing was merged into them since) are skipped:
     /// sending them back would only echo them. The batch's range still covers them.
-    public func export(after cursor: ExchangeCursor, for peer: String? = nil, limits: BatchLimits = BatchLimits()) throws -> ChangeBatch {
+    ///
+    /// With a `view`, only rows it includes are sent (the page still covers the rest), rows it names
+    /// are sent whole, and rows it names for eviction are listed in the batch's evictions.
+    public func export(after cursor: ExchangeCursor, for peer: String? = nil, limits: BatchLimits = BatchLimits(),
+                       view: (any ExportView)? = nil) throws -> ChangeBatch {
         guard limits.maxRows > 0, cursor.base <= cursor.position else {
             throw BegawiError(.invalidArgument, "export needs at least one row per batch and a cursor whose base is not past its position (got \(cursor))")
         }
@@ -18,7 +22,7 @@ extension Replica {
         do {
             readOnly = try pool.read { db in
                 guard try Int.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM _begawi_outbox)") == 0 else { return nil }
-                return try exportRows(try engineTransaction(db), after: cursor, peer: peer, limits: limits)
+                return try exportRows(try engineTransaction(db), after: cursor, peer: peer, limits: limits, view: view)
             }
         } catch let error as DatabaseError {
             throw BegawiError(.storage, "the replica \(path) could not be read for an export", cause: "\(error.resultCode): \(error.message ?? "")")
@@ -26,43 +30,62 @@ extension Replica {
         if let readOnly { return readOnly }
         return try engineWrite { tx in
             _ = try absorbOutbox(tx)
-            return try exportRows(tx, after: cursor, peer: peer, limits: limits)
+            return try exportRows(tx, after: cursor, peer: peer, limits: limits, view: view)
         }
     }
 
     /// Exports and encodes for the wire in one step.
-    public func exportEncoded(after cursor: ExchangeCursor, for peer: String? = nil, limits: BatchLimits = BatchLimits()) throws -> (batch: ChangeBatch, bytes: [UInt8]) {
-        let batch = try export(after: cursor, for: peer, limits: limits)
+    public func exportEncoded(after cursor: ExchangeCursor, for peer: String? = nil, limits: BatchLimits = BatchLimits(),
+                              view: (any ExportView)? = nil) throws -> (batch: ChangeBatch, bytes: [UInt8]) {
+        let batch = try export(after: cursor, for: peer, limits: limits, view: view)
         return (batch, try BatchCodec.encode(batch))
     }
 
-    func exportRows(_ tx: EngineTransaction, after cursor: ExchangeCursor, peer: String?, limits: BatchLimits) throws -> ChangeBatch {
+    func exportRows(_ tx: EngineTransaction, after cursor: ExchangeCursor, peer: String?, limits: BatchLimits,
+                    view: (any ExportView)? = nil) throws -> ChangeBatch {
         let db = tx.db
         let skip = try peer.flatMap { try Int64.fetchOne(db, sql: "SELECT id FROM _begawi_peers WHERE replica = ?", arguments: [$0]) } ?? -1
-        let select = try FastStatement(db, "SELECT tbl, key, seq, vector, stamps FROM _begawi_rows WHERE seq > ? AND origin IS NOT ? ORDER BY seq LIMIT ?")
+        let context = view.map { _ in ReplicaContext(tx: tx, replica: self) }
+        let bound = try view.flatMap { try $0.bound(after: cursor.position, maxRows: limits.maxRows, context: context!) }
+        // With a view, rows it leaves out do not count against the page: scan further, within a budget.
+        let scanLimit = view == nil ? limits.maxRows + 1 : limits.maxRows * 16 + 1
+        let select = try FastStatement(db, "SELECT tbl, key, seq, vector, stamps FROM _begawi_rows WHERE seq > ? AND seq <= ? AND origin IS NOT ? ORDER BY seq LIMIT ?")
         select.reset()
         select.bind(1, Int64(cursor.position))
-        select.bind(2, skip)
-        select.bind(3, Int64(limits.maxRows + 1))
+        select.bind(2, Int64(clamping: bound ?? UInt64(Int64.max)))
+        select.bind(3, skip)
+        select.bind(4, Int64(scanLimit))
         var rows: [RowChange] = []
         var through = cursor.position
         var complete = true
         var valueBytes = 0
         struct Pending { let table: Int; let key: String; var record: RowRecord }
         var pending: [Pending] = []
+        var scanned = 0
+        var scannedThrough = cursor.position
+        var exhausted = true
         while try select.step() {
             if pending.count == limits.maxRows {
-                complete = false
+                exhausted = false
                 break
             }
+            scanned += 1
             guard let table = tableByID[select.int64(0)] else {
                 throw BegawiError(.corrupted, "the replica \(path) holds rows of an unknown table; restore it from a backup")
             }
-            let record = try RowRecord.decode(seq: UInt64(clamping: select.int64(2)), stamps: select.blob(4), vector: select.blob(3),
+            let seq = UInt64(clamping: select.int64(2))
+            if let view, try !view.includes(table: tables[table].spec.name, key: select.text(1), context: context!) {
+                scannedThrough = seq
+                continue
+            }
+            let record = try RowRecord.decode(seq: seq, stamps: select.blob(4), vector: select.blob(3),
                                               columnCount: tables[table].spec.columns.count, sites: tx.sites)
             pending.append(Pending(table: table, key: select.text(1), record: record))
+            scannedThrough = seq
         }
         select.reset()
+        if scanned == scanLimit { exhausted = false }
+        complete = exhausted
 
         for item in pending {
             let spec = tables[item.table]
@@ -95,9 +118,33 @@ extension Replica {
                 break
             }
         }
-        if complete { through = max(through, tx.state.seq) }
+        if rows.count == pending.count { through = max(through, scannedThrough) }
+        if complete {
+            if let bound, bound < tx.state.seq {
+                complete = false
+                through = max(through, bound)
+            } else {
+                through = max(through, tx.state.seq)
+            }
+        }
+        var evictions: [RowEviction] = []
+        if let view, let context {
+            let extras = try view.extras(after: cursor.position, through: through, context: context)
+            var index: [RowKey: Int] = [:]
+            for (i, row) in rows.enumerated() { index[RowKey(table: tables[row.table].spec.name, key: row.key)] = i }
+            for wanted in extras.whole {
+                guard let table = tableByName[wanted.table], let (change, origin) = try wholeRow(tx, table: table, key: wanted.key) else { continue }
+                if origin == skip { continue }
+                if let i = index[wanted] { rows[i] = change } else { rows.append(change) }
+            }
+            for gone in extras.evict {
+                guard let table = tableByName[gone.table], index[gone] == nil else { continue }
+                evictions.append(RowEviction(table: table, key: gone.key))
+            }
+        }
         return ChangeBatch(source: replicaID, base: cursor.base, after: cursor.position, through: through, complete: complete,
-                           tables: tables.map { BatchTable(name: $0.spec.name, columns: $0.spec.columns.map(\.name)) }, rows: rows)
+                           tables: tables.map { BatchTable(name: $0.spec.name, columns: $0.spec.columns.map(\.name)) }, rows: rows,
+                           evictions: evictions)
     }
 
     static func size(of value: SQLValue) -> Int {

@@ -62,6 +62,7 @@ public final class Replica {
         do {
             try pool.write { db in
                 try db.execute(sql: ReplicaSQL.bookkeeping)
+                try db.execute(sql: Replica.refusalsSQL)
                 let now = Int64(clock.nowMilliseconds())
                 for (name, value) in [("format", DatabaseValue(value: ReplicaSQL.format)), ("replica_id", replicaID.databaseValue),
                                       ("site_id", siteID.databaseValue), ("hlc", 0.databaseValue), ("counter", 0.databaseValue),
@@ -88,6 +89,12 @@ public final class Replica {
         } catch {
             throw BegawiError(.storage, "cannot open the replica file \(path)", cause: "\(error)")
         }
+        do {
+            // Ledgers added after format 1 files were first made.
+            try pool.write { db in try db.execute(sql: Replica.refusalsSQL) }
+        } catch {
+            throw BegawiError(.storage, "cannot open the replica file \(path) for writing", cause: "\(error)")
+        }
         return try load(path: path, pool: pool, clock: clock)
     }
 
@@ -109,6 +116,9 @@ public final class Replica {
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
             // A page cache big enough for a large batch's working set (the default is 2 MB).
             try db.execute(sql: "PRAGMA cache_size = -32768")
+            // Deleted content is overwritten with zeros, so an evicted or erased person's data does not
+            // linger in free pages of the file.
+            try db.execute(sql: "PRAGMA secure_delete = ON")
         }
         return config
     }

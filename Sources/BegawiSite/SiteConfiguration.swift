@@ -1,4 +1,5 @@
 import BegawiCore
+public import BegawiRules
 
 /// How a site daemon runs: its replica, its hub, and its timing.
 public struct SiteConfiguration: Sendable, Equatable {
@@ -12,6 +13,9 @@ public struct SiteConfiguration: Sendable, Equatable {
     public var credentialFile: String
     /// The schema file (`begawi site init` installs it).
     public var schemaPath: String
+    /// The rules between agencies from the schema file: the site checks derived keys (NIK) before
+    /// anything is synced. Nil when the schema declares none.
+    public var policy: AccessPolicy?
     /// Where the daemon keeps its status for `begawi site status`.
     public var statusPath: String
     /// How often the daemon looks for local writes, in ms (it syncs within about this long of one).

@@ -19,6 +19,8 @@ public struct SiteStatus: Sendable, Codable, Equatable {
     public var lastRoundReceived: Int?
     /// Changes waiting to be pushed (filled in when the status is shown).
     public var pendingChanges: Int?
+    /// Changes the hub refused or this site held back (filled in when the status is shown).
+    public var refusals: Int?
 
     /// An empty status.
     public init() {}

@@ -1,6 +1,8 @@
 public import BegawiCore
 public import BegawiReplica
 public import Logging
+import BegawiRules
+import Foundation
 
 /// What one sync round did.
 public struct RoundReport: Sendable, Equatable {
@@ -24,6 +26,11 @@ public struct RoundReport: Sendable, Equatable {
     public var restamped = 0
     /// Whether the hub had already seen everything local and the pull reached the feed's head.
     public var caughtUp = false
+    /// Rows the hub refused in this round, and rows this site's own checks held back.
+    public var refused = 0
+    public var heldBack = 0
+    /// Rows removed from this replica because the hub no longer lets this site see them (or erased them).
+    public var evicted = 0
 }
 
 /// One sync round: session, push of everything unacknowledged, pull to the head of the hub's feed.
@@ -57,16 +64,33 @@ public struct SyncRound {
         var clockRetries = 0
         var orderRetries = 0
         while true {
-            let (batch, bytes) = try replica.exportEncoded(
+            var (batch, bytes) = try replica.exportEncoded(
                 after: cursor, for: session.epoch, limits: BatchLimits(maxRows: configuration.batchRows, maxValueBytes: configuration.batchBytes))
             let settled = batch.rows.isEmpty && batch.complete && cursor == ExchangeCursor(base: batch.through, position: batch.through)
             if settled { break }
+            if let policy = configuration.policy {
+                let (screened, notices) = SiteChecks.screen(batch, policy: policy, held: try replica.heldRows(reasons: SiteChecks.localReasons))
+                if screened.rows.count != batch.rows.count {
+                    try replica.holdBack(notices)
+                    report.heldBack += batch.rows.count - screened.rows.count
+                    if !notices.isEmpty {
+                        logger.warning("rows held back by the site's checks; see `begawi site status`",
+                                       metadata: ["rows": "\(notices.count)", "reasons": "\(Set(notices.map { $0.reason }).sorted().joined(separator: ","))"])
+                    }
+                    batch = screened
+                    bytes = try BatchCodec.encode(screened)
+                }
+            }
             do {
                 let (answer, _) = try await client.push(bytes)
                 report.batches += 1
                 report.sent += batch.rows.count
                 report.changedAtHub += answer.rowsChanged
                 report.conflictsAtHub += answer.conflicts
+                if !answer.refused.isEmpty {
+                    try settle(answer)
+                    report.refused += answer.refused.count
+                }
                 guard answer.cursor != cursor || !batch.rows.isEmpty else {
                     throw BegawiError(.network, "the hub acknowledged a batch without moving its cursor (\(cursor)); this is a bug, please report it")
                 }
@@ -110,6 +134,7 @@ public struct SyncRound {
             report.pages += 1
             report.received += batch.rows.count
             report.conflictsHere += result.conflicts
+            report.evicted += result.evicted
             guard result.advancedCursor else {
                 prefetch?.cancel()
                 throw BegawiError(.network, "the hub's page did not continue this site's cursor \(pullCursor); starting a new round")
@@ -129,8 +154,27 @@ public struct SyncRound {
                 bytes = try await client.pull(epoch: epoch, after: pullCursor, maxRows: pageRows)
             }
         }
+        // Removed rows must not linger in the write-ahead log either.
+        if report.evicted > 0 { try replica.checkpoint() }
         report.caughtUp = try replica.pendingChanges(after: cursor.position, for: session.epoch) == 0
         return report
+    }
+
+    /// Records the hub's refusals and makes each refused row what the hub holds (or removes it).
+    func settle(_ answer: PushOutcome) throws {
+        var restore: ChangeBatch?
+        if let text = answer.restore {
+            guard let data = Data(base64Encoded: text) else {
+                throw BegawiError(.network, "the hub's answer carries a malformed restore batch; starting a new round")
+            }
+            restore = try BatchCodec.decode(Array(data))
+        }
+        let notices = answer.refused.map { RefusalNotice(row: RowKey(table: $0.table, key: $0.key), reason: $0.reason, message: $0.message) }
+        try replica.settleRefusals(notices, restore: restore)
+        let reasons = Set(answer.refused.map(\.reason)).sorted().joined(separator: ",")
+        logger.warning("the hub refused rows; they are in the refusal ledger (`begawi site status`)",
+                       metadata: ["rows": "\(answer.refused.count)", "reasons": "\(reasons)"])
+        if answer.refused.contains(where: { $0.reason == Replica.erasedReason }) { try replica.checkpoint() }
     }
 
     /// After a restore of the hub from a backup, carries this site's pull cursor over to the new

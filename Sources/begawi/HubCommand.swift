@@ -1,6 +1,7 @@
 import ArgumentParser
 import BegawiCore
 import BegawiHub
+import BegawiRules
 import BegawiReplica
 import Foundation
 
@@ -9,7 +10,8 @@ struct HubCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hub",
         abstract: "Run and administer the hub that every site syncs with.",
-        subcommands: [Init.self, AddSite.self, RevokeSite.self, Sites.self, Run.self, Backup.self, MakeCertificates.self])
+        subcommands: [Init.self, AddSite.self, RevokeSite.self, Sites.self, Run.self, Backup.self, MakeCertificates.self,
+                      Duplicates.self, TraceParticipant.self, EraseParticipant.self])
 
     struct Options: ParsableArguments {
         @Option(help: "The hub's configuration file.") var config = "/etc/begawi/hub.toml"
@@ -89,7 +91,7 @@ struct HubCommand: AsyncParsableCommand {
         func run() async throws {
             let c = try HubConfigFile.load(options.config)
             let logger = Logs.logger("begawi.hub")
-            let store = try SQLiteHubStore(path: c.databasePath)
+            let store = try SQLiteHubStore(path: c.databasePath, policy: try SchemaFile.policy(c.schemaPath))
             logger.info("hub starting", metadata: ["hub.epoch": "\(store.epoch)", "database": "\(c.databasePath)"])
             try await HubServer(store: store, configuration: c, logger: logger).run()
             try store.close()
@@ -109,6 +111,87 @@ struct HubCommand: AsyncParsableCommand {
             defer { try? store.close() }
             try store.backup(to: file)
             print("wrote \(file)")
+        }
+    }
+}
+
+/// Which participant a command is about: a key, or a NIK read from standard input (a NIK on the
+/// command line would show in the process list and the shell's history).
+struct ParticipantChoice: ParsableArguments {
+    @Option(help: "The participant's key (as `hub duplicates` and the audit trail show it).") var key: String?
+    @Flag(help: "Read the participant's NIK from standard input instead.") var nikStdin = false
+
+    func resolve(_ store: SQLiteHubStore) throws -> String {
+        switch (key, nikStdin) {
+        case (let key?, false): return key
+        case (nil, true):
+            let nik = (readLine(strippingNewline: true) ?? "").trimmingCharacters(in: .whitespaces)
+            return try store.participantKey(nik: nik)
+        default:
+            throw BegawiError(.invalidArgument, "name the participant with either --key KEY or --nik-stdin (and the NIK on standard input)")
+        }
+    }
+}
+
+extension HubCommand {
+    static func openStore(_ options: Options) throws -> SQLiteHubStore {
+        let c = try HubConfigFile.load(options.config)
+        return try SQLiteHubStore(path: c.databasePath, policy: try SchemaFile.policy(c.schemaPath))
+    }
+
+    static func time(_ ms: Int64) -> String {
+        ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
+    }
+
+    struct Duplicates: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List participants that are likely one person registered twice under a mistyped NIK (same name and birth date).")
+        @OptionGroup var options: Options
+        @Option(help: "Most NIK digits that may differ.") var maxDigits = 2
+
+        func run() throws {
+            let store = try HubCommand.openStore(options)
+            defer { try? store.close() }
+            let found = try store.duplicates(maxDigits: maxDigits)
+            if found.isEmpty {
+                print("no likely duplicates")
+                return
+            }
+            print("key_a\tkey_b\tsite_a\tsite_b\tnik_digits_differing")
+            for d in found { print("\(d.keys[0])\t\(d.keys[1])\t\(d.sites[0])\t\(d.sites[1])\t\(d.differingDigits)") }
+        }
+    }
+
+    struct TraceParticipant: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "trace-participant",
+            abstract: "Show where a participant's data went: every write accepted or refused, and every site given or denied sight of it.")
+        @OptionGroup var options: Options
+        @OptionGroup var participant: ParticipantChoice
+
+        func run() throws {
+            let store = try HubCommand.openStore(options)
+            defer { try? store.close() }
+            let entries = try store.trace(participant: try participant.resolve(store))
+            if entries.isEmpty { print("nothing recorded for this participant") }
+            for e in entries {
+                print("\(HubCommand.time(e.at))\t\(e.site)\t\(e.table)\t\(e.key)\t\(e.action)\(e.reason.map { " (\($0))" } ?? "")")
+            }
+        }
+    }
+
+    struct EraseParticipant: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "erase-participant",
+            abstract: "Erase a person everywhere (UU 27/2022): their row and linked rows leave the hub now and every site on its next sync round.")
+        @OptionGroup var options: Options
+        @OptionGroup var participant: ParticipantChoice
+
+        func run() throws {
+            let store = try HubCommand.openStore(options)
+            defer { try? store.close() }
+            let report = try store.eraseParticipant(key: try participant.resolve(store))
+            print("erased \(report.rows.count) rows (\(Set(report.rows.map(\.table)).sorted().joined(separator: ", "))); sites told to remove them on their next sync: \(report.sites.isEmpty ? "none" : report.sites.joined(separator: ", "))")
         }
     }
 }

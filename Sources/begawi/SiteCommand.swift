@@ -1,6 +1,7 @@
 import ArgumentParser
 import BegawiCore
 import BegawiReplica
+import BegawiRules
 import BegawiSite
 import Foundation
 import Logging
@@ -11,7 +12,7 @@ struct SiteCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "site",
         abstract: "Run the site daemon that keeps this partner's replica in step with the hub.",
-        subcommands: [Init.self, Run.self, Sync.self, Status.self])
+        subcommands: [Init.self, Run.self, Sync.self, Status.self, ParticipantKey.self])
 
     struct Options: ParsableArguments {
         @Option(help: "The site's configuration file.") var config = "/etc/begawi/site.toml"
@@ -34,7 +35,7 @@ struct SiteCommand: AsyncParsableCommand {
         @OptionGroup var options: Options
 
         func run() async throws {
-            let (_, c) = try SiteConfigFile.load(options.config)
+            let (_, c) = try SiteConfigFile.loadWithPolicy(options.config)
             let logger = Logs.logger("begawi.site")
             let group = ServiceGroup(configuration: .init(services: [SiteDaemon(configuration: c, logger: logger)],
                                                           gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
@@ -48,7 +49,7 @@ struct SiteCommand: AsyncParsableCommand {
         @OptionGroup var options: Options
 
         func run() async throws {
-            let (_, c) = try SiteConfigFile.load(options.config)
+            let (_, c) = try SiteConfigFile.loadWithPolicy(options.config)
             let logger = Logs.logger("begawi.site")
             let (replica, client) = try SiteDaemon.open(c)
             defer { try? replica.close() }
@@ -57,6 +58,9 @@ struct SiteCommand: AsyncParsableCommand {
             if let error { throw error }
             guard let report else { throw ExitCode(1) }
             print("sent \(report.sent) rows in \(report.batches) batches (conflicts at the hub: \(report.conflictsAtHub)); received \(report.received) rows in \(report.pages) pages (conflicts here: \(report.conflictsHere)); hub epoch \(report.epoch)")
+            if report.refused + report.heldBack + report.evicted > 0 {
+                print("refused by the hub: \(report.refused); held back by this site's checks: \(report.heldBack); removed (no longer visible to this site): \(report.evicted). `begawi site status` lists refusals")
+            }
             if !report.caughtUp {
                 print("local changes arrived during the round; run sync again")
                 throw ExitCode(2)
@@ -75,6 +79,8 @@ struct SiteCommand: AsyncParsableCommand {
             let replica = try Replica.open(at: c.replicaPath)
             defer { try? replica.close() }
             status.pendingChanges = try replica.pendingChanges(after: status.acknowledged?.position ?? 0, for: status.hubEpoch)
+            let refusals = try replica.refusals(limit: 20)
+            status.refusals = try replica.refusalCount()
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -90,6 +96,28 @@ struct SiteCommand: AsyncParsableCommand {
             print("last error:      \(status.lastError.map { "\(time(status.lastErrorAt)): \($0)" } ?? "none")")
             print("hub epoch:       \(status.hubEpoch ?? "unknown")")
             print("clock offset:    \(status.clockOffsetMilliseconds.map { "\($0) ms" } ?? "unknown")")
+            print("refused changes: \(status.refusals ?? 0)\(refusals.isEmpty ? "" : " (newest first; their values stay in this replica's _begawi_refusals table)")")
+            for r in refusals {
+                print("  \(time(r.at))  \(r.table) \(r.key)  \(r.reason): \(r.message)")
+            }
+        }
+    }
+
+    struct ParticipantKey: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "participant-key",
+            abstract: "Read a NIK from standard input (never from the command line, which others can see) and print the participant key derived from it.")
+        @OptionGroup var options: Options
+
+        func run() throws {
+            let (_, c) = try SiteConfigFile.load(options.config)
+            guard let policy = try SchemaFile.policy(c.schemaPath),
+                  let rule = policy.tables.values.first(where: { $0.derivedKey != nil }), let derived = rule.derivedKey else {
+                throw BegawiError(.configuration, "the schema file \(c.schemaPath) derives no key from a NIK")
+            }
+            let nik = (readLine(strippingNewline: true) ?? "").trimmingCharacters(in: .whitespaces)
+            if let problem = NIK.problem(nik) { throw BegawiError(.invalidArgument, problem) }
+            print(NIK.key(for: nik, salt: derived.salt))
         }
     }
 }

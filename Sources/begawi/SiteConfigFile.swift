@@ -31,4 +31,11 @@ enum SiteConfigFile {
         do { try c.validate() } catch let e as BegawiError { throw BegawiError(.configuration, "\(path): \(e.message)") }
         return (siteID, c)
     }
+
+    /// Loads the configuration and the rules of the schema file it names (for the site's own checks).
+    static func loadWithPolicy(_ path: String) throws -> (siteID: String, configuration: SiteConfiguration) {
+        var (siteID, c) = try load(path)
+        c.policy = try SchemaFile.policy(c.schemaPath)
+        return (siteID, c)
+    }
 }

@@ -1,0 +1,87 @@
+import BegawiCore
+import BegawiReplica
+import BegawiRules
+
+/// The rules between agencies applied to one site's push, inside the apply transaction: each row is
+/// judged before it is stored, refused rows leave nothing behind, and who may see what is updated
+/// with the same commit. Every decision goes to the audit trail (site, table, key, time; no values).
+final class HubGate: ApplyGate {
+    let site: SiteRecord
+    /// The pushing site's id: the only site its new stamps may name.
+    let source: String
+    let policy: AccessPolicy
+    let now: Int64
+
+    init(site: SiteRecord, source: String, policy: AccessPolicy, now: Int64) {
+        self.site = site
+        self.source = source
+        self.policy = policy
+        self.now = now
+    }
+
+    func admit(_ candidate: MergeCandidate, context: ReplicaContext) throws -> GateDecision {
+        let table = candidate.table
+        if try !context.query("SELECT 1 FROM _hub_erased WHERE tbl = ? AND key = ?", [.text(table.name), .text(candidate.key)]).isEmpty {
+            return .refuse(reason: "erased", message: "this row of '\(table.name)' was erased at the office's request; it cannot be written again")
+        }
+        if forged(candidate) {
+            return .refuse(reason: "forged-stamp", message: "the change carries another site's write that the hub does not hold; a site may send only its own writes and ones it received from the hub")
+        }
+        let write = RowWrite(
+            table: table.name, key: candidate.key,
+            before: candidate.before.map { HubGate.stored($0, table) },
+            after: HubGate.stored(candidate.after, table),
+            written: Dictionary(uniqueKeysWithValues: candidate.incoming.columns.enumerated().compactMap { i, r in r.map { (table.columns[i].name, $0.value) } }),
+            deletes: candidate.incoming.deleted.map { $0.value == RowState.deletedMarker },
+            knewRow: candidate.before.map { candidate.incoming.vector.dominates($0.vector) } ?? true)
+        switch try policy.judge(write, site: site.id, kind: site.kind, lookup: HubLookup(context: context)) {
+        case .accept: return .merge
+        case .refuse(let reason, let message): return .refuse(reason: reason, message: message)
+        case .alreadyRegistered:
+            return .refuseKeepingConflicts(
+                reason: "already-registered",
+                message: "another site registered this person first; the hub keeps that registration, and the fields where yours differs are in the office's conflict ledger")
+        }
+    }
+
+    func finish(merged: [MergedRow], refused: [GateRefusal], context: ReplicaContext) throws {
+        let lookup = HubLookup(context: context)
+        var affected = Set<RowAddress>()
+        for row in merged {
+            affected.formUnion(try policy.dependents(of: row.table, key: row.key,
+                                                     before: row.before.map { StoredRow(values: $0.values, live: $0.live) },
+                                                     after: StoredRow(values: row.after.values, live: row.after.live), lookup: lookup))
+            let action = row.before == nil ? "inserted" : (row.after.live ? (row.before!.live ? "updated" : "revived") : (row.before!.live ? "deleted" : "updated"))
+            try audit(context, row.table, row.key, action: action, reason: nil)
+        }
+        for refusal in refused { try audit(context, refusal.table, refusal.key, action: "refused", reason: refusal.reason) }
+        try HubVisibility(policy: policy, context: context, now: now).update(affected)
+    }
+
+    func audit(_ context: ReplicaContext, _ table: String, _ key: String, action: String, reason: String?) throws {
+        try context.execute("INSERT INTO _hub_audit(at, site, tbl, key, action, reason) VALUES (?, ?, ?, ?, ?, ?)",
+                            [.integer(now), .text(site.id), .text(table), .text(key), .text(action), reason.map { .text($0) } ?? .null])
+    }
+
+    /// Whether the row carries a write of another site that would change the hub's row: a vector entry
+    /// the hub has not seen, or a register with another site's stamp that is not the hub's own or older.
+    func forged(_ candidate: MergeCandidate) -> Bool {
+        let before = candidate.before
+        let known = before?.vector ?? VersionVector()
+        for entry in candidate.incoming.vector.entries where entry.site != source && entry.counter > known[entry.site] { return true }
+        func bad(_ theirs: Register?, _ ours: Register?) -> Bool {
+            guard let theirs, theirs.stamp.site != source else { return false }
+            guard let ours else { return true }
+            return !ours.stamp.sameWrite(theirs.stamp) && theirs.stamp.beats(ours.stamp)
+        }
+        if bad(candidate.incoming.deleted, before?.deleted) { return true }
+        for (i, theirs) in candidate.incoming.columns.enumerated() where bad(theirs, before?.columns[i]) { return true }
+        return false
+    }
+
+    static func stored(_ state: RowState, _ table: TableSpec) -> StoredRow {
+        var values: [String: SQLValue] = [:]
+        for (i, c) in table.columns.enumerated() { values[c.name] = state.columns[i]?.value ?? .null }
+        return StoredRow(values: values, live: state.isLive)
+    }
+}

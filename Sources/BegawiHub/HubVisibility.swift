@@ -1,0 +1,66 @@
+import BegawiCore
+import BegawiReplica
+import BegawiRules
+
+/// Keeps `_hub_visibility` (which site may see which row of a table that is not a catalogue) and
+/// records each change in `_hub_feed`, numbered in the replica's change sequence, so that a site's
+/// next pull sends newly visible rows whole and removes rows it may no longer see.
+struct HubVisibility {
+    let policy: AccessPolicy
+    let context: ReplicaContext
+    let now: Int64
+
+    /// Recomputes who may see each row and records the differences.
+    func update(_ rows: Set<RowAddress>) throws {
+        let lookup = HubLookup(context: context)
+        let offices = Set(try context.query("SELECT id FROM _hub_sites WHERE kind = 'office'").compactMap(\.first).compactMap(\.text))
+        for address in rows.sorted(by: { ($0.table, $0.key) < ($1.table, $1.key) }) {
+            guard let rule = policy[address.table], rule.receivers == .linked else { continue }
+            let stored = Set(try context.query("SELECT site FROM _hub_visibility WHERE tbl = ? AND key = ?",
+                                               [.text(address.table), .text(address.key)]).compactMap(\.first).compactMap(\.text))
+            var wanted = Set<String>()
+            if let row = try lookup.row(address.table, key: address.key) {
+                wanted = try policy.receivers(of: address.table, key: address.key, row: row, lookup: lookup).subtracting(offices)
+            }
+            for site in wanted.subtracting(stored).sorted() {
+                try context.execute("INSERT INTO _hub_visibility(site, tbl, key, since) VALUES (?, ?, ?, ?)",
+                                    [.text(site), .text(address.table), .text(address.key), .integer(now)])
+                try event(.grant, site: site, address)
+            }
+            for site in stored.subtracting(wanted).sorted() {
+                try context.execute("DELETE FROM _hub_visibility WHERE site = ? AND tbl = ? AND key = ?",
+                                    [.text(site), .text(address.table), .text(address.key)])
+                try event(.revoke, site: site, address)
+            }
+        }
+    }
+
+    /// Records a feed event for one site.
+    func event(_ kind: HubRulesSQL.Event, site: String, _ address: RowAddress) throws {
+        try context.execute("INSERT INTO _hub_feed(seq, site, tbl, key, kind, at) VALUES (?, ?, ?, ?, ?, ?)",
+                            [.integer(Int64(context.nextSequence())), .text(site), .text(address.table), .text(address.key),
+                             .integer(kind.rawValue), .integer(now)])
+    }
+
+    /// Recomputes every row of every table that is not a catalogue (after the rules changed).
+    func rebuild() throws {
+        var all = Set<RowAddress>()
+        for (name, rule) in policy.tables where rule.receivers == .linked {
+            for row in try context.query("SELECT key FROM _begawi_rows WHERE tbl = (SELECT id FROM _begawi_tables WHERE name = ?)", [.text(name)]) {
+                if case .text(let key)? = row.first { all.insert(RowAddress(table: name, key: key)) }
+            }
+            for row in try context.query("SELECT DISTINCT key FROM _hub_visibility WHERE tbl = ?", [.text(name)]) {
+                if case .text(let key)? = row.first { all.insert(RowAddress(table: name, key: key)) }
+            }
+        }
+        try update(all)
+    }
+}
+
+extension SQLValue {
+    /// The text, if this is text.
+    var text: String? {
+        if case .text(let t) = self { return t }
+        return nil
+    }
+}

@@ -1,0 +1,196 @@
+import BegawiCore
+public import BegawiReplica
+import BegawiRules
+import Foundation
+internal import GRDB
+
+/// One entry of where a row's data went: accepted and refused writes, and which sites were given or
+/// lost sight of it.
+public struct TraceEntry: Sendable, Hashable {
+    /// When (ms since the Unix epoch).
+    public var at: Int64
+    /// The site concerned.
+    public var site: String
+    /// The table.
+    public var table: String
+    /// The row's key.
+    public var key: String
+    /// What happened: inserted, updated, deleted, revived, refused, granted, revoked, erased.
+    public var action: String
+    /// The refusal's reason, if any.
+    public var reason: String?
+}
+
+/// Two participants that are likely one person: same name and birth date, NIKs that differ.
+public struct DuplicateCandidate: Sendable, Hashable {
+    /// The two keys.
+    public var keys: [String]
+    /// The registering sites.
+    public var sites: [String]
+    /// How many digits of the NIKs differ (1 is a likely typo).
+    public var differingDigits: Int
+}
+
+/// What an erasure removed.
+public struct ErasureReport: Sendable, Hashable {
+    /// The rows removed at the hub.
+    public var rows: [RowKey]
+    /// The sites told to remove them on their next pull.
+    public var sites: [String]
+}
+
+extension SQLiteHubStore {
+    func installRules(_ policy: AccessPolicy) throws {
+        try policy.validate(against: replica.schema)
+        try registry.write { db in
+            try db.execute(sql: HubRulesSQL.tables)
+            for sql in HubRulesSQL.indexes(for: policy) { try db.execute(sql: sql) }
+        }
+        let stored = try registry.read { db in try String.fetchOne(db, sql: "SELECT value FROM _hub_meta WHERE name = 'rules'") }
+        guard stored != policy.digest else { return }
+        let now = Int64(clock.nowMilliseconds())
+        try replica.write { context in
+            try HubVisibility(policy: policy, context: context, now: now).rebuild()
+            try context.execute("INSERT OR REPLACE INTO _hub_meta(name, value) VALUES ('rules', ?)", [.text(policy.digest)])
+        }
+    }
+
+    func requirePolicy() throws -> AccessPolicy {
+        guard let policy else {
+            throw BegawiError(.configuration, "the hub's schema file declares no access rules; this command needs them (see config/handak-begawi.json)")
+        }
+        return policy
+    }
+
+    /// The table whose key is derived from a NIK.
+    func personTable(_ policy: AccessPolicy) throws -> TableAccess {
+        guard let rule = policy.tables.values.first(where: { $0.derivedKey != nil }) else {
+            throw BegawiError(.configuration, "no table of the schema derives its key from a NIK (\"key_from\")")
+        }
+        return rule
+    }
+
+    /// The key of the person with this NIK.
+    public func participantKey(nik: String) throws -> String {
+        let rule = try personTable(try requirePolicy())
+        if let problem = NIK.problem(nik) { throw BegawiError(.invalidArgument, problem) }
+        return NIK.key(for: nik, salt: rule.derivedKey!.salt)
+    }
+
+    /// Removes a person everywhere: their row and the rows linked to it are deleted at the hub with
+    /// every trace (tombstones, ledgers; freed pages are zeroed), writes to them are refused from now
+    /// on, and every site that may hold them removes them on its next pull.
+    public func eraseParticipant(key: String) throws -> ErasureReport {
+        let policy = try requirePolicy()
+        let person = try personTable(policy)
+        let now = Int64(clock.nowMilliseconds())
+        let report = try replica.write { context -> ErasureReport in
+            guard try context.row(person.table, key: key) != nil else {
+                throw BegawiError(.invalidArgument, "no participant with that key at the hub (it may be erased already); `begawi hub trace-participant` shows its history")
+            }
+            var rows = [RowKey(table: person.table, key: key)]
+            for link in person.linkedBy {
+                for (k, _) in try context.rows(link.table, where: link.column, is: key) { rows.append(RowKey(table: link.table, key: k)) }
+            }
+            let offices = try context.query("SELECT id FROM _hub_sites WHERE kind = 'office'").compactMap { $0.first?.text }
+            let visibility = HubVisibility(policy: policy, context: context, now: now)
+            var told = Set<String>()
+            for row in rows {
+                let sites = Set(try context.query("SELECT site FROM _hub_visibility WHERE tbl = ? AND key = ?", [.text(row.table), .text(row.key)])
+                    .compactMap { $0.first?.text }).union(offices)
+                for site in sites.sorted() { try visibility.event(.erase, site: site, RowAddress(table: row.table, key: row.key)) }
+                told.formUnion(sites)
+                try context.execute("DELETE FROM _hub_visibility WHERE tbl = ? AND key = ?", [.text(row.table), .text(row.key)])
+                try context.evict(row.table, key: row.key)
+                try context.execute("INSERT OR REPLACE INTO _hub_erased(tbl, key, at, person) VALUES (?, ?, ?, ?)",
+                                    [.text(row.table), .text(row.key), .integer(now), .text(key)])
+                try context.execute("INSERT INTO _hub_audit(at, site, tbl, key, action, reason) VALUES (?, ?, ?, ?, 'erased', NULL)",
+                                    [.integer(now), .text(SQLiteHubStore.hubSiteID), .text(row.table), .text(row.key)])
+            }
+            return ErasureReport(rows: rows, sites: told.sorted())
+        }
+        try replica.checkpoint()
+        return report
+    }
+
+    /// Where a person's data went: every accepted and refused write, and every site given or denied
+    /// sight of their row or of the rows linked to it, oldest first. Holds no personal values.
+    public func trace(participant key: String) throws -> [TraceEntry] {
+        let policy = try requirePolicy()
+        let person = try personTable(policy)
+        return try replica.read { context in
+            var rows = [RowKey(table: person.table, key: key)]
+            for link in person.linkedBy {
+                for (k, _) in try context.rows(link.table, where: link.column, is: key) { rows.append(RowKey(table: link.table, key: k)) }
+            }
+            // Rows erased with the person keep their history under their own keys.
+            for r in try context.query("SELECT tbl, key FROM _hub_erased WHERE person = ? ORDER BY tbl, key", [.text(key)]) {
+                if let t = r[0].text, let k = r[1].text, !rows.contains(RowKey(table: t, key: k)) { rows.append(RowKey(table: t, key: k)) }
+            }
+            var entries: [TraceEntry] = []
+            for row in rows {
+                for r in try context.query("SELECT at, site, action, reason FROM _hub_audit WHERE tbl = ? AND key = ? ORDER BY id", [.text(row.table), .text(row.key)]) {
+                    if case .integer(let at) = r[0], let site = r[1].text, let action = r[2].text {
+                        entries.append(TraceEntry(at: at, site: site, table: row.table, key: row.key, action: action, reason: r[3].text))
+                    }
+                }
+                for r in try context.query("SELECT at, site, kind FROM _hub_feed WHERE tbl = ? AND key = ? ORDER BY seq", [.text(row.table), .text(row.key)]) {
+                    guard case .integer(let at) = r[0], let site = r[1].text, case .integer(let kind) = r[2] else { continue }
+                    let action = switch HubRulesSQL.Event(rawValue: kind) {
+                    case .grant?: "granted"
+                    case .revoke?: "revoked"
+                    case .erase?: "erasure sent"
+                    case nil: "unknown"
+                    }
+                    entries.append(TraceEntry(at: at, site: site, table: row.table, key: row.key, action: action, reason: nil))
+                }
+            }
+            return entries.sorted { ($0.at, $0.table, $0.key) < ($1.at, $1.table, $1.key) }
+        }
+    }
+
+    /// Participants that are likely one person registered twice under a mistyped NIK: the same
+    /// name (ignoring case and spaces) and birth date, NIKs differing in at most `maxDigits` digits.
+    public func duplicates(nameColumn: String = "full_name", birthColumn: String = "birth_date", maxDigits: Int = 2) throws -> [DuplicateCandidate] {
+        let policy = try requirePolicy()
+        let person = try personTable(policy)
+        guard let derived = person.derivedKey, let owner = person.ownerColumn else { return [] }
+        let q = { (name: String) in "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+        let spec = replica.schema.table(named: person.table)!
+        for c in [nameColumn, birthColumn] where spec.position(of: c) == nil {
+            throw BegawiError(.invalidArgument, "table '\(person.table)' has no column '\(c)'")
+        }
+        let rows = try replica.read { context in
+            try context.query("""
+                SELECT \(q(spec.primaryKey.name)), \(q(derived.column)), \(q(owner)), lower(replace(trim(\(q(nameColumn))), ' ', '')), \(q(birthColumn))
+                FROM \(q(person.table)) WHERE \(q(birthColumn)) IS NOT NULL ORDER BY 4, 5, 1
+                """)
+        }
+        var groups: [String: [[SQLValue]]] = [:]
+        for r in rows {
+            guard let name = r[3].text, let birth = r[4].text else { continue }
+            groups[name + "\u{0}" + birth, default: []].append(r)
+        }
+        var found: [DuplicateCandidate] = []
+        for (_, members) in groups.sorted(by: { $0.key < $1.key }) where members.count > 1 {
+            for i in 0..<members.count {
+                for j in (i + 1)..<members.count {
+                    guard let a = members[i][1].text, let b = members[j][1].text, a.count == b.count else { continue }
+                    let differing = zip(a, b).filter { $0 != $1 }.count
+                    guard differing > 0, differing <= maxDigits else { continue }
+                    found.append(DuplicateCandidate(keys: [members[i][0].text ?? "", members[j][0].text ?? ""],
+                                                    sites: [members[i][2].text ?? "", members[j][2].text ?? ""], differingDigits: differing))
+                }
+            }
+        }
+        return found
+    }
+
+    /// The refusals recorded in the audit trail, newest first (for reports and tests).
+    public func auditCount(action: String? = nil) throws -> Int {
+        try registry.read { db in
+            if let action { return try Int.fetchOne(db, sql: "SELECT count(*) FROM _hub_audit WHERE action = ?", arguments: [action]) ?? 0 }
+            return try Int.fetchOne(db, sql: "SELECT count(*) FROM _hub_audit") ?? 0
+        }
+    }
+}

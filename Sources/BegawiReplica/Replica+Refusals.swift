@@ -1,0 +1,150 @@
+public import BegawiCore
+import Foundation
+internal import GRDB
+
+/// A change this replica made that was not synced, kept so that nothing is lost silently.
+public struct RefusalRecord: Sendable, Hashable {
+    /// The ledger's row id.
+    public var id: Int64
+    /// When it was recorded (ms since the Unix epoch).
+    public var at: UInt64
+    /// The table.
+    public var table: String
+    /// The row's key.
+    public var key: String
+    /// A stable reason code (from the hub, or from the site's own checks).
+    public var reason: String
+    /// What was wrong and what to do.
+    public var message: String
+    /// The row's values here when it was refused, as JSON (this site's own data; never logged).
+    public var valuesJSON: String?
+}
+
+/// A refusal to settle: the row, why, and whether the hub still lets this site see it.
+public struct RefusalNotice: Sendable, Hashable {
+    /// The row.
+    public var row: RowKey
+    /// A stable reason code.
+    public var reason: String
+    /// What was wrong and what to do.
+    public var message: String
+
+    /// Makes a notice.
+    public init(row: RowKey, reason: String, message: String) {
+        self.row = row
+        self.reason = reason
+        self.message = message
+    }
+}
+
+extension Replica {
+    static let refusalsSQL = """
+        CREATE TABLE IF NOT EXISTS _begawi_refusals(
+            id INTEGER PRIMARY KEY, at INTEGER NOT NULL, tbl TEXT NOT NULL, key TEXT NOT NULL,
+            reason TEXT NOT NULL, message TEXT NOT NULL, vals TEXT);
+        CREATE INDEX IF NOT EXISTS _begawi_refusals_by_row ON _begawi_refusals(tbl, key);
+        """
+
+    /// Settles changes the hub refused: records each in the refusal ledger with this replica's values,
+    /// then makes the row what the hub holds — the hub's whole row from `restore` when this site may
+    /// see it, otherwise no row at all. Nothing is captured, so nothing is sent again.
+    public func settleRefusals(_ notices: [RefusalNotice], restore: ChangeBatch?) throws {
+        guard !notices.isEmpty else { return }
+        if let restore { try restore.validate() }
+        let mapping = try restore.map { try columnMapping(for: $0) } ?? []
+        try engineWrite { tx in
+            _ = try absorbOutbox(tx)
+            let now = Int64(wallClock.nowMilliseconds())
+            for notice in notices {
+                guard let table = tableByName[notice.row.table] else { continue }
+                if notice.reason == Replica.erasedReason {
+                    // An erased person's data must leave no trace here either: no values are kept.
+                    _ = try evict(tx, table: table, key: notice.row.key, purgeLedgers: true)
+                    try recordRefusal(tx, table: table, key: notice.row.key, reason: notice.reason, message: notice.message, at: now)
+                } else {
+                    try recordRefusal(tx, table: table, key: notice.row.key, reason: notice.reason, message: notice.message, at: now)
+                    _ = try evict(tx, table: table, key: notice.row.key, purgeLedgers: false)
+                }
+            }
+            guard let restore else { return }
+            let peer = try tx.peerID(for: restore.source)
+            var conflicts = 0
+            for row in restore.rows {
+                let (table, columns) = mapping[row.table]
+                _ = try merge(tx, table: table, key: row.key, incoming: row.state, columns: columns, mayExist: true, now: now,
+                              peer: peer, conflicts: &conflicts)
+            }
+        }
+    }
+
+    /// The refusal reason of rows erased at the office's request.
+    public static let erasedReason = "erased"
+
+    /// Records changes this site's own checks held back (once per row and reason); the rows stay as
+    /// they are here.
+    public func holdBack(_ notices: [RefusalNotice]) throws {
+        guard !notices.isEmpty else { return }
+        try engineWrite { tx in
+            for notice in notices {
+                guard let table = tableByName[notice.row.table] else { continue }
+                let known = try Int64.fetchOne(tx.db, sql: "SELECT 1 FROM _begawi_refusals WHERE tbl = ? AND key = ? AND reason = ?",
+                                               arguments: [notice.row.table, notice.row.key, notice.reason])
+                if known != nil { continue }
+                try recordRefusal(tx, table: table, key: notice.row.key, reason: notice.reason, message: notice.message,
+                                  at: Int64(wallClock.nowMilliseconds()))
+            }
+        }
+    }
+
+    /// Rows with a refusal for one of these reasons that are still in this replica.
+    public func heldRows(reasons: Set<String>) throws -> Set<RowKey> {
+        guard !reasons.isEmpty else { return [] }
+        return try pool.read { db in
+            let marks = Array(repeating: "?", count: reasons.count).joined(separator: ", ")
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT DISTINCT f.tbl, f.key FROM _begawi_refusals f JOIN _begawi_tables t ON t.name = f.tbl
+                JOIN _begawi_rows r ON r.tbl = t.id AND r.key = f.key WHERE f.reason IN (\(marks))
+                """, arguments: StatementArguments(reasons.sorted()))
+            return Set(rows.map { RowKey(table: $0[0], key: $0[1]) })
+        }
+    }
+
+    func recordRefusal(_ tx: EngineTransaction, table: Int, key: String, reason: String, message: String, at now: Int64) throws {
+        let values = try ReplicaContext(tx: tx, replica: self).row(tables[table].spec.name, key: key)
+        try tx.statement("INSERT INTO _begawi_refusals(at, tbl, key, reason, message, vals) VALUES (?, ?, ?, ?, ?, ?)").run(bindings: [
+            .integer(now), .text(tables[table].spec.name), .text(key), .text(reason), .text(message),
+            values.map { .text(Replica.json($0.values)) } ?? .null,
+        ])
+    }
+
+    /// The refusal ledger, newest first.
+    public func refusals(limit: Int = 1000) throws -> [RefusalRecord] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, at, tbl, key, reason, message, vals FROM _begawi_refusals ORDER BY id DESC LIMIT ?",
+                             arguments: [limit]).map {
+                RefusalRecord(id: $0[0], at: UInt64(clamping: $0[1] as Int64), table: $0[2], key: $0[3], reason: $0[4], message: $0[5], valuesJSON: $0[6])
+            }
+        }
+    }
+
+    /// How many refusals the ledger holds.
+    public func refusalCount() throws -> Int {
+        try pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM _begawi_refusals") ?? 0 }
+    }
+
+    /// Values as a JSON object (text, numbers, null; blobs as base64).
+    static func json(_ values: [String: SQLValue]) -> String {
+        var object: [String: Any] = [:]
+        for (k, v) in values {
+            switch v {
+            case .null: object[k] = NSNull()
+            case .integer(let i): object[k] = i
+            case .real(let d): object[k] = d
+            case .text(let t): object[k] = t
+            case .blob(let b): object[k] = Data(b).base64EncodedString()
+            }
+        }
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+}

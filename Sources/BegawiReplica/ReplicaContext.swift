@@ -1,0 +1,140 @@
+public import BegawiCore
+internal import GRDB
+
+/// A row of a synced table as stored: its values by column name and whether it is live or a tombstone.
+public struct StoredValues: Sendable, Hashable {
+    /// Values by column name.
+    public var values: [String: SQLValue]
+    /// Whether the row is live (false: its tombstone's last values).
+    public var live: Bool
+}
+
+/// Reads and writes beside the engine inside one of its transactions, for rules that a replica's
+/// owner (the hub) keeps in its own tables. Valid only during the call it is passed to.
+public final class ReplicaContext {
+    let tx: EngineTransaction
+    let replica: Replica
+
+    init(tx: EngineTransaction, replica: Replica) {
+        self.tx = tx
+        self.replica = replica
+    }
+
+    /// The stored row of a synced table, live or a tombstone; nil if there is none.
+    public func row(_ table: String, key: String) throws -> StoredValues? {
+        guard let index = replica.tableByName[table] else { return nil }
+        try tx.flush()
+        let statements = try tx.statements(index)
+        let spec = replica.tables[index].spec
+        for (statement, live) in [(statements.selectLive, true), (statements.selectDead, false)] {
+            statement.reset()
+            statement.bind(1, key)
+            defer { statement.reset() }
+            if try statement.step() {
+                var values: [String: SQLValue] = [:]
+                for (i, c) in spec.columns.enumerated() { values[c.name] = statement.value(Int32(i)) }
+                return StoredValues(values: values, live: live)
+            }
+        }
+        return nil
+    }
+
+    /// Rows of a synced table whose `column` holds `value`, live ones and tombstones.
+    public func rows(_ table: String, where column: String, is value: String) throws -> [(key: String, row: StoredValues)] {
+        guard let index = replica.tableByName[table] else { return [] }
+        let spec = replica.tables[index].spec
+        guard spec.position(of: column) != nil else { return [] }
+        try tx.flush()
+        let q = ReplicaSQL.quote
+        let list = ([spec.primaryKey] + spec.columns).map { q($0.name) }.joined(separator: ", ")
+        var found: [(key: String, row: StoredValues)] = []
+        for (name, live) in [(q(spec.name), true), (ReplicaSQL.dead(spec), false)] {
+            let s = try tx.statement("SELECT \(list) FROM \(name) WHERE \(q(column)) = ?")
+            s.reset()
+            s.bind(1, value)
+            defer { s.reset() }
+            while try s.step() {
+                var values: [String: SQLValue] = [:]
+                for (i, c) in spec.columns.enumerated() { values[c.name] = s.value(Int32(i + 1)) }
+                found.append((s.text(0), StoredValues(values: values, live: live)))
+            }
+        }
+        return found
+    }
+
+    /// Runs a statement on the replica's file in the current transaction.
+    public func execute(_ sql: String, _ arguments: [SQLValue] = []) throws {
+        try tx.flush()
+        try tx.statement(sql).run(bindings: arguments)
+    }
+
+    /// Runs a query on the replica's file in the current transaction.
+    public func query(_ sql: String, _ arguments: [SQLValue] = []) throws -> [[SQLValue]] {
+        try tx.flush()
+        let s = try tx.statement(sql)
+        s.reset()
+        for (i, a) in arguments.enumerated() { s.bind(Int32(i + 1), a) }
+        defer { s.reset() }
+        var rows: [[SQLValue]] = []
+        let n = s.columnCount
+        while try s.step() { rows.append((0..<n).map { s.value($0) }) }
+        return rows
+    }
+
+    /// Takes the next number of the replica's change sequence, so that entries kept beside the
+    /// engine's rows share its order (and a peer's cursor covers both).
+    public func nextSequence() -> UInt64 {
+        tx.state.seq += 1
+        return tx.state.seq
+    }
+
+    /// The current end of the change sequence.
+    public var sequence: UInt64 { tx.state.seq }
+}
+
+extension ReplicaContext {
+    /// Removes a row from this replica only, with its ledger entries (see `Replica.evict`).
+    @discardableResult
+    public func evict(_ table: String, key: String) throws -> Bool {
+        guard let index = replica.tableByName[table] else { return false }
+        return try replica.evict(tx, table: index, key: key)
+    }
+}
+
+extension Replica {
+    /// Runs `body` in one engine transaction with a context for reads and writes beside the engine's rows.
+    public func write<T>(_ body: (ReplicaContext) throws -> T) throws -> T {
+        try engineWrite { tx in
+            _ = try absorbOutbox(tx)
+            return try body(ReplicaContext(tx: tx, replica: self))
+        }
+    }
+
+    /// Runs `body` in one read transaction with a context.
+    public func read<T>(_ body: (ReplicaContext) throws -> T) throws -> T {
+        try pool.read { db in try body(ReplicaContext(tx: try engineTransaction(db), replica: self)) }
+    }
+
+    /// The whole rows (every register) of these keys that `view` includes, as a batch that names no
+    /// range of the sequence: for a peer to replace its own state of those rows.
+    public func wholeRows(_ keys: [RowKey], view: (any ExportView)?) throws -> ChangeBatch {
+        try pool.read { db in
+            let tx = try engineTransaction(db)
+            let context = ReplicaContext(tx: tx, replica: self)
+            var rows: [RowChange] = []
+            for key in keys {
+                guard let table = tableByName[key.table] else { continue }
+                if let view, try !view.includes(table: key.table, key: key.key, context: context) { continue }
+                if let (change, _) = try wholeRow(tx, table: table, key: key.key) { rows.append(change) }
+            }
+            return ChangeBatch(source: replicaID, base: 0, after: 0, through: 0, complete: false,
+                               tables: tables.map { BatchTable(name: $0.spec.name, columns: $0.spec.columns.map(\.name)) }, rows: rows)
+        }
+    }
+
+    /// Folds the write-ahead log into the file and empties it, so that old page images (of erased or
+    /// evicted rows) do not stay in the log.
+    public func checkpoint() throws {
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+    }
+}

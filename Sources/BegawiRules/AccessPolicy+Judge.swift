@@ -1,0 +1,128 @@
+public import BegawiCore
+
+/// One incoming row change as the hub would merge it.
+public struct RowWrite: Sendable {
+    /// The table.
+    public var table: String
+    /// The row's key.
+    public var key: String
+    /// The hub's row before the change; nil if it never had it.
+    public var before: StoredRow?
+    /// The row after the merge.
+    public var after: StoredRow
+    /// The columns the change carries registers for, with their values.
+    public var written: [String: SQLValue]
+    /// What the change does to the row's existence: true deletes, false inserts or revives, nil neither.
+    public var deletes: Bool?
+    /// Whether the writer had seen every write the hub holds for the row.
+    public var knewRow: Bool
+
+    /// Makes a row write.
+    public init(table: String, key: String, before: StoredRow?, after: StoredRow, written: [String: SQLValue], deletes: Bool?, knewRow: Bool) {
+        self.table = table
+        self.key = key
+        self.before = before
+        self.after = after
+        self.written = written
+        self.deletes = deletes
+        self.knewRow = knewRow
+    }
+}
+
+/// What the hub does with one incoming row change.
+public enum Verdict: Sendable, Equatable {
+    /// Merge it.
+    case accept
+    /// Leave the hub's row as it is; the site is told why.
+    case refuse(reason: String, message: String)
+    /// A second registration of a row the hub has (same derived key): the hub's row stays, and the
+    /// fields on which the registrations differ go to the conflict ledger.
+    case alreadyRegistered
+}
+
+extension AccessPolicy {
+    /// Judges one row change by a site of a kind. The office may write anything that is well formed.
+    public func judge(_ write: RowWrite, site: String, kind: SiteKind, lookup: any RuleLookup) throws -> Verdict {
+        guard let rule = tables[write.table] else {
+            return .refuse(reason: "not-writer", message: "table '\(write.table)' has no rules at the hub; nobody may write it")
+        }
+        if let problem = valueProblem(write, rule) { return problem }
+        if kind == .office { return .accept }
+
+        guard rule.writers.contains(kind) else {
+            let who = rule.writers.isEmpty ? "only the office" : "only sites of kind \(rule.writers.map(\.rawValue).sorted().joined(separator: ", ")) and the office"
+            return .refuse(reason: "not-writer", message: "a site of kind \(kind.rawValue) may not write table '\(write.table)': \(who) may")
+        }
+        if let before = write.before {
+            let ownerBefore = try owner(of: before, rule, lookup: lookup)
+            if ownerBefore != site {
+                if rule.derivedKey != nil, !write.knewRow, write.deletes == false { return .alreadyRegistered }
+                return .refuse(reason: "not-owner", message: "this row of '\(write.table)' belongs to another site; a site may change only its own rows (ask the owner or the office)")
+            }
+        } else if write.deletes != false {
+            return .refuse(reason: "unknown-row", message: "the hub never had this row of '\(write.table)', so there is nothing to delete or change; it was removed from the site's replica")
+        }
+        let ownerAfter = try owner(of: write.after, rule, lookup: lookup)
+        if ownerAfter != site {
+            switch rule.owner {
+            case .column(let c) where write.before != nil:
+                return .refuse(reason: "owner-change", message: "only the office may change '\(c)' of '\(write.table)', the column that names the owning site")
+            case .via(let c, let other):
+                return .refuse(reason: "not-owner", message: "'\(c)' of this '\(write.table)' row must reference a row of '\(other)' that the site owns and the hub has")
+            default:
+                return .refuse(reason: "not-owner", message: "the row of '\(write.table)' must name the writing site as its owner")
+            }
+        }
+        for column in rule.officeOnly.sorted() {
+            guard let value = write.written[column] else { continue }
+            let current = write.before?.values[column] ?? .null
+            if !value.same(as: current) {
+                return .refuse(reason: "office-only", message: "only the office may set '\(column)' of '\(write.table)'")
+            }
+        }
+        return .accept
+    }
+
+    /// The site that owns a row, following an owner reference; nil if there is none.
+    public func owner(of row: StoredRow, _ rule: TableAccess, lookup: any RuleLookup) throws -> String? {
+        switch rule.owner {
+        case .none: return nil
+        case .column(let c): return row.text(c)
+        case .via(let c, let other):
+            guard let ref = row.text(c), let target = try lookup.row(other, key: ref), let targetRule = tables[other] else { return nil }
+            if case .column(let oc) = targetRule.owner { return target.text(oc) }
+            return nil
+        }
+    }
+
+    /// Why a derived key's identifier fails its check or does not give the row's key, as (reason,
+    /// message); nil when it is fine or the table derives no key from this column.
+    public func derivedKeyProblem(table: String, key: String, column: String, value: SQLValue) -> (reason: String, message: String)? {
+        guard let derived = tables[table]?.derivedKey, derived.column == column else { return nil }
+        guard case .text(let nik) = value else { return ("invalid-nik", "'\(column)' of '\(table)' must be text") }
+        if let problem = NIK.problem(nik) { return ("invalid-nik", problem) }
+        if NIK.key(for: nik, salt: derived.salt) != key {
+            return ("key-mismatch", "the row's key is not the one derived from its '\(column)'; compute it with `begawi site participant-key` (a changed NIK is a new row: delete and insert)")
+        }
+        return nil
+    }
+
+    /// Refuses values outside a column's allowed list, and identifiers that fail their check or do not
+    /// match the derived key.
+    func valueProblem(_ write: RowWrite, _ rule: TableAccess) -> Verdict? {
+        for (column, allowed) in rule.allowedValues.sorted(by: { $0.key < $1.key }) {
+            guard let value = write.written[column] else { continue }
+            switch value {
+            case .null: continue
+            case .text(let t) where allowed.contains(t): continue
+            default:
+                return .refuse(reason: "bad-value", message: "'\(column)' of '\(write.table)' must be one of \(allowed.sorted().joined(separator: ", ")) or empty")
+            }
+        }
+        if let derived = rule.derivedKey, let value = write.written[derived.column],
+           let (reason, message) = derivedKeyProblem(table: write.table, key: write.key, column: derived.column, value: value) {
+            return .refuse(reason: reason, message: message)
+        }
+        return nil
+    }
+}

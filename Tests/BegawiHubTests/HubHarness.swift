@@ -1,0 +1,173 @@
+import BegawiCore
+import BegawiHub
+import BegawiReplica
+import BegawiRules
+import Foundation
+import GRDB
+
+/// A fresh temporary folder, removed when the test process exits (not when released: Swift may
+/// release a local right after its last use).
+final class TemporaryFolder: @unchecked Sendable {
+    let path: String
+
+    init(_ label: String = "begawi-hub") {
+        let root = FileManager.default.fileExists(atPath: "/dev/shm") ? URL(fileURLWithPath: "/dev/shm") : FileManager.default.temporaryDirectory
+        let base = root.appendingPathComponent("\(label)-\(UUID().uuidString.prefix(8))")
+        try! FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
+        path = base.path
+        TemporaryFolder.register(path)
+    }
+
+    func file(_ name: String) -> String { path + "/" + name }
+
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var paths: [String] = []
+    nonisolated(unsafe) private static var hooked = false
+
+    private static func register(_ path: String) {
+        lock.withLock {
+            paths.append(path)
+            if !hooked {
+                hooked = true
+                atexit { TemporaryFolder.removeAll() }
+            }
+        }
+    }
+
+    private static func removeAll() {
+        guard ProcessInfo.processInfo.environment["BEGAWI_KEEP_TEST_FILES"] == nil else { return }
+        let all = lock.withLock { paths }
+        for p in all { try? FileManager.default.removeItem(atPath: p) }
+    }
+}
+
+/// A hub store and site replicas in one process, exchanging batches through the store's push and
+/// pull exactly as the HTTP routes do (real SQLite files, the Handak Begawi schema and its rules).
+final class HubHarness {
+    struct Site {
+        let record: SiteRecord
+        let replica: Replica
+    }
+
+    /// What one exchange did.
+    struct Exchange {
+        var refused: [RowRefusal] = []
+        var received = 0
+        var evicted = 0
+    }
+
+    let folder = TemporaryFolder()
+    let document: SchemaDocument
+    var policy: AccessPolicy { document.policy! }
+    let store: SQLiteHubStore
+    private(set) var sites: [String: Site] = [:]
+
+    static var repositoryRoot: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+
+    init(schemaFile: String = "config/handak-begawi.json") throws {
+        document = try SchemaDocument.load(path: HubHarness.repositoryRoot.appendingPathComponent(schemaFile).path)
+        try SQLiteHubStore.create(at: folder.file("hub.sqlite"), schema: document.schema)
+        store = try SQLiteHubStore(path: folder.file("hub.sqlite"), policy: document.policy)
+    }
+
+    deinit { close() }
+
+    func close() {
+        for site in sites.values { try? site.replica.close() }
+        sites = [:]
+        try? store.close()
+    }
+
+    @discardableResult
+    func addSite(_ id: String, kind: SiteKind) throws -> Site {
+        _ = try store.addSite(id: id, kind: kind, name: "Site \(id)")
+        let record = try store.sites().first { $0.id == id }!
+        let replica = try Replica.create(at: folder.file("\(id).sqlite"), siteID: id, schema: document.schema)
+        let site = Site(record: record, replica: replica)
+        sites[id] = site
+        return site
+    }
+
+    func site(_ id: String) -> Site { sites[id]! }
+
+    /// A write by the site's staff application: its own connection, knowing nothing of Begawi.
+    func staff(_ id: String, _ sql: String, _ arguments: StatementArguments = []) throws {
+        let queue = try DatabaseQueue(path: folder.file("\(id).sqlite"))
+        try queue.write { db in try db.execute(sql: sql, arguments: arguments) }
+        try queue.close()
+    }
+
+    /// Pushes everything the hub lacks (settling refusals as the site daemon does), then pulls to the head.
+    @discardableResult
+    func sync(_ id: String) throws -> Exchange {
+        let site = self.site(id)
+        var exchange = Exchange()
+        let session = try store.session(site: site.record, replica: site.replica.replicaID, configuration: HubConfiguration())
+        var cursor = session.pushCursor
+        while true {
+            let batch = try site.replica.export(after: cursor, for: session.epoch, limits: BatchLimits(maxRows: 500))
+            if batch.rows.isEmpty && batch.complete && cursor == ExchangeCursor(base: batch.through, position: batch.through) { break }
+            let wire = try BatchCodec.decode(try BatchCodec.encode(batch))
+            let outcome = try store.push(site: site.record, replica: site.replica.replicaID, batch: wire)
+            if !outcome.refused.isEmpty {
+                let restore = try outcome.restore.map { try BatchCodec.decode(Array(Data(base64Encoded: $0)!)) }
+                try site.replica.settleRefusals(outcome.refused.map {
+                    RefusalNotice(row: RowKey(table: $0.table, key: $0.key), reason: $0.reason, message: $0.message)
+                }, restore: restore)
+                exchange.refused += outcome.refused
+            }
+            cursor = outcome.cursor
+        }
+        var pull = try site.replica.cursor(for: session.epoch)
+        while true {
+            let (_, bytes) = try store.pull(site: site.record, replica: site.replica.replicaID, after: pull, maxRows: 200)
+            let page = try BatchCodec.decode(bytes)
+            let result = try site.replica.apply(page)
+            exchange.received += page.rows.count
+            exchange.evicted += result.evicted
+            pull = result.cursor
+            if page.complete { break }
+        }
+        return exchange
+    }
+
+    /// Syncs every site, `rounds` times over, so that what one pushes reaches the others.
+    func syncAll(rounds: Int = 2) throws {
+        for _ in 0..<rounds {
+            for id in sites.keys.sorted() { try sync(id) }
+        }
+    }
+
+    func hubRows(_ table: String) throws -> [String: [SQLValue]] { try store.rows(of: table) }
+    func siteRows(_ id: String, _ table: String) throws -> [String: [SQLValue]] { try site(id).replica.rows(of: table) }
+
+    /// Keys of every row the site holds in its replica, live or tombstone, of a table.
+    func siteStateKeys(_ id: String, _ table: String) throws -> Set<String> { Set(try site(id).replica.rowStates(of: table).keys) }
+}
+
+/// Made-up people of Bontang with plausible NIKs (never a real person's).
+struct Person {
+    let nik: String
+    let name: String
+    let birth: String
+    let female: Bool
+
+    static let given = ["Agus", "Ahmad", "Andi", "Ani", "Budi", "Dewi", "Eka", "Fitri", "Hendra", "Indah", "Joko", "Kartini", "Lestari", "Muhammad", "Nur", "Putri", "Rina", "Siti", "Taufik", "Wahyu"]
+    static let family = ["Saputra", "Wijaya", "Hidayat", "Pratama", "Kusuma", "Lestari", "Rahman", "Siregar", "Nasution", "Syahputra"]
+
+    /// The n-th made-up person: a kecamatan of Bontang, a birth date, and serial n.
+    static func make(_ n: Int) -> Person {
+        let female = n % 2 == 1
+        let day = 1 + n % 28, month = 1 + (n / 28) % 12, year = 80 + n % 20
+        let kecamatan = 1 + n % 3
+        let nik = String(format: "6474%02d%02d%02d%02d%04d", kecamatan, day + (female ? 40 : 0), month, year, 1 + n % 9999)
+        let name = "\(given[n % given.count]) \(family[(n / given.count) % family.count])"
+        return Person(nik: nik, name: name, birth: String(format: "19%02d-%02d-%02d", year, month, day), female: female)
+    }
+
+    func key(_ policy: AccessPolicy) -> String {
+        NIK.key(for: nik, salt: policy["participants"]!.derivedKey!.salt)
+    }
+}

@@ -1,0 +1,93 @@
+import BegawiCore
+import BegawiHub
+import BegawiReplica
+import BegawiRules
+import Foundation
+import Testing
+
+/// Who receives what: catalogue rows everywhere, participants only where they are linked, rows
+/// arriving whole when a link appears and leaving a replica (only) when it ends.
+@Suite struct VisibilityTests {
+    func cluster() throws -> HubHarness {
+        let h = try HubHarness()
+        try h.addSite("disnaker", kind: .office)
+        try h.addSite("lpk-a", kind: .lpk)
+        try h.addSite("lpk-b", kind: .lpk)
+        try h.addSite("pt-x", kind: .company)
+        for (id, kind) in [("disnaker", "office"), ("lpk-a", "lpk"), ("lpk-b", "lpk"), ("pt-x", "company")] {
+            try h.staff("disnaker", "INSERT INTO partners(id, kind, name) VALUES (?, ?, ?)", [id, kind, "Partner \(id)"])
+        }
+        return h
+    }
+
+    func register(_ h: HubHarness, _ site: String, _ person: Person) throws -> String {
+        let key = person.key(h.policy)
+        try h.staff(site, "INSERT INTO participants(id, nik, full_name, birth_date, sex, registered_by) VALUES (?, ?, ?, ?, ?, ?)",
+                    [key, person.nik, person.name, person.birth, person.female ? "P" : "L", site])
+        return key
+    }
+
+    @Test func participantsReachOnlyLinkedSites() throws {
+        let h = try cluster()
+        let x = try register(h, "lpk-a", Person.make(1))
+        try h.staff("lpk-a", "INSERT INTO programs(id, provider, title) VALUES ('prog-a', 'lpk-a', 'Pengelasan SMAW 3G')")
+        try h.staff("lpk-a", "INSERT INTO enrollments(id, participant_id, program_id, status) VALUES ('enr-a', ?, 'prog-a', 'registered')", [x])
+        try h.staff("lpk-b", "INSERT INTO programs(id, provider, title) VALUES ('prog-b', 'lpk-b', 'Operator Forklift')")
+        try h.syncAll()
+
+        #expect(try Set(h.siteRows("lpk-b", "programs").keys) == ["prog-a", "prog-b"])
+        #expect(try Set(h.siteRows("lpk-b", "partners").keys).count == 4)
+        #expect(try h.siteStateKeys("lpk-b", "participants").isEmpty)
+        #expect(try h.siteStateKeys("lpk-b", "enrollments").isEmpty)
+        #expect(try h.siteStateKeys("pt-x", "participants").isEmpty)
+        #expect(try Set(h.siteRows("disnaker", "participants").keys) == [x])
+        #expect(try Set(h.siteRows("lpk-a", "enrollments").keys) == ["enr-a"])
+
+        // The person comes to LPK B: once enrolled there, B receives the participant whole.
+        try h.staff("lpk-b", "INSERT INTO enrollments(id, participant_id, program_id, status) VALUES ('enr-b', ?, 'prog-b', 'registered')", [x])
+        try h.syncAll()
+        let atB = try h.siteRows("lpk-b", "participants")
+        #expect(atB[x] == (try h.hubRows("participants"))[x])
+        #expect(try Set(h.siteRows("lpk-b", "enrollments").keys) == ["enr-b"])
+
+        // The enrollment ends: B loses sight of the participant; nobody else loses the row.
+        try h.staff("lpk-b", "DELETE FROM enrollments WHERE id = 'enr-b'")
+        try h.syncAll()
+        #expect(try h.siteStateKeys("lpk-b", "participants").isEmpty)
+        #expect(try Set(h.siteRows("lpk-a", "participants").keys) == [x])
+        #expect(try Set(h.hubRows("participants").keys) == [x])
+
+        // A placement links the company.
+        try h.staff("pt-x", "INSERT INTO placements(id, participant_id, company, position, kind) VALUES ('pl-1', ?, 'pt-x', 'Welder', 'employment')", [x])
+        try h.syncAll()
+        #expect(try Set(h.siteRows("pt-x", "participants").keys) == [x])
+        #expect(try h.siteStateKeys("lpk-b", "placements").isEmpty)
+    }
+
+    @Test func refusedRowsAreSettledAndTheRestLands() throws {
+        let h = try cluster()
+        let x = try register(h, "lpk-a", Person.make(2))
+        try h.staff("lpk-a", "INSERT INTO programs(id, provider, title) VALUES ('prog-a', 'lpk-a', 'Las')")
+        try h.syncAll()
+        // LPK B inserts a program in A's name (refused) and one of its own (lands) in one batch.
+        try h.staff("lpk-b", "INSERT INTO programs(id, provider, title) VALUES ('forged', 'lpk-a', 'Palsu')")
+        try h.staff("lpk-b", "INSERT INTO programs(id, provider, title) VALUES ('prog-b', 'lpk-b', 'Forklift')")
+        // ...and renames A's program, which it can see but not write.
+        try h.staff("lpk-b", "UPDATE programs SET title = 'Renamed' WHERE id = 'prog-a'")
+        let exchange = try h.sync("lpk-b")
+        #expect(Set(exchange.refused.map(\.reason)) == ["not-owner"])
+        #expect(exchange.refused.count == 2)
+        let hub = try h.hubRows("programs")
+        #expect(hub["forged"] == nil)
+        #expect(hub["prog-b"] != nil)
+        #expect(hub["prog-a"]?[1] == .text("Las"))
+        // B's replica is what the hub holds: its forged row is gone, A's program has its title back.
+        let atB = try h.siteRows("lpk-b", "programs")
+        #expect(atB["forged"] == nil)
+        #expect(atB["prog-a"]?[1] == .text("Las"))
+        #expect(try h.site("lpk-b").replica.refusalCount() == 2)
+        // Nothing is sent again.
+        #expect(try h.sync("lpk-b").refused.isEmpty)
+        _ = x
+    }
+}

@@ -75,7 +75,14 @@ struct HubRoutes: Sendable {
             let outcome = try await Blocking.run { [store] in try store.push(site: site, replica: replica, batch: batch) }
             if !batch.rows.isEmpty {
                 logger.info("push applied", metadata: ["site.id": "\(site.id)", "batch.rows": "\(batch.rows.count)",
-                                                       "rows.changed": "\(outcome.rowsChanged)", "conflicts": "\(outcome.conflicts)"])
+                                                       "rows.changed": "\(outcome.rowsChanged)", "conflicts": "\(outcome.conflicts)",
+                                                       "rows.refused": "\(outcome.refused.count)"])
+            }
+            if !outcome.refused.isEmpty {
+                // Reasons only: keys and values stay in the audit trail (`begawi hub trace-participant`).
+                logger.notice("rows refused by the access rules", metadata: [
+                    "site.id": "\(site.id)", "rows.refused": "\(outcome.refused.count)",
+                    "reasons": "\(Set(outcome.refused.map { $0.reason }).sorted().joined(separator: ","))"])
             }
             return HubAnswer.json(outcome)
         } catch let error as BegawiError where error.code == .outOfOrder {

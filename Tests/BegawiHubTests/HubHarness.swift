@@ -130,6 +130,8 @@ final class HubHarness {
             pull = result.cursor
             if page.complete { break }
         }
+        // As the site daemon does: removed rows must not linger in the write-ahead log.
+        if exchange.evicted > 0 || exchange.refused.contains(where: { $0.reason == Replica.erasedReason }) { try site.replica.checkpoint() }
         return exchange
     }
 
@@ -142,6 +144,14 @@ final class HubHarness {
 
     func hubRows(_ table: String) throws -> [String: [SQLValue]] { try store.rows(of: table) }
     func siteRows(_ id: String, _ table: String) throws -> [String: [SQLValue]] { try site(id).replica.rows(of: table) }
+
+    /// Whether a file or its write-ahead log holds these bytes anywhere (free pages included).
+    func rawContains(_ file: String, _ text: String) throws -> Bool {
+        for path in [file, file + "-wal"] where FileManager.default.fileExists(atPath: path) {
+            if try Data(contentsOf: URL(fileURLWithPath: path)).range(of: Data(text.utf8)) != nil { return true }
+        }
+        return false
+    }
 
     /// Keys of every row the site holds in its replica, live or tombstone, of a table.
     func siteStateKeys(_ id: String, _ table: String) throws -> Set<String> { Set(try site(id).replica.rowStates(of: table).keys) }

@@ -11,16 +11,22 @@ final class HubGate: ApplyGate {
     let source: String
     let policy: AccessPolicy
     let now: Int64
+    let cache: HubLookupCache
+    /// Rows this push brought whole (the site had seen every write the hub held): the site needs no
+    /// grant to receive them.
+    var heldWhole = Set<RowAddress>()
 
     init(site: SiteRecord, source: String, policy: AccessPolicy, now: Int64) {
         self.site = site
         self.source = source
         self.policy = policy
         self.now = now
+        cache = HubLookupCache(policy: policy)
     }
 
     func admit(_ candidate: MergeCandidate, context: ReplicaContext) throws -> GateDecision {
         let table = candidate.table
+        cache.forget(table.name, key: candidate.key)
         if try !context.query("SELECT 1 FROM _hub_erased WHERE tbl = ? AND key = ?", [.text(table.name), .text(candidate.key)]).isEmpty {
             return .refuse(reason: "erased", message: "this row of '\(table.name)' was erased at the office's request; it cannot be written again")
         }
@@ -34,8 +40,10 @@ final class HubGate: ApplyGate {
             written: Dictionary(uniqueKeysWithValues: candidate.incoming.columns.enumerated().compactMap { i, r in r.map { (table.columns[i].name, $0.value) } }),
             deletes: candidate.incoming.deleted.map { $0.value == RowState.deletedMarker },
             knewRow: candidate.before.map { candidate.incoming.vector.dominates($0.vector) } ?? true)
-        switch try policy.judge(write, site: site.id, kind: site.kind, lookup: HubLookup(context: context)) {
-        case .accept: return .merge
+        switch try policy.judge(write, site: site.id, kind: site.kind, lookup: HubLookup(context: context, cache: cache)) {
+        case .accept:
+            if write.knewRow { heldWhole.insert(RowAddress(table: table.name, key: candidate.key)) }
+            return .merge
         case .refuse(let reason, let message): return .refuse(reason: reason, message: message)
         case .alreadyRegistered:
             return .refuseKeepingConflicts(
@@ -45,7 +53,7 @@ final class HubGate: ApplyGate {
     }
 
     func finish(merged: [MergedRow], refused: [GateRefusal], context: ReplicaContext) throws {
-        let lookup = HubLookup(context: context)
+        let lookup = HubLookup(context: context, cache: cache)
         var affected = Set<RowAddress>()
         for row in merged {
             affected.formUnion(try policy.dependents(of: row.table, key: row.key,
@@ -55,7 +63,7 @@ final class HubGate: ApplyGate {
             try audit(context, row.table, row.key, action: action, reason: nil)
         }
         for refusal in refused { try audit(context, refusal.table, refusal.key, action: "refused", reason: refusal.reason) }
-        try HubVisibility(policy: policy, context: context, now: now).update(affected)
+        try HubVisibility(policy: policy, context: context, now: now, cache: cache).update(affected, holding: (site.id, heldWhole))
     }
 
     func audit(_ context: ReplicaContext, _ table: String, _ key: String, action: String, reason: String?) throws {

@@ -5,13 +5,41 @@ import BegawiRules
 /// The rules' view of the hub's rows, read inside the engine's transaction.
 struct HubLookup: RuleLookup {
     let context: ReplicaContext
+    var cache: HubLookupCache?
 
     func row(_ table: String, key: String) throws -> StoredRow? {
-        try context.row(table, key: key).map { StoredRow(values: $0.values, live: $0.live) }
+        if let cache, cache.tables.contains(table) {
+            let address = RowKey(table: table, key: key)
+            if let hit = cache.rows[address] { return hit }
+            let row = try context.row(table, key: key).map { StoredRow(values: $0.values, live: $0.live) }
+            cache.rows[address] = .some(row)
+            return row
+        }
+        return try context.row(table, key: key).map { StoredRow(values: $0.values, live: $0.live) }
     }
 
-    func rows(_ table: String, where column: String, is value: String) throws -> [(key: String, row: StoredRow)] {
-        try context.rows(table, where: column, is: value).map { ($0.key, StoredRow(values: $0.row.values, live: $0.row.live)) }
+    func rows(_ table: String, where column: String, is value: String, liveOnly: Bool) throws -> [(key: String, row: StoredRow)] {
+        try context.rows(table, where: column, is: value, liveOnly: liveOnly).map { ($0.key, StoredRow(values: $0.row.values, live: $0.row.live)) }
+    }
+}
+
+/// Rows of the tables other rows take their owner from (programs, for enrollments), read once per
+/// push: most rows of a batch name the same few. A row of those tables that the batch merges is
+/// dropped from the cache before it changes.
+final class HubLookupCache {
+    let tables: Set<String>
+    var rows: [RowKey: StoredRow?] = [:]
+
+    init(policy: AccessPolicy) {
+        var targets = Set<String>()
+        for rule in policy.tables.values {
+            if case .via(_, let table) = rule.owner { targets.insert(table) }
+        }
+        tables = targets
+    }
+
+    func forget(_ table: String, key: String) {
+        if tables.contains(table) { rows[RowKey(table: table, key: key)] = nil }
     }
 }
 

@@ -9,10 +9,12 @@ struct HubVisibility {
     let policy: AccessPolicy
     let context: ReplicaContext
     let now: Int64
+    var cache: HubLookupCache?
 
-    /// Recomputes who may see each row and records the differences.
-    func update(_ rows: Set<RowAddress>) throws {
-        let lookup = HubLookup(context: context)
+    /// Recomputes who may see each row and records the differences. A site that holds a row whole
+    /// already (`holding`: the pushing site and the rows it just sent whole) gets no grant for it.
+    func update(_ rows: Set<RowAddress>, holding: (site: String, rows: Set<RowAddress>)? = nil) throws {
+        let lookup = HubLookup(context: context, cache: cache)
         let offices = Set(try context.query("SELECT id FROM _hub_sites WHERE kind = 'office'").compactMap(\.first).compactMap(\.text))
         for address in rows.sorted(by: { ($0.table, $0.key) < ($1.table, $1.key) }) {
             guard let rule = policy[address.table], rule.receivers == .linked else { continue }
@@ -25,6 +27,7 @@ struct HubVisibility {
             for site in wanted.subtracting(stored).sorted() {
                 try context.execute("INSERT INTO _hub_visibility(site, tbl, key, since) VALUES (?, ?, ?, ?)",
                                     [.text(site), .text(address.table), .text(address.key), .integer(now)])
+                if let holding, holding.site == site, holding.rows.contains(address) { continue }
                 try event(.grant, site: site, address)
             }
             for site in stored.subtracting(wanted).sorted() {

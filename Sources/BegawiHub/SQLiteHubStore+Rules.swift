@@ -90,7 +90,7 @@ extension SQLiteHubStore {
             }
             var rows = [RowKey(table: person.table, key: key)]
             for link in person.linkedBy {
-                for (k, _) in try context.rows(link.table, where: link.column, is: key) { rows.append(RowKey(table: link.table, key: k)) }
+                for (k, _) in try context.rows(link.table, where: link.column, is: key, liveOnly: false) { rows.append(RowKey(table: link.table, key: k)) }
             }
             let offices = try context.query("SELECT id FROM _hub_sites WHERE kind = 'office'").compactMap { $0.first?.text }
             let visibility = HubVisibility(policy: policy, context: context, now: now)
@@ -121,7 +121,7 @@ extension SQLiteHubStore {
         return try replica.read { context in
             var rows = [RowKey(table: person.table, key: key)]
             for link in person.linkedBy {
-                for (k, _) in try context.rows(link.table, where: link.column, is: key) { rows.append(RowKey(table: link.table, key: k)) }
+                for (k, _) in try context.rows(link.table, where: link.column, is: key, liveOnly: false) { rows.append(RowKey(table: link.table, key: k)) }
             }
             // Rows erased with the person keep their history under their own keys.
             for r in try context.query("SELECT tbl, key FROM _hub_erased WHERE person = ? ORDER BY tbl, key", [.text(key)]) {

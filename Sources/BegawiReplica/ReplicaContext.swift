@@ -14,6 +14,8 @@ public struct StoredValues: Sendable, Hashable {
 public final class ReplicaContext {
     let tx: EngineTransaction
     let replica: Replica
+    private struct LinkQuery: Hashable { let table: Int, column: String, live: Bool }
+    private var linkSQL: [LinkQuery: String] = [:]
 
     init(tx: EngineTransaction, replica: Replica) {
         self.tx = tx
@@ -39,17 +41,25 @@ public final class ReplicaContext {
         return nil
     }
 
-    /// Rows of a synced table whose `column` holds `value`, live ones and tombstones.
-    public func rows(_ table: String, where column: String, is value: String) throws -> [(key: String, row: StoredValues)] {
+    /// Rows of a synced table whose `column` holds `value`: live ones, and tombstones unless `liveOnly`.
+    public func rows(_ table: String, where column: String, is value: String, liveOnly: Bool = false) throws -> [(key: String, row: StoredValues)] {
         guard let index = replica.tableByName[table] else { return [] }
         let spec = replica.tables[index].spec
         guard spec.position(of: column) != nil else { return [] }
         try tx.flush()
-        let q = ReplicaSQL.quote
-        let list = ([spec.primaryKey] + spec.columns).map { q($0.name) }.joined(separator: ", ")
         var found: [(key: String, row: StoredValues)] = []
-        for (name, live) in [(q(spec.name), true), (ReplicaSQL.dead(spec), false)] {
-            let s = try tx.statement("SELECT \(list) FROM \(name) WHERE \(q(column)) = ?")
+        for live in [true, false] where live || !liveOnly {
+            let which = LinkQuery(table: index, column: column, live: live)
+            let sql: String
+            if let known = linkSQL[which] {
+                sql = known
+            } else {
+                let q = ReplicaSQL.quote
+                let list = ([spec.primaryKey] + spec.columns).map { q($0.name) }.joined(separator: ", ")
+                sql = "SELECT \(list) FROM \(live ? q(spec.name) : ReplicaSQL.dead(spec)) WHERE \(q(column)) = ?"
+                linkSQL[which] = sql
+            }
+            let s = try tx.statement(sql)
             s.reset()
             s.bind(1, value)
             defer { s.reset() }

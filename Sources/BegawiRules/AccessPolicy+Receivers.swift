@@ -25,7 +25,7 @@ extension AccessPolicy {
         if let owner = try owner(of: row, rule, lookup: lookup) { sites.insert(owner) }
         for link in rule.linkedBy {
             guard let linkRule = tables[link.table] else { continue }
-            for (_, linking) in try lookup.rows(link.table, where: link.column, is: key) where linking.live {
+            for (_, linking) in try lookup.rows(link.table, where: link.column, is: key, liveOnly: true) {
                 if let owner = try owner(of: linking, linkRule, lookup: lookup) { sites.insert(owner) }
             }
         }
@@ -57,7 +57,7 @@ extension AccessPolicy {
         guard ownerBefore != ownerAfter, before != nil else { return }
         for (name, other) in tables {
             guard case .via(let column, let target) = other.owner, target == table else { continue }
-            for (k, row) in try lookup.rows(name, where: column, is: key) {
+            for (k, row) in try lookup.rows(name, where: column, is: key, liveOnly: false) {
                 try collect(name, k, row, row, lookup, &found, depth: depth + 1)
             }
         }

@@ -23,6 +23,6 @@ public struct StoredRow: Hashable, Sendable {
 public protocol RuleLookup {
     /// The row of `table` with `key`, live or a tombstone; nil if the hub never had it.
     func row(_ table: String, key: String) throws -> StoredRow?
-    /// Rows of `table` whose `column` holds `value`, live or tombstones.
-    func rows(_ table: String, where column: String, is value: String) throws -> [(key: String, row: StoredRow)]
+    /// Rows of `table` whose `column` holds `value`: live ones, and tombstones unless `liveOnly`.
+    func rows(_ table: String, where column: String, is value: String, liveOnly: Bool) throws -> [(key: String, row: StoredRow)]
 }

@@ -33,6 +33,17 @@ final class HubGate: ApplyGate {
         if forged(candidate) {
             return .refuse(reason: "forged-stamp", message: "the change carries another site's write that the hub does not hold; a site may send only its own writes and ones it received from the hub")
         }
+        if candidate.after.isLive {
+            for (i, column) in table.columns.enumerated() where column.notNull && (candidate.after.columns[i]?.value ?? .null) == .null {
+                return .refuse(reason: "bad-value", message: "'\(column.name)' of '\(table.name)' may not be empty")
+            }
+        }
+        // A row owned through a reference that comes later in this batch is judged after it.
+        if !candidate.final, let rule = policy[table.name], case .via(let column, let target) = rule.owner,
+           let i = table.position(of: column), case .text(let reference)? = candidate.after.columns[i]?.value,
+           try HubLookup(context: context, cache: cache).row(target, key: reference) == nil {
+            return .later
+        }
         let write = RowWrite(
             table: table.name, key: candidate.key,
             before: candidate.before.map { HubGate.stored($0, table) },
@@ -77,10 +88,12 @@ final class HubGate: ApplyGate {
         let before = candidate.before
         let known = before?.vector ?? VersionVector()
         for entry in candidate.incoming.vector.entries where entry.site != source && entry.counter > known[entry.site] { return true }
+        // Another site's register must be exactly the hub's (same stamp, same value) or older than it.
         func bad(_ theirs: Register?, _ ours: Register?) -> Bool {
             guard let theirs, theirs.stamp.site != source else { return false }
             guard let ours else { return true }
-            return !ours.stamp.sameWrite(theirs.stamp) && theirs.stamp.beats(ours.stamp)
+            if ours.stamp == theirs.stamp { return !ours.value.same(as: theirs.value) }
+            return !ours.stamp.beats(theirs.stamp)
         }
         if bad(candidate.incoming.deleted, before?.deleted) { return true }
         for (i, theirs) in candidate.incoming.columns.enumerated() where bad(theirs, before?.columns[i]) { return true }

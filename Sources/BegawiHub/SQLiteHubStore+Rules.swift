@@ -96,7 +96,12 @@ extension SQLiteHubStore {
             let visibility = HubVisibility(policy: policy, context: context, now: now)
             var told = Set<String>()
             for row in rows {
-                let sites = Set(try context.query("SELECT site FROM _hub_visibility WHERE tbl = ? AND key = ?", [.text(row.table), .text(row.key)])
+                // Everyone who may hold it: who may see it, the office, and every site that ever sent a
+                // change of it (a refused registration keeps its values in that site's refusal ledger).
+                let sites = Set(try context.query("""
+                    SELECT site FROM _hub_visibility WHERE tbl = ?1 AND key = ?2
+                    UNION SELECT site FROM _hub_audit WHERE tbl = ?1 AND key = ?2 AND site != ?3
+                    """, [.text(row.table), .text(row.key), .text(SQLiteHubStore.hubSiteID)])
                     .compactMap { $0.first?.text }).union(offices)
                 for site in sites.sorted() { try visibility.event(.erase, site: site, RowAddress(table: row.table, key: row.key)) }
                 told.formUnion(sites)

@@ -12,6 +12,8 @@ public struct MergeCandidate: Sendable {
     public var before: RowState?
     /// The row after the merge.
     public var after: RowState
+    /// Whether the gate must decide now: the rest of the batch has merged, so `.later` is not allowed.
+    public var final: Bool
 }
 
 /// What a gate decides for one incoming row.
@@ -23,6 +25,8 @@ public enum GateDecision: Sendable, Equatable {
     /// Leave the stored row as it is, and put the incoming values that differ from it in the
     /// conflict ledger as losers.
     case refuseKeepingConflicts(reason: String, message: String)
+    /// Decide after the rest of the batch has merged (the row references one that comes later).
+    case later
 }
 
 /// A row a gate refused.

@@ -68,6 +68,7 @@ extension Replica {
             var seen = [Set<String>](repeating: [], count: tables.count)
             let context = gate.map { _ in ReplicaContext(tx: tx, replica: self) }
             var merged: [MergedRow] = []
+            var deferred: [RowChange] = []
             for row in batch.rows {
                 let (table, columns) = mapping[row.table]
                 var known = !empty[table]
@@ -77,10 +78,23 @@ extension Replica {
                     try tx.flush()
                     known = true
                 }
-                let gating = gate.map { Gating(gate: $0, context: context!) }
+                let gating = gate.map { Gating(gate: $0, context: context!, final: false) }
+                var later = false
                 let changed = try merge(tx, table: table, key: row.key, incoming: row.state, columns: columns,
                                         mayExist: known || gate != nil, now: now, peer: peer, conflicts: &result.conflicts,
-                                        gating: gating, merged: &merged, refused: &result.refused)
+                                        gating: gating, merged: &merged, refused: &result.refused, later: &later)
+                if changed { result.rowsChanged += 1 }
+                if later { deferred.append(row) }
+            }
+            // Rows the gate could not judge before the rest of the batch (a reference to a row that
+            // comes later in it), judged once the rest has merged.
+            for row in deferred {
+                let (table, columns) = mapping[row.table]
+                var later = false
+                let changed = try merge(tx, table: table, key: row.key, incoming: row.state, columns: columns,
+                                        mayExist: true, now: now, peer: peer, conflicts: &result.conflicts,
+                                        gating: Gating(gate: gate!, context: context!, final: true), merged: &merged,
+                                        refused: &result.refused, later: &later)
                 if changed { result.rowsChanged += 1 }
             }
             for eviction in batch.evictions {
@@ -124,6 +138,8 @@ extension Replica {
     struct Gating {
         let gate: any ApplyGate
         let context: ReplicaContext
+        /// Whether the gate must decide now (the rest of the batch has merged).
+        let final: Bool
     }
 
     /// Merges one incoming row into the stored one; writes the table, its twin and the ledger.
@@ -131,13 +147,14 @@ extension Replica {
                mayExist: Bool, now: Int64, peer: Int64?, conflicts: inout Int) throws -> Bool {
         var merged: [MergedRow] = []
         var refused: [GateRefusal] = []
+        var later = false
         return try merge(tx, table: table, key: key, incoming: batchState, columns: columns, mayExist: mayExist, now: now, peer: peer,
-                         conflicts: &conflicts, gating: nil, merged: &merged, refused: &refused)
+                         conflicts: &conflicts, gating: nil, merged: &merged, refused: &refused, later: &later)
     }
 
     func merge(_ tx: EngineTransaction, table: Int, key: String, incoming batchState: RowState, columns: [Int],
                mayExist: Bool, now: Int64, peer: Int64?, conflicts: inout Int,
-               gating: Gating?, merged: inout [MergedRow], refused: inout [GateRefusal]) throws -> Bool {
+               gating: Gating?, merged: inout [MergedRow], refused: inout [GateRefusal], later: inout Bool) throws -> Bool {
         let spec = tables[table]
         let columnCount = spec.spec.columns.count
         var incoming: RowState
@@ -149,8 +166,12 @@ extension Replica {
             incoming.deleted = batchState.deleted
             for (i, position) in columns.enumerated() { incoming.columns[position] = batchState.columns[i] }
         }
-        if let d = incoming.deleted { tx.observeRemote(d.stamp.clock) }
-        for case let r? in incoming.columns { tx.observeRemote(r.stamp.clock) }
+        func observe() {
+            if let d = incoming.deleted { tx.observeRemote(d.stamp.clock) }
+            for case let r? in incoming.columns { tx.observeRemote(r.stamp.clock) }
+        }
+        // A refused row must not move this replica's clock either.
+        if gating == nil { observe() }
 
         var record = (mayExist ? try tx.loadRecord(table: table, key: key, withValues: true) : nil) ?? RowRecord(columnCount: columnCount)
         let wasLive = record.state.isLive
@@ -169,9 +190,14 @@ extension Replica {
         let stateBefore = record.state
         let outcome = record.state.merge(incoming)
         if let gating {
-            let candidate = MergeCandidate(table: spec.spec, key: key, incoming: incoming, before: existed ? stateBefore : nil, after: record.state)
+            let candidate = MergeCandidate(table: spec.spec, key: key, incoming: incoming, before: existed ? stateBefore : nil,
+                                           after: record.state, final: gating.final)
             switch try gating.gate.admit(candidate, context: gating.context) {
-            case .merge: break
+            case .merge: observe()
+            case .later:
+                if gating.final { throw BegawiError(.invalidArgument, "the apply gate deferred a row a second time; this is a bug, please report it") }
+                later = true
+                return false
             case .refuse(let reason, let message):
                 refused.append(GateRefusal(table: spec.spec.name, key: key, reason: reason, message: message))
                 return false

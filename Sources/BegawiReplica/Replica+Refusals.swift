@@ -41,7 +41,7 @@ extension Replica {
     static let refusalsSQL = """
         CREATE TABLE IF NOT EXISTS _begawi_refusals(
             id INTEGER PRIMARY KEY, at INTEGER NOT NULL, tbl TEXT NOT NULL, key TEXT NOT NULL,
-            reason TEXT NOT NULL, message TEXT NOT NULL, vals TEXT);
+            reason TEXT NOT NULL, message TEXT NOT NULL, vals TEXT, held_insert INTEGER NOT NULL DEFAULT 0);
         CREATE INDEX IF NOT EXISTS _begawi_refusals_by_row ON _begawi_refusals(tbl, key);
         """
 
@@ -57,6 +57,14 @@ extension Replica {
             let now = Int64(wallClock.nowMilliseconds())
             for notice in notices {
                 guard let table = tableByName[notice.row.table] else { continue }
+                if notice.reason == Replica.unknownReferenceReason,
+                   try Int64.fetchOne(tx.db, sql: "SELECT 1 FROM _begawi_refusals WHERE tbl = ? AND key = ? AND reason = ?",
+                                      arguments: [notice.row.table, notice.row.key, notice.reason]) == nil {
+                    // Its reference may simply come later in this site's changes: send the row whole once more.
+                    try recordRefusal(tx, table: table, key: notice.row.key, reason: notice.reason, message: notice.message, at: now)
+                    try requeue(tx, table: table, key: notice.row.key)
+                    continue
+                }
                 if notice.reason == Replica.erasedReason {
                     // An erased person's data must leave no trace here either: no values are kept.
                     _ = try evict(tx, table: table, key: notice.row.key, purgeLedgers: true)
@@ -79,10 +87,23 @@ extension Replica {
 
     /// The refusal reason of rows erased at the office's request.
     public static let erasedReason = "erased"
+    /// The refusal reason of rows that reference a row the hub does not have (yet).
+    public static let unknownReferenceReason = "unknown-reference"
+
+    /// Marks a row as changed again (same writes, a new place in the change sequence), so that the
+    /// next export sends it whole.
+    func requeue(_ tx: EngineTransaction, table: Int, key: String) throws {
+        guard var record = try tx.loadRecord(table: table, key: key, withValues: false) else { return }
+        tx.state.seq += 1
+        record.seq = tx.state.seq
+        record.registerSeq = record.registerSeq.map { _ in tx.state.seq }
+        record.origin = nil
+        try tx.storeRecord(table: table, key: key, record: record, isNew: false)
+    }
 
     /// Records changes this site's own checks held back (once per row and reason); the rows stay as
-    /// they are here.
-    public func holdBack(_ notices: [RefusalNotice]) throws {
+    /// they are here. `inserts` names the held rows whose insert was held: the hub never had them.
+    public func holdBack(_ notices: [RefusalNotice], inserts: Set<RowKey> = []) throws {
         guard !notices.isEmpty else { return }
         try engineWrite { tx in
             for notice in notices {
@@ -91,8 +112,20 @@ extension Replica {
                                                arguments: [notice.row.table, notice.row.key, notice.reason])
                 if known != nil { continue }
                 try recordRefusal(tx, table: table, key: notice.row.key, reason: notice.reason, message: notice.message,
-                                  at: Int64(wallClock.nowMilliseconds()))
+                                  at: Int64(wallClock.nowMilliseconds()), heldInsert: inserts.contains(notice.row))
             }
+        }
+    }
+
+    /// Rows whose insert this site's own checks held back and that are still in this replica: the hub
+    /// never had them, so not even their deletion is sent.
+    public func heldInserts() throws -> Set<RowKey> {
+        try pool.read { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT DISTINCT f.tbl, f.key FROM _begawi_refusals f JOIN _begawi_tables t ON t.name = f.tbl
+                JOIN _begawi_rows r ON r.tbl = t.id AND r.key = f.key WHERE f.held_insert = 1
+                """)
+            return Set(rows.map { RowKey(table: $0[0], key: $0[1]) })
         }
     }
 
@@ -109,11 +142,12 @@ extension Replica {
         }
     }
 
-    func recordRefusal(_ tx: EngineTransaction, table: Int, key: String, reason: String, message: String, at now: Int64) throws {
+    func recordRefusal(_ tx: EngineTransaction, table: Int, key: String, reason: String, message: String, at now: Int64,
+                       heldInsert: Bool = false) throws {
         let values = try ReplicaContext(tx: tx, replica: self).row(tables[table].spec.name, key: key)
-        try tx.statement("INSERT INTO _begawi_refusals(at, tbl, key, reason, message, vals) VALUES (?, ?, ?, ?, ?, ?)").run(bindings: [
+        try tx.statement("INSERT INTO _begawi_refusals(at, tbl, key, reason, message, vals, held_insert) VALUES (?, ?, ?, ?, ?, ?, ?)").run(bindings: [
             .integer(now), .text(tables[table].spec.name), .text(key), .text(reason), .text(message),
-            values.map { .text(Replica.json($0.values)) } ?? .null,
+            values.map { .text(Replica.json($0.values)) } ?? .null, .integer(heldInsert ? 1 : 0),
         ])
     }
 

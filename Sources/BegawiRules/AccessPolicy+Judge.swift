@@ -68,7 +68,10 @@ extension AccessPolicy {
             case .column(let c) where write.before != nil:
                 return .refuse(reason: "owner-change", message: "only the office may change '\(c)' of '\(write.table)', the column that names the owning site")
             case .via(let c, let other):
-                return .refuse(reason: "not-owner", message: "'\(c)' of this '\(write.table)' row must reference a row of '\(other)' that the site owns and the hub has")
+                if let reference = write.after.text(c), try lookup.row(other, key: reference) == nil {
+                    return .refuse(reason: "unknown-reference", message: "'\(c)' of this '\(write.table)' row references a row of '\(other)' the hub does not have; the site sends it once more after the rest of its changes")
+                }
+                return .refuse(reason: "not-owner", message: "'\(c)' of this '\(write.table)' row must reference a row of '\(other)' that the site owns")
             default:
                 return .refuse(reason: "not-owner", message: "the row of '\(write.table)' must name the writing site as its owner")
             }
@@ -118,6 +121,9 @@ extension AccessPolicy {
             default:
                 return .refuse(reason: "bad-value", message: "'\(column)' of '\(write.table)' must be one of \(allowed.sorted().joined(separator: ", ")) or empty")
             }
+        }
+        if let derived = rule.derivedKey, write.before == nil, write.deletes == false, write.written[derived.column] == nil {
+            return .refuse(reason: "invalid-nik", message: "a new row of '\(write.table)' needs its '\(derived.column)', from which its key is derived")
         }
         if let derived = rule.derivedKey, let value = write.written[derived.column],
            let (reason, message) = derivedKeyProblem(table: write.table, key: write.key, column: derived.column, value: value) {

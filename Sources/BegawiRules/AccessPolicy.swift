@@ -50,7 +50,8 @@ public struct AccessPolicy: Hashable, Sendable {
                 guard !rule.officeOnly.contains(c) else { throw fail(name, "the owner column cannot also be office-only") }
             case .via(let c, let other):
                 try column(c, "owner reference")
-                guard let target = tables[other], other != name else { throw fail(name, "the owner reference names table '\(other)', which has no rules") }
+                guard other != name else { throw fail(name, "the owner reference points at the table itself; point at the table that names the owner") }
+                guard let target = tables[other] else { throw fail(name, "the owner reference names table '\(other)', which has no rules") }
                 if case .via = target.owner { throw fail(name, "the owner reference leads to '\(other)', whose owner is itself a reference; point at the table that names the owner") }
             }
             for c in rule.officeOnly { try column(c, "office-only column") }

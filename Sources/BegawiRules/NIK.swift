@@ -9,7 +9,7 @@ public enum NIK {
     public static func problem(_ text: String) -> String? {
         let digits = Array(text.utf8)
         guard digits.count == 16, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
-            return "a NIK has exactly 16 digits and nothing else (got \(digits.count) characters); check the number on the KTP"
+            return "a NIK has exactly 16 digits and nothing else (got \(text.count) characters); check the number on the KTP"
         }
         func number(_ from: Int, _ count: Int) -> Int {
             digits[from..<from + count].reduce(0) { $0 * 10 + Int($1 - 0x30) }

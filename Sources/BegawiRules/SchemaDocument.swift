@@ -86,8 +86,10 @@ extension TableAccess {
             }
             writers.insert(k)
         }
-        let receiversText = object["receivers"] as? String ?? "linked"
-        guard let receivers = Receivers(rawValue: receiversText) else { throw fail("\"receivers\" must be \"all\" or \"linked\"") }
+        let receiversValue = object["receivers"] ?? "linked"
+        guard let receiversText = receiversValue as? String, let receivers = Receivers(rawValue: receiversText) else {
+            throw fail("\"receivers\" must be \"all\" or \"linked\"")
+        }
         var links: [Link] = []
         if let value = object["linked_by"] {
             guard let list = value as? [[String: String]] else { throw fail("\"linked_by\" must be a list of {\"table\": …, \"column\": …}") }

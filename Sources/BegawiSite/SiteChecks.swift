@@ -9,15 +9,19 @@ enum SiteChecks {
     /// Reasons the site gives itself; rows held for them are never sent.
     static let localReasons: Set<String> = ["invalid-nik", "key-mismatch"]
 
-    /// Splits a batch into what may be sent and notices for rows held back.
-    static func screen(_ batch: ChangeBatch, policy: AccessPolicy, held: Set<RowKey>) -> (ChangeBatch, [RefusalNotice]) {
+    /// Splits a batch into what may be sent, notices for rows held back, and which of those were
+    /// held at their insert (the hub never has any version of them).
+    static func screen(_ batch: ChangeBatch, policy: AccessPolicy, held: Set<RowKey>,
+                       heldInserts: Set<RowKey>) -> (ChangeBatch, [RefusalNotice], Set<RowKey>) {
         var kept: [RowChange] = []
         var notices: [RefusalNotice] = []
+        var inserts = Set<RowKey>()
         for row in batch.rows {
             let table = batch.tables[row.table]
             let address = RowKey(table: table.name, key: row.key)
             if row.state.deleted?.value == RowState.deletedMarker {
-                kept.append(row)
+                // The deletion of a row the hub never had is not news to it.
+                if !heldInserts.contains(address) { kept.append(row) }
                 continue
             }
             if held.contains(address) { continue }
@@ -27,12 +31,13 @@ enum SiteChecks {
             }
             if let problem {
                 notices.append(RefusalNotice(row: address, reason: problem.reason, message: problem.message))
+                if row.state.deleted?.value == RowState.liveMarker { inserts.insert(address) }
             } else {
                 kept.append(row)
             }
         }
         var screened = batch
         screened.rows = kept
-        return (screened, notices)
+        return (screened, notices, inserts)
     }
 }

@@ -69,9 +69,10 @@ public struct SyncRound {
             let settled = batch.rows.isEmpty && batch.complete && cursor == ExchangeCursor(base: batch.through, position: batch.through)
             if settled { break }
             if let policy = configuration.policy {
-                let (screened, notices) = SiteChecks.screen(batch, policy: policy, held: try replica.heldRows(reasons: SiteChecks.localReasons))
+                let (screened, notices, inserts) = SiteChecks.screen(batch, policy: policy, held: try replica.heldRows(reasons: SiteChecks.localReasons),
+                                                                     heldInserts: try replica.heldInserts())
                 if screened.rows.count != batch.rows.count {
-                    try replica.holdBack(notices)
+                    try replica.holdBack(notices, inserts: inserts)
                     report.heldBack += batch.rows.count - screened.rows.count
                     if !notices.isEmpty {
                         logger.warning("rows held back by the site's checks; see `begawi site status`",

@@ -101,13 +101,13 @@ final class HubHarness {
 
     /// Pushes everything the hub lacks (settling refusals as the site daemon does), then pulls to the head.
     @discardableResult
-    func sync(_ id: String) throws -> Exchange {
+    func sync(_ id: String, batchRows: Int = 500) throws -> Exchange {
         let site = self.site(id)
         var exchange = Exchange()
         let session = try store.session(site: site.record, replica: site.replica.replicaID, configuration: HubConfiguration())
         var cursor = session.pushCursor
         while true {
-            let batch = try site.replica.export(after: cursor, for: session.epoch, limits: BatchLimits(maxRows: 500))
+            let batch = try site.replica.export(after: cursor, for: session.epoch, limits: BatchLimits(maxRows: batchRows))
             if batch.rows.isEmpty && batch.complete && cursor == ExchangeCursor(base: batch.through, position: batch.through) { break }
             let wire = try BatchCodec.decode(try BatchCodec.encode(batch))
             let outcome = try store.push(site: site.record, replica: site.replica.replicaID, batch: wire)

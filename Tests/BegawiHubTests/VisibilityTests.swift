@@ -90,4 +90,27 @@ import Testing
         #expect(try h.sync("lpk-b").refused.isEmpty)
         _ = x
     }
+
+    /// Rows go in the order of their last change, so an enrollment can reach the hub before the
+    /// program it belongs to (edited after it): within a batch the hub judges it after the rest, and
+    /// across batches the site sends it once more after its program.
+    @Test(arguments: [500, 1])
+    func anEnrollmentSentBeforeItsProgramLands(batchRows: Int) throws {
+        let h = try cluster()
+        let x = try register(h, "lpk-a", Person.make(3))
+        try h.staff("lpk-a", "INSERT INTO programs(id, provider, title) VALUES ('prog-a', 'lpk-a', 'Las')")
+        try h.staff("lpk-a", "INSERT INTO enrollments(id, participant_id, program_id, status) VALUES ('enr-a', ?, 'prog-a', 'registered')", [x])
+        try h.staff("lpk-a", "UPDATE programs SET title = 'Las Listrik' WHERE id = 'prog-a'")
+        let exchange = try h.sync("lpk-a", batchRows: batchRows)
+        #expect(Set(try h.hubRows("enrollments").keys) == ["enr-a"])
+        #expect(Set(try h.siteRows("lpk-a", "enrollments").keys) == ["enr-a"])
+        #expect(exchange.refused.allSatisfy { $0.reason == "unknown-reference" })
+        // A reference that never arrives: sent once more in the same round, refused for good the
+        // second time, and not sent again.
+        try h.staff("lpk-a", "INSERT INTO enrollments(id, participant_id, program_id, status) VALUES ('enr-x', ?, 'prog-nowhere', 'registered')", [x])
+        #expect(try h.sync("lpk-a").refused.map(\.reason) == ["unknown-reference", "unknown-reference"])
+        #expect(try h.hubRows("enrollments")["enr-x"] == nil)
+        #expect(try h.siteRows("lpk-a", "enrollments")["enr-x"] == nil)
+        #expect(try h.sync("lpk-a").refused.isEmpty)
+    }
 }

@@ -13,6 +13,8 @@ final class Cluster {
     private(set) var hubPort = 0
     private(set) var sites: [String] = []
     private var daemons: [String: Process] = [:]
+    /// Extra environment for the hub process (e.g. a more verbose BEGAWI_LOG_LEVEL).
+    var hubEnvironment: [String: String] = [:]
 
     /// The `begawi` executable built beside the test bundle (or BEGAWI_BIN).
     static var binary: String {
@@ -28,11 +30,12 @@ final class Cluster {
     }
 
     /// Makes the folder, certificates, schema and hub configuration, and initialises the hub database.
-    init(label: String = "cluster", hubExtra: String = "") throws {
+    /// `schema` is a schema file of the repository, copied for the hub and every site.
+    init(label: String = "cluster", hubExtra: String = "", schema: String = "config/schema.example.json") throws {
         let root = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
         folder = "\(root)/begawi-\(label)-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: Repository.root.appendingPathComponent("config/schema.example.json").path, toPath: "\(folder)/schema.json")
+        try FileManager.default.copyItem(atPath: Repository.root.appendingPathComponent(schema).path, toPath: "\(folder)/schema.json")
         try Cluster.run(["hub", "make-certificates", "--out", "\(folder)/tls"])
         hubConfig = "\(folder)/hub.toml"
         try """
@@ -60,9 +63,11 @@ final class Cluster {
 
     // MARK: processes
 
-    /// Runs `begawi` with arguments and waits; throws unless it exits with `expect`.
+    /// Runs `begawi` with arguments and waits; throws unless it exits with `expect`. `input`, if
+    /// given, is written to its standard input.
     @discardableResult
-    static func run(_ arguments: [String], expect: Int32 = 0, environment: [String: String] = [:], prefix: [String] = []) throws -> (status: Int32, output: String, errors: String) {
+    static func run(_ arguments: [String], expect: Int32 = 0, environment: [String: String] = [:], prefix: [String] = [],
+                    input: String? = nil) throws -> (status: Int32, output: String, errors: String) {
         let process = Process()
         if prefix.isEmpty {
             process.executableURL = URL(fileURLWithPath: binary)
@@ -78,6 +83,14 @@ final class Cluster {
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
+        if let input {
+            // Written before the start (it fits in the pipe's buffer), so the process can never have
+            // closed its end already.
+            let stdin = Pipe()
+            stdin.fileHandleForWriting.write(Data(input.utf8))
+            try stdin.fileHandleForWriting.close()
+            process.standardInput = stdin
+        }
         try process.run()
         // Read both pipes while the process runs, so that a full pipe never blocks it.
         let errors = ThreadedReader(err.fileHandleForReading)
@@ -105,6 +118,7 @@ final class Cluster {
         process.arguments = ["hub", "run", "--config", hubConfig]
         var env = ProcessInfo.processInfo.environment
         env["BEGAWI_LOG_LEVEL"] = env["BEGAWI_LOG_LEVEL"] ?? "warning"
+        for (k, v) in hubEnvironment { env[k] = v }
         process.environment = env
         process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
         _ = FileManager.default.createFile(atPath: path("hub.log"), contents: nil)

@@ -84,6 +84,11 @@ final class EngineTransaction {
         return b
     }
 
+    /// Writes the collected inserts of one synced table's rows (not its merge state), before reading it.
+    func flush(table: Int) throws {
+        try newLiveRows[table]?.flush()
+    }
+
     /// Writes every collected insert.
     func flush() throws {
         try newRecords.flush()

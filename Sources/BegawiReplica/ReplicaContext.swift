@@ -25,7 +25,7 @@ public final class ReplicaContext {
     /// The stored row of a synced table, live or a tombstone; nil if there is none.
     public func row(_ table: String, key: String) throws -> StoredValues? {
         guard let index = replica.tableByName[table] else { return nil }
-        try tx.flush()
+        try tx.flush(table: index)
         let statements = try tx.statements(index)
         let spec = replica.tables[index].spec
         for (statement, live) in [(statements.selectLive, true), (statements.selectDead, false)] {
@@ -46,7 +46,7 @@ public final class ReplicaContext {
         guard let index = replica.tableByName[table] else { return [] }
         let spec = replica.tables[index].spec
         guard spec.position(of: column) != nil else { return [] }
-        try tx.flush()
+        try tx.flush(table: index)
         var found: [(key: String, row: StoredValues)] = []
         for live in [true, false] where live || !liveOnly {
             let which = LinkQuery(table: index, column: column, live: live)
@@ -72,15 +72,15 @@ public final class ReplicaContext {
         return found
     }
 
-    /// Runs a statement on the replica's file in the current transaction.
+    /// Runs a statement on the replica's file in the current transaction, on tables kept beside the
+    /// engine's (the engine's own inserts may still be collected: read synced tables with `row`/`rows`).
     public func execute(_ sql: String, _ arguments: [SQLValue] = []) throws {
-        try tx.flush()
         try tx.statement(sql).run(bindings: arguments)
     }
 
-    /// Runs a query on the replica's file in the current transaction.
+    /// Runs a query on the replica's file in the current transaction, on tables kept beside the
+    /// engine's (see `execute`).
     public func query(_ sql: String, _ arguments: [SQLValue] = []) throws -> [[SQLValue]] {
-        try tx.flush()
         let s = try tx.statement(sql)
         s.reset()
         for (i, a) in arguments.enumerated() { s.bind(Int32(i + 1), a) }

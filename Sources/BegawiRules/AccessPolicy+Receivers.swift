@@ -44,16 +44,21 @@ extension AccessPolicy {
     private func collect(_ table: String, _ key: String, _ before: StoredRow?, _ after: StoredRow?, _ lookup: any RuleLookup,
                          _ found: inout Set<RowAddress>, depth: Int) throws {
         guard let rule = tables[table], depth < 4 else { return }
-        if rule.receivers == .linked { found.insert(RowAddress(table: table, key: key)) }
+        let ownerBefore = try before.flatMap { try owner(of: $0, rule, lookup: lookup) }
+        let ownerAfter = try after.flatMap { try owner(of: $0, rule, lookup: lookup) }
+        // Receivers depend on a row's owner and on which live rows link to it: an edit that changes
+        // neither (most edits) changes nobody's sight.
+        let cascade = depth > 0
+        let appeared = before == nil || after == nil || before?.live != after?.live || ownerBefore != ownerAfter || cascade
+        if rule.receivers == .linked, appeared { found.insert(RowAddress(table: table, key: key)) }
         for (name, other) in tables {
             for link in other.linkedBy where link.table == table {
+                guard appeared || before?.values[link.column] != after?.values[link.column] else { continue }
                 for row in [before, after] {
                     if let ref = row?.text(link.column) { found.insert(RowAddress(table: name, key: ref)) }
                 }
             }
         }
-        let ownerBefore = try before.flatMap { try owner(of: $0, rule, lookup: lookup) }
-        let ownerAfter = try after.flatMap { try owner(of: $0, rule, lookup: lookup) }
         guard ownerBefore != ownerAfter, before != nil else { return }
         for (name, other) in tables {
             guard case .via(let column, let target) = other.owner, target == table else { continue }

@@ -3,6 +3,7 @@ import BegawiHub
 import BegawiReplica
 import BegawiRules
 import Foundation
+import GRDB
 import Testing
 
 /// Who receives what: catalogue rows everywhere, participants only where they are linked, rows
@@ -112,5 +113,34 @@ import Testing
         #expect(try h.hubRows("enrollments")["enr-x"] == nil)
         #expect(try h.siteRows("lpk-a", "enrollments")["enr-x"] == nil)
         #expect(try h.sync("lpk-a").refused.isEmpty)
+    }
+
+    /// Which edits change who sees what: pointing an enrollment at another person moves sight from
+    /// one to the other; an edit of any other field changes nobody's sight (no feed entries).
+    @Test func onlyOwnersAndLinksMoveSight() throws {
+        let h = try cluster()
+        let x = try register(h, "lpk-a", Person.make(4))
+        let y = try register(h, "lpk-a", Person.make(5))
+        try h.staff("lpk-b", "INSERT INTO programs(id, provider, title) VALUES ('prog-b', 'lpk-b', 'Forklift')")
+        try h.staff("lpk-b", "INSERT INTO enrollments(id, participant_id, program_id, status) VALUES ('enr-b', ?, 'prog-b', 'registered')", [x])
+        try h.syncAll()
+        #expect(try h.siteStateKeys("lpk-b", "participants") == [x])
+
+        func feedEntries() throws -> Int {
+            let queue = try DatabaseQueue(path: h.folder.file("hub.sqlite"), configuration: { var c = Configuration(); c.readonly = true; return c }())
+            defer { try? queue.close() }
+            return try queue.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM _hub_feed") ?? 0 }
+        }
+        let before = try feedEntries()
+        try h.staff("lpk-b", "UPDATE enrollments SET status = 'active', started_on = '2026-12-01' WHERE id = 'enr-b'")
+        try h.staff("lpk-a", "UPDATE participants SET phone = '0811-5400-444' WHERE id = ?", [x])
+        try h.syncAll()
+        #expect(try feedEntries() == before)
+        #expect(try h.siteRows("lpk-b", "participants")[x] == h.hubRows("participants")[x])
+
+        try h.staff("lpk-b", "UPDATE enrollments SET participant_id = ? WHERE id = 'enr-b'", [y])
+        try h.syncAll()
+        #expect(try h.siteStateKeys("lpk-b", "participants") == [y])
+        #expect(try feedEntries() == before + 2)
     }
 }

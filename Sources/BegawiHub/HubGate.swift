@@ -15,6 +15,8 @@ final class HubGate: ApplyGate {
     /// Rows this push brought whole (the site had seen every write the hub held): the site needs no
     /// grant to receive them.
     var heldWhole = Set<RowAddress>()
+    /// Whether anything was ever erased (most hubs: no), read once per push.
+    var hasErasures: Bool?
 
     init(site: SiteRecord, source: String, policy: AccessPolicy, now: Int64) {
         self.site = site
@@ -27,7 +29,9 @@ final class HubGate: ApplyGate {
     func admit(_ candidate: MergeCandidate, context: ReplicaContext) throws -> GateDecision {
         let table = candidate.table
         cache.forget(table.name, key: candidate.key)
-        if try !context.query("SELECT 1 FROM _hub_erased WHERE tbl = ? AND key = ?", [.text(table.name), .text(candidate.key)]).isEmpty {
+        if hasErasures == nil { hasErasures = try !context.query("SELECT 1 FROM _hub_erased LIMIT 1").isEmpty }
+        if hasErasures == true,
+           try !context.query("SELECT 1 FROM _hub_erased WHERE tbl = ? AND key = ?", [.text(table.name), .text(candidate.key)]).isEmpty {
             return .refuse(reason: "erased", message: "this row of '\(table.name)' was erased at the office's request; it cannot be written again")
         }
         if forged(candidate) {

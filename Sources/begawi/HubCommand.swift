@@ -89,6 +89,7 @@ struct HubCommand: AsyncParsableCommand {
         @OptionGroup var options: Options
 
         func run() async throws {
+            MallocArenas.limit()
             let c = try HubConfigFile.load(options.config)
             let logger = Logs.logger("begawi.hub")
             let store = try SQLiteHubStore(path: c.databasePath, policy: try SchemaFile.policy(c.schemaPath))

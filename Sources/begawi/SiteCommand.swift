@@ -35,6 +35,7 @@ struct SiteCommand: AsyncParsableCommand {
         @OptionGroup var options: Options
 
         func run() async throws {
+            MallocArenas.limit()
             let (_, c) = try SiteConfigFile.loadWithPolicy(options.config)
             let logger = Logs.logger("begawi.site")
             let group = ServiceGroup(configuration: .init(services: [SiteDaemon(configuration: c, logger: logger)],

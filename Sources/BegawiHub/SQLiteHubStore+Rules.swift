@@ -55,6 +55,14 @@ extension SQLiteHubStore {
         }
     }
 
+    /// The digest of the access rules this hub last ran with, or nil if it never ran with any.
+    public func installedRulesDigest() throws -> String? {
+        try registry.read { db in
+            guard try db.tableExists("_hub_meta") else { return nil }
+            return try String.fetchOne(db, sql: "SELECT value FROM _hub_meta WHERE name = 'rules'")
+        }
+    }
+
     func requirePolicy() throws -> AccessPolicy {
         guard let policy else {
             throw BegawiError(.configuration, "the hub's schema file declares no access rules; this command needs them (see config/handak-begawi.json)")

@@ -92,7 +92,13 @@ struct HubCommand: AsyncParsableCommand {
             MallocArenas.limit()
             let c = try HubConfigFile.load(options.config)
             let logger = Logs.logger("begawi.hub")
-            let store = try SQLiteHubStore(path: c.databasePath, policy: try SchemaFile.policy(c.schemaPath))
+            let policy = try SchemaFile.policy(c.schemaPath)
+            let store = try SQLiteHubStore(path: c.databasePath, policy: policy)
+            if policy == nil, try store.installedRulesDigest() != nil {
+                // Without rules every site would receive every row: never by accident.
+                try? store.close()
+                throw BegawiError(.configuration, "this hub ran with access rules, but the schema file \(c.schemaPath) declares none; point `schema` in hub.toml at the file with the rules (config/handak-begawi.json)")
+            }
             logger.info("hub starting", metadata: ["hub.epoch": "\(store.epoch)", "database": "\(c.databasePath)"])
             try await HubServer(store: store, configuration: c, logger: logger).run()
             try store.close()

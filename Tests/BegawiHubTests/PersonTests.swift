@@ -105,4 +105,16 @@ import Testing
         #expect(try h.siteStateKeys("lpk-a", "enrollments").isEmpty)
         #expect(try h.siteStateKeys("lpk-a", "participants") == [key])
     }
+
+    /// A hub that ran with rules remembers it, so that `hub run` refuses a schema file without them
+    /// (every site would otherwise receive every row).
+    @Test func aHubRemembersItsRules() throws {
+        let h = try HubHarness()
+        #expect(try h.store.installedRulesDigest() == h.policy.digest)
+        let plain = TemporaryFolder()
+        try SQLiteHubStore.create(at: plain.file("hub.sqlite"), schema: h.document.schema)
+        let store = try SQLiteHubStore(path: plain.file("hub.sqlite"))
+        defer { try? store.close() }
+        #expect(try store.installedRulesDigest() == nil)
+    }
 }

@@ -161,6 +161,25 @@ extension Replica {
         }
     }
 
+    /// Removes refusals recorded before `before` (ms since the Unix epoch; all when nil), with the
+    /// values they kept, except those for `keeping` reasons whose row is still live here (they are
+    /// what holds such a row back). Returns how many were removed.
+    @discardableResult
+    public func clearRefusals(before: UInt64? = nil, keeping reasons: Set<String> = []) throws -> Int {
+        try engineWrite { tx in
+            let context = ReplicaContext(tx: tx, replica: self)
+            let limit = Int64(clamping: before ?? UInt64(Int64.max))
+            var removed = 0
+            for row in try Row.fetchAll(tx.db, sql: "SELECT id, tbl, key, reason FROM _begawi_refusals WHERE at < ?", arguments: [limit]) {
+                let table: String = row[1], key: String = row[2], reason: String = row[3]
+                if reasons.contains(reason), try context.row(table, key: key)?.live == true { continue }
+                try tx.db.execute(sql: "DELETE FROM _begawi_refusals WHERE id = ?", arguments: [row[0] as Int64])
+                removed += 1
+            }
+            return removed
+        }
+    }
+
     /// How many refusals the ledger holds.
     public func refusalCount() throws -> Int {
         try pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM _begawi_refusals") ?? 0 }

@@ -5,9 +5,9 @@ import BegawiRules
 /// The site's own checks before anything is synced: a row whose NIK is not plausible, or whose key
 /// is not the one derived from its NIK, stays here with a clear entry in the refusal ledger, and so
 /// do later changes to it (a delete still goes: the hub may hold an earlier, valid version).
-enum SiteChecks {
+public enum SiteChecks {
     /// Reasons the site gives itself; rows held for them are never sent.
-    static let localReasons: Set<String> = ["invalid-nik", "key-mismatch"]
+    public static let localReasons: Set<String> = ["invalid-nik", "key-mismatch"]
 
     /// Splits a batch into what may be sent, notices for rows held back, and which of those were
     /// held at their insert (the hub never has any version of them).

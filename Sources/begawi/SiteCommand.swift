@@ -12,7 +12,7 @@ struct SiteCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "site",
         abstract: "Run the site daemon that keeps this partner's replica in step with the hub.",
-        subcommands: [Init.self, Run.self, Sync.self, Status.self, ParticipantKey.self])
+        subcommands: [Init.self, Run.self, Sync.self, Status.self, ClearRefusals.self, ParticipantKey.self])
 
     struct Options: ParsableArguments {
         @Option(help: "The site's configuration file.") var config = "/etc/begawi/site.toml"
@@ -101,6 +101,23 @@ struct SiteCommand: AsyncParsableCommand {
             for r in refusals {
                 print("  \(time(r.at))  \(r.table) \(r.key)  \(r.reason): \(r.message)")
             }
+        }
+    }
+
+    struct ClearRefusals: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "clear-refusals",
+            abstract: "Remove handled refusals (and the values they kept) from the refusal ledger. Rows this site still holds back stay listed.")
+        @OptionGroup var options: Options
+        @Option(help: "Only refusals older than this many days.") var olderThanDays: Int?
+
+        func run() throws {
+            let (_, c) = try SiteConfigFile.load(options.config)
+            let replica = try Replica.open(at: c.replicaPath)
+            defer { try? replica.close() }
+            let before = olderThanDays.map { UInt64(max(0, Date().timeIntervalSince1970 * 1000 - Double($0) * 86_400_000)) }
+            let removed = try replica.clearRefusals(before: before, keeping: SiteChecks.localReasons)
+            print("removed \(removed) refusals; \(try replica.refusalCount()) remain")
         }
     }
 

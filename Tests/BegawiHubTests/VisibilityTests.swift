@@ -89,6 +89,17 @@ import Testing
         #expect(try h.site("lpk-b").replica.refusalCount() == 2)
         // Nothing is sent again.
         #expect(try h.sync("lpk-b").refused.isEmpty)
+        // Handled refusals can be cleared, with the values they kept; a row the site still holds
+        // back keeps its entry until the row is gone.
+        let replica = h.site("lpk-b").replica
+        try h.staff("lpk-b", "INSERT INTO participants(id, nik, full_name, registered_by) VALUES ('p-held', '123', 'Held Back', 'lpk-b')")
+        try replica.holdBack([RefusalNotice(row: RowKey(table: "participants", key: "p-held"), reason: "invalid-nik", message: "held")])
+        #expect(try replica.clearRefusals(before: 0, keeping: ["invalid-nik"]) == 0)
+        #expect(try replica.clearRefusals(keeping: ["invalid-nik"]) == 2)
+        #expect(try replica.refusals().map(\.reason) == ["invalid-nik"])
+        try h.staff("lpk-b", "DELETE FROM participants WHERE id = 'p-held'")
+        #expect(try replica.clearRefusals(keeping: ["invalid-nik"]) == 1)
+        #expect(try replica.refusalCount() == 0)
         _ = x
     }
 

@@ -47,9 +47,32 @@ struct ConfigFile {
         return number
     }
 
-    /// A path value, resolved from the configuration file's folder when relative.
+    /// A path value, resolved from the configuration file's folder when relative. `credential:NAME`
+    /// names a systemd credential (`LoadCredential=NAME:…`): the file NAME in `$CREDENTIALS_DIRECTORY`,
+    /// so that secrets reach the daemon through neither the unit nor the environment.
+    ///
+    /// Outside systemd the value stays `credential:NAME`, so that commands which do not need the
+    /// secret still run; `ConfigFile.secret` refuses it where the secret is read.
     func path(_ key: String) throws -> String? {
         guard let text = try string(key) else { return nil }
+        if text.hasPrefix(ConfigFile.credentialPrefix) {
+            let name = String(text.dropFirst(ConfigFile.credentialPrefix.count))
+            guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else {
+                throw BegawiError(.configuration, "\(path): '\(key)' names the credential '\(name)'; use credential:NAME with the NAME of LoadCredential=NAME:PATH")
+            }
+            guard let directory = ProcessInfo.processInfo.environment["CREDENTIALS_DIRECTORY"], !directory.isEmpty else { return text }
+            return directory + "/" + name
+        }
         return text.hasPrefix("/") ? text : folder + "/" + text
+    }
+
+    static let credentialPrefix = "credential:"
+
+    /// Refuses a secret's path that is still a systemd credential name: the daemon runs outside
+    /// the unit that provides it.
+    static func secret(_ path: String, key: String) throws -> String {
+        guard path.hasPrefix(credentialPrefix) else { return path }
+        let name = path.dropFirst(credentialPrefix.count)
+        throw BegawiError(.configuration, "'\(key)' is the systemd credential '\(name)', but CREDENTIALS_DIRECTORY is not set; run under the systemd unit (LoadCredential=\(name):PATH), or give a file path")
     }
 }

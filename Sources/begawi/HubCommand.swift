@@ -91,6 +91,7 @@ struct HubCommand: AsyncParsableCommand {
         func run() async throws {
             MallocArenas.limit()
             let c = try HubConfigFile.load(options.config)
+            _ = try ConfigFile.secret(c.privateKeyFile, key: "tls_key")
             let logger = Logs.logger("begawi.hub")
             let policy = try SchemaFile.policy(c.schemaPath)
             let store = try SQLiteHubStore(path: c.databasePath, policy: policy)

@@ -146,7 +146,7 @@ struct SiteDaemon: Service {
     let logger: Logger
 
     static func open(_ c: SiteConfiguration) throws -> (Replica, HubClient) {
-        guard let credential = FileManager.default.contents(atPath: c.credentialFile)
+        guard let credential = FileManager.default.contents(atPath: try ConfigFile.secret(c.credentialFile, key: "credential_file"))
             .map({ String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) }), !credential.isEmpty else {
             throw BegawiError(.configuration, "cannot read the site's credential from \(c.credentialFile); check credential_file in site.toml")
         }

@@ -36,6 +36,8 @@ let package = Package(
             name: "BegawiReplica",
             dependencies: ["BegawiCore", "CSQLite", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict),
+        // systemd's notify protocol (READY, STATUS, STOPPING, watchdog pings) over $NOTIFY_SOCKET.
+        .target(name: "BegawiSystemd", swiftSettings: strict),
         // The rules between agencies: owners, writers, receivers, NIK checks and derived keys. No I/O.
         .target(name: "BegawiRules", dependencies: ["BegawiCore"], swiftSettings: strict),
         // The site service: sync loop, hub client over libcurl, backoff, status. Never imports Hummingbird.
@@ -62,7 +64,7 @@ let package = Package(
         .executableTarget(
             name: "begawi",
             dependencies: [
-                "BegawiCore", "BegawiReplica", "BegawiRules", "BegawiSite", "BegawiHub", "CCurl",
+                "BegawiCore", "BegawiReplica", "BegawiRules", "BegawiSite", "BegawiHub", "BegawiSystemd", "CCurl",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -12,13 +12,23 @@ public struct HubServer: Sendable {
     let configuration: HubConfiguration
     let clock: any WallClock
     let logger: Logger
+    /// Called once the listener is bound (the service manager's READY).
+    let onReady: (@Sendable (Int) -> Void)?
 
     /// Makes the service; nothing listens until `run()`.
-    public init(store: any HubStore, configuration: HubConfiguration, clock: any WallClock = SystemWallClock(), logger: Logger) {
+    public init(store: any HubStore, configuration: HubConfiguration, clock: any WallClock = SystemWallClock(), logger: Logger,
+                onReady: (@Sendable (Int) -> Void)? = nil) {
         self.store = store
         self.configuration = configuration
         self.clock = clock
         self.logger = logger
+        self.onReady = onReady
+    }
+
+    /// Answers once a read of the store has gone through the same queue as the requests: a hub
+    /// whose request path hangs stops answering, and the service manager's watchdog restarts it.
+    public static func probe(_ store: any HubStore) async throws {
+        try await Blocking.run { try store.probe() }
     }
 
     func tlsConfiguration() throws -> TLSConfiguration {
@@ -41,6 +51,7 @@ public struct HubServer: Sendable {
         HubRoutes(store: store, configuration: configuration, clock: clock, logger: logger).register(on: router)
         let portFile = configuration.portFile
         let logger = self.logger
+        let onReady = self.onReady
         let app = Application(
             router: router,
             server: try .tls(.http1(), tlsConfiguration: tlsConfiguration()),
@@ -53,6 +64,7 @@ public struct HubServer: Sendable {
                     try? "\(port)\n".write(toFile: partial, atomically: false, encoding: .utf8)
                     _ = rename(partial, portFile)
                 }
+                onReady?(port)
             },
             logger: logger)
         try await app.runService()

@@ -25,6 +25,8 @@ public protocol HubStore: Sendable {
     func session(site: SiteRecord, replica: String, configuration: HubConfiguration) throws -> HubSession
     /// Applies a site's batch in one transaction; returns only after commit.
     func push(site: SiteRecord, replica: String, batch: ChangeBatch) throws -> PushOutcome
+    /// Returns once the store could take its write lock (for the service manager's watchdog).
+    func probe() throws
     /// The next page of the change feed for a site's replica, encoded for the wire.
     func pull(site: SiteRecord, replica: String, after cursor: ExchangeCursor, maxRows: Int) throws -> (batch: ChangeBatch, bytes: [UInt8])
 }

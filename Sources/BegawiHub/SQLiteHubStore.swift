@@ -187,6 +187,8 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
         policy.map { HubSiteView(site: site.id, isOffice: site.kind == .office, policy: $0) }
     }
 
+    public func probe() throws { try replica.probeWriter() }
+
     /// The hub's cursor for a replica.
     public func cursor(forReplica id: String) throws -> ExchangeCursor { try replica.cursor(for: id) }
 

@@ -142,6 +142,15 @@ extension Replica {
         }
     }
 
+    /// Takes and releases the write lock without writing: it waits for whatever holds the writer, so
+    /// a watchdog probe that returns shows writes are not stuck.
+    public func probeWriter() throws {
+        try pool.writeWithoutTransaction { db in
+            try db.execute(sql: "BEGIN IMMEDIATE")
+            try db.execute(sql: "ROLLBACK")
+        }
+    }
+
     /// Folds the write-ahead log into the file and empties it, so that old page images (of erased or
     /// evicted rows) do not stay in the log.
     public func checkpoint() throws {

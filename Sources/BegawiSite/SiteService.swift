@@ -1,6 +1,7 @@
 public import BegawiCore
 public import BegawiReplica
 public import Logging
+import Foundation
 
 /// The site daemon's loop: a sync round soon after each local write, a pull now and then, and
 /// capped exponential backoff with jitter while the hub cannot be reached.
@@ -16,6 +17,10 @@ public final class SiteService {
     var backoff: Backoff
     var status: SiteStatus
     var random = SystemRandomNumberGenerator()
+    /// Called whenever the loop or a round makes progress (the service manager's watchdog).
+    public var onAlive: (@Sendable () -> Void)?
+    /// Called after each round with one line of state ("3 pending, last sync 14:02, hub reachable").
+    public var onStatus: (@Sendable (String) -> Void)?
 
     /// Makes the service. `sleep` waits the given milliseconds (injected so tests can drive time).
     public init(replica: Replica, client: HubClient, configuration: SiteConfiguration, clock: any WallClock = SystemWallClock(),
@@ -33,7 +38,9 @@ public final class SiteService {
     /// One round, with its outcome recorded in the status file. Returns the report, or nil on failure.
     @discardableResult
     public func syncOnce() async -> (RoundReport?, (any Error)?) {
-        let round = SyncRound(replica: replica, client: client, configuration: configuration, logger: logger)
+        var round = SyncRound(replica: replica, client: client, configuration: configuration, logger: logger)
+        round.onProgress = onAlive
+        defer { reportStatus() }
         do {
             let report = try await round.run()
             status.lastSuccessAt = clock.nowMilliseconds()
@@ -58,6 +65,24 @@ public final class SiteService {
         }
     }
 
+    /// One line of state for the service manager.
+    func reportStatus() {
+        guard let onStatus else { return }
+        let pending = (try? replica.pendingChanges(after: status.acknowledged?.position ?? 0, for: status.hubEpoch)) ?? 0
+        let refused = (try? replica.refusalCount()) ?? 0
+        var parts = ["\(pending) pending"]
+        if refused > 0 { parts.append("\(refused) refused") }
+        if let at = status.lastSuccessAt {
+            let seconds = Int(at / 1000)
+            let utc = (seconds % 86_400 + 86_400) % 86_400
+            parts.append(String(format: "last sync %02d:%02d UTC", utc / 3600, utc % 3600 / 60))
+        } else {
+            parts.append("never synced")
+        }
+        parts.append(status.lastError == nil ? "hub reachable" : "hub unreachable")
+        onStatus(parts.joined(separator: ", "))
+    }
+
     func saveStatus() {
         do { try status.save(to: configuration.statusPath) } catch { logger.warning("cannot save status", metadata: ["error": "\(error)"]) }
     }
@@ -67,7 +92,9 @@ public final class SiteService {
         var lastRound: UInt64 = 0
         var due = true
         var waitUntil: UInt64 = 0
+        reportStatus()
         while !Task.isCancelled {
+            onAlive?()
             let now = clock.nowMilliseconds()
             if !due, now &- lastRound >= configuration.pullIntervalMilliseconds { due = true }
             if !due, (try? replica.pendingCaptureCount()) ?? 0 > 0 { due = true }

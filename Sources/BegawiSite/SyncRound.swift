@@ -41,6 +41,8 @@ public struct SyncRound {
     let client: HubClient
     let configuration: SiteConfiguration
     let logger: Logger
+    /// Called after each batch pushed and each page applied (the service manager's watchdog).
+    public var onProgress: (@Sendable () -> Void)?
 
     /// Makes a round.
     public init(replica: Replica, client: HubClient, configuration: SiteConfiguration, logger: Logger) {
@@ -84,6 +86,7 @@ public struct SyncRound {
             }
             do {
                 let (answer, _) = try await client.push(bytes)
+                onProgress?()
                 report.batches += 1
                 report.sent += batch.rows.count
                 report.changedAtHub += answer.rowsChanged
@@ -132,6 +135,7 @@ public struct SyncRound {
                 prefetch?.cancel()
                 throw error
             }
+            onProgress?()
             report.pages += 1
             report.received += batch.rows.count
             report.conflictsHere += result.conflicts

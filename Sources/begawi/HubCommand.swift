@@ -2,6 +2,7 @@ import ArgumentParser
 import BegawiCore
 import BegawiHub
 import BegawiRules
+import BegawiSystemd
 import BegawiReplica
 import Foundation
 
@@ -101,7 +102,23 @@ struct HubCommand: AsyncParsableCommand {
                 throw BegawiError(.configuration, "this hub ran with access rules, but the schema file \(c.schemaPath) declares none; point `schema` in hub.toml at the file with the rules (config/handak-begawi.json)")
             }
             logger.info("hub starting", metadata: ["hub.epoch": "\(store.epoch)", "database": "\(c.databasePath)"])
-            try await HubServer(store: store, configuration: c, logger: logger).run()
+            let notifier = ServiceManager.notifier
+            let stopping = ServiceManager.announceStopping()
+            // The watchdog is fed through the request path: a probe that waits for the store's writer.
+            let watchdog = Task { [store] in
+                guard let interval = notifier.pingInterval else { return }
+                while !Task.isCancelled {
+                    try await HubServer.probe(store)
+                    notifier.alive()
+                    try await Task.sleep(for: interval)
+                }
+            }
+            let server = HubServer(store: store, configuration: c, logger: logger, onReady: { port in
+                notifier.ready(status: "serving sites on port \(port)")
+            })
+            try await server.run()
+            watchdog.cancel()
+            _ = stopping
             try store.close()
             logger.info("hub stopped")
         }

@@ -38,6 +38,8 @@ struct SiteCommand: AsyncParsableCommand {
             MallocArenas.limit()
             let (_, c) = try SiteConfigFile.loadWithPolicy(options.config)
             let logger = Logs.logger("begawi.site")
+            let stopping = ServiceManager.announceStopping()
+            defer { _ = stopping }
             let group = ServiceGroup(configuration: .init(services: [SiteDaemon(configuration: c, logger: logger)],
                                                           gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await group.run()
@@ -162,7 +164,12 @@ struct SiteDaemon: Service {
                 let (replica, client) = try SiteDaemon.open(configuration)
                 defer { try? replica.close() }
                 logger.info("site daemon started", metadata: ["site.id": "\(replica.siteID)", "hub": "\(configuration.hubURL)"])
-                try await SiteService(replica: replica, client: client, configuration: configuration, logger: logger).run()
+                let notifier = ServiceManager.notifier
+                let service = SiteService(replica: replica, client: client, configuration: configuration, logger: logger)
+                service.onAlive = { notifier.alive() }
+                service.onStatus = { notifier.status($0) }
+                notifier.ready()
+                try await service.run()
             }
         } catch is CancellationError {
         }

@@ -195,12 +195,13 @@ final class Cluster {
     }
 
     /// Starts `begawi site run` for a site.
-    func startDaemon(_ id: String) throws {
+    func startDaemon(_ id: String, environment: [String: String] = [:]) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Cluster.binary)
         process.arguments = ["site", "run", "--config", siteConfig(id)]
         var env = ProcessInfo.processInfo.environment
         env["BEGAWI_LOG_LEVEL"] = env["BEGAWI_LOG_LEVEL"] ?? "warning"
+        for (k, v) in environment { env[k] = v }
         process.environment = env
         process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
         _ = FileManager.default.createFile(atPath: path("\(id).log"), contents: nil)

@@ -1,0 +1,21 @@
+import BegawiSystemd
+import Dispatch
+import Foundation
+
+/// The daemons' side of systemd: READY once serving, STOPPING when SIGTERM or SIGINT arrives (the
+/// service group then finishes what is in hand), and watchdog pings.
+enum ServiceManager {
+    static let notifier = SystemdNotifier()
+
+    /// Sends STOPPING=1 when a stop signal arrives; keep the returned sources alive while running.
+    static func announceStopping() -> [any DispatchSourceSignal] {
+        guard notifier.isActive else { return [] }
+        return [SIGTERM, SIGINT].map { number in
+            signal(number, SIG_IGN) // delivered to the dispatch sources (the service group's too)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { notifier.stopping() }
+            source.resume()
+            return source
+        }
+    }
+}

@@ -1,0 +1,39 @@
+import Foundation
+import Testing
+
+/// The daemons speak systemd's notify protocol to a stand-in socket: READY once serving (the hub
+/// only after it listens), watchdog pings at half of WATCHDOG_USEC, a STATUS line of sync state,
+/// and STOPPING on SIGTERM before a clean exit.
+@Suite struct NotifyTests {
+    @Test func theSiteDaemonNotifiesReadyPingsTheWatchdogAndStops() throws {
+        let cluster = try Cluster(label: "notify-site")
+        try cluster.startHub()
+        try cluster.addSite("lpk-a")
+        let socket = try NotifySocket(path: cluster.path("notify-site.sock"))
+        try cluster.startDaemon("lpk-a", environment: ["NOTIFY_SOCKET": socket.path, "WATCHDOG_USEC": "2000000"])
+        #expect(socket.wait(for: "READY=1") != nil, "\(socket.messages)")
+        #expect(socket.wait(for: "STATUS=0 pending") != nil, "\(socket.messages)")
+        Thread.sleep(forTimeInterval: 3.5)
+        let pings = socket.messages.filter { $0.text == "WATCHDOG=1" }.map(\.at)
+        #expect(pings.count >= 3, "pings every ~1 s for WATCHDOG_USEC = 2 s: \(pings)")
+        for (a, b) in zip(pings, pings.dropFirst()) { #expect(b.timeIntervalSince(a) < 1.9, "a gap of \(b.timeIntervalSince(a)) s") }
+        cluster.stopDaemon("lpk-a", signal: SIGTERM)
+        #expect(socket.wait(for: "STOPPING=1", timeout: 5) != nil, "\(socket.messages)")
+        #expect(cluster.daemonStatus("lpk-a") == 0)
+    }
+
+    @Test func theHubIsReadyOnlyOnceItListens() throws {
+        let cluster = try Cluster(label: "notify-hub")
+        let socket = try NotifySocket(path: cluster.path("notify-hub.sock"))
+        cluster.hubEnvironment = ["NOTIFY_SOCKET": socket.path, "WATCHDOG_USEC": "2000000"]
+        try cluster.startHub()
+        let ready = try #require(socket.wait(for: "READY=1"))
+        let bound = try FileManager.default.attributesOfItem(atPath: cluster.path("hub.port"))[.modificationDate] as? Date
+        #expect(bound.map { $0 <= ready.addingTimeInterval(0.05) } ?? false, "READY came before the listener was bound")
+        #expect(socket.messages.contains { $0.text.contains("STATUS=serving sites on port \(cluster.hubPort)") })
+        Thread.sleep(forTimeInterval: 2.5)
+        #expect(socket.messages.filter { $0.text == "WATCHDOG=1" }.count >= 2, "\(socket.messages)")
+        cluster.stopHub()
+        #expect(socket.wait(for: "STOPPING=1", timeout: 5) != nil, "\(socket.messages)")
+    }
+}

@@ -7,7 +7,7 @@ BENCH_PACKAGES := sqlite3-tools zstd rsync
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PREFIX ?= /usr/local
 
-.PHONY: all deps bench-deps build release test bench bench-sync demo openapi clean
+.PHONY: all deps bench-deps build release test bench bench-sync demo openapi clean install install-files
 
 all: build
 
@@ -52,6 +52,28 @@ bench-sync: bench-deps
 demo: deps
 	$(SWIFT) build --product begawi
 	$$($(SWIFT) build --show-bin-path)/begawi demo
+
+# Installs the release binary, the systemd units (ExecStart pointing at $(PREFIX)/bin), the
+# sysusers file and the example configuration. DESTDIR stages the files elsewhere (for packages).
+install: release
+	$(MAKE) install-files BIN=$$($(SWIFT) build -c release --show-bin-path)/begawi
+
+BIN ?= $(shell $(SWIFT) build -c release --show-bin-path 2>/dev/null)/begawi
+install-files:
+	@test -x "$(BIN)" || { echo "no begawi binary at $(BIN); run make release first"; exit 1; }
+	install -D -m 0755 "$(BIN)" "$(DESTDIR)$(PREFIX)/bin/begawi"
+	install -d -m 0755 "$(DESTDIR)$(PREFIX)/lib/systemd/system"
+	for unit in begawi-hub.service begawi-site.service; do \
+		sed 's|/usr/local/bin/begawi|$(PREFIX)/bin/begawi|; s|/usr/local/share/doc/begawi|$(PREFIX)/share/doc/begawi|' \
+			systemd/$$unit > "$(DESTDIR)$(PREFIX)/lib/systemd/system/$$unit" && \
+		chmod 0644 "$(DESTDIR)$(PREFIX)/lib/systemd/system/$$unit" || exit 1; \
+	done
+	install -D -m 0644 systemd/begawi.sysusers.conf "$(DESTDIR)$(PREFIX)/lib/sysusers.d/begawi.conf"
+	install -D -m 0644 config/hub.example.toml "$(DESTDIR)$(PREFIX)/share/begawi/hub.example.toml"
+	install -D -m 0644 config/site.example.toml "$(DESTDIR)$(PREFIX)/share/begawi/site.example.toml"
+	install -D -m 0644 config/handak-begawi.json "$(DESTDIR)$(PREFIX)/share/begawi/handak-begawi.json"
+	install -D -m 0644 README.md "$(DESTDIR)$(PREFIX)/share/doc/begawi/README.md"
+	install -d -m 0750 "$(DESTDIR)/etc/begawi/credentials"
 
 # The OpenAPI document the hub serves is embedded from docs/openapi.yaml.
 openapi:

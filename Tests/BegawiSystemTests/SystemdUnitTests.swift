@@ -51,4 +51,35 @@ import Testing
         #expect(score != nil, "no score in:\n\(output)")
         #expect((score ?? 10) <= 1.5, "\(unit) scores \(score ?? -1):\n\(output)")
     }
+
+    /// `make install` honours DESTDIR and PREFIX: binary, units pointing at the installed binary,
+    /// sysusers file, example configuration and README (staged here from the binary under test).
+    @Test func makeInstallStagesEverythingUnderDestdirAndPrefix() throws {
+        let stage = NSTemporaryDirectory() + "begawi-stage-\(UUID().uuidString.prefix(8))"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/make")
+        process.arguments = ["-s", "install-files", "BIN=\(Cluster.binary)", "DESTDIR=\(stage)", "PREFIX=/opt/begawi"]
+        process.currentDirectoryURL = Repository.root
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(output)")
+        let root = stage + "/opt/begawi"
+        #expect(FileManager.default.isExecutableFile(atPath: root + "/bin/begawi"))
+        for unit in SystemdUnitTests.units {
+            let text = try String(contentsOfFile: root + "/lib/systemd/system/" + unit, encoding: .utf8)
+            #expect(text.contains("ExecStart=/opt/begawi/bin/begawi "), "\(unit)")
+            #expect(!text.contains("/usr/local"), "\(unit)")
+        }
+        for file in ["lib/sysusers.d/begawi.conf", "share/begawi/hub.example.toml", "share/begawi/site.example.toml",
+                     "share/begawi/handak-begawi.json", "share/doc/begawi/README.md"] {
+            #expect(FileManager.default.fileExists(atPath: root + "/" + file), "\(file)")
+        }
+        #expect(FileManager.default.fileExists(atPath: stage + "/etc/begawi/credentials"))
+        #expect(!FileManager.default.fileExists(atPath: Repository.root.appendingPathComponent("systemd/begawi-hub.service.out").path))
+        try? FileManager.default.removeItem(atPath: stage)
+    }
 }

@@ -36,4 +36,34 @@ import Testing
         cluster.stopHub()
         #expect(socket.wait(for: "STOPPING=1", timeout: 5) != nil, "\(socket.messages)")
     }
+
+    /// Under journald (`$JOURNAL_STREAM` names stderr) every line carries its syslog priority; a
+    /// line is one event.
+    @Test func logLinesCarrySyslogPrioritiesUnderTheJournal() throws {
+        let cluster = try Cluster(label: "journal")
+        try cluster.startHub()
+        try cluster.addSite("lpk-a")
+        cluster.stopHub() // the daemon's rounds fail: a warning each
+        let stderr = Pipe()
+        var info = stat()
+        #expect(fstat(stderr.fileHandleForWriting.fileDescriptor, &info) == 0)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Cluster.binary)
+        process.arguments = ["site", "run", "--config", cluster.siteConfig("lpk-a")]
+        var env = ProcessInfo.processInfo.environment
+        env["JOURNAL_STREAM"] = "\(info.st_dev):\(info.st_ino)"
+        env["BEGAWI_LOG_LEVEL"] = "info"
+        process.environment = env
+        process.standardError = stderr
+        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+        Thread.sleep(forTimeInterval: 1.5)
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        try stderr.fileHandleForWriting.close()
+        let lines = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n")
+        #expect(lines.contains { $0.hasPrefix("<6>begawi.site: site daemon started") }, "\(lines)")
+        #expect(lines.contains { $0.hasPrefix("<4>begawi.site: sync failed") }, "\(lines)")
+        #expect(lines.allSatisfy { $0.hasPrefix("<") }, "\(lines)")
+    }
 }

@@ -54,4 +54,7 @@ public struct RowRefusal: Hashable, Sendable, Codable {
         self.reason = reason
         self.message = message
     }
+
+    /// The refused row.
+    public var row: RowKey { RowKey(table: table, key: key) }
 }

@@ -14,7 +14,7 @@ final class HubGate: ApplyGate {
     let cache: HubLookupCache
     /// Rows this push brought whole (the site had seen every write the hub held): the site needs no
     /// grant to receive them.
-    var heldWhole = Set<RowAddress>()
+    var heldWhole = Set<RowKey>()
     /// Whether anything was ever erased (most hubs: no), read once per push.
     var hasErasures: Bool?
 
@@ -50,14 +50,14 @@ final class HubGate: ApplyGate {
         }
         let write = RowWrite(
             table: table.name, key: candidate.key,
-            before: candidate.before.map { HubGate.stored($0, table) },
-            after: HubGate.stored(candidate.after, table),
+            before: candidate.before.map { StoredRow(table, $0) },
+            after: StoredRow(table, candidate.after),
             written: Dictionary(uniqueKeysWithValues: candidate.incoming.columns.enumerated().compactMap { i, r in r.map { (table.columns[i].name, $0.value) } }),
             deletes: candidate.incoming.deleted.map { $0.value == RowState.deletedMarker },
             knewRow: candidate.before.map { candidate.incoming.vector.dominates($0.vector) } ?? true)
         switch try policy.judge(write, site: site.id, kind: site.kind, lookup: HubLookup(context: context, cache: cache)) {
         case .accept:
-            if write.knewRow { heldWhole.insert(RowAddress(table: table.name, key: candidate.key)) }
+            if write.knewRow { heldWhole.insert(RowKey(table: table.name, key: candidate.key)) }
             return .merge
         case .refuse(let reason, let message): return .refuse(reason: reason, message: message)
         case .alreadyRegistered:
@@ -67,13 +67,11 @@ final class HubGate: ApplyGate {
         }
     }
 
-    func finish(merged: [MergedRow], refused: [GateRefusal], context: ReplicaContext) throws {
+    func finish(merged: [MergedRow], refused: [RowRefusal], context: ReplicaContext) throws {
         let lookup = HubLookup(context: context, cache: cache)
-        var affected = Set<RowAddress>()
+        var affected = Set<RowKey>()
         for row in merged {
-            affected.formUnion(try policy.dependents(of: row.table, key: row.key,
-                                                     before: row.before.map { StoredRow(values: $0.values, live: $0.live) },
-                                                     after: StoredRow(values: row.after.values, live: row.after.live), lookup: lookup))
+            affected.formUnion(try policy.dependents(of: row.table, key: row.key, before: row.before, after: row.after, lookup: lookup))
             let action = row.before == nil ? "inserted" : (row.after.live ? (row.before!.live ? "updated" : "revived") : (row.before!.live ? "deleted" : "updated"))
             try audit(context, row.table, row.key, action: action, reason: nil)
         }
@@ -102,11 +100,5 @@ final class HubGate: ApplyGate {
         if bad(candidate.incoming.deleted, before?.deleted) { return true }
         for (i, theirs) in candidate.incoming.columns.enumerated() where bad(theirs, before?.columns[i]) { return true }
         return false
-    }
-
-    static func stored(_ state: RowState, _ table: TableSpec) -> StoredRow {
-        var values: [String: SQLValue] = [:]
-        for (i, c) in table.columns.enumerated() { values[c.name] = state.columns[i]?.value ?? .null }
-        return StoredRow(values: values, live: state.isLive)
     }
 }

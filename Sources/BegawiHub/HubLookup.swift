@@ -11,15 +11,15 @@ struct HubLookup: RuleLookup {
         if let cache, cache.tables.contains(table) {
             let address = RowKey(table: table, key: key)
             if let hit = cache.rows[address] { return hit }
-            let row = try context.row(table, key: key).map { StoredRow(values: $0.values, live: $0.live) }
+            let row = try context.row(table, key: key)
             cache.rows[address] = .some(row)
             return row
         }
-        return try context.row(table, key: key).map { StoredRow(values: $0.values, live: $0.live) }
+        return try context.row(table, key: key)
     }
 
     func rows(_ table: String, where column: String, is value: String, liveOnly: Bool) throws -> [(key: String, row: StoredRow)] {
-        try context.rows(table, where: column, is: value, liveOnly: liveOnly).map { ($0.key, StoredRow(values: $0.row.values, live: $0.row.live)) }
+        try context.rows(table, where: column, is: value, liveOnly: liveOnly)
     }
 }
 
@@ -74,10 +74,10 @@ enum HubRulesSQL {
 
     /// Indexes on the columns the rules follow (owner references and links), on live rows and tombstones.
     static func indexes(for policy: AccessPolicy) -> [String] {
-        var wanted = Set<RowAddress>()
+        var wanted = Set<RowKey>()
         for (name, rule) in policy.tables {
-            if case .via(let column, _) = rule.owner { wanted.insert(RowAddress(table: name, key: column)) }
-            for link in rule.linkedBy { wanted.insert(RowAddress(table: link.table, key: link.column)) }
+            if case .via(let column, _) = rule.owner { wanted.insert(RowKey(table: name, key: column)) }
+            for link in rule.linkedBy { wanted.insert(RowKey(table: link.table, key: link.column)) }
         }
         return wanted.sorted { ($0.table, $0.key) < ($1.table, $1.key) }.flatMap { w in
             ["CREATE INDEX IF NOT EXISTS \"_hub_idx_\(w.table)_\(w.key)\" ON \"\(w.table)\"(\"\(w.key)\")",

@@ -13,7 +13,7 @@ struct HubVisibility {
 
     /// Recomputes who may see each row and records the differences. A site that holds a row whole
     /// already (`holding`: the pushing site and the rows it just sent whole) gets no grant for it.
-    func update(_ rows: Set<RowAddress>, holding: (site: String, rows: Set<RowAddress>)? = nil) throws {
+    func update(_ rows: Set<RowKey>, holding: (site: String, rows: Set<RowKey>)? = nil) throws {
         let lookup = HubLookup(context: context, cache: cache)
         let offices = Set(try context.query("SELECT id FROM _hub_sites WHERE kind = 'office'").compactMap(\.first).compactMap(\.text))
         for address in rows.sorted(by: { ($0.table, $0.key) < ($1.table, $1.key) }) {
@@ -39,7 +39,7 @@ struct HubVisibility {
     }
 
     /// Records a feed event for one site.
-    func event(_ kind: HubRulesSQL.Event, site: String, _ address: RowAddress) throws {
+    func event(_ kind: HubRulesSQL.Event, site: String, _ address: RowKey) throws {
         try context.execute("INSERT INTO _hub_feed(seq, site, tbl, key, kind, at) VALUES (?, ?, ?, ?, ?, ?)",
                             [.integer(Int64(context.nextSequence())), .text(site), .text(address.table), .text(address.key),
                              .integer(kind.rawValue), .integer(now)])
@@ -47,13 +47,13 @@ struct HubVisibility {
 
     /// Recomputes every row of every table that is not a catalogue (after the rules changed).
     func rebuild() throws {
-        var all = Set<RowAddress>()
+        var all = Set<RowKey>()
         for (name, rule) in policy.tables where rule.receivers == .linked {
             for row in try context.query("SELECT key FROM _begawi_rows WHERE tbl = (SELECT id FROM _begawi_tables WHERE name = ?)", [.text(name)]) {
-                if case .text(let key)? = row.first { all.insert(RowAddress(table: name, key: key)) }
+                if case .text(let key)? = row.first { all.insert(RowKey(table: name, key: key)) }
             }
             for row in try context.query("SELECT DISTINCT key FROM _hub_visibility WHERE tbl = ?", [.text(name)]) {
-                if case .text(let key)? = row.first { all.insert(RowAddress(table: name, key: key)) }
+                if case .text(let key)? = row.first { all.insert(RowKey(table: name, key: key)) }
             }
         }
         try update(all)

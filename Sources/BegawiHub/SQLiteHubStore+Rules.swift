@@ -1,5 +1,5 @@
-import BegawiCore
-public import BegawiReplica
+public import BegawiCore
+import BegawiReplica
 import BegawiRules
 import Foundation
 internal import GRDB
@@ -111,7 +111,7 @@ extension SQLiteHubStore {
                     UNION SELECT site FROM _hub_audit WHERE tbl = ?1 AND key = ?2 AND site != ?3
                     """, [.text(row.table), .text(row.key), .text(SQLiteHubStore.hubSiteID)])
                     .compactMap { $0.first?.text }).union(offices)
-                for site in sites.sorted() { try visibility.event(.erase, site: site, RowAddress(table: row.table, key: row.key)) }
+                for site in sites.sorted() { try visibility.event(.erase, site: site, RowKey(table: row.table, key: row.key)) }
                 told.formUnion(sites)
                 try context.execute("DELETE FROM _hub_visibility WHERE tbl = ? AND key = ?", [.text(row.table), .text(row.key)])
                 try context.evict(row.table, key: row.key)

@@ -168,12 +168,12 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
         var restore: String?
         if !result.refused.isEmpty {
             var keys: [RowKey] = []
-            for r in result.refused where !keys.contains(RowKey(table: r.table, key: r.key)) { keys.append(RowKey(table: r.table, key: r.key)) }
+            for r in result.refused where !keys.contains(r.row) { keys.append(r.row) }
             let whole = try replica.wholeRows(keys, view: view(for: site))
             if !whole.rows.isEmpty { restore = Data(try BatchCodec.encode(whole)).base64EncodedString() }
         }
         return PushOutcome(cursor: result.cursor, rowsChanged: result.rowsChanged, conflicts: result.conflicts,
-                           refused: result.refused.map { RowRefusal(table: $0.table, key: $0.key, reason: $0.reason, message: $0.message) },
+                           refused: result.refused,
                            restore: restore)
     }
 

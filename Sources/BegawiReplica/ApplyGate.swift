@@ -29,18 +29,6 @@ public enum GateDecision: Sendable, Equatable {
     case later
 }
 
-/// A row a gate refused.
-public struct GateRefusal: Sendable, Hashable {
-    /// The table.
-    public var table: String
-    /// The key.
-    public var key: String
-    /// A stable reason code.
-    public var reason: String
-    /// What was wrong and what to do.
-    public var message: String
-}
-
 /// A row whose stored state a batch changed, with its values before and after.
 public struct MergedRow: Sendable {
     /// The table.
@@ -48,9 +36,9 @@ public struct MergedRow: Sendable {
     /// The key.
     public var key: String
     /// The row before; nil if this replica did not have it.
-    public var before: StoredValues?
+    public var before: StoredRow?
     /// The row after.
-    public var after: StoredValues
+    public var after: StoredRow
 }
 
 /// Decides, inside the apply transaction, which incoming rows merge, and keeps what it needs beside
@@ -59,7 +47,7 @@ public protocol ApplyGate {
     /// Decides one row of the batch; rows are shown in batch order, each after the previous merged.
     func admit(_ candidate: MergeCandidate, context: ReplicaContext) throws -> GateDecision
     /// Called once after the batch's rows are decided and merged, before the commit.
-    func finish(merged: [MergedRow], refused: [GateRefusal], context: ReplicaContext) throws
+    func finish(merged: [MergedRow], refused: [RowRefusal], context: ReplicaContext) throws
 }
 
 /// Chooses, inside an export's read transaction, which rows a peer may receive, and adds rows it
@@ -72,17 +60,4 @@ public protocol ExportView {
     /// Rows to send whole (newly visible) and rows the peer must remove (no longer visible), for the
     /// part of the sequence the page covers.
     func extras(after position: UInt64, through: UInt64, context: ReplicaContext) throws -> (whole: [RowKey], evict: [RowKey])
-}
-
-/// A row named by table and key.
-public struct RowKey: Hashable, Sendable {
-    /// The table's name.
-    public var table: String
-    /// The key.
-    public var key: String
-    /// Makes a row key.
-    public init(table: String, key: String) {
-        self.table = table
-        self.key = key
-    }
 }

@@ -12,7 +12,7 @@ public struct ApplyResult: Sendable, Equatable {
     /// Whether the batch followed the cursor and moved it.
     public var advancedCursor: Bool
     /// Rows a gate refused; nothing of them was stored.
-    public var refused: [GateRefusal] = []
+    public var refused: [RowRefusal] = []
     /// Rows the batch's evictions removed.
     public var evicted: Int = 0
 }
@@ -146,7 +146,7 @@ extension Replica {
     func merge(_ tx: EngineTransaction, table: Int, key: String, incoming batchState: RowState, columns: [Int],
                mayExist: Bool, now: Int64, peer: Int64?, conflicts: inout Int) throws -> Bool {
         var merged: [MergedRow] = []
-        var refused: [GateRefusal] = []
+        var refused: [RowRefusal] = []
         var later = false
         return try merge(tx, table: table, key: key, incoming: batchState, columns: columns, mayExist: mayExist, now: now, peer: peer,
                          conflicts: &conflicts, gating: nil, merged: &merged, refused: &refused, later: &later)
@@ -154,7 +154,7 @@ extension Replica {
 
     func merge(_ tx: EngineTransaction, table: Int, key: String, incoming batchState: RowState, columns: [Int],
                mayExist: Bool, now: Int64, peer: Int64?, conflicts: inout Int,
-               gating: Gating?, merged: inout [MergedRow], refused: inout [GateRefusal], later: inout Bool) throws -> Bool {
+               gating: Gating?, merged: inout [MergedRow], refused: inout [RowRefusal], later: inout Bool) throws -> Bool {
         let spec = tables[table]
         let columnCount = spec.spec.columns.count
         var incoming: RowState
@@ -177,16 +177,8 @@ extension Replica {
         let wasLive = record.state.isLive
         let existed = record.seq != 0
         let vectorBefore = record.state.vector
-        var beforeValues: StoredValues?
-        if let gating {
-            beforeValues = existed ? try gating.context.row(spec.spec.name, key: key) : nil
-            if existed {
-                // The gate sees every column's stored value, not only the registers this row carries.
-                for (i, c) in spec.spec.columns.enumerated() where record.state.columns[i] != nil {
-                    record.state.columns[i]!.value = beforeValues?.values[c.name] ?? .null
-                }
-            }
-        }
+        // The record was loaded with its values, so the gate's view of the stored row comes from it.
+        let beforeValues = gating != nil && existed ? StoredRow(spec.spec, record.state) : nil
         let stateBefore = record.state
         let outcome = record.state.merge(incoming)
         if let gating {
@@ -199,10 +191,10 @@ extension Replica {
                 later = true
                 return false
             case .refuse(let reason, let message):
-                refused.append(GateRefusal(table: spec.spec.name, key: key, reason: reason, message: message))
+                refused.append(RowRefusal(table: spec.spec.name, key: key, reason: reason, message: message))
                 return false
             case .refuseKeepingConflicts(let reason, let message):
-                refused.append(GateRefusal(table: spec.spec.name, key: key, reason: reason, message: message))
+                refused.append(RowRefusal(table: spec.spec.name, key: key, reason: reason, message: message))
                 for (i, theirs) in incoming.columns.enumerated() {
                     guard let theirs, existed else { continue }
                     let ours = stateBefore.columns[i] ?? Register(value: .null, stamp: stateBefore.deleted?.stamp ?? theirs.stamp)
@@ -277,11 +269,7 @@ extension Replica {
             conflicts += 1
         }
         if gating != nil {
-            var after: [String: SQLValue] = beforeValues?.values ?? [:]
-            for (i, c) in spec.spec.columns.enumerated() where record.state.columns[i] != nil || after[c.name] == nil {
-                after[c.name] = values[i]
-            }
-            merged.append(MergedRow(table: spec.spec.name, key: key, before: beforeValues, after: StoredValues(values: after, live: isLive)))
+            merged.append(MergedRow(table: spec.spec.name, key: key, before: beforeValues, after: StoredRow(spec.spec, record.state)))
         }
         return true
     }

@@ -1,4 +1,4 @@
-import BegawiCore
+public import BegawiCore
 internal import GRDB
 
 extension Replica {

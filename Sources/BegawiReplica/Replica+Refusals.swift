@@ -20,23 +20,6 @@ public struct RefusalRecord: Sendable, Hashable {
     public var valuesJSON: String?
 }
 
-/// A refusal to settle: the row, why, and whether the hub still lets this site see it.
-public struct RefusalNotice: Sendable, Hashable {
-    /// The row.
-    public var row: RowKey
-    /// A stable reason code.
-    public var reason: String
-    /// What was wrong and what to do.
-    public var message: String
-
-    /// Makes a notice.
-    public init(row: RowKey, reason: String, message: String) {
-        self.row = row
-        self.reason = reason
-        self.message = message
-    }
-}
-
 extension Replica {
     static let refusalsSQL = """
         CREATE TABLE IF NOT EXISTS _begawi_refusals(
@@ -48,7 +31,7 @@ extension Replica {
     /// Settles changes the hub refused: records each in the refusal ledger with this replica's values,
     /// then makes the row what the hub holds — the hub's whole row from `restore` when this site may
     /// see it, otherwise no row at all. Nothing is captured, so nothing is sent again.
-    public func settleRefusals(_ notices: [RefusalNotice], restore: ChangeBatch?) throws {
+    public func settleRefusals(_ notices: [RowRefusal], restore: ChangeBatch?) throws {
         guard !notices.isEmpty else { return }
         if let restore { try restore.validate() }
         let mapping = try restore.map { try columnMapping(for: $0) } ?? []
@@ -103,7 +86,7 @@ extension Replica {
 
     /// Records changes this site's own checks held back (once per row and reason); the rows stay as
     /// they are here. `inserts` names the held rows whose insert was held: the hub never had them.
-    public func holdBack(_ notices: [RefusalNotice], inserts: Set<RowKey> = []) throws {
+    public func holdBack(_ notices: [RowRefusal], inserts: Set<RowKey> = []) throws {
         guard !notices.isEmpty else { return }
         try engineWrite { tx in
             for notice in notices {

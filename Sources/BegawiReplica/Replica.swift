@@ -90,8 +90,10 @@ public final class Replica {
             throw BegawiError(.storage, "cannot open the replica file \(path)", cause: "\(error)")
         }
         do {
-            // Ledgers added after format 1 files were first made.
-            try pool.write { db in try db.execute(sql: Replica.refusalsSQL) }
+            // Ledgers added after format 1 files were first made; a file that has them is not written to.
+            if try !pool.read({ db in try db.tableExists("_begawi_refusals") }) {
+                try pool.write { db in try db.execute(sql: Replica.refusalsSQL) }
+            }
         } catch {
             throw BegawiError(.storage, "cannot open the replica file \(path) for writing", cause: "\(error)")
         }

@@ -1,14 +1,6 @@
 public import BegawiCore
 internal import GRDB
 
-/// A row of a synced table as stored: its values by column name and whether it is live or a tombstone.
-public struct StoredValues: Sendable, Hashable {
-    /// Values by column name.
-    public var values: [String: SQLValue]
-    /// Whether the row is live (false: its tombstone's last values).
-    public var live: Bool
-}
-
 /// Reads and writes beside the engine inside one of its transactions, for rules that a replica's
 /// owner (the hub) keeps in its own tables. Valid only during the call it is passed to.
 public final class ReplicaContext {
@@ -23,7 +15,7 @@ public final class ReplicaContext {
     }
 
     /// The stored row of a synced table, live or a tombstone; nil if there is none.
-    public func row(_ table: String, key: String) throws -> StoredValues? {
+    public func row(_ table: String, key: String) throws -> StoredRow? {
         guard let index = replica.tableByName[table] else { return nil }
         try tx.flush(table: index)
         let statements = try tx.statements(index)
@@ -35,19 +27,19 @@ public final class ReplicaContext {
             if try statement.step() {
                 var values: [String: SQLValue] = [:]
                 for (i, c) in spec.columns.enumerated() { values[c.name] = statement.value(Int32(i)) }
-                return StoredValues(values: values, live: live)
+                return StoredRow(values: values, live: live)
             }
         }
         return nil
     }
 
     /// Rows of a synced table whose `column` holds `value`: live ones, and tombstones unless `liveOnly`.
-    public func rows(_ table: String, where column: String, is value: String, liveOnly: Bool = false) throws -> [(key: String, row: StoredValues)] {
+    public func rows(_ table: String, where column: String, is value: String, liveOnly: Bool = false) throws -> [(key: String, row: StoredRow)] {
         guard let index = replica.tableByName[table] else { return [] }
         let spec = replica.tables[index].spec
         guard spec.position(of: column) != nil else { return [] }
         try tx.flush(table: index)
-        var found: [(key: String, row: StoredValues)] = []
+        var found: [(key: String, row: StoredRow)] = []
         for live in [true, false] where live || !liveOnly {
             let which = LinkQuery(table: index, column: column, live: live)
             let sql: String
@@ -66,7 +58,7 @@ public final class ReplicaContext {
             while try s.step() {
                 var values: [String: SQLValue] = [:]
                 for (i, c) in spec.columns.enumerated() { values[c.name] = s.value(Int32(i + 1)) }
-                found.append((s.text(0), StoredValues(values: values, live: live)))
+                found.append((s.text(0), StoredRow(values: values, live: live)))
             }
         }
         return found

@@ -1,17 +1,4 @@
-import BegawiCore
-
-/// A row named by table and key.
-public struct RowAddress: Hashable, Sendable {
-    /// The table.
-    public var table: String
-    /// The key.
-    public var key: String
-    /// Makes an address.
-    public init(table: String, key: String) {
-        self.table = table
-        self.key = key
-    }
-}
+public import BegawiCore
 
 extension AccessPolicy {
     /// Whether every site receives the table's rows.
@@ -35,14 +22,14 @@ extension AccessPolicy {
     /// The rows whose receivers may change when a row of `table` changes from `before` to `after`:
     /// the row itself, the rows it links to, and, when its owner changes, the rows that take their
     /// owner from it (and what those link to).
-    public func dependents(of table: String, key: String, before: StoredRow?, after: StoredRow?, lookup: any RuleLookup) throws -> Set<RowAddress> {
-        var found = Set<RowAddress>()
+    public func dependents(of table: String, key: String, before: StoredRow?, after: StoredRow?, lookup: any RuleLookup) throws -> Set<RowKey> {
+        var found = Set<RowKey>()
         try collect(table, key, before, after, lookup, &found, depth: 0)
         return found
     }
 
     private func collect(_ table: String, _ key: String, _ before: StoredRow?, _ after: StoredRow?, _ lookup: any RuleLookup,
-                         _ found: inout Set<RowAddress>, depth: Int) throws {
+                         _ found: inout Set<RowKey>, depth: Int) throws {
         guard let rule = tables[table], depth < 4 else { return }
         let ownerBefore = try before.flatMap { try owner(of: $0, rule, lookup: lookup) }
         let ownerAfter = try after.flatMap { try owner(of: $0, rule, lookup: lookup) }
@@ -50,12 +37,12 @@ extension AccessPolicy {
         // neither (most edits) changes nobody's sight.
         let cascade = depth > 0
         let appeared = before == nil || after == nil || before?.live != after?.live || ownerBefore != ownerAfter || cascade
-        if rule.receivers == .linked, appeared { found.insert(RowAddress(table: table, key: key)) }
+        if rule.receivers == .linked, appeared { found.insert(RowKey(table: table, key: key)) }
         for (name, other) in tables {
             for link in other.linkedBy where link.table == table {
                 guard appeared || before?.values[link.column] != after?.values[link.column] else { continue }
                 for row in [before, after] {
-                    if let ref = row?.text(link.column) { found.insert(RowAddress(table: name, key: ref)) }
+                    if let ref = row?.text(link.column) { found.insert(RowKey(table: name, key: ref)) }
                 }
             }
         }

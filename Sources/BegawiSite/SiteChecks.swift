@@ -12,9 +12,9 @@ public enum SiteChecks {
     /// Splits a batch into what may be sent, notices for rows held back, and which of those were
     /// held at their insert (the hub never has any version of them).
     static func screen(_ batch: ChangeBatch, policy: AccessPolicy, held: Set<RowKey>,
-                       heldInserts: Set<RowKey>) -> (ChangeBatch, [RefusalNotice], Set<RowKey>) {
+                       heldInserts: Set<RowKey>) -> (ChangeBatch, [RowRefusal], Set<RowKey>) {
         var kept: [RowChange] = []
-        var notices: [RefusalNotice] = []
+        var notices: [RowRefusal] = []
         var inserts = Set<RowKey>()
         for row in batch.rows {
             let table = batch.tables[row.table]
@@ -30,7 +30,7 @@ public enum SiteChecks {
                 problem = policy.derivedKeyProblem(table: table.name, key: row.key, column: derived.column, value: register.value)
             }
             if let problem {
-                notices.append(RefusalNotice(row: address, reason: problem.reason, message: problem.message))
+                notices.append(RowRefusal(table: address.table, key: address.key, reason: problem.reason, message: problem.message))
                 if row.state.deleted?.value == RowState.liveMarker { inserts.insert(address) }
             } else {
                 kept.append(row)

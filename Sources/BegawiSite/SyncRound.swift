@@ -174,8 +174,7 @@ public struct SyncRound {
             }
             restore = try BatchCodec.decode(Array(data))
         }
-        let notices = answer.refused.map { RefusalNotice(row: RowKey(table: $0.table, key: $0.key), reason: $0.reason, message: $0.message) }
-        try replica.settleRefusals(notices, restore: restore)
+        try replica.settleRefusals(answer.refused, restore: restore)
         let reasons = Set(answer.refused.map(\.reason)).sorted().joined(separator: ",")
         logger.warning("the hub refused rows; they are in the refusal ledger (`begawi site status`)",
                        metadata: ["rows": "\(answer.refused.count)", "reasons": "\(reasons)"])

@@ -113,9 +113,7 @@ final class HubHarness {
             let outcome = try store.push(site: site.record, replica: site.replica.replicaID, batch: wire)
             if !outcome.refused.isEmpty {
                 let restore = try outcome.restore.map { try BatchCodec.decode(Array(Data(base64Encoded: $0)!)) }
-                try site.replica.settleRefusals(outcome.refused.map {
-                    RefusalNotice(row: RowKey(table: $0.table, key: $0.key), reason: $0.reason, message: $0.message)
-                }, restore: restore)
+                try site.replica.settleRefusals(outcome.refused, restore: restore)
                 exchange.refused += outcome.refused
             }
             cursor = outcome.cursor

@@ -93,7 +93,7 @@ import Testing
         // back keeps its entry until the row is gone.
         let replica = h.site("lpk-b").replica
         try h.staff("lpk-b", "INSERT INTO participants(id, nik, full_name, registered_by) VALUES ('p-held', '123', 'Held Back', 'lpk-b')")
-        try replica.holdBack([RefusalNotice(row: RowKey(table: "participants", key: "p-held"), reason: "invalid-nik", message: "held")])
+        try replica.holdBack([RowRefusal(table: "participants", key: "p-held", reason: "invalid-nik", message: "held")])
         #expect(try replica.clearRefusals(before: 0, keeping: ["invalid-nik"]) == 0)
         #expect(try replica.clearRefusals(keeping: ["invalid-nik"]) == 2)
         #expect(try replica.refusals().map(\.reason) == ["invalid-nik"])

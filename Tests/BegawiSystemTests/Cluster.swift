@@ -113,19 +113,7 @@ final class Cluster {
             try text.write(toFile: hubConfig, atomically: true, encoding: .utf8)
         }
         try? FileManager.default.removeItem(atPath: portFile)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Cluster.binary)
-        process.arguments = ["hub", "run", "--config", hubConfig]
-        var env = ProcessInfo.processInfo.environment
-        env["BEGAWI_LOG_LEVEL"] = env["BEGAWI_LOG_LEVEL"] ?? "warning"
-        for (k, v) in hubEnvironment { env[k] = v }
-        process.environment = env
-        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-        _ = FileManager.default.createFile(atPath: path("hub.log"), contents: nil)
-        let log = FileHandle(forWritingAtPath: path("hub.log"))!
-        log.seekToEndOfFile()
-        process.standardError = log
-        try process.run()
+        let process = try launch(["hub", "run", "--config", hubConfig], environment: hubEnvironment, log: path("hub.log"))
         hub = process
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
@@ -196,20 +184,25 @@ final class Cluster {
 
     /// Starts `begawi site run` for a site.
     func startDaemon(_ id: String, environment: [String: String] = [:]) throws {
+        daemons[id] = try launch(["site", "run", "--config", siteConfig(id)], environment: environment, log: path("\(id).log"))
+    }
+
+    /// Starts a long-running `begawi` process, its stderr appended to `log`.
+    func launch(_ arguments: [String], environment: [String: String], log: String) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Cluster.binary)
-        process.arguments = ["site", "run", "--config", siteConfig(id)]
+        process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env["BEGAWI_LOG_LEVEL"] = env["BEGAWI_LOG_LEVEL"] ?? "warning"
         for (k, v) in environment { env[k] = v }
         process.environment = env
         process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-        _ = FileManager.default.createFile(atPath: path("\(id).log"), contents: nil)
-        let log = FileHandle(forWritingAtPath: path("\(id).log"))!
-        log.seekToEndOfFile()
-        process.standardError = log
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        let handle = FileHandle(forWritingAtPath: log)!
+        handle.seekToEndOfFile()
+        process.standardError = handle
         try process.run()
-        daemons[id] = process
+        return process
     }
 
     func daemonProcess(_ id: String) -> Process? { daemons[id] }

@@ -20,10 +20,15 @@ import Testing
     }
 
     func systemdAnalyze(_ arguments: [String], in folder: String) throws -> (status: Int32, output: String) {
+        try run("/usr/bin/systemd-analyze", arguments, in: URL(fileURLWithPath: folder))
+    }
+
+    /// Runs a program to its end; its output and errors together.
+    func run(_ executable: String, _ arguments: [String], in folder: URL) throws -> (status: Int32, output: String) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/systemd-analyze")
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: folder)
+        process.currentDirectoryURL = folder
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
@@ -56,17 +61,9 @@ import Testing
     /// sysusers file, example configuration and README (staged here from the binary under test).
     @Test func makeInstallStagesEverythingUnderDestdirAndPrefix() throws {
         let stage = NSTemporaryDirectory() + "begawi-stage-\(UUID().uuidString.prefix(8))"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/make")
-        process.arguments = ["-s", "install-files", "BIN=\(Cluster.binary)", "DESTDIR=\(stage)", "PREFIX=/opt/begawi"]
-        process.currentDirectoryURL = Repository.root
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(output)")
+        let (status, output) = try run("/usr/bin/make", ["-s", "install-files", "BIN=\(Cluster.binary)", "DESTDIR=\(stage)", "PREFIX=/opt/begawi"],
+                                       in: Repository.root)
+        #expect(status == 0, "\(output)")
         let root = stage + "/opt/begawi"
         #expect(FileManager.default.isExecutableFile(atPath: root + "/bin/begawi"))
         for unit in SystemdUnitTests.units {

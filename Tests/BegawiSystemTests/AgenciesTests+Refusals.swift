@@ -62,15 +62,8 @@ extension AgenciesTests {
     @Test func theSiteHoldsBackImplausibleNIKsAndKeysNotDerivedFromThem() throws {
         let agencies = try Agencies(label: "nik-check")
         try agencies.addSite("lpk-a", kind: "lpk")
-        var source = Bontang(series: 2)
-        let good = source.person()
-        var thirteenth = source.person(female: true)
-        thirteenth.nik = Bontang.nik(kecamatan: "02", day: 17, month: 13, year: 1, female: true, serial: 9412)
-        let misKeyed = source.person()
-        let wrongKey = NIK.key(for: misKeyed.nik, salt: "salah-garam")
-        try agencies.register(good, at: "lpk-a")
-        try agencies.register(thirteenth, at: "lpk-a")
-        try agencies.register(misKeyed, at: "lpk-a", key: wrongKey)
+        let (good, thirteenth, misKeyed, wrongKey) = try AgenciesTests.registerOneGoodTwoBad(
+            agencies, series: 2, thirteenthNIK: Bontang.nik(kecamatan: "02", day: 17, month: 13, year: 1, female: true, serial: 9412))
 
         let output = try agencies.sync("lpk-a")
         #expect(output.contains("held back by this site's checks: 2"), "\(output)")
@@ -177,15 +170,8 @@ extension AgenciesTests {
             .write(toFile: agencies.cluster.path("schema-unchecked.json"), atomically: true, encoding: .utf8)
         try agencies.cluster.setSiteOption("lpk-a", "schema", "\"schema-unchecked.json\"")
 
-        var source = Bontang(series: 5)
-        let good = source.person()
-        var thirteenth = source.person(female: true)
-        thirteenth.nik = Bontang.nik(kecamatan: "03", day: 9, month: 13, year: 99, female: true, serial: 9533)
-        let misKeyed = source.person()
-        let wrongKey = NIK.key(for: misKeyed.nik, salt: "salah-garam")
-        try agencies.register(good, at: "lpk-a")
-        try agencies.register(thirteenth, at: "lpk-a")
-        try agencies.register(misKeyed, at: "lpk-a", key: wrongKey)
+        let (good, thirteenth, misKeyed, wrongKey) = try AgenciesTests.registerOneGoodTwoBad(
+            agencies, series: 5, thirteenthNIK: Bontang.nik(kecamatan: "03", day: 9, month: 13, year: 99, female: true, serial: 9533))
         let output = try agencies.sync("lpk-a")
         #expect(output.contains("refused by the hub: 2; held back by this site's checks: 0"), "\(output)")
 
@@ -198,5 +184,23 @@ extension AgenciesTests {
         #expect(lines.contains { $0.contains("participants \(wrongKey)  key-mismatch: ") }, "\(status)")
         #expect(try agencies.cluster.query("hub", "SELECT reason FROM _hub_audit WHERE action = 'refused' ORDER BY reason") == [["invalid-nik"], ["key-mismatch"]])
         agencies.expectNoPersonalData([good, thirteenth, misKeyed])
+    }
+}
+
+extension AgenciesTests {
+    /// Registers at lpk-a one valid person, one whose NIK has month 13, and one under a key not
+    /// derived from the NIK (another salt).
+    static func registerOneGoodTwoBad(_ agencies: Agencies, series: Int, thirteenthNIK: String) throws
+        -> (good: Person, thirteenth: Person, misKeyed: Person, wrongKey: String) {
+        var source = Bontang(series: series)
+        let good = source.person()
+        var thirteenth = source.person(female: true)
+        thirteenth.nik = thirteenthNIK
+        let misKeyed = source.person()
+        try agencies.register(good, at: "lpk-a")
+        try agencies.register(thirteenth, at: "lpk-a")
+        let wrongKey = NIK.key(for: misKeyed.nik, salt: "salah-garam")
+        try agencies.register(misKeyed, at: "lpk-a", key: wrongKey)
+        return (good, thirteenth, misKeyed, wrongKey)
     }
 }

@@ -2,7 +2,7 @@
 # `make test` installs what a fresh Debian machine lacks, then builds and runs the whole suite.
 
 SWIFT ?= swift
-APT_PACKAGES := libsqlite3-dev libcurl4-openssl-dev zlib1g-dev pkg-config sqlite3 openssl python3 faketime systemd
+APT_PACKAGES := libsqlite3-dev libcurl4-openssl-dev zlib1g-dev pkg-config sqlite3 openssl python3 faketime systemd python3-prometheus-client
 BENCH_PACKAGES := sqlite3-tools zstd rsync
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PREFIX ?= /usr/local

@@ -38,13 +38,15 @@ let package = Package(
             swiftSettings: strict),
         // systemd's notify protocol (READY, STATUS, STOPPING, watchdog pings) over $NOTIFY_SOCKET.
         .target(name: "BegawiSystemd", swiftSettings: strict),
+        // Prometheus' text format and latency histograms. No I/O.
+        .target(name: "BegawiMetrics", swiftSettings: strict),
         // The rules between agencies: owners, writers, receivers, NIK checks and derived keys. No I/O.
         .target(name: "BegawiRules", dependencies: ["BegawiCore"], swiftSettings: strict),
         // The site service: sync loop, hub client over libcurl, backoff, status. Never imports Hummingbird.
         .target(
             name: "BegawiSite",
             dependencies: [
-                "BegawiCore", "BegawiReplica", "BegawiRules", "CCurl", "CZlib",
+                "BegawiCore", "BegawiReplica", "BegawiRules", "BegawiMetrics", "CCurl", "CZlib",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
@@ -52,7 +54,7 @@ let package = Package(
         .target(
             name: "BegawiHub",
             dependencies: [
-                "BegawiCore", "BegawiReplica", "BegawiRules",
+                "BegawiCore", "BegawiReplica", "BegawiRules", "BegawiMetrics",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -64,8 +66,9 @@ let package = Package(
         .executableTarget(
             name: "begawi",
             dependencies: [
-                "BegawiCore", "BegawiReplica", "BegawiRules", "BegawiSite", "BegawiHub", "BegawiSystemd", "CCurl",
+                "BegawiCore", "BegawiReplica", "BegawiRules", "BegawiSite", "BegawiHub", "BegawiSystemd", "BegawiMetrics", "CCurl",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "TOMLKit", package: "TOMLKit"),

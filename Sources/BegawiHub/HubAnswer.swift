@@ -63,4 +63,6 @@ extension HTTPField.Name {
     static let begawiHubTime = HTTPField.Name("Begawi-Hub-Time")!
     static let begawiReplica = HTTPField.Name("Begawi-Replica")!
     static let begawiEpoch = HTTPField.Name("Begawi-Epoch")!
+    static let begawiPending = HTTPField.Name("Begawi-Pending")!
+    static let begawiSiteTime = HTTPField.Name("Begawi-Site-Time")!
 }

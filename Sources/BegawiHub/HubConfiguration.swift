@@ -24,12 +24,15 @@ public struct HubConfiguration: Sendable, Equatable {
     public var pageRows: Int
     /// Where to write the bound port once listening (for tests and scripts), if anywhere.
     public var portFile: String?
+    /// A file holding a token that may read `/metrics` (besides the office's credential), if any.
+    public var metricsTokenFile: String?
 
     /// Makes a configuration with the documented defaults.
     public init(host: String = "0.0.0.0", port: Int = 8443, certificateFile: String = "/etc/begawi/hub.crt",
                 privateKeyFile: String = "/etc/begawi/hub.key", databasePath: String = "/var/lib/begawi/hub.sqlite",
                 schemaPath: String = "/etc/begawi/schema.json", maxClockSkewMilliseconds: Int64 = 300_000,
-                maxBodyBytes: Int = 16 << 20, maxBatchBytes: Int = 64 << 20, pageRows: Int = 2000, portFile: String? = nil) {
+                maxBodyBytes: Int = 16 << 20, maxBatchBytes: Int = 64 << 20, pageRows: Int = 2000, portFile: String? = nil,
+                metricsTokenFile: String? = nil) {
         self.host = host
         self.port = port
         self.certificateFile = certificateFile
@@ -41,6 +44,7 @@ public struct HubConfiguration: Sendable, Equatable {
         self.maxBatchBytes = maxBatchBytes
         self.pageRows = pageRows
         self.portFile = portFile
+        self.metricsTokenFile = metricsTokenFile
     }
 
     /// Throws a configuration error naming the first unusable value.

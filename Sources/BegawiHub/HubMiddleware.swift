@@ -8,9 +8,15 @@ import Logging
 struct HubMiddleware<Context: RequestContext>: RouterMiddleware {
     let clock: any WallClock
     let logger: Logger
-    let maxBodyBytes: Int
+    let settings: HubSettings
+    let metrics: HubMetrics
+
+    /// Routes by name for the latency figures; anything else is "other" (a path is not a label).
+    static var routes: Set<String> { ["/v1/health", "/v1/openapi.yaml", "/v1/session", "/v1/push", "/v1/pull", "/metrics"] }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let started = ContinuousClock.now
+        let maxBodyBytes = settings.configuration.maxBodyBytes
         var response: Response
         do {
             response = try await next(request, context)
@@ -33,6 +39,10 @@ struct HubMiddleware<Context: RequestContext>: RouterMiddleware {
             response = HubRefusal(.internalServerError, "internal", "the hub failed to answer; try again later").response
         }
         response.headers[.begawiHubTime] = String(clock.nowMilliseconds())
+        let path = request.uri.path
+        let elapsed = ContinuousClock.now - started
+        metrics.request(route: HubMiddleware.routes.contains(path) ? path : "other", status: Int(response.status.code),
+                        seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
         return response
     }
 }

@@ -3,11 +3,13 @@ import BegawiReplica
 import Hummingbird
 import HTTPTypes
 import Logging
+import BegawiMetrics
 
 /// The hub's versioned HTTP API (described in `openapi.yaml`, served at `/v1/openapi.yaml`).
 struct HubRoutes: Sendable {
     let store: any HubStore
-    let configuration: HubConfiguration
+    let settings: HubSettings
+    let metrics: HubMetrics
     let clock: any WallClock
     let logger: Logger
 
@@ -21,6 +23,7 @@ struct HubRoutes: Sendable {
         router.get("/v1/session") { request, _ in try await session(request) }
         router.post("/v1/push") { request, _ in try await push(request) }
         router.get("/v1/pull") { request, _ in try await pull(request) }
+        router.get("/metrics") { request, _ in try await metricsPage(request) }
     }
 
     /// The authenticated site and the replica it names.
@@ -39,7 +42,12 @@ struct HubRoutes: Sendable {
     }
 
     func session(_ request: Request) async throws -> Response {
+        let configuration = settings.configuration
         let (site, replica) = try await caller(request)
+        let report = SiteReport(pending: request.headers[.begawiPending].flatMap { Int($0) }.map { max(0, $0) },
+                                agent: request.headers[.userAgent],
+                                siteTime: request.headers[.begawiSiteTime].flatMap { Int64($0) })
+        try await Blocking.run { [store] in try store.noteSession(site: site.id, replica: replica, report: report) }
         let session = try await Blocking.run { [store, configuration] in
             try store.session(site: site, replica: replica, configuration: configuration)
         }
@@ -47,6 +55,7 @@ struct HubRoutes: Sendable {
     }
 
     func push(_ request: Request) async throws -> Response {
+        let configuration = settings.configuration
         let (site, replica) = try await caller(request)
         let limit = configuration.maxBodyBytes
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
@@ -56,6 +65,7 @@ struct HubRoutes: Sendable {
         var request = request
         let buffer = try await request.collectBody(upTo: limit)
         var body = Array(buffer.readableBytesView)
+        metrics.received(site: site.id, bytes: body.count)
         switch request.headers[.contentEncoding]?.lowercased() {
         case nil, "identity": break
         case "gzip": body = try GzipDecoder.decode(body, limit: configuration.maxBatchBytes)
@@ -92,6 +102,7 @@ struct HubRoutes: Sendable {
     }
 
     func pull(_ request: Request) async throws -> Response {
+        let configuration = settings.configuration
         let (site, replica) = try await caller(request)
         let query = request.uri.queryParameters
         guard let epoch = query.get("epoch"), let base = query.get("base", as: UInt64.self),
@@ -104,11 +115,32 @@ struct HubRoutes: Sendable {
         }
         let maxRows = min(query.get("max_rows", as: Int.self) ?? configuration.pageRows, configuration.pageRows)
         guard maxRows > 0 else { throw HubRefusal(.badRequest, "bad-request", "max_rows must be positive") }
-        let page = try await Blocking.run { [store] in
-            try store.pull(site: site, replica: replica, after: ExchangeCursor(base: base, position: position), maxRows: maxRows).bytes
+        let (batch, page) = try await Blocking.run { [store] in
+            try store.pull(site: site, replica: replica, after: ExchangeCursor(base: base, position: position), maxRows: maxRows)
         }
+        metrics.sent(site: site.id, bytes: page.count, rows: batch.rows.count, through: batch.through)
         var headers = HTTPFields()
         headers[.begawiEpoch] = store.epoch
         return HubAnswer.bytes(page, contentType: HubRoutes.batchType, headers: headers)
+    }
+
+    /// Prometheus' page, for the office's credential or the metrics token.
+    func metricsPage(_ request: Request) async throws -> Response {
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
+            throw HubRefusal(.unauthorized, "unauthorized", "/metrics needs the office's credential or the metrics token (Authorization: Bearer …); see metrics_token_file in hub.toml")
+        }
+        let token = String(header.dropFirst("Bearer ".count))
+        if !settings.isMetricsToken(token) {
+            let site = try await Blocking.run { [store] in try store.authenticate(token: token) }
+            guard let site else {
+                throw HubRefusal(.unauthorized, "unauthorized", "the credential is unknown, wrong or revoked; use the office's credential or the metrics token")
+            }
+            guard site.kind == .office else {
+                throw HubRefusal(.forbidden, "forbidden", "only the office's credential or the metrics token may read /metrics")
+            }
+        }
+        let (health, head) = try await Blocking.run { [store] in (try store.health(), try store.headSequence()) }
+        let text = metrics.page(health: health, head: head, now: Double(clock.nowMilliseconds()) / 1000)
+        return HubAnswer.bytes(Array(text.utf8), contentType: MetricsText.contentType)
     }
 }

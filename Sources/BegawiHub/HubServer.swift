@@ -9,17 +9,21 @@ import NIOSSL
 /// The hub's HTTPS service: TLS 1.2 or newer, the versioned API, and graceful shutdown on SIGTERM.
 public struct HubServer: Sendable {
     let store: any HubStore
-    let configuration: HubConfiguration
+    /// The settings in force; `reload` swaps them while the hub runs.
+    public let settings: HubSettings
+    /// Figures for `/metrics` kept since the start.
+    public let metrics: HubMetrics
     let clock: any WallClock
     let logger: Logger
     /// Called once the listener is bound (the service manager's READY).
     let onReady: (@Sendable (Int) -> Void)?
 
-    /// Makes the service; nothing listens until `run()`.
+    /// Makes the service and loads its TLS files; nothing listens until `run()`.
     public init(store: any HubStore, configuration: HubConfiguration, clock: any WallClock = SystemWallClock(), logger: Logger,
-                onReady: (@Sendable (Int) -> Void)? = nil) {
+                onReady: (@Sendable (Int) -> Void)? = nil) throws {
         self.store = store
-        self.configuration = configuration
+        self.settings = try HubSettings(configuration)
+        self.metrics = HubMetrics(now: Double(clock.nowMilliseconds()) / 1000)
         self.clock = clock
         self.logger = logger
         self.onReady = onReady
@@ -31,24 +35,29 @@ public struct HubServer: Sendable {
         try await Blocking.run { try store.probe() }
     }
 
-    func tlsConfiguration() throws -> TLSConfiguration {
-        do {
-            let chain = try NIOSSLCertificate.fromPEMFile(configuration.certificateFile).map { NIOSSLCertificateSource.certificate($0) }
-            let key = try NIOSSLPrivateKey(file: configuration.privateKeyFile, format: .pem)
-            var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
-            tls.minimumTLSVersion = .tlsv12
-            return tls
-        } catch {
-            throw BegawiError(.configuration, "cannot load the hub's TLS certificate \(configuration.certificateFile) or key \(configuration.privateKeyFile); check tls_certificate and tls_key in hub.toml (PEM files, readable by the service)", cause: "\(error)")
+    /// TLS 1.2 or newer. Each handshake takes the certificate and key in force, so a reload
+    /// changes them for new connections.
+    func tlsConfiguration() -> TLSConfiguration {
+        let (chain, key) = settings.identity
+        var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+        tls.minimumTLSVersion = .tlsv12
+        let settings = self.settings
+        tls.sslContextCallback = { _, promise in
+            let (chain, key) = settings.identity
+            var change = NIOSSLContextConfigurationOverride()
+            change.certificateChain = chain.map { .certificate($0) }
+            change.privateKey = .privateKey(key)
+            promise.succeed(change)
         }
+        return tls
     }
 
     /// Listens and serves until SIGTERM or SIGINT, then finishes the requests in flight.
     public func run() async throws {
-        try configuration.validate()
+        let configuration = settings.configuration
         let router = Router()
-        router.add(middleware: HubMiddleware(clock: clock, logger: logger, maxBodyBytes: configuration.maxBodyBytes))
-        HubRoutes(store: store, configuration: configuration, clock: clock, logger: logger).register(on: router)
+        router.add(middleware: HubMiddleware(clock: clock, logger: logger, settings: settings, metrics: metrics))
+        HubRoutes(store: store, settings: settings, metrics: metrics, clock: clock, logger: logger).register(on: router)
         let portFile = configuration.portFile
         let logger = self.logger
         let onReady = self.onReady

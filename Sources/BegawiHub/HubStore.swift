@@ -25,6 +25,12 @@ public protocol HubStore: Sendable {
     func session(site: SiteRecord, replica: String, configuration: HubConfiguration) throws -> HubSession
     /// Applies a site's batch in one transaction; returns only after commit.
     func push(site: SiteRecord, replica: String, batch: ChangeBatch) throws -> PushOutcome
+    /// Records a site's session: its contact time and what it reported about itself.
+    func noteSession(site: String, replica: String, report: SiteReport) throws
+    /// Every registered site's health (last contact, last report, totals of its pushes).
+    func health() throws -> [SiteHealth]
+    /// The number of the latest change in the hub's feed.
+    func headSequence() throws -> UInt64
     /// Returns once the store could take its write lock (for the service manager's watchdog).
     func probe() throws
     /// The next page of the change feed for a site's replica, encoded for the wire.

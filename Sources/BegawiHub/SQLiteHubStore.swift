@@ -37,7 +37,7 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
         let replica = try Replica.create(at: path, siteID: hubSiteID, schema: schema, clock: clock)
         try replica.close()
         let pool = try openRegistry(path)
-        try pool.write { db in try db.execute(sql: registrySQL) }
+        try pool.write { db in try db.execute(sql: registrySQL + healthSQL) }
         try pool.close()
     }
 
@@ -46,7 +46,7 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
     public init(path: String, clock: any WallClock = SystemWallClock(), policy: AccessPolicy? = nil) throws {
         replica = try Replica.open(at: path, clock: clock)
         registry = try SQLiteHubStore.openRegistry(path)
-        try registry.write { db in try db.execute(sql: SQLiteHubStore.registrySQL) }
+        try registry.write { db in try db.execute(sql: SQLiteHubStore.registrySQL + SQLiteHubStore.healthSQL) }
         self.clock = clock
         self.policy = policy
         if let policy { try installRules(policy) }
@@ -159,6 +159,13 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
         guard batch.source == id else {
             throw BegawiError(.badBatch, "the batch names source \(batch.source) but the request names replica \(id); send each replica's own batches")
         }
+        let outcome = try merge(site: site, batch: batch)
+        // The merge is committed: a failure to count it must not make the site send it again.
+        try? notePush(site: site.id, rows: batch.rows.count, outcome: outcome)
+        return outcome
+    }
+
+    func merge(site: SiteRecord, batch: ChangeBatch) throws -> PushOutcome {
         guard let policy else {
             let result = try replica.apply(batch)
             return PushOutcome(cursor: result.cursor, rowsChanged: result.rowsChanged, conflicts: result.conflicts)

@@ -56,3 +56,10 @@ extension Replica {
         }
     }
 }
+
+extension Replica {
+    /// The number of the replica's latest change (the head of its change feed).
+    public func headSequence() throws -> UInt64 {
+        try pool.read { db in try loadState(db).seq }
+    }
+}

@@ -37,8 +37,9 @@ extension CurlTransport {
             return line.count
         }, CURLOPT_HEADERFUNCTION)
         // The progress callback runs at least once a second, even on a stalled transfer: it is where cancellation lands.
-        try check(begawi_curl_setopt_xferinfo(handle, CURLOPT_XFERINFOFUNCTION) { context, _, _, _, _ in
+        try check(begawi_curl_setopt_xferinfo(handle, CURLOPT_XFERINFOFUNCTION) { context, _, downloaded, _, uploaded in
             let transfer = Unmanaged<Transfer>.fromOpaque(context!).takeUnretainedValue()
+            transfer.progressed(to: Int64(downloaded) + Int64(uploaded))
             return transfer.cancellation.isCancelled ? 1 : 0
         }, CURLOPT_XFERINFOFUNCTION)
         try set(CURLOPT_NOPROGRESS, 0)

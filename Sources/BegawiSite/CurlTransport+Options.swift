@@ -9,18 +9,23 @@ extension CurlTransport {
         public var lowSpeedTimeSeconds: Int
         /// The User-Agent header, so the hub's log names the site software and version.
         public var userAgent: String
+        /// Called (from the transport's queue) when a transfer moves bytes: a long transfer on a slow
+        /// link is progress, not a hang (the service manager's watchdog).
+        public var onActivity: (@Sendable () -> Void)?
 
         /// Makes options; every value has a default for a poor link.
         public init(
             connectTimeoutMs: Int = 10_000,
             lowSpeedLimitBytesPerSecond: Int = 64,
             lowSpeedTimeSeconds: Int = 30,
-            userAgent: String = "begawi/0.1.0"
+            userAgent: String = "begawi/0.1.0",
+            onActivity: (@Sendable () -> Void)? = nil
         ) {
             self.connectTimeoutMs = connectTimeoutMs
             self.lowSpeedLimitBytesPerSecond = lowSpeedLimitBytesPerSecond
             self.lowSpeedTimeSeconds = lowSpeedTimeSeconds
             self.userAgent = userAgent
+            self.onActivity = onActivity
         }
     }
 }

@@ -9,9 +9,20 @@ extension CurlTransport {
         var body: [UInt8] = []
         /// Set when the waiting task is cancelled; the progress callback aborts the transfer.
         let cancellation: Cancellation
+        /// Called when the transfer moved bytes since the progress callback last ran.
+        let onActivity: (@Sendable () -> Void)?
+        private var moved: Int64 = 0
 
-        init(cancellation: Cancellation) {
+        init(cancellation: Cancellation, onActivity: (@Sendable () -> Void)?) {
             self.cancellation = cancellation
+            self.onActivity = onActivity
+        }
+
+        /// Takes the bytes moved so far (down and up) from the progress callback.
+        func progressed(to total: Int64) {
+            guard total != moved else { return }
+            moved = total
+            onActivity?()
         }
 
         /// Takes one header line as curl delivers it, CRLF included.

@@ -79,7 +79,7 @@ public final class CurlTransport: HubTransport, @unchecked Sendable {
         let headerList = try headerLines(for: request, isPost: isPost, gzip: gzip)
         defer { curl_slist_free_all(headerList) }
 
-        let transfer = Transfer(cancellation: cancellation)
+        let transfer = Transfer(cancellation: cancellation, onActivity: options.onActivity)
         let context = Unmanaged.passUnretained(transfer).toOpaque()
         defer { clearRequestOptions() }
         try set(CURLOPT_URL, endpoint.base + request.path)

@@ -36,8 +36,9 @@ public struct HubClient: Sendable {
     }
 
     /// Starts a round: who the hub says we are, its epoch, and its cursor for this replica.
-    public func session() async throws -> (HubSession, offset: Int64?, roundTrip: UInt64) {
-        let response = try await transport.send(HubRequest(method: "GET", path: "/v1/session", headers: headers))
+    /// `extraHeaders` carry what the site reports about itself (`Begawi-Pending`, `Begawi-Site-Time`).
+    public func session(extraHeaders: [(String, String)] = []) async throws -> (HubSession, offset: Int64?, roundTrip: UInt64) {
+        let response = try await transport.send(HubRequest(method: "GET", path: "/v1/session", headers: headers + extraHeaders))
         try HubClient.check(response)
         do {
             let session = try HubClient.decoder.decode(HubSession.self, from: Data(response.body))

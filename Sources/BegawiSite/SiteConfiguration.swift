@@ -31,6 +31,9 @@ public struct SiteConfiguration: Sendable, Equatable {
     /// libcurl's connect timeout and stalled-transfer limit.
     public var connectTimeoutMilliseconds: Int
     public var stallSeconds: Int
+    /// Where the daemon serves Prometheus' `/metrics` (plain HTTP, loopback only); nil: nowhere.
+    public var metricsHost: String?
+    public var metricsPort: Int?
 
     /// Makes a configuration with the documented defaults.
     public init(replicaPath: String = "/var/lib/begawi/site.sqlite", hubURL: String = "https://hub.invalid:8443",
@@ -66,5 +69,15 @@ public struct SiteConfiguration: Sendable, Equatable {
         guard (1...100_000).contains(batchRows), batchBytes >= 64 << 10 else {
             throw BegawiError(.configuration, "batch_rows must be 1–100000 and batch_bytes at least 65536")
         }
+        if let host = metricsHost {
+            guard SiteConfiguration.isLoopback(host), let port = metricsPort, (1...65535).contains(port) else {
+                throw BegawiError(.configuration, "metrics_listen must be a loopback address with a port, for example \"127.0.0.1:9465\" (metrics are plain HTTP and never leave the machine)")
+            }
+        }
+    }
+
+    /// Whether a host name or address stays on this machine.
+    public static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
     }
 }

@@ -9,8 +9,8 @@ import Foundation
 /// Not `Sendable`: it owns the replica and runs in one task.
 public final class SiteService {
     let replica: Replica
-    let client: HubClient
-    let configuration: SiteConfiguration
+    var client: HubClient
+    var configuration: SiteConfiguration
     let clock: any WallClock
     let logger: Logger
     let sleep: @Sendable (UInt64) async throws -> Void
@@ -21,10 +21,16 @@ public final class SiteService {
     public var onAlive: (@Sendable () -> Void)?
     /// Called after each round with one line of state ("3 pending, last sync 14:02, hub reachable").
     public var onStatus: (@Sendable (String) -> Void)?
+    /// Asked at each turn of the loop: a new configuration and client after a reload (SIGHUP), or
+    /// nil to keep going with the ones in force. The replica and site id never change this way.
+    public var reload: (() -> (SiteConfiguration, HubClient)?)?
+    /// Figures for the metrics listener.
+    public let metrics: SiteMetrics
 
     /// Makes the service. `sleep` waits the given milliseconds (injected so tests can drive time).
     public init(replica: Replica, client: HubClient, configuration: SiteConfiguration, clock: any WallClock = SystemWallClock(),
-                logger: Logger, sleep: @escaping @Sendable (UInt64) async throws -> Void = { try await Task.sleep(nanoseconds: $0 * 1_000_000) }) {
+                logger: Logger, metrics: SiteMetrics? = nil,
+                sleep: @escaping @Sendable (UInt64) async throws -> Void = { try await Task.sleep(nanoseconds: $0 * 1_000_000) }) {
         self.replica = replica
         self.client = client
         self.configuration = configuration
@@ -33,6 +39,7 @@ public final class SiteService {
         self.sleep = sleep
         backoff = Backoff(initialMilliseconds: configuration.backoffInitialMilliseconds, capMilliseconds: configuration.backoffCapMilliseconds)
         status = SiteStatus.load(from: configuration.statusPath)
+        self.metrics = metrics ?? SiteMetrics(now: Double(clock.nowMilliseconds()) / 1000)
     }
 
     /// One round, with its outcome recorded in the status file. Returns the report, or nil on failure.
@@ -40,9 +47,17 @@ public final class SiteService {
     public func syncOnce() async -> (RoundReport?, (any Error)?) {
         var round = SyncRound(replica: replica, client: client, configuration: configuration, logger: logger)
         round.onProgress = onAlive
+        let pending = try? replica.pendingChanges(after: status.acknowledged?.position ?? 0, for: status.hubEpoch)
+        round.sessionHeaders = [("Begawi-Site-Time", String(clock.nowMilliseconds()))] + (pending.map { [("Begawi-Pending", String($0))] } ?? [])
+        let started = ContinuousClock.now
+        func seconds() -> Double {
+            let d = ContinuousClock.now - started
+            return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+        }
         defer { reportStatus() }
         do {
             let report = try await round.run()
+            metrics.round(report, seconds: seconds(), now: Double(clock.nowMilliseconds()) / 1000)
             status.lastSuccessAt = clock.nowMilliseconds()
             status.lastError = nil
             status.lastErrorAt = nil
@@ -58,6 +73,7 @@ public final class SiteService {
             }
             return (report, nil)
         } catch {
+            metrics.round(nil, seconds: seconds(), now: Double(clock.nowMilliseconds()) / 1000)
             status.lastError = "\(error)"
             status.lastErrorAt = clock.nowMilliseconds()
             saveStatus()
@@ -67,9 +83,12 @@ public final class SiteService {
 
     /// One line of state for the service manager.
     func reportStatus() {
+        let pendingNow = try? replica.pendingChanges(after: status.acknowledged?.position ?? 0, for: status.hubEpoch)
+        let refusedNow = try? replica.refusalCount()
+        metrics.state(pending: pendingNow, refusals: refusedNow)
         guard let onStatus else { return }
-        let pending = (try? replica.pendingChanges(after: status.acknowledged?.position ?? 0, for: status.hubEpoch)) ?? 0
-        let refused = (try? replica.refusalCount()) ?? 0
+        let pending = pendingNow ?? 0
+        let refused = refusedNow ?? 0
         var parts = ["\(pending) pending"]
         if refused > 0 { parts.append("\(refused) refused") }
         if let at = status.lastSuccessAt {
@@ -95,6 +114,13 @@ public final class SiteService {
         reportStatus()
         while !Task.isCancelled {
             onAlive?()
+            if let (next, nextClient) = reload?() {
+                configuration = next
+                client = nextClient
+                backoff = Backoff(initialMilliseconds: next.backoffInitialMilliseconds, capMilliseconds: next.backoffCapMilliseconds)
+                waitUntil = 0
+                due = true  // try the new settings at once
+            }
             let now = clock.nowMilliseconds()
             if !due, now &- lastRound >= configuration.pullIntervalMilliseconds { due = true }
             if !due, (try? replica.pendingCaptureCount()) ?? 0 > 0 { due = true }

@@ -31,6 +31,9 @@ public struct RoundReport: Sendable, Equatable {
     public var heldBack = 0
     /// Rows removed from this replica because the hub no longer lets this site see them (or erased them).
     public var evicted = 0
+    /// Encoded bytes pushed and pulled (batches and pages, before the transport's own compression).
+    public var bytesSent = 0
+    public var bytesReceived = 0
 }
 
 /// One sync round: session, push of everything unacknowledged, pull to the head of the hub's feed.
@@ -43,6 +46,8 @@ public struct SyncRound {
     let logger: Logger
     /// Called after each batch pushed and each page applied (the service manager's watchdog).
     public var onProgress: (@Sendable () -> Void)?
+    /// What the site tells the hub about itself when the round opens (pending changes, its clock).
+    public var sessionHeaders: [(String, String)] = []
 
     /// Makes a round.
     public init(replica: Replica, client: HubClient, configuration: SiteConfiguration, logger: Logger) {
@@ -55,7 +60,7 @@ public struct SyncRound {
     /// Runs the round; throws on the first failure (what was acknowledged or applied stays).
     public func run() async throws -> RoundReport {
         var report = RoundReport()
-        let (session, offset, _) = try await client.session()
+        let (session, offset, _) = try await client.session(extraHeaders: sessionHeaders)
         report.epoch = session.epoch
         report.offset = offset
         try followEpoch(session)
@@ -89,6 +94,7 @@ public struct SyncRound {
                 onProgress?()
                 report.batches += 1
                 report.sent += batch.rows.count
+                report.bytesSent += bytes.count
                 report.changedAtHub += answer.rowsChanged
                 report.conflictsAtHub += answer.conflicts
                 if !answer.refused.isEmpty {
@@ -121,6 +127,7 @@ public struct SyncRound {
         var bytes = try await client.pull(epoch: epoch, after: pullCursor, maxRows: pageRows)
         while true {
             let batch = try BatchCodec.decode(bytes)
+            report.bytesReceived += bytes.count
             guard batch.source == epoch else {
                 throw BegawiError(.network, "the hub's page names source \(batch.source), not its epoch \(epoch); start a new round")
             }

@@ -38,13 +38,21 @@ public final class SystemdNotifier: @unchecked Sendable {
     /// The service is stopping (it finishes the batch in hand first).
     public func stopping() { send(["STOPPING=1"]) }
 
+    /// The service is re-reading its configuration; `ready` follows when it is done.
+    public func reloading() {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        send(["RELOADING=1", "MONOTONIC_USEC=\(Int64(now.tv_sec) * 1_000_000 + Int64(now.tv_nsec) / 1000)"])
+    }
+
     /// One line of state for `systemctl status`.
     public func status(_ line: String) { send(["STATUS=\(line)"]) }
 
     /// Tells the watchdog this process is alive; called by the part that would hang. Sends at most
-    /// one ping per half of the watchdog interval.
+    /// one ping per quarter of the watchdog interval, so that a step which blocks for less than
+    /// three quarters of it (a SQLite busy wait, a slow request) never looks like a hang.
     public func alive() {
-        guard let interval = pingInterval else { return }
+        guard let interval = pingInterval.map({ $0 / 2 }) else { return }
         let now = ContinuousClock.now
         let due = lock.withLock {
             if let last = lastPing, now - last < interval { return false }

@@ -5,6 +5,7 @@ import BegawiRules
 import BegawiSystemd
 import BegawiReplica
 import Foundation
+import Logging
 
 /// `begawi hub …`: the office's hub.
 struct HubCommand: AsyncParsableCommand {
@@ -91,8 +92,7 @@ struct HubCommand: AsyncParsableCommand {
 
         func run() async throws {
             MallocArenas.limit()
-            let c = try HubConfigFile.load(options.config)
-            _ = try ConfigFile.secret(c.privateKeyFile, key: "tls_key")
+            let c = try HubConfigFile.loadForDaemon(options.config)
             let logger = Logs.logger("begawi.hub")
             let policy = try SchemaFile.policy(c.schemaPath)
             let store = try SQLiteHubStore(path: c.databasePath, policy: policy)
@@ -110,17 +110,44 @@ struct HubCommand: AsyncParsableCommand {
                 while !Task.isCancelled {
                     try await HubServer.probe(store)
                     notifier.alive()
-                    try await Task.sleep(for: interval)
+                    try await Task.sleep(for: interval / 2)
                 }
             }
-            let server = HubServer(store: store, configuration: c, logger: logger, onReady: { port in
-                notifier.ready(status: "serving sites on port \(port)")
-            })
+            let server: HubServer
+            do {
+                server = try HubServer(store: store, configuration: c, logger: logger, onReady: { port in
+                    notifier.ready(status: "serving sites on port \(port)")
+                })
+            } catch {
+                watchdog.cancel()
+                try? store.close()
+                throw error
+            }
+            let path = options.config
+            let reload = ServiceManager.onReload {
+                HubCommand.reload(server: server, path: path, logger: logger)
+                return "serving sites on port \(server.settings.configuration.port)"
+            }
             try await server.run()
             watchdog.cancel()
-            _ = stopping
+            _ = (stopping, reload)
             try store.close()
             logger.info("hub stopped")
+        }
+    }
+
+    /// Re-reads hub.toml into the running server; a bad file keeps the settings in force.
+    static func reload(server: HubServer, path: String, logger: Logger) {
+        do {
+            let restartOnly = try server.settings.reload(try HubConfigFile.loadForDaemon(path))
+            if restartOnly.isEmpty {
+                logger.notice("configuration reloaded", metadata: ["config": "\(path)"])
+            } else {
+                logger.warning("configuration reloaded; some changes wait for a restart (systemctl restart begawi-hub)",
+                               metadata: ["config": "\(path)", "restart.needed_for": "\(restartOnly.joined(separator: ","))"])
+            }
+        } catch {
+            logger.error("configuration not reloaded; the hub keeps the one in force", metadata: ["config": "\(path)", "error": "\(error)"])
         }
     }
 

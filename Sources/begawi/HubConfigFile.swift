@@ -4,7 +4,7 @@ import BegawiHub
 /// Maps `hub.toml` (documented by config/hub.example.toml) to a `HubConfiguration`.
 enum HubConfigFile {
     static let keys = ["listen", "database", "schema", "tls_certificate", "tls_key", "max_clock_skew_seconds",
-                       "max_body_bytes", "max_batch_bytes", "page_rows", "port_file"]
+                       "max_body_bytes", "max_batch_bytes", "page_rows", "port_file", "metrics_token_file"]
 
     static func load(_ path: String) throws -> HubConfiguration {
         let file = try ConfigFile.load(path)
@@ -26,7 +26,16 @@ enum HubConfigFile {
         if let v = try file.int("max_batch_bytes") { c.maxBatchBytes = v }
         if let v = try file.int("page_rows") { c.pageRows = v }
         if let v = try file.path("port_file") { c.portFile = v }
+        if let v = try file.path("metrics_token_file") { c.metricsTokenFile = v }
         do { try c.validate() } catch let e as BegawiError { throw BegawiError(.configuration, "\(path): \(e.message)") }
+        return c
+    }
+
+    /// Loads the configuration for the running hub: its secrets must be readable files.
+    static func loadForDaemon(_ path: String) throws -> HubConfiguration {
+        let c = try load(path)
+        _ = try ConfigFile.secret(c.privateKeyFile, key: "tls_key")
+        if let token = c.metricsTokenFile { _ = try ConfigFile.secret(token, key: "metrics_token_file") }
         return c
     }
 }

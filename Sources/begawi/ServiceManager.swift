@@ -18,4 +18,19 @@ enum ServiceManager {
             return source
         }
     }
+
+    /// Calls `reload` on SIGHUP (from a serial queue, one reload at a time), telling systemd the
+    /// service is reloading meanwhile. Installed in and out of systemd: SIGHUP must never kill a
+    /// daemon. Keep the returned source alive while running.
+    static func onReload(_ reload: @escaping @Sendable () -> String?) -> any DispatchSourceSignal {
+        signal(SIGHUP, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: DispatchQueue(label: "begawi.reload"))
+        source.setEventHandler {
+            notifier.reloading()
+            let status = reload()
+            notifier.ready(status: status)
+        }
+        source.resume()
+        return source
+    }
 }

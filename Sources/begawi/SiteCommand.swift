@@ -36,12 +36,18 @@ struct SiteCommand: AsyncParsableCommand {
 
         func run() async throws {
             MallocArenas.limit()
-            let (_, c) = try SiteConfigFile.loadWithPolicy(options.config)
+            let (siteID, c) = try SiteConfigFile.loadWithPolicy(options.config)
             let logger = Logs.logger("begawi.site")
             let stopping = ServiceManager.announceStopping()
-            defer { _ = stopping }
-            let group = ServiceGroup(configuration: .init(services: [SiteDaemon(configuration: c, logger: logger)],
-                                                          gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            let metrics = SiteMetrics(now: Date().timeIntervalSince1970)
+            let reloads = SiteReloads(path: options.config, siteID: siteID, running: c, logger: logger, metrics: metrics)
+            let reload = ServiceManager.onReload { reloads.prepare() }
+            defer { _ = (stopping, reload) }
+            var services: [any Service] = [SiteDaemon(configuration: c, logger: logger, metrics: metrics, reloads: reloads)]
+            if let host = c.metricsHost, let port = c.metricsPort {
+                services.append(MetricsListener.site(host: host, port: port, siteID: siteID, metrics: metrics, logger: logger))
+            }
+            let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await group.run()
         }
     }
@@ -146,16 +152,31 @@ struct SiteCommand: AsyncParsableCommand {
 struct SiteDaemon: Service {
     let configuration: SiteConfiguration
     let logger: Logger
+    var metrics: SiteMetrics?
+    var reloads: SiteReloads?
 
     static func open(_ c: SiteConfiguration) throws -> (Replica, HubClient) {
+        let replica = try Replica.open(at: c.replicaPath)
+        do {
+            return (replica, try client(c, replicaID: replica.replicaID))
+        } catch {
+            try? replica.close()
+            throw error
+        }
+    }
+
+    /// The hub client for a configuration: its credential, CA and timeouts. Transfers that move
+    /// bytes feed the watchdog.
+    static func client(_ c: SiteConfiguration, replicaID: String) throws -> HubClient {
         guard let credential = FileManager.default.contents(atPath: try ConfigFile.secret(c.credentialFile, key: "credential_file"))
             .map({ String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) }), !credential.isEmpty else {
             throw BegawiError(.configuration, "cannot read the site's credential from \(c.credentialFile); check credential_file in site.toml")
         }
+        let notifier = ServiceManager.notifier
         let transport = try CurlTransport(baseURL: c.hubURL, caFile: c.caFile, credential: credential,
-                                          options: .init(connectTimeoutMs: c.connectTimeoutMilliseconds, lowSpeedTimeSeconds: c.stallSeconds))
-        let replica = try Replica.open(at: c.replicaPath)
-        return (replica, HubClient(transport: transport, replicaID: replica.replicaID))
+                                          options: .init(connectTimeoutMs: c.connectTimeoutMilliseconds, lowSpeedTimeSeconds: c.stallSeconds,
+                                                         userAgent: "begawi/\(Begawi.configuration.version)", onActivity: { notifier.alive() }))
+        return HubClient(transport: transport, replicaID: replicaID)
     }
 
     func run() async throws {
@@ -165,8 +186,11 @@ struct SiteDaemon: Service {
                 defer { try? replica.close() }
                 logger.info("site daemon started", metadata: ["site.id": "\(replica.siteID)", "hub": "\(configuration.hubURL)"])
                 let notifier = ServiceManager.notifier
-                let service = SiteService(replica: replica, client: client, configuration: configuration, logger: logger)
+                let service = SiteService(replica: replica, client: client, configuration: configuration, logger: logger, metrics: metrics)
                 service.onAlive = { notifier.alive() }
+                if let reloads {
+                    service.reload = { reloads.take(replicaID: replica.replicaID) }
+                }
                 service.onStatus = { notifier.status($0) }
                 notifier.ready()
                 try await service.run()

@@ -5,7 +5,7 @@ import BegawiSite
 enum SiteConfigFile {
     static let keys = ["site_id", "replica", "hub_url", "ca_file", "credential_file", "schema", "status_file",
                        "watch_interval_ms", "pull_interval_seconds", "backoff_initial_ms", "backoff_max_seconds",
-                       "batch_rows", "batch_bytes", "connect_timeout_ms", "stall_seconds"]
+                       "batch_rows", "batch_bytes", "connect_timeout_ms", "stall_seconds", "metrics_listen"]
 
     static func load(_ path: String) throws -> (siteID: String, configuration: SiteConfiguration) {
         let file = try ConfigFile.load(path)
@@ -28,6 +28,13 @@ enum SiteConfigFile {
         if let v = try file.int("batch_bytes") { c.batchBytes = v }
         if let v = try file.int("connect_timeout_ms") { c.connectTimeoutMilliseconds = v }
         if let v = try file.int("stall_seconds") { c.stallSeconds = v }
+        if let listen = try file.string("metrics_listen") {
+            guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]) else {
+                throw BegawiError(.configuration, "\(path): metrics_listen must be HOST:PORT on loopback, for example \"127.0.0.1:9465\"")
+            }
+            c.metricsHost = String(listen[..<colon]).trimmingCharacters(in: ["[", "]"])
+            c.metricsPort = port
+        }
         do { try c.validate() } catch let e as BegawiError { throw BegawiError(.configuration, "\(path): \(e.message)") }
         return (siteID, c)
     }

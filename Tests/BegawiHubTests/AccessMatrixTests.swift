@@ -133,8 +133,11 @@ import Testing
         }
 
         let hubBefore = try h.hubRows(cell.table)
+        let refusalsBefore = try h.store.health().first { $0.site == actor }?.rowsRefused ?? 0
         let exchange = try h.sync(actor)
         let hubAfter = try h.hubRows(cell.table)
+        // The health ledger (`/metrics`, the dashboard) counts the refusals the site was told of.
+        #expect(try h.store.health().first { $0.site == actor }?.rowsRefused == refusalsBefore + exchange.refused.count)
         let refusal = exchange.refused.first { $0.table == cell.table && $0.key == target }
 
         if cell.allowed {

@@ -1,0 +1,58 @@
+public import BegawiCore
+internal import GRDB
+
+/// The health ledger: one row per site, written at each session and each push.
+extension SQLiteHubStore {
+    static let healthSQL = """
+        CREATE TABLE IF NOT EXISTS _hub_site_health(
+            site TEXT PRIMARY KEY NOT NULL, last_contact INTEGER, replica TEXT, pending INTEGER, agent TEXT, clock_offset_ms INTEGER,
+            sessions INTEGER NOT NULL DEFAULT 0, pushes INTEGER NOT NULL DEFAULT 0, rows_received INTEGER NOT NULL DEFAULT 0,
+            rows_refused INTEGER NOT NULL DEFAULT 0, conflicts INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
+        """
+
+    /// Records a session: the contact, and what the site reported about itself.
+    public func noteSession(site: String, replica: String, report: SiteReport) throws {
+        let now = Int64(clock.nowMilliseconds())
+        let agent = report.agent.map { String($0.prefix(100)) }
+        try registry.write { db in
+            try db.execute(sql: """
+                INSERT INTO _hub_site_health(site, last_contact, replica, pending, agent, clock_offset_ms, sessions)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1)
+                ON CONFLICT(site) DO UPDATE SET last_contact = ?2, replica = ?3, pending = ?4, agent = coalesce(?5, agent),
+                  clock_offset_ms = coalesce(?6, clock_offset_ms), sessions = sessions + 1
+                """, arguments: [site, now, replica, report.pending, agent, report.siteTime.map { now - $0 }])
+        }
+    }
+
+    /// Adds a push's figures to the site's totals.
+    func notePush(site: String, rows: Int, outcome: PushOutcome) throws {
+        try registry.write { db in
+            try db.execute(sql: """
+                INSERT INTO _hub_site_health(site, last_contact, pushes, rows_received, rows_refused, conflicts)
+                VALUES (?1, ?2, 1, ?3, ?4, ?5)
+                ON CONFLICT(site) DO UPDATE SET last_contact = ?2, pushes = pushes + 1, rows_received = rows_received + ?3,
+                  rows_refused = rows_refused + ?4, conflicts = conflicts + ?5
+                """, arguments: [site, Int64(clock.nowMilliseconds()), rows, outcome.refused.count, outcome.conflicts])
+        }
+    }
+
+    /// Every registered site's health, sites that never made contact included.
+    public func health() throws -> [SiteHealth] {
+        try registry.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT s.id, s.kind, s.revoked_at IS NOT NULL AS revoked, h.last_contact, h.pending, h.agent, h.clock_offset_ms,
+                  coalesce(h.sessions, 0) AS sessions, coalesce(h.pushes, 0) AS pushes, coalesce(h.rows_received, 0) AS rows_received,
+                  coalesce(h.rows_refused, 0) AS rows_refused, coalesce(h.conflicts, 0) AS conflicts
+                FROM _hub_sites s LEFT JOIN _hub_site_health h ON h.site = s.id ORDER BY s.id
+                """).map { row in
+                SiteHealth(site: row["id"], kind: row["kind"], revoked: row["revoked"], lastContact: row["last_contact"],
+                           pending: row["pending"], agent: row["agent"], clockOffsetMilliseconds: row["clock_offset_ms"],
+                           sessions: row["sessions"], pushes: row["pushes"], rowsReceived: row["rows_received"],
+                           rowsRefused: row["rows_refused"], conflicts: row["conflicts"])
+            }
+        }
+    }
+
+    /// The head of the hub's change feed.
+    public func headSequence() throws -> UInt64 { try replica.headSequence() }
+}

@@ -1,0 +1,79 @@
+import BegawiCore
+import BegawiSite
+import Foundation
+import Logging
+
+/// SIGHUP for the site daemon: `prepare` (on the signal's queue) re-reads site.toml and checks it
+/// whole; a good one waits here until the sync loop takes it between rounds, a bad one is logged
+/// and the settings in force stay. The replica, site id, schema, status file and metrics address
+/// change only at a restart.
+final class SiteReloads: @unchecked Sendable {
+    let path: String
+    let logger: Logger
+    let metrics: SiteMetrics
+    private let lock = NSLock()
+    private var running: SiteConfiguration
+    private let siteID: String
+    private var ready: SiteConfiguration?
+
+    init(path: String, siteID: String, running: SiteConfiguration, logger: Logger, metrics: SiteMetrics) {
+        self.path = path
+        self.siteID = siteID
+        self.running = running
+        self.logger = logger
+        self.metrics = metrics
+    }
+
+    /// Reads and checks the file; returns the status line for the service manager.
+    func prepare() -> String {
+        do {
+            let (newID, loaded) = try SiteConfigFile.loadWithPolicy(path)
+            var next = loaded
+            let old = lock.withLock { running }
+            var restartOnly: [String] = []
+            if newID != siteID { restartOnly.append("site_id") }
+            if next.replicaPath != old.replicaPath { restartOnly.append("replica") }
+            if next.schemaPath != old.schemaPath || next.policy != old.policy { restartOnly.append("schema") }
+            if next.statusPath != old.statusPath { restartOnly.append("status_file") }
+            if next.metricsHost != old.metricsHost || next.metricsPort != old.metricsPort { restartOnly.append("metrics_listen") }
+            next.replicaPath = old.replicaPath
+            next.schemaPath = old.schemaPath
+            next.policy = old.policy
+            next.statusPath = old.statusPath
+            next.metricsHost = old.metricsHost
+            next.metricsPort = old.metricsPort
+            // The client is made (credential read, CA checked) here, so a bad one is refused now.
+            _ = try SiteDaemon.client(next, replicaID: "00000000-0000-0000-0000-000000000000")
+            lock.withLock {
+                running = next
+                ready = next
+            }
+            metrics.reloaded(ok: true)
+            if restartOnly.isEmpty {
+                logger.notice("configuration reloaded", metadata: ["config": "\(path)"])
+            } else {
+                logger.warning("configuration reloaded; some changes wait for a restart (systemctl restart begawi-site)",
+                               metadata: ["config": "\(path)", "restart.needed_for": "\(restartOnly.joined(separator: ","))"])
+            }
+            return "configuration reloaded"
+        } catch {
+            metrics.reloaded(ok: false)
+            logger.error("configuration not reloaded; the site keeps the one in force", metadata: ["config": "\(path)", "error": "\(error)"])
+            return "configuration not reloaded (see the journal); running with the previous one"
+        }
+    }
+
+    /// The configuration and client a reload prepared, once; nil when there is none.
+    func take(replicaID: String) -> (SiteConfiguration, HubClient)? {
+        guard let next = lock.withLock({ () -> SiteConfiguration? in
+            defer { ready = nil }
+            return ready
+        }) else { return nil }
+        do {
+            return (next, try SiteDaemon.client(next, replicaID: replicaID))
+        } catch {
+            logger.error("configuration not reloaded; the site keeps the one in force", metadata: ["config": "\(path)", "error": "\(error)"])
+            return nil
+        }
+    }
+}

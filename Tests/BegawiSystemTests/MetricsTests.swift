@@ -1,0 +1,116 @@
+import Foundation
+import GRDB
+import Testing
+
+/// Prometheus' `/metrics`: at the hub (per site: last contact, lag, pending, conflicts, refusals,
+/// bytes; request latency), readable only with the office's credential or the metrics token; and
+/// at a site daemon on a loopback port when its configuration asks for one.
+@Suite struct MetricsTests {
+    @Test func theHubReportsEachSitesHealthAndItsOwnLatency() throws {
+        let cluster = try Cluster(label: "metrics-hub", hubExtra: "metrics_token_file = \"metrics.token\"")
+        try "0123456789abcdef0123456789abcdef\n".write(toFile: cluster.path("metrics.token"), atomically: true, encoding: .utf8)
+        let started = Date().timeIntervalSince1970
+        try cluster.startHub()
+        try cluster.addSite("lpk-a")
+        try cluster.addSite("lpk-b")
+        try cluster.addSite("office", kind: "office")
+        let url = "\(cluster.hubURL)/metrics"
+        let ca = cluster.path("tls/ca.crt")
+
+        // Three rows pending at lpk-a when its round opens; then both sites edit one title.
+        for i in 1...3 { try cluster.staff("lpk-a", "INSERT INTO programs(id, title) VALUES ('prog-\(i)', 'Las \(i)')") }
+        try cluster.sync("lpk-a")
+        try cluster.sync("lpk-b")
+        try cluster.staff("lpk-a", "UPDATE programs SET title = 'Las listrik' WHERE id = 'prog-1'")
+        try cluster.staff("lpk-b", "UPDATE programs SET title = 'Las karbit' WHERE id = 'prog-1'")
+        try cluster.sync("lpk-a")
+        try cluster.sync("lpk-b") // its write is older or newer: either way one conflict is recorded at the hub
+        try cluster.staff("lpk-a", "INSERT INTO programs(id, title) VALUES ('prog-4', 'Jahit')")
+        try cluster.sync("lpk-a") // lpk-b has not pulled prog-4: it lags by one change at least
+
+        // Who may read.
+        #expect(try Prometheus.scrape(url, caFile: ca).status == 401)
+        #expect(try Prometheus.scrape(url, token: credential(cluster, "lpk-a"), caFile: ca).status == 403)
+        #expect(try Prometheus.scrape(url, token: "0123456789abcdef0123456789abcdeX", caFile: ca).status == 401)
+        #expect(try Prometheus.scrape(url, token: "0123456789abcdef0123456789abcdef", caFile: ca).status == 200)
+        let page = try Prometheus.scrape(url, token: credential(cluster, "office"), caFile: ca)
+        #expect(page.status == 200)
+
+        let now = Date().timeIntervalSince1970
+        for site in ["lpk-a", "lpk-b"] {
+            let contact = try #require(page.value("begawi_hub_site_last_contact_timestamp_seconds", ["site": site]))
+            #expect(contact >= started - 1 && contact <= now + 1, "\(site): \(contact)")
+        }
+        #expect(page.value("begawi_hub_site_last_contact_timestamp_seconds", ["site": "office"]) == nil, "the office never synced")
+        #expect(page.value("begawi_hub_site_info", ["site": "office", "kind": "office", "revoked": "false"]) == 1)
+        #expect(page.value("begawi_hub_site_info", ["site": "lpk-a"]).map { _ in true } ?? false)
+        #expect(page.samples?.first { $0.name == "begawi_hub_site_info" && $0.labels["site"] == "lpk-a" }?.labels["agent"]?.hasPrefix("begawi/") == true)
+
+        // The figures agree with the hub's database.
+        let hub = try DatabaseQueue(path: cluster.path("hub.sqlite"), configuration: { var c = Configuration(); c.readonly = true; return c }())
+        let conflicts = try hub.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM _begawi_conflicts") ?? 0 }
+        #expect(conflicts == 1)
+        let conflictsMetric = (page.value("begawi_hub_site_conflicts_total", ["site": "lpk-a"]) ?? -1)
+            + (page.value("begawi_hub_site_conflicts_total", ["site": "lpk-b"]) ?? -1)
+        #expect(conflictsMetric == Double(conflicts))
+        #expect(page.value("begawi_hub_site_rows_received_total", ["site": "lpk-a"]) == 5)
+        #expect(page.value("begawi_hub_site_rows_received_total", ["site": "lpk-b"]) == 1)
+        #expect(page.value("begawi_hub_site_pushes_total", ["site": "lpk-a"]) == 3)
+        #expect(page.value("begawi_hub_site_refusals_total", ["site": "lpk-a"]) == 0, "no rules, no refusals")
+        #expect(page.value("begawi_hub_site_pending_changes", ["site": "lpk-a"]) == 1, "prog-4 was pending when the last round opened")
+        let head = try hub.read { db in try Int.fetchOne(db, sql: "SELECT value FROM _begawi_state WHERE name = 'seq'") ?? 0 }
+        #expect(page.value("begawi_hub_feed_head") == Double(head))
+        #expect(page.value("begawi_hub_site_lag_changes", ["site": "lpk-a"]) == 0)
+        #expect((page.value("begawi_hub_site_lag_changes", ["site": "lpk-b"]) ?? 0) >= 1)
+        #expect((page.value("begawi_hub_site_received_bytes_total", ["site": "lpk-a"]) ?? 0) > 0)
+        #expect((page.value("begawi_hub_site_sent_bytes_total", ["site": "lpk-b"]) ?? 0) > 0)
+        #expect(abs(page.value("begawi_hub_site_clock_offset_seconds", ["site": "lpk-a"]) ?? 99) < 2)
+        #expect(page.value("begawi_hub_request_duration_seconds_count", ["route": "/v1/push"]) == 4)
+        #expect(page.value("begawi_hub_request_duration_seconds_bucket", ["route": "/v1/push", "le": "+Inf"]) == 4)
+        #expect(page.value("begawi_hub_responses_total", ["route": "/metrics", "status": "401"]) == 2)
+        #expect(page.types?["begawi_hub_request_duration_seconds"] == "histogram")
+    }
+
+    @Test func aSiteServesItsFiguresOnLoopbackWhenAsked() throws {
+        let cluster = try Cluster(label: "metrics-site")
+        try cluster.startHub()
+        let port = Prometheus.freePort()
+        try cluster.addSite("lpk-a", extra: "metrics_listen = \"127.0.0.1:\(port)\"")
+        try cluster.staff("lpk-a", "INSERT INTO programs(id, title) VALUES ('prog-1', 'Las')")
+        try cluster.startDaemon("lpk-a")
+        let url = "http://127.0.0.1:\(port)/metrics"
+        let synced = try eventually { let p = try? Prometheus.scrape(url); return p?.value("begawi_site_rows_sent_total") == 1 ? p : nil }
+        #expect(synced.value("begawi_site_pending_changes", ["site": "lpk-a"]) == 0)
+        #expect(synced.value("begawi_site_hub_reachable") == 1)
+        #expect((synced.value("begawi_site_rounds_total", ["outcome": "succeeded"]) ?? 0) >= 1)
+        #expect((synced.value("begawi_site_sent_bytes_total") ?? 0) > 0)
+        #expect(synced.value("begawi_site_refusals") == 0)
+
+        cluster.stopHub()
+        try cluster.staff("lpk-a", "INSERT INTO programs(id, title) VALUES ('prog-2', 'Jahit')")
+        let failing = try eventually { let p = try? Prometheus.scrape(url); return (p?.value("begawi_site_consecutive_failures") ?? 0) >= 1 ? p : nil }
+        #expect(failing.value("begawi_site_hub_reachable") == 0)
+        #expect(failing.value("begawi_site_pending_changes") == 1)
+        cluster.stopDaemon("lpk-a")
+
+        // Metrics are plain HTTP: only a loopback address is accepted.
+        try cluster.writeSiteConfig("lpk-a", extra: "metrics_listen = \"0.0.0.0:\(port)\"")
+        let refused = try Cluster.run(["site", "status", "--config", cluster.siteConfig("lpk-a")], expect: -1)
+        #expect(refused.status != 0)
+        #expect(refused.errors.contains("metrics_listen must be a loopback address"), "\(refused.errors)")
+    }
+
+    func credential(_ cluster: Cluster, _ site: String) throws -> String {
+        try String(contentsOfFile: cluster.path("\(site).credential"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Polls `probe` for up to 20 s.
+    func eventually<T>(_ probe: () throws -> T?) throws -> T {
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            if let value = try probe() { return value }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        throw ClusterError("the condition did not hold within 20 s")
+    }
+}

@@ -136,7 +136,15 @@ enum OpenAPIDocument {
           /v1/session:
             get:
               summary: Start a sync round; the hub's epoch and its cursor for the site's replica.
-              parameters: [{$ref: '#/components/parameters/Replica'}]
+              description: |
+                The site may report on itself; the hub records it with the time of contact (its health
+                ledger, shown at `/metrics`): `Begawi-Pending`, its local changes not yet acknowledged;
+                `Begawi-Site-Time`, its wall clock in ms since the Unix epoch (the hub keeps its own clock
+                minus this); `User-Agent`, its daemon and version.
+              parameters:
+                - {$ref: '#/components/parameters/Replica'}
+                - {name: Begawi-Pending, in: header, required: false, schema: {type: integer, minimum: 0}}
+                - {name: Begawi-Site-Time, in: header, required: false, schema: {type: integer}}
               responses:
                 "200":
                   description: The session.
@@ -205,6 +213,21 @@ enum OpenAPIDocument {
                 "401": {$ref: '#/components/responses/Refused'}
                 "403": {$ref: '#/components/responses/Refused'}
                 "409": {$ref: '#/components/responses/Refused'}
+          /metrics:
+            get:
+              summary: Prometheus text format (0.0.4) for the office's monitoring.
+              description: |
+                Per site: last contact, lag behind the feed, pending changes it reported, clock offset,
+                pushes, rows, refusals, conflicts, bytes; per route: answers and a latency histogram.
+                Needs the office's credential or the token in the file named by `metrics_token_file`.
+              responses:
+                "200":
+                  description: The figures.
+                  content:
+                    text/plain:
+                      schema: {type: string}
+                "401": {$ref: '#/components/responses/Refused'}
+                "403": {$ref: '#/components/responses/Refused'}
 
         """
 }

@@ -47,9 +47,11 @@ struct HubRoutes: Sendable {
         let report = SiteReport(pending: request.headers[.begawiPending].flatMap { Int($0) }.map { max(0, $0) },
                                 agent: request.headers[.userAgent],
                                 siteTime: request.headers[.begawiSiteTime].flatMap { Int64($0) })
-        try await Blocking.run { [store] in try store.noteSession(site: site.id, replica: replica, report: report) }
         let session = try await Blocking.run { [store, configuration] in
-            try store.session(site: site, replica: replica, configuration: configuration)
+            let session = try store.session(site: site, replica: replica, configuration: configuration)
+            // Recorded once the replica is known to be the site's; a failure to record must not stop its sync.
+            try? store.noteSession(site: site.id, replica: replica, report: report)
+            return session
         }
         return HubAnswer.json(session)
     }

@@ -114,8 +114,10 @@ struct HubCommand: AsyncParsableCommand {
                 }
             }
             let server: HubServer
+            let boundPort = BoundPort()
             do {
                 server = try HubServer(store: store, configuration: c, logger: logger, onReady: { port in
+                    boundPort.set(port)
                     notifier.ready(status: "serving sites on port \(port)")
                 })
             } catch {
@@ -126,7 +128,7 @@ struct HubCommand: AsyncParsableCommand {
             let path = options.config
             let reload = ServiceManager.onReload {
                 HubCommand.reload(server: server, path: path, logger: logger)
-                return "serving sites on port \(server.settings.configuration.port)"
+                return "serving sites on port \(boundPort.value)"
             }
             try await server.run()
             watchdog.cancel()
@@ -246,4 +248,12 @@ extension HubCommand {
             print("erased \(report.rows.count) rows (\(Set(report.rows.map(\.table)).sorted().joined(separator: ", "))); sites told to remove them on their next sync: \(report.sites.isEmpty ? "none" : report.sites.joined(separator: ", "))")
         }
     }
+}
+
+/// The port the hub listens on, once bound (for the status line after a reload).
+final class BoundPort: @unchecked Sendable {
+    private let lock = NSLock()
+    private var port = 0
+    func set(_ value: Int) { lock.withLock { port = value } }
+    var value: Int { lock.withLock { port } }
 }

@@ -83,6 +83,7 @@ let package = Package(
             ],
             swiftSettings: strict),
 
+        .testTarget(name: "BegawiMetricsTests", dependencies: ["BegawiMetrics"], swiftSettings: strict),
         .testTarget(name: "BegawiCoreTests", dependencies: ["BegawiCore"], swiftSettings: strict),
         .testTarget(name: "BegawiRulesTests", dependencies: ["BegawiCore", "BegawiRules"], swiftSettings: strict),
         .testTarget(

@@ -34,6 +34,12 @@ public final class HubSettings: @unchecked Sendable {
         guard !chain.isEmpty else {
             throw BegawiError(.configuration, "\(configuration.certificateFile) holds no certificate; check tls_certificate in hub.toml")
         }
+        do {
+            // A context refuses a key that does not belong to the certificate: better now than at every handshake.
+            _ = try NIOSSLContext(configuration: .makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key)))
+        } catch {
+            throw BegawiError(.configuration, "the key \(configuration.privateKeyFile) does not belong to the certificate \(configuration.certificateFile); install the pair made together (a key given as credential:NAME is read by systemd only when the service starts: after renewing it, run systemctl restart begawi-hub)", cause: "\(error)")
+        }
         var token: [UInt8]?
         if let file = configuration.metricsTokenFile {
             guard let data = FileManager.default.contents(atPath: file) else {
@@ -52,6 +58,9 @@ public final class HubSettings: @unchecked Sendable {
     public var configuration: HubConfiguration { lock.withLock { state.configuration } }
 
     var identity: (chain: [NIOSSLCertificate], key: NIOSSLPrivateKey) { lock.withLock { (state.chain, state.key) } }
+
+    /// Whether a metrics token is set (otherwise `/metrics` is off).
+    var hasMetricsToken: Bool { lock.withLock { state.metricsToken != nil } }
 
     /// Whether `token` is the metrics token.
     func isMetricsToken(_ token: String) -> Bool {

@@ -154,7 +154,7 @@ enum OpenAPIDocument {
                       schema: {$ref: '#/components/schemas/Session'}
                 "400": {$ref: '#/components/responses/Refused'}
                 "401": {$ref: '#/components/responses/Refused'}
-                "403": {$ref: '#/components/responses/Refused'}
+                "404": {$ref: '#/components/responses/Refused'}
           /v1/push:
             post:
               summary: Apply one batch of the site's changes in one transaction; answered after commit.
@@ -180,7 +180,7 @@ enum OpenAPIDocument {
                       schema: {$ref: '#/components/schemas/PushOutcome'}
                 "400": {$ref: '#/components/responses/Refused'}
                 "401": {$ref: '#/components/responses/Refused'}
-                "403": {$ref: '#/components/responses/Refused'}
+                "404": {$ref: '#/components/responses/Refused'}
                 "409": {$ref: '#/components/responses/Refused'}
                 "413": {$ref: '#/components/responses/Refused'}
                 "415": {$ref: '#/components/responses/Refused'}
@@ -211,7 +211,7 @@ enum OpenAPIDocument {
                       schema: {type: string, format: binary}
                 "400": {$ref: '#/components/responses/Refused'}
                 "401": {$ref: '#/components/responses/Refused'}
-                "403": {$ref: '#/components/responses/Refused'}
+                "404": {$ref: '#/components/responses/Refused'}
                 "409": {$ref: '#/components/responses/Refused'}
           /metrics:
             get:
@@ -219,7 +219,8 @@ enum OpenAPIDocument {
               description: |
                 Per site: last contact, lag behind the feed, pending changes it reported, clock offset,
                 pushes, rows, refusals, conflicts, bytes; per route: answers and a latency histogram.
-                Needs the office's credential or the token in the file named by `metrics_token_file`.
+                Needs the token in the file named by `metrics_token_file` (no site's credential is
+                accepted); without one the hub answers 404 `metrics-off`.
               responses:
                 "200":
                   description: The figures.
@@ -227,7 +228,7 @@ enum OpenAPIDocument {
                     text/plain:
                       schema: {type: string}
                 "401": {$ref: '#/components/responses/Refused'}
-                "403": {$ref: '#/components/responses/Refused'}
+                "404": {$ref: '#/components/responses/Refused'}
 
         """
 }

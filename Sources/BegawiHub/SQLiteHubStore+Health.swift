@@ -1,4 +1,4 @@
-public import BegawiCore
+import BegawiCore
 internal import GRDB
 
 /// The health ledger: one row per site, written at each session and each push.
@@ -14,13 +14,20 @@ extension SQLiteHubStore {
     public func noteSession(site: String, replica: String, report: SiteReport) throws {
         let now = Int64(clock.nowMilliseconds())
         let agent = report.agent.map { String($0.prefix(100)) }
+        // The site's clock is its word: an offset beyond ten years is nonsense, not a figure (and
+        // must not overflow).
+        let tenYears: Int64 = 10 * 366 * 86_400_000
+        let offset = report.siteTime.flatMap { t -> Int64? in
+            let (difference, overflow) = now.subtractingReportingOverflow(t)
+            return overflow || abs(difference) > tenYears ? nil : difference
+        }
         try registry.write { db in
             try db.execute(sql: """
                 INSERT INTO _hub_site_health(site, last_contact, replica, pending, agent, clock_offset_ms, sessions)
                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1)
                 ON CONFLICT(site) DO UPDATE SET last_contact = ?2, replica = ?3, pending = ?4, agent = coalesce(?5, agent),
                   clock_offset_ms = coalesce(?6, clock_offset_ms), sessions = sessions + 1
-                """, arguments: [site, now, replica, report.pending, agent, report.siteTime.map { now - $0 }])
+                """, arguments: [site, now, replica, report.pending, agent, offset])
         }
     }
 

@@ -29,7 +29,7 @@ public struct SiteHealth: Sendable, Equatable, Codable {
     public var pending: Int?
     /// Its daemon's `User-Agent`.
     public var agent: String?
-    /// The hub's clock minus the site's, in ms, as of the last session (including half the delay).
+    /// The hub's clock minus the site's, in ms, as of the last session (the request's one-way delay included).
     public var clockOffsetMilliseconds: Int64?
     /// Sessions, pushes, rows received, rows refused and conflicts recorded while merging its rows.
     public var sessions: Int

@@ -1,4 +1,5 @@
 import BegawiCore
+import Foundation
 public import BegawiRules
 
 /// How a site daemon runs: its replica, its hub, and its timing.
@@ -76,8 +77,16 @@ public struct SiteConfiguration: Sendable, Equatable {
         }
     }
 
-    /// Whether a host name or address stays on this machine.
+    /// Whether a host name or address stays on this machine: `localhost`, an IPv4 address in
+    /// 127.0.0.0/8, or `::1` (names such as `127.example.org` are not addresses).
     public static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+        if host == "localhost" { return true }
+        var v4 = in_addr()
+        if inet_pton(AF_INET, host, &v4) == 1 { return UInt32(bigEndian: v4.s_addr) >> 24 == 127 }
+        var v6 = in6_addr()
+        if inet_pton(AF_INET6, host, &v6) == 1 {
+            return withUnsafeBytes(of: &v6) { $0.elementsEqual([UInt8](repeating: 0, count: 15) + [1]) }
+        }
+        return false
     }
 }

@@ -12,6 +12,7 @@ public final class SystemdNotifier: @unchecked Sendable {
     public let pingInterval: Duration?
     private let lock = NSLock()
     private var lastPing: ContinuousClock.Instant?
+    private var readySent = false
 
     /// Reads `NOTIFY_SOCKET`, `WATCHDOG_USEC` and `WATCHDOG_PID` from the process's environment.
     public convenience init() { self.init(environment: ProcessInfo.processInfo.environment) }
@@ -33,7 +34,13 @@ public final class SystemdNotifier: @unchecked Sendable {
     public var isActive: Bool { address != nil }
 
     /// The service is ready: its database is open and, for the hub, its listener bound.
-    public func ready(status: String? = nil) { send(["READY=1"] + (status.map { ["STATUS=\($0)"] } ?? [])) }
+    public func ready(status: String? = nil) {
+        lock.withLock { readySent = true }
+        send(["READY=1"] + (status.map { ["STATUS=\($0)"] } ?? []))
+    }
+
+    /// Whether `ready` was called: before that, a reload must not announce readiness.
+    public var isReady: Bool { lock.withLock { readySent } }
 
     /// The service is stopping (it finishes the batch in hand first).
     public func stopping() { send(["STOPPING=1"]) }

@@ -91,6 +91,7 @@ struct HubCommand: AsyncParsableCommand {
         @OptionGroup var options: Options
 
         func run() async throws {
+            ServiceManager.ignoreHangUps()
             MallocArenas.limit()
             let c = try HubConfigFile.loadForDaemon(options.config)
             let logger = Logs.logger("begawi.hub")
@@ -127,8 +128,8 @@ struct HubCommand: AsyncParsableCommand {
             }
             let path = options.config
             let reload = ServiceManager.onReload {
-                HubCommand.reload(server: server, path: path, logger: logger)
-                return "serving sites on port \(boundPort.value)"
+                let taken = HubCommand.reload(server: server, path: path, logger: logger)
+                return (taken ? "configuration reloaded; " : "configuration not reloaded (see the journal); ") + "serving sites on port \(boundPort.value)"
             }
             try await server.run()
             watchdog.cancel()
@@ -138,8 +139,9 @@ struct HubCommand: AsyncParsableCommand {
         }
     }
 
-    /// Re-reads hub.toml into the running server; a bad file keeps the settings in force.
-    static func reload(server: HubServer, path: String, logger: Logger) {
+    /// Re-reads hub.toml into the running server; a bad file keeps the settings in force. Returns
+    /// whether the file was taken.
+    static func reload(server: HubServer, path: String, logger: Logger) -> Bool {
         do {
             let restartOnly = try server.settings.reload(try HubConfigFile.loadForDaemon(path))
             if restartOnly.isEmpty {
@@ -148,8 +150,10 @@ struct HubCommand: AsyncParsableCommand {
                 logger.warning("configuration reloaded; some changes wait for a restart (systemctl restart begawi-hub)",
                                metadata: ["config": "\(path)", "restart.needed_for": "\(restartOnly.joined(separator: ","))"])
             }
+            return true
         } catch {
             logger.error("configuration not reloaded; the hub keeps the one in force", metadata: ["config": "\(path)", "error": "\(error)"])
+            return false
         }
     }
 

@@ -6,7 +6,7 @@ import Foundation
 struct MakeCertificates: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "make-certificates",
-        abstract: "Make a private CA (ca.crt, ca.key) and a hub certificate (hub.crt, hub.key) signed by it, with openssl.")
+        abstract: "Make a private CA (ca.crt, ca.key) and a hub certificate (hub.crt, hub.key) signed by it, with openssl. When the folder already holds ca.crt and ca.key, only a new hub certificate and key are made, signed by that CA (a renewal the sites keep trusting).")
     @Option(help: "The folder to write the files to.") var out: String
     @Option(help: "A DNS name or IP address of the hub (repeat for several).") var name: [String] = ["localhost", "127.0.0.1"]
     @Option(help: "Validity in days.") var days = 825
@@ -15,9 +15,13 @@ struct MakeCertificates: ParsableCommand {
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let alt = name.map { n in n.allSatisfy({ $0.isNumber || $0 == "." || $0 == ":" }) ? "IP:\(n)" : "DNS:\(n)" }.joined(separator: ",")
         let d = out
-        try Self.openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "\(days)",
+        let fm = FileManager.default
+        let renewal = fm.fileExists(atPath: "\(d)/ca.crt") && fm.fileExists(atPath: "\(d)/ca.key")
+        if !renewal {
+            try Self.openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "\(days)",
                           "-subj", "/CN=Begawi private CA", "-keyout", "\(d)/ca.key", "-out", "\(d)/ca.crt",
                           "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"])
+        }
         try Self.openssl(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj", "/CN=\(name.first ?? "hub")",
                           "-keyout", "\(d)/hub.key", "-out", "\(d)/hub.csr"])
         let ext = "\(d)/hub.ext"
@@ -28,7 +32,11 @@ struct MakeCertificates: ParsableCommand {
         for f in ["hub.csr", "hub.ext", "ca.srl"] { try? FileManager.default.removeItem(atPath: "\(d)/\(f)") }
         chmod("\(d)/ca.key", 0o600)
         chmod("\(d)/hub.key", 0o600)
-        print("wrote \(d)/ca.crt (give it to every site), \(d)/hub.crt and \(d)/hub.key (the hub's), \(d)/ca.key (keep offline)")
+        if renewal {
+            print("wrote \(d)/hub.crt and \(d)/hub.key, signed by the CA already in \(d) (sites keep their ca.crt)")
+        } else {
+            print("wrote \(d)/ca.crt (give it to every site), \(d)/hub.crt and \(d)/hub.key (the hub's), \(d)/ca.key (keep offline)")
+        }
     }
 
     static func openssl(_ arguments: [String]) throws {

@@ -14,10 +14,33 @@ enum MetricsListener {
             headers[.contentType] = MetricsText.contentType
             return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.page(site: siteID))))
         }
-        return Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: nil),
-                           onServerRunning: { channel in
-                               logger.info("metrics listening", metadata: ["address": "\(host):\(channel.localAddress?.port ?? port)"])
-                           },
-                           logger: logger)
+        let app = Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: nil),
+                              onServerRunning: { channel in
+                                  logger.info("metrics listening", metadata: ["address": "\(host):\(channel.localAddress?.port ?? port)"])
+                              },
+                              logger: logger)
+        return NonEssential(app, logger: logger)
+    }
+}
+
+/// A monitoring listener must not stop syncing: when it cannot serve (its port is taken), the
+/// error is logged and the daemon goes on without it until it stops.
+struct NonEssential<Inner: Service>: Service {
+    let inner: Inner
+    let logger: Logger
+
+    init(_ inner: Inner, logger: Logger) {
+        self.inner = inner
+        self.logger = logger
+    }
+
+    func run() async throws {
+        do {
+            try await inner.run()
+        } catch is CancellationError {
+        } catch {
+            logger.error("metrics not served; the daemon syncs on without them", metadata: ["error": "\(error)"])
+            try? await gracefulShutdown()
+        }
     }
 }

@@ -22,15 +22,23 @@ enum ServiceManager {
     /// Calls `reload` on SIGHUP (from a serial queue, one reload at a time), telling systemd the
     /// service is reloading meanwhile. Installed in and out of systemd: SIGHUP must never kill a
     /// daemon. Keep the returned source alive while running.
-    static func onReload(_ reload: @escaping @Sendable () -> String?) -> any DispatchSourceSignal {
-        signal(SIGHUP, SIG_IGN)
+    static func onReload(_ reload: @escaping @Sendable () -> String) -> any DispatchSourceSignal {
+        ignoreHangUps()
         let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: DispatchQueue(label: "begawi.reload"))
         source.setEventHandler {
-            notifier.reloading()
+            // Before the first READY the service is still starting: a reload must not announce readiness.
+            let started = notifier.isReady
+            if started { notifier.reloading() }
             let status = reload()
-            notifier.ready(status: status)
+            if started { notifier.ready(status: status) } else { notifier.status(status) }
         }
         source.resume()
         return source
+    }
+
+    /// SIGHUP's default action ends the process: the daemons set it aside first thing, and handle
+    /// it once their configuration can be re-read (`onReload`).
+    static func ignoreHangUps() {
+        signal(SIGHUP, SIG_IGN)
     }
 }

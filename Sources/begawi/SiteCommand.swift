@@ -35,6 +35,7 @@ struct SiteCommand: AsyncParsableCommand {
         @OptionGroup var options: Options
 
         func run() async throws {
+            ServiceManager.ignoreHangUps()
             MallocArenas.limit()
             let (siteID, c) = try SiteConfigFile.loadWithPolicy(options.config)
             let logger = Logs.logger("begawi.site")
@@ -165,9 +166,13 @@ struct SiteDaemon: Service {
         }
     }
 
-    /// The hub client for a configuration: its credential, CA and timeouts. Transfers that move
-    /// bytes feed the watchdog.
+    /// The hub client for a configuration: its credential, CA and timeouts.
     static func client(_ c: SiteConfiguration, replicaID: String) throws -> HubClient {
+        HubClient(transport: try transport(c), replicaID: replicaID)
+    }
+
+    /// The transport to the hub: its credential, CA and timeouts. Transfers that move bytes feed the watchdog.
+    static func transport(_ c: SiteConfiguration) throws -> CurlTransport {
         guard let credential = FileManager.default.contents(atPath: try ConfigFile.secret(c.credentialFile, key: "credential_file"))
             .map({ String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) }), !credential.isEmpty else {
             throw BegawiError(.configuration, "cannot read the site's credential from \(c.credentialFile); check credential_file in site.toml")
@@ -176,7 +181,7 @@ struct SiteDaemon: Service {
         let transport = try CurlTransport(baseURL: c.hubURL, caFile: c.caFile, credential: credential,
                                           options: .init(connectTimeoutMs: c.connectTimeoutMilliseconds, lowSpeedTimeSeconds: c.stallSeconds,
                                                          userAgent: "begawi/\(Begawi.configuration.version)", onActivity: { notifier.alive() }))
-        return HubClient(transport: transport, replicaID: replicaID)
+        return transport
     }
 
     func run() async throws {

@@ -4,9 +4,10 @@ import Foundation
 import Logging
 
 /// SIGHUP for the site daemon: `prepare` (on the signal's queue) re-reads site.toml and checks it
-/// whole; a good one waits here until the sync loop takes it between rounds, a bad one is logged
-/// and the settings in force stay. The replica, site id, schema, status file and metrics address
-/// change only at a restart.
+/// whole, making its transport (credential read, CA loaded); a good one waits here until the sync
+/// loop takes it at its next turn, a bad one is logged and the settings in force stay. The replica,
+/// site id, schema, status file and metrics address change only at a restart. Secrets given as
+/// `credential:NAME` are copied by systemd when the service starts: a reload reads the same copy.
 final class SiteReloads: @unchecked Sendable {
     let path: String
     let logger: Logger
@@ -14,7 +15,7 @@ final class SiteReloads: @unchecked Sendable {
     private let lock = NSLock()
     private var running: SiteConfiguration
     private let siteID: String
-    private var ready: SiteConfiguration?
+    private var ready: (SiteConfiguration, CurlTransport)?
 
     init(path: String, siteID: String, running: SiteConfiguration, logger: Logger, metrics: SiteMetrics) {
         self.path = path
@@ -42,11 +43,11 @@ final class SiteReloads: @unchecked Sendable {
             next.statusPath = old.statusPath
             next.metricsHost = old.metricsHost
             next.metricsPort = old.metricsPort
-            // The client is made (credential read, CA checked) here, so a bad one is refused now.
-            _ = try SiteDaemon.client(next, replicaID: "00000000-0000-0000-0000-000000000000")
+            // The transport is made (credential read, CA checked) here, so a bad one is refused now.
+            let transport = try SiteDaemon.transport(next)
             lock.withLock {
                 running = next
-                ready = next
+                ready = (next, transport)
             }
             metrics.reloaded(ok: true)
             if restartOnly.isEmpty {
@@ -55,7 +56,7 @@ final class SiteReloads: @unchecked Sendable {
                 logger.warning("configuration reloaded; some changes wait for a restart (systemctl restart begawi-site)",
                                metadata: ["config": "\(path)", "restart.needed_for": "\(restartOnly.joined(separator: ","))"])
             }
-            return "configuration reloaded"
+            return "configuration reloaded; it applies from the next round"
         } catch {
             metrics.reloaded(ok: false)
             logger.error("configuration not reloaded; the site keeps the one in force", metadata: ["config": "\(path)", "error": "\(error)"])
@@ -65,15 +66,10 @@ final class SiteReloads: @unchecked Sendable {
 
     /// The configuration and client a reload prepared, once; nil when there is none.
     func take(replicaID: String) -> (SiteConfiguration, HubClient)? {
-        guard let next = lock.withLock({ () -> SiteConfiguration? in
+        let prepared = lock.withLock { () -> (SiteConfiguration, CurlTransport)? in
             defer { ready = nil }
             return ready
-        }) else { return nil }
-        do {
-            return (next, try SiteDaemon.client(next, replicaID: replicaID))
-        } catch {
-            logger.error("configuration not reloaded; the site keeps the one in force", metadata: ["config": "\(path)", "error": "\(error)"])
-            return nil
         }
+        return prepared.map { ($0.0, HubClient(transport: $0.1, replicaID: replicaID)) }
     }
 }

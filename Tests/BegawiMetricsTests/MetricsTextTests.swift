@@ -36,6 +36,6 @@ import Testing
         #expect(value("_bucket", le: "1") == 2)
         #expect(value("_bucket", le: "+Inf") == 3)
         #expect(value("_count") == 3)
-        #expect(value("_sum") == 5.55)
+        #expect(abs((value("_sum") ?? 0) - 5.55) < 1e-9)
     }
 }

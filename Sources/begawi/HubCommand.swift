@@ -13,7 +13,7 @@ struct HubCommand: AsyncParsableCommand {
         commandName: "hub",
         abstract: "Run and administer the hub that every site syncs with.",
         subcommands: [Init.self, AddSite.self, RevokeSite.self, Sites.self, Run.self, Backup.self, MakeCertificates.self,
-                      Duplicates.self, TraceParticipant.self, EraseParticipant.self])
+                      Duplicates.self, TraceParticipant.self, EraseParticipant.self, ReportCommand.self])
 
     struct Options: ParsableArguments {
         @Option(help: "The hub's configuration file.") var config = "/etc/begawi/hub.toml"

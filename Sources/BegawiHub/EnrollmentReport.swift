@@ -1,0 +1,97 @@
+import BegawiCore
+
+/// Which enrollments a report counts: a period of registration dates (inclusive, `YYYY-MM-DD`)
+/// and, optionally, one partner, one program or one status.
+public struct ReportFilter: Sendable, Equatable {
+    public var from: String?
+    public var to: String?
+    public var partner: String?
+    public var program: String?
+    public var status: String?
+
+    /// Makes a filter; nil means "any".
+    public init(from: String? = nil, to: String? = nil, partner: String? = nil, program: String? = nil, status: String? = nil) {
+        self.from = from
+        self.to = to
+        self.partner = partner
+        self.program = program
+        self.status = status
+    }
+
+    /// Throws when a date is not `YYYY-MM-DD` or the period ends before it starts.
+    public func validate() throws -> ReportFilter {
+        for (name, value) in [("from", from), ("to", to)] {
+            guard let value else { continue }
+            guard ReportFilter.isDate(value) else {
+                throw BegawiError(.invalidArgument, "--\(name) must be a date written YYYY-MM-DD (got '\(value.prefix(20))')")
+            }
+        }
+        if let from, let to, from > to { throw BegawiError(.invalidArgument, "the period ends (\(to)) before it starts (\(from))") }
+        return self
+    }
+
+    static func isDate(_ text: String) -> Bool {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
+              parts.allSatisfy({ $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }),
+              let month = Int(parts[1]), let day = Int(parts[2]) else { return false }
+        return (1...12).contains(month) && (1...31).contains(day)
+    }
+}
+
+/// Enrollments counted by partner (the program's provider) × program × status, with totals.
+public struct EnrollmentReport: Sendable, Equatable, Codable {
+    /// One partner's program: its counts by status.
+    public struct Line: Sendable, Equatable, Codable {
+        public var partner: String
+        public var partnerName: String
+        public var program: String
+        public var programTitle: String
+        public var counts: [String: Int]
+        public var total: Int
+    }
+
+    /// The filter's period, as given.
+    public var from: String?
+    public var to: String?
+    /// The statuses as columns, in the schema's order (then any others found).
+    public var statuses: [String]
+    public var lines: [Line]
+    /// Totals by status, and of everything.
+    public var totals: [String: Int]
+    public var total: Int
+
+    /// Totals per partner, in the order of the lines.
+    public var partnerTotals: [(partner: String, counts: [String: Int], total: Int)] {
+        var order: [String] = []
+        var sums: [String: ([String: Int], Int)] = [:]
+        for line in lines {
+            if sums[line.partner] == nil { order.append(line.partner); sums[line.partner] = ([:], 0) }
+            for (status, n) in line.counts { sums[line.partner]!.0[status, default: 0] += n }
+            sums[line.partner]!.1 += line.total
+        }
+        return order.map { ($0, sums[$0]!.0, sums[$0]!.1) }
+    }
+}
+
+extension EnrollmentReport {
+    /// The report as CSV (RFC 4180, CRLF line ends): one line per partner's program with a column
+    /// per status, then the totals. A cell that a spreadsheet would run as a formula is prefixed
+    /// with an apostrophe.
+    public var csv: String {
+        var out = [(["partner", "partner_name", "program", "program_title"] + statuses + ["total"]).map(EnrollmentReport.cell).joined(separator: ",")]
+        for line in lines {
+            let cells = [line.partner, line.partnerName, line.program, line.programTitle] + statuses.map { String(line.counts[$0] ?? 0) } + [String(line.total)]
+            out.append(cells.map(EnrollmentReport.cell).joined(separator: ","))
+        }
+        out.append((["TOTAL", "", "", ""] + statuses.map { String(totals[$0] ?? 0) } + [String(total)]).map(EnrollmentReport.cell).joined(separator: ","))
+        return out.joined(separator: "\r\n") + "\r\n"
+    }
+
+    static func cell(_ text: String) -> String {
+        var text = text
+        if let first = text.first, "=+-@\t\r".contains(first), Int(text) == nil { text = "'" + text }
+        guard text.contains(where: { ",\"\r\n".contains($0) }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}

@@ -41,7 +41,7 @@ struct HubMiddleware<Context: RequestContext>: RouterMiddleware {
         response.headers[.begawiHubTime] = String(clock.nowMilliseconds())
         let path = request.uri.path
         let elapsed = ContinuousClock.now - started
-        metrics.request(route: HubMiddleware.routes.contains(path) ? path : "other", status: Int(response.status.code),
+        metrics.request(route: HubMiddleware.routes.contains(path) ? path : (path.hasPrefix("/office") ? "/office" : "other"), status: Int(response.status.code),
                         seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
         return response
     }

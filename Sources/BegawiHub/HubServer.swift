@@ -58,6 +58,7 @@ public struct HubServer: Sendable {
         let router = Router()
         router.add(middleware: HubMiddleware(clock: clock, logger: logger, settings: settings, metrics: metrics))
         HubRoutes(store: store, settings: settings, metrics: metrics, clock: clock, logger: logger).register(on: router)
+        OfficeRoutes(store: store, sessions: OfficeSessions(), clock: clock, logger: logger).register(on: router)
         let portFile = configuration.portFile
         let logger = self.logger
         let onReady = self.onReady

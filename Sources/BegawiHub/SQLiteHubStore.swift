@@ -37,7 +37,7 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
         let replica = try Replica.create(at: path, siteID: hubSiteID, schema: schema, clock: clock)
         try replica.close()
         let pool = try openRegistry(path)
-        try pool.write { db in try db.execute(sql: registrySQL + healthSQL) }
+        try pool.write { db in try db.execute(sql: registrySQL + healthSQL + reappliedSQL) }
         try pool.close()
     }
 
@@ -46,7 +46,7 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
     public init(path: String, clock: any WallClock = SystemWallClock(), policy: AccessPolicy? = nil) throws {
         replica = try Replica.open(at: path, clock: clock)
         registry = try SQLiteHubStore.openRegistry(path)
-        try registry.write { db in try db.execute(sql: SQLiteHubStore.registrySQL + SQLiteHubStore.healthSQL) }
+        try registry.write { db in try db.execute(sql: SQLiteHubStore.registrySQL + SQLiteHubStore.healthSQL + SQLiteHubStore.reappliedSQL) }
         self.clock = clock
         self.policy = policy
         if let policy { try installRules(policy) }

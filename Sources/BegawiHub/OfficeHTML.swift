@@ -1,0 +1,82 @@
+import BegawiCore
+import Foundation
+
+/// The dashboard's pages: server-rendered HTML with labels in Bahasa Indonesia, no script. Every
+/// value is escaped; times are shown in WITA (Bontang's time zone, UTC+8).
+enum OfficeHTML {
+    static func escape(_ text: String) -> String {
+        var out = ""
+        out.reserveCapacity(text.utf8.count)
+        for c in text {
+            switch c {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.append(c)
+            }
+        }
+        return out
+    }
+
+    /// A whole page; `csrf` is nil on the sign-in page (no navigation then).
+    static func page(title: String, csrf: String?, site: String? = nil, _ body: String) -> String {
+        var nav = ""
+        if let csrf {
+            nav = """
+                <nav><a href="/office/">Ringkasan</a> <a href="/office/pendaftaran">Pendaftaran</a> <a href="/office/konflik">Konflik</a>
+                <form method="post" action="/office/keluar" class="keluar"><input type="hidden" name="csrf" value="\(escape(csrf))">\
+                <button type="submit">Keluar\(site.map { " (\(escape($0)))" } ?? "")</button></form></nav>
+                """
+        }
+        return """
+            <!doctype html>
+            <html lang="id"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>\(escape(title)) · Handak Begawi</title><link rel="stylesheet" href="/office/gaya.css"></head>
+            <body><header><strong>Handak Begawi</strong> · Dinas Ketenagakerjaan Kota Bontang\(nav)</header>
+            <main><h1>\(escape(title))</h1>
+            \(body)
+            </main></body></html>
+            """
+    }
+
+    static let style = """
+        body{font-family:system-ui,sans-serif;margin:0;color:#1b1b1b}header{background:#0b5d3b;color:#fff;padding:.6em 1em}
+        header a{color:#fff;margin-right:1em}nav{display:inline-block;margin-left:2em}form.keluar{display:inline}
+        main{padding:1em}table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:.3em .6em;text-align:left}
+        td.n{text-align:right;font-variant-numeric:tabular-nums}tr.total td{font-weight:bold;background:#f1f1f1}
+        .peringatan{color:#a40000}.catatan{color:#555}form.saring label{margin-right:1em}
+        """
+
+    /// A time in WITA, or "belum pernah" (never).
+    static func time(_ ms: Int64?) -> String {
+        guard let ms else { return "belum pernah" }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(secondsFromGMT: 8 * 3600)
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        return formatter.string(from: Date(timeIntervalSince1970: Double(ms) / 1000)) + " WITA"
+    }
+
+    /// Seconds with a decimal comma, as written in Indonesian ("1,5 detik").
+    static func seconds(_ ms: Int64?) -> String {
+        guard let ms else { return "–" }
+        return String(format: "%.1f", Double(ms) / 1000).replacingOccurrences(of: ".", with: ",") + " detik"
+    }
+
+    static func value(_ v: SQLValue) -> String {
+        switch v {
+        case .null: "(kosong)"
+        case .integer(let i): String(i)
+        case .real(let d): String(d)
+        case .text(let t): t
+        case .blob(let b): "(\(b.count) bita)"
+        }
+    }
+
+    /// Enrollment statuses in Bahasa Indonesia.
+    static func status(_ s: String) -> String {
+        ["registered": "Terdaftar", "active": "Aktif", "completed": "Selesai", "certified": "Bersertifikat", "dropped": "Mengundurkan diri"][s] ?? s
+    }
+}

@@ -1,0 +1,248 @@
+import BegawiCore
+import BegawiRules
+import Foundation
+import Hummingbird
+import HTTPTypes
+import Logging
+
+/// The office's dashboard under `/office/`: fleet health, consolidated enrollments with filters
+/// and CSV, and the conflict ledger with a way to re-apply a losing value. Signed in with the
+/// credential of a site of kind office; no other site may open it.
+struct OfficeRoutes: Sendable {
+    let store: any HubStore
+    let sessions: OfficeSessions
+    let clock: any WallClock
+    let logger: Logger
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get("/office/gaya.css") { _, _ in OfficeRoutes.answer(OfficeHTML.style, type: "text/css; charset=utf-8") }
+        router.get("/office/masuk") { request, _ in signInPage(message: nil, status: .ok) }
+        router.post("/office/masuk") { request, _ in try await signIn(request) }
+        router.post("/office/keluar") { request, _ in try await signOut(request) }
+        router.get("/office/") { request, _ in try await page(request) { s in try await overview(s) } }
+        router.get("/office/pendaftaran") { request, _ in try await page(request) { s in try await enrollments(request, s) } }
+        router.get("/office/pendaftaran.csv") { request, _ in try await page(request) { _ in try await enrollmentsCSV(request) } }
+        router.get("/office/konflik") { request, _ in try await page(request) { s in try await conflicts(s, notice: request.uri.queryParameters.get("pesan")) } }
+        router.post("/office/konflik/:id/terapkan") { request, context in
+            try await page(request) { s in try await reapply(request, id: context.parameters.get("id"), s) }
+        }
+    }
+
+    // MARK: sessions
+
+    func session(_ request: Request) -> OfficeSessions.Session? {
+        sessions.session(request.cookies[OfficeSessions.cookie]?.value, now: clock.nowMilliseconds())
+    }
+
+    /// Runs a page for a signed-in office, or sends the browser to sign in.
+    func page(_ request: Request, _ body: (OfficeSessions.Session) async throws -> Response) async throws -> Response {
+        guard let s = session(request) else { return OfficeRoutes.redirect("/office/masuk") }
+        return try await body(s)
+    }
+
+    func signInPage(message: String?, status: HTTPResponse.Status) -> Response {
+        let body = """
+            \(message.map { "<p class=\"peringatan\" id=\"pesan\">\(OfficeHTML.escape($0))</p>" } ?? "")
+            <p>Masuk dengan kredensial kantor (berkas dari <code>begawi hub add-site --kind office</code>).</p>
+            <form method="post" action="/office/masuk"><label>Kredensial kantor <input type="password" name="kredensial" id="kredensial" autocomplete="off" required></label>
+            <button type="submit" id="masuk">Masuk</button></form>
+            """
+        return OfficeRoutes.answer(OfficeHTML.page(title: "Masuk", csrf: nil, body), status: status)
+    }
+
+    func signIn(_ request: Request) async throws -> Response {
+        let form = try await OfficeRoutes.form(request)
+        let token = (form["kredensial"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        let site = try await Blocking.run { [store] in try store.authenticate(token: token) }
+        guard let site, site.kind == .office else {
+            logger.notice("dashboard sign-in refused", metadata: ["site.id": "\(site?.id ?? "unknown")"])
+            return signInPage(message: site == nil ? "Kredensial tidak dikenal, salah, atau sudah dicabut."
+                              : "Kredensial ini milik situs \(site!.id), bukan kantor. Hanya kantor yang dapat membuka dasbor.", status: .unauthorized)
+        }
+        let cookie = sessions.start(site: site.id, now: clock.nowMilliseconds())
+        var response = OfficeRoutes.redirect("/office/")
+        response.setCookie(Cookie(name: OfficeSessions.cookie, value: cookie, maxAge: Int(sessions.lifetimeMilliseconds / 1000),
+                                  path: "/office", secure: true, httpOnly: true, sameSite: .strict))
+        logger.info("dashboard sign-in", metadata: ["site.id": "\(site.id)"])
+        return response
+    }
+
+    func signOut(_ request: Request) async throws -> Response {
+        let form = try await OfficeRoutes.form(request)
+        if let s = session(request), form["csrf"] == s.csrf { sessions.end(request.cookies[OfficeSessions.cookie]?.value) }
+        var response = OfficeRoutes.redirect("/office/masuk")
+        response.setCookie(Cookie(name: OfficeSessions.cookie, value: "", maxAge: 0, path: "/office", secure: true, httpOnly: true, sameSite: .strict))
+        return response
+    }
+
+    // MARK: pages
+
+    func overview(_ s: OfficeSessions.Session) async throws -> Response {
+        let health = try await Blocking.run { [store] in try store.health() }
+        let now = Int64(clock.nowMilliseconds())
+        var rows = ""
+        for h in health {
+            let stale = h.lastContact.map { now - $0 > 3_600_000 } ?? true
+            rows += """
+                <tr data-site="\(OfficeHTML.escape(h.site))"><td>\(OfficeHTML.escape(h.site))</td><td>\(OfficeHTML.escape(h.kind))\(h.revoked ? " (dicabut)" : "")</td>\
+                <td data-field="kontak"\(stale ? " class=\"peringatan\"" : "")>\(OfficeHTML.time(h.lastContact))</td>\
+                <td class="n" data-field="tertunda">\(h.pending.map(String.init) ?? "–")</td>\
+                <td class="n" data-field="selisih">\(OfficeHTML.seconds(h.clockOffsetMilliseconds))</td>\
+                <td data-field="versi">\(OfficeHTML.escape(h.agent ?? "–"))</td>\
+                <td class="n" data-field="penolakan">\(h.rowsRefused)</td><td class="n" data-field="konflik">\(h.conflicts)</td></tr>
+
+                """
+        }
+        let body = """
+            <h2>Kesehatan situs</h2>
+            <p class="catatan">Kontak terakhir lebih dari satu jam yang lalu ditandai merah. Perubahan tertunda: yang belum diakui hub saat situs terakhir tersambung. Selisih jam: jam hub dikurangi jam situs.</p>
+            <table id="kesehatan"><thead><tr><th>Situs</th><th>Jenis</th><th>Kontak terakhir</th><th>Perubahan tertunda</th><th>Selisih jam</th><th>Versi</th><th>Penolakan</th><th>Konflik</th></tr></thead>
+            <tbody>
+            \(rows)</tbody></table>
+            """
+        return OfficeRoutes.answer(OfficeHTML.page(title: "Ringkasan", csrf: s.csrf, site: s.site, body))
+    }
+
+    static func filter(_ request: Request) -> ReportFilter {
+        let q = request.uri.queryParameters
+        func text(_ name: String) -> String? { q.get(name).flatMap { $0.isEmpty ? nil : String($0) } }
+        return ReportFilter(from: text("dari"), to: text("sampai"), partner: text("mitra"), program: text("program"), status: text("status"))
+    }
+
+    func enrollments(_ request: Request, _ s: OfficeSessions.Session) async throws -> Response {
+        let filter = OfficeRoutes.filter(request)
+        let (all, report, problem) = try await Blocking.run { [store] () -> (EnrollmentReport, EnrollmentReport?, String?) in
+            let all = try store.enrollmentReport(ReportFilter())
+            do { return (all, try store.enrollmentReport(filter), nil) } catch let e as BegawiError { return (all, nil, e.message) }
+        }
+        func options(_ name: String, _ choices: [(String, String)], _ selected: String?) -> String {
+            "<select name=\"\(name)\" id=\"\(name)\"><option value=\"\">semua</option>" + choices.map { value, label in
+                "<option value=\"\(OfficeHTML.escape(value))\"\(value == selected ? " selected" : "")>\(OfficeHTML.escape(label))</option>"
+            }.joined() + "</select>"
+        }
+        var partners: [(String, String)] = [], programs: [(String, String)] = []
+        for line in all.lines {
+            if !partners.contains(where: { $0.0 == line.partner }) { partners.append((line.partner, line.partnerName)) }
+            programs.append((line.program, line.programTitle))
+        }
+        var body = """
+            <form method="get" action="/office/pendaftaran" class="saring">
+            <label>Dari <input type="date" name="dari" id="dari" value="\(OfficeHTML.escape(filter.from ?? ""))"></label>
+            <label>Sampai <input type="date" name="sampai" id="sampai" value="\(OfficeHTML.escape(filter.to ?? ""))"></label>
+            <label>Mitra \(options("mitra", partners, filter.partner))</label>
+            <label>Program \(options("program", programs, filter.program))</label>
+            <label>Status \(options("status", all.statuses.map { ($0, OfficeHTML.status($0)) }, filter.status))</label>
+            <button type="submit" id="saring">Saring</button></form>
+
+            """
+        guard let report else {
+            body += "<p class=\"peringatan\" id=\"pesan\">\(OfficeHTML.escape(problem ?? ""))</p>"
+            return OfficeRoutes.answer(OfficeHTML.page(title: "Pendaftaran", csrf: s.csrf, site: s.site, body), status: .badRequest)
+        }
+        let query = request.uri.query.map { "?" + $0 } ?? ""
+        body += "<p><a id=\"csv\" href=\"/office/pendaftaran.csv\(OfficeHTML.escape(query))\">Unduh CSV</a></p>\n"
+        body += "<table id=\"rekap\"><thead><tr><th>Mitra</th><th>Program</th>"
+            + report.statuses.map { "<th>\(OfficeHTML.escape(OfficeHTML.status($0)))</th>" }.joined() + "<th>Jumlah</th></tr></thead><tbody>\n"
+        for line in report.lines {
+            body += "<tr data-partner=\"\(OfficeHTML.escape(line.partner))\" data-program=\"\(OfficeHTML.escape(line.program))\"><td>\(OfficeHTML.escape(line.partnerName))</td><td>\(OfficeHTML.escape(line.programTitle))</td>"
+                + report.statuses.map { "<td class=\"n\" data-status=\"\(OfficeHTML.escape($0))\">\(line.counts[$0] ?? 0)</td>" }.joined()
+                + "<td class=\"n\" data-status=\"total\">\(line.total)</td></tr>\n"
+        }
+        body += "<tr class=\"total\" id=\"total\"><td colspan=\"2\">Jumlah</td>"
+            + report.statuses.map { "<td class=\"n\" data-status=\"\(OfficeHTML.escape($0))\">\(report.totals[$0] ?? 0)</td>" }.joined()
+            + "<td class=\"n\" data-status=\"total\">\(report.total)</td></tr></tbody></table>"
+        if report.lines.isEmpty { body += "<p id=\"kosong\">Tidak ada pendaftaran yang cocok dengan saringan ini.</p>" }
+        return OfficeRoutes.answer(OfficeHTML.page(title: "Pendaftaran", csrf: s.csrf, site: s.site, body))
+    }
+
+    func enrollmentsCSV(_ request: Request) async throws -> Response {
+        let filter = OfficeRoutes.filter(request)
+        let report = try await Blocking.run { [store] in try store.enrollmentReport(filter) }
+        var response = OfficeRoutes.answer(report.csv, type: "text/csv; charset=utf-8")
+        response.headers[.contentDisposition] = "attachment; filename=\"pendaftaran-\(filter.from ?? "awal")-\(filter.to ?? "kini").csv\""
+        return response
+    }
+
+    func conflicts(_ s: OfficeSessions.Session, notice: String?) async throws -> Response {
+        let reviews = try await Blocking.run { [store] in try store.conflictReviews(limit: 500) }
+        var body = notice.map { "<p id=\"pesan\">\(OfficeHTML.escape($0))</p>\n" } ?? ""
+        body += """
+            <p class="catatan">Setiap tulisan yang kalah dalam penggabungan tercatat di sini dengan nilainya. Menerapkan ulang menulis nilai yang kalah sebagai perubahan hub; situs yang boleh melihat baris itu menerimanya pada sinkronisasi berikutnya.</p>
+            <table id="konflik"><thead><tr><th>Waktu</th><th>Tabel</th><th>Kunci</th><th>Kolom</th><th>Nilai yang kalah</th><th>Dari</th><th>Nilai yang menang</th><th>Dari</th><th>Tindakan</th></tr></thead><tbody>
+
+            """
+        for r in reviews {
+            let c = r.record
+            let action: String
+            if let at = r.reappliedAt {
+                action = "Diterapkan ulang \(OfficeHTML.time(at))"
+            } else if let why = r.blocked {
+                action = "<span class=\"catatan\">Tidak dapat diterapkan ulang: \(OfficeHTML.escape(why))</span>"
+            } else {
+                action = """
+                    <form method="post" action="/office/konflik/\(c.id)/terapkan"><input type="hidden" name="csrf" value="\(OfficeHTML.escape(s.csrf))">\
+                    <button type="submit" class="terapkan">Terapkan ulang</button></form>
+                    """
+            }
+            body += """
+                <tr data-conflict="\(c.id)"><td>\(OfficeHTML.time(Int64(clamping: c.detectedAt)))</td><td>\(OfficeHTML.escape(c.table))</td><td>\(OfficeHTML.escape(c.key))</td>\
+                <td>\(OfficeHTML.escape(c.column))</td><td data-field="kalah">\(OfficeHTML.escape(OfficeHTML.value(c.loserValue)))</td><td>\(OfficeHTML.escape(c.loser.site))</td>\
+                <td data-field="menang">\(c.winnerIsDelete ? "(dihapus)" : OfficeHTML.escape(OfficeHTML.value(c.winnerValue)))</td><td>\(OfficeHTML.escape(c.winner.site))</td><td data-field="tindakan">\(action)</td></tr>
+
+                """
+        }
+        body += "</tbody></table>"
+        if reviews.isEmpty { body += "<p id=\"kosong\">Belum ada konflik.</p>" }
+        return OfficeRoutes.answer(OfficeHTML.page(title: "Konflik", csrf: s.csrf, site: s.site, body))
+    }
+
+    func reapply(_ request: Request, id: String?, _ s: OfficeSessions.Session) async throws -> Response {
+        let form = try await OfficeRoutes.form(request)
+        guard form["csrf"] == s.csrf else {
+            return OfficeRoutes.answer(OfficeHTML.page(title: "Konflik", csrf: s.csrf, site: s.site,
+                                                       "<p class=\"peringatan\" id=\"pesan\">Formulir kedaluwarsa; muat ulang halaman konflik.</p>"), status: .forbidden)
+        }
+        guard let id = id.flatMap(Int64.init) else { return OfficeRoutes.redirect("/office/konflik") }
+        let message: String
+        do {
+            let c = try await Blocking.run { [store] in try store.reapply(conflict: id, by: s.site) }
+            logger.notice("conflict re-applied from the dashboard", metadata: ["conflict": "\(id)", "table": "\(c.table)", "site.id": "\(s.site)"])
+            message = "Konflik \(id) diterapkan ulang: nilai yang kalah kini menjadi nilai hub."
+        } catch let e as BegawiError {
+            message = "Konflik \(id) tidak diterapkan ulang: \(e.message)"
+        }
+        return OfficeRoutes.redirect("/office/konflik?pesan=" + (message.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
+    }
+
+    // MARK: helpers
+
+    static func answer(_ text: String, type: String = "text/html; charset=utf-8", status: HTTPResponse.Status = .ok) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = type
+        headers[.cacheControl] = "no-store"
+        headers[.contentSecurityPolicy] = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        headers[.xContentTypeOptions] = "nosniff"
+        headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    static func redirect(_ location: String) -> Response {
+        var headers = HTTPFields()
+        headers[.location] = location
+        headers[.cacheControl] = "no-store"
+        return Response(status: .seeOther, headers: headers)
+    }
+
+    /// A form body (`application/x-www-form-urlencoded`, at most 64 KiB).
+    static func form(_ request: Request) async throws -> [String: String] {
+        var request = request
+        let buffer = try await request.collectBody(upTo: 64 << 10)
+        let text = String(decoding: buffer.readableBytesView, as: UTF8.self)
+        var out: [String: String] = [:]
+        for pair in text.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1).map { String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" }
+            if let name = parts.first { out[name] = parts.count > 1 ? parts[1] : "" }
+        }
+        return out
+    }
+}

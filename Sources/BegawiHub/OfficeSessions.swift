@@ -1,0 +1,48 @@
+import BegawiCore
+import Foundation
+
+/// The office's dashboard sessions, in memory: a random token in an HttpOnly, Secure,
+/// SameSite=Strict cookie names the office site that signed in, with a token that every form
+/// carries back (against cross-site requests). Sessions end after `lifetime` or at sign-out, and
+/// all of them when the hub restarts.
+final class OfficeSessions: @unchecked Sendable {
+    struct Session {
+        let site: String
+        let csrf: String
+        let expires: UInt64
+    }
+
+    private let lock = NSLock()
+    private var sessions: [String: Session] = [:]
+    let lifetimeMilliseconds: UInt64 = 8 * 3_600_000
+    static let cookie = "begawi_office"
+
+    /// Starts a session for an office site; returns its cookie token.
+    func start(site: String, now: UInt64) -> String {
+        let token = OfficeSessions.random()
+        lock.withLock {
+            sessions = sessions.filter { $0.value.expires > now }
+            sessions[token] = Session(site: site, csrf: OfficeSessions.random(), expires: now + lifetimeMilliseconds)
+        }
+        return token
+    }
+
+    /// The live session of a cookie token.
+    func session(_ token: String?, now: UInt64) -> Session? {
+        guard let token else { return nil }
+        return lock.withLock {
+            guard let s = sessions[token], s.expires > now else { sessions[token] = nil; return nil }
+            return s
+        }
+    }
+
+    func end(_ token: String?) {
+        guard let token else { return }
+        lock.withLock { sessions[token] = nil }
+    }
+
+    static func random() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<4).map { _ in String(format: "%016llx", generator.next() as UInt64) }.joined()
+    }
+}

@@ -1,0 +1,88 @@
+import BegawiCore
+public import BegawiReplica
+import Foundation
+internal import GRDB
+
+/// A conflict as the office reviews it: the ledger's entry, and whether the losing value was
+/// re-applied (and when), or why it cannot be.
+public struct ConflictReview: Sendable {
+    public var record: ConflictRecord
+    /// When the office re-applied the losing value, if it did.
+    public var reappliedAt: Int64?
+    /// Why the losing value cannot be re-applied from the dashboard; nil when it can.
+    public var blocked: String?
+}
+
+extension SQLiteHubStore {
+    static let reappliedSQL = """
+        CREATE TABLE IF NOT EXISTS _hub_reapplied(conflict INTEGER PRIMARY KEY, at INTEGER NOT NULL, by TEXT NOT NULL);
+        """
+
+    /// The conflict ledger, newest first (at most `limit` entries), with what the office did.
+    public func conflictReviews(limit: Int = 500) throws -> [ConflictReview] {
+        let records = try replica.conflicts().suffix(limit).reversed()
+        let done = try registry.read { db in
+            var done: [Int64: Int64] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT conflict, at FROM _hub_reapplied") {
+                let conflict: Int64 = row["conflict"], at: Int64 = row["at"]
+                done[conflict] = at
+            }
+            return done
+        }
+        return records.map { ConflictReview(record: $0, reappliedAt: done[$0.id], blocked: reapplyBlock($0)) }
+    }
+
+    /// Why a losing value cannot be written back from the dashboard: columns that decide who owns
+    /// or sees a row (or derive its key) change at the owner's site, where the rules judge them.
+    func reapplyBlock(_ c: ConflictRecord) -> String? {
+        if c.winnerIsDelete { return "baris ini sudah dihapus" }
+        guard let spec = schema.tables.first(where: { $0.name == c.table }) else { return "tabel ini tidak lagi disinkronkan" }
+        guard spec.columns.contains(where: { $0.name == c.column }) else { return "kolom ini tidak lagi ada" }
+        if let policy, let rule = policy.tables[c.table] {
+            var deciding = rule.ownerColumn == c.column || rule.derivedKey?.column == c.column
+            if case .via(let column, _) = rule.owner, column == c.column { deciding = true }
+            if policy.tables.values.contains(where: { $0.linkedBy.contains { $0.table == c.table && $0.column == c.column } }) { deciding = true }
+            if deciding { return "kolom ini menentukan pemilik atau penerima baris; ubah di situs pemiliknya" }
+        }
+        return nil
+    }
+
+    /// Writes a conflict's losing value back as the hub's own change, which reaches every site
+    /// that may see the row on its next round. `by` names who asked (the office's site id).
+    public func reapply(conflict id: Int64, by: String) throws -> ConflictRecord {
+        guard let c = try replica.conflicts().first(where: { $0.id == id }) else {
+            throw BegawiError(.invalidArgument, "there is no conflict \(id) in the ledger")
+        }
+        if let why = reapplyBlock(c) { throw BegawiError(.invalidArgument, "conflict \(id) cannot be re-applied: \(why)") }
+        guard let spec = schema.tables.first(where: { $0.name == c.table }) else { throw BegawiError(.invalidArgument, "unknown table") }
+        let now = Int64(clock.nowMilliseconds())
+        try registry.write { db in
+            if try Int.fetchOne(db, sql: "SELECT 1 FROM _hub_reapplied WHERE conflict = ?", arguments: [id]) != nil {
+                throw BegawiError(.invalidArgument, "conflict \(id) was already re-applied")
+            }
+            let table = ReplicaSQLName.quote(c.table), column = ReplicaSQLName.quote(c.column), key = ReplicaSQLName.quote(spec.primaryKey.name)
+            try db.execute(sql: "UPDATE \(table) SET \(column) = ? WHERE \(key) = ?", arguments: [SQLiteHubStore.database(c.loserValue), c.key])
+            guard db.changesCount == 1 else {
+                throw BegawiError(.invalidArgument, "the row of conflict \(id) is no longer at the hub (deleted or erased)")
+            }
+            try db.execute(sql: "INSERT INTO _hub_reapplied(conflict, at, by) VALUES (?, ?, ?)", arguments: [id, now, by])
+            if try Int.fetchOne(db, sql: "SELECT 1 FROM sqlite_master WHERE name = '_hub_audit'") != nil {
+                try db.execute(sql: "INSERT INTO _hub_audit(at, site, tbl, key, action, reason) VALUES (?, ?, ?, ?, 'reapplied', ?)",
+                               arguments: [now, by, c.table, c.key, "conflict \(id)"])
+            }
+        }
+        // Stamped now as the hub's write: the next pull of every site that may see the row carries it.
+        try replica.captureLocalChanges()
+        return c
+    }
+
+    static func database(_ value: SQLValue) -> DatabaseValue {
+        switch value {
+        case .null: .null
+        case .integer(let v): v.databaseValue
+        case .real(let v): v.databaseValue
+        case .text(let v): v.databaseValue
+        case .blob(let v): Data(v).databaseValue
+        }
+    }
+}

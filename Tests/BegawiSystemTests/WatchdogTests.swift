@@ -12,6 +12,7 @@ import Testing
     static func blocker(_ path: String) throws -> DatabaseQueue {
         var c = Configuration()
         c.allowsUnsafeTransactions = true
+        c.busyMode = .timeout(30) // the daemon may be writing when the test takes the lock
         return try DatabaseQueue(path: path, configuration: c)
     }
 

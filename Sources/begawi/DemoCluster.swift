@@ -5,7 +5,8 @@ import Foundation
 final class DemoCluster {
     let folder: String
     private var hub: Process?
-    private(set) var hubURL = ""
+    private(set) var hubPort = 0
+    var hubURL: String { "https://127.0.0.1:\(hubPort)" }
 
     init(folder: String) { self.folder = folder }
 
@@ -61,7 +62,7 @@ final class DemoCluster {
         for _ in 0..<600 {
             if let text = try? String(contentsOfFile: "\(folder)/hub.port", encoding: .utf8),
                let port = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
-                hubURL = "https://127.0.0.1:\(port)"
+                hubPort = port
                 return
             }
             guard process.isRunning else { break }
@@ -88,10 +89,30 @@ final class DemoCluster {
             """.write(toFile: "\(folder)/\(site).toml", atomically: true, encoding: .utf8)
     }
 
-    /// One `begawi site sync` round, its report printed under the site's name.
+    /// Registers a site at the hub, hands it its credential, and makes its replica.
+    func addSite(_ id: String, kind: String, name: String) throws {
+        try begawi(["hub", "add-site", "--config", "\(folder)/hub.toml", "--id", id, "--kind", kind, "--name", name,
+                    "--credential-out", "\(folder)/\(id).credential"], quiet: true)
+        try writeSiteConfig(id)
+        try begawi(["site", "init", "--config", "\(folder)/\(id).toml"], quiet: true)
+    }
+
+    /// One `begawi site sync` round, its report printed under the site's name (without the epoch).
     func sync(_ site: String, label: String) throws {
         let text = try begawi(["site", "sync", "--config", "\(folder)/\(site).toml"], quiet: true)
-        let line = text.split(separator: "\n").first.map(String.init) ?? ""
-        print("  \(site)\(label.isEmpty ? "" : " (\(label))"): \(line.components(separatedBy: "; hub epoch").first ?? line)")
+        for (i, line) in text.split(separator: "\n").enumerated() {
+            let shown = line.components(separatedBy: "; hub epoch").first ?? String(line)
+            print(i == 0 ? "  \(site)\(label.isEmpty ? "" : " (\(label))"): \(shown)" : "    \(shown)")
+        }
+    }
+
+    /// What `begawi site status` says at a site.
+    func status(_ site: String) throws -> String {
+        try begawi(["site", "status", "--config", "\(folder)/\(site).toml"], quiet: true)
+    }
+
+    /// The office's consolidated report (`begawi hub report`, as a table).
+    func report() throws -> String {
+        try begawi(["hub", "report", "--config", "\(folder)/hub.toml"], quiet: true)
     }
 }

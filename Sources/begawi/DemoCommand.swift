@@ -1,129 +1,108 @@
 import ArgumentParser
 import BegawiCore
-import BegawiReplica
+import BegawiHub
 import Foundation
 
-/// `begawi demo`: a hub and three sites on this machine over loopback TLS, in a temporary folder.
-/// The sites work offline through the `sqlite3` shell, come online with `begawi site sync`, and the
-/// demo exits 0 only when every replica agrees with the hub.
+/// `begawi demo`: the labour office's story on the Handak Begawi schema. A hub and four sites (two
+/// LPKs, the BLKI, the office) on this machine over loopback TLS, in a temporary folder; the sites
+/// work offline through the `sqlite3` shell, come online with `begawi site sync`, and the demo
+/// exits 0 only when every replica agrees with the hub under the rules.
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Show Begawi at work: a hub and three sites over HTTPS, offline edits, a conflict, and agreement.")
+        abstract: "Show Begawi at work for the labour office: a hub and four sites over HTTPS, offline work, a second registration, a conflict, the report, and agreement.")
 
-    @Option(help: "The declared schema (JSON).") var schema: String = "config/schema.example.json"
-    @Flag(help: "Keep the temporary folder and its files.") var keep = false
+    @Option(help: "The declared schema with the rules between agencies (JSON).") var schema: String = "config/handak-begawi.json"
+    @Flag(help: "Keep the temporary folder, and keep the hub running for the office's dashboard until Ctrl-C.") var keep = false
 
     func run() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("begawi-demo-\(getpid())").path
+        let policy = try SchemaFile.policy(schema)
+        guard let salt = policy?.tables.values.compactMap(\.derivedKey).first?.salt else {
+            throw BegawiError(.configuration, "the demo needs the Handak Begawi schema with its rules (config/handak-begawi.json); \(schema) derives no participant key")
+        }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("begawi-demo-\(UUID().uuidString.prefix(8).lowercased())").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let declared = try SchemaFile.load(schema)
         try FileManager.default.copyItem(atPath: schema, toPath: "\(folder)/schema.json")
         let demo = DemoCluster(folder: folder)
         defer {
             demo.stopHub()
             if !keep { try? FileManager.default.removeItem(atPath: folder) }
         }
-        let sites = ["lpk-mitra": "lpk", "lpk-cendekia": "lpk", "disnaker": "office"]
-        let order = ["lpk-mitra", "lpk-cendekia", "disnaker"]
+        let sites = DemoStory.partners.map(\.id)
+        let story = DemoStory(shell: DemoShell(folder: folder), salt: salt)
         print("Begawi demo in \(folder)")
-        print("\n0. The office makes a private CA and starts its hub over HTTPS; three sites are registered.")
+
+        print("\n0. The labour office makes a private CA and starts its hub over HTTPS; it adds four sites.")
         try demo.begawi(["hub", "make-certificates", "--out", "\(folder)/tls"], quiet: true)
         try demo.writeHubConfig()
         try demo.begawi(["hub", "init", "--config", "\(folder)/hub.toml"], quiet: true)
         try demo.startHub()
-        print("  hub listening on \(demo.hubURL)")
-        for site in order {
-            try demo.begawi(["hub", "add-site", "--config", "\(folder)/hub.toml", "--id", site, "--kind", sites[site]!,
-                             "--name", site, "--credential-out", "\(folder)/\(site).credential"], quiet: true)
-            try demo.writeSiteConfig(site)
-            try demo.begawi(["site", "init", "--config", "\(folder)/\(site).toml"], quiet: true)
-            print("  \(site) (\(sites[site]!)): replica \(site).sqlite, credential handed over")
+        print("  hub listening on \(demo.hubURL), rules from \(schema)")
+        for partner in DemoStory.partners {
+            try demo.addSite(partner.id, kind: partner.kind, name: partner.name)
+            print("  \(partner.id) (\(partner.kind), \(partner.name)): replica \(partner.id).sqlite, credential handed over")
         }
-        let shell = Shell(folder: folder)
 
-        print("\n1. Offline, staff at each LPK register participants and enroll them (through the sqlite3 shell).")
-        try shell.run("lpk-mitra", """
-            INSERT INTO programs VALUES ('0190a000-0000-7000-8000-000000000001', 'Pengelasan SMAW 3G', 'Manufaktur', 'lpk-mitra', '2026-03-02', '2026-05-29', 20, 'APBD Kota Bontang');
-            INSERT INTO participants VALUES ('p-6474014508990001', '6474014508990001', 'Siti Rahmawati', '1999-08-05', 'P', '081200000001', 'Berbas Pantai', 'Bontang Selatan', 'SMK', 'lpk-mitra');
-            INSERT INTO participants VALUES ('p-6474021203980002', '6474021203980002', 'Agus Saputra', '1998-03-12', 'L', '081200000002', 'Api-Api', 'Bontang Utara', 'SMA', 'lpk-mitra');
-            INSERT INTO enrollments VALUES ('0190a000-0000-7000-8000-0000000000e1', 'p-6474014508990001', '0190a000-0000-7000-8000-000000000001', 'registered', '2026-02-20', NULL, NULL, NULL);
-            INSERT INTO enrollments VALUES ('0190a000-0000-7000-8000-0000000000e2', 'p-6474021203980002', '0190a000-0000-7000-8000-000000000001', 'registered', '2026-02-21', NULL, NULL, NULL);
-            """)
-        try shell.run("lpk-cendekia", """
-            INSERT INTO programs VALUES ('0190b000-0000-7000-8000-000000000001', 'Operator Forklift', 'Logistik', 'lpk-cendekia', '2026-03-09', '2026-03-20', 15, 'CSR Perusahaan');
-            INSERT INTO participants VALUES ('p-6474034107000003', '6474034107000003', 'Dewi Lestari', '2000-07-01', 'P', '081200000003', 'Loktuan', 'Bontang Barat', 'SMA', 'lpk-cendekia');
-            INSERT INTO enrollments VALUES ('0190b000-0000-7000-8000-0000000000e1', 'p-6474034107000003', '0190b000-0000-7000-8000-000000000001', 'registered', '2026-02-25', NULL, NULL, NULL);
-            """)
+        print("\n1. Offline, the staff at each site do a day's work through the sqlite3 shell (no NIK, name or phone is printed).")
+        try story.firstDay()
 
-        print("\n2. They come online: each site runs a sync round (push what the hub lacks, pull what it lacks).")
-        for pass in 0..<2 { for site in order { try demo.sync(site, label: pass == 0 ? "" : "again") } }
+        print("\n2. They come online: each site runs a sync round (push what the hub lacks, pull what it may see).")
+        for pass in 0..<2 { for site in sites { try demo.sync(site, label: pass == 0 ? "" : "again") } }
+        let twice = DemoStory.twice.key(salt: salt)
+        print("  The person registered at both LPKs is one row (key \(twice), derived from the NIK). The hub kept lpk-mitra's")
+        print("  registration, the first it received, and refused lpk-cendekia's. `begawi site status` at lpk-cendekia:")
+        let status = try demo.status("lpk-cendekia").split(separator: "\n")
+        for line in status.drop(while: { !$0.hasPrefix("refused changes") }) { print("    \(line)") }
+        let held = try story.shell.query("lpk-cendekia", "SELECT registered_by FROM participants WHERE id = '\(twice)';")
+        let enrolled = try story.shell.query("lpk-cendekia", "SELECT count(*) FROM enrollments WHERE participant_id = '\(twice)';")
+        print("  lpk-cendekia still enrolled the person (\(DemoCommand.trimmed(enrolled)) enrollment), so it sees them: its replica holds the hub's row, registered_by \(DemoCommand.trimmed(held)).")
 
-        print("\n3. Offline again, the LPK and the office edit the same enrollment; the office also fixes a phone number.")
-        try shell.run("lpk-mitra", "UPDATE enrollments SET status = 'active', started_on = '2026-03-02' WHERE id = '0190a000-0000-7000-8000-0000000000e1';")
-        Thread.sleep(forTimeInterval: 0.05) // the office's edit is later on the clock: it wins the status field
-        try shell.run("disnaker", "UPDATE enrollments SET status = 'dropped', notes = 'mengundurkan diri' WHERE id = '0190a000-0000-7000-8000-0000000000e1';")
-        try shell.run("disnaker", "UPDATE participants SET phone = '081200000099' WHERE id = 'p-6474021203980002';")
+        print("\n3. Offline again, training goes on; the BLKI and the office both change the status of enrollment \(DemoStory.contested).")
+        try story.secondDay()
 
         print("\n4. Online again.")
-        for pass in 0..<2 { for site in order { try demo.sync(site, label: pass == 0 ? "" : "again") } }
+        for pass in 0..<2 { for site in sites { try demo.sync(site, label: pass == 0 ? "" : "again") } }
+
+        print("\n5. The office's consolidated report (`begawi hub report`):")
+        for line in try demo.report().split(separator: "\n") { print("  \(line)") }
+
+        let store = try SQLiteHubStore(path: "\(folder)/hub.sqlite", policy: policy)
+        defer { try? store.close() }
+        print("\n6. The hub's conflict ledger (the losing values are kept, nothing is lost):")
+        for line in DemoLedger.lines(try store.conflicts(), policy: store.policy) { print(line) }
+        if let row = try store.rows(of: "enrollments")[DemoStory.contested],
+           let column = store.schema.table(named: "enrollments")?.columns.firstIndex(where: { $0.name == "status" }) {
+            print("  So enrollment \(DemoStory.contested) has status \(Display.value(row[column])) at the hub and at every site that may see it;")
+            print("  the office reviews the losing value in the ledger (the dashboard's Konflik page can re-apply it).")
+        }
+
+        print("\n7. Rows per table in each replica; each site must hold exactly the hub's rows it may see, with the hub's values:")
+        let agree = try DemoAgreement.check(store: store, folder: folder, sites: sites)
+        print(agree ? "\nThe hub and all four sites agree." : "\nThe replicas DISAGREE: this is a bug; please report it with the output above.")
+        if keep {
+            serve(demo, folder: folder)
+        } else {
+            print("`begawi demo --keep` keeps the files and the hub running, for the office's dashboard.")
+        }
+        guard agree else { throw ExitCode(1) }
+    }
+
+    /// Keeps the hub running for the office's dashboard until Ctrl-C or SIGTERM.
+    func serve(_ demo: DemoCluster, folder: String) {
+        print("""
+
+            The hub keeps running, and the files stay in \(folder).
+              dashboard:    https://127.0.0.1:\(demo.hubPort)/office/  (the office logs in with its credential)
+              credential:   \(folder)/\(DemoStory.office).credential
+              CA to trust:  \(folder)/tls/ca.crt
+              a site's sync: \(DemoCluster.executable) site sync --config \(folder)/lpk-mitra.toml
+            Press Ctrl-C to stop the hub.
+            """)
+        fflush(nil)
+        DemoSignals.waitForStop()
         demo.stopHub()
-
-        print("\n5. Conflicts the hub's merge resolved (the losing value is kept in the ledger, nothing is lost):")
-        let hub = try Replica.open(at: "\(folder)/hub.sqlite")
-        defer { try? hub.close() }
-        for c in try hub.conflicts() {
-            print("  \(c.table).\(c.column) of \(c.key): \(Display.value(c.loserValue)) by \(c.loser.site) lost to \(Display.value(c.winnerValue)) by \(c.winner.site)")
-        }
-
-        print("\n6. Every replica now holds:")
-        func contents(_ r: Replica) throws -> [String: [String: [SQLValue]]] {
-            var all: [String: [String: [SQLValue]]] = [:]
-            for table in declared.tables { all[table.name] = try r.rows(of: table.name) }
-            return all
-        }
-        let reference = try contents(hub)
-        print("  hub: " + declared.tables.map { "\(reference[$0.name]!.count) \($0.name)" }.joined(separator: ", "))
-        var agree = true
-        for site in order {
-            let replica = try Replica.open(at: "\(folder)/\(site).sqlite")
-            let all = try contents(replica)
-            try replica.close()
-            print("  \(site): " + declared.tables.map { "\(all[$0.name]!.count) \($0.name)" }.joined(separator: ", ") + (all == reference ? "" : "  DIFFERS"))
-            if all != reference { agree = false }
-        }
-        let status = reference["enrollments"]?["0190a000-0000-7000-8000-0000000000e1"]
-        print("  the shared enrollment everywhere: status \(status.map { Display.value($0[2]) } ?? "?"), started_on \(status.map { Display.value($0[4]) } ?? "?")")
-        if keep { print("\nThe files stay in \(folder); open one with: sqlite3 \(folder)/disnaker.sqlite") }
-        guard agree else {
-            print("\nThe replicas DISAGREE: this is a bug; please report it with the output above.")
-            throw ExitCode(1)
-        }
-        print("\nThe hub and all three sites agree.")
+        print("The hub stopped; the files stay in \(folder).")
     }
-}
 
-/// Runs SQL through the real `sqlite3` shell, as any staff application could write to a replica.
-struct Shell {
-    let folder: String
-
-    func run(_ site: String, _ sql: String) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        process.arguments = ["\(folder)/\(site).sqlite"]
-        let input = Pipe()
-        process.standardInput = input
-        do {
-            try process.run()
-        } catch {
-            throw BegawiError(.invalidArgument, "the demo needs the sqlite3 shell at /usr/bin/sqlite3 (apt-get install sqlite3)")
-        }
-        input.fileHandleForWriting.write(Data((".bail on\n.timeout 5000\n" + sql + "\n").utf8))
-        try input.fileHandleForWriting.close()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw BegawiError(.invalidArgument, "the sqlite3 shell failed at \(site) (status \(process.terminationStatus))")
-        }
-        print("  \(site): \(sql.split(separator: "\n").count) statement(s) through sqlite3")
-    }
+    static func trimmed(_ text: String) -> String { text.trimmingCharacters(in: .whitespacesAndNewlines) }
 }

@@ -11,7 +11,7 @@ import urllib.request
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.support.ui import WebDriverWait
 
 base, office, other, conflict, ca = sys.argv[1:6]
@@ -26,11 +26,12 @@ seen = {}
 
 
 def submit(element):
-    """Clicks a button that loads a new page, and waits until the new page has replaced the old."""
-    page = driver.find_element(By.TAG_NAME, "html")
+    """Clicks a button or link that loads a new page, and waits until the new page has loaded: a
+    mark left on the old page's window is gone with it. Errors while the page changes are retried."""
+    driver.execute_script("window.begawiOldPage = true")
     element.click()
-    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(page))
-    WebDriverWait(driver, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
+    WebDriverWait(driver, 30, ignored_exceptions=(WebDriverException,)).until(
+        lambda d: d.execute_script("return window.begawiOldPage === undefined && document.readyState === 'complete'"))
 
 
 def sign_in(credential):

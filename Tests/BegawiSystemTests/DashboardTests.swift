@@ -89,20 +89,11 @@ import Testing
         let credential = { (site: String) in
             try String(contentsOfFile: cluster.path("\(site).credential"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Prometheus.python)
-        process.arguments = [Repository.root.appendingPathComponent("Tests/Tools/dashboard.py").path, cluster.hubURL,
-                             try credential("office"), try credential("lpk-a"), String(conflict), cluster.path("tls/ca.crt")]
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let errors = ThreadedReader(err.fileHandleForReading)
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let errorText = errors.finish()
-        guard process.terminationStatus == 0, let seen = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw ClusterError("the browser run failed (\(process.terminationStatus)): \(errorText)")
+        let data = try Prometheus.runPython([Repository.root.appendingPathComponent("Tests/Tools/dashboard.py").path, cluster.hubURL,
+                                             try credential("office"), try credential("lpk-a"), String(conflict), cluster.path("tls/ca.crt")],
+                                            what: "the browser run")
+        guard let seen = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw ClusterError("the browser run printed no JSON object")
         }
         return seen
     }

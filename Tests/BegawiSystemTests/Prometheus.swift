@@ -50,9 +50,14 @@ struct Prometheus {
     }
 
     static func scrape(_ url: String, token: String = "", caFile: String = "") throws -> Page {
+        try JSONDecoder().decode(Page.self, from: try runPython(["-c", script, url, token, caFile], what: "reading the metrics page at \(url)"))
+    }
+
+    /// Runs Debian's Python with arguments; its standard output, or an error with its standard error.
+    static func runPython(_ arguments: [String], what: String) throws -> Data {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [python, "-c", script, url, token, caFile]
+        process.arguments = [python] + arguments
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
@@ -62,9 +67,9 @@ struct Prometheus {
         process.waitUntilExit()
         let errorText = errors.finish()
         guard process.terminationStatus == 0 else {
-            throw ClusterError("the metrics page at \(url) could not be parsed: \(errorText)")
+            throw ClusterError("\(what) failed (\(process.terminationStatus)): \(errorText)")
         }
-        return try JSONDecoder().decode(Page.self, from: data)
+        return data
     }
 
     /// A socket listening on a loopback port (to make the port taken).

@@ -20,7 +20,7 @@ extension SQLiteHubStore {
 
     /// The conflict ledger, newest first (at most `limit` entries), with what the office did.
     public func conflictReviews(limit: Int = 500) throws -> [ConflictReview] {
-        let records = try replica.conflicts().suffix(limit).reversed()
+        let records = try replica.conflicts(newest: limit)
         let done = try registry.read { db in
             var done: [Int64: Int64] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT conflict, at FROM _hub_reapplied") {
@@ -50,7 +50,7 @@ extension SQLiteHubStore {
     /// Writes a conflict's losing value back as the hub's own change, which reaches every site
     /// that may see the row on its next round. `by` names who asked (the office's site id).
     public func reapply(conflict id: Int64, by: String) throws -> ConflictRecord {
-        guard let c = try replica.conflicts().first(where: { $0.id == id }) else {
+        guard let c = try replica.conflict(id: id) else {
             throw BegawiError(.invalidArgument, "there is no conflict \(id) in the ledger")
         }
         if let why = reapplyBlock(c) { throw BegawiError(.invalidArgument, "conflict \(id) cannot be re-applied: \(why)") }

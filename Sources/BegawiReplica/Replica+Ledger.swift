@@ -44,12 +44,27 @@ extension Replica {
 
     /// The conflict ledger, oldest first.
     public func conflicts() throws -> [ConflictRecord] {
+        try conflicts(where: "1 ORDER BY id", [])
+    }
+
+    /// The newest `limit` entries of the conflict ledger, newest first.
+    public func conflicts(newest limit: Int) throws -> [ConflictRecord] {
+        try conflicts(where: "1 ORDER BY id DESC LIMIT ?", [.integer(Int64(max(0, limit)))])
+    }
+
+    /// One entry of the conflict ledger.
+    public func conflict(id: Int64) throws -> ConflictRecord? {
+        try conflicts(where: "id = ?", [.integer(id)]).first
+    }
+
+    func conflicts(where condition: String, _ arguments: [SQLValue]) throws -> [ConflictRecord] {
         try pool.read { db in
             let s = try FastStatement(db, """
                 SELECT id, tbl, key, col, loser_value, winner_value, winner_deleted, loser_clock, loser_site, loser_counter,
-                       winner_clock, winner_site, winner_counter, detected_at FROM _begawi_conflicts ORDER BY id
+                       winner_clock, winner_site, winner_counter, detected_at FROM _begawi_conflicts WHERE \(condition)
                 """)
             s.reset()
+            for (i, value) in arguments.enumerated() { s.bind(Int32(i + 1), value) }
             var out: [ConflictRecord] = []
             while try s.step() {
                 out.append(ConflictRecord(

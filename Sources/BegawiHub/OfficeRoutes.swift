@@ -22,7 +22,9 @@ struct OfficeRoutes: Sendable {
         router.get("/office/") { request, _ in try await page(request) { s in try await overview(s) } }
         router.get("/office/pendaftaran") { request, _ in try await page(request) { s in try await enrollments(request, s) } }
         router.get("/office/pendaftaran.csv") { request, _ in try await page(request) { _ in try await enrollmentsCSV(request) } }
-        router.get("/office/konflik") { request, _ in try await page(request) { s in try await conflicts(s, notice: request.uri.queryParameters.get("pesan")) } }
+        router.get("/office/konflik") { request, _ in try await page(request) { s in
+            try await conflicts(s, notice: sessions.takeFlash(request.cookies[OfficeSessions.cookie]?.value))
+        } }
         router.post("/office/konflik/:id/terapkan") { request, context in
             try await page(request) { s in try await reapply(request, id: context.parameters.get("id"), s) }
         }
@@ -211,7 +213,9 @@ struct OfficeRoutes: Sendable {
         } catch let e as BegawiError {
             message = "Konflik \(id) tidak diterapkan ulang: \(e.message)"
         }
-        return OfficeRoutes.redirect("/office/konflik?pesan=" + (message.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
+        // The outcome waits in the session for the page the browser is sent to (never in the URL).
+        sessions.flash(request.cookies[OfficeSessions.cookie]?.value, message)
+        return OfficeRoutes.redirect("/office/konflik")
     }
 
     // MARK: helpers

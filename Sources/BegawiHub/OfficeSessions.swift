@@ -14,6 +14,8 @@ final class OfficeSessions: @unchecked Sendable {
 
     private let lock = NSLock()
     private var sessions: [String: Session] = [:]
+    /// One message per session for the next page it opens (after a form's redirect).
+    private var flashes: [String: String] = [:]
     let lifetimeMilliseconds: UInt64 = 8 * 3_600_000
     static let cookie = "begawi_office"
 
@@ -22,6 +24,7 @@ final class OfficeSessions: @unchecked Sendable {
         let token = OfficeSessions.random()
         lock.withLock {
             sessions = sessions.filter { $0.value.expires > now }
+            flashes = flashes.filter { sessions[$0.key] != nil }
             sessions[token] = Session(site: site, csrf: OfficeSessions.random(), expires: now + lifetimeMilliseconds)
         }
         return token
@@ -38,7 +41,25 @@ final class OfficeSessions: @unchecked Sendable {
 
     func end(_ token: String?) {
         guard let token else { return }
-        lock.withLock { sessions[token] = nil }
+        lock.withLock {
+            sessions[token] = nil
+            flashes[token] = nil
+        }
+    }
+
+    /// Keeps a message for the session's next page.
+    func flash(_ token: String?, _ message: String) {
+        guard let token else { return }
+        lock.withLock { flashes[token] = message }
+    }
+
+    /// The message kept for the session, once.
+    func takeFlash(_ token: String?) -> String? {
+        guard let token else { return nil }
+        return lock.withLock {
+            defer { flashes[token] = nil }
+            return flashes[token]
+        }
     }
 
     static func random() -> String {

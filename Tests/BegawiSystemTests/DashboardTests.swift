@@ -73,6 +73,15 @@ import Testing
         #expect(seen["csv"] as? String == cli)
         #expect((seen["csv_type"] as? String)?.hasPrefix("text/csv") == true)
 
+        // Every entry of the ledger is listed; the owner column of the second registration cannot be re-applied.
+        let listed = try #require(seen["conflicts"] as? [String: [String: String]])
+        let ledgerIDs = try hub.read { db in try Int64.fetchAll(db, sql: "SELECT id FROM _begawi_conflicts") }
+        #expect(Set(listed.keys) == Set(ledgerIDs.map(String.init)))
+        let owner = try hub.read { db in
+            try Int64.fetchOne(db, sql: "SELECT id FROM _begawi_conflicts WHERE tbl = 'participants' AND col = 'registered_by'")
+        }
+        #expect(owner.flatMap { listed[String($0)]?["tindakan"] }?.hasPrefix("Tidak dapat diterapkan ulang") == true, "\(listed)")
+
         // The conflict: the losing value shown, re-applied, at the hub and then at the BLKI.
         let before = try #require(seen["conflict_before"] as? [String: String])
         #expect(before["kalah"] == "jadwal pindah ke sore" && before["menang"] == "diperiksa kantor", "\(before)")

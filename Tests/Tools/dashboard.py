@@ -76,6 +76,8 @@ try:
     seen["csv"] = answer.read().decode("utf-8")
 
     submit(driver.find_element(By.LINK_TEXT, "Konflik"))
+    seen["conflicts"] = {row.get_attribute("data-conflict"): cells(row, "data-field")
+                         for row in driver.find_elements(By.CSS_SELECTOR, "#konflik tr[data-conflict]")}
     row = driver.find_element(By.CSS_SELECTOR, "#konflik tr[data-conflict='%s']" % conflict)
     seen["conflict_before"] = cells(row, "data-field")
     submit(row.find_element(By.CSS_SELECTOR, "button.terapkan"))

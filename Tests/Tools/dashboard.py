@@ -1,11 +1,17 @@
 """Drives the hub's office dashboard in headless Chromium (Debian's chromium and chromedriver,
 through python3-selenium) as the office's staff would, and prints what the pages showed as JSON.
+Chromium trusts the test's CA only: it is put in a fresh NSS database (certutil, libnss3-tools)
+in a home folder of the browser's own, so a certificate problem fails the run.
 
 usage: dashboard.py BASE_URL OFFICE_CREDENTIAL OTHER_CREDENTIAL CONFLICT_ID CA_FILE
 """
 import json
+import os
+import shutil
 import ssl
+import subprocess
 import sys
+import tempfile
 import urllib.request
 
 from selenium import webdriver
@@ -15,12 +21,17 @@ from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.support.ui import WebDriverWait
 
 base, office, other, conflict, ca = sys.argv[1:6]
+home = tempfile.mkdtemp(prefix="begawi-browser-")
+nssdb = os.path.join(home, ".pki", "nssdb")
+os.makedirs(nssdb)
+subprocess.run(["certutil", "-N", "-d", "sql:" + nssdb, "--empty-password"], check=True)
+subprocess.run(["certutil", "-A", "-d", "sql:" + nssdb, "-n", "begawi-test-ca", "-t", "C,,", "-i", ca], check=True)
 options = webdriver.ChromeOptions()
 options.binary_location = "/usr/bin/chromium"
-for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--ignore-certificate-errors"]:
+for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--user-data-dir=" + os.path.join(home, "profile")]:
     options.add_argument(argument)
-options.accept_insecure_certs = True
-driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+service = Service("/usr/bin/chromedriver", env=dict(os.environ, HOME=home))
+driver = webdriver.Chrome(service=service, options=options)
 driver.set_page_load_timeout(30)
 seen = {}
 
@@ -90,4 +101,5 @@ try:
     seen["after_sign_out_url"] = driver.current_url
 finally:
     driver.quit()
+    shutil.rmtree(home, ignore_errors=True)
 print(json.dumps(seen))

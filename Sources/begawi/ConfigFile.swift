@@ -47,6 +47,15 @@ struct ConfigFile {
         return number
     }
 
+    /// An address value, `HOST:PORT` (`[::1]:PORT` for IPv6); `example` goes into the error.
+    func hostPort(_ key: String, example: String) throws -> (host: String, port: Int)? {
+        guard let text = try string(key) else { return nil }
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]) else {
+            throw BegawiError(.configuration, "\(path): \(key) must be HOST:PORT, for example \"\(example)\"")
+        }
+        return (String(text[..<colon]).trimmingCharacters(in: ["[", "]"]), port)
+    }
+
     /// A path value, resolved from the configuration file's folder when relative. `credential:NAME`
     /// names a systemd credential (`LoadCredential=NAME:…`): the file NAME in `$CREDENTIALS_DIRECTORY`,
     /// so that secrets reach the daemon through neither the unit nor the environment.

@@ -10,11 +10,8 @@ enum HubConfigFile {
         let file = try ConfigFile.load(path)
         try file.checkKeys(keys)
         var c = HubConfiguration()
-        if let listen = try file.string("listen") {
-            guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]) else {
-                throw BegawiError(.configuration, "\(path): listen must be HOST:PORT, for example \"0.0.0.0:8443\"")
-            }
-            c.host = String(listen[..<colon]).trimmingCharacters(in: ["[", "]"])
+        if let (host, port) = try file.hostPort("listen", example: "0.0.0.0:8443") {
+            c.host = host
             c.port = port
         }
         if let v = try file.path("database") { c.databasePath = v }

@@ -28,11 +28,8 @@ enum SiteConfigFile {
         if let v = try file.int("batch_bytes") { c.batchBytes = v }
         if let v = try file.int("connect_timeout_ms") { c.connectTimeoutMilliseconds = v }
         if let v = try file.int("stall_seconds") { c.stallSeconds = v }
-        if let listen = try file.string("metrics_listen") {
-            guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]) else {
-                throw BegawiError(.configuration, "\(path): metrics_listen must be HOST:PORT on loopback, for example \"127.0.0.1:9465\"")
-            }
-            c.metricsHost = String(listen[..<colon]).trimmingCharacters(in: ["[", "]"])
+        if let (host, port) = try file.hostPort("metrics_listen", example: "127.0.0.1:9465") {
+            c.metricsHost = host
             c.metricsPort = port
         }
         do { try c.validate() } catch let e as BegawiError { throw BegawiError(.configuration, "\(path): \(e.message)") }

@@ -11,8 +11,6 @@ struct HubMiddleware<Context: RequestContext>: RouterMiddleware {
     let settings: HubSettings
     let metrics: HubMetrics
 
-    /// Routes by name for the latency figures; anything else is "other" (a path is not a label).
-    static var routes: Set<String> { ["/v1/health", "/v1/openapi.yaml", "/v1/session", "/v1/push", "/v1/pull", "/metrics"] }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let started = ContinuousClock.now
@@ -41,8 +39,18 @@ struct HubMiddleware<Context: RequestContext>: RouterMiddleware {
         response.headers[.begawiHubTime] = String(clock.nowMilliseconds())
         let path = request.uri.path
         let elapsed = ContinuousClock.now - started
-        metrics.request(route: HubMiddleware.routes.contains(path) ? path : (path.hasPrefix("/office") ? "/office" : "other"), status: Int(response.status.code),
+        metrics.request(route: HubRouteName.of(path), status: Int(response.status.code),
                         seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
         return response
+    }
+}
+
+/// A request's route as a metrics label: the API's paths by name, the dashboard as one, anything
+/// else "other" (a path is not a label: its values would be unbounded).
+enum HubRouteName {
+    static let named: Set<String> = ["/v1/health", "/v1/openapi.yaml", "/v1/session", "/v1/push", "/v1/pull", "/metrics"]
+
+    static func of(_ path: String) -> String {
+        named.contains(path) ? path : (path.hasPrefix("/office") ? "/office" : "other")
     }
 }

@@ -49,14 +49,14 @@ enum OfficeHTML {
         .peringatan{color:#a40000}.catatan{color:#555}form.saring label{margin-right:1em}
         """
 
-    /// A time in WITA, or "belum pernah" (never).
+    /// A time in WITA, or "belum pernah" (never). Computed, not formatted by a `DateFormatter`
+    /// per table cell.
     static func time(_ ms: Int64?) -> String {
         guard let ms else { return "belum pernah" }
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(secondsFromGMT: 8 * 3600)
-        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
-        return formatter.string(from: Date(timeIntervalSince1970: Double(ms) / 1000)) + " WITA"
+        var seconds = time_t(ms / 1000 + 8 * 3600)
+        var t = tm()
+        gmtime_r(&seconds, &t)
+        return String(format: "%04d-%02d-%02d %02d:%02d:%02d WITA", t.tm_year + 1900, t.tm_mon + 1, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec)
     }
 
     /// Seconds with a decimal comma, as written in Indonesian ("1,5 detik").

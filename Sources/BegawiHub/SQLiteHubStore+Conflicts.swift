@@ -60,8 +60,8 @@ extension SQLiteHubStore {
             if try Int.fetchOne(db, sql: "SELECT 1 FROM _hub_reapplied WHERE conflict = ?", arguments: [id]) != nil {
                 throw BegawiError(.invalidArgument, "conflict \(id) was already re-applied")
             }
-            let table = ReplicaSQLName.quote(c.table), column = ReplicaSQLName.quote(c.column), key = ReplicaSQLName.quote(spec.primaryKey.name)
-            try db.execute(sql: "UPDATE \(table) SET \(column) = ? WHERE \(key) = ?", arguments: [SQLiteHubStore.database(c.loserValue), c.key])
+            // Names checked when the schema was installed, quoted as the hub's other queries do.
+            try db.execute(sql: "UPDATE \"\(c.table)\" SET \"\(c.column)\" = ? WHERE \"\(spec.primaryKey.name)\" = ?", arguments: [SQLiteHubStore.database(c.loserValue), c.key])
             guard db.changesCount == 1 else {
                 throw BegawiError(.invalidArgument, "the row of conflict \(id) is no longer at the hub (deleted or erased)")
             }

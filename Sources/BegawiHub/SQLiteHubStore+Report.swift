@@ -17,7 +17,7 @@ extension SQLiteHubStore {
                 throw BegawiError(.configuration, "the report needs the Handak Begawi tables (enrollments, programs, partners; config/handak-begawi.json); this hub's schema lacks \(table) or its columns \(columns.joined(separator: ", "))")
             }
         }
-        let keys = Dictionary(uniqueKeysWithValues: schema.tables.map { ($0.name, ReplicaSQLName.quote($0.primaryKey.name)) })
+        let keys = Dictionary(uniqueKeysWithValues: schema.tables.map { ($0.name, "\"\($0.primaryKey.name)\"") })
         let sql = """
             SELECT p.provider AS partner, pa.name AS partner_name, e.program_id AS program, p.title AS title, e.status AS status, count(*) AS n
             FROM enrollments e
@@ -54,9 +54,4 @@ extension SQLiteHubStore {
         return EnrollmentReport(from: filter.from, to: filter.to, statuses: declared, lines: sorted, totals: totals,
                                 total: totals.values.reduce(0, +))
     }
-}
-
-/// Quoting of SQL identifiers for the hub's own queries.
-enum ReplicaSQLName {
-    static func quote(_ name: String) -> String { "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
 }

@@ -52,6 +52,12 @@ import Testing
             let offset = (row["clock_offset_ms"] as Int64?).map { String(format: "%.1f", Double($0) / 1000).replacingOccurrences(of: ".", with: ",") + " detik" }
             #expect(shown["selisih"] == offset, "\(site)")
             #expect(shown["kontak"]?.hasSuffix(" WITA") == true, "\(site): \(shown["kontak"] ?? "")")
+            let wita = DateFormatter()
+            wita.locale = Locale(identifier: "en_US_POSIX")
+            wita.timeZone = TimeZone(secondsFromGMT: 8 * 3600)
+            wita.dateFormat = "yyyy-MM-dd HH:mm:ss"
+            let contact: Int64 = row["last_contact"]
+            #expect(shown["kontak"] == wita.string(from: Date(timeIntervalSince1970: Double(contact) / 1000)) + " WITA", "\(site)")
         }
         #expect(health["lpk-a"]?["tertunda"] == "2")
         #expect(health["lpk-b"]?["penolakan"] == "1")

@@ -7,7 +7,8 @@ public struct PushOutcome: Sendable, Equatable, Codable {
     public var cursor: ExchangeCursor
     /// Rows whose state changed at the hub.
     public var rowsChanged: Int
-    /// Conflicts the merge recorded.
+    /// Conflicts the merge recorded for the rows it accepted. A refused row adds none: what it left
+    /// in the office's ledger depends on data the site may not see.
     public var conflicts: Int
     /// Rows the hub refused; the rest of the batch landed.
     public var refused: [RowRefusal]

@@ -126,6 +126,14 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
         }
     }
 
+    public func credentialIsCurrent(site: String, secretHash: String) throws -> Bool {
+        try registry.read { db in
+            guard let stored = try String.fetchOne(db, sql: "SELECT secret_sha256 FROM _hub_sites WHERE id = ? AND revoked_at IS NULL",
+                                                   arguments: [site]) else { return false }
+            return ConstantTime.equal(Array(stored.utf8), Array(secretHash.utf8))
+        }
+    }
+
     /// Claims a replica id for a site, or refuses one that another site uses.
     func claim(replica id: String, for site: SiteRecord) throws {
         guard UUIDText.parse(id) != nil else {
@@ -159,16 +167,19 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
         guard batch.source == id else {
             throw BegawiError(.badBatch, "the batch names source \(batch.source) but the request names replica \(id); send each replica's own batches")
         }
-        let outcome = try merge(site: site, batch: batch)
-        // The merge is committed: a failure to count it must not make the site send it again.
-        try? notePush(site: site.id, rows: batch.rows.count, outcome: outcome)
+        let (outcome, refusedConflicts) = try merge(site: site, batch: batch)
+        // The merge is committed: a failure to count it must not make the site send it again. The
+        // office's figures count every ledger entry; the site's answer only those of rows it wrote.
+        try? notePush(site: site.id, rows: batch.rows.count, outcome: outcome, refusedConflicts: refusedConflicts)
         return outcome
     }
 
-    func merge(site: SiteRecord, batch: ChangeBatch) throws -> PushOutcome {
+    /// Merges a site's batch under the rules: the answer for the site, and how many ledger entries
+    /// its refused rows left (for the office only: see `ApplyResult.refusedConflicts`).
+    func merge(site: SiteRecord, batch: ChangeBatch) throws -> (PushOutcome, refusedConflicts: Int) {
         guard let policy else {
             let result = try replica.apply(batch)
-            return PushOutcome(cursor: result.cursor, rowsChanged: result.rowsChanged, conflicts: result.conflicts)
+            return (PushOutcome(cursor: result.cursor, rowsChanged: result.rowsChanged, conflicts: result.conflicts), 0)
         }
         let gate = HubGate(site: site, source: site.id, policy: policy, now: Int64(clock.nowMilliseconds()))
         let result = try replica.apply(batch, gate: gate)
@@ -179,9 +190,9 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
             let whole = try replica.wholeRows(keys, view: view(for: site))
             if !whole.rows.isEmpty { restore = Data(try BatchCodec.encode(whole)).base64EncodedString() }
         }
-        return PushOutcome(cursor: result.cursor, rowsChanged: result.rowsChanged, conflicts: result.conflicts,
-                           refused: result.refused,
-                           restore: restore)
+        return (PushOutcome(cursor: result.cursor, rowsChanged: result.rowsChanged, conflicts: result.conflicts,
+                            refused: result.refused, restore: restore),
+                result.refusedConflicts)
     }
 
     public func pull(site: SiteRecord, replica id: String, after cursor: ExchangeCursor, maxRows: Int) throws -> (batch: ChangeBatch, bytes: [UInt8]) {

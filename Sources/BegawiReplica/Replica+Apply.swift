@@ -13,6 +13,10 @@ public struct ApplyResult: Sendable, Equatable {
     public var advancedCursor: Bool
     /// Rows a gate refused; nothing of them was stored.
     public var refused: [RowRefusal] = []
+    /// Ledger entries kept for refused rows (`refuseKeepingConflicts`). Not in `conflicts`: a count
+    /// that depends on the held row's values would tell the refused writer how many of its fields
+    /// differ from data it may not see.
+    public var refusedConflicts: Int = 0
     /// Rows the batch's evictions removed.
     public var evicted: Int = 0
 }
@@ -82,7 +86,8 @@ extension Replica {
                 var later = false
                 let changed = try merge(tx, table: table, key: row.key, incoming: row.state, columns: columns,
                                         mayExist: known || gate != nil, now: now, peer: peer, conflicts: &result.conflicts,
-                                        gating: gating, merged: &merged, refused: &result.refused, later: &later)
+                                        gating: gating, merged: &merged, refused: &result.refused, refusedConflicts: &result.refusedConflicts,
+                                        later: &later)
                 if changed { result.rowsChanged += 1 }
                 if later { deferred.append(row) }
             }
@@ -94,7 +99,7 @@ extension Replica {
                 let changed = try merge(tx, table: table, key: row.key, incoming: row.state, columns: columns,
                                         mayExist: true, now: now, peer: peer, conflicts: &result.conflicts,
                                         gating: Gating(gate: gate!, context: context!, final: true), merged: &merged,
-                                        refused: &result.refused, later: &later)
+                                        refused: &result.refused, refusedConflicts: &result.refusedConflicts, later: &later)
                 if changed { result.rowsChanged += 1 }
             }
             for eviction in batch.evictions {
@@ -147,14 +152,17 @@ extension Replica {
                mayExist: Bool, now: Int64, peer: Int64?, conflicts: inout Int) throws -> Bool {
         var merged: [MergedRow] = []
         var refused: [RowRefusal] = []
+        var refusedConflicts = 0
         var later = false
         return try merge(tx, table: table, key: key, incoming: batchState, columns: columns, mayExist: mayExist, now: now, peer: peer,
-                         conflicts: &conflicts, gating: nil, merged: &merged, refused: &refused, later: &later)
+                         conflicts: &conflicts, gating: nil, merged: &merged, refused: &refused, refusedConflicts: &refusedConflicts,
+                         later: &later)
     }
 
     func merge(_ tx: EngineTransaction, table: Int, key: String, incoming batchState: RowState, columns: [Int],
                mayExist: Bool, now: Int64, peer: Int64?, conflicts: inout Int,
-               gating: Gating?, merged: inout [MergedRow], refused: inout [RowRefusal], later: inout Bool) throws -> Bool {
+               gating: Gating?, merged: inout [MergedRow], refused: inout [RowRefusal], refusedConflicts: inout Int,
+               later: inout Bool) throws -> Bool {
         let spec = tables[table]
         let columnCount = spec.spec.columns.count
         var incoming: RowState
@@ -211,7 +219,7 @@ extension Replica {
                     known.reset()
                     if seen { continue }
                     try recordConflict(tx, table: spec.spec, key: key, conflict: Conflict(column: i, loser: theirs, winner: ours, winnerIsDelete: false), at: now)
-                    conflicts += 1
+                    refusedConflicts += 1
                 }
                 return false
             }

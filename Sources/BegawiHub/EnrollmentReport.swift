@@ -76,8 +76,8 @@ public struct EnrollmentReport: Sendable, Equatable, Codable {
 
 extension EnrollmentReport {
     /// The report as CSV (RFC 4180, CRLF line ends): one line per partner's program with a column
-    /// per status, then the totals. A cell that a spreadsheet would run as a formula is prefixed
-    /// with an apostrophe.
+    /// per status, then the totals. Values are data: a cell or a line inside a cell that a
+    /// spreadsheet would run as a formula is prefixed with an apostrophe (see `cell`).
     public var csv: String {
         var out = [(["partner", "partner_name", "program", "program_title"] + statuses + ["total"]).map(EnrollmentReport.cell).joined(separator: ",")]
         for line in lines {
@@ -88,10 +88,31 @@ extension EnrollmentReport {
         return out.joined(separator: "\r\n") + "\r\n"
     }
 
+    /// One CSV field, by Unicode scalars (a `Character` hides a quote under a combining mark and
+    /// takes CR LF as one): quoted when it holds `"`, `,`, CR or LF, with `"` doubled. A field that
+    /// starts with `=`, `+`, `-`, `@`, tab or CR (unless it is a whole number), and each line inside
+    /// a field that starts with `=`, `+`, `-`, `@` or tab, gets a leading apostrophe, so that neither
+    /// a spreadsheet nor a reader that splits lines runs it as a formula. A NUL, which ends a cell in
+    /// some spreadsheets, becomes U+FFFD; every other character is kept.
     static func cell(_ text: String) -> String {
-        var text = text
-        if let first = text.first, "=+-@\t\r".contains(first), Int(text) == nil { text = "'" + text }
-        guard text.contains(where: { ",\"\r\n".contains($0) }) else { return text }
-        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        let field: Set<Unicode.Scalar> = ["=", "+", "-", "@", "\t", "\r"]
+        let line: Set<Unicode.Scalar> = ["=", "+", "-", "@", "\t"]
+        var out = String.UnicodeScalarView()
+        var quote = false
+        var atStart = true, afterBreak = false
+        for scalar in text.unicodeScalars {
+            if atStart, field.contains(scalar), Int(text) == nil { out.append("'") }
+            if afterBreak, line.contains(scalar) { out.append("'") }
+            atStart = false
+            afterBreak = scalar == "\r" || scalar == "\n"
+            switch scalar {
+            case "\"": quote = true; out.append("\""); out.append("\"")
+            case ",", "\r", "\n": quote = true; out.append(scalar)
+            case "\u{0}": out.append("\u{FFFD}")
+            default: out.append(scalar)
+            }
+        }
+        let body = String(out)
+        return quote ? "\"" + body + "\"" : body
     }
 }

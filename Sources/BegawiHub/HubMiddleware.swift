@@ -37,6 +37,8 @@ struct HubMiddleware<Context: RequestContext>: RouterMiddleware {
             response = HubRefusal(.internalServerError, "internal", "the hub failed to answer; try again later").response
         }
         response.headers[.begawiHubTime] = String(clock.nowMilliseconds())
+        // The hub speaks HTTPS only: a browser that once reached the dashboard never tries plain HTTP.
+        response.headers[.strictTransportSecurity] = "max-age=31536000"
         let path = request.uri.path
         let elapsed = ContinuousClock.now - started
         metrics.request(route: HubRouteName.of(path), status: Int(response.status.code),

@@ -22,6 +22,10 @@ public protocol HubStore: Sendable {
     var epoch: String { get }
     /// Checks a bearer token; nil for an unknown, wrong or revoked credential.
     func authenticate(token: String) throws -> SiteRecord?
+    /// Whether the credential whose secret hashes to `secretHash` is still the site's, and the site
+    /// active: false once it is revoked or replaced, even by another process (a dashboard session
+    /// asks at each request).
+    func credentialIsCurrent(site: String, secretHash: String) throws -> Bool
     /// Starts a round for a site's replica; claims the replica for the site on first contact.
     func session(site: SiteRecord, replica: String, configuration: HubConfiguration) throws -> HubSession
     /// Applies a site's batch in one transaction; returns only after commit.

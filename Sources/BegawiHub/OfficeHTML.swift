@@ -1,44 +1,38 @@
 import BegawiCore
 import Foundation
 
-/// The dashboard's pages: server-rendered HTML with labels in Bahasa Indonesia, no script. Every
-/// value is escaped; times are shown in WITA (Bontang's time zone, UTC+8).
+/// The dashboard's pages: server-rendered HTML with labels in Bahasa Indonesia, no script. Pages are
+/// `HTML`, which escapes every value; times are shown in WITA (Bontang's time zone, UTC+8).
 enum OfficeHTML {
-    static func escape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for c in text {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(c)
-            }
-        }
-        return out
-    }
-
     /// A whole page; `csrf` is nil on the sign-in page (no navigation then).
-    static func page(title: String, csrf: String?, site: String? = nil, _ body: String) -> String {
-        var nav = ""
+    static func page(title: String, csrf: String?, site: String? = nil, _ body: HTML) -> HTML {
+        var nav: HTML = ""
         if let csrf {
+            let who: HTML = site.map { " (\($0))" } ?? ""
             nav = """
                 <nav><a href="/office/">Ringkasan</a> <a href="/office/pendaftaran">Pendaftaran</a> <a href="/office/konflik">Konflik</a>
-                <form method="post" action="/office/keluar" class="keluar"><input type="hidden" name="csrf" value="\(escape(csrf))">\
-                <button type="submit">Keluar\(site.map { " (\(escape($0)))" } ?? "")</button></form></nav>
+                <form method="post" action="/office/keluar" class="keluar"><input type="hidden" name="csrf" value="\(attribute: csrf)">\
+                <button type="submit">Keluar\(who)</button></form></nav>
                 """
         }
         return """
             <!doctype html>
             <html lang="id"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>\(escape(title)) · Handak Begawi</title><link rel="stylesheet" href="/office/gaya.css"></head>
+            <title>\(attribute: title) · Handak Begawi</title><link rel="stylesheet" href="/office/gaya.css"></head>
             <body><header><strong>Handak Begawi</strong> · Dinas Ketenagakerjaan Kota Bontang\(nav)</header>
-            <main><h1>\(escape(title))</h1>
+            <main><h1>\(title)</h1>
             \(body)
             </main></body></html>
             """
+    }
+
+    /// A drop-down of (value, label) choices with "semua" (all) first; the value keeps its
+    /// characters (it goes back in the filter), the label shows invisible ones.
+    static func select(_ name: String, _ choices: [(String, String)], _ selected: String?) -> HTML {
+        let chosen = { (value: String) -> HTML in value == selected ? " selected" : "" }
+        return "<select name=\"\(attribute: name)\" id=\"\(attribute: name)\"><option value=\"\">semua</option>" + choices.map { value, label -> HTML in
+            "<option value=\"\(attribute: value)\"\(chosen(value))>\(label)</option>"
+        }.joined() + "</select>"
     }
 
     static let style = """
@@ -47,6 +41,7 @@ enum OfficeHTML {
         main{padding:1em}table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:.3em .6em;text-align:left}
         td.n{text-align:right;font-variant-numeric:tabular-nums}tr.total td{font-weight:bold;background:#f1f1f1}
         .peringatan{color:#a40000}.catatan{color:#555}form.saring label{margin-right:1em}
+        .tanda{background:#fff3bf;color:#7a4b00;border:1px solid #c99700;border-radius:2px;font-size:.85em;padding:0 .15em}
         """
 
     /// A time in WITA, or "belum pernah" (never). Computed, not formatted by a `DateFormatter`

@@ -36,15 +36,27 @@ struct OfficeRoutes: Sendable {
         sessions.session(request.cookies[OfficeSessions.cookie]?.value, now: clock.nowMilliseconds())
     }
 
-    /// Runs a page for a signed-in office, or sends the browser to sign in.
+    /// Runs a page for a signed-in office, or sends the browser to sign in. The credential that
+    /// opened the session is checked in the database at each request: `hub revoke-site` runs in
+    /// another process, and its revocation must end the session at once.
     func page(_ request: Request, _ body: (OfficeSessions.Session) async throws -> Response) async throws -> Response {
         guard let s = session(request) else { return OfficeRoutes.redirect("/office/masuk") }
+        let current = try await Blocking.run { [store] in try store.credentialIsCurrent(site: s.site, secretHash: s.credential) }
+        guard current else {
+            sessions.end(request.cookies[OfficeSessions.cookie]?.value)
+            logger.notice("dashboard session ended: the office's credential was revoked or replaced", metadata: ["site.id": "\(s.site)"])
+            var response = signInPage(message: "Sesi berakhir: kredensial kantor ini telah dicabut atau diganti. Masuk dengan kredensial yang berlaku.",
+                                      status: .unauthorized)
+            OfficeRoutes.clearCookie(&response)
+            return response
+        }
         return try await body(s)
     }
 
     func signInPage(message: String?, status: HTTPResponse.Status) -> Response {
-        let body = """
-            \(message.map { "<p class=\"peringatan\" id=\"pesan\">\(OfficeHTML.escape($0))</p>" } ?? "")
+        let notice: HTML = message.map { "<p class=\"peringatan\" id=\"pesan\">\($0)</p>" } ?? ""
+        let body: HTML = """
+            \(notice)
             <p>Masuk dengan kredensial kantor (berkas dari <code>begawi hub add-site --kind office</code>).</p>
             <form method="post" action="/office/masuk"><label>Kredensial kantor <input type="password" name="kredensial" id="kredensial" autocomplete="off" required></label>
             <button type="submit" id="masuk">Masuk</button></form>
@@ -61,7 +73,8 @@ struct OfficeRoutes: Sendable {
             return signInPage(message: site == nil ? "Kredensial tidak dikenal, salah, atau sudah dicabut."
                               : "Kredensial ini milik situs \(site!.id), bukan kantor. Hanya kantor yang dapat membuka dasbor.", status: .unauthorized)
         }
-        let cookie = sessions.start(site: site.id, now: clock.nowMilliseconds())
+        guard let credential = SiteCredential.parse(token) else { return signInPage(message: nil, status: .unauthorized) }
+        let cookie = sessions.start(site: site.id, credential: credential.secretHash, now: clock.nowMilliseconds())
         var response = OfficeRoutes.redirect("/office/")
         response.setCookie(Cookie(name: OfficeSessions.cookie, value: cookie, maxAge: Int(sessions.lifetimeMilliseconds / 1000),
                                   path: "/office", secure: true, httpOnly: true, sameSite: .strict))
@@ -69,12 +82,17 @@ struct OfficeRoutes: Sendable {
         return response
     }
 
+    /// Ends the session, form token or not: a sign-out that cleared only the cookie would leave a
+    /// copied cookie working. (Signing someone out is all a forged sign-out could do.)
     func signOut(_ request: Request) async throws -> Response {
-        let form = try await OfficeRoutes.form(request)
-        if let s = session(request), form["csrf"] == s.csrf { sessions.end(request.cookies[OfficeSessions.cookie]?.value) }
+        sessions.end(request.cookies[OfficeSessions.cookie]?.value)
         var response = OfficeRoutes.redirect("/office/masuk")
-        response.setCookie(Cookie(name: OfficeSessions.cookie, value: "", maxAge: 0, path: "/office", secure: true, httpOnly: true, sameSite: .strict))
+        OfficeRoutes.clearCookie(&response)
         return response
+    }
+
+    static func clearCookie(_ response: inout Response) {
+        response.setCookie(Cookie(name: OfficeSessions.cookie, value: "", maxAge: 0, path: "/office", secure: true, httpOnly: true, sameSite: .strict))
     }
 
     // MARK: pages
@@ -82,20 +100,20 @@ struct OfficeRoutes: Sendable {
     func overview(_ s: OfficeSessions.Session) async throws -> Response {
         let health = try await Blocking.run { [store] in try store.health() }
         let now = Int64(clock.nowMilliseconds())
-        var rows = ""
+        var rows: HTML = ""
         for h in health {
-            let stale = h.lastContact.map { now - $0 > 3_600_000 } ?? true
+            let stale: HTML = h.lastContact.map { now - $0 > 3_600_000 } ?? true ? " class=\"peringatan\"" : ""
             rows += """
-                <tr data-site="\(OfficeHTML.escape(h.site))"><td>\(OfficeHTML.escape(h.site))</td><td>\(OfficeHTML.escape(h.kind))\(h.revoked ? " (dicabut)" : "")</td>\
-                <td data-field="kontak"\(stale ? " class=\"peringatan\"" : "")>\(OfficeHTML.time(h.lastContact))</td>\
+                <tr data-site="\(attribute: h.site)"><td>\(h.site)</td><td>\(h.kind)\(h.revoked ? " (dicabut)" : "")</td>\
+                <td data-field="kontak"\(stale)>\(OfficeHTML.time(h.lastContact))</td>\
                 <td class="n" data-field="tertunda">\(h.pending.map(String.init) ?? "–")</td>\
                 <td class="n" data-field="selisih">\(OfficeHTML.seconds(h.clockOffsetMilliseconds))</td>\
-                <td data-field="versi">\(OfficeHTML.escape(h.agent ?? "–"))</td>\
+                <td data-field="versi">\(h.agent ?? "–")</td>\
                 <td class="n" data-field="penolakan">\(h.rowsRefused)</td><td class="n" data-field="konflik">\(h.conflicts)</td></tr>
 
                 """
         }
-        let body = """
+        let body: HTML = """
             <h2>Kesehatan situs</h2>
             <p class="catatan">Kontak terakhir lebih dari satu jam yang lalu ditandai merah. Perubahan tertunda: yang belum diakui hub saat situs terakhir tersambung. Selisih jam: jam hub dikurangi jam situs.</p>
             <table id="kesehatan"><thead><tr><th>Situs</th><th>Jenis</th><th>Kontak terakhir</th><th>Perubahan tertunda</th><th>Selisih jam</th><th>Versi</th><th>Penolakan</th><th>Konflik</th></tr></thead>
@@ -117,41 +135,36 @@ struct OfficeRoutes: Sendable {
             let all = try store.enrollmentReport(ReportFilter())
             do { return (all, try store.enrollmentReport(filter), nil) } catch let e as BegawiError { return (all, nil, e.message) }
         }
-        func options(_ name: String, _ choices: [(String, String)], _ selected: String?) -> String {
-            "<select name=\"\(name)\" id=\"\(name)\"><option value=\"\">semua</option>" + choices.map { value, label in
-                "<option value=\"\(OfficeHTML.escape(value))\"\(value == selected ? " selected" : "")>\(OfficeHTML.escape(label))</option>"
-            }.joined() + "</select>"
-        }
         var partners: [(String, String)] = [], programs: [(String, String)] = []
         for line in all.lines {
             if !partners.contains(where: { $0.0 == line.partner }) { partners.append((line.partner, line.partnerName)) }
             programs.append((line.program, line.programTitle))
         }
-        var body = """
+        var body: HTML = """
             <form method="get" action="/office/pendaftaran" class="saring">
-            <label>Dari <input type="date" name="dari" id="dari" value="\(OfficeHTML.escape(filter.from ?? ""))"></label>
-            <label>Sampai <input type="date" name="sampai" id="sampai" value="\(OfficeHTML.escape(filter.to ?? ""))"></label>
-            <label>Mitra \(options("mitra", partners, filter.partner))</label>
-            <label>Program \(options("program", programs, filter.program))</label>
-            <label>Status \(options("status", all.statuses.map { ($0, OfficeHTML.status($0)) }, filter.status))</label>
+            <label>Dari <input type="date" name="dari" id="dari" value="\(attribute: filter.from ?? "")"></label>
+            <label>Sampai <input type="date" name="sampai" id="sampai" value="\(attribute: filter.to ?? "")"></label>
+            <label>Mitra \(OfficeHTML.select("mitra", partners, filter.partner))</label>
+            <label>Program \(OfficeHTML.select("program", programs, filter.program))</label>
+            <label>Status \(OfficeHTML.select("status", all.statuses.map { ($0, OfficeHTML.status($0)) }, filter.status))</label>
             <button type="submit" id="saring">Saring</button></form>
 
             """
         guard let report else {
-            body += "<p class=\"peringatan\" id=\"pesan\">\(OfficeHTML.escape(problem ?? ""))</p>"
+            body += "<p class=\"peringatan\" id=\"pesan\">\(problem ?? "")</p>"
             return OfficeRoutes.answer(OfficeHTML.page(title: "Pendaftaran", csrf: s.csrf, site: s.site, body), status: .badRequest)
         }
         let query = request.uri.query.map { "?" + $0 } ?? ""
-        body += "<p><a id=\"csv\" href=\"/office/pendaftaran.csv\(OfficeHTML.escape(query))\">Unduh CSV</a></p>\n"
+        body += "<p><a id=\"csv\" href=\"/office/pendaftaran.csv\(attribute: query)\">Unduh CSV</a></p>\n"
         body += "<table id=\"rekap\"><thead><tr><th>Mitra</th><th>Program</th>"
-            + report.statuses.map { "<th>\(OfficeHTML.escape(OfficeHTML.status($0)))</th>" }.joined() + "<th>Jumlah</th></tr></thead><tbody>\n"
+            + report.statuses.map { "<th>\(OfficeHTML.status($0))</th>" as HTML }.joined() + "<th>Jumlah</th></tr></thead><tbody>\n"
         for line in report.lines {
-            body += "<tr data-partner=\"\(OfficeHTML.escape(line.partner))\" data-program=\"\(OfficeHTML.escape(line.program))\"><td>\(OfficeHTML.escape(line.partnerName))</td><td>\(OfficeHTML.escape(line.programTitle))</td>"
-                + report.statuses.map { "<td class=\"n\" data-status=\"\(OfficeHTML.escape($0))\">\(line.counts[$0] ?? 0)</td>" }.joined()
+            body += "<tr data-partner=\"\(attribute: line.partner)\" data-program=\"\(attribute: line.program)\"><td>\(line.partnerName)</td><td>\(line.programTitle)</td>"
+                + report.statuses.map { "<td class=\"n\" data-status=\"\(attribute: $0)\">\(line.counts[$0] ?? 0)</td>" as HTML }.joined()
                 + "<td class=\"n\" data-status=\"total\">\(line.total)</td></tr>\n"
         }
         body += "<tr class=\"total\" id=\"total\"><td colspan=\"2\">Jumlah</td>"
-            + report.statuses.map { "<td class=\"n\" data-status=\"\(OfficeHTML.escape($0))\">\(report.totals[$0] ?? 0)</td>" }.joined()
+            + report.statuses.map { "<td class=\"n\" data-status=\"\(attribute: $0)\">\(report.totals[$0] ?? 0)</td>" as HTML }.joined()
             + "<td class=\"n\" data-status=\"total\">\(report.total)</td></tr></tbody></table>"
         if report.lines.isEmpty { body += "<p id=\"kosong\">Tidak ada pendaftaran yang cocok dengan saringan ini.</p>" }
         return OfficeRoutes.answer(OfficeHTML.page(title: "Pendaftaran", csrf: s.csrf, site: s.site, body))
@@ -167,7 +180,7 @@ struct OfficeRoutes: Sendable {
 
     func conflicts(_ s: OfficeSessions.Session, notice: String?) async throws -> Response {
         let reviews = try await Blocking.run { [store] in try store.conflictReviews(limit: 500) }
-        var body = notice.map { "<p id=\"pesan\">\(OfficeHTML.escape($0))</p>\n" } ?? ""
+        var body: HTML = notice.map { "<p id=\"pesan\">\($0)</p>\n" } ?? ""
         body += """
             <p class="catatan">Setiap tulisan yang kalah dalam penggabungan tercatat di sini dengan nilainya. Menerapkan ulang menulis nilai yang kalah sebagai perubahan hub; situs yang boleh melihat baris itu menerimanya pada sinkronisasi berikutnya.</p>
             <table id="konflik"><thead><tr><th>Waktu</th><th>Tabel</th><th>Kunci</th><th>Kolom</th><th>Nilai yang kalah</th><th>Dari</th><th>Nilai yang menang</th><th>Dari</th><th>Tindakan</th></tr></thead><tbody>
@@ -175,21 +188,21 @@ struct OfficeRoutes: Sendable {
             """
         for r in reviews {
             let c = r.record
-            let action: String
+            let action: HTML
             if let at = r.reappliedAt {
                 action = "Diterapkan ulang \(OfficeHTML.time(at))"
             } else if let why = r.blocked {
-                action = "<span class=\"catatan\">Tidak dapat diterapkan ulang: \(OfficeHTML.escape(why))</span>"
+                action = "<span class=\"catatan\">Tidak dapat diterapkan ulang: \(why)</span>"
             } else {
                 action = """
-                    <form method="post" action="/office/konflik/\(c.id)/terapkan"><input type="hidden" name="csrf" value="\(OfficeHTML.escape(s.csrf))">\
+                    <form method="post" action="/office/konflik/\(c.id)/terapkan"><input type="hidden" name="csrf" value="\(attribute: s.csrf)">\
                     <button type="submit" class="terapkan">Terapkan ulang</button></form>
                     """
             }
             body += """
-                <tr data-conflict="\(c.id)"><td>\(OfficeHTML.time(Int64(clamping: c.detectedAt)))</td><td>\(OfficeHTML.escape(c.table))</td><td>\(OfficeHTML.escape(c.key))</td>\
-                <td>\(OfficeHTML.escape(c.column))</td><td data-field="kalah">\(OfficeHTML.escape(OfficeHTML.value(c.loserValue)))</td><td>\(OfficeHTML.escape(c.loser.site))</td>\
-                <td data-field="menang">\(c.winnerIsDelete ? "(dihapus)" : OfficeHTML.escape(OfficeHTML.value(c.winnerValue)))</td><td>\(OfficeHTML.escape(c.winner.site))</td><td data-field="tindakan">\(action)</td></tr>
+                <tr data-conflict="\(c.id)"><td>\(OfficeHTML.time(Int64(clamping: c.detectedAt)))</td><td>\(c.table)</td><td>\(c.key)</td>\
+                <td>\(c.column)</td><td data-field="kalah">\(OfficeHTML.value(c.loserValue))</td><td>\(c.loser.site)</td>\
+                <td data-field="menang">\(c.winnerIsDelete ? "(dihapus)" : OfficeHTML.value(c.winnerValue))</td><td>\(c.winner.site)</td><td data-field="tindakan">\(action)</td></tr>
 
                 """
         }
@@ -220,7 +233,11 @@ struct OfficeRoutes: Sendable {
 
     // MARK: helpers
 
-    static func answer(_ text: String, type: String = "text/html; charset=utf-8", status: HTTPResponse.Status = .ok) -> Response {
+    static func answer(_ page: HTML, status: HTTPResponse.Status = .ok) -> Response {
+        answer(page.markup, type: "text/html; charset=utf-8", status: status)
+    }
+
+    static func answer(_ text: String, type: String, status: HTTPResponse.Status = .ok) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = type
         headers[.cacheControl] = "no-store"
@@ -241,12 +258,6 @@ struct OfficeRoutes: Sendable {
     static func form(_ request: Request) async throws -> [String: String] {
         var request = request
         let buffer = try await request.collectBody(upTo: 64 << 10)
-        let text = String(decoding: buffer.readableBytesView, as: UTF8.self)
-        var out: [String: String] = [:]
-        for pair in text.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1).map { String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" }
-            if let name = parts.first { out[name] = parts.count > 1 ? parts[1] : "" }
-        }
-        return out
+        return OfficeForm.decode(Array(buffer.readableBytesView))
     }
 }

@@ -3,11 +3,14 @@ import Foundation
 
 /// The office's dashboard sessions, in memory: a random token in an HttpOnly, Secure,
 /// SameSite=Strict cookie names the office site that signed in, with a token that every form
-/// carries back (against cross-site requests). Sessions end after `lifetime` or at sign-out, and
-/// all of them when the hub restarts.
+/// carries back (against cross-site requests). Sessions end after `lifetime`, at sign-out, when the
+/// credential they were opened with is revoked or replaced (checked at each request), and all of
+/// them when the hub restarts.
 final class OfficeSessions: @unchecked Sendable {
     struct Session {
         let site: String
+        /// The hash of the credential that opened the session (the store's `credentialIsCurrent`).
+        let credential: String
         let csrf: String
         let expires: UInt64
     }
@@ -19,13 +22,14 @@ final class OfficeSessions: @unchecked Sendable {
     let lifetimeMilliseconds: UInt64 = 8 * 3_600_000
     static let cookie = "begawi_office"
 
-    /// Starts a session for an office site; returns its cookie token.
-    func start(site: String, now: UInt64) -> String {
+    /// Starts a session for an office site signed in with the credential of this hash; returns its
+    /// cookie token.
+    func start(site: String, credential: String, now: UInt64) -> String {
         let token = OfficeSessions.random()
         lock.withLock {
             sessions = sessions.filter { $0.value.expires > now }
             flashes = flashes.filter { sessions[$0.key] != nil }
-            sessions[token] = Session(site: site, csrf: OfficeSessions.random(), expires: now + lifetimeMilliseconds)
+            sessions[token] = Session(site: site, credential: credential, csrf: OfficeSessions.random(), expires: now + lifetimeMilliseconds)
         }
         return token
     }

@@ -13,7 +13,8 @@ extension SQLiteHubStore {
     /// Records a session: the contact, and what the site reported about itself.
     public func noteSession(site: String, replica: String, report: SiteReport) throws {
         let now = Int64(clock.nowMilliseconds())
-        let agent = report.agent.map { String($0.prefix(100)) }
+        // 100 scalars, not `Character`s: one `Character` can hold any number of combining marks.
+        let agent = report.agent.map { String(String.UnicodeScalarView($0.unicodeScalars.prefix(100))) }
         // The site's clock is its word: an offset beyond ten years is nonsense, not a figure (and
         // must not overflow).
         let tenYears: Int64 = 10 * 366 * 86_400_000
@@ -31,15 +32,16 @@ extension SQLiteHubStore {
         }
     }
 
-    /// Adds a push's figures to the site's totals.
-    func notePush(site: String, rows: Int, outcome: PushOutcome) throws {
+    /// Adds a push's figures to the site's totals (conflicts: those of merged rows and those its
+    /// refused rows left in the ledger).
+    func notePush(site: String, rows: Int, outcome: PushOutcome, refusedConflicts: Int) throws {
         try registry.write { db in
             try db.execute(sql: """
                 INSERT INTO _hub_site_health(site, last_contact, pushes, rows_received, rows_refused, conflicts)
                 VALUES (?1, ?2, 1, ?3, ?4, ?5)
                 ON CONFLICT(site) DO UPDATE SET last_contact = ?2, pushes = pushes + 1, rows_received = rows_received + ?3,
                   rows_refused = rows_refused + ?4, conflicts = conflicts + ?5
-                """, arguments: [site, Int64(clock.nowMilliseconds()), rows, outcome.refused.count, outcome.conflicts])
+                """, arguments: [site, Int64(clock.nowMilliseconds()), rows, outcome.refused.count, outcome.conflicts + refusedConflicts])
         }
     }
 

@@ -51,21 +51,28 @@ public struct MetricsText: Sendable {
         return "\(value)"
     }
 
+    /// A label value as the exposition format reads it: `\`, `"` and line feed escaped, by Unicode
+    /// scalars (a `Character` hides a quote under a combining mark, and takes CR LF as one).
     static func escapeLabel(_ text: String) -> String {
-        var out = ""
-        for c in text {
-            switch c {
-            case "\\": out += "\\\\"
-            case "\"": out += "\\\""
-            case "\n": out += "\\n"
-            default: out.append(c)
-            }
-        }
-        return out
+        escape(text, quote: true)
     }
 
+    /// HELP text: `\` and line feed escaped.
     static func escapeHelp(_ text: String) -> String {
-        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n")
+        escape(text, quote: false)
+    }
+
+    static func escape(_ text: String, quote: Bool) -> String {
+        var out = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\\": out.append(contentsOf: "\\\\".unicodeScalars)
+            case "\"" where quote: out.append(contentsOf: "\\\"".unicodeScalars)
+            case "\n": out.append(contentsOf: "\\n".unicodeScalars)
+            default: out.append(scalar)
+            }
+        }
+        return String(out)
     }
 
     /// The content type of the page.

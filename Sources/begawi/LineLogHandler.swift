@@ -22,11 +22,32 @@ struct LineLogHandler: LogHandler {
         var all = metadata
         if let explicit = event.metadata { all.merge(explicit) { _, new in new } }
         var text = journal ? "<\(LineLogHandler.priority(event.level))>" : "\(LineLogHandler.timestamp()) \(event.level) "
-        text += "\(label): \(event.message)"
-        for key in all.keys.sorted() { text += " \(key)=\(all[key]!)" }
-        // One event, one line, whatever a message or value holds.
-        text = text.replacingOccurrences(of: "\r", with: "\\r").replacingOccurrences(of: "\n", with: "\\n") + "\n"
-        LineLogHandler.write(text)
+        text += LineLogHandler.escape("\(label): \(event.message)")
+        for key in all.keys.sorted() { text += LineLogHandler.escape(" \(key)=\(all[key]!)") }
+        LineLogHandler.write(text + "\n")
+    }
+
+    /// One event, one line, whatever a message or value holds: by Unicode scalars (a `Character`
+    /// takes CR LF as one), `\` is doubled, CR, LF and tab are written `\r`, `\n`, `\t`, and every
+    /// other control, format (bidi overrides, zero-width) or line-separating character as
+    /// `\u{XXXX}`, so that no value can end a line, fake one, or reorder what a reader sees.
+    static func escape(_ text: String) -> String {
+        var out = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\\": out.append(contentsOf: "\\\\".unicodeScalars)
+            case "\r": out.append(contentsOf: "\\r".unicodeScalars)
+            case "\n": out.append(contentsOf: "\\n".unicodeScalars)
+            case "\t": out.append(contentsOf: "\\t".unicodeScalars)
+            default:
+                switch scalar.properties.generalCategory {
+                case .control, .format, .lineSeparator, .paragraphSeparator:
+                    out.append(contentsOf: "\\u{\(String(scalar.value, radix: 16, uppercase: true))}".unicodeScalars)
+                default: out.append(scalar)
+                }
+            }
+        }
+        return String(out)
     }
 
     /// The syslog priority journald reads from a `<N>` prefix.

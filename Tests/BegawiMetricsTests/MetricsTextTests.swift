@@ -23,6 +23,20 @@ import Testing
             """)
     }
 
+    /// By Unicode scalars: `"` + U+0301 is one `Character` that is not `"`, and CR LF is one that
+    /// is not LF; the exposition format's reader sees the quote and the line feed all the same.
+    @Test func labelValuesAreEscapedByScalars() {
+        var m = MetricsText()
+        m.add("x", .gauge, help: "Two\r\nlines \\\u{301}.", [.init(1, labels: [("agent", "x\"\u{301},site=\"disnaker"), ("b", "a\r\nb\\\u{301}")])])
+        #expect(m.text == """
+            # HELP x Two\r\\nlines \\\\\u{301}.
+            # TYPE x gauge
+            x{agent="x\\"\u{301},site=\\"disnaker",b="a\r\\nb\\\\\u{301}"} 1
+
+            """)
+        #expect(m.text.unicodeScalars.filter { $0 == "\n" }.count == 3)
+    }
+
     @Test func histogramBucketsAreCumulative() {
         let h = LatencyHistogram(bounds: [0.1, 1])
         h.observe("/v1/push", seconds: 0.05)

@@ -137,6 +137,23 @@ import Testing
         cluster.stopDaemon("lpk-a")
     }
 
+    /// A site's User-Agent becomes a label value: a quote under a combining mark must not end it,
+    /// or the reference parser refuses the page and Prometheus fails the scrape.
+    @Test func aUserAgentCannotBreakThePage() async throws {
+        let cluster = try Cluster(label: "metrics-agent", hubExtra: "metrics_token_file = \"metrics.token\"")
+        try "0123456789abcdef0123456789abcdef\n".write(toFile: cluster.path("metrics.token"), atomically: true, encoding: .utf8)
+        try cluster.startHub()
+        try cluster.addSite("lpk-a")
+        let agent = "x\"\u{301},site=\"disnaker"
+        let answer = try await HubProbe(cluster, site: "lpk-a").send("GET", "/v1/session", headers: [("User-Agent", agent)])
+        #expect(answer.status == 200, "\(answer)")
+        let page = try Prometheus.scrape("\(cluster.hubURL)/metrics", token: "0123456789abcdef0123456789abcdef", caFile: cluster.path("tls/ca.crt"))
+        #expect(page.status == 200)
+        let info = page.samples?.filter { $0.name == "begawi_hub_site_info" } ?? []
+        #expect(info.map { $0.labels["site"] } == ["lpk-a"], "\(info.map(\.labels))")
+        #expect(info.first?.labels["agent"] == agent)
+    }
+
     func credential(_ cluster: Cluster, _ site: String) throws -> String {
         try String(contentsOfFile: cluster.path("\(site).credential"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
     }

@@ -1,0 +1,122 @@
+@testable import BegawiHub
+import Testing
+
+/// The dashboard's markup: values escaped by Unicode scalars (a quote under a combining mark is
+/// still a quote to the browser), and invisible characters shown.
+@Suite struct OfficeHTMLTests {
+    /// The program key from the issue: `"` + U+0301 is one `Character` that is not `"`.
+    static let payload = "zz\"\u{301} selected hidden autofocus onfocus=alert(1) x=\""
+
+    @Test func aKeyWithACombiningMarkAfterAQuoteGainsNoAttribute() throws {
+        let markup = OfficeHTML.select("program", [(OfficeHTMLTests.payload, "Las " + OfficeHTMLTests.payload), ("prog-b", "Jahit")], "prog-b").markup
+        let tags = StartTag.all("option", in: markup)
+        #expect(tags.count == 3)
+        let injected = try #require(tags.first { $0.attributes.first?.value == OfficeHTMLTests.payload }, "\(markup)")
+        #expect(injected.attributes.map(\.name) == ["value"], "\(markup)")
+        #expect(tags.last?.attributes.map(\.name) == ["value", "selected"])
+        #expect(StartTag.all("select", in: markup).count == 1)
+    }
+
+    @Test func everyValueIsEscapedInTextAndAttributes() {
+        let hostile = "<script>&'\"\u{301}x"
+        let text: HTML = "<td>\(hostile)</td><td title=\"\(attribute: hostile)\">"
+        #expect(text.markup == "<td>&lt;script&gt;&amp;&#39;&quot;\u{301}x</td><td title=\"&lt;script&gt;&amp;&#39;&quot;\u{301}x\">")
+        // Only an explicit opt-in puts raw markup on a page.
+        let trusted: HTML = "<b>\(HTML(trusted: "<i>x</i>"))</b>"
+        #expect(trusted.markup == "<b><i>x</i></b>")
+    }
+
+    @Test func bidiControlsAndOtherInvisibleCharactersAreShown() {
+        for code: UInt32 in [0x202A, 0x202B, 0x202C, 0x202D, 0x202E, 0x2066, 0x2067, 0x2068, 0x2069, 0x200E, 0x200F, 0x061C,
+                             0x200B, 0xFEFF, 0x0000, 0x001B, 0x0085, 0x2028] {
+            let scalar = Unicode.Scalar(code)!
+            let hex = String(code, radix: 16, uppercase: true)
+            let shown = "⟨U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex + "⟩"
+            let page: HTML = "<td>a\(String(scalar))b</td>"
+            #expect(page.markup == "<td>a<span class=tanda>\(shown)</span>b</td>", "U+\(hex)")
+            #expect(!page.markup.unicodeScalars.contains(scalar), "U+\(hex) reached the page raw")
+        }
+        // The issue's file name reads as what it is, and a NUL hides nothing after it.
+        let file: HTML = "\("Pelatihan \u{202E}fdp.exe")"
+        #expect(file.markup == "Pelatihan <span class=tanda>⟨U+202E⟩</span>fdp.exe")
+        let nul: HTML = "\("Las\u{0}rahasia")"
+        #expect(nul.markup == "Las<span class=tanda>⟨U+0000⟩</span>rahasia")
+        // Tab, line feed and carriage return are whitespace, and letters of any script are letters.
+        let plain: HTML = "\("a\tb\nc\rd Ünal عربي")"
+        #expect(plain.markup == "a\tb\nc\rd Ünal عربي")
+        // An attribute keeps its characters (a filter's value goes back as it was), but no NUL.
+        let attribute: HTML = "\(attribute: "a\u{202E}b\u{0}c")"
+        #expect(attribute.markup == "a\u{202E}b&#xFFFD;c")
+    }
+
+    @Test func formsAreDecodedByBytes() {
+        #expect(OfficeForm.decode(Array("csrf=ab%2Bc&kredensial=x+y%zz&+\u{301}=1".utf8))
+                == ["csrf": "ab+c", "kredensial": "x y%zz", " \u{301}": "1"])
+        #expect(OfficeForm.decode(Array("a=1&\u{301}b=2&&c".utf8)) == ["a": "1", "\u{301}b": "2", "c": ""])
+    }
+}
+
+/// A start tag's attributes as an HTML tokenizer reads them (WHATWG "before attribute name" to
+/// "after attribute value" states), by Unicode scalars: enough to see an injected attribute.
+struct StartTag {
+    var attributes: [(name: String, value: String)] = []
+
+    /// Every start tag with this name in the markup.
+    static func all(_ name: String, in markup: String) -> [StartTag] {
+        let s = Array(markup.unicodeScalars)
+        let open = Array(("<" + name).unicodeScalars)
+        var tags: [StartTag] = []
+        var i = 0
+        while i + open.count <= s.count {
+            guard Array(s[i..<i + open.count]) == open, i + open.count < s.count,
+                  " \t\n\u{C}>/".unicodeScalars.contains(s[i + open.count]) else { i += 1; continue }
+            i += open.count
+            var tag = StartTag()
+            func isSpace(_ c: Unicode.Scalar) -> Bool { " \t\n\u{C}\r".unicodeScalars.contains(c) }
+            while i < s.count {
+                while i < s.count, isSpace(s[i]) || s[i] == "/" { i += 1 }
+                guard i < s.count, s[i] != ">" else { break }
+                var attributeName = String.UnicodeScalarView()
+                repeat { attributeName.append(s[i]); i += 1 } while i < s.count && !isSpace(s[i]) && !"/>=".unicodeScalars.contains(s[i])
+                while i < s.count, isSpace(s[i]) { i += 1 }
+                var value = String.UnicodeScalarView()
+                if i < s.count, s[i] == "=" {
+                    i += 1
+                    while i < s.count, isSpace(s[i]) { i += 1 }
+                    if i < s.count, s[i] == "\"" || s[i] == "'" {
+                        let quote = s[i]
+                        i += 1
+                        while i < s.count, s[i] != quote { value.append(s[i]); i += 1 }
+                        i += 1
+                    } else {
+                        while i < s.count, !isSpace(s[i]), s[i] != ">" { value.append(s[i]); i += 1 }
+                    }
+                }
+                tag.attributes.append((String(attributeName), decode(String(value))))
+            }
+            tags.append(tag)
+        }
+        return tags
+    }
+
+    /// The character references `HTML` writes, by scalars.
+    static func decode(_ text: String) -> String {
+        let entities: [(String, Unicode.Scalar)] = [("&quot;", "\""), ("&#39;", "'"), ("&lt;", "<"), ("&gt;", ">"), ("&#xFFFD;", "\u{FFFD}"), ("&amp;", "&")]
+        let s = Array(text.unicodeScalars)
+        var out = String.UnicodeScalarView()
+        var i = 0
+        outer: while i < s.count {
+            for (entity, scalar) in entities {
+                let e = Array(entity.unicodeScalars)
+                if i + e.count <= s.count, Array(s[i..<i + e.count]) == e {
+                    out.append(scalar)
+                    i += e.count
+                    continue outer
+                }
+            }
+            out.append(s[i])
+            i += 1
+        }
+        return String(out)
+    }
+}

@@ -65,7 +65,11 @@ enum OpenAPIDocument {
               properties:
                 cursor: {$ref: '#/components/schemas/Cursor'}
                 rows_changed: {type: integer}
-                conflicts: {type: integer}
+                conflicts:
+                  type: integer
+                  description: >-
+                    Conflicts recorded for the rows the hub accepted. A refused row adds none: what it left in
+                    the office's ledger depends on data the site may not see.
                 refused:
                   type: array
                   description: >-

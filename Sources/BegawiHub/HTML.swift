@@ -45,14 +45,14 @@ struct HTML: Sendable, Equatable, ExpressibleByStringInterpolation, CustomString
 
 extension HTML {
     /// Escapes the five characters that can end text or a quoted attribute, and shows invisible
-    /// characters (see `isInvisible`) as `⟨U+202E⟩` in a span of class `tanda`. The span's markup
+    /// characters (`InvisibleCharacters`) as `⟨U+202E⟩` in a span of class `tanda`. The span's markup
     /// has no quote, so even in an attribute it cannot end the value.
     static func appendText(_ text: String, to out: inout String) {
         for scalar in text.unicodeScalars {
             if let entity = entity(scalar) {
                 out += entity
-            } else if isInvisible(scalar) {
-                out += "<span class=tanda>" + mark(scalar) + "</span>"
+            } else if InvisibleCharacters.isInvisible(scalar) {
+                out += "<span class=tanda>" + InvisibleCharacters.mark(scalar) + "</span>"
             } else {
                 out.unicodeScalars.append(scalar)
             }
@@ -80,27 +80,6 @@ extension HTML {
         case "\"": "&quot;"
         case "'": "&#39;"
         default: nil
-        }
-    }
-
-    /// `⟨U+202E⟩`: how an invisible character is shown.
-    static func mark(_ scalar: Unicode.Scalar) -> String {
-        let hex = String(scalar.value, radix: 16, uppercase: true)
-        return "⟨U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex + "⟩"
-    }
-
-    /// Characters that change how the text around them reads without showing themselves: control
-    /// characters but tab, line feed and carriage return (a NUL would end the value in some
-    /// programs), format characters (bidi embeddings, overrides and isolates, U+200E/F, U+061C,
-    /// zero-width characters, the soft hyphen, tags) and the line and paragraph separators.
-    static func isInvisible(_ scalar: Unicode.Scalar) -> Bool {
-        switch scalar.value {
-        case 0x09, 0x0A, 0x0D: return false
-        default: break
-        }
-        switch scalar.properties.generalCategory {
-        case .control, .format, .lineSeparator, .paragraphSeparator: return true
-        default: return false
         }
     }
 }

@@ -50,7 +50,9 @@ struct ReportCommand: ParsableCommand {
             if let c = current, c != line.partner { subtotal(c) }
             let first = current != line.partner
             current = line.partner
-            rows.append([first ? "\(line.partnerName) (\(line.partner))" : "", line.programTitle]
+            // Names and titles come from partner sites: shown on one line, with nothing a terminal
+            // would obey (ESC, bidi overrides) or a reader could not see.
+            rows.append([first ? InvisibleCharacters.shown("\(line.partnerName) (\(line.partner))") : "", InvisibleCharacters.shown(line.programTitle)]
                         + report.statuses.map { String(line.counts[$0] ?? 0) } + [String(line.total)])
         }
         if let c = current { subtotal(c) }

@@ -68,6 +68,14 @@ import Testing
                 }
             }
         }
+
+        // The terminal's table: one line per program, every invisible character shown.
+        let table = try agencies.hub("report")
+        #expect(table.contains("Las⟨U+000A⟩=cmd|' /C calc'!A0") && table.contains("Jahit⟨U+000D⟩=cmd|' /C calc'!A0"), "\(table)")
+        #expect(table.contains("Pelatihan ⟨U+202E⟩fdp.exe"), "\(table)")
+        #expect(!table.unicodeScalars.contains { $0 != "\n" && InvisibleScalar.is($0) }, "\(table.debugDescription)")
+        let tableLines = table.split(separator: "\n")
+        #expect(tableLines.count == 8, "a heading, the columns, 4 programs, a subtotal, the total: \(table)")
     }
 
     /// Start tags with their attributes, in order, as Python's `html.parser` reads them.
@@ -114,5 +122,11 @@ extension Cluster {
         let queue = try DatabaseQueue(path: path("hub.sqlite"), configuration: { var c = Configuration(); c.busyMode = .timeout(10); return c }())
         try queue.write { db in try db.execute(sql: sql, arguments: arguments) }
         try queue.close()
+    }
+}
+
+enum InvisibleScalar {
+    static func `is`(_ scalar: Unicode.Scalar) -> Bool {
+        [.control, .format, .lineSeparator, .paragraphSeparator].contains(scalar.properties.generalCategory)
     }
 }

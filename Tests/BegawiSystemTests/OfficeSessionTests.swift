@@ -67,6 +67,14 @@ import Testing
         let after = try await office.get("/office/")
         #expect(after.status == 303 && after.headers["location"] == "/office/masuk", "\(after)")
 
+        // A credential replaced in the database (as a rotation does) ends the session too.
+        try await office.signIn(try OfficeSessionTests.credential(cluster, "office"))
+        #expect(try await office.get("/office/").status == 200)
+        try cluster.hubWrite("UPDATE _hub_sites SET secret_sha256 = ? WHERE id = 'office'", [String(repeating: "0", count: 64)])
+        let replaced = try await office.get("/office/")
+        #expect(replaced.status == 401, "\(replaced)")
+        #expect(replaced.headers["set-cookie"]?.hasPrefix("begawi_office=;") == true, "\(replaced.headers)")
+
         // HSTS on every answer: the API, the dashboard, a refusal and a path that does not exist.
         let probe = try HubProbe(cluster, site: "office", replica: SiteIdentity.freshReplicaID())
         for answer in [try await probe.send("GET", "/v1/health"), try await office.get("/office/masuk"), after, out,

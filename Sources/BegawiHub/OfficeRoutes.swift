@@ -102,7 +102,7 @@ struct OfficeRoutes: Sendable {
         let now = Int64(clock.nowMilliseconds())
         var rows: HTML = ""
         for h in health {
-            let stale: HTML = h.lastContact.map { now - $0 > 3_600_000 } ?? true ? " class=\"peringatan\"" : ""
+            let stale: HTML = (h.lastContact.map { now - $0 > 3_600_000 } ?? true) ? " class=\"peringatan\"" : ""
             rows += """
                 <tr data-site="\(attribute: h.site)"><td>\(h.site)</td><td>\(h.kind)\(h.revoked ? " (dicabut)" : "")</td>\
                 <td data-field="kontak"\(stale)>\(OfficeHTML.time(h.lastContact))</td>\

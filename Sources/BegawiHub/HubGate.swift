@@ -37,6 +37,9 @@ final class HubGate: ApplyGate {
         if forged(candidate) {
             return .refuse(reason: "forged-stamp", message: "the change carries another site's write that the hub does not hold; a site may send only its own writes and ones it received from the hub")
         }
+        if let problem = ValueGate.problem(candidate) {
+            return .refuse(reason: "bad-value", message: problem)
+        }
         if candidate.after.isLive {
             for (i, column) in table.columns.enumerated() where column.notNull && (candidate.after.columns[i]?.value ?? .null) == .null {
                 return .refuse(reason: "bad-value", message: "'\(column.name)' of '\(table.name)' may not be empty")

@@ -166,11 +166,8 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
     }
 
     func merge(site: SiteRecord, batch: ChangeBatch) throws -> PushOutcome {
-        guard let policy else {
-            let result = try replica.apply(batch)
-            return PushOutcome(cursor: result.cursor, rowsChanged: result.rowsChanged, conflicts: result.conflicts)
-        }
-        let gate = HubGate(site: site, source: site.id, policy: policy, now: Int64(clock.nowMilliseconds()))
+        // Without rules, values are still checked against their columns' limits.
+        let gate: any ApplyGate = policy.map { HubGate(site: site, source: site.id, policy: $0, now: Int64(clock.nowMilliseconds())) } ?? ValueGate()
         let result = try replica.apply(batch, gate: gate)
         var restore: String?
         if !result.refused.isEmpty {

@@ -1,0 +1,61 @@
+/// What a column accepts: a bounded size, and text without control characters. Checked by the site
+/// before it sends a row and again by the hub, so that no site can pass a value to the others that
+/// stalls a page or hides text (a NUL ends a C string; a bare CR or LF starts a new CSV row).
+extension ColumnSpec {
+    /// The default limit of a text value, in UTF-8 bytes.
+    public static let defaultTextBytes = 4096
+    /// The default limit of a blob value.
+    public static let defaultBlobBytes = 65536
+    /// The largest `max_bytes` a schema may declare.
+    public static let largestByteLimit = 16 << 20
+
+    /// The most bytes a text or blob value of this column may hold.
+    public var byteLimit: Int {
+        maxBytes ?? (type.uppercased() == "BLOB" ? ColumnSpec.defaultBlobBytes : ColumnSpec.defaultTextBytes)
+    }
+
+    /// Why `value` cannot be stored in this column, or nil when it can. The reason names the column,
+    /// a size or a code point, never the value (it may be personal data).
+    public func problem(with value: SQLValue) -> String? {
+        switch value {
+        case .null, .integer, .real:
+            return nil
+        case .blob(let bytes):
+            guard bytes.count > byteLimit else { return nil }
+            return "'\(name)' holds \(bytes.count) bytes, more than its limit of \(byteLimit) (max_bytes in the schema); store less"
+        case .text(let text):
+            let size = text.utf8.count
+            if size > byteLimit {
+                return "'\(name)' holds \(size) bytes of text, more than its limit of \(byteLimit) (max_bytes in the schema); shorten it"
+            }
+            guard let bad = ColumnSpec.controlCharacter(in: text, multiline: multiline) else { return nil }
+            let hex = String(bad.value, radix: 16, uppercase: true)
+            let code = "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+            let lines = multiline ? "" : " (set \"multiline\": true in the schema for a column that holds several lines)"
+            return "'\(name)' holds the control character \(code), which no text may hold\(lines); remove it"
+        }
+    }
+
+    /// The first control character `text` may not hold: NUL, C0 controls, DEL and C1 controls; a
+    /// multiline value may hold tabs, LF, and CR only as part of CR LF. Checked on Unicode scalars:
+    /// CR LF is one `Character`, and a control followed by a combining mark is another.
+    static func controlCharacter(in text: String, multiline: Bool) -> Unicode.Scalar? {
+        var previousCR = false
+        for scalar in text.unicodeScalars {
+            if previousCR, scalar != "\n" { return "\r" }
+            previousCR = false
+            switch scalar.value {
+            case 0x09, 0x0A:
+                if !multiline { return scalar }
+            case 0x0D:
+                if !multiline { return scalar }
+                previousCR = true
+            case 0x00...0x1F, 0x7F...0x9F:
+                return scalar
+            default:
+                continue
+            }
+        }
+        return previousCR ? "\r" : nil
+    }
+}

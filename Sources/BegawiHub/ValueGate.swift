@@ -1,0 +1,26 @@
+import BegawiCore
+import BegawiReplica
+
+/// The hub's check of values against their columns' limits (size, control characters), for hubs
+/// whose schema declares no rules between agencies; `HubGate` makes the same check beside its rules.
+struct ValueGate: ApplyGate {
+    func admit(_ candidate: MergeCandidate, context: ReplicaContext) throws -> GateDecision {
+        guard let problem = ValueGate.problem(candidate) else { return .merge }
+        return .refuse(reason: "bad-value", message: problem)
+    }
+
+    func finish(merged: [MergedRow], refused: [RowRefusal], context: ReplicaContext) throws {}
+
+    /// Why the row cannot be stored: a value it brings that its column does not accept. Only values
+    /// new to the hub are judged (a register the hub already holds was judged when it came).
+    static func problem(_ candidate: MergeCandidate) -> String? {
+        let table = candidate.table
+        for (i, register) in candidate.incoming.columns.enumerated() {
+            guard let register, i < table.columns.count, candidate.before?.columns[i]?.stamp != register.stamp else { continue }
+            if let problem = table.columns[i].problem(with: register.value) {
+                return problem + "; the row of '\(table.name)' was not stored"
+            }
+        }
+        return nil
+    }
+}

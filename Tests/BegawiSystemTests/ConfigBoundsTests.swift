@@ -37,3 +37,25 @@ import Testing
         }
     }
 }
+
+/// Numbers on the command line, at and past their edges.
+@Suite struct CommandLineBoundsTests {
+    @Test(arguments: ["-1", "36601", "9223372036854775807", "-9223372036854775808"])
+    func clearRefusalsOlderThanDays(_ days: String) throws {
+        let result = try Cluster.run(["site", "clear-refusals", "--config", "/nonexistent.toml", "--older-than-days=\(days)"], expect: -1)
+        #expect(result.status != 0 && result.errors.contains("older-than-days"), "\(result)")
+        #expect(!result.errors.contains("Fatal error"), "\(result.errors)")
+    }
+
+    @Test(arguments: ["18446744073709551615/18446744073709551615", "0/9223372036854775808"])
+    func replicaExportAfterACursorPastTheLargest(_ cursor: String) throws {
+        let folder = NSTemporaryDirectory() + "begawi-cli-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let schema = Repository.root.appendingPathComponent("config/schema.example.json").path
+        try Cluster.run(["replica", "create", "--file", folder + "/r.sqlite", "--site", "lpk-a", "--schema", schema])
+        let result = try Cluster.run(["replica", "export", "--file", folder + "/r.sqlite", "--out", folder + "/b", "--after", cursor], expect: -1)
+        #expect(result.status != 0 && result.errors.contains("9223372036854775807"), "\(result)")
+        #expect(!result.errors.contains("Fatal error"), "\(result.errors)")
+    }
+}

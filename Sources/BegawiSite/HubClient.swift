@@ -30,8 +30,11 @@ public struct HubClient: Sendable {
 
     /// The offset (ms to add to local time to get the hub's) from one answer, assuming symmetric delays.
     static func offset(_ response: HubResponse) -> Int64? {
-        guard let text = response.headers["begawi-hub-time"], let hub = Int64(text) else { return nil }
-        let midpoint = (Int64(clamping: response.sentAt) + Int64(clamping: response.receivedAt)) / 2
+        // A time outside the clock's 48 bits is not a time: no offset, rather than one that overflows.
+        guard let text = response.headers["begawi-hub-time"], let hub = Int64(text),
+              (0...Int64(HybridTimestamp.millisecondMask)).contains(hub) else { return nil }
+        let sent = Int64(clamping: response.sentAt), received = Int64(clamping: response.receivedAt)
+        let midpoint = sent / 2 + received / 2 + (sent % 2 + received % 2) / 2
         return hub - midpoint
     }
 

@@ -30,4 +30,17 @@ import Testing
         }
         #expect(try replica.export(after: .start, limits: BatchLimits(maxRows: BatchLimits.maxRows)).rows.count == 1)
     }
+
+    /// A hand-edited site directory (ids index an array) is refused as corrupted, never a trap.
+    @Test(arguments: [-1, 0, 1 << 40, Int(Int64.max)])
+    func aSiteIdOutOfRangeIsCorruption(_ id: Int) throws {
+        let folder = TemporaryFolder("export-bounds")
+        let replica = try Replica.create(at: folder.file("r.sqlite"), siteID: "lpk-1", schema: testSchema, clock: ManualClock(Self.t0))
+        defer { try? replica.close() }
+        try SQLiteShell.run(replica.path, "INSERT INTO t(id, a) VALUES ('k1', 'a')")
+        try replica.captureLocalChanges(clock: .wall(Self.t0))
+        try SQLiteShell.run(replica.path, "INSERT INTO _begawi_sites(id, site) VALUES (\(id), 'tampered')")
+        let error = try #require(throws: BegawiError.self) { try replica.export(after: .start) }
+        #expect(error.code == .corrupted, "\(error)")
+    }
 }

@@ -29,11 +29,16 @@ extension ColumnSpec {
                 return "'\(name)' holds \(size) bytes of text, more than its limit of \(byteLimit) (max_bytes in the schema); shorten it"
             }
             guard let bad = ColumnSpec.controlCharacter(in: text, multiline: multiline) else { return nil }
-            let hex = String(bad.value, radix: 16, uppercase: true)
-            let code = "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+            let code = ColumnSpec.codePoint(bad)
             let lines = multiline ? "" : " (set \"multiline\": true in the schema for a column that holds several lines)"
             return "'\(name)' holds the control character \(code), which no text may hold\(lines); remove it"
         }
+    }
+
+    /// A scalar as U+XXXX, for messages that must not repeat the text.
+    static func codePoint(_ scalar: Unicode.Scalar) -> String {
+        let hex = String(scalar.value, radix: 16, uppercase: true)
+        return "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
     }
 
     /// The first control character `text` may not hold: NUL, C0 controls, DEL and C1 controls; a
@@ -57,5 +62,22 @@ extension ColumnSpec {
             }
         }
         return previousCR ? "\r" : nil
+    }
+}
+
+extension TableSpec {
+    /// The most bytes a row key may hold: a UUID has 36, a key derived from a NIK 33.
+    public static let maxKeyBytes = 256
+
+    /// Why `key` cannot name a row of this table, or nil when it can (reasons never repeat the key).
+    public func keyProblem(_ key: String) -> String? {
+        let size = key.utf8.count
+        if size > TableSpec.maxKeyBytes {
+            return "a key of '\(name)' has \(size) bytes, more than \(TableSpec.maxKeyBytes); use a UUIDv7 or a key derived from a natural identifier"
+        }
+        if let bad = ColumnSpec.controlCharacter(in: key, multiline: false) {
+            return "a key of '\(name)' holds the control character \(ColumnSpec.codePoint(bad)); use a UUIDv7 or a key derived from a natural identifier"
+        }
+        return nil
     }
 }

@@ -15,6 +15,7 @@ struct ValueGate: ApplyGate {
     /// new to the hub are judged (a register the hub already holds was judged when it came).
     static func problem(_ candidate: MergeCandidate) -> String? {
         let table = candidate.table
+        if candidate.before == nil, let problem = table.keyProblem(candidate.key) { return problem + "; the row was not stored" }
         for (i, register) in candidate.incoming.columns.enumerated() {
             guard let register, i < table.columns.count, candidate.before?.columns[i]?.stamp != register.stamp else { continue }
             if let problem = table.columns[i].problem(with: register.value) {

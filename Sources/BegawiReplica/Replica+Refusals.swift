@@ -126,11 +126,11 @@ extension Replica {
     }
 
     /// Releases rows held back by this site's checks for `reason` that `stillHeld` no longer holds
-    /// (given the table and the row's values in column order): their entries for `reason` leave the
+    /// (given the table, the row's key and its values in column order): their entries for `reason` leave the
     /// ledger, and each row is marked changed again, whole, so that the next export sends all of it
     /// (the hub may never have had any of it). Returns how many were released.
     @discardableResult
-    public func releaseHeld(reason: String, stillHeld: (TableSpec, [SQLValue]) -> Bool) throws -> Int {
+    public func releaseHeld(reason: String, stillHeld: (TableSpec, String, [SQLValue]) -> Bool) throws -> Int {
         let candidates = try heldRows(reasons: [reason])
         guard !candidates.isEmpty else { return 0 }
         return try engineWrite { tx in
@@ -139,7 +139,7 @@ extension Replica {
             for address in candidates.sorted(by: { ($0.table, $0.key) < ($1.table, $1.key) }) {
                 guard let table = tableByName[address.table], let row = try context.row(address.table, key: address.key), row.live else { continue }
                 let spec = tables[table].spec
-                if stillHeld(spec, spec.columns.map { row.values[$0.name] ?? .null }) { continue }
+                if stillHeld(spec, address.key, spec.columns.map { row.values[$0.name] ?? .null }) { continue }
                 try tx.db.execute(sql: "DELETE FROM _begawi_refusals WHERE tbl = ? AND key = ? AND reason = ?",
                                   arguments: [address.table, address.key, reason])
                 try requeue(tx, table: table, key: address.key)

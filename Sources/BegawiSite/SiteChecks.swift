@@ -15,8 +15,8 @@ public enum SiteChecks {
 
     /// Releases rows held for a value that has since been corrected: they are sent whole next.
     static func releaseCorrected(_ replica: Replica) throws -> Int {
-        try replica.releaseHeld(reason: valueReason) { spec, values in
-            zip(spec.columns, values).contains { column, value in column.problem(with: value) != nil }
+        try replica.releaseHeld(reason: valueReason) { spec, key, values in
+            spec.keyProblem(key) != nil || zip(spec.columns, values).contains { column, value in column.problem(with: value) != nil }
         }
     }
 
@@ -59,6 +59,7 @@ public enum SiteChecks {
 
     /// A value this site wrote that its column does not accept.
     static func valueProblem(_ row: RowChange, columns: [String], spec: TableSpec, site: String) -> (reason: String, message: String)? {
+        if let problem = spec.keyProblem(row.key) { return (valueReason, problem + "; the row stays here, unsent") }
         for (i, register) in row.state.columns.enumerated() {
             guard let register, register.stamp.site == site, i < columns.count, let position = spec.position(of: columns[i]),
                   let problem = spec.columns[position].problem(with: register.value) else { continue }

@@ -93,4 +93,12 @@ import Testing
         let json = #"{"tables": [{"name": "t", "columns": [{"name": "a", "max_bytes": \#(limit)}]}]}"#
         #expect(throws: (any Error).self) { try JSONDecoder().decode(Schema.self, from: Data(json.utf8)) }
     }
+
+    @Test func keys() {
+        let table = TableSpec(name: "programs", columns: [ColumnSpec(name: "title")])
+        #expect(table.keyProblem("0190b0a2-8f3c-7a10-9b2e-4c5d6e7f8091") == nil)
+        #expect(table.keyProblem(String(repeating: "k", count: TableSpec.maxKeyBytes)) == nil)
+        #expect(table.keyProblem(String(repeating: "k", count: TableSpec.maxKeyBytes + 1)) != nil)
+        for bad in ["a\u{0}b", "a\nb", "a\r\nb", "a\tb", "a\u{85}"] { #expect(table.keyProblem(bad) != nil, "\(bad.unicodeScalars.map(\.value))") }
+    }
 }

@@ -43,7 +43,16 @@ import Testing
                     ["baris satu\r\nbaris dua\n\tbaris tiga"])
         try h.staff("lpk-a", "INSERT INTO enrollments(id, participant_id, program_id, status, notes) VALUES ('e-cr', 'p', 'plain', 'registered', ?)",
                     ["baris satu\rbaris dua"])
+        // Keys: one too long, one with a line break (it would start a new CSV row wherever keys are listed).
+        let badKeys = [String(repeating: "k", count: TableSpec.maxKeyBytes + 1), "key\n=cmd"]
+        for key in badKeys {
+            try h.staff("lpk-a", provider ? "INSERT INTO programs(id, provider, title) VALUES (?, 'lpk-a', 'Las')" : "INSERT INTO programs(id, title) VALUES (?, 'Las')", [key])
+        }
         let exchange = try h.sync("lpk-a")
+        for key in badKeys {
+            #expect(exchange.refused.first { $0.key == key }?.reason == "bad-value", "key of \(key.utf8.count) bytes")
+            #expect(try h.hubRows("programs")[key] == nil)
+        }
         let refused = Dictionary(exchange.refused.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
         let hub = try h.hubRows("programs")
         for (key, title, accepted) in Self.titles {

@@ -20,10 +20,11 @@ import Testing
             INSERT INTO programs(id, title) VALUES ('lf', 'Las' || char(10) || '=cmd');
             UPDATE programs SET title = printf('%.2000c', 'y') WHERE id = 'ok';
             INSERT INTO enrollments(id, participant_id, program_id, status, notes) VALUES ('e1', 'p1', 'ok', 'registered', 'satu' || char(13, 10) || 'dua');
+            INSERT INTO programs(id, title) VALUES ('bad' || char(10) || 'key', 'Las');
             """)
         try cluster.sync("lpk-a", expect: -1)
         var hub = try cluster.rows("hub", "programs")
-        for key in ["big", "nul", "lf"] { #expect(hub[key] == nil, "\(key) reached the hub") }
+        for key in ["big", "nul", "lf", "bad\nkey"] { #expect(hub[key] == nil, "\(key) reached the hub") }
         #expect(hub["ok"]?.contains("Operator Forklift") == true, "the hub lost or changed the synced title: \(hub["ok"] ?? [])")
         #expect(try cluster.rows("hub", "enrollments")["e1"] != nil, "a multiline note was held back")
         let status = try Cluster.run(["site", "status", "--config", cluster.siteConfig("lpk-a")], expect: -1).output
@@ -31,6 +32,7 @@ import Testing
         for key in ["big", "nul", "lf", "ok"] { #expect(held.contains { $0.contains(" \(key) ") }, "\(key) is not listed: \(status)") }
         // The reasons name the column and the limit or code point, never the value.
         #expect(held.contains { $0.contains("U+0000") } && held.contains { $0.contains("1024") }, "\(status)")
+        #expect(status.contains("a key of 'programs' holds the control character U+000A"), "\(status)")
         #expect(!status.contains("rahasia") && !status.contains("xxxx") && !status.contains("=cmd"), "\(status)")
 
         // Nothing of it reaches another site.

@@ -362,4 +362,30 @@ import Testing
         #expect(try await probe.send("GET", "/v1/health").status == 200)
         try Self.expectServiceUnharmed(cluster)
     }
+
+    /// Content-Length at and past its edges: answered with a 4xx (or the connection closed), never a
+    /// crash, and the hub serves on.
+    @Test func contentLengthAtItsEdges() async throws {
+        let cluster = try Self.cluster("content-length", hubExtra: "max_body_bytes = 65536")
+        let probe = try HubProbe(cluster, site: "lpk-a")
+        let credential = try SiteIdentity.credential(cluster, "lpk-a")
+        let before = try HubSnapshot.take(cluster)
+        for length in ["-1", "x", "", "1e3", "9223372036854775807", "9223372036854775808", "18446744073709551616",
+                       "99999999999999999999999999", "0x10", "65537"] {
+            let connection = try RawTLSConnection(port: cluster.hubPort, caFile: cluster.path("tls/ca.crt"))
+            defer { connection.close() }
+            connection.write(RawTLSConnection.head("POST", "/v1/push", [
+                ("Authorization", "Bearer \(credential)"), ("Begawi-Replica", probe.replicaID),
+                ("Content-Type", "application/vnd.begawi.batch"), ("Content-Length", length),
+            ]))
+            connection.write([UInt8](repeating: 0x42, count: 16))
+            if let answer = connection.response(within: 3) {
+                #expect((400..<500).contains(answer.status), "Content-Length \(length): \(answer)")
+            }
+            #expect(cluster.hub?.isRunning == true, "Content-Length \(length) stopped the hub: \(cluster.hubLog())")
+            #expect(try await probe.send("GET", "/v1/health").status == 200, "Content-Length \(length)")
+        }
+        #expect(try HubSnapshot.take(cluster) == before)
+        try Self.expectServiceUnharmed(cluster)
+    }
 }

@@ -42,26 +42,30 @@ extension ColumnSpec {
     }
 
     /// The first control character `text` may not hold: NUL, C0 controls, DEL and C1 controls; a
-    /// multiline value may hold tabs, LF, and CR only as part of CR LF. Checked on Unicode scalars:
-    /// CR LF is one `Character`, and a control followed by a combining mark is another.
+    /// multiline value may hold tabs, LF, and CR only as part of CR LF. Checked on UTF-8 bytes (every
+    /// value of every batch passes here): CR LF is one `Character`, and so is a control followed by
+    /// a combining mark, so a check by `Character` would miss both.
     static func controlCharacter(in text: String, multiline: Bool) -> Unicode.Scalar? {
-        var previousCR = false
-        for scalar in text.unicodeScalars {
-            if previousCR, scalar != "\n" { return "\r" }
-            previousCR = false
-            switch scalar.value {
+        var afterCR = false, afterC2 = false
+        for byte in text.utf8 {
+            if afterCR, byte != 0x0A { return "\r" }
+            afterCR = false
+            // U+0080–U+009F are C2 80 … C2 9F; C2 is never a continuation byte.
+            if afterC2, (0x80...0x9F).contains(byte) { return Unicode.Scalar(byte) }
+            afterC2 = byte == 0xC2
+            switch byte {
             case 0x09, 0x0A:
-                if !multiline { return scalar }
+                if !multiline { return Unicode.Scalar(byte) }
             case 0x0D:
-                if !multiline { return scalar }
-                previousCR = true
-            case 0x00...0x1F, 0x7F...0x9F:
-                return scalar
+                if !multiline { return "\r" }
+                afterCR = true
+            case 0x00...0x1F, 0x7F:
+                return Unicode.Scalar(byte)
             default:
-                continue
+                break
             }
         }
-        return previousCR ? "\r" : nil
+        return afterCR ? "\r" : nil
     }
 }
 

@@ -1,4 +1,4 @@
-import BegawiCore
+@testable import BegawiCore
 import Foundation
 import Testing
 
@@ -100,5 +100,32 @@ import Testing
         #expect(table.keyProblem(String(repeating: "k", count: TableSpec.maxKeyBytes)) == nil)
         #expect(table.keyProblem(String(repeating: "k", count: TableSpec.maxKeyBytes + 1)) != nil)
         for bad in ["a\u{0}b", "a\nb", "a\r\nb", "a\tb", "a\u{85}"] { #expect(table.keyProblem(bad) != nil, "\(bad.unicodeScalars.map(\.value))") }
+    }
+
+    /// The check runs on UTF-8 bytes for speed; it agrees with a plain one on Unicode scalars.
+    @Test func theByteCheckAgreesWithAScalarCheck() {
+        func reference(_ text: String, _ multiline: Bool) -> Bool {
+            let scalars = Array(text.unicodeScalars)
+            for (i, s) in scalars.enumerated() {
+                switch s.value {
+                case 0x09, 0x0A: if !multiline { return false }
+                case 0x0D: if !multiline || i + 1 == scalars.count || scalars[i + 1] != "\n" { return false }
+                case 0x00...0x1F, 0x7F...0x9F: return false
+                default: break
+                }
+            }
+            return true
+        }
+        let pool: [Unicode.Scalar] = ["a", "\"", "\u{0}", "\t", "\n", "\r", "\u{1B}", "\u{7F}", "\u{80}", "\u{85}", "\u{9F}", "\u{A0}",
+                                      "\u{C2}", "\u{100}", "\u{301}", "\u{202E}", "\u{1B05}", "\u{1F600}"]
+        var random = SplitMix64(seed: 0xC0_1E)
+        for _ in 0..<20_000 {
+            var text = ""
+            for _ in 0..<Int.random(in: 0...6, using: &random) { text.unicodeScalars.append(pool.randomElement(using: &random)!) }
+            for multiline in [false, true] {
+                #expect((ColumnSpec.controlCharacter(in: text, multiline: multiline) == nil) == reference(text, multiline),
+                        "\(text.unicodeScalars.map { $0.value }) multiline \(multiline)")
+            }
+        }
     }
 }

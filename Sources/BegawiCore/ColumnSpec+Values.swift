@@ -85,3 +85,11 @@ extension TableSpec {
         return nil
     }
 }
+
+extension Schema {
+    /// The column as this schema declares it, with its limits, or `installed` when the schema does
+    /// not name it: limits come from the schema file in force, not only from when a table was made.
+    public func declared(_ installed: ColumnSpec, of table: String) -> ColumnSpec {
+        self.table(named: table)?.columns.first { $0.name == installed.name } ?? installed
+    }
+}

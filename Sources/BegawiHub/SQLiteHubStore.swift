@@ -18,6 +18,8 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
     let clock: any WallClock
     /// The rules between agencies; nil when the schema declares none (every site sees everything).
     public let policy: AccessPolicy?
+    /// The schema file's tables, for the columns' limits in force; nil to use those installed.
+    let declared: Schema?
 
     /// The current epoch.
     public var epoch: String { replica.replicaID }
@@ -42,13 +44,15 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
     }
 
     /// Opens the hub database. With a policy, its rules are checked against the database's tables,
-    /// and who may see what is recomputed when the rules changed since the last start.
-    public init(path: String, clock: any WallClock = SystemWallClock(), policy: AccessPolicy? = nil) throws {
+    /// and who may see what is recomputed when the rules changed since the last start. With the
+    /// schema file's tables (`declared`), values are judged by the limits it declares now.
+    public init(path: String, clock: any WallClock = SystemWallClock(), policy: AccessPolicy? = nil, declared: Schema? = nil) throws {
         replica = try Replica.open(at: path, clock: clock)
         registry = try SQLiteHubStore.openRegistry(path)
         try registry.write { db in try db.execute(sql: SQLiteHubStore.registrySQL + SQLiteHubStore.healthSQL + SQLiteHubStore.reappliedSQL) }
         self.clock = clock
         self.policy = policy
+        self.declared = declared
         if let policy { try installRules(policy) }
     }
 
@@ -167,7 +171,8 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
 
     func merge(site: SiteRecord, batch: ChangeBatch) throws -> PushOutcome {
         // Without rules, values are still checked against their columns' limits.
-        let gate: any ApplyGate = policy.map { HubGate(site: site, source: site.id, policy: $0, now: Int64(clock.nowMilliseconds())) } ?? ValueGate()
+        let gate: any ApplyGate = policy.map { HubGate(site: site, source: site.id, policy: $0, declared: declared, now: Int64(clock.nowMilliseconds())) }
+            ?? ValueGate(declared: declared)
         let result = try replica.apply(batch, gate: gate)
         var restore: String?
         if !result.refused.isEmpty {

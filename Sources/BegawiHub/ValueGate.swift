@@ -4,8 +4,11 @@ import BegawiReplica
 /// The hub's check of values against their columns' limits (size, control characters), for hubs
 /// whose schema declares no rules between agencies; `HubGate` makes the same check beside its rules.
 struct ValueGate: ApplyGate {
+    /// The schema file's declarations (limits may have changed since the tables were made), if read.
+    let declared: Schema?
+
     func admit(_ candidate: MergeCandidate, context: ReplicaContext) throws -> GateDecision {
-        guard let problem = ValueGate.problem(candidate) else { return .merge }
+        guard let problem = ValueGate.problem(candidate, declared: declared) else { return .merge }
         return .refuse(reason: "bad-value", message: problem)
     }
 
@@ -13,12 +16,13 @@ struct ValueGate: ApplyGate {
 
     /// Why the row cannot be stored: a value it brings that its column does not accept. Only values
     /// new to the hub are judged (a register the hub already holds was judged when it came).
-    static func problem(_ candidate: MergeCandidate) -> String? {
+    static func problem(_ candidate: MergeCandidate, declared: Schema?) -> String? {
         let table = candidate.table
         if candidate.before == nil, let problem = table.keyProblem(candidate.key) { return problem + "; the row was not stored" }
         for (i, register) in candidate.incoming.columns.enumerated() {
             guard let register, i < table.columns.count, candidate.before?.columns[i]?.stamp != register.stamp else { continue }
-            if let problem = table.columns[i].problem(with: register.value) {
+            let column = declared?.declared(table.columns[i], of: table.name) ?? table.columns[i]
+            if let problem = column.problem(with: register.value) {
                 return problem + "; the row of '\(table.name)' was not stored"
             }
         }

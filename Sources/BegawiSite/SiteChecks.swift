@@ -13,10 +13,13 @@ public enum SiteChecks {
     /// The reason of a value its column does not accept (the hub refuses such a row with the same).
     public static let valueReason = "bad-value"
 
-    /// Releases rows held for a value that has since been corrected: they are sent whole next.
-    static func releaseCorrected(_ replica: Replica) throws -> Int {
+    /// Releases rows held for a value that has since been corrected (or whose column now allows it):
+    /// they are sent whole next.
+    static func releaseCorrected(_ replica: Replica, declared: Schema?) throws -> Int {
         try replica.releaseHeld(reason: valueReason) { spec, key, values in
-            spec.keyProblem(key) != nil || zip(spec.columns, values).contains { column, value in column.problem(with: value) != nil }
+            spec.keyProblem(key) != nil || zip(spec.columns, values).contains { column, value in
+                (declared?.declared(column, of: spec.name) ?? column).problem(with: value) != nil
+            }
         }
     }
 

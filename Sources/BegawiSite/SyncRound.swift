@@ -67,7 +67,7 @@ public struct SyncRound {
         if let offset { report.restamped += try replica.correctClock(offset: offset, unsentAfter: session.pushCursor.position) }
 
         // Push: everything the hub lacks, batch by batch, each acknowledged after the hub's commit.
-        _ = try SiteChecks.releaseCorrected(replica)
+        _ = try SiteChecks.releaseCorrected(replica, declared: configuration.declared)
         var cursor = session.pushCursor
         var clockRetries = 0
         var orderRetries = 0
@@ -77,7 +77,7 @@ public struct SyncRound {
             let settled = batch.rows.isEmpty && batch.complete && cursor == ExchangeCursor(base: batch.through, position: batch.through)
             if settled { break }
             do {
-                let (screened, notices, inserts) = SiteChecks.screen(batch, site: replica.siteID, schema: replica.schema, policy: configuration.policy,
+                let (screened, notices, inserts) = SiteChecks.screen(batch, site: replica.siteID, schema: configuration.declared ?? replica.schema, policy: configuration.policy,
                                                                      held: try replica.heldRows(reasons: SiteChecks.localReasons),
                                                                      heldInserts: try replica.heldInserts())
                 if screened.rows.count != batch.rows.count {

@@ -39,7 +39,9 @@ enum SiteConfigFile {
     /// Loads the configuration and the rules of the schema file it names (for the site's own checks).
     static func loadWithPolicy(_ path: String) throws -> (siteID: String, configuration: SiteConfiguration) {
         var (siteID, c) = try load(path)
-        c.policy = try SchemaFile.policy(c.schemaPath)
+        let document = try SchemaFile.document(c.schemaPath)
+        c.policy = document.policy
+        c.declared = document.schema
         return (siteID, c)
     }
 }

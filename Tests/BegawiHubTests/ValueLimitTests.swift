@@ -79,4 +79,30 @@ import Testing
     @Test func theHubRefusesBadValuesUnderRules() throws { try run("config/handak-begawi.json", provider: true) }
 
     @Test func theHubRefusesBadValuesWithoutRules() throws { try run("config/schema.example.json", provider: false) }
+
+    /// The limits in force are the schema file's, read at start: raised or lowered after the tables
+    /// were made, they apply.
+    @Test func theLimitsInForceAreTheSchemaFiles() throws {
+        let h = try HubHarness()
+        let site = try h.addSite("lpk-a", kind: .lpk)
+        var declared = h.document.schema
+        let t = try #require(declared.tables.firstIndex { $0.name == "programs" })
+        for i in declared.tables[t].columns.indices {
+            switch declared.tables[t].columns[i].name {
+            case "title": declared.tables[t].columns[i].maxBytes = 4096   // 1024 when the hub was made
+            case "sector": declared.tables[t].columns[i].maxBytes = 8
+            default: break
+            }
+        }
+        let store = try SQLiteHubStore(path: h.folder.file("hub.sqlite"), policy: h.policy, declared: declared)
+        defer { try? store.close() }
+        try h.staff("lpk-a", "INSERT INTO programs(id, provider, title) VALUES ('long', 'lpk-a', ?)", [String(repeating: "a", count: 2000)])
+        try h.staff("lpk-a", "INSERT INTO programs(id, provider, title, sector) VALUES ('sector', 'lpk-a', 'Las', 'manufaktur')")
+        let session = try store.session(site: site.record, replica: site.replica.replicaID, configuration: HubConfiguration())
+        let batch = try site.replica.export(after: session.pushCursor, for: session.epoch)
+        let outcome = try store.push(site: site.record, replica: site.replica.replicaID, batch: batch)
+        #expect(outcome.refused.map(\.key) == ["sector"], "\(outcome.refused)")
+        #expect(outcome.refused.first?.message.contains("'sector'") == true)
+        #expect(try store.rows(of: "programs")["long"] != nil)
+    }
 }

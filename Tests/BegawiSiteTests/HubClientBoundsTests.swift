@@ -1,4 +1,5 @@
 @testable import BegawiSite
+import BegawiCore
 import Testing
 
 /// The hub's answers are input too: a hub time at or past the edges of the clock gives an offset or
@@ -18,5 +19,17 @@ import Testing
         }
         // A local clock at the edge of UInt64 does not overflow either.
         #expect(HubClient.offset(HubResponse(status: 200, headers: ["begawi-hub-time": "0"], body: [], sentAt: .max, receivedAt: .max)) != nil)
+    }
+
+    @Test func pushAnswersAtTheEdges() throws {
+        func outcome(_ changed: Int, _ conflicts: Int, _ cursor: ExchangeCursor = ExchangeCursor(base: 1, position: 2)) -> PushOutcome {
+            PushOutcome(cursor: cursor, rowsChanged: changed, conflicts: conflicts)
+        }
+        _ = try HubClient.checked(outcome(0, 0))
+        _ = try HubClient.checked(outcome(HubClient.maxCount, HubClient.maxCount, ExchangeCursor(base: 0, position: ExchangeCursor.maxPosition)))
+        for bad in [outcome(-1, 0), outcome(0, -1), outcome(Int.max, 0), outcome(0, Int.min), outcome(0, 0, ExchangeCursor(base: 3, position: 2)),
+                    outcome(0, 0, ExchangeCursor(base: 0, position: ExchangeCursor.maxPosition + 1))] {
+            #expect(throws: BegawiError.self) { try HubClient.checked(bad) }
+        }
     }
 }

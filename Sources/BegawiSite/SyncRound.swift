@@ -78,7 +78,7 @@ public struct SyncRound {
             if settled { break }
             do {
                 let (screened, notices, inserts) = SiteChecks.screen(batch, site: replica.siteID, schema: configuration.declared ?? replica.schema, policy: configuration.policy,
-                                                                     held: try replica.heldRows(reasons: SiteChecks.localReasons),
+                                                                     held: try replica.heldRows(reasons: SiteChecks.localReasons, heldHereOnly: [SiteChecks.valueReason]),
                                                                      heldInserts: try replica.heldInserts())
                 if screened.rows.count != batch.rows.count {
                     try replica.holdBack(notices, inserts: inserts)

@@ -32,7 +32,7 @@ import Testing
         _ = try SiteChecks.releaseCorrected(replica, declared: declared)
         let batch = try replica.export(after: .start, for: "hub")
         let (screened, notices, inserts) = SiteChecks.screen(batch, site: replica.siteID, schema: declared ?? replica.schema, policy: nil,
-                                                             held: try replica.heldRows(reasons: SiteChecks.localReasons),
+                                                             held: try replica.heldRows(reasons: SiteChecks.localReasons, heldHereOnly: [SiteChecks.valueReason]),
                                                              heldInserts: try replica.heldInserts())
         try replica.holdBack(notices, inserts: inserts)
         return (screened.rows.map(\.key), notices)
@@ -66,5 +66,21 @@ import Testing
         raised.tables[0].columns[0].maxBytes = 64
         (sent, held) = try screen(replica, declared: raised)
         #expect(sent.contains("long") && held.isEmpty, "\(sent) \(held)")
+    }
+
+    /// A row the hub refused as `bad-value` (its allowed list, say) and restored is not held here, and
+    /// its ledger entry, with the values refused, stays.
+    @Test func aHubRefusalIsNotAHold() throws {
+        let path = try folder()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let replica = try Replica.create(at: path + "/r.sqlite", siteID: "lpk-a", schema: Self.schema)
+        defer { try? replica.close() }
+        try Self.sqlite(path + "/r.sqlite", """
+            INSERT INTO programs(id, title, sector) VALUES ('restored', 'Las', 'hub');
+            INSERT INTO _begawi_refusals(at, tbl, key, reason, message, vals) VALUES (1, 'programs', 'restored', 'bad-value', 'by the hub', '{}');
+            """)
+        let (sent, held) = try screen(replica, declared: nil)
+        #expect(sent == ["restored"] && held.isEmpty, "\(sent) \(held)")
+        #expect(try replica.refusals().map(\.message) == ["by the hub"])
     }
 }

@@ -170,9 +170,10 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
     }
 
     func merge(site: SiteRecord, batch: ChangeBatch) throws -> PushOutcome {
-        // Without rules, values are still checked against their columns' limits.
-        let gate: any ApplyGate = policy.map { HubGate(site: site, source: site.id, policy: $0, declared: declared, now: Int64(clock.nowMilliseconds())) }
-            ?? ValueGate(declared: declared)
+        // Without rules, values are still checked against their columns' limits, in a gate only when
+        // the batch holds one that may be refused.
+        let gate: (any ApplyGate)? = policy.map { HubGate(site: site, source: site.id, policy: $0, declared: declared, now: Int64(clock.nowMilliseconds())) }
+            ?? (ValueGate.mayRefuse(batch, schema: declared ?? replica.schema) ? ValueGate(declared: declared) : nil)
         let result = try replica.apply(batch, gate: gate)
         var restore: String?
         if !result.refused.isEmpty {

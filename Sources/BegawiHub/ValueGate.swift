@@ -14,6 +14,25 @@ struct ValueGate: ApplyGate {
 
     func finish(merged: [MergedRow], refused: [RowRefusal], context: ReplicaContext) throws {}
 
+    /// Whether any row of the batch has a key or value that `schema` does not accept. Without rules,
+    /// only such a batch goes through the gate: a gate makes the apply look up every row, which a
+    /// first sync into empty tables otherwise skips.
+    static func mayRefuse(_ batch: ChangeBatch, schema: Schema) -> Bool {
+        let specs = batch.tables.map { schema.table(named: $0.name) }
+        let columns = batch.tables.map { table in
+            table.columns.map { name in schema.table(named: table.name)?.columns.first { $0.name == name } }
+        }
+        for row in batch.rows {
+            guard let spec = specs[row.table] else { continue }
+            if spec.keyProblem(row.key) != nil { return true }
+            for (i, register) in row.state.columns.enumerated() {
+                guard let register, i < columns[row.table].count, let column = columns[row.table][i] else { continue }
+                if column.problem(with: register.value) != nil { return true }
+            }
+        }
+        return false
+    }
+
     /// Why the row cannot be stored: a value it brings that its column does not accept. Only values
     /// new to the hub are judged (a register the hub already holds was judged when it came).
     static func problem(_ candidate: MergeCandidate, declared: Schema?) -> String? {

@@ -148,6 +148,9 @@ public struct ExchangeCursor: Hashable, Sendable, Codable, CustomStringConvertib
     /// The cursor of a receiver that holds nothing.
     public static let start = ExchangeCursor(base: 0, position: 0)
 
+    /// The largest position a cursor can name: sequence numbers are SQLite's signed 64-bit integers.
+    public static let maxPosition = UInt64(Int64.max)
+
     public var description: String { "\(base)/\(position)" }
 }
 
@@ -157,6 +160,9 @@ public struct BatchLimits: Hashable, Sendable {
     public var maxRows: Int
     /// At most about this many bytes of values (before compression); at least one row is always sent.
     public var maxValueBytes: Int
+
+    /// The most rows a batch may ask for (far above any configured page, far below an overflow).
+    public static let maxRows = 1 << 24
 
     /// Makes limits.
     public init(maxRows: Int = 1000, maxValueBytes: Int = 4 << 20) {

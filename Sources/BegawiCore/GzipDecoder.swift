@@ -15,7 +15,11 @@ public enum GzipDecoder {
         var status: Int32 = Z_OK
         try input.withUnsafeBufferPointer { inBuf in
             stream.next_in = UnsafeMutablePointer(mutating: inBuf.baseAddress)
-            stream.avail_in = uInt(inBuf.count)
+            // zlib counts in 32 bits: a larger body (only if max_body_bytes allows it) is refused, not truncated.
+            guard let available = uInt(exactly: inBuf.count) else {
+                throw BegawiError(.badBatch, "the gzip body has \(inBuf.count) bytes, more than zlib takes at once; send smaller batches")
+            }
+            stream.avail_in = available
             repeat {
                 let produced: Int = chunk.withUnsafeMutableBufferPointer { outBuf in
                     stream.next_out = outBuf.baseAddress

@@ -10,6 +10,8 @@ final class HubGate: ApplyGate {
     /// The pushing site's id: the only site its new stamps may name.
     let source: String
     let policy: AccessPolicy
+    /// The schema file's declarations, for the columns' limits in force, if read.
+    let declared: Schema?
     let now: Int64
     let cache: HubLookupCache
     /// Rows this push brought whole (the site had seen every write the hub held): the site needs no
@@ -18,10 +20,11 @@ final class HubGate: ApplyGate {
     /// Whether anything was ever erased (most hubs: no), read once per push.
     var hasErasures: Bool?
 
-    init(site: SiteRecord, source: String, policy: AccessPolicy, now: Int64) {
+    init(site: SiteRecord, source: String, policy: AccessPolicy, declared: Schema? = nil, now: Int64) {
         self.site = site
         self.source = source
         self.policy = policy
+        self.declared = declared
         self.now = now
         cache = HubLookupCache(policy: policy)
     }
@@ -36,6 +39,9 @@ final class HubGate: ApplyGate {
         }
         if forged(candidate) {
             return .refuse(reason: "forged-stamp", message: "the change carries another site's write that the hub does not hold; a site may send only its own writes and ones it received from the hub")
+        }
+        if let problem = ValueGate.problem(candidate, declared: declared) {
+            return .refuse(reason: "bad-value", message: problem)
         }
         if candidate.after.isLive {
             for (i, column) in table.columns.enumerated() where column.notNull && (candidate.after.columns[i]?.value ?? .null) == .null {

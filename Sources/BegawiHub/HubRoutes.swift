@@ -44,9 +44,9 @@ struct HubRoutes: Sendable {
     func session(_ request: Request) async throws -> Response {
         let configuration = settings.configuration
         let (site, replica) = try await caller(request)
-        let report = SiteReport(pending: request.headers[.begawiPending].flatMap { Int($0) }.map { max(0, $0) },
+        let report = SiteReport(pending: try HubRoutes.number(request, .begawiPending, upTo: Int64.max).map { Int(clamping: $0) },
                                 agent: request.headers[.userAgent],
-                                siteTime: request.headers[.begawiSiteTime].flatMap { Int64($0) })
+                                siteTime: try HubRoutes.number(request, .begawiSiteTime, upTo: Int64(HybridTimestamp.millisecondMask)))
         let session = try await Blocking.run { [store, configuration] in
             let session = try store.session(site: site, replica: replica, configuration: configuration)
             // Recorded once the replica is known to be the site's; a failure to record must not stop its sync.
@@ -54,6 +54,25 @@ struct HubRoutes: Sendable {
             return session
         }
         return HubAnswer.json(session)
+    }
+
+    /// A header holding a whole number from 0 to `upTo`, or nil when absent; anything else is refused
+    /// (sites send these figures; a hostile one must get a reason, never a crash or a wrapped number).
+    static func number(_ request: Request, _ name: HTTPField.Name, upTo limit: Int64) throws -> Int64? {
+        guard let text = request.headers[name] else { return nil }
+        guard let value = Int64(text), (0...limit).contains(value) else {
+            throw HubRefusal(.badRequest, "bad-request", "the \(name) header must be a whole number from 0 to \(limit)")
+        }
+        return value
+    }
+
+    /// The rows a pull asks for: absent means a whole page; more than a page is a page.
+    static func maxRows(_ text: String?, page: Int) throws -> Int {
+        guard let text else { return page }
+        guard let asked = Int(text), asked > 0 else {
+            throw HubRefusal(.badRequest, "bad-request", "max_rows must be a positive whole number (the hub sends at most \(page) rows a page)")
+        }
+        return min(asked, page)
     }
 
     func push(_ request: Request) async throws -> Response {
@@ -111,12 +130,14 @@ struct HubRoutes: Sendable {
               let position = query.get("position", as: UInt64.self), base <= position else {
             throw HubRefusal(.badRequest, "bad-request", "pull needs epoch, base and position (base ≤ position) in the query")
         }
+        guard position <= ExchangeCursor.maxPosition else {
+            throw HubRefusal(.badRequest, "bad-request", "position must be at most \(ExchangeCursor.maxPosition); start a new session and pull from the cursor the hub gives")
+        }
         guard epoch == store.epoch else {
             throw HubRefusal(.conflict, "epoch-changed", "the hub was restored from a backup (epoch \(store.epoch)); start a new session to re-sync",
                              extra: ["epoch": store.epoch])
         }
-        let maxRows = min(query.get("max_rows", as: Int.self) ?? configuration.pageRows, configuration.pageRows)
-        guard maxRows > 0 else { throw HubRefusal(.badRequest, "bad-request", "max_rows must be positive") }
+        let maxRows = try HubRoutes.maxRows(query.get("max_rows"), page: configuration.pageRows)
         let (batch, page) = try await Blocking.run { [store] in
             try store.pull(site: site, replica: replica, after: ExchangeCursor(base: base, position: position), maxRows: maxRows)
         }

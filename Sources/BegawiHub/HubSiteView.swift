@@ -13,7 +13,7 @@ struct HubSiteView: ExportView {
         let rows = try context.query("SELECT seq FROM _hub_feed WHERE site = ? AND seq > ? ORDER BY seq LIMIT 1 OFFSET ?",
                                      [.text(site), .integer(Int64(clamping: position)), .integer(Int64(maxRows))])
         guard case .integer(let seq)? = rows.first?.first else { return nil }
-        return UInt64(seq - 1)
+        return UInt64(clamping: seq - 1)
     }
 
     func includes(table: String, key: String, context: ReplicaContext) throws -> Bool {

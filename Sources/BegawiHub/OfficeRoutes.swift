@@ -98,7 +98,7 @@ struct OfficeRoutes: Sendable {
     // MARK: pages
 
     func overview(_ s: OfficeSessions.Session) async throws -> Response {
-        let health = try await Blocking.run { [store] in try store.health() }
+        let health = try await Blocking.office { [store] in try store.health() }
         let now = Int64(clock.nowMilliseconds())
         var rows: HTML = ""
         for h in health {
@@ -131,7 +131,7 @@ struct OfficeRoutes: Sendable {
 
     func enrollments(_ request: Request, _ s: OfficeSessions.Session) async throws -> Response {
         let filter = OfficeRoutes.filter(request)
-        let (all, report, problem) = try await Blocking.run { [store] () -> (EnrollmentReport, EnrollmentReport?, String?) in
+        let (all, report, problem) = try await Blocking.office { [store] () -> (EnrollmentReport, EnrollmentReport?, String?) in
             let all = try store.enrollmentReport(ReportFilter())
             do { return (all, try store.enrollmentReport(filter), nil) } catch let e as BegawiError { return (all, nil, e.message) }
         }
@@ -172,14 +172,14 @@ struct OfficeRoutes: Sendable {
 
     func enrollmentsCSV(_ request: Request) async throws -> Response {
         let filter = OfficeRoutes.filter(request)
-        let report = try await Blocking.run { [store] in try store.enrollmentReport(filter) }
+        let report = try await Blocking.office { [store] in try store.enrollmentReport(filter) }
         var response = OfficeRoutes.answer(report.csv, type: "text/csv; charset=utf-8")
         response.headers[.contentDisposition] = "attachment; filename=\"pendaftaran-\(filter.from ?? "awal")-\(filter.to ?? "kini").csv\""
         return response
     }
 
     func conflicts(_ s: OfficeSessions.Session, notice: String?) async throws -> Response {
-        let reviews = try await Blocking.run { [store] in try store.conflictReviews(limit: 500) }
+        let reviews = try await Blocking.office { [store] in try store.conflictReviews(limit: 500) }
         var body: HTML = notice.map { "<p id=\"pesan\">\($0)</p>\n" } ?? ""
         body += """
             <p class="catatan">Setiap tulisan yang kalah dalam penggabungan tercatat di sini dengan nilainya. Menerapkan ulang menulis nilai yang kalah sebagai perubahan hub; situs yang boleh melihat baris itu menerimanya pada sinkronisasi berikutnya.</p>

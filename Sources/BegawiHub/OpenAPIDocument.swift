@@ -147,8 +147,8 @@ enum OpenAPIDocument {
                 minus this); `User-Agent`, its daemon and version.
               parameters:
                 - {$ref: '#/components/parameters/Replica'}
-                - {name: Begawi-Pending, in: header, required: false, schema: {type: integer, minimum: 0}}
-                - {name: Begawi-Site-Time, in: header, required: false, schema: {type: integer}}
+                - {name: Begawi-Pending, in: header, required: false, schema: {type: integer, format: int64, minimum: 0}}
+                - {name: Begawi-Site-Time, in: header, required: false, schema: {type: integer, format: int64, minimum: 0, maximum: 281474976710655}}
               responses:
                 "200":
                   description: The session.
@@ -201,9 +201,9 @@ enum OpenAPIDocument {
               parameters:
                 - {$ref: '#/components/parameters/Replica'}
                 - {name: epoch, in: query, required: true, schema: {type: string}}
-                - {name: base, in: query, required: true, schema: {type: integer, format: int64}}
-                - {name: position, in: query, required: true, schema: {type: integer, format: int64}}
-                - {name: max_rows, in: query, required: false, schema: {type: integer}}
+                - {name: base, in: query, required: true, schema: {type: integer, format: int64, minimum: 0}}
+                - {name: position, in: query, required: true, schema: {type: integer, format: int64, minimum: 0}}
+                - {name: max_rows, in: query, required: false, schema: {type: integer, format: int64, minimum: 1}}
               responses:
                 "200":
                   description: A page (a Begawi batch).

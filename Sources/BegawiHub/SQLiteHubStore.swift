@@ -18,6 +18,8 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
     let clock: any WallClock
     /// The rules between agencies; nil when the schema declares none (every site sees everything).
     public let policy: AccessPolicy?
+    /// The schema file's tables, for the columns' limits in force; nil to use those installed.
+    let declared: Schema?
 
     /// The current epoch.
     public var epoch: String { replica.replicaID }
@@ -42,13 +44,15 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
     }
 
     /// Opens the hub database. With a policy, its rules are checked against the database's tables,
-    /// and who may see what is recomputed when the rules changed since the last start.
-    public init(path: String, clock: any WallClock = SystemWallClock(), policy: AccessPolicy? = nil) throws {
+    /// and who may see what is recomputed when the rules changed since the last start. With the
+    /// schema file's tables (`declared`), values are judged by the limits it declares now.
+    public init(path: String, clock: any WallClock = SystemWallClock(), policy: AccessPolicy? = nil, declared: Schema? = nil) throws {
         replica = try Replica.open(at: path, clock: clock)
         registry = try SQLiteHubStore.openRegistry(path)
         try registry.write { db in try db.execute(sql: SQLiteHubStore.registrySQL + SQLiteHubStore.healthSQL + SQLiteHubStore.reappliedSQL) }
         self.clock = clock
         self.policy = policy
+        self.declared = declared
         if let policy { try installRules(policy) }
     }
 
@@ -174,14 +178,13 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
         return outcome
     }
 
-    /// Merges a site's batch under the rules: the answer for the site, and how many ledger entries
-    /// its refused rows left (for the office only: see `ApplyResult.refusedConflicts`).
+    /// Merges a site's batch, under the rules if there are any: the answer for the site, and how many
+    /// ledger entries its refused rows left (for the office only: see `ApplyResult.refusedConflicts`).
     func merge(site: SiteRecord, batch: ChangeBatch) throws -> (PushOutcome, refusedConflicts: Int) {
-        guard let policy else {
-            let result = try replica.apply(batch)
-            return (PushOutcome(cursor: result.cursor, rowsChanged: result.rowsChanged, conflicts: result.conflicts), 0)
-        }
-        let gate = HubGate(site: site, source: site.id, policy: policy, now: Int64(clock.nowMilliseconds()))
+        // Without rules, values are still checked against their columns' limits, in a gate only when
+        // the batch holds one that may be refused.
+        let gate: (any ApplyGate)? = policy.map { HubGate(site: site, source: site.id, policy: $0, declared: declared, now: Int64(clock.nowMilliseconds())) }
+            ?? (ValueGate.mayRefuse(batch, schema: declared ?? replica.schema) ? ValueGate(declared: declared) : nil)
         let result = try replica.apply(batch, gate: gate)
         var restore: String?
         if !result.refused.isEmpty {

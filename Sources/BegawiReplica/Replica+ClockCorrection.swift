@@ -23,7 +23,7 @@ extension Replica {
         try engineWrite { tx in
             let delta = offset &- tx.state.offset
             tx.state.offset = offset
-            guard abs(delta) >= threshold else { return 0 }
+            guard delta.magnitude >= threshold.magnitude else { return 0 }
             let db = tx.db
             struct Item { let table: Int; let key: String; var record: RowRecord }
             var items: [Item] = []

@@ -18,6 +18,10 @@ extension Replica {
         guard limits.maxRows > 0, cursor.base <= cursor.position else {
             throw BegawiError(.invalidArgument, "export needs at least one row per batch and a cursor whose base is not past its position (got \(cursor))")
         }
+        // Sequence numbers are SQLite integers: a cursor beyond them comes from a peer's mistake or malice.
+        guard cursor.position <= ExchangeCursor.maxPosition, limits.maxRows <= BatchLimits.maxRows else {
+            throw BegawiError(.invalidArgument, "export needs a cursor position of at most \(ExchangeCursor.maxPosition) and at most \(BatchLimits.maxRows) rows per batch (got \(cursor), \(limits.maxRows) rows); start again from the cursor the hub gives in a new session")
+        }
         let readOnly: ChangeBatch?
         do {
             readOnly = try pool.read { db in
@@ -51,10 +55,10 @@ extension Replica {
         let scanLimit = view == nil ? limits.maxRows + 1 : limits.maxRows * 16 + 1
         let select = try FastStatement(db, "SELECT tbl, key, seq, vector, stamps FROM _begawi_rows WHERE seq > ? AND seq <= ? AND origin IS NOT ? ORDER BY seq LIMIT ?")
         select.reset()
-        select.bind(1, Int64(cursor.position))
+        select.bind(1, Int64(clamping: cursor.position))
         select.bind(2, Int64(clamping: bound ?? UInt64(Int64.max)))
         select.bind(3, skip)
-        select.bind(4, Int64(scanLimit))
+        select.bind(4, Int64(clamping: scanLimit))
         var rows: [RowChange] = []
         var through = cursor.position
         var complete = true

@@ -95,7 +95,7 @@ extension Replica {
                                                arguments: [notice.row.table, notice.row.key, notice.reason])
                 if known != nil { continue }
                 try recordRefusal(tx, table: table, key: notice.row.key, reason: notice.reason, message: notice.message,
-                                  at: Int64(wallClock.nowMilliseconds()), heldInsert: inserts.contains(notice.row))
+                                  at: Int64(wallClock.nowMilliseconds()), held: inserts.contains(notice.row) ? .insert : .change)
             }
         }
     }
@@ -112,25 +112,63 @@ extension Replica {
         }
     }
 
-    /// Rows with a refusal for one of these reasons that are still in this replica.
-    public func heldRows(reasons: Set<String>) throws -> Set<RowKey> {
+    /// Rows with a refusal for one of these reasons that are still in this replica. For the reasons
+    /// in `heldHereOnly`, only refusals this site's own checks recorded (`holdBack`) count: the hub
+    /// gives some of the same reasons, and a row it refused and restored is not held.
+    public func heldRows(reasons: Set<String>, heldHereOnly: Set<String> = []) throws -> Set<RowKey> {
         guard !reasons.isEmpty else { return [] }
         return try pool.read { db in
             let marks = Array(repeating: "?", count: reasons.count).joined(separator: ", ")
+            let only = Array(repeating: "?", count: heldHereOnly.count).joined(separator: ", ")
             let rows = try Row.fetchAll(db, sql: """
                 SELECT DISTINCT f.tbl, f.key FROM _begawi_refusals f JOIN _begawi_tables t ON t.name = f.tbl
                 JOIN _begawi_rows r ON r.tbl = t.id AND r.key = f.key WHERE f.reason IN (\(marks))
-                """, arguments: StatementArguments(reasons.sorted()))
+                  AND (f.held_insert <> \(HeldAt.hub.rawValue) OR f.reason NOT IN (\(only.isEmpty ? "NULL" : only)))
+                """, arguments: StatementArguments(reasons.sorted() + heldHereOnly.sorted()))
             return Set(rows.map { RowKey(table: $0[0], key: $0[1]) })
         }
     }
 
+    /// Releases rows held back by this site's checks for `reason` that `stillHeld` no longer holds
+    /// (given the table, the row's key and its values in column order): their entries for `reason` leave the
+    /// ledger, and each row is marked changed again, whole, so that the next export sends all of it
+    /// (the hub may never have had any of it). Returns how many were released.
+    @discardableResult
+    public func releaseHeld(reason: String, stillHeld: (TableSpec, String, [SQLValue]) -> Bool) throws -> Int {
+        let candidates = try heldRows(reasons: [reason], heldHereOnly: [reason])
+        guard !candidates.isEmpty else { return 0 }
+        return try engineWrite { tx in
+            let context = ReplicaContext(tx: tx, replica: self)
+            var released = 0
+            for address in candidates.sorted(by: { ($0.table, $0.key) < ($1.table, $1.key) }) {
+                guard let table = tableByName[address.table], let row = try context.row(address.table, key: address.key), row.live else { continue }
+                let spec = tables[table].spec
+                if stillHeld(spec, address.key, spec.columns.map { row.values[$0.name] ?? .null }) { continue }
+                try tx.db.execute(sql: "DELETE FROM _begawi_refusals WHERE tbl = ? AND key = ? AND reason = ? AND held_insert <> ?",
+                                  arguments: [address.table, address.key, reason, HeldAt.hub.rawValue])
+                try requeue(tx, table: table, key: address.key)
+                released += 1
+            }
+            return released
+        }
+    }
+
+    /// Who recorded a refusal, in the ledger's `held_insert` column (named when it was a flag).
+    enum HeldAt: Int64 {
+        /// The hub refused the change.
+        case hub = 0
+        /// This site's checks held the row at its insert: the hub never had it.
+        case insert = 1
+        /// This site's checks held a later change of the row.
+        case change = 2
+    }
+
     func recordRefusal(_ tx: EngineTransaction, table: Int, key: String, reason: String, message: String, at now: Int64,
-                       heldInsert: Bool = false) throws {
+                       held: HeldAt = .hub) throws {
         let values = try ReplicaContext(tx: tx, replica: self).row(tables[table].spec.name, key: key)
         try tx.statement("INSERT INTO _begawi_refusals(at, tbl, key, reason, message, vals, held_insert) VALUES (?, ?, ?, ?, ?, ?, ?)").run(bindings: [
             .integer(now), .text(tables[table].spec.name), .text(key), .text(reason), .text(message),
-            values.map { .text(Replica.json($0.values)) } ?? .null, .integer(heldInsert ? 1 : 0),
+            values.map { .text(Replica.json($0.values)) } ?? .null, .integer(held.rawValue),
         ])
     }
 

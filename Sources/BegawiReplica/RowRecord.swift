@@ -144,8 +144,16 @@ struct SiteDirectory {
 
     /// The directory stored in the replica.
     static func load(_ db: Database) throws -> SiteDirectory {
-        SiteDirectory(rows: try Row.fetchAll(db, sql: "SELECT id, site FROM _begawi_sites").map { ($0[0], $0[1]) })
+        let rows: [(Int, String)] = try Row.fetchAll(db, sql: "SELECT id, site FROM _begawi_sites").map { ($0[0], $0[1]) }
+        // Ids index an array: one out of range (a hand-edited file) must not trap or fill memory.
+        guard rows.allSatisfy({ (1...SiteDirectory.maxID).contains($0.0) }) else {
+            throw BegawiError(.corrupted, "the replica's site directory holds an id outside 1–\(SiteDirectory.maxID); restore the file from a backup")
+        }
+        return SiteDirectory(rows: rows)
     }
+
+    /// The largest site id a replica may hold: far more sites than any hub serves.
+    static let maxID = 1 << 20
 
     init(rows: [(Int, String)]) {
         for (id, site) in rows.sorted(by: { $0.0 < $1.0 }) {

@@ -30,8 +30,11 @@ public struct HubClient: Sendable {
 
     /// The offset (ms to add to local time to get the hub's) from one answer, assuming symmetric delays.
     static func offset(_ response: HubResponse) -> Int64? {
-        guard let text = response.headers["begawi-hub-time"], let hub = Int64(text) else { return nil }
-        let midpoint = (Int64(clamping: response.sentAt) + Int64(clamping: response.receivedAt)) / 2
+        // A time outside the clock's 48 bits is not a time: no offset, rather than one that overflows.
+        guard let text = response.headers["begawi-hub-time"], let hub = Int64(text),
+              (0...Int64(HybridTimestamp.millisecondMask)).contains(hub) else { return nil }
+        let sent = Int64(clamping: response.sentAt), received = Int64(clamping: response.receivedAt)
+        let midpoint = sent / 2 + received / 2 + (sent % 2 + received % 2) / 2
         return hub - midpoint
     }
 
@@ -53,12 +56,27 @@ public struct HubClient: Sendable {
         let response = try await transport.send(HubRequest(
             method: "POST", path: "/v1/push", headers: headers + [("Content-Type", "application/vnd.begawi.batch")], body: bytes))
         try HubClient.check(response)
+        let outcome: PushOutcome
         do {
-            return (try HubClient.decoder.decode(PushOutcome.self, from: Data(response.body)), HubClient.offset(response))
+            outcome = try HubClient.decoder.decode(PushOutcome.self, from: Data(response.body))
         } catch {
             throw BegawiError(.network, "the hub's push answer could not be read", cause: "\(error)")
         }
+        return (try HubClient.checked(outcome), HubClient.offset(response))
     }
+
+    /// The push answer, when its counts and cursor are in range: counts are added up in the site's
+    /// figures, where a negative or absurd one must not wrap or trap.
+    static func checked(_ outcome: PushOutcome) throws -> PushOutcome {
+        guard (0...HubClient.maxCount).contains(outcome.rowsChanged), (0...HubClient.maxCount).contains(outcome.conflicts),
+              outcome.cursor.position <= ExchangeCursor.maxPosition, outcome.cursor.base <= outcome.cursor.position else {
+            throw BegawiError(.network, "the hub's push answer holds counts or a cursor out of range; check that hub_url names a Begawi hub of this version")
+        }
+        return outcome
+    }
+
+    /// The largest count a push answer may give (far more rows than a batch holds).
+    static let maxCount = 1 << 32
 
     /// Fetches the next page of the hub's feed after `cursor`, encoded.
     public func pull(epoch: String, after cursor: ExchangeCursor, maxRows: Int) async throws -> [UInt8] {

@@ -4,14 +4,29 @@ import BegawiRules
 
 /// The site's own checks before anything is synced: a row whose NIK is not plausible, or whose key
 /// is not the one derived from its NIK, stays here with a clear entry in the refusal ledger, and so
-/// do later changes to it (a delete still goes: the hub may hold an earlier, valid version).
+/// do later changes to it (a delete still goes: the hub may hold an earlier, valid version). So does
+/// a row with a value its column does not accept (too large, or a control character), until the
+/// value is corrected: then it is sent whole (`releaseCorrected`).
 public enum SiteChecks {
     /// Reasons the site gives itself; rows held for them are never sent.
-    public static let localReasons: Set<String> = ["invalid-nik", "key-mismatch"]
+    public static let localReasons: Set<String> = ["invalid-nik", "key-mismatch", valueReason]
+    /// The reason of a value its column does not accept (the hub refuses such a row with the same).
+    public static let valueReason = "bad-value"
+
+    /// Releases rows held for a value that has since been corrected (or whose column now allows it):
+    /// they are sent whole next.
+    static func releaseCorrected(_ replica: Replica, declared: Schema?) throws -> Int {
+        try replica.releaseHeld(reason: valueReason) { spec, key, values in
+            spec.keyProblem(key) != nil || zip(spec.columns, values).contains { column, value in
+                (declared?.declared(column, of: spec.name) ?? column).problem(with: value) != nil
+            }
+        }
+    }
 
     /// Splits a batch into what may be sent, notices for rows held back, and which of those were
-    /// held at their insert (the hub never has any version of them).
-    static func screen(_ batch: ChangeBatch, policy: AccessPolicy, held: Set<RowKey>,
+    /// held at their insert (the hub never has any version of them). Values are judged against
+    /// `schema` when this site (`site`) wrote them; NIKs and keys against `policy`, if any.
+    static func screen(_ batch: ChangeBatch, site: String, schema: Schema, policy: AccessPolicy?, held: Set<RowKey>,
                        heldInserts: Set<RowKey>) -> (ChangeBatch, [RowRefusal], Set<RowKey>) {
         var kept: [RowChange] = []
         var notices: [RowRefusal] = []
@@ -26,8 +41,12 @@ public enum SiteChecks {
             }
             if held.contains(address) { continue }
             var problem: (reason: String, message: String)?
-            if let derived = policy[table.name]?.derivedKey, let i = table.columns.firstIndex(of: derived.column), let register = row.state.columns[i] {
+            if let policy, let derived = policy[table.name]?.derivedKey, let i = table.columns.firstIndex(of: derived.column),
+               let register = row.state.columns[i] {
                 problem = policy.derivedKeyProblem(table: table.name, key: row.key, column: derived.column, value: register.value)
+            }
+            if problem == nil, let spec = schema.table(named: table.name) {
+                problem = valueProblem(row, columns: table.columns, spec: spec, site: site)
             }
             if let problem {
                 notices.append(RowRefusal(table: address.table, key: address.key, reason: problem.reason, message: problem.message))
@@ -39,5 +58,16 @@ public enum SiteChecks {
         var screened = batch
         screened.rows = kept
         return (screened, notices, inserts)
+    }
+
+    /// A value this site wrote that its column does not accept.
+    static func valueProblem(_ row: RowChange, columns: [String], spec: TableSpec, site: String) -> (reason: String, message: String)? {
+        if let problem = spec.keyProblem(row.key) { return (valueReason, problem + "; the row stays here, unsent") }
+        for (i, register) in row.state.columns.enumerated() {
+            guard let register, register.stamp.site == site, i < columns.count, let position = spec.position(of: columns[i]),
+                  let problem = spec.columns[position].problem(with: register.value) else { continue }
+            return (valueReason, problem + "; the row stays here, unsent, until the value is corrected")
+        }
+        return nil
     }
 }

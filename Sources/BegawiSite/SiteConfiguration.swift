@@ -1,4 +1,4 @@
-import BegawiCore
+public import BegawiCore
 import Foundation
 public import BegawiRules
 
@@ -17,6 +17,9 @@ public struct SiteConfiguration: Sendable, Equatable {
     /// The rules between agencies from the schema file: the site checks derived keys (NIK) before
     /// anything is synced. Nil when the schema declares none.
     public var policy: AccessPolicy?
+    /// The schema file's tables: the site checks values against the limits they declare (those the
+    /// replica was made with when nil).
+    public var declared: Schema?
     /// Where the daemon keeps its status for `begawi site status`.
     public var statusPath: String
     /// How often the daemon looks for local writes, in ms (it syncs within about this long of one).

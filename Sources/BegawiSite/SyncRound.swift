@@ -67,6 +67,7 @@ public struct SyncRound {
         if let offset { report.restamped += try replica.correctClock(offset: offset, unsentAfter: session.pushCursor.position) }
 
         // Push: everything the hub lacks, batch by batch, each acknowledged after the hub's commit.
+        _ = try SiteChecks.releaseCorrected(replica, declared: configuration.declared)
         var cursor = session.pushCursor
         var clockRetries = 0
         var orderRetries = 0
@@ -75,8 +76,9 @@ public struct SyncRound {
                 after: cursor, for: session.epoch, limits: BatchLimits(maxRows: configuration.batchRows, maxValueBytes: configuration.batchBytes))
             let settled = batch.rows.isEmpty && batch.complete && cursor == ExchangeCursor(base: batch.through, position: batch.through)
             if settled { break }
-            if let policy = configuration.policy {
-                let (screened, notices, inserts) = SiteChecks.screen(batch, policy: policy, held: try replica.heldRows(reasons: SiteChecks.localReasons),
+            do {
+                let (screened, notices, inserts) = SiteChecks.screen(batch, site: replica.siteID, schema: configuration.declared ?? replica.schema, policy: configuration.policy,
+                                                                     held: try replica.heldRows(reasons: SiteChecks.localReasons, heldHereOnly: [SiteChecks.valueReason]),
                                                                      heldInserts: try replica.heldInserts())
                 if screened.rows.count != batch.rows.count {
                     try replica.holdBack(notices, inserts: inserts)

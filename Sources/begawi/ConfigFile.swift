@@ -47,6 +47,23 @@ struct ConfigFile {
         return number
     }
 
+    /// A whole number from `range`, or nil when absent; `unit` names it in the error.
+    func int(_ key: String, in range: ClosedRange<Int>, unit: String = "") throws -> Int? {
+        guard let number = try int(key) else { return nil }
+        guard range.contains(number) else {
+            throw BegawiError(.configuration, "\(path): '\(key)' is \(number)\(unit); use a whole number from \(range.lowerBound) to \(range.upperBound)\(unit)")
+        }
+        return number
+    }
+
+    /// A duration in `scale` milliseconds (1000 for seconds), at least 0 and at most about 100 years,
+    /// as milliseconds (so that no multiplication can overflow).
+    func milliseconds(_ key: String, scale: Int) throws -> UInt64? {
+        let century = 100 * 366 * 86_400_000 / scale
+        guard let number = try int(key, in: 0...century, unit: scale == 1000 ? " s" : " ms") else { return nil }
+        return UInt64(clamping: number) * UInt64(clamping: scale)
+    }
+
     /// An address value, `HOST:PORT` (`[::1]:PORT` for IPv6); `example` goes into the error.
     func hostPort(_ key: String, example: String) throws -> (host: String, port: Int)? {
         guard let text = try string(key) else { return nil }

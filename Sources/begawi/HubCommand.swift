@@ -95,8 +95,9 @@ struct HubCommand: AsyncParsableCommand {
             MallocArenas.limit()
             let c = try HubConfigFile.loadForDaemon(options.config)
             let logger = Logs.logger("begawi.hub")
-            let policy = try SchemaFile.policy(c.schemaPath)
-            let store = try SQLiteHubStore(path: c.databasePath, policy: policy)
+            let document = try SchemaFile.document(c.schemaPath)
+            let policy = document.policy
+            let store = try SQLiteHubStore(path: c.databasePath, policy: policy, declared: document.schema)
             if policy == nil, try store.installedRulesDigest() != nil {
                 // Without rules every site would receive every row: never by accident.
                 try? store.close()
@@ -194,7 +195,8 @@ struct ParticipantChoice: ParsableArguments {
 extension HubCommand {
     static func openStore(_ options: Options) throws -> SQLiteHubStore {
         let c = try HubConfigFile.load(options.config)
-        return try SQLiteHubStore(path: c.databasePath, policy: try SchemaFile.policy(c.schemaPath))
+        let document = try SchemaFile.document(c.schemaPath)
+        return try SQLiteHubStore(path: c.databasePath, policy: document.policy, declared: document.schema)
     }
 
     static func time(_ ms: Int64) -> String {

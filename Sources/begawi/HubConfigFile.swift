@@ -18,7 +18,7 @@ enum HubConfigFile {
         if let v = try file.path("schema") { c.schemaPath = v }
         if let v = try file.path("tls_certificate") { c.certificateFile = v }
         if let v = try file.path("tls_key") { c.privateKeyFile = v }
-        if let v = try file.int("max_clock_skew_seconds") { c.maxClockSkewMilliseconds = Int64(v) * 1000 }
+        if let v = try file.milliseconds("max_clock_skew_seconds", scale: 1000) { c.maxClockSkewMilliseconds = Int64(clamping: v) }
         if let v = try file.int("max_body_bytes") { c.maxBodyBytes = v }
         if let v = try file.int("max_batch_bytes") { c.maxBatchBytes = v }
         if let v = try file.int("page_rows") { c.pageRows = v }

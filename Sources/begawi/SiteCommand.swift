@@ -121,10 +121,13 @@ struct SiteCommand: AsyncParsableCommand {
         @Option(help: "Only refusals older than this many days.") var olderThanDays: Int?
 
         func run() throws {
+            if let days = olderThanDays, !(0...36_600).contains(days) {
+                throw BegawiError(.invalidArgument, "--older-than-days must be 0 to 36600 (got \(days))")
+            }
             let (_, c) = try SiteConfigFile.load(options.config)
             let replica = try Replica.open(at: c.replicaPath)
             defer { try? replica.close() }
-            let before = olderThanDays.map { UInt64(max(0, Date().timeIntervalSince1970 * 1000 - Double($0) * 86_400_000)) }
+            let before = olderThanDays.map { UInt64(clamping: Int64(Date().timeIntervalSince1970 * 1000) - Int64($0) * 86_400_000) }
             let removed = try replica.clearRefusals(before: before, keeping: SiteChecks.localReasons)
             print("removed \(removed) refusals; \(try replica.refusalCount()) remain")
         }

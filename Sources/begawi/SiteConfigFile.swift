@@ -20,14 +20,14 @@ enum SiteConfigFile {
         if let v = try file.path("credential_file") { c.credentialFile = v }
         if let v = try file.path("schema") { c.schemaPath = v }
         if let v = try file.path("status_file") { c.statusPath = v }
-        if let v = try file.int("watch_interval_ms") { c.watchIntervalMilliseconds = UInt64(max(0, v)) }
-        if let v = try file.int("pull_interval_seconds") { c.pullIntervalMilliseconds = UInt64(max(0, v)) * 1000 }
-        if let v = try file.int("backoff_initial_ms") { c.backoffInitialMilliseconds = UInt64(max(0, v)) }
-        if let v = try file.int("backoff_max_seconds") { c.backoffCapMilliseconds = UInt64(max(0, v)) * 1000 }
+        if let v = try file.milliseconds("watch_interval_ms", scale: 1) { c.watchIntervalMilliseconds = v }
+        if let v = try file.milliseconds("pull_interval_seconds", scale: 1000) { c.pullIntervalMilliseconds = v }
+        if let v = try file.milliseconds("backoff_initial_ms", scale: 1) { c.backoffInitialMilliseconds = v }
+        if let v = try file.milliseconds("backoff_max_seconds", scale: 1000) { c.backoffCapMilliseconds = v }
         if let v = try file.int("batch_rows") { c.batchRows = v }
         if let v = try file.int("batch_bytes") { c.batchBytes = v }
-        if let v = try file.int("connect_timeout_ms") { c.connectTimeoutMilliseconds = v }
-        if let v = try file.int("stall_seconds") { c.stallSeconds = v }
+        if let v = try file.int("connect_timeout_ms", in: 1...3_600_000, unit: " ms") { c.connectTimeoutMilliseconds = v }
+        if let v = try file.int("stall_seconds", in: 1...86_400, unit: " s") { c.stallSeconds = v }
         if let (host, port) = try file.hostPort("metrics_listen", example: "127.0.0.1:9465") {
             c.metricsHost = host
             c.metricsPort = port
@@ -39,7 +39,9 @@ enum SiteConfigFile {
     /// Loads the configuration and the rules of the schema file it names (for the site's own checks).
     static func loadWithPolicy(_ path: String) throws -> (siteID: String, configuration: SiteConfiguration) {
         var (siteID, c) = try load(path)
-        c.policy = try SchemaFile.policy(c.schemaPath)
+        let document = try SchemaFile.document(c.schemaPath)
+        c.policy = document.policy
+        c.declared = document.schema
         return (siteID, c)
     }
 }

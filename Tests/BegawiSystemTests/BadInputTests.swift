@@ -316,4 +316,76 @@ import Testing
         #expect(try HubSnapshot.take(cluster) == before)
         try Self.expectServiceUnharmed(cluster)
     }
+
+    /// The crash reported in issue 12: one pull with a position past Int64.max killed the hub. Each
+    /// number of a pull and of a session's headers, at and past its edges, is answered or refused.
+    @Test func numbersAtTheirEdgesNeverStopTheHub() async throws {
+        let cluster = try Self.cluster("number-edges")
+        let probe = try HubProbe(cluster, site: "lpk-a")
+        let session = try await probe.session()
+        let epoch = try #require(session.field("epoch"), "\(session)")
+        let before = try HubSnapshot.take(cluster)
+
+        let reported = try await probe.pull("?epoch=\(epoch)&base=0&position=9223372036854775808")
+        Self.expectRefusal(reported, 400, "bad-request", "the reported pull")
+        #expect(reported.field("message")?.contains("9223372036854775807") == true, "\(reported)")
+        #expect(cluster.hub?.isRunning == true, "the hub exited: \(cluster.hubLog())")
+        #expect(try await probe.send("GET", "/v1/health").status == 200)
+
+        let past = ["9223372036854775808", "18446744073709551615", "18446744073709551616", "99999999999999999999999999", "-1", "x", "", "1e3"]
+        for position in past {
+            Self.expectRefusal(try await probe.pull("?epoch=\(epoch)&base=0&position=\(position)"), 400, "bad-request", "position \(position)")
+        }
+        for base in past {
+            Self.expectRefusal(try await probe.pull("?epoch=\(epoch)&base=\(base)&position=9223372036854775807"), 400, "bad-request", "base \(base)")
+        }
+        for rows in ["0", "-1", "x", "", "99999999999999999999999999"] {
+            Self.expectRefusal(try await probe.pull("?epoch=\(epoch)&base=0&position=0&max_rows=\(rows)"), 400, "bad-request", "max_rows \(rows)")
+        }
+        // At the edges, answered.
+        for query in ["base=0&position=9223372036854775807", "base=9223372036854775807&position=9223372036854775807",
+                      "base=0&position=0&max_rows=9223372036854775807", "base=0&position=0&max_rows=1"] {
+            #expect(try await probe.pull("?epoch=\(epoch)&\(query)").status == 200, "\(query)")
+        }
+
+        // What a site reports about itself in a session's headers.
+        for (header, value) in [("Begawi-Pending", "-1"), ("Begawi-Pending", "x"), ("Begawi-Pending", "9223372036854775808"),
+                                ("Begawi-Pending", "18446744073709551616"), ("Begawi-Site-Time", "-1"), ("Begawi-Site-Time", "281474976710656"),
+                                ("Begawi-Site-Time", "9223372036854775808"), ("Begawi-Site-Time", "1.5")] {
+            Self.expectRefusal(try await probe.send("GET", "/v1/session", headers: [(header, value)]), 400, "bad-request", "\(header): \(value)")
+        }
+        for (header, value) in [("Begawi-Pending", "0"), ("Begawi-Pending", "9223372036854775807"), ("Begawi-Site-Time", "0"),
+                                ("Begawi-Site-Time", "281474976710655")] {
+            #expect(try await probe.send("GET", "/v1/session", headers: [(header, value)]).status == 200, "\(header): \(value)")
+        }
+        #expect(try HubSnapshot.take(cluster) == before)
+        #expect(try await probe.send("GET", "/v1/health").status == 200)
+        try Self.expectServiceUnharmed(cluster)
+    }
+
+    /// Content-Length at and past its edges: answered with a 4xx (or the connection closed), never a
+    /// crash, and the hub serves on.
+    @Test func contentLengthAtItsEdges() async throws {
+        let cluster = try Self.cluster("content-length", hubExtra: "max_body_bytes = 65536")
+        let probe = try HubProbe(cluster, site: "lpk-a")
+        let credential = try SiteIdentity.credential(cluster, "lpk-a")
+        let before = try HubSnapshot.take(cluster)
+        for length in ["-1", "x", "", "1e3", "9223372036854775807", "9223372036854775808", "18446744073709551616",
+                       "99999999999999999999999999", "0x10", "65537"] {
+            let connection = try RawTLSConnection(port: cluster.hubPort, caFile: cluster.path("tls/ca.crt"))
+            defer { connection.close() }
+            connection.write(RawTLSConnection.head("POST", "/v1/push", [
+                ("Authorization", "Bearer \(credential)"), ("Begawi-Replica", probe.replicaID),
+                ("Content-Type", "application/vnd.begawi.batch"), ("Content-Length", length),
+            ]))
+            connection.write([UInt8](repeating: 0x42, count: 16))
+            if let answer = connection.response(within: 3) {
+                #expect((400..<500).contains(answer.status), "Content-Length \(length): \(answer)")
+            }
+            #expect(cluster.hub?.isRunning == true, "Content-Length \(length) stopped the hub: \(cluster.hubLog())")
+            #expect(try await probe.send("GET", "/v1/health").status == 200, "Content-Length \(length)")
+        }
+        #expect(try HubSnapshot.take(cluster) == before)
+        try Self.expectServiceUnharmed(cluster)
+    }
 }

@@ -38,4 +38,22 @@ import Testing
         #expect(inside.output.contains("sent 1 rows"), "\(inside.output)")
         #expect(try cluster.rows("hub", "programs").keys.contains("prog-1"))
     }
+
+    /// The credential goes into a header line: one with a line break inside (a file edited by hand,
+    /// or a header smuggled in) is refused before anything is sent.
+    @Test func aCredentialWithALineBreakInsideIsRefused() throws {
+        let cluster = try Cluster(label: "credential-crlf")
+        try cluster.startHub()
+        try cluster.addSite("lpk-a")
+        let file = cluster.path("lpk-a.credential")
+        let good = try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        try (good + "\r\nX-Injected: 1\n").write(toFile: file, atomically: true, encoding: .utf8)
+        let refused = try Cluster.run(["site", "sync", "--config", cluster.siteConfig("lpk-a")], expect: -1)
+        #expect(refused.status != 0)
+        #expect(refused.errors.contains("[configuration]"), "\(refused.errors)")
+        #expect(!refused.errors.contains(good), "the credential must not be shown")
+        try (good + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        let fine = try Cluster.run(["site", "sync", "--config", cluster.siteConfig("lpk-a")])
+        #expect(fine.status == 0, "\(fine.errors)")
+    }
 }

@@ -2,7 +2,8 @@ import Foundation
 import Logging
 
 /// Counts the hub's open connections, in all and per address, and turns away those past the
-/// limits (`max_connections`, `max_connections_per_address`) as soon as they are accepted. The
+/// limits (`max_connections`, `max_connections_per_address`) as soon as they are accepted (see
+/// `HubChildChannel`). The
 /// refusals are logged as one summary per `log_interval_seconds`, never one line per connection.
 final class ConnectionGate: @unchecked Sendable {
     // @unchecked: the counts are only touched under `lock`.

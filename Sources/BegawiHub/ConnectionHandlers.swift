@@ -2,53 +2,34 @@ import NIOCore
 import NIOHTTPTypes
 import NIOTLS
 
-/// First in a connection's pipeline, before TLS: admits the connection through the gate or closes
-/// it at once (no byte of a handshake is spent on it), and starts its timer.
-final class ConnectionGateHandler: ChannelInboundHandler {
+/// First in a connection's pipeline, before TLS: starts the connection's timer (the handshake's
+/// deadline) when it becomes active, and stops it when it closes.
+final class ConnectionStartHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
 
-    private let gate: ConnectionGate
     private let watch: ConnectionWatch
-    private var address: String?
-    private var decided = false
+    private var started = false
 
-    init(gate: ConnectionGate, watch: ConnectionWatch) {
-        self.gate = gate
-        self.watch = watch
-    }
+    init(watch: ConnectionWatch) { self.watch = watch }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        if context.channel.isActive { decide(context) }
+        if context.channel.isActive { start() }
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        if decide(context) { context.fireChannelActive() }
+        start()
+        context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         watch.stop()
-        if let address {
-            self.address = nil
-            gate.release(address)
-        }
         context.fireChannelInactive()
     }
 
-    /// Returns whether the connection was admitted.
-    @discardableResult
-    private func decide(_ context: ChannelHandlerContext) -> Bool {
-        guard !decided else { return address != nil }
-        decided = true
-        let key = PeerAddress.key(context.channel.remoteAddress)
-        guard gate.admit(key) == .admitted else {
-            // Closed on the next turn of the loop, once the pipeline being built is complete.
-            let channel = context.channel
-            context.eventLoop.execute { channel.close(promise: nil) }
-            return false
-        }
-        address = key
+    private func start() {
+        guard !started else { return }
+        started = true
         watch.started()
-        return true
     }
 }
 

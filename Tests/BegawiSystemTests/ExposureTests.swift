@@ -73,6 +73,15 @@ import Testing
         for c in slow { c.close() }
     }
 
+    /// The hub log's lines with `text`, once there are some (or after `seconds`), and a second later
+    /// (so that a line too many would show).
+    static func waitForLines(_ cluster: Cluster, containing text: String, seconds: Double) -> [Substring] {
+        let deadline = Date().addingTimeInterval(seconds)
+        while !cluster.hubLog().contains(text), Date() < deadline { Thread.sleep(forTimeInterval: 0.2) }
+        Thread.sleep(forTimeInterval: 1)
+        return cluster.hubLog().split(separator: "\n").filter { $0.contains(text) }
+    }
+
     /// The hub process's open files.
     static func openFiles(_ cluster: Cluster) -> Int {
         guard let pid = cluster.hub?.processIdentifier else { return -1 }
@@ -97,12 +106,13 @@ import Testing
         Thread.sleep(forTimeInterval: 1)
         let closed = sockets.filter(\.closedByPeer).count
         #expect(closed == 10, "\(closed) of 30 connections closed at once; the limit is 20")
-        Thread.sleep(forTimeInterval: 2.5)
-        let lines = cluster.hubLog().split(separator: "\n").filter { $0.contains("connections refused in the last") }
+        // The window opened by the first refusal closes 2 s later with one line for all ten.
+        let lines = Self.waitForLines(cluster, containing: "connections refused in the last", seconds: 8)
         #expect(lines.count == 1, "\(lines)")
         #expect(lines.first?.contains("10 connections refused in the last 2 s") == true, "\(lines)")
-        // The handshake timeout (3 s) has ended the 20 that were let in.
-        Thread.sleep(forTimeInterval: 1)
+        // The handshake timeout (3 s) ends the 20 that were let in.
+        let deadline = Date().addingTimeInterval(6)
+        while sockets.contains(where: { !$0.closedByPeer }), Date() < deadline { Thread.sleep(forTimeInterval: 0.2) }
         #expect(sockets.filter { !$0.closedByPeer }.isEmpty)
     }
 

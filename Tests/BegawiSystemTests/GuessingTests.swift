@@ -86,8 +86,7 @@ import Testing
         try cluster.sync("lpk-a")
         #expect(try cluster.rows("hub", "participants")["p1"] != nil)
 
-        Thread.sleep(forTimeInterval: 3.5)
-        let lines = cluster.hubLog().split(separator: "\n").filter { $0.contains("wrong or missing credentials") }
+        let lines = ExposureTests.waitForLines(cluster, containing: "wrong or missing credentials", seconds: 10)
         #expect(lines.count == 1, "\(lines)")
         #expect(lines.first?.contains("20 wrong or missing credentials from 2 addresses") == true, "\(lines)")
         #expect(lines.first?.contains("43 requests answered too-many-failures") == true, "\(lines)")

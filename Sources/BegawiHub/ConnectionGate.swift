@@ -10,6 +10,8 @@ final class ConnectionGate: @unchecked Sendable {
     private let lock = NSLock()
     private var total = 0
     private var perAddress: [String: Int] = [:]
+    private var refusedFull: UInt64 = 0
+    private var refusedPerAddress: UInt64 = 0
     private let settings: HubSettings
     /// The most connections the open-file limit allows, whatever `max_connections` says.
     let ceiling: Int
@@ -50,8 +52,14 @@ final class ConnectionGate: @unchecked Sendable {
         let c = settings.configuration
         let limit = min(c.maxConnections, ceiling)
         let admission: Admission = lock.withLock {
-            if total >= limit { return .full }
-            if perAddress[address, default: 0] >= c.maxConnectionsPerAddress { return .addressFull }
+            if total >= limit {
+                refusedFull += 1
+                return .full
+            }
+            if perAddress[address, default: 0] >= c.maxConnectionsPerAddress {
+                refusedPerAddress += 1
+                return .addressFull
+            }
             total += 1
             perAddress[address, default: 0] += 1
             return .admitted
@@ -74,6 +82,9 @@ final class ConnectionGate: @unchecked Sendable {
         }
     }
 
-    /// Open connections now.
-    var open: Int { lock.withLock { total } }
+    /// Open connections now, and those turned away since the start (past `max_connections`, past
+    /// `max_connections_per_address`), for `/metrics`.
+    var figures: (open: Int, refusedFull: UInt64, refusedPerAddress: UInt64) {
+        lock.withLock { (total, refusedFull, refusedPerAddress) }
+    }
 }

@@ -82,6 +82,7 @@ public struct HubServer: Sendable {
             logger.warning("the open-file limit (\(fileLimit)) allows only \(ceiling) connections, fewer than max_connections (\(configuration.maxConnections)); raise LimitNOFILE= in begawi-hub.service (or ulimit -n) to at least \(configuration.maxConnections + OpenFileLimit.reserve)")
         }
         let gate = ConnectionGate(settings: settings, ceiling: ceiling, logger: logger)
+        metrics.watch(gate)
         let tls = try NIOSSLContext(configuration: tlsConfiguration())
         let settings = self.settings
         let app = Application(

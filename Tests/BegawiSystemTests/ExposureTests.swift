@@ -100,7 +100,8 @@ import Testing
 
     /// Past `max_connections` a connection is closed at once; one summary line covers them all.
     @Test func connectionsPastTheLimitAreClosedAtOnceAndSummedUpOnce() throws {
-        let cluster = try Cluster(label: "limit", hubExtra: Self.shortLimits)
+        let cluster = try Cluster(label: "limit", hubExtra: Self.shortLimits + "\nmetrics_token_file = \"metrics.token\"")
+        try "0123456789abcdef0123456789abcdef\n".write(toFile: cluster.path("metrics.token"), atomically: true, encoding: .utf8)
         try cluster.startHub()
         let sockets = try (0..<30).map { _ in try HostileSocket(port: cluster.hubPort, source: "127.0.0.2") }
         Thread.sleep(forTimeInterval: 1)
@@ -114,6 +115,13 @@ import Testing
         let deadline = Date().addingTimeInterval(6)
         while sockets.contains(where: { !$0.closedByPeer }), Date() < deadline { Thread.sleep(forTimeInterval: 0.2) }
         #expect(sockets.filter { !$0.closedByPeer }.isEmpty)
+
+        // Prometheus sees the same: the scrape's own connection open, ten turned away.
+        let page = try Prometheus.scrape("\(cluster.hubURL)/metrics", token: "0123456789abcdef0123456789abcdef", caFile: cluster.path("tls/ca.crt"))
+        #expect(page.value("begawi_hub_connections_open") == 1)
+        #expect(page.value("begawi_hub_connections_limit") == 20)
+        #expect(page.value("begawi_hub_connections_refused_total", ["limit": "max_connections"]) == 10)
+        #expect(page.value("begawi_hub_connections_refused_total", ["limit": "max_connections_per_address"]) == 0)
     }
 
     /// Idle, slow headers and a stalled body each end the connection; a sign-in with a huge

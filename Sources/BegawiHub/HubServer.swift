@@ -2,7 +2,6 @@ public import BegawiCore
 import Foundation
 import Hummingbird
 import HummingbirdCore
-import HummingbirdTLS
 public import Logging
 import NIOCore
 import NIOSSL

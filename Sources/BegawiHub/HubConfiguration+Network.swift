@@ -6,8 +6,9 @@ extension HubConfiguration {
         guard (1...1_000_000).contains(maxConnections) else {
             throw BegawiError(.configuration, "max_connections must be between 1 and 1000000 (and the service's LimitNOFILE= above it)")
         }
-        guard (1...maxConnections).contains(maxConnectionsPerAddress) else {
-            throw BegawiError(.configuration, "max_connections_per_address must be between 1 and max_connections (\(maxConnections))")
+        // Above max_connections it simply never binds (so lowering max_connections alone is enough).
+        guard (1...1_000_000).contains(maxConnectionsPerAddress) else {
+            throw BegawiError(.configuration, "max_connections_per_address must be between 1 and 1000000")
         }
         for (key, value) in [("handshake_timeout_seconds", handshakeTimeoutSeconds), ("header_timeout_seconds", headerTimeoutSeconds),
                              ("idle_timeout_seconds", idleTimeoutSeconds), ("body_timeout_seconds", bodyTimeoutSeconds)]

@@ -10,6 +10,7 @@ final class RawTLSConnection {
     private let process = Process()
     private let input: Int32
     private let collector: OutputCollector
+    private var closed = false
 
     /// Connects to the hub on 127.0.0.1:`port`, trusting only `caFile`, from `source` (a loopback
     /// address such as 127.0.0.2) if given.
@@ -46,6 +47,9 @@ final class RawTLSConnection {
 
     /// Stops s_client (the process this connection started) and closes the socket pair.
     func close() {
+        // Once only: closing `input` twice could close a descriptor another test has been given since.
+        guard !closed else { return }
+        closed = true
         if process.isRunning {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()

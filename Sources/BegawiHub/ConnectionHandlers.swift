@@ -79,7 +79,12 @@ final class HTTPWatchHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data) { watch.responseEnded() }
-        context.write(data, promise: promise)
+        guard case .end = unwrapOutboundIn(data) else { return context.write(data, promise: promise) }
+        // The answer has ended once its last byte is with the kernel, not when it is queued: a slow
+        // site still downloading a large page is not idle, and closing would drop what is queued.
+        let written = promise ?? context.eventLoop.makePromise(of: Void.self)
+        let watch = self.watch
+        written.futureResult.assumeIsolated().whenComplete { _ in watch.responseEnded() }
+        context.write(data, promise: written)
     }
 }

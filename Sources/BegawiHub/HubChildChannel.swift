@@ -3,8 +3,8 @@ import Logging
 import NIOCore
 import NIOSSL
 
-/// A connection: admitted by the gate or closed at once, then a pipeline of a watch before TLS
-/// (starts the connection's timer), TLS, a watch of the decrypted bytes, and Hummingbird's
+/// A connection: admitted by the gate or closed at once, then a pipeline of watches before TLS
+/// (one starts the connection's timer, one ends a connection whose answer is not read), TLS, a watch of the decrypted bytes, and Hummingbird's
 /// HTTP/1.1 with a watch of its requests and answers. The three watches share one timer (see
 /// `ConnectionDeadlines`).
 struct HubChildChannel: ServerChildChannel, HTTPChannelHandler {
@@ -30,9 +30,11 @@ struct HubChildChannel: ServerChildChannel, HTTPChannelHandler {
         let responder = self.responder
         return channel.eventLoop.makeCompletedFuture { () -> NIOLoopBound<ConnectionWatch> in
             // Timeouts as configured now: a reload changes them for new connections.
-            let watch = ConnectionWatch(channel: channel, limits: ConnectionDeadlines.Limits(settings.configuration), logger: logger)
+            let configuration = settings.configuration
+            let watch = ConnectionWatch(channel: channel, limits: ConnectionDeadlines.Limits(configuration), logger: logger)
             let pipeline = channel.pipeline.syncOperations
             try pipeline.addHandler(ConnectionStartHandler(watch: watch))
+            try pipeline.addHandler(DrainWatchHandler(seconds: configuration.bodyTimeoutSeconds, logger: logger))
             try pipeline.addHandler(NIOSSLServerHandler(context: tls))
             try pipeline.addHandler(TLSWatchHandler(watch: watch))
             return NIOLoopBound(watch, eventLoop: channel.eventLoop)

@@ -35,4 +35,33 @@ import Testing
         #expect(!channel.isActive, "idle for 1 s after the answer was written out")
         _ = try? channel.finish()
     }
+
+    /// A client that stops reading its answer is cut after `seconds` without progress; one that
+    /// reads slowly is not.
+    @Test func aClientThatStopsReadingItsAnswerIsCut() throws {
+        final class Buffer: @unchecked Sendable { var bytes = 0 }
+        let buffer = Buffer()
+        let loop = EmbeddedEventLoop()
+        let channel = EmbeddedChannel(loop: loop)
+        try channel.pipeline.syncOperations.addHandler(DrainWatchHandler(seconds: 2, logger: Logger(label: "test")) { _ in buffer.bytes })
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+
+        // Full, then read slowly: 1 KB fewer at each check.
+        buffer.bytes = 64_000
+        channel.isWritable = false
+        channel.pipeline.fireChannelWritabilityChanged()
+        for _ in 0..<10 {
+            buffer.bytes -= 1000
+            loop.advanceTime(by: .seconds(2))
+        }
+        #expect(channel.isActive, "a client that reads slowly was cut")
+        // Writable again, then full again and not read at all.
+        channel.isWritable = true
+        channel.pipeline.fireChannelWritabilityChanged()
+        channel.isWritable = false
+        channel.pipeline.fireChannelWritabilityChanged()
+        loop.advanceTime(by: .seconds(2))
+        #expect(!channel.isActive, "a client that reads nothing for 2 s kept its connection")
+        _ = try? channel.finish()
+    }
 }

@@ -82,6 +82,13 @@ import Testing
         return cluster.hubLog().split(separator: "\n").filter { $0.contains(text) }
     }
 
+    /// Waits until the hub has closed `connection` (a loaded machine is slow to start s_client and
+    /// shake hands), at most `seconds`; the timeouts under test are a few seconds or never.
+    static func waitUntilClosed(_ connection: RawTLSConnection, seconds: Double) {
+        let deadline = Date().addingTimeInterval(seconds)
+        while connection.isOpen, Date() < deadline { Thread.sleep(forTimeInterval: 0.2) }
+    }
+
     /// The hub process's open files.
     static func openFiles(_ cluster: Cluster) -> Int {
         guard let pid = cluster.hub?.processIdentifier else { return -1 }
@@ -134,7 +141,7 @@ import Testing
         let idle = try RawTLSConnection(port: cluster.hubPort, caFile: ca)
         idle.write(RawTLSConnection.head("GET", "/v1/health", []))
         #expect(idle.response(within: 5)?.status == 200)
-        Thread.sleep(forTimeInterval: 2.5)
+        Self.waitUntilClosed(idle, seconds: 8)
         #expect(!idle.isOpen, "a kept-alive connection outlived idle_timeout_seconds = 1")
 
         let headers = try RawTLSConnection(port: cluster.hubPort, caFile: ca)
@@ -147,7 +154,7 @@ import Testing
 
         let body = try RawTLSConnection(port: cluster.hubPort, caFile: ca)
         body.write(RawTLSConnection.head("POST", "/office/masuk", [("Content-Type", "application/x-www-form-urlencoded"), ("Content-Length", "100")]) + "kredensial=")
-        Thread.sleep(forTimeInterval: 3.5)
+        Self.waitUntilClosed(body, seconds: 10)
         #expect(!body.isOpen, "a stalled body outlived body_timeout_seconds = 2")
         #expect(!cluster.hubLog().contains("Z error "), "a client's stalled body is not the hub's error: \(cluster.hubLog().suffix(800))")
 

@@ -4,7 +4,7 @@
 SWIFT ?= swift
 APT_PACKAGES := libsqlite3-dev libcurl4-openssl-dev zlib1g-dev pkg-config sqlite3 openssl python3 systemd
 # Only the test suite needs these: clocks a year off, Prometheus' reference parser, and a headless browser for the dashboard.
-TEST_PACKAGES := faketime python3-prometheus-client chromium chromium-driver python3-selenium libnss3-tools
+TEST_PACKAGES := faketime curl python3-prometheus-client chromium chromium-driver python3-selenium libnss3-tools
 BENCH_PACKAGES := sqlite3-tools zstd rsync
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PREFIX ?= /usr/local

@@ -26,6 +26,22 @@ public struct HubConfiguration: Sendable, Equatable {
     public var portFile: String?
     /// A file holding a token that may read `/metrics` (besides the office's credential), if any.
     public var metricsTokenFile: String?
+    /// Connections served at once; one more is closed as soon as it is accepted, before its TLS handshake.
+    public var maxConnections = 1000
+    /// Connections served at once from one address (an IPv6 /64 counts as one address).
+    public var maxConnectionsPerAddress = 100
+    /// Seconds a new connection has to finish its TLS handshake.
+    public var handshakeTimeoutSeconds = 10
+    /// Seconds a request's line and headers may take, from its first byte (or, on a new connection, from the handshake).
+    public var headerTimeoutSeconds = 10
+    /// Seconds a kept-alive connection may wait for its next request.
+    public var idleTimeoutSeconds = 60
+    /// Seconds a request body may go without a byte while the hub waits for one.
+    public var bodyTimeoutSeconds = 60
+    /// Wrong credentials one address may send in a minute before it is answered 429 `too-many-failures`.
+    public var authFailuresPerMinute = 10
+    /// Seconds between the log's summaries of refused connections and of wrong credentials.
+    public var logIntervalSeconds = 60
 
     /// Makes a configuration with the documented defaults.
     public init(host: String = "0.0.0.0", port: Int = 8443, certificateFile: String = "/etc/begawi/hub.crt",
@@ -61,5 +77,6 @@ public struct HubConfiguration: Sendable, Equatable {
         guard (1...100_000).contains(pageRows) else {
             throw BegawiError(.configuration, "page_rows must be between 1 and 100000")
         }
+        try validateNetwork()
     }
 }

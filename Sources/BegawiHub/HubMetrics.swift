@@ -10,6 +10,7 @@ public final class HubMetrics: @unchecked Sendable {
     private let lock = NSLock()
     private var traffic: [String: Traffic] = [:]
     private var responses: [String: UInt64] = [:]
+    private var gate: ConnectionGate?
     let started: Double
 
     struct Traffic {
@@ -41,6 +42,9 @@ public final class HubMetrics: @unchecked Sendable {
             traffic[site] = t
         }
     }
+
+    /// Reports the connections that `gate` counts (once the hub listens).
+    func watch(_ gate: ConnectionGate) { lock.withLock { self.gate = gate } }
 
     /// The Prometheus page: the store's health ledger joined with the figures in memory.
     func page(health: [SiteHealth], head: UInt64, now: Double) -> String {
@@ -87,6 +91,15 @@ public final class HubMetrics: @unchecked Sendable {
               })
         m.add("begawi_hub_request_duration_seconds", .histogram, help: "Time to answer a request, by route.",
               latency.samples(labelName: "route"))
+        if let gate = lock.withLock({ self.gate }) {
+            let figures = gate.figures
+            m.add("begawi_hub_connections_open", .gauge, help: "Connections open now.", value: Double(figures.open))
+            m.add("begawi_hub_connections_limit", .gauge, help: "Connections served at once (max_connections, or fewer if the open-file limit is lower).",
+                  value: Double(gate.limit))
+            m.add("begawi_hub_connections_refused_total", .counter, help: "Connections closed as soon as accepted, by the limit they were past, since the hub started.",
+                  [.init(Double(figures.refusedFull), labels: [("limit", "max_connections")]),
+                   .init(Double(figures.refusedPerAddress), labels: [("limit", "max_connections_per_address")])])
+        }
         return m.text
     }
 }

@@ -2,6 +2,7 @@ import BegawiCore
 import Hummingbird
 import HTTPTypes
 import Logging
+import NIOHTTP1
 
 /// Puts the hub's time on every answer, and turns every failure into a JSON refusal: a client
 /// always learns the hub's clock and a reason, and no error escapes as a dropped connection.
@@ -32,6 +33,12 @@ struct HubMiddleware<Context: RequestContext>: RouterMiddleware {
             let message = tooLarge ? "the request body is larger than the hub accepts (\(maxBodyBytes) bytes); send smaller batches"
                 : ((error as? HTTPError)?.body ?? error.status.reasonPhrase)
             response = HubRefusal(error.status, tooLarge ? "too-large" : "http-\(error.status.code)", message).response
+        } catch let error as HTTPParserError {
+            // The request's bytes broke off or were not HTTP (the client hung up mid-body, or a
+            // timeout ended it): the client's doing, so not an error of the hub's, and never one
+            // log line per connection that any outsider can cause.
+            logger.debug("request ended early", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+            response = HubRefusal(.badRequest, "bad-request", "the request ended before its body did, or is not HTTP/1.1; send it again whole").response
         } catch {
             logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
             response = HubRefusal(.internalServerError, "internal", "the hub failed to answer; try again later").response

@@ -15,7 +15,7 @@ struct HubRoutes: Sendable {
 
     static let batchType = "application/vnd.begawi.batch"
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<HubRequestContext>) {
         router.get("/v1/health") { _, _ in HubAnswer.json(["status": "ok"]) }
         router.get("/v1/openapi.yaml") { _, _ in
             HubAnswer.bytes(Array(OpenAPIDocument.text.utf8), contentType: "application/yaml")

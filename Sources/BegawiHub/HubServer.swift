@@ -1,7 +1,7 @@
 public import BegawiCore
 import Foundation
 import Hummingbird
-import HummingbirdTLS
+import HummingbirdCore
 public import Logging
 import NIOCore
 import NIOSSL
@@ -35,12 +35,24 @@ public struct HubServer: Sendable {
         try await Blocking.run { try store.probe() }
     }
 
+    /// TLS 1.2's suites: only AEAD ones with forward secrecy, as Mozilla's "intermediate" profile
+    /// (no CBC, no SHA-1 MAC). TLS 1.3's own suites are all AEAD and stay as they are.
+    static let cipherSuites = [
+        "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256",
+        "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-RSA-AES256-GCM-SHA384",
+        "ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-RSA-CHACHA20-POLY1305",
+    ].joined(separator: ":")
+
     /// TLS 1.2 or newer. Each handshake takes the certificate and key in force, so a reload
     /// changes them for new connections.
     func tlsConfiguration() -> TLSConfiguration {
         let (chain, key) = settings.identity
         var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
         tls.minimumTLSVersion = .tlsv12
+        tls.cipherSuites = HubServer.cipherSuites
+        // When the hub ends a connection (a timeout), it waits this long for the client's
+        // close_notify instead of NIOSSL's 5 s: a slot held by a silent client frees sooner.
+        tls.shutdownTimeout = .seconds(2)
         let settings = self.settings
         tls.sslContextCallback = { _, promise in
             let (chain, key) = settings.identity
@@ -55,16 +67,29 @@ public struct HubServer: Sendable {
     /// Listens and serves until SIGTERM or SIGINT, then finishes the requests in flight.
     public func run() async throws {
         let configuration = settings.configuration
-        let router = Router()
+        let router = Router(context: HubRequestContext.self)
         router.add(middleware: HubMiddleware(clock: clock, logger: logger, settings: settings, metrics: metrics))
+        let start = ContinuousClock.now
+        router.add(middleware: AuthFailureMiddleware(settings: settings, logger: logger) {
+            let elapsed = ContinuousClock.now - start
+            return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        })
         HubRoutes(store: store, settings: settings, metrics: metrics, clock: clock, logger: logger).register(on: router)
         OfficeRoutes(store: store, sessions: OfficeSessions(), clock: clock, logger: logger).register(on: router)
         let portFile = configuration.portFile
         let logger = self.logger
         let onReady = self.onReady
+        let (ceiling, fileLimit) = OpenFileLimit.ceiling(for: configuration.maxConnections)
+        if ceiling < configuration.maxConnections {
+            logger.warning("the open-file limit (\(fileLimit)) allows only \(ceiling) connections, fewer than max_connections (\(configuration.maxConnections)); raise LimitNOFILE= in begawi-hub.service (or ulimit -n) to at least \(configuration.maxConnections + OpenFileLimit.reserve)")
+        }
+        let gate = ConnectionGate(settings: settings, ceiling: ceiling, logger: logger)
+        metrics.watch(gate)
+        let tls = try NIOSSLContext(configuration: tlsConfiguration())
+        let settings = self.settings
         let app = Application(
             router: router,
-            server: try .tls(.http1(), tlsConfiguration: tlsConfiguration()),
+            server: HTTPServerBuilder { responder in HubChildChannel(responder: responder, tls: tls, gate: gate, settings: settings) },
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0

@@ -14,7 +14,7 @@ struct OfficeRoutes: Sendable {
     let clock: any WallClock
     let logger: Logger
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<HubRequestContext>) {
         router.get("/office/gaya.css") { _, _ in OfficeRoutes.answer(OfficeHTML.style, type: "text/css; charset=utf-8") }
         router.get("/office/masuk") { request, _ in signInPage(message: nil, status: .ok) }
         router.post("/office/masuk") { request, _ in try await signIn(request) }
@@ -65,7 +65,13 @@ struct OfficeRoutes: Sendable {
     }
 
     func signIn(_ request: Request) async throws -> Response {
-        let form = try await OfficeRoutes.form(request)
+        // A sign-in form is a few hundred bytes: a larger declared body is refused before a byte of
+        // it is read, and the body timeout ends one that never comes.
+        let limit = 16 << 10
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
+            throw HubRefusal(.contentTooLarge, "too-large", "a sign-in form has at most \(limit) bytes; sign in from the dashboard's page")
+        }
+        let form = try await OfficeRoutes.form(request, limit: limit)
         let token = (form["kredensial"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         let site = try await Blocking.run { [store] in try store.authenticate(token: token) }
         guard let site, site.kind == .office else {
@@ -254,10 +260,10 @@ struct OfficeRoutes: Sendable {
         return Response(status: .seeOther, headers: headers)
     }
 
-    /// A form body (`application/x-www-form-urlencoded`, at most 64 KiB).
-    static func form(_ request: Request) async throws -> [String: String] {
+    /// A form body (`application/x-www-form-urlencoded`, at most `limit` bytes, 64 KiB unless told).
+    static func form(_ request: Request, limit: Int = 64 << 10) async throws -> [String: String] {
         var request = request
-        let buffer = try await request.collectBody(upTo: 64 << 10)
+        let buffer = try await request.collectBody(upTo: limit)
         return OfficeForm.decode(Array(buffer.readableBytesView))
     }
 }

@@ -115,6 +115,17 @@ enum OpenAPIDocument {
               content:
                 application/json:
                   schema: {$ref: '#/components/schemas/Refusal'}
+            TooManyFailures:
+              description: >-
+                too-many-failures: more wrong credentials came from this address than the hub allows in a
+                minute (auth_failures_per_minute); the credential was not checked. Try again after
+                Retry-After seconds (also in retry_after_seconds).
+              headers:
+                Begawi-Hub-Time: {$ref: '#/components/headers/HubTime'}
+                Retry-After: {schema: {type: integer, minimum: 1}}
+              content:
+                application/json:
+                  schema: {$ref: '#/components/schemas/Refusal'}
         paths:
           /v1/health:
             get:
@@ -158,6 +169,7 @@ enum OpenAPIDocument {
                       schema: {$ref: '#/components/schemas/Session'}
                 "400": {$ref: '#/components/responses/Refused'}
                 "401": {$ref: '#/components/responses/Refused'}
+                "429": {$ref: '#/components/responses/TooManyFailures'}
                 "404": {$ref: '#/components/responses/Refused'}
           /v1/push:
             post:
@@ -184,6 +196,7 @@ enum OpenAPIDocument {
                       schema: {$ref: '#/components/schemas/PushOutcome'}
                 "400": {$ref: '#/components/responses/Refused'}
                 "401": {$ref: '#/components/responses/Refused'}
+                "429": {$ref: '#/components/responses/TooManyFailures'}
                 "404": {$ref: '#/components/responses/Refused'}
                 "409": {$ref: '#/components/responses/Refused'}
                 "413": {$ref: '#/components/responses/Refused'}
@@ -215,6 +228,7 @@ enum OpenAPIDocument {
                       schema: {type: string, format: binary}
                 "400": {$ref: '#/components/responses/Refused'}
                 "401": {$ref: '#/components/responses/Refused'}
+                "429": {$ref: '#/components/responses/TooManyFailures'}
                 "404": {$ref: '#/components/responses/Refused'}
                 "409": {$ref: '#/components/responses/Refused'}
           /metrics:
@@ -232,6 +246,7 @@ enum OpenAPIDocument {
                     text/plain:
                       schema: {type: string}
                 "401": {$ref: '#/components/responses/Refused'}
+                "429": {$ref: '#/components/responses/TooManyFailures'}
                 "404": {$ref: '#/components/responses/Refused'}
 
         """

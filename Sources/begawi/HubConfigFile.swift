@@ -4,7 +4,9 @@ import BegawiHub
 /// Maps `hub.toml` (documented by config/hub.example.toml) to a `HubConfiguration`.
 enum HubConfigFile {
     static let keys = ["listen", "database", "schema", "tls_certificate", "tls_key", "max_clock_skew_seconds",
-                       "max_body_bytes", "max_batch_bytes", "page_rows", "port_file", "metrics_token_file"]
+                       "max_body_bytes", "max_batch_bytes", "page_rows", "port_file", "metrics_token_file",
+                       "max_connections", "max_connections_per_address", "handshake_timeout_seconds", "header_timeout_seconds",
+                       "idle_timeout_seconds", "body_timeout_seconds", "auth_failures_per_minute", "log_interval_seconds"]
 
     static func load(_ path: String) throws -> HubConfiguration {
         let file = try ConfigFile.load(path)
@@ -24,6 +26,14 @@ enum HubConfigFile {
         if let v = try file.int("page_rows") { c.pageRows = v }
         if let v = try file.path("port_file") { c.portFile = v }
         if let v = try file.path("metrics_token_file") { c.metricsTokenFile = v }
+        if let v = try file.int("max_connections") { c.maxConnections = v }
+        if let v = try file.int("max_connections_per_address") { c.maxConnectionsPerAddress = v }
+        if let v = try file.int("handshake_timeout_seconds") { c.handshakeTimeoutSeconds = v }
+        if let v = try file.int("header_timeout_seconds") { c.headerTimeoutSeconds = v }
+        if let v = try file.int("idle_timeout_seconds") { c.idleTimeoutSeconds = v }
+        if let v = try file.int("body_timeout_seconds") { c.bodyTimeoutSeconds = v }
+        if let v = try file.int("auth_failures_per_minute") { c.authFailuresPerMinute = v }
+        if let v = try file.int("log_interval_seconds") { c.logIntervalSeconds = v }
         do { try c.validate() } catch let e as BegawiError { throw BegawiError(.configuration, "\(path): \(e.message)") }
         return c
     }

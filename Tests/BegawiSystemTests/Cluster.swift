@@ -15,6 +15,8 @@ final class Cluster {
     private var daemons: [String: Process] = [:]
     /// Extra environment for the hub process (e.g. a more verbose BEGAWI_LOG_LEVEL).
     var hubEnvironment: [String: String] = [:]
+    /// A command the hub runs under, e.g. `prlimit --nofile=1024:1024 --` (it must exec the hub).
+    var hubPrefix: [String] = []
 
     /// The `begawi` executable built beside the test bundle (or BEGAWI_BIN).
     static var binary: String {
@@ -113,7 +115,7 @@ final class Cluster {
             try text.write(toFile: hubConfig, atomically: true, encoding: .utf8)
         }
         try? FileManager.default.removeItem(atPath: portFile)
-        let process = try launch(["hub", "run", "--config", hubConfig], environment: hubEnvironment, log: path("hub.log"))
+        let process = try launch(["hub", "run", "--config", hubConfig], environment: hubEnvironment, log: path("hub.log"), prefix: hubPrefix)
         hub = process
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
@@ -188,10 +190,10 @@ final class Cluster {
     }
 
     /// Starts a long-running `begawi` process, its stderr appended to `log`.
-    func launch(_ arguments: [String], environment: [String: String], log: String) throws -> Process {
+    func launch(_ arguments: [String], environment: [String: String], log: String, prefix: [String] = []) throws -> Process {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Cluster.binary)
-        process.arguments = arguments
+        process.executableURL = URL(fileURLWithPath: prefix.isEmpty ? Cluster.binary : "/usr/bin/env")
+        process.arguments = prefix.isEmpty ? arguments : prefix + [Cluster.binary] + arguments
         var env = ProcessInfo.processInfo.environment
         env["BEGAWI_LOG_LEVEL"] = env["BEGAWI_LOG_LEVEL"] ?? "warning"
         for (k, v) in environment { env[k] = v }

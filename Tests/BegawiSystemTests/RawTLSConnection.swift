@@ -10,9 +10,11 @@ final class RawTLSConnection {
     private let process = Process()
     private let input: Int32
     private let collector: OutputCollector
+    private var closed = false
 
-    /// Connects to the hub on 127.0.0.1:`port`, trusting only `caFile`.
-    init(port: Int, caFile: String) throws {
+    /// Connects to the hub on 127.0.0.1:`port`, trusting only `caFile`, from `source` (a loopback
+    /// address such as 127.0.0.2) if given.
+    init(port: Int, caFile: String, source: String? = nil) throws {
         var fds: [Int32] = [-1, -1]
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0 else {
             throw ClusterError("socketpair failed: errno \(errno)")
@@ -23,6 +25,7 @@ final class RawTLSConnection {
         let output = Pipe()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["openssl", "s_client", "-quiet", "-connect", "127.0.0.1:\(port)", "-CAfile", caFile, "-verify_return_error"]
+            + (source.map { ["-bind", "\($0):0"] } ?? [])
         process.standardInput = childEnd
         process.standardOutput = output
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
@@ -39,8 +42,14 @@ final class RawTLSConnection {
 
     deinit { close() }
 
+    /// Whether the connection is still open (s_client exits when the hub closes it).
+    var isOpen: Bool { process.isRunning }
+
     /// Stops s_client (the process this connection started) and closes the socket pair.
     func close() {
+        // Once only: closing `input` twice could close a descriptor another test has been given since.
+        guard !closed else { return }
+        closed = true
         if process.isRunning {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()

@@ -1,0 +1,15 @@
+import Hummingbird
+import NIOCore
+
+/// Hummingbird's basic request context plus the client's address, which the limit on wrong
+/// credentials counts by.
+struct HubRequestContext: RequestContext, RemoteAddressRequestContext {
+    var coreContext: CoreRequestContextStorage
+    /// The address the request came from.
+    let remoteAddress: SocketAddress?
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress
+    }
+}

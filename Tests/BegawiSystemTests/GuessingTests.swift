@@ -1,0 +1,95 @@
+import Foundation
+import Testing
+
+/// TLS suites and guessing of credentials: only AEAD suites in TLS 1.2, and wrong credentials
+/// slowed down per address without locking out a site elsewhere.
+@Suite struct GuessingTests {
+    /// Runs the `curl` command (the tool, not the library: it can choose a source address).
+    static func curl(_ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["curl", "-s"] + arguments
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return text
+    }
+
+    /// Whether `openssl s_client` completes a TLS 1.2 handshake offering only `cipher`.
+    static func handshakes(port: Int, ca: String, cipher: String) throws -> (Bool, String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["openssl", "s_client", "-connect", "127.0.0.1:\(port)", "-CAfile", ca, "-verify_return_error",
+                             "-tls1_2", "-cipher", cipher]
+        let input = Pipe(), out = Pipe()
+        process.standardInput = input
+        process.standardOutput = out
+        process.standardError = out
+        try process.run()
+        try input.fileHandleForWriting.close()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus == 0 && text.contains("Cipher is \(cipher)"), text)
+    }
+
+    @Test func tls12OffersOnlyAEADSuites() throws {
+        let cluster = try Cluster(label: "ciphers")
+        try cluster.startHub()
+        let ca = cluster.path("tls/ca.crt")
+        for cbc in ["ECDHE-ECDSA-AES128-SHA", "ECDHE-ECDSA-AES256-SHA", "ECDHE-ECDSA-AES128-SHA256"] {
+            let (ok, text) = try Self.handshakes(port: cluster.hubPort, ca: ca, cipher: cbc)
+            #expect(!ok, "the hub accepted \(cbc): \(text.suffix(400))")
+        }
+        for aead in ["ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-ECDSA-CHACHA20-POLY1305"] {
+            let (ok, text) = try Self.handshakes(port: cluster.hubPort, ca: ca, cipher: aead)
+            #expect(ok, "the hub refused \(aead): \(text.suffix(400))")
+        }
+    }
+
+    /// 50 wrong credentials from one address: after 10, 429 with Retry-After, even for a right
+    /// credential from there; a site from another address syncs; the log sums it up once.
+    @Test func wrongCredentialsAreSlowedDownPerAddress() throws {
+        let cluster = try Cluster(label: "guess", hubExtra: "log_interval_seconds = 3")
+        try cluster.startHub()
+        try cluster.addSite("lpk-a")
+        let ca = cluster.path("tls/ca.crt")
+        let replica = SiteIdentity.freshReplicaID()
+        let url = cluster.hubURL + "/v1/session"
+        // One curl sends all 50 over one connection (each answer's body to /dev/null, its status printed).
+        let arguments = ["--interface", "127.0.0.2", "--cacert", ca, "-w", "%{http_code}\\n",
+                         "-H", "Begawi-Replica: \(replica)", "-H", "Authorization: Bearer wrong-guess"]
+            + Array(repeating: ["-o", "/dev/null", url], count: 50).flatMap { $0 }
+        let codes = try Self.curl(arguments).split(separator: "\n").map(String.init)
+        #expect(codes.count == 50)
+        #expect(codes.filter { $0 == "401" }.count == 10, "\(codes)")
+        #expect(codes.filter { $0 == "429" }.count == 40, "\(codes)")
+
+        // The right credential from the same address is not even checked: 429 with Retry-After.
+        let token = try SiteIdentity.credential(cluster, "lpk-a")
+        let head = try Self.curl(["--interface", "127.0.0.2", "--cacert", ca, "-D", "-", "-o", "/dev/null",
+                                  "-H", "Authorization: Bearer \(token)", "-H", "Begawi-Replica: \(replica)", url])
+        #expect(head.hasPrefix("HTTP/1.1 429"), "\(head)")
+        let retry = head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("retry-after:") }
+        #expect(retry.flatMap { Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) }.map { (1...60).contains($0) } == true, "\(head)")
+
+        // The dashboard's sign-in from a third address is counted the same way.
+        let signIn = ["--interface", "127.0.0.3", "--cacert", ca, "-w", "%{http_code}\\n", "-d", "kredensial=wrong-guess"]
+            + Array(repeating: ["-o", "/dev/null", url.replacingOccurrences(of: "/v1/session", with: "/office/masuk")], count: 12).flatMap { $0 }
+        let signInCodes = try Self.curl(signIn).split(separator: "\n").map(String.init)
+        #expect(signInCodes.filter { $0 == "401" }.count == 10 && signInCodes.filter { $0 == "429" }.count == 2, "\(signInCodes)")
+
+        // A site from 127.0.0.1 is not punished for its neighbours.
+        try cluster.staff("lpk-a", "INSERT INTO participants(id, nik, full_name, phone) VALUES ('p1', '6474010101900001', 'Siti Aminah', '0811')")
+        try cluster.sync("lpk-a")
+        #expect(try cluster.rows("hub", "participants")["p1"] != nil)
+
+        let lines = ExposureTests.waitForLines(cluster, containing: "wrong or missing credentials", seconds: 10)
+        #expect(lines.count == 1, "\(lines)")
+        #expect(lines.first?.contains("20 wrong or missing credentials from 2 addresses") == true, "\(lines)")
+        #expect(lines.first?.contains("43 requests answered too-many-failures") == true, "\(lines)")
+        #expect(!cluster.hubLog().contains("wrong-guess"), "a credential reached the log")
+    }
+}

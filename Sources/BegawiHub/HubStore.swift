@@ -14,6 +14,8 @@ public struct SiteRecord: Sendable, Equatable, Codable {
     public var createdAt: Int64
     /// When its credential was revoked, if it was.
     public var revokedAt: Int64?
+    /// Which of its credentials this is: `hub rotate-credential` moves it (see `HubStore.credentialGeneration`).
+    public var credentialGeneration: Int64 = 1
 }
 
 /// The hub's storage behind one interface, so that another engine can replace SQLite later.
@@ -22,6 +24,9 @@ public protocol HubStore: Sendable {
     var epoch: String { get }
     /// Checks a bearer token; nil for an unknown, wrong or revoked credential.
     func authenticate(token: String) throws -> SiteRecord?
+    /// The generation of a site's current credential; nil when the site is unknown or revoked. A
+    /// session opened under another generation than this one (or when this is nil) has ended.
+    func credentialGeneration(site: String) throws -> Int64?
     /// Starts a round for a site's replica; claims the replica for the site on first contact.
     func session(site: SiteRecord, replica: String, configuration: HubConfiguration) throws -> HubSession
     /// Applies a site's batch in one transaction; returns only after commit.

@@ -11,7 +11,8 @@ public struct ApplyResult: Sendable, Equatable {
     public var cursor: ExchangeCursor
     /// Whether the batch followed the cursor and moved it.
     public var advancedCursor: Bool
-    /// Rows a gate refused; nothing of them was stored.
+    /// Rows a gate refused: nothing of them was stored, or, for a row refused in part, only what the
+    /// gate let through.
     public var refused: [RowRefusal] = []
     /// Rows the batch's evictions removed.
     public var evicted: Int = 0
@@ -180,14 +181,33 @@ extension Replica {
         // The record was loaded with its values, so the gate's view of the stored row comes from it.
         let beforeValues = gating != nil && existed ? StoredRow(spec.spec, record.state) : nil
         let stateBefore = record.state
-        let outcome = record.state.merge(incoming)
-        if let gating {
+        var outcome = record.state.merge(incoming)
+        // A refusal of part of the row: the rest merges, and the sender learns why.
+        var partial: RowRefusal?
+        judging: while let gating {
             let candidate = MergeCandidate(table: spec.spec, key: key, incoming: incoming, before: existed ? stateBefore : nil,
-                                           after: record.state, final: gating.final)
+                                           after: record.state, final: gating.final || partial != nil)
             switch try gating.gate.admit(candidate, context: gating.context) {
-            case .merge: observe()
+            case .merge:
+                observe()
+                break judging
+            case .mergeAdjusted(let adjusted, let reason, let message):
+                guard partial == nil, adjusted.columns.count == incoming.columns.count else {
+                    throw BegawiError(.invalidArgument, "the apply gate adjusted a row twice, or to another shape; this is a bug, please report it")
+                }
+                let refusal = RowRefusal(table: spec.spec.name, key: key, reason: reason, message: message)
+                incoming = adjusted
+                record.state = stateBefore
+                outcome = record.state.merge(incoming)
+                guard outcome.changed else {
+                    refused.append(refusal)
+                    return false
+                }
+                partial = refusal
             case .later:
-                if gating.final { throw BegawiError(.invalidArgument, "the apply gate deferred a row a second time; this is a bug, please report it") }
+                if gating.final || partial != nil {
+                    throw BegawiError(.invalidArgument, "the apply gate deferred a row a second time; this is a bug, please report it")
+                }
                 later = true
                 return false
             case .refuse(let reason, let message):
@@ -216,9 +236,11 @@ extension Replica {
                 return false
             }
         }
+        if let partial { refused.append(partial) }
         guard outcome.changed || record.state.vector != vectorBefore else { return false }
-        // When the sender had seen every write this replica held for the row, it holds the merged row.
-        record.origin = incoming.vector.dominates(vectorBefore) ? peer : nil
+        // When the sender had seen every write this replica held for the row, it holds the merged row
+        // (not when part of what it sent was left out).
+        record.origin = partial == nil && incoming.vector.dominates(vectorBefore) ? peer : nil
 
         tx.state.seq += 1
         record.seq = tx.state.seq

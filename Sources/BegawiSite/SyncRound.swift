@@ -49,6 +49,10 @@ public struct SyncRound {
     /// What the site tells the hub about itself when the round opens (pending changes, its clock).
     public var sessionHeaders: [(String, String)] = []
 
+    /// The longest a page's engine transaction should hold the replica's write lock: staff
+    /// applications with a busy timeout of 1 s never fail while the site syncs.
+    public static let writeBudget = Duration.milliseconds(20)
+
     /// Makes a round.
     public init(replica: Replica, client: HubClient, configuration: SiteConfiguration, logger: Logger) {
         self.replica = replica
@@ -148,7 +152,7 @@ public struct SyncRound {
             }
             let result: ApplyResult
             do {
-                result = try replica.apply(batch)
+                result = try replica.apply(batch, budget: SyncRound.writeBudget)
             } catch {
                 prefetch?.cancel()
                 throw error

@@ -19,6 +19,8 @@ final class HubGate: ApplyGate {
     var heldWhole = Set<RowKey>()
     /// Whether anything was ever erased (most hubs: no), read once per push.
     var hasErasures: Bool?
+    /// Rows merged with part of the change left out: the site does not hold them as the hub does.
+    var adjusted = Set<RowKey>()
 
     init(site: SiteRecord, source: String, policy: AccessPolicy, declared: Schema? = nil, now: Int64) {
         self.site = site
@@ -48,11 +50,20 @@ final class HubGate: ApplyGate {
                 return .refuse(reason: "bad-value", message: "'\(column.name)' of '\(table.name)' may not be empty")
             }
         }
-        // A row owned through a reference that comes later in this batch is judged after it.
-        if !candidate.final, let rule = policy[table.name], case .via(let column, let target) = rule.owner,
-           let i = table.position(of: column), case .text(let reference)? = candidate.after.columns[i]?.value,
-           try HubLookup(context: context, cache: cache).row(target, key: reference) == nil {
-            return .later
+        // A row that references one coming later in this batch (its owner's, or a linked one) is judged after it.
+        if !candidate.final, candidate.after.isLive {
+            let lookup = HubLookup(context: context, cache: cache)
+            for (column, target) in policy.references(of: table.name) {
+                guard let i = table.position(of: column), case .text(let reference)? = candidate.after.columns[i]?.value else { continue }
+                if try lookup.row(target, key: reference)?.live != true { return .later }
+            }
+        }
+        // Registers written after the row's insert (the live marker), by later writes sent with it.
+        var laterWrites = Set<String>()
+        if let birth = candidate.incoming.deleted, birth.value == RowState.liveMarker {
+            for (i, r) in candidate.incoming.columns.enumerated() where r.map({ $0.stamp.beats(birth.stamp) }) == true {
+                laterWrites.insert(table.columns[i].name)
+            }
         }
         let write = RowWrite(
             table: table.name, key: candidate.key,
@@ -60,11 +71,22 @@ final class HubGate: ApplyGate {
             after: StoredRow(table, candidate.after),
             written: Dictionary(uniqueKeysWithValues: candidate.incoming.columns.enumerated().compactMap { i, r in r.map { (table.columns[i].name, $0.value) } }),
             deletes: candidate.incoming.deleted.map { $0.value == RowState.deletedMarker },
-            knewRow: candidate.before.map { candidate.incoming.vector.dominates($0.vector) } ?? true)
+            knewRow: candidate.before.map { candidate.incoming.vector.dominates($0.vector) } ?? true,
+            laterWrites: laterWrites)
+        let address = RowKey(table: table.name, key: candidate.key)
         switch try policy.judge(write, site: site.id, kind: site.kind, lookup: HubLookup(context: context, cache: cache)) {
         case .accept:
-            if write.knewRow { heldWhole.insert(RowKey(table: table.name, key: candidate.key)) }
+            if write.knewRow, !adjusted.contains(address) { heldWhole.insert(address) }
             return .merge
+        case .acceptPart(let keep, let set, let reason, let message):
+            // Kept columns lose the incoming register; set ones get the value under the insert's stamp.
+            var state = candidate.incoming
+            for (i, column) in table.columns.enumerated() {
+                if keep.contains(column.name) { state.columns[i] = nil }
+                if let value = set[column.name], let birth = state.deleted?.stamp { state.columns[i] = Register(value: value, stamp: birth) }
+            }
+            adjusted.insert(address)
+            return .mergeAdjusted(state, reason: reason, message: message)
         case .refuse(let reason, let message): return .refuse(reason: reason, message: message)
         case .alreadyRegistered:
             return .refuseKeepingConflicts(

@@ -23,9 +23,10 @@ struct HubLookup: RuleLookup {
     }
 }
 
-/// Rows of the tables other rows take their owner from (programs, for enrollments), read once per
-/// push: most rows of a batch name the same few. A row of those tables that the batch merges is
-/// dropped from the cache before it changes.
+/// Rows of the tables other rows take their owner from (programs, for enrollments) or reference
+/// through a link (participants), read once per push: most rows of a batch name the same few, and
+/// the gate and the rules both look them up. A row of those tables that the batch merges is dropped
+/// from the cache before it changes.
 final class HubLookupCache {
     let tables: Set<String>
     var rows: [RowKey: StoredRow?] = [:]
@@ -34,6 +35,7 @@ final class HubLookupCache {
         var targets = Set<String>()
         for rule in policy.tables.values {
             if case .via(_, let table) = rule.owner { targets.insert(table) }
+            if !rule.linkedBy.isEmpty { targets.insert(rule.table) }
         }
         tables = targets
     }

@@ -33,7 +33,7 @@ struct HubRoutes: Sendable {
         }
         let token = String(header.dropFirst("Bearer ".count))
         guard let site = try await Blocking.run({ [store] in try store.authenticate(token: token) }) else {
-            throw HubRefusal(.unauthorized, "unauthorized", "the credential is unknown, wrong or revoked; ask the office for a new one (begawi hub add-site)")
+            throw HubRefusal(.unauthorized, "unauthorized", "the credential is unknown, wrong or revoked; ask the office for a new one (begawi hub rotate-credential --id SITE)")
         }
         guard let replica = request.headers[.begawiReplica], UUIDText.parse(replica) != nil else {
             throw HubRefusal(.badRequest, "bad-request", "the Begawi-Replica header must carry the site replica's id")

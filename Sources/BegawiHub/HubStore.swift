@@ -14,6 +14,8 @@ public struct SiteRecord: Sendable, Equatable, Codable {
     public var createdAt: Int64
     /// When its credential was revoked, if it was.
     public var revokedAt: Int64?
+    /// Which of its credentials this is: `hub rotate-credential` moves it (see `HubStore.credentialGeneration`).
+    public var credentialGeneration: Int64 = 1
 }
 
 /// The hub's storage behind one interface, so that another engine can replace SQLite later.

@@ -23,7 +23,7 @@ enum OpenAPIDocument {
             siteCredential:
               type: http
               scheme: bearer
-              description: The site's credential, `bgw1.<site id>.<64 hex digits>`, printed once by `begawi hub add-site`. The hub stores only a SHA-256 of its secret part.
+              description: The site's credential, `bgw1.<site id>.<64 hex digits>`, printed once by `begawi hub add-site` (or `begawi hub rotate-credential`, which replaces it). The hub stores only a SHA-256 of its secret part.
           parameters:
             Replica:
               name: Begawi-Replica
@@ -92,7 +92,10 @@ enum OpenAPIDocument {
                   type: string
                   description: >-
                     A stable code: not-writer, not-owner, owner-change, office-only, bad-value, invalid-nik,
-                    key-mismatch, unknown-row, already-registered, forged-stamp, erased.
+                    key-mismatch, unknown-row, unknown-reference, awaiting-reference, already-registered, forged-stamp,
+                    erased.
+                    A row refused in part (a later write of it set an office-only column or another owner)
+                    is at the hub without those columns; the message says so.
                 message: {type: string, description: What was wrong and what to do; never the row's values.}
             Refusal:
               type: object

@@ -39,7 +39,10 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
         let replica = try Replica.create(at: path, siteID: hubSiteID, schema: schema, clock: clock)
         try replica.close()
         let pool = try openRegistry(path)
-        try pool.write { db in try db.execute(sql: registrySQL + healthSQL + reappliedSQL) }
+        try pool.write { db in
+            try db.execute(sql: registrySQL + healthSQL + reappliedSQL)
+            try migrateRegistry(db)
+        }
         try pool.close()
     }
 
@@ -49,7 +52,10 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
     public init(path: String, clock: any WallClock = SystemWallClock(), policy: AccessPolicy? = nil, declared: Schema? = nil) throws {
         replica = try Replica.open(at: path, clock: clock)
         registry = try SQLiteHubStore.openRegistry(path)
-        try registry.write { db in try db.execute(sql: SQLiteHubStore.registrySQL + SQLiteHubStore.healthSQL + SQLiteHubStore.reappliedSQL) }
+        try registry.write { db in
+            try db.execute(sql: SQLiteHubStore.registrySQL + SQLiteHubStore.healthSQL + SQLiteHubStore.reappliedSQL)
+            try SQLiteHubStore.migrateRegistry(db)
+        }
         self.clock = clock
         self.policy = policy
         self.declared = declared
@@ -87,7 +93,7 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
         let credential = SiteCredential.generate(for: id)
         try registry.write { db in
             if try Row.fetchOne(db, sql: "SELECT 1 FROM _hub_sites WHERE id = ?", arguments: [id]) != nil {
-                throw BegawiError(.invalidArgument, "site '\(id)' already exists; revoke it first, or choose another id")
+                throw BegawiError(.invalidArgument, "site '\(id)' already exists; for a new credential run `begawi hub rotate-credential --id \(id)`, or choose another id")
             }
             try db.execute(sql: "INSERT INTO _hub_sites(id, kind, name, secret_sha256, created_at) VALUES (?, ?, ?, ?, ?)",
                            arguments: [id, kind.rawValue, name, credential.secretHash, Int64(clock.nowMilliseconds())])
@@ -109,19 +115,19 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
     /// Every registered site.
     public func sites() throws -> [SiteRecord] {
         try registry.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, kind, name, created_at, revoked_at FROM _hub_sites ORDER BY id").map(SQLiteHubStore.site)
+            try Row.fetchAll(db, sql: "SELECT id, kind, name, created_at, revoked_at, credential_generation FROM _hub_sites ORDER BY id").map(SQLiteHubStore.site)
         }
     }
 
     static func site(_ row: Row) -> SiteRecord {
         SiteRecord(id: row["id"], kind: SiteKind(rawValue: row["kind"]) ?? .lpk, name: row["name"],
-                   createdAt: row["created_at"], revokedAt: row["revoked_at"])
+                   createdAt: row["created_at"], revokedAt: row["revoked_at"], credentialGeneration: row["credential_generation"])
     }
 
     public func authenticate(token: String) throws -> SiteRecord? {
         guard let credential = SiteCredential.parse(token) else { return nil }
         return try registry.read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT id, kind, name, created_at, revoked_at, secret_sha256 FROM _hub_sites WHERE id = ?",
+            guard let row = try Row.fetchOne(db, sql: "SELECT id, kind, name, created_at, revoked_at, credential_generation, secret_sha256 FROM _hub_sites WHERE id = ?",
                                              arguments: [credential.siteID]) else { return nil }
             let stored: String = row["secret_sha256"]
             guard ConstantTime.equal(Array(stored.utf8), Array(credential.secretHash.utf8)) else { return nil }

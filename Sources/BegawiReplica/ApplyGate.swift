@@ -27,6 +27,10 @@ public enum GateDecision: Sendable, Equatable {
     case refuseKeepingConflicts(reason: String, message: String)
     /// Decide after the rest of the batch has merged (the row references one that comes later).
     case later
+    /// Merge this incoming state instead (the incoming one with some registers left out or replaced),
+    /// and tell the sender why. The gate is asked once more about the row as it would then merge;
+    /// when nothing of the row would change, the row is refused whole.
+    case mergeAdjusted(RowState, reason: String, message: String)
 }
 
 /// A row whose stored state a batch changed, with its values before and after.

@@ -43,7 +43,7 @@ final class EngineTransaction {
     }
 
     var selectRecord: FastStatement {
-        get throws { try statement("SELECT seq, vector, stamps FROM _begawi_rows WHERE tbl = ? AND key = ?") }
+        get throws { try statement("SELECT seq, vector, stamps, origin FROM _begawi_rows WHERE tbl = ? AND key = ?") }
     }
     var updateRecord: FastStatement {
         get throws { try statement("UPDATE _begawi_rows SET seq = ?3, vector = ?4, stamps = ?5, origin = ?6 WHERE tbl = ?1 AND key = ?2") }
@@ -123,6 +123,7 @@ final class EngineTransaction {
         }
         var record = try RowRecord.decode(seq: UInt64(clamping: select.int64(0)), stamps: select.blob(2), vector: select.blob(1),
                                           columnCount: spec.spec.columns.count, sites: sites)
+        record.origin = select.isNull(3) ? nil : select.int64(3)
         select.reset()
         if withValues, record.state.columns.contains(where: { $0 != nil }) {
             let s = try statements(table)

@@ -11,7 +11,8 @@ public struct ApplyResult: Sendable, Equatable {
     public var cursor: ExchangeCursor
     /// Whether the batch followed the cursor and moved it.
     public var advancedCursor: Bool
-    /// Rows a gate refused; nothing of them was stored.
+    /// Rows a gate refused: nothing of them was stored, or, for a row refused in part, only what the
+    /// gate let through.
     public var refused: [RowRefusal] = []
     /// Ledger entries kept for refused rows (`refuseKeepingConflicts`). Not in `conflicts`: a count
     /// that depends on the held row's values would tell the refused writer how many of its fields
@@ -48,74 +49,110 @@ extension Replica {
     /// With a `gate`, each row is shown to it before it is stored; refused rows leave nothing behind,
     /// and the rest of the batch lands. The batch's evictions remove rows from this replica only.
     public func apply(_ batch: ChangeBatch, gate: (any ApplyGate)? = nil) throws -> ApplyResult {
+        try apply(batch, gate: gate, budget: nil)
+    }
+
+    /// Applies a page in as many engine transactions as keep each one's hold of the write lock near
+    /// `budget`, so that staff applications writing the same file wait little (a busy timeout of 1 s
+    /// is plenty). The rows merge chunk by chunk; the cursor moves and the evictions happen only with
+    /// the last chunk, so a page cut short by a crash is applied again whole (merging is idempotent).
+    public func apply(_ batch: ChangeBatch, budget: Duration) throws -> ApplyResult {
+        try apply(batch, gate: nil, budget: budget)
+    }
+
+    private func apply(_ batch: ChangeBatch, gate: (any ApplyGate)?, budget: Duration?) throws -> ApplyResult {
         try batch.validate()
         let mapping = try columnMapping(for: batch)
         if batch.source == replicaID {
             return ApplyResult(rowsChanged: 0, conflicts: 0, cursor: .start, advancedCursor: false)
         }
-        return try engineWrite { tx in
-            let db = tx.db
-            let cursor = try loadCursor(db, source: batch.source)
-            guard batch.base <= cursor.base else {
-                throw BegawiError(.outOfOrder, "the batch from \(batch.source) starts from base \(batch.base), past this replica's \(cursor.base); export again from cursor \(cursor)")
-            }
-            _ = try absorbOutbox(tx)
-            let peer = try tx.peerID(for: batch.source)
-            var result = ApplyResult(rowsChanged: 0, conflicts: 0, cursor: cursor, advancedCursor: false)
-            let now = Int64(wallClock.nowMilliseconds())
-            // Tables that hold no rows yet (a first sync): no row can exist, so no lookups are needed,
-            // unless the batch names a key twice.
-            var empty: [Bool] = []
-            for t in tables {
-                empty.append(try Int64.fetchOne(db, sql: "SELECT 1 FROM _begawi_rows WHERE tbl = ? LIMIT 1", arguments: [t.id]) == nil)
-            }
-            var seen = [Set<String>](repeating: [], count: tables.count)
-            let context = gate.map { _ in ReplicaContext(tx: tx, replica: self) }
-            var merged: [MergedRow] = []
-            var deferred: [RowChange] = []
-            for row in batch.rows {
-                let (table, columns) = mapping[row.table]
-                var known = !empty[table]
-                if seen[table].isEmpty { seen[table].reserveCapacity(batch.rows.count) }
-                if !seen[table].insert(row.key).inserted {
-                    // The batch names this row again: what was collected for it must be written first.
-                    try tx.flush()
-                    known = true
+        // A gate judges a batch in one transaction: its refusals and the hub's acknowledgement go together.
+        let budget = gate == nil ? budget : nil
+        let clock = ContinuousClock()
+        var next = 0
+        var rowsChanged = 0
+        var conflicts = 0
+        var refusedConflicts = 0
+        // Tables that held no rows when the page began (a first sync): no row can exist, so no lookups
+        // are needed, unless the page names a key twice. Kept across chunks.
+        var empty: [Bool]?
+        var seen = [Set<String>](repeating: [], count: tables.count)
+        while true {
+            let finished: ApplyResult? = try engineWrite { tx in
+                let db = tx.db
+                let cursor = try loadCursor(db, source: batch.source)
+                guard batch.base <= cursor.base else {
+                    throw BegawiError(.outOfOrder, "the batch from \(batch.source) starts from base \(batch.base), past this replica's \(cursor.base); export again from cursor \(cursor)")
                 }
-                let gating = gate.map { Gating(gate: $0, context: context!, final: false) }
-                var later = false
-                let changed = try merge(tx, table: table, key: row.key, incoming: row.state, columns: columns,
-                                        mayExist: known || gate != nil, now: now, peer: peer, conflicts: &result.conflicts,
-                                        gating: gating, merged: &merged, refused: &result.refused, refusedConflicts: &result.refusedConflicts,
-                                        later: &later)
-                if changed { result.rowsChanged += 1 }
-                if later { deferred.append(row) }
-            }
-            // Rows the gate could not judge before the rest of the batch (a reference to a row that
-            // comes later in it), judged once the rest has merged.
-            for row in deferred {
-                let (table, columns) = mapping[row.table]
-                var later = false
-                let changed = try merge(tx, table: table, key: row.key, incoming: row.state, columns: columns,
-                                        mayExist: true, now: now, peer: peer, conflicts: &result.conflicts,
-                                        gating: Gating(gate: gate!, context: context!, final: true), merged: &merged,
-                                        refused: &result.refused, refusedConflicts: &result.refusedConflicts, later: &later)
-                if changed { result.rowsChanged += 1 }
-            }
-            for eviction in batch.evictions {
-                if try evict(tx, table: mapping[eviction.table].0, key: eviction.key) { result.evicted += 1 }
-            }
-            if let gate, let context { try gate.finish(merged: merged, refused: result.refused, context: context) }
-            if batch.after <= cursor.position, cursor.position <= batch.through {
-                let next = ExchangeCursor(base: batch.complete ? batch.through : cursor.base, position: batch.through)
-                if next != cursor {
-                    try db.execute(sql: "INSERT OR REPLACE INTO _begawi_cursors(source, base, position) VALUES (?, ?, ?)",
-                                   arguments: [batch.source, Int64(next.base), Int64(next.position)])
+                _ = try absorbOutbox(tx)
+                let peer = try tx.peerID(for: batch.source)
+                var result = ApplyResult(rowsChanged: 0, conflicts: 0, cursor: cursor, advancedCursor: false)
+                let now = Int64(wallClock.nowMilliseconds())
+                if empty == nil {
+                    var found: [Bool] = []
+                    for t in tables {
+                        found.append(try Int64.fetchOne(db, sql: "SELECT 1 FROM _begawi_rows WHERE tbl = ? LIMIT 1", arguments: [t.id]) == nil)
+                    }
+                    empty = found
                 }
-                result.cursor = next
-                result.advancedCursor = true
+                let deadline = budget.map { clock.now.advanced(by: $0) }
+                let first = next
+                let context = gate.map { _ in ReplicaContext(tx: tx, replica: self) }
+                var merged: [MergedRow] = []
+                var deferred: [RowChange] = []
+                while next < batch.rows.count {
+                    // Checked every few rows: reading the clock costs little, but not nothing.
+                    if let deadline, next > first, (next - first) % 64 == 0, clock.now >= deadline { return nil }
+                    let row = batch.rows[next]
+                    next += 1
+                    let (table, columns) = mapping[row.table]
+                    var known = !(empty?[table] ?? false)
+                    if seen[table].isEmpty { seen[table].reserveCapacity(batch.rows.count) }
+                    if !seen[table].insert(row.key).inserted {
+                        // The batch names this row again: what was collected for it must be written first.
+                        try tx.flush()
+                        known = true
+                    }
+                    let gating = gate.map { Gating(gate: $0, context: context!, final: false) }
+                    var later = false
+                    let changed = try merge(tx, table: table, key: row.key, incoming: row.state, columns: columns,
+                                            mayExist: known || gate != nil, now: now, peer: peer, conflicts: &conflicts,
+                                            gating: gating, merged: &merged, refused: &result.refused, refusedConflicts: &refusedConflicts, later: &later)
+                    if changed { rowsChanged += 1 }
+                    if later { deferred.append(row) }
+                }
+                // Rows the gate could not judge before the rest of the batch (a reference to a row that
+                // comes later in it), judged once the rest has merged.
+                for row in deferred {
+                    let (table, columns) = mapping[row.table]
+                    var later = false
+                    let changed = try merge(tx, table: table, key: row.key, incoming: row.state, columns: columns,
+                                            mayExist: true, now: now, peer: peer, conflicts: &conflicts,
+                                            gating: Gating(gate: gate!, context: context!, final: true), merged: &merged,
+                                            refused: &result.refused, refusedConflicts: &refusedConflicts, later: &later)
+                    if changed { rowsChanged += 1 }
+                }
+                for eviction in batch.evictions {
+                    if try evict(tx, table: mapping[eviction.table].0, key: eviction.key) { result.evicted += 1 }
+                }
+                if let gate, let context { try gate.finish(merged: merged, refused: result.refused, context: context) }
+                if batch.after <= cursor.position, cursor.position <= batch.through {
+                    let moved = ExchangeCursor(base: batch.complete ? batch.through : cursor.base, position: batch.through)
+                    if moved != cursor {
+                        try db.execute(sql: "INSERT OR REPLACE INTO _begawi_cursors(source, base, position) VALUES (?, ?, ?)",
+                                       arguments: [batch.source, Int64(moved.base), Int64(moved.position)])
+                    }
+                    result.cursor = moved
+                    result.advancedCursor = true
+                }
+                return result
             }
-            return result
+            if var finished {
+                finished.rowsChanged = rowsChanged
+                finished.conflicts = conflicts
+                finished.refusedConflicts = refusedConflicts
+                return finished
+            }
         }
     }
 
@@ -188,14 +225,33 @@ extension Replica {
         // The record was loaded with its values, so the gate's view of the stored row comes from it.
         let beforeValues = gating != nil && existed ? StoredRow(spec.spec, record.state) : nil
         let stateBefore = record.state
-        let outcome = record.state.merge(incoming)
-        if let gating {
+        var outcome = record.state.merge(incoming)
+        // A refusal of part of the row: the rest merges, and the sender learns why.
+        var partial: RowRefusal?
+        judging: while let gating {
             let candidate = MergeCandidate(table: spec.spec, key: key, incoming: incoming, before: existed ? stateBefore : nil,
-                                           after: record.state, final: gating.final)
+                                           after: record.state, final: gating.final || partial != nil)
             switch try gating.gate.admit(candidate, context: gating.context) {
-            case .merge: observe()
+            case .merge:
+                observe()
+                break judging
+            case .mergeAdjusted(let adjusted, let reason, let message):
+                guard partial == nil, adjusted.columns.count == incoming.columns.count else {
+                    throw BegawiError(.invalidArgument, "the apply gate adjusted a row twice, or to another shape; this is a bug, please report it")
+                }
+                let refusal = RowRefusal(table: spec.spec.name, key: key, reason: reason, message: message)
+                incoming = adjusted
+                record.state = stateBefore
+                outcome = record.state.merge(incoming)
+                guard outcome.changed else {
+                    refused.append(refusal)
+                    return false
+                }
+                partial = refusal
             case .later:
-                if gating.final { throw BegawiError(.invalidArgument, "the apply gate deferred a row a second time; this is a bug, please report it") }
+                if gating.final || partial != nil {
+                    throw BegawiError(.invalidArgument, "the apply gate deferred a row a second time; this is a bug, please report it")
+                }
                 later = true
                 return false
             case .refuse(let reason, let message):
@@ -224,9 +280,11 @@ extension Replica {
                 return false
             }
         }
+        if let partial { refused.append(partial) }
         guard outcome.changed || record.state.vector != vectorBefore else { return false }
-        // When the sender had seen every write this replica held for the row, it holds the merged row.
-        record.origin = incoming.vector.dominates(vectorBefore) ? peer : nil
+        // When the sender had seen every write this replica held for the row, it holds the merged row
+        // (not when part of what it sent was left out).
+        record.origin = partial == nil && incoming.vector.dominates(vectorBefore) ? peer : nil
 
         tx.state.seq += 1
         record.seq = tx.state.seq

@@ -30,12 +30,13 @@ extension Replica {
             var own = Set<UInt64>()
             // Every row is read: own stamps already sent bound the clock from below as well.
             var sentMax: UInt64 = 0
-            let select = try FastStatement(db, "SELECT tbl, key, seq, vector, stamps FROM _begawi_rows")
+            let select = try FastStatement(db, "SELECT tbl, key, seq, vector, stamps, origin FROM _begawi_rows")
             select.reset()
             while try select.step() {
                 guard let table = tableByID[select.int64(0)] else { continue }
-                let record = try RowRecord.decode(seq: UInt64(clamping: select.int64(2)), stamps: select.blob(4), vector: select.blob(3),
+                var record = try RowRecord.decode(seq: UInt64(clamping: select.int64(2)), stamps: select.blob(4), vector: select.blob(3),
                                                   columnCount: tables[table].spec.columns.count, sites: tx.sites)
+                record.origin = select.isNull(5) ? nil : select.int64(5)
                 var mine = false
                 var registers: [(Register?, UInt64)] = [(record.state.deleted, record.registerSeq[0])]
                 for (i, r) in record.state.columns.enumerated() { registers.append((r, record.registerSeq[i + 1])) }
@@ -73,7 +74,7 @@ extension Replica {
             for var item in items {
                 restamp(&item.record.state.deleted, item.record.registerSeq[0])
                 for i in item.record.state.columns.indices { restamp(&item.record.state.columns[i], item.record.registerSeq[i + 1]) }
-                item.record.origin = nil
+                if item.record.bornAt == nil { item.record.origin = nil }
                 try tx.storeRecord(table: item.table, key: item.key, record: item.record, isNew: false)
             }
             // Not the wall time: writes recorded offline but not yet stamped keep their own times.

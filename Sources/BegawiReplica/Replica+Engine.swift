@@ -8,7 +8,12 @@ extension Replica {
         do {
             return try pool.writeWithoutTransaction { db in
                 var result: T?
+                // From the lock taken (BEGIN IMMEDIATE) to the commit: how long staff writers wait.
+                let metered = WriteLockMeter.shared.recording
+                var locked: ContinuousClock.Instant?
+                defer { if let locked { WriteLockMeter.shared.record(ContinuousClock.now - locked) } }
                 try db.inTransaction(.immediate) {
+                    if metered { locked = ContinuousClock.now }
                     try db.execute(sql: "INSERT INTO _begawi_applying(engine) VALUES (1)")
                     let tx = try engineTransaction(db)
                     result = try body(tx)

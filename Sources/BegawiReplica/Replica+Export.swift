@@ -13,8 +13,12 @@ extension Replica {
     ///
     /// With a `view`, only rows it includes are sent (the page still covers the rest), rows it names
     /// are sent whole, and rows it names for eviction are listed in the batch's evictions.
+    ///
+    /// With `soleRecipient` (a site pushing to its hub: nothing of this replica reaches anyone else but
+    /// through the peer), a row born here and deleted again after the peer's cursor is not sent: no
+    /// replica ever had it. The batch's range still covers it.
     public func export(after cursor: ExchangeCursor, for peer: String? = nil, limits: BatchLimits = BatchLimits(),
-                       view: (any ExportView)? = nil) throws -> ChangeBatch {
+                       view: (any ExportView)? = nil, soleRecipient: Bool = false) throws -> ChangeBatch {
         guard limits.maxRows > 0, cursor.base <= cursor.position else {
             throw BegawiError(.invalidArgument, "export needs at least one row per batch and a cursor whose base is not past its position (got \(cursor))")
         }
@@ -26,7 +30,7 @@ extension Replica {
         do {
             readOnly = try pool.read { db in
                 guard try Int.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM _begawi_outbox)") == 0 else { return nil }
-                return try exportRows(try engineTransaction(db), after: cursor, peer: peer, limits: limits, view: view)
+                return try exportRows(try engineTransaction(db), after: cursor, peer: peer, limits: limits, view: view, soleRecipient: soleRecipient)
             }
         } catch let error as DatabaseError {
             throw BegawiError(.storage, "the replica \(path) could not be read for an export", cause: "\(error.resultCode): \(error.message ?? "")")
@@ -34,26 +38,26 @@ extension Replica {
         if let readOnly { return readOnly }
         return try engineWrite { tx in
             _ = try absorbOutbox(tx)
-            return try exportRows(tx, after: cursor, peer: peer, limits: limits, view: view)
+            return try exportRows(tx, after: cursor, peer: peer, limits: limits, view: view, soleRecipient: soleRecipient)
         }
     }
 
     /// Exports and encodes for the wire in one step.
     public func exportEncoded(after cursor: ExchangeCursor, for peer: String? = nil, limits: BatchLimits = BatchLimits(),
-                              view: (any ExportView)? = nil) throws -> (batch: ChangeBatch, bytes: [UInt8]) {
-        let batch = try export(after: cursor, for: peer, limits: limits, view: view)
+                              view: (any ExportView)? = nil, soleRecipient: Bool = false) throws -> (batch: ChangeBatch, bytes: [UInt8]) {
+        let batch = try export(after: cursor, for: peer, limits: limits, view: view, soleRecipient: soleRecipient)
         return (batch, try BatchCodec.encode(batch))
     }
 
     func exportRows(_ tx: EngineTransaction, after cursor: ExchangeCursor, peer: String?, limits: BatchLimits,
-                    view: (any ExportView)? = nil) throws -> ChangeBatch {
+                    view: (any ExportView)? = nil, soleRecipient: Bool = false) throws -> ChangeBatch {
         let db = tx.db
         let skip = try peer.flatMap { try Int64.fetchOne(db, sql: "SELECT id FROM _begawi_peers WHERE replica = ?", arguments: [$0]) } ?? -1
         let context = view.map { _ in ReplicaContext(tx: tx, replica: self) }
         let bound = try view.flatMap { try $0.bound(after: cursor.position, maxRows: limits.maxRows, context: context!) }
         // With a view, rows it leaves out do not count against the page: scan further, within a budget.
         let scanLimit = view == nil ? limits.maxRows + 1 : limits.maxRows * 16 + 1
-        let select = try FastStatement(db, "SELECT tbl, key, seq, vector, stamps FROM _begawi_rows WHERE seq > ? AND seq <= ? AND origin IS NOT ? ORDER BY seq LIMIT ?")
+        let select = try FastStatement(db, "SELECT tbl, key, seq, vector, stamps, origin FROM _begawi_rows WHERE seq > ? AND seq <= ? AND origin IS NOT ? ORDER BY seq LIMIT ?")
         select.reset()
         select.bind(1, Int64(clamping: cursor.position))
         select.bind(2, Int64(clamping: bound ?? UInt64(Int64.max)))
@@ -82,8 +86,14 @@ extension Replica {
                 scannedThrough = seq
                 continue
             }
-            let record = try RowRecord.decode(seq: seq, stamps: select.blob(4), vector: select.blob(3),
+            var record = try RowRecord.decode(seq: seq, stamps: select.blob(4), vector: select.blob(3),
                                               columnCount: tables[table].spec.columns.count, sites: tx.sites)
+            record.origin = select.isNull(5) ? nil : select.int64(5)
+            if soleRecipient, !record.state.isLive, let born = record.bornAt, born > cursor.position {
+                // Born and deleted here since the peer's cursor: no replica had it, so there is nothing to send.
+                scannedThrough = seq
+                continue
+            }
             pending.append(Pending(table: table, key: select.text(1), record: record))
             scannedThrough = seq
         }

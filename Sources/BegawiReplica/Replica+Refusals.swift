@@ -40,13 +40,18 @@ extension Replica {
             let now = Int64(wallClock.nowMilliseconds())
             for notice in notices {
                 guard let table = tableByName[notice.row.table] else { continue }
-                if notice.reason == Replica.unknownReferenceReason,
-                   try Int64.fetchOne(tx.db, sql: "SELECT 1 FROM _begawi_refusals WHERE tbl = ? AND key = ? AND reason = ?",
-                                      arguments: [notice.row.table, notice.row.key, notice.reason]) == nil {
-                    // Its reference may simply come later in this site's changes: send the row whole once more.
-                    try recordRefusal(tx, table: table, key: notice.row.key, reason: notice.reason, message: notice.message, at: now)
-                    try requeue(tx, table: table, key: notice.row.key)
-                    continue
+                if notice.reason == Replica.unknownReferenceReason || notice.reason == Replica.awaitingReferenceReason {
+                    let known = try Int64.fetchOne(tx.db, sql: "SELECT 1 FROM _begawi_refusals WHERE tbl = ? AND key = ? AND reason = ?",
+                                                   arguments: [notice.row.table, notice.row.key, notice.reason]) != nil
+                    if !known {
+                        // Its reference may simply come later in this site's changes: send the row whole once more.
+                        try recordRefusal(tx, table: table, key: notice.row.key, reason: notice.reason, message: notice.message, at: now)
+                        try requeue(tx, table: table, key: notice.row.key)
+                        continue
+                    }
+                    // A linked row may come from another site: the row stays here and goes again at each
+                    // round until it lands (`requeueAwaitingReferences`).
+                    if notice.reason == Replica.awaitingReferenceReason { continue }
                 }
                 if notice.reason == Replica.erasedReason {
                     // An erased person's data must leave no trace here either: no values are kept.
@@ -72,6 +77,9 @@ extension Replica {
     public static let erasedReason = "erased"
     /// The refusal reason of rows that reference a row the hub does not have (yet).
     public static let unknownReferenceReason = "unknown-reference"
+    /// The refusal reason of rows that reference a linked row the hub does not hold live, which
+    /// another site may still send: they stay here and are sent again at each round.
+    public static let awaitingReferenceReason = "awaiting-reference"
 
     /// Marks a row as changed again (same writes, a new place in the change sequence), so that the
     /// next export sends it whole.
@@ -82,6 +90,55 @@ extension Replica {
         record.registerSeq = record.registerSeq.map { _ in tx.state.seq }
         record.origin = nil
         try tx.storeRecord(table: table, key: key, record: record, isNew: false)
+    }
+
+    /// Marks again, to be sent in this round, every row here that the hub refused because it
+    /// references a linked row the hub did not hold (`awaiting-reference`); returns them. Call `resolveAwaiting` with those the hub
+    /// then took.
+    public func requeueAwaitingReferences() throws -> Set<RowKey> {
+        let any = try pool.read { db in
+            try Int64.fetchOne(db, sql: "SELECT 1 FROM _begawi_refusals WHERE reason = ? LIMIT 1", arguments: [Replica.awaitingReferenceReason])
+        }
+        guard any != nil else { return [] }
+        return try engineWrite { tx in
+            let context = ReplicaContext(tx: tx, replica: self)
+            var requeued = Set<RowKey>()
+            for row in try Row.fetchAll(tx.db, sql: "SELECT DISTINCT tbl, key FROM _begawi_refusals WHERE reason = ?",
+                                        arguments: [Replica.awaitingReferenceReason]) {
+                let name: String = row[0], key: String = row[1]
+                guard let table = tableByName[name], try context.row(name, key: key)?.live == true else { continue }
+                try requeue(tx, table: table, key: key)
+                requeued.insert(RowKey(table: name, key: key))
+            }
+            return requeued
+        }
+    }
+
+    /// Removes the `awaiting-reference` refusals of rows the hub has now taken.
+    public func resolveAwaiting(_ rows: Set<RowKey>) throws {
+        guard !rows.isEmpty else { return }
+        try engineWrite { tx in
+            for row in rows {
+                try tx.db.execute(sql: "DELETE FROM _begawi_refusals WHERE tbl = ? AND key = ? AND reason = ?",
+                                  arguments: [row.table, row.key, Replica.awaitingReferenceReason])
+            }
+        }
+    }
+
+    /// How many live rows here are held back for these reasons (a deleted one is no longer held).
+    public func heldBackCount(reasons: Set<String>) throws -> Int {
+        let rows = try heldRows(reasons: reasons)
+        guard !rows.isEmpty else { return 0 }
+        return try pool.read { db in
+            var count = 0
+            for row in rows {
+                guard let table = tableByName[row.table] else { continue }
+                let spec = tables[table].spec
+                let sql = "SELECT 1 FROM \(ReplicaSQL.quote(spec.name)) WHERE \(ReplicaSQL.quote(spec.primaryKey.name)) = ?"
+                if try Int64.fetchOne(db, sql: sql, arguments: [row.key]) != nil { count += 1 }
+            }
+            return count
+        }
     }
 
     /// Records changes this site's own checks held back (once per row and reason); the rows stay as

@@ -16,9 +16,13 @@ public struct RowWrite: Sendable {
     public var deletes: Bool?
     /// Whether the writer had seen every write the hub holds for the row.
     public var knewRow: Bool
+    /// Columns of an inserted row written after its insert, by later writes sent with it (the site
+    /// changed the row again before it pushed): each is judged as the update it was.
+    public var laterWrites: Set<String>
 
     /// Makes a row write.
-    public init(table: String, key: String, before: StoredRow?, after: StoredRow, written: [String: SQLValue], deletes: Bool?, knewRow: Bool) {
+    public init(table: String, key: String, before: StoredRow?, after: StoredRow, written: [String: SQLValue], deletes: Bool?, knewRow: Bool,
+                laterWrites: Set<String> = []) {
         self.table = table
         self.key = key
         self.before = before
@@ -26,6 +30,7 @@ public struct RowWrite: Sendable {
         self.written = written
         self.deletes = deletes
         self.knewRow = knewRow
+        self.laterWrites = laterWrites
     }
 }
 
@@ -38,6 +43,10 @@ public enum Verdict: Sendable, Equatable {
     /// A second registration of a row the hub has (same derived key): the hub's row stays, and the
     /// fields on which the registrations differ go to the conflict ledger.
     case alreadyRegistered
+    /// Merge the change without some of its columns: those in `keep` keep the hub's values; in a row
+    /// new to the hub, those in `set` take the value given, as the row's insert had to hold it. The
+    /// site is told why.
+    case acceptPart(keep: Set<String>, set: [String: SQLValue], reason: String, message: String)
 }
 
 extension AccessPolicy {
@@ -47,29 +56,45 @@ extension AccessPolicy {
             return .refuse(reason: "not-writer", message: "table '\(write.table)' has no rules at the hub; nobody may write it")
         }
         if let problem = valueProblem(write, rule) { return problem }
-        if kind == .office { return .accept }
+        if kind == .office { return try referenceProblem(write, lookup: lookup) ?? .accept }
 
         guard rule.writers.contains(kind) else {
             let who = rule.writers.isEmpty ? "only the office" : "only sites of kind \(rule.writers.map(\.rawValue).sorted().joined(separator: ", ")) and the office"
             return .refuse(reason: "not-writer", message: "a site of kind \(kind.rawValue) may not write table '\(write.table)': \(who) may")
         }
+        // The hub's row as far as this change is concerned: nil for a new row and for a deleted
+        // registration registered anew by another site (see `revivesRegistration`).
+        var prior = write.before
         if let before = write.before {
             let ownerBefore = try owner(of: before, rule, lookup: lookup)
             if ownerBefore != site {
-                if rule.derivedKey != nil, !write.knewRow, write.deletes == false { return .alreadyRegistered }
-                return .refuse(reason: "not-owner", message: "this row of '\(write.table)' belongs to another site; a site may change only its own rows (ask the owner or the office)")
+                if revivesRegistration(write, rule) {
+                    prior = nil
+                } else {
+                    if rule.derivedKey != nil, !write.knewRow, write.deletes == false { return .alreadyRegistered }
+                    return .refuse(reason: "not-owner", message: "this row of '\(write.table)' belongs to another site; a site may change only its own rows (ask the owner or the office)")
+                }
             }
         } else if write.deletes != false {
             return .refuse(reason: "unknown-row", message: "the hub never had this row of '\(write.table)', so there is nothing to delete or change; it was removed from the site's replica")
         }
+        // Columns refused while the rest of the change lands, and the first reason.
+        var keep = Set<String>()
+        var set: [String: SQLValue] = [:]
+        var why: (reason: String, message: String)?
         let ownerAfter = try owner(of: write.after, rule, lookup: lookup)
         if ownerAfter != site {
             switch rule.owner {
-            case .column(let c) where write.before != nil:
-                return .refuse(reason: "owner-change", message: "only the office may change '\(c)' of '\(write.table)', the column that names the owning site")
+            case .column(let c) where prior != nil:
+                keep.insert(c)
+                why = ("owner-change", "only the office may change '\(c)' of '\(write.table)', the column that names the owning site")
+            case .column(let c) where write.laterWrites.contains(c):
+                // Changed after the insert, before the push: the insert had to name the writer.
+                set[c] = .text(site)
+                why = ("owner-change", "only the office may change '\(c)' of '\(write.table)', the column that names the owning site")
             case .via(let c, let other):
-                if let reference = write.after.text(c), try lookup.row(other, key: reference) == nil {
-                    return .refuse(reason: "unknown-reference", message: "'\(c)' of this '\(write.table)' row references a row of '\(other)' the hub does not have; the site sends it once more after the rest of its changes")
+                if let reference = write.after.text(c), try lookup.row(other, key: reference)?.live != true {
+                    return .refuse(reason: "unknown-reference", message: "'\(c)' of this '\(write.table)' row references a row of '\(other)' the hub does not hold; the site sends it once more after the rest of its changes")
                 }
                 return .refuse(reason: "not-owner", message: "'\(c)' of this '\(write.table)' row must reference a row of '\(other)' that the site owns")
             default:
@@ -78,12 +103,24 @@ extension AccessPolicy {
         }
         for column in rule.officeOnly.sorted() {
             guard let value = write.written[column] else { continue }
-            let current = write.before?.values[column] ?? .null
+            let current = prior?.values[column] ?? .null
             if !value.same(as: current) {
-                return .refuse(reason: "office-only", message: "only the office may set '\(column)' of '\(write.table)'")
+                let message = "only the office may set '\(column)' of '\(write.table)'"
+                // An insert that sets it is refused whole; a later write loses only the column.
+                if prior == nil, !write.laterWrites.contains(column) { return .refuse(reason: "office-only", message: message) }
+                if prior == nil { set[column] = .null } else { keep.insert(column) }
+                if why == nil { why = ("office-only", message) }
             }
         }
-        return .accept
+        if let problem = try referenceProblem(write, lookup: lookup) { return problem }
+        guard let why else { return .accept }
+        // A change of nothing but refused columns is refused whole, as before.
+        if prior != nil, write.deletes == nil, Set(write.written.keys).isSubset(of: keep) {
+            return .refuse(reason: why.reason, message: why.message)
+        }
+        let names = keep.union(set.keys).sorted().map { "'\($0)'" }.joined(separator: ", ")
+        return .acceptPart(keep: keep, set: set, reason: why.reason,
+                           message: "\(why.message); the rest of the change was accepted without \(names)")
     }
 
     /// The site that owns a row, following an owner reference; nil if there is none.

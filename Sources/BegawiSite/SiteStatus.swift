@@ -21,6 +21,9 @@ public struct SiteStatus: Sendable, Codable, Equatable {
     public var pendingChanges: Int?
     /// Changes the hub refused or this site held back (filled in when the status is shown).
     public var refusals: Int?
+    /// Rows this site's own checks hold back (`invalid-nik`, `key-mismatch`): not synced until fixed
+    /// (filled in when the status is shown).
+    public var heldBack: Int?
 
     /// An empty status.
     public init() {}

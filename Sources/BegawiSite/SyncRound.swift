@@ -49,6 +49,10 @@ public struct SyncRound {
     /// What the site tells the hub about itself when the round opens (pending changes, its clock).
     public var sessionHeaders: [(String, String)] = []
 
+    /// The longest a page's engine transaction should hold the replica's write lock: staff
+    /// applications with a busy timeout of 1 s never fail while the site syncs.
+    public static let writeBudget = Duration.milliseconds(20)
+
     /// Makes a round.
     public init(replica: Replica, client: HubClient, configuration: SiteConfiguration, logger: Logger) {
         self.replica = replica
@@ -66,6 +70,10 @@ public struct SyncRound {
         try followEpoch(session)
         if let offset { report.restamped += try replica.correctClock(offset: offset, unsentAfter: session.pushCursor.position) }
 
+        // Rows that wait for a row they reference go once more; those the hub takes leave the ledger.
+        let awaiting = try replica.requeueAwaitingReferences()
+        var landed: [RowKey: Bool] = Dictionary(uniqueKeysWithValues: awaiting.map { ($0, false) })
+
         // Push: everything the hub lacks, batch by batch, each acknowledged after the hub's commit.
         _ = try SiteChecks.releaseCorrected(replica, declared: configuration.declared)
         var cursor = session.pushCursor
@@ -73,7 +81,8 @@ public struct SyncRound {
         var orderRetries = 0
         while true {
             var (batch, bytes) = try replica.exportEncoded(
-                after: cursor, for: session.epoch, limits: BatchLimits(maxRows: configuration.batchRows, maxValueBytes: configuration.batchBytes))
+                after: cursor, for: session.epoch, limits: BatchLimits(maxRows: configuration.batchRows, maxValueBytes: configuration.batchBytes),
+                soleRecipient: true)
             let settled = batch.rows.isEmpty && batch.complete && cursor == ExchangeCursor(base: batch.through, position: batch.through)
             if settled { break }
             do {
@@ -103,6 +112,11 @@ public struct SyncRound {
                     try settle(answer)
                     report.refused += answer.refused.count
                 }
+                let waiting = Set(answer.refused.filter { $0.reason == Replica.awaitingReferenceReason }.map { RowKey(table: $0.table, key: $0.key) })
+                for row in batch.rows {
+                    let address = RowKey(table: batch.tables[row.table].name, key: row.key)
+                    if waiting.contains(address) { landed[address] = false } else if landed[address] != nil { landed[address] = true }
+                }
                 guard answer.cursor != cursor || !batch.rows.isEmpty else {
                     throw BegawiError(.network, "the hub acknowledged a batch without moving its cursor (\(cursor)); this is a bug, please report it")
                 }
@@ -121,6 +135,7 @@ public struct SyncRound {
             }
         }
         report.acknowledged = cursor
+        try replica.resolveAwaiting(Set(landed.filter(\.value).keys))
 
         // Pull: pages of the hub's feed, each applied with its cursor in one transaction. The next
         // page is fetched while this one is applied, so the hub builds pages as the site stores them.
@@ -139,7 +154,7 @@ public struct SyncRound {
             }
             let result: ApplyResult
             do {
-                result = try replica.apply(batch)
+                result = try replica.apply(batch, budget: SyncRound.writeBudget)
             } catch {
                 prefetch?.cancel()
                 throw error

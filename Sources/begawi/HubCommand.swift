@@ -12,7 +12,7 @@ struct HubCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hub",
         abstract: "Run and administer the hub that every site syncs with.",
-        subcommands: [Init.self, AddSite.self, RevokeSite.self, Sites.self, Run.self, Backup.self, MakeCertificates.self,
+        subcommands: [Init.self, AddSite.self, RotateCredential.self, RevokeSite.self, Sites.self, Run.self, Backup.self, MakeCertificates.self,
                       Duplicates.self, TraceParticipant.self, EraseParticipant.self, ReportCommand.self])
 
     struct Options: ParsableArguments {
@@ -42,24 +42,63 @@ struct HubCommand: AsyncParsableCommand {
 
         func run() throws {
             let c = try HubConfigFile.load(options.config)
-            let store = try SQLiteHubStore(path: c.databasePath)
-            defer { try? store.close() }
-            let credential = try store.addSite(id: id, kind: try SiteKind.parse(kind), name: name)
-            if let credentialOut {
-                guard FileManager.default.createFile(atPath: credentialOut, contents: Data((credential.token + "\n").utf8),
-                                                     attributes: [.posixPermissions: 0o600]) else {
-                    throw BegawiError(.invalidArgument, "cannot write \(credentialOut); the site was added, revoke it and add it again")
-                }
-                print("added site \(id); its credential is in \(credentialOut). Hand it over securely; it is not shown again.")
-            } else {
-                print(credential.token)
-                FileHandle.standardError.write(Data("added site \(id). The line above is its credential: hand it over securely; it is not shown again.\n".utf8))
+            let file = try credentialOut.map(CredentialFile.create)
+            let credential: SiteCredential
+            do {
+                let store = try SQLiteHubStore(path: c.databasePath)
+                defer { try? store.close() }
+                credential = try store.addSite(id: id, kind: try SiteKind.parse(kind), name: name)
+            } catch {
+                file?.discard()
+                throw error
             }
+            try HubCommand.hand(credential, to: file, what: "added site \(id)")
         }
     }
 
+    struct RotateCredential: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rotate-credential",
+            abstract: "Give a site (active or revoked) a new credential; the old one is refused from the hub's next request on. Prints it once, like add-site.")
+        @OptionGroup var options: Options
+        @Option(help: "The site's id.") var id: String
+        @Option(help: "Write the credential to this new file (mode 0600) instead of printing it.") var credentialOut: String?
+
+        func run() throws {
+            let c = try HubConfigFile.load(options.config)
+            let file = try credentialOut.map(CredentialFile.create)
+            let credential: SiteCredential
+            do {
+                let store = try SQLiteHubStore(path: c.databasePath)
+                defer { try? store.close() }
+                credential = try store.rotateCredential(id: id)
+            } catch {
+                file?.discard()
+                throw error
+            }
+            try HubCommand.hand(credential, to: file, what: "gave site \(id) a new credential; the old one is refused from now on")
+        }
+    }
+
+    /// Shows a new credential once: in the file made for it, or on standard output.
+    static func hand(_ credential: SiteCredential, to file: CredentialFile?, what: String) throws {
+        guard let file else {
+            print(credential.token)
+            FileHandle.standardError.write(Data("\(what). The line above is its credential: hand it over securely; it is not shown again.\n".utf8))
+            return
+        }
+        do {
+            try file.write(credential.token)
+        } catch {
+            throw BegawiError(.storage, "\(what), but the credential could not be written: run `begawi hub rotate-credential --id \(credential.siteID) --credential-out NEWFILE`",
+                              cause: "\(error)")
+        }
+        print("\(what); its credential is in \(file.path). Hand it over securely; it is not shown again.")
+    }
+
     struct RevokeSite: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "revoke-site", abstract: "Revoke a site's credential; its data stays.")
+        static let configuration = CommandConfiguration(
+            commandName: "revoke-site", abstract: "Revoke a site's credential; its data stays (rotate-credential gives it a new one).")
         @OptionGroup var options: Options
         @Option(help: "The site's id.") var id: String
 

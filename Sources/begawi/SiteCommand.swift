@@ -55,7 +55,12 @@ struct SiteCommand: AsyncParsableCommand {
 
     struct Sync: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Run one full sync round and exit: status 0 only when every local change is acknowledged and the pull is caught up.")
+            abstract: "Run one full sync round and exit: status 0 only when every local change is acknowledged and the pull is caught up.",
+            discussion: """
+                Exit status: 0 everything is synced; 1 the round failed (the message says why); 2 local changes \
+                arrived during the round (run sync again); 3 rows are held back by this site's checks and are \
+                not synced until fixed (`begawi site status` lists them).
+                """)
         @OptionGroup var options: Options
 
         func run() async throws {
@@ -75,6 +80,11 @@ struct SiteCommand: AsyncParsableCommand {
                 print("local changes arrived during the round; run sync again")
                 throw ExitCode(2)
             }
+            let held = try replica.heldBackCount(reasons: SiteChecks.localReasons)
+            if held > 0 {
+                print("\(held) rows are held back by this site's checks and not synced; `begawi site status` says how to fix each")
+                throw ExitCode(3)
+            }
         }
     }
 
@@ -91,6 +101,7 @@ struct SiteCommand: AsyncParsableCommand {
             status.pendingChanges = try replica.pendingChanges(after: status.acknowledged?.position ?? 0, for: status.hubEpoch)
             let refusals = try replica.refusals(limit: 20)
             status.refusals = try replica.refusalCount()
+            status.heldBack = try replica.heldBackCount(reasons: SiteChecks.localReasons)
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -102,6 +113,7 @@ struct SiteCommand: AsyncParsableCommand {
                 return ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
             }
             print("pending changes: \(status.pendingChanges ?? 0)")
+            print("held back:       \(status.heldBack ?? 0)\((status.heldBack ?? 0) > 0 ? " (not synced until fixed; see their refusals below)" : "")")
             print("last success:    \(time(status.lastSuccessAt))")
             print("last error:      \(status.lastError.map { "\(time(status.lastErrorAt)): \($0)" } ?? "none")")
             print("hub epoch:       \(status.hubEpoch ?? "unknown")")

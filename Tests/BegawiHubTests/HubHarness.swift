@@ -100,14 +100,18 @@ final class HubHarness {
     }
 
     /// Pushes everything the hub lacks (settling refusals as the site daemon does), then pulls to the head.
+    /// Without `soleRecipient`, rows born and deleted since the last push are sent too (as no site
+    /// daemon sends them), so that a test can show the hub refusing them.
     @discardableResult
-    func sync(_ id: String, batchRows: Int = 500) throws -> Exchange {
+    func sync(_ id: String, batchRows: Int = 500, soleRecipient: Bool = true) throws -> Exchange {
         let site = self.site(id)
         var exchange = Exchange()
         let session = try store.session(site: site.record, replica: site.replica.replicaID, configuration: HubConfiguration())
+        // As the site daemon does: rows waiting for a row they reference go once more.
+        let awaiting = try site.replica.requeueAwaitingReferences()
         var cursor = session.pushCursor
         while true {
-            let batch = try site.replica.export(after: cursor, for: session.epoch, limits: BatchLimits(maxRows: batchRows))
+            let batch = try site.replica.export(after: cursor, for: session.epoch, limits: BatchLimits(maxRows: batchRows), soleRecipient: soleRecipient)
             if batch.rows.isEmpty && batch.complete && cursor == ExchangeCursor(base: batch.through, position: batch.through) { break }
             let wire = try BatchCodec.decode(try BatchCodec.encode(batch))
             let outcome = try store.push(site: site.record, replica: site.replica.replicaID, batch: wire)
@@ -118,6 +122,8 @@ final class HubHarness {
             }
             cursor = outcome.cursor
         }
+        let waiting = Set(exchange.refused.filter { $0.reason == Replica.awaitingReferenceReason }.map { RowKey(table: $0.table, key: $0.key) })
+        try site.replica.resolveAwaiting(awaiting.subtracting(waiting))
         var pull = try site.replica.cursor(for: session.epoch)
         while true {
             let (_, bytes) = try store.pull(site: site.record, replica: site.replica.replicaID, after: pull, maxRows: 200)

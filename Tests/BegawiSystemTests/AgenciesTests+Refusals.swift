@@ -65,8 +65,10 @@ extension AgenciesTests {
         let (good, thirteenth, misKeyed, wrongKey) = try AgenciesTests.registerOneGoodTwoBad(
             agencies, series: 2, thirteenthNIK: Bontang.nik(kecamatan: "02", day: 17, month: 13, year: 1, female: true, serial: 9412))
 
-        let output = try agencies.sync("lpk-a")
+        // Rows held back are not done: the round says so with status 3.
+        let output = try agencies.sync("lpk-a", expect: 3)
         #expect(output.contains("held back by this site's checks: 2"), "\(output)")
+        #expect(output.contains("2 rows are held back"), "\(output)")
         #expect(Set(try agencies.rows("hub", "participants").keys) == [good.key])
         try agencies.expectAbsent(thirteenth.personalValues + misKeyed.personalValues, from: "hub", "the site held them back")
         try agencies.expectPresent(good.personalValues, in: "hub", "the valid participant was sent")
@@ -79,12 +81,15 @@ extension AgenciesTests {
         let mismatch = lines.first { $0.contains("participants \(wrongKey) ") }
         #expect(invalid?.contains("invalid-nik: ") == true && invalid?.contains("birth date") == true, "\(status)")
         #expect(mismatch?.contains("key-mismatch: ") == true && mismatch?.contains("participant-key") == true, "\(status)")
+        #expect(lines.contains("held back:       2 (not synced until fixed; see their refusals below)"), "\(status)")
+        #expect(lines.contains("pending changes: 0"), "\(status)")
         #expect(try agencies.statusJSON("lpk-a")["refusals"] as? Int == 2)
+        #expect(try agencies.statusJSON("lpk-a")["heldBack"] as? Int == 2)
         for p in [thirteenth, misKeyed] { #expect(!status.contains(p.nik), "site status shows the NIK of \(p.name)") }
 
         // A later edit of a held row is held too, without a second ledger entry.
         try agencies.cluster.staff("lpk-a", "UPDATE participants SET education = 'D3' WHERE id = ?", [thirteenth.key])
-        let again = try agencies.sync("lpk-a")
+        let again = try agencies.sync("lpk-a", expect: 3)
         #expect(SyncSummary(again)?.sent == 0, "\(again)")
         #expect(try agencies.statusJSON("lpk-a")["refusals"] as? Int == 2)
         #expect(Set(try agencies.rows("hub", "participants").keys) == [good.key])
@@ -96,7 +101,10 @@ extension AgenciesTests {
         // The staff do as the message says: delete the held row and insert the person under that key.
         try agencies.cluster.staff("lpk-a", "DELETE FROM participants WHERE id = ?", [wrongKey])
         try agencies.register(misKeyed, at: "lpk-a")
-        let fixed = try agencies.sync("lpk-a")
+        // The person with an implausible NIK is still held back.
+        let fixed = try agencies.sync("lpk-a", expect: 3)
+        #expect(fixed.contains("1 rows are held back"), "\(fixed)")
+        #expect(try agencies.statusJSON("lpk-a")["heldBack"] as? Int == 1)
         #expect(Set(try agencies.rows("hub", "participants").keys) == [good.key, misKeyed.key])
         #expect(try agencies.rows("lpk-a", "participants")[misKeyed.key] == agencies.rows("hub", "participants")[misKeyed.key])
         let unknown = try agencies.cluster.query("lpk-a", "SELECT count(*) FROM _begawi_refusals WHERE reason = 'unknown-row'")
@@ -107,6 +115,10 @@ extension AgenciesTests {
         #expect(refused.status != 0)
         #expect(refused.errors.contains("birth date"), "\(refused.errors)")
         try agencies.expectAbsent(thirteenth.personalValues, from: "hub", "the site still holds it back")
+        // Once no row is held back, the round is done.
+        try agencies.cluster.staff("lpk-a", "DELETE FROM participants WHERE id = ?", [thirteenth.key])
+        try agencies.sync("lpk-a")
+        #expect(try agencies.statusJSON("lpk-a")["heldBack"] as? Int == 0)
         agencies.expectNoPersonalData([good, thirteenth, misKeyed])
     }
 

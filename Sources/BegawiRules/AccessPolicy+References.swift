@@ -1,0 +1,43 @@
+import BegawiCore
+
+extension AccessPolicy {
+    /// The columns of a table that hold another table's key, with that table: its owner reference and
+    /// the links other tables declare through it.
+    public func references(of table: String) -> [(column: String, target: String)] {
+        var found: [(column: String, target: String)] = []
+        if case .via(let column, let target)? = tables[table]?.owner { found.append((column, target)) }
+        for (name, rule) in tables.sorted(by: { $0.key < $1.key }) {
+            for link in rule.linkedBy where link.table == table && !found.contains(where: { $0.column == link.column }) {
+                found.append((link.column, name))
+            }
+        }
+        return found
+    }
+
+    /// Refuses a live row that this change makes reference a row the hub does not hold live (never
+    /// had, or deleted): such a row would point at nothing. A missing owner (a program) is the
+    /// writer's own row, so it is `unknown-reference`; a missing linked row (a participant another
+    /// site may still send, or register anew) is `awaiting-reference`, and the site sends it again.
+    func referenceProblem(_ write: RowWrite, lookup: any RuleLookup) throws -> Verdict? {
+        guard write.after.live else { return nil }
+        var ownerColumn: String?
+        if case .via(let column, _)? = tables[write.table]?.owner { ownerColumn = column }
+        for (column, target) in references(of: write.table) {
+            guard case .text(let reference)? = write.written[column] else { continue }
+            guard try lookup.row(target, key: reference)?.live != true else { continue }
+            if column == ownerColumn {
+                return .refuse(reason: "unknown-reference", message: "'\(column)' of this '\(write.table)' row references a row of '\(target)' the hub does not hold (never sent, or deleted); the site sends it once more after the rest of its changes")
+            }
+            return .refuse(reason: "awaiting-reference", message: "'\(column)' of this '\(write.table)' row references a row of '\(target)' the hub does not hold (not sent yet by its site, or deleted); the site keeps the row and sends it again at each round until it lands")
+        }
+        return nil
+    }
+
+    /// Whether a change registers anew, whole, a row with a derived key that another site registered
+    /// and then deleted. A tombstone is no one's registration: the new registrant becomes the owner,
+    /// and since every column comes from its write, nothing of the deleted registration reaches it.
+    func revivesRegistration(_ write: RowWrite, _ rule: TableAccess) -> Bool {
+        guard rule.derivedKey != nil, let before = write.before, !before.live, write.deletes == false, write.after.live else { return false }
+        return write.after.values.allSatisfy { column, value in write.written[column].map { $0.same(as: value) } ?? false }
+    }
+}

@@ -1,0 +1,61 @@
+import BegawiCore
+import BegawiHub
+import BegawiRules
+import Foundation
+import GRDB
+import Testing
+
+/// Credentials at the store: a rotation refuses the old one at the next authentication, and the
+/// credential generation tells a session (the dashboard's) that it has ended.
+@Suite struct CredentialStoreTests {
+    @Test func rotationReplacesTheCredentialAndMovesItsGeneration() throws {
+        let h = try HubHarness()
+        let first = try h.store.addSite(id: "kantor", kind: .office, name: "Disnaker")
+        #expect(try h.store.authenticate(token: first.token)?.credentialGeneration == 1)
+        #expect(try h.store.credentialGeneration(site: "kantor") == 1)
+
+        let second = try h.store.rotateCredential(id: "kantor")
+        #expect(second != first)
+        #expect(try h.store.authenticate(token: first.token) == nil)
+        #expect(try h.store.authenticate(token: second.token)?.credentialGeneration == 2)
+        #expect(try h.store.credentialGeneration(site: "kantor") == 2)
+
+        try h.store.revokeSite(id: "kantor")
+        #expect(try h.store.authenticate(token: second.token) == nil)
+        #expect(try h.store.credentialGeneration(site: "kantor") == nil)
+
+        let third = try h.store.rotateCredential(id: "kantor")
+        #expect(try h.store.authenticate(token: third.token)?.revokedAt == nil)
+        #expect(try h.store.authenticate(token: second.token) == nil)
+        #expect(try h.store.credentialGeneration(site: "kantor") == 3)
+        #expect(try h.store.credentialGeneration(site: "nobody") == nil)
+
+        #expect(throws: BegawiError.self) { try h.store.rotateCredential(id: "nobody") }
+        let again = #expect(throws: BegawiError.self) { try h.store.addSite(id: "kantor", kind: .office, name: "Disnaker") }
+        #expect(again?.message.contains("begawi hub rotate-credential --id kantor") == true)
+    }
+
+    /// A hub database made before credentials had generations gains the columns when opened.
+    @Test func anOlderRegistryIsMigrated() throws {
+        let folder = TemporaryFolder()
+        let document = try SchemaDocument.load(path: HubHarness.repositoryRoot.appendingPathComponent("config/handak-begawi.json").path)
+        let path = folder.file("hub.sqlite")
+        try SQLiteHubStore.create(at: path, schema: document.schema)
+        var store = try SQLiteHubStore(path: path)
+        let credential = try store.addSite(id: "lpk-a", kind: .lpk, name: "A")
+        try store.close()
+        let queue = try DatabaseQueue(path: path)
+        try queue.write { db in
+            try db.execute(sql: "ALTER TABLE _hub_sites DROP COLUMN credential_generation")
+            try db.execute(sql: "ALTER TABLE _hub_sites DROP COLUMN credential_changed_at")
+        }
+        try queue.close()
+
+        store = try SQLiteHubStore(path: path)
+        defer { try? store.close() }
+        #expect(try store.authenticate(token: credential.token)?.credentialGeneration == 1)
+        #expect(try store.credentialGeneration(site: "lpk-a") == 1)
+        let rotated = try store.rotateCredential(id: "lpk-a")
+        #expect(try store.authenticate(token: rotated.token)?.credentialGeneration == 2)
+    }
+}

@@ -180,8 +180,8 @@ struct SystemdContainerTests {
         #expect(try c.waitFor("systemctl show -p StatusText --value begawi-site | grep -q 'hub reachable'", seconds: 30))
     }
 
-    /// `systemctl stop`: each daemon ends by itself, exit 0, well before TimeoutStopSec; and both
-    /// units score as hardened online as offline.
+    /// `systemctl stop`: each daemon ends by itself, exit 0, well before TimeoutStopSec; both units
+    /// score as hardened online as offline; `dpkg -r` leaves people's records behind.
     func cleanStop(_ c: SystemdContainer) throws {
         for unit in ["begawi-hub", "begawi-site"] {
             let line = try c.must("systemd-analyze security \(unit).service | grep 'Overall exposure level'")
@@ -197,6 +197,15 @@ struct SystemdContainerTests {
             let journal = try c.must("journalctl -u \(unit) -o cat")
             #expect(!journal.contains("timed out. Killing"), "\(unit):\n\(journal)")
         }
+
+        // Removing the package disables both services and keeps the data, the secrets and the user.
+        try c.must("dpkg -r begawi", timeout: 120)
+        #expect(try c.sh("test -e /usr/bin/begawi").status != 0)
+        #expect(try c.sh("ls /etc/systemd/system/multi-user.target.wants/ | grep -q begawi").status != 0)
+        #expect(try c.sh("""
+            test -f /var/lib/begawi/site.sqlite && test -f /var/lib/begawi-hub/hub.sqlite \
+                && test -f /etc/begawi/credentials/hub.key && id begawi
+            """).status == 0)
     }
 
     /// The Swift toolchain's folder (from `swift` in PATH), unless it is a system folder that

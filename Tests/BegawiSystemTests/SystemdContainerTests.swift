@@ -20,8 +20,7 @@ struct SystemdContainerTests {
     }
 
     @Test func packageInstallsAndRunsUnderSystemd() throws {
-        let container = try SystemdContainer()
-        let c = container
+        let c = try SystemdContainer()
 
         // The package, made from the binary under test, before anything else can fail.
         let (made, makeOutput) = try SystemdUnitTests().run(

@@ -4,12 +4,14 @@
 SWIFT ?= swift
 APT_PACKAGES := libsqlite3-dev libcurl4-openssl-dev zlib1g-dev pkg-config sqlite3 openssl python3 systemd
 # Only the test suite needs these: clocks a year off, Prometheus' reference parser, and a headless browser for the dashboard.
-TEST_PACKAGES := faketime curl python3-prometheus-client chromium chromium-driver python3-selenium libnss3-tools
+TEST_PACKAGES := faketime curl python3-prometheus-client chromium chromium-driver python3-selenium libnss3-tools dpkg-dev
+# `make deb`: dpkg-shlibdeps names the Debian packages of the libraries the binary needs.
+DEB_PACKAGES := dpkg-dev
 BENCH_PACKAGES := sqlite3-tools zstd rsync
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PREFIX ?= /usr/local
 
-.PHONY: all deps test-deps bench-deps build release test bench bench-sync demo openapi clean install install-files
+.PHONY: all deps test-deps bench-deps deb-deps build release test bench bench-sync demo openapi clean install install-files deb
 
 all: build
 
@@ -30,6 +32,9 @@ test-deps: deps
 
 bench-deps: deps
 	$(call apt_install,$(BENCH_PACKAGES))
+
+deb-deps:
+	$(call apt_install,$(DEB_PACKAGES))
 
 build: deps
 	$(SWIFT) build
@@ -76,11 +81,26 @@ install-files:
 		chmod 0644 "$(DESTDIR)$(PREFIX)/lib/systemd/system/$$unit" || exit 1; \
 	done
 	install -D -m 0644 systemd/begawi.sysusers.conf "$(DESTDIR)$(PREFIX)/lib/sysusers.d/begawi.conf"
+	install -D -m 0644 systemd/begawi.tmpfiles.conf "$(DESTDIR)$(PREFIX)/lib/tmpfiles.d/begawi.conf"
 	install -D -m 0644 config/hub.example.toml "$(DESTDIR)$(PREFIX)/share/begawi/hub.example.toml"
 	install -D -m 0644 config/site.example.toml "$(DESTDIR)$(PREFIX)/share/begawi/site.example.toml"
 	install -D -m 0644 config/handak-begawi.json "$(DESTDIR)$(PREFIX)/share/begawi/handak-begawi.json"
 	install -D -m 0644 README.md "$(DESTDIR)$(PREFIX)/share/doc/begawi/README.md"
 	install -d -m 0750 "$(DESTDIR)/etc/begawi/credentials"
+
+# A Debian package (DEB_DIR/begawi_VERSION_ARCH.deb) of the release build, or of the binary named
+# by BIN=... (the test suite packages its debug build: the Swift runtime is linked into both). It
+# depends only on Debian's libraries; installing it creates the user, its folders and the units,
+# and enables or starts nothing. DEB_COMPRESS=none|gzip|xz|zstd (xz by default).
+DEB_DIR ?= .build/deb
+DEB_COMPRESS ?= xz
+deb: deb-deps
+ifneq ($(origin BIN),command line)
+	$(MAKE) release
+endif
+	rm -rf "$(DEB_DIR)/debian"
+	$(MAKE) -s install-files BIN="$(BIN)" DESTDIR="$(abspath $(DEB_DIR))/debian/begawi" PREFIX=/usr
+	packaging/debian/build-deb "$(DEB_DIR)" "$(DEB_COMPRESS)"
 
 # The OpenAPI document the hub serves is embedded from docs/openapi.yaml.
 openapi:

@@ -73,7 +73,12 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ],
-            swiftSettings: strict),
+            // The Swift runtime and Foundation linked in, debug builds included (the tests package
+            // the debug binary): a partner's machine needs only Debian's libraries, no toolchain.
+            // Compiled with the flag too, so that this module's imports name the static libraries
+            // Foundation needs (its ICU among them).
+            swiftSettings: strict + [.unsafeFlags(["-static-stdlib"], .when(platforms: [.linux]))],
+            linkerSettings: [.unsafeFlags(["-static-stdlib"], .when(platforms: [.linux]))]),
         .executableTarget(
             name: "BegawiBench",
             dependencies: [

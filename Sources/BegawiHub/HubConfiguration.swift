@@ -45,7 +45,7 @@ public struct HubConfiguration: Sendable, Equatable {
 
     /// Makes a configuration with the documented defaults.
     public init(host: String = "0.0.0.0", port: Int = 8443, certificateFile: String = "/etc/begawi/hub.crt",
-                privateKeyFile: String = "/etc/begawi/hub.key", databasePath: String = "/var/lib/begawi/hub.sqlite",
+                privateKeyFile: String = "/etc/begawi/hub.key", databasePath: String = "/var/lib/begawi-hub/hub.sqlite",
                 schemaPath: String = "/etc/begawi/schema.json", maxClockSkewMilliseconds: Int64 = 300_000,
                 maxBodyBytes: Int = 16 << 20, maxBatchBytes: Int = 64 << 20, pageRows: Int = 2000, portFile: String? = nil,
                 metricsTokenFile: String? = nil) {

@@ -25,8 +25,17 @@ struct SiteCommand: AsyncParsableCommand {
         func run() throws {
             let (siteID, c) = try SiteConfigFile.load(options.config)
             let replica = try Replica.create(at: c.replicaPath, siteID: siteID, schema: try SchemaFile.load(c.schemaPath))
-            print("created \(c.replicaPath) for site \(siteID) (replica \(replica.replicaID))")
             try replica.close()
+            // The staff's applications (group begawi) write the replica too. SQLite gives new -wal
+            // and -shm files the replica's mode, and GRDB keeps them after closing: all three must
+            // be group-writable, or the group cannot even read once the daemon has opened it.
+            for file in [c.replicaPath, c.replicaPath + "-wal", c.replicaPath + "-shm"] {
+                guard chmod(file, 0o660) == 0 || (errno == ENOENT && file != c.replicaPath) else {
+                    throw BegawiError(.storage, "created \(c.replicaPath), but could not make \(file) readable and writable by its group; run `chmod 0660` on it",
+                                      cause: String(cString: strerror(errno)))
+                }
+            }
+            print("created \(c.replicaPath) for site \(siteID) (replica \(replica.replicaID))")
         }
     }
 

@@ -71,7 +71,7 @@ import Testing
             #expect(text.contains("ExecStart=/opt/begawi/bin/begawi "), "\(unit)")
             #expect(!text.contains("/usr/local"), "\(unit)")
         }
-        for file in ["lib/sysusers.d/begawi.conf", "share/begawi/hub.example.toml", "share/begawi/site.example.toml",
+        for file in ["lib/sysusers.d/begawi.conf", "lib/tmpfiles.d/begawi.conf", "share/begawi/hub.example.toml", "share/begawi/site.example.toml",
                      "share/begawi/handak-begawi.json", "share/doc/begawi/README.md"] {
             #expect(FileManager.default.fileExists(atPath: root + "/" + file), "\(file)")
         }

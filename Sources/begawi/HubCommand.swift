@@ -41,18 +41,10 @@ struct HubCommand: AsyncParsableCommand {
         @Option(help: "Write the credential to this new file (mode 0600) instead of printing it.") var credentialOut: String?
 
         func run() throws {
-            let c = try HubConfigFile.load(options.config)
-            let file = try credentialOut.map(CredentialFile.create)
-            let credential: SiteCredential
-            do {
-                let store = try SQLiteHubStore(path: c.databasePath)
-                defer { try? store.close() }
-                credential = try store.addSite(id: id, kind: try SiteKind.parse(kind), name: name)
-            } catch {
-                file?.discard()
-                throw error
+            let kind = try SiteKind.parse(kind)
+            try HubCommand.issue(options: options, credentialOut: credentialOut, what: "added site \(id)") { [id, name] store in
+                try store.addSite(id: id, kind: kind, name: name)
             }
-            try HubCommand.hand(credential, to: file, what: "added site \(id)")
         }
     }
 
@@ -65,22 +57,32 @@ struct HubCommand: AsyncParsableCommand {
         @Option(help: "Write the credential to this new file (mode 0600) instead of printing it.") var credentialOut: String?
 
         func run() throws {
-            let c = try HubConfigFile.load(options.config)
-            let file = try credentialOut.map(CredentialFile.create)
-            let credential: SiteCredential
-            do {
-                let store = try SQLiteHubStore(path: c.databasePath)
-                defer { try? store.close() }
-                credential = try store.rotateCredential(id: id)
-            } catch {
-                file?.discard()
-                throw error
+            try HubCommand.issue(options: options, credentialOut: credentialOut,
+                                 what: "gave site \(id) a new credential; the old one is refused from now on") { [id] store in
+                try store.rotateCredential(id: id)
             }
-            try HubCommand.hand(credential, to: file, what: "gave site \(id) a new credential; the old one is refused from now on")
         }
     }
 
     /// Shows a new credential once: in the file made for it, or on standard output.
+    /// Makes a credential in the hub's database and hands it over. The file, if named, is created
+    /// first (never over an existing one), so that a refused file changes nothing in the database.
+    static func issue(options: Options, credentialOut: String?, what: String,
+                      _ make: (SQLiteHubStore) throws -> SiteCredential) throws {
+        let c = try HubConfigFile.load(options.config)
+        let file = try credentialOut.map(CredentialFile.create)
+        let credential: SiteCredential
+        do {
+            let store = try SQLiteHubStore(path: c.databasePath)
+            defer { try? store.close() }
+            credential = try make(store)
+        } catch {
+            file?.discard()
+            throw error
+        }
+        try hand(credential, to: file, what: what)
+    }
+
     static func hand(_ credential: SiteCredential, to file: CredentialFile?, what: String) throws {
         guard let file else {
             print(credential.token)

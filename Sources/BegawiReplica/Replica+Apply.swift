@@ -52,6 +52,10 @@ extension Replica {
         try apply(batch, gate: gate, budget: nil)
     }
 
+    /// The longest a site's engine transaction applying a pulled page should hold the write lock:
+    /// staff applications with a busy timeout of 1 s never fail while the site syncs (BENCHMARKS.md).
+    public static let pageWriteBudget = Duration.milliseconds(20)
+
     /// Applies a page in as many engine transactions as keep each one's hold of the write lock near
     /// `budget`, so that staff applications writing the same file wait little (a busy timeout of 1 s
     /// is plenty). The rows merge chunk by chunk; the cursor moves and the evictions happen only with

@@ -51,7 +51,7 @@ public struct SyncRound {
 
     /// The longest a page's engine transaction should hold the replica's write lock: staff
     /// applications with a busy timeout of 1 s never fail while the site syncs.
-    public static let writeBudget = Duration.milliseconds(20)
+    public static let writeBudget = Replica.pageWriteBudget
 
     /// Makes a round.
     public init(replica: Replica, client: HubClient, configuration: SiteConfiguration, logger: Logger) {

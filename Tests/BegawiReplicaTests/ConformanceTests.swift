@@ -4,7 +4,8 @@ import Foundation
 import GRDB
 import Testing
 
-/// Runs ../shared/spec/merge-cases.json (its README gives the rules) against real replica files.
+/// Runs the shared merge cases (../shared/spec/merge-cases.json, kept also as Tests/Data/merge-cases.json;
+/// Tests/Data/merge-cases.README.md gives the rules) against real replica files.
 @Suite struct ConformanceTests {
     struct Cases: Decodable {
         let table: String
@@ -46,10 +47,13 @@ import Testing
         let deleted_may: [[String]]?
     }
 
+    /// The shared folder's cases when it is beside the repository (or named by BEGAWI_SHARED);
+    /// otherwise the copy the repository keeps in Tests/Data, so that a clone alone runs them too.
     static func load() throws -> Cases {
-        let url = Repository.shared.appendingPathComponent("spec/merge-cases.json")
-        guard let data = try? Data(contentsOf: url) else {
-            throw BegawiError(.invalidArgument, "the conformance cases are missing at \(url.path); set BEGAWI_SHARED to the shared folder")
+        let shared = Repository.shared.appendingPathComponent("spec/merge-cases.json")
+        let own = Repository.root.appendingPathComponent("Tests/Data/merge-cases.json")
+        guard let data = (try? Data(contentsOf: shared)) ?? (try? Data(contentsOf: own)) else {
+            throw BegawiError(.invalidArgument, "the conformance cases are missing at \(shared.path) and \(own.path); set BEGAWI_SHARED to the shared folder")
         }
         return try JSONDecoder().decode(Cases.self, from: data)
     }

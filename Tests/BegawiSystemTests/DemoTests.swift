@@ -75,12 +75,13 @@ import Testing
     }
 
     /// No NIK (16 digits), phone number, or made-up name (a given name and a family name of
-    /// ../shared/data/names.txt) in the text.
+    /// ../shared/data/names.txt, kept also as Tests/Data/names.txt) in the text.
     static func expectNoPersonalData(_ text: String) throws {
         #expect(text.firstMatch(of: try Regex("[0-9]{16}")) == nil, "a NIK-like number in the demo's output")
         #expect(text.firstMatch(of: try Regex("08[0-9]{8,11}")) == nil, "a phone number in the demo's output")
-        let names = Repository.root.deletingLastPathComponent().appendingPathComponent("shared/data/names.txt").path
-        guard let list = try? String(contentsOfFile: names, encoding: .utf8) else { return }
+        let shared = Repository.root.deletingLastPathComponent().appendingPathComponent("shared/data/names.txt").path
+        let own = Repository.root.appendingPathComponent("Tests/Data/names.txt").path
+        let list = try (try? String(contentsOfFile: shared, encoding: .utf8)) ?? String(contentsOfFile: own, encoding: .utf8)
         var given: [String] = [], family: [String] = []
         var section = ""
         for line in list.split(separator: "\n").map({ $0.trimmingCharacters(in: .whitespaces) }) where !line.isEmpty {

@@ -23,8 +23,7 @@ final class AuthFailureMiddleware: RouterMiddleware, @unchecked Sendable {
     struct Tally: Sendable {
         var failures = 0
         var refused = 0
-        var addresses: [String: Int] = [:]
-        static let maxAddresses = 1000
+        var addresses = AddressTally()
     }
 
     init(settings: HubSettings, logger: Logger, now: @escaping @Sendable () -> Double) {
@@ -32,9 +31,8 @@ final class AuthFailureMiddleware: RouterMiddleware, @unchecked Sendable {
         self.now = now
         buckets = FailureBuckets(perMinute: settings.configuration.authFailuresPerMinute)
         summary = LogWindow(empty: Tally(), seconds: { settings.configuration.logIntervalSeconds }) { tally, seconds in
-            let top = tally.addresses.sorted { $0.value > $1.value }.prefix(5).map { "\($0.key) (\($0.value))" }.joined(separator: ", ")
             logger.warning("\(tally.failures) wrong or missing credentials from \(tally.addresses.count) addresses in the last \(seconds) s; \(tally.refused) requests answered too-many-failures",
-                           metadata: ["failures": "\(tally.failures)", "refused": "\(tally.refused)", "addresses": "\(tally.addresses.count)", "top": "\(top)"])
+                           metadata: ["failures": "\(tally.failures)", "refused": "\(tally.refused)", "addresses": "\(tally.addresses.count)", "top": "\(tally.addresses.top)"])
         }
     }
 
@@ -82,7 +80,7 @@ final class AuthFailureMiddleware: RouterMiddleware, @unchecked Sendable {
     private func note(_ address: String, refused: Bool) {
         summary.record { tally in
             if refused { tally.refused += 1 } else { tally.failures += 1 }
-            if tally.addresses[address] != nil || tally.addresses.count < Tally.maxAddresses { tally.addresses[address, default: 0] += 1 }
+            tally.addresses.note(address)
         }
     }
 }

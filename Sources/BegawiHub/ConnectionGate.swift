@@ -21,9 +21,8 @@ final class ConnectionGate: @unchecked Sendable {
     struct Refusals: Sendable {
         var full = 0
         var perAddress = 0
-        /// The addresses turned away, up to `maxAddresses` of them.
-        var addresses: [String: Int] = [:]
-        static let maxAddresses = 1000
+        /// The addresses turned away.
+        var addresses = AddressTally()
     }
 
     /// What the gate decided for a new connection.
@@ -38,9 +37,8 @@ final class ConnectionGate: @unchecked Sendable {
         self.ceiling = ceiling
         refusals = LogWindow(empty: Refusals(), seconds: { settings.configuration.logIntervalSeconds }) { tally, seconds in
             let c = settings.configuration
-            let top = tally.addresses.sorted { $0.value > $1.value }.prefix(5).map { "\($0.key) (\($0.value))" }.joined(separator: ", ")
             logger.warning("\(tally.full + tally.perAddress) connections refused in the last \(seconds) s: \(tally.full) past the limit of \(min(c.maxConnections, ceiling)) open connections (max_connections), \(tally.perAddress) past \(c.maxConnectionsPerAddress) from one address (max_connections_per_address)",
-                           metadata: ["refused": "\(tally.full + tally.perAddress)", "addresses": "\(tally.addresses.count)", "top": "\(top)"])
+                           metadata: ["refused": "\(tally.full + tally.perAddress)", "addresses": "\(tally.addresses.count)", "top": "\(tally.addresses.top)"])
         }
     }
 
@@ -49,14 +47,14 @@ final class ConnectionGate: @unchecked Sendable {
 
     /// Counts a new connection from `address` in, or says why it is turned away.
     func admit(_ address: String) -> Admission {
-        let c = settings.configuration
-        let limit = min(c.maxConnections, ceiling)
+        let limit = self.limit
+        let perAddressLimit = settings.configuration.maxConnectionsPerAddress
         let admission: Admission = lock.withLock {
             if total >= limit {
                 refusedFull += 1
                 return .full
             }
-            if perAddress[address, default: 0] >= c.maxConnectionsPerAddress {
+            if perAddress[address, default: 0] >= perAddressLimit {
                 refusedPerAddress += 1
                 return .addressFull
             }
@@ -67,7 +65,7 @@ final class ConnectionGate: @unchecked Sendable {
         if admission != .admitted {
             refusals.record { tally in
                 if admission == .full { tally.full += 1 } else { tally.perAddress += 1 }
-                if tally.addresses[address] != nil || tally.addresses.count < Refusals.maxAddresses { tally.addresses[address, default: 0] += 1 }
+                tally.addresses.note(address)
             }
         }
         return admission

@@ -125,9 +125,10 @@ extension Replica {
         }
     }
 
-    /// How many live rows here are held back for these reasons (a deleted one is no longer held).
-    public func heldBackCount(reasons: Set<String>) throws -> Int {
-        let rows = try heldRows(reasons: reasons)
+    /// How many live rows here are held back for these reasons (a deleted one is no longer held);
+    /// `heldHereOnly` as for `heldRows`.
+    public func heldBackCount(reasons: Set<String>, heldHereOnly: Set<String> = []) throws -> Int {
+        let rows = try heldRows(reasons: reasons, heldHereOnly: heldHereOnly)
         guard !rows.isEmpty else { return 0 }
         return try pool.read { db in
             var count = 0
@@ -176,11 +177,14 @@ extension Replica {
         guard !reasons.isEmpty else { return [] }
         return try pool.read { db in
             let marks = Array(repeating: "?", count: reasons.count).joined(separator: ", ")
-            let only = Array(repeating: "?", count: heldHereOnly.count).joined(separator: ", ")
+            // Written only when there are such reasons: `NOT IN (NULL)` is NULL, which would leave out
+            // every refusal the hub gave, whatever its reason.
+            let only = heldHereOnly.isEmpty ? "" : """
+                AND (f.held_insert <> \(HeldAt.hub.rawValue) OR f.reason NOT IN (\(Array(repeating: "?", count: heldHereOnly.count).joined(separator: ", "))))
+                """
             let rows = try Row.fetchAll(db, sql: """
                 SELECT DISTINCT f.tbl, f.key FROM _begawi_refusals f JOIN _begawi_tables t ON t.name = f.tbl
-                JOIN _begawi_rows r ON r.tbl = t.id AND r.key = f.key WHERE f.reason IN (\(marks))
-                  AND (f.held_insert <> \(HeldAt.hub.rawValue) OR f.reason NOT IN (\(only.isEmpty ? "NULL" : only)))
+                JOIN _begawi_rows r ON r.tbl = t.id AND r.key = f.key WHERE f.reason IN (\(marks)) \(only)
                 """, arguments: StatementArguments(reasons.sorted() + heldHereOnly.sorted()))
             return Set(rows.map { RowKey(table: $0[0], key: $0[1]) })
         }

@@ -1,5 +1,5 @@
-import BegawiCore
-import BegawiReplica
+public import BegawiCore
+public import BegawiReplica
 import BegawiRules
 
 /// The site's own checks before anything is synced: a row whose NIK is not plausible, or whose key
@@ -12,6 +12,18 @@ public enum SiteChecks {
     public static let localReasons: Set<String> = ["invalid-nik", "key-mismatch", valueReason]
     /// The reason of a value its column does not accept (the hub refuses such a row with the same).
     public static let valueReason = "bad-value"
+
+    /// The rows this site's checks hold back now. The hub refuses with `bad-value` too; a row it
+    /// refused (and restored) is not held here.
+    public static func heldRows(_ replica: Replica) throws -> Set<RowKey> {
+        try replica.heldRows(reasons: localReasons, heldHereOnly: [valueReason])
+    }
+
+    /// How many live rows this site's checks hold back (`site sync` exits 3 while any are): only
+    /// refusals these checks recorded, none the hub gave.
+    public static func heldBackCount(_ replica: Replica) throws -> Int {
+        try replica.heldBackCount(reasons: localReasons, heldHereOnly: localReasons)
+    }
 
     /// Releases rows held for a value that has since been corrected (or whose column now allows it):
     /// they are sent whole next.

@@ -91,7 +91,7 @@ public final class SiteService {
         let refused = refusedNow ?? 0
         var parts = ["\(pending) pending"]
         if refused > 0 { parts.append("\(refused) refused") }
-        if let held = try? replica.heldBackCount(reasons: SiteChecks.localReasons), held > 0 { parts.append("\(held) held back") }
+        if let held = try? SiteChecks.heldBackCount(replica), held > 0 { parts.append("\(held) held back") }
         if let at = status.lastSuccessAt {
             let seconds = Int(at / 1000)
             let utc = (seconds % 86_400 + 86_400) % 86_400

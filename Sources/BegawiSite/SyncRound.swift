@@ -49,10 +49,6 @@ public struct SyncRound {
     /// What the site tells the hub about itself when the round opens (pending changes, its clock).
     public var sessionHeaders: [(String, String)] = []
 
-    /// The longest a page's engine transaction should hold the replica's write lock: staff
-    /// applications with a busy timeout of 1 s never fail while the site syncs.
-    public static let writeBudget = Replica.pageWriteBudget
-
     /// Makes a round.
     public init(replica: Replica, client: HubClient, configuration: SiteConfiguration, logger: Logger) {
         self.replica = replica
@@ -87,7 +83,7 @@ public struct SyncRound {
             if settled { break }
             do {
                 let (screened, notices, inserts) = SiteChecks.screen(batch, site: replica.siteID, schema: configuration.declared ?? replica.schema, policy: configuration.policy,
-                                                                     held: try replica.heldRows(reasons: SiteChecks.localReasons, heldHereOnly: [SiteChecks.valueReason]),
+                                                                     held: try SiteChecks.heldRows(replica),
                                                                      heldInserts: try replica.heldInserts())
                 if screened.rows.count != batch.rows.count {
                     try replica.holdBack(notices, inserts: inserts)
@@ -154,7 +150,7 @@ public struct SyncRound {
             }
             let result: ApplyResult
             do {
-                result = try replica.apply(batch, budget: SyncRound.writeBudget)
+                result = try replica.apply(batch, budget: Replica.pageWriteBudget)
             } catch {
                 prefetch?.cancel()
                 throw error

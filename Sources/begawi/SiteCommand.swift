@@ -89,7 +89,7 @@ struct SiteCommand: AsyncParsableCommand {
                 print("local changes arrived during the round; run sync again")
                 throw ExitCode(2)
             }
-            let held = try replica.heldBackCount(reasons: SiteChecks.localReasons)
+            let held = try SiteChecks.heldBackCount(replica)
             if held > 0 {
                 print("\(held) rows are held back by this site's checks and not synced; `begawi site status` says how to fix each")
                 throw ExitCode(3)
@@ -110,7 +110,7 @@ struct SiteCommand: AsyncParsableCommand {
             status.pendingChanges = try replica.pendingChanges(after: status.acknowledged?.position ?? 0, for: status.hubEpoch)
             let refusals = try replica.refusals(limit: 20)
             status.refusals = try replica.refusalCount()
-            status.heldBack = try replica.heldBackCount(reasons: SiteChecks.localReasons)
+            status.heldBack = try SiteChecks.heldBackCount(replica)
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

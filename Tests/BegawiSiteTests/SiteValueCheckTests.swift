@@ -32,7 +32,7 @@ import Testing
         _ = try SiteChecks.releaseCorrected(replica, declared: declared)
         let batch = try replica.export(after: .start, for: "hub")
         let (screened, notices, inserts) = SiteChecks.screen(batch, site: replica.siteID, schema: declared ?? replica.schema, policy: nil,
-                                                             held: try replica.heldRows(reasons: SiteChecks.localReasons, heldHereOnly: [SiteChecks.valueReason]),
+                                                             held: try SiteChecks.heldRows(replica),
                                                              heldInserts: try replica.heldInserts())
         try replica.holdBack(notices, inserts: inserts)
         return (screened.rows.map(\.key), notices)
@@ -82,5 +82,9 @@ import Testing
         let (sent, held) = try screen(replica, declared: nil)
         #expect(sent == ["restored"] && held.isEmpty, "\(sent) \(held)")
         #expect(try replica.refusals().map(\.message) == ["by the hub"])
+        // Nor is it counted as held back (`site sync` would exit 3 for it, and `site status` list it).
+        #expect(try SiteChecks.heldBackCount(replica) == 0)
+        // Asked without `heldHereOnly`, every refusal counts, the hub's too.
+        #expect(try replica.heldRows(reasons: [SiteChecks.valueReason]) == [RowKey(table: "programs", key: "restored")])
     }
 }

@@ -66,7 +66,8 @@ demo: deps
 	$$($(SWIFT) build --show-bin-path)/begawi demo
 
 # Installs the release binary, the systemd units (ExecStart pointing at $(PREFIX)/bin), the
-# sysusers file and the example configuration. DESTDIR stages the files elsewhere (for packages).
+# sysusers file, the example configuration, the documentation and the default schemas (`begawi demo` and `replica create`
+# look in $(PREFIX)/share/begawi when they run outside the source tree). DESTDIR stages the files elsewhere (for packages).
 install: release
 	$(MAKE) install-files BIN=$$($(SWIFT) build -c release --show-bin-path)/begawi
 
@@ -85,7 +86,10 @@ install-files:
 	install -D -m 0644 config/hub.example.toml "$(DESTDIR)$(PREFIX)/share/begawi/hub.example.toml"
 	install -D -m 0644 config/site.example.toml "$(DESTDIR)$(PREFIX)/share/begawi/site.example.toml"
 	install -D -m 0644 config/handak-begawi.json "$(DESTDIR)$(PREFIX)/share/begawi/handak-begawi.json"
+	install -D -m 0644 config/schema.example.json "$(DESTDIR)$(PREFIX)/share/begawi/schema.example.json"
 	install -D -m 0644 README.md "$(DESTDIR)$(PREFIX)/share/doc/begawi/README.md"
+	install -d -m 0755 "$(DESTDIR)$(PREFIX)/share/doc/begawi/docs"
+	install -m 0644 docs/*.md "$(DESTDIR)$(PREFIX)/share/doc/begawi/docs/"
 	install -d -m 0750 "$(DESTDIR)/etc/begawi/credentials"
 
 # A Debian package (DEB_DIR/begawi_VERSION_ARCH.deb) of the release build, or of the binary named

@@ -12,10 +12,11 @@ struct DemoCommand: ParsableCommand {
         commandName: "demo",
         abstract: "Show Begawi at work for the labour office: a hub and four sites over HTTPS, offline work, a second registration, a conflict, the report, and agreement.")
 
-    @Option(help: "The declared schema with the rules between agencies (JSON).") var schema: String = "config/handak-begawi.json"
+    @Option(help: "The declared schema with the rules between agencies (JSON); by default handak-begawi.json from config/ or the installed share/begawi/.") var schema: String?
     @Flag(help: "Keep the temporary folder, and keep the hub running for the office's dashboard until Ctrl-C.") var keep = false
 
     func run() throws {
+        let schema = try SchemaFile.path(schema, default: "handak-begawi.json")
         let policy = try SchemaFile.policy(schema)
         guard let salt = policy?.tables.values.compactMap(\.derivedKey).first?.salt else {
             throw BegawiError(.configuration, "the demo needs the Handak Begawi schema with its rules (config/handak-begawi.json); \(schema) derives no participant key")

@@ -14,9 +14,10 @@ struct ReplicaCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a new replica file with the declared synced tables.")
         @Option(help: "The replica file to create (must not exist).") var file: String
         @Option(help: "This site's id: lowercase letters, digits, '.', '_' or '-'.") var site: String
-        @Option(help: "The declared schema (JSON).") var schema: String = "config/schema.example.json"
+        @Option(help: "The declared schema (JSON); by default schema.example.json from config/ or the installed share/begawi/.") var schema: String?
 
         func run() throws {
+            let schema = try SchemaFile.path(schema, default: "schema.example.json")
             let replica = try Replica.create(at: file, siteID: site, schema: try SchemaFile.load(schema))
             print("created \(file): site \(replica.siteID), replica \(replica.replicaID), tables \(replica.schema.tables.map(\.name).joined(separator: ", "))")
             try replica.close()

@@ -58,7 +58,7 @@ import Testing
     }
 
     /// `make install` honours DESTDIR and PREFIX: binary, units pointing at the installed binary,
-    /// sysusers file, example configuration and README (staged here from the binary under test).
+    /// sysusers file, example configuration, default schemas and documentation (staged here from the binary under test).
     @Test func makeInstallStagesEverythingUnderDestdirAndPrefix() throws {
         let stage = NSTemporaryDirectory() + "begawi-stage-\(UUID().uuidString.prefix(8))"
         let (status, output) = try run("/usr/bin/make", ["-s", "install-files", "BIN=\(Cluster.binary)", "DESTDIR=\(stage)", "PREFIX=/opt/begawi"],
@@ -72,7 +72,8 @@ import Testing
             #expect(!text.contains("/usr/local"), "\(unit)")
         }
         for file in ["lib/sysusers.d/begawi.conf", "lib/tmpfiles.d/begawi.conf", "share/begawi/hub.example.toml", "share/begawi/site.example.toml",
-                     "share/begawi/handak-begawi.json", "share/doc/begawi/README.md"] {
+                     "share/begawi/handak-begawi.json", "share/begawi/schema.example.json", "share/doc/begawi/README.md",
+                     "share/doc/begawi/docs/concepts.md", "share/doc/begawi/docs/operations.md"] {
             #expect(FileManager.default.fileExists(atPath: root + "/" + file), "\(file)")
         }
         #expect(FileManager.default.fileExists(atPath: stage + "/etc/begawi/credentials"))

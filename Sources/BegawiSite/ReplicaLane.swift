@@ -11,9 +11,11 @@ public final class ReplicaLane: @unchecked Sendable {
     /// The replica; touch it only inside `run`.
     let replica: Replica
     let pool: NIOThreadPool
-    /// This replica's own id, its site and its installed tables (immutable, readable anywhere).
+    /// This replica's own id (immutable, so readable off the lane).
     public let replicaID: String
+    /// The site that owns the replica.
     public let siteID: String
+    /// The synced tables installed in the replica.
     public let schema: Schema
 
     init(replica: Replica, pool: NIOThreadPool) {

@@ -5,8 +5,8 @@ import ServiceLifecycle
 import UnixSignals
 
 /// The daemons' side of systemd and of signals: one service group per daemon, which finishes what
-/// is in hand on SIGTERM or SIGINT (announcing STOPPING first), reloads on SIGHUP, and holds READY
-/// until a daemon serves, and watchdog pings.
+/// is in hand on SIGTERM or SIGINT (announcing STOPPING first) and reloads on SIGHUP; the daemons
+/// send READY once they serve, and watchdog pings, through `notifier`.
 enum ServiceManager {
     static let notifier = SystemdNotifier()
 

@@ -31,7 +31,7 @@ public struct HubServer: Service {
         self.onReady = onReady
     }
 
-    /// Answers once a read of the store has gone through the same queue as the requests: a hub
+    /// Answers once a read of the store has gone through the same lane as the requests: a hub
     /// whose request path hangs stops answering, and the service manager's watchdog restarts it.
     public static func probe(_ store: any HubStore) async throws {
         try await Blocking.run { try store.probe() }

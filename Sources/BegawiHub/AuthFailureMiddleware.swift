@@ -17,7 +17,7 @@ final class AuthFailureMiddleware: RouterMiddleware, @unchecked Sendable {
     private var buckets: FailureBuckets
     private let settings: HubSettings
     private let now: @Sendable () -> Double
-    private let summary: LogWindow<Tally>
+    let summary: LogWindow<Tally>
 
     /// Failures and refusals during one log window.
     struct Tally: Sendable {

@@ -1,31 +1,35 @@
-import Dispatch
+import NIOPosix
 
 /// Runs blocking work (SQLite transactions, file I/O) off Swift's cooperative thread pool, which
 /// has only as many threads as cores: a waiting transaction must not stall every other request.
 ///
-/// Two lanes: sync work (sessions, push, pull, sign-in) on a concurrent queue, and the office's
-/// dashboard and report reads on one thread of their own. A slow report (a large filter, a held
-/// read) then waits behind itself only: it never takes the threads that push and pull need, and
-/// however many dashboard pages are open, they hold one SQLite reader and one thread at most.
+/// Two lanes, each a bounded pool of threads: sync work (sessions, push, pull, sign-in) and the
+/// office's dashboard and report reads on one thread of their own. A slow report (a large filter,
+/// a held read) then waits behind itself only: it never takes the threads that push and pull need,
+/// and however many dashboard pages are open, they hold one SQLite reader and one thread at most.
+/// Work beyond a lane's threads waits in its queue instead of starting a thread per request.
+///
+/// The lanes live as long as the process, as NIO's own singleton pools do: they are started on
+/// first use and hold no resource but their threads.
 enum Blocking {
-    static let queue = DispatchQueue(label: "begawi.hub.blocking", attributes: .concurrent)
-    /// The office's lane: serial, so bounded to one thread.
-    static let officeQueue = DispatchQueue(label: "begawi.hub.office")
+    /// Push and pull hold the store's one writer or one of its readers; a few more threads than
+    /// readers keep a push waiting for the writer from holding up pulls.
+    static let syncThreads = 8
+    static let syncLane = started(NIOThreadPool(numberOfThreads: syncThreads))
+    /// The office's lane: one thread.
+    static let officeLane = started(NIOThreadPool(numberOfThreads: 1))
 
     static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await run(on: queue, body)
+        try await syncLane.runIfActive(body)
     }
 
     /// Runs a dashboard or report read in the office's lane, one at a time.
     static func office<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await run(on: officeQueue, body)
+        try await officeLane.runIfActive(body)
     }
 
-    static func run<T: Sendable>(on lane: DispatchQueue, _ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            lane.async {
-                continuation.resume(with: Result { try body() })
-            }
-        }
+    private static func started(_ pool: NIOThreadPool) -> NIOThreadPool {
+        pool.start()
+        return pool
     }
 }

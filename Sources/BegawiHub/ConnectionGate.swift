@@ -15,7 +15,7 @@ final class ConnectionGate: @unchecked Sendable {
     private let settings: HubSettings
     /// The most connections the open-file limit allows, whatever `max_connections` says.
     let ceiling: Int
-    private let refusals: LogWindow<Refusals>
+    let refusals: LogWindow<Refusals>
 
     /// Connections turned away during one log window.
     struct Refusals: Sendable {

@@ -5,9 +5,11 @@ import HummingbirdCore
 public import Logging
 import NIOCore
 import NIOSSL
+public import ServiceLifecycle
 
-/// The hub's HTTPS service: TLS 1.2 or newer, the versioned API, and graceful shutdown on SIGTERM.
-public struct HubServer: Sendable {
+/// The hub's HTTPS service: TLS 1.2 or newer, the versioned API, and graceful shutdown with its
+/// service group.
+public struct HubServer: Service {
     let store: any HubStore
     /// The settings in force; `reload` swaps them while the hub runs.
     public let settings: HubSettings
@@ -29,7 +31,7 @@ public struct HubServer: Sendable {
         self.onReady = onReady
     }
 
-    /// Answers once a read of the store has gone through the same queue as the requests: a hub
+    /// Answers once a read of the store has gone through the same lane as the requests: a hub
     /// whose request path hangs stops answering, and the service manager's watchdog restarts it.
     public static func probe(_ store: any HubStore) async throws {
         try await Blocking.run { try store.probe() }
@@ -64,16 +66,17 @@ public struct HubServer: Sendable {
         return tls
     }
 
-    /// Listens and serves until SIGTERM or SIGINT, then finishes the requests in flight.
+    /// Listens and serves until the service group shuts down, then finishes the requests in flight.
     public func run() async throws {
         let configuration = settings.configuration
         let router = Router(context: HubRequestContext.self)
         router.add(middleware: HubMiddleware(clock: clock, logger: logger, settings: settings, metrics: metrics))
         let start = ContinuousClock.now
-        router.add(middleware: AuthFailureMiddleware(settings: settings, logger: logger) {
+        let authFailures = AuthFailureMiddleware(settings: settings, logger: logger) {
             let elapsed = ContinuousClock.now - start
             return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        })
+        }
+        router.add(middleware: authFailures)
         HubRoutes(store: store, settings: settings, metrics: metrics, clock: clock, logger: logger).register(on: router)
         OfficeRoutes(store: store, sessions: OfficeSessions(), clock: clock, logger: logger).register(on: router)
         let portFile = configuration.portFile
@@ -102,6 +105,12 @@ public struct HubServer: Sendable {
                 onReady?(port)
             },
             logger: logger)
-        try await app.runService()
+        // The log windows' timers are child tasks: they end with the listener.
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { await authFailures.summary.run() }
+            group.addTask { await gate.refusals.run() }
+            try await app.run()
+            group.cancelAll()
+        }
     }
 }

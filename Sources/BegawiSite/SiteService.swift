@@ -6,9 +6,9 @@ import Foundation
 /// The site daemon's loop: a sync round soon after each local write, a pull now and then, and
 /// capped exponential backoff with jitter while the hub cannot be reached.
 ///
-/// Not `Sendable`: it owns the replica and runs in one task.
+/// Not `Sendable`: it drives the replica (through its lane) and runs in one task.
 public final class SiteService {
-    let replica: Replica
+    let lane: ReplicaLane
     var client: HubClient
     var configuration: SiteConfiguration
     let clock: any WallClock
@@ -21,17 +21,17 @@ public final class SiteService {
     public var onAlive: (@Sendable () -> Void)?
     /// Called after each round with one line of state ("3 pending, last sync 14:02, hub reachable").
     public var onStatus: (@Sendable (String) -> Void)?
-    /// Asked at each turn of the loop: a new configuration and client after a reload (SIGHUP), or
-    /// nil to keep going with the ones in force. The replica and site id never change this way.
-    public var reload: (() -> (SiteConfiguration, HubClient)?)?
+    /// Asked at each turn of the loop: a new configuration and transport after a reload (SIGHUP),
+    /// or nil to keep going with the ones in force. The replica and site id never change this way.
+    public var reload: (@Sendable () -> (SiteConfiguration, any HubTransport)?)?
     /// Figures for the metrics listener.
     public let metrics: SiteMetrics
 
     /// Makes the service. `sleep` waits the given milliseconds (injected so tests can drive time).
-    public init(replica: Replica, client: HubClient, configuration: SiteConfiguration, clock: any WallClock = SystemWallClock(),
+    public init(lane: ReplicaLane, client: HubClient, configuration: SiteConfiguration, clock: any WallClock = SystemWallClock(),
                 logger: Logger, metrics: SiteMetrics? = nil,
                 sleep: @escaping @Sendable (UInt64) async throws -> Void = { try await Task.sleep(nanoseconds: $0 * 1_000_000) }) {
-        self.replica = replica
+        self.lane = lane
         self.client = client
         self.configuration = configuration
         self.clock = clock
@@ -42,19 +42,19 @@ public final class SiteService {
         self.metrics = metrics ?? SiteMetrics(now: Double(clock.nowMilliseconds()) / 1000)
     }
 
-    /// One round, with its outcome recorded in the status file. Returns the report, or nil on failure.
+    /// One round, with its outcome recorded in the status file. Throws what made the round fail.
     @discardableResult
-    public func syncOnce() async -> (RoundReport?, (any Error)?) {
-        var round = SyncRound(replica: replica, client: client, configuration: configuration, logger: logger)
+    public func syncOnce() async throws -> RoundReport {
+        var round = SyncRound(lane: lane, client: client, configuration: configuration, logger: logger)
         round.onProgress = onAlive
-        let pending = try? replica.pendingChanges(after: status.acknowledged?.position ?? 0, for: status.hubEpoch)
+        let acknowledged = status.acknowledged?.position ?? 0, epoch = status.hubEpoch
+        let pending = try? await lane.run { try $0.pendingChanges(after: acknowledged, for: epoch) }
         round.sessionHeaders = [("Begawi-Site-Time", String(clock.nowMilliseconds()))] + (pending.map { [("Begawi-Pending", String($0))] } ?? [])
         let started = ContinuousClock.now
         func seconds() -> Double {
             let d = ContinuousClock.now - started
             return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
         }
-        defer { reportStatus() }
         do {
             let report = try await round.run()
             metrics.round(report, seconds: seconds(), now: Double(clock.nowMilliseconds()) / 1000)
@@ -66,32 +66,38 @@ public final class SiteService {
             status.acknowledged = report.acknowledged
             status.lastRoundSent = report.sent
             status.lastRoundReceived = report.received
-            saveStatus()
+            await saveStatus()
             if report.sent > 0 || report.received > 0 {
                 logger.info("synced", metadata: ["rows.sent": "\(report.sent)", "rows.received": "\(report.received)",
                                                   "conflicts": "\(report.conflictsAtHub + report.conflictsHere)"])
             }
-            return (report, nil)
+            await reportStatus()
+            return report
         } catch {
             metrics.round(nil, seconds: seconds(), now: Double(clock.nowMilliseconds()) / 1000)
             status.lastError = "\(error)"
             status.lastErrorAt = clock.nowMilliseconds()
-            saveStatus()
-            return (nil, error)
+            await saveStatus()
+            await reportStatus()
+            throw error
         }
     }
 
     /// One line of state for the service manager.
-    func reportStatus() {
-        let pendingNow = try? replica.pendingChanges(after: status.acknowledged?.position ?? 0, for: status.hubEpoch)
-        let refusedNow = try? replica.refusalCount()
+    func reportStatus() async {
+        let acknowledged = status.acknowledged?.position ?? 0, epoch = status.hubEpoch, countHeld = onStatus != nil
+        let counts = try? await lane.run { replica in
+            (pending: try? replica.pendingChanges(after: acknowledged, for: epoch), refused: try? replica.refusalCount(),
+             held: countHeld ? try? SiteChecks.heldBackCount(replica) : nil)
+        }
+        let pendingNow = counts?.pending, refusedNow = counts?.refused
         metrics.state(pending: pendingNow, refusals: refusedNow)
         guard let onStatus else { return }
         let pending = pendingNow ?? 0
         let refused = refusedNow ?? 0
         var parts = ["\(pending) pending"]
         if refused > 0 { parts.append("\(refused) refused") }
-        if let held = try? SiteChecks.heldBackCount(replica), held > 0 { parts.append("\(held) held back") }
+        if let held = counts?.held ?? nil, held > 0 { parts.append("\(held) held back") }
         if let at = status.lastSuccessAt {
             let seconds = Int(at / 1000)
             let utc = (seconds % 86_400 + 86_400) % 86_400
@@ -103,8 +109,9 @@ public final class SiteService {
         onStatus(parts.joined(separator: ", "))
     }
 
-    func saveStatus() {
-        do { try status.save(to: configuration.statusPath) } catch { logger.warning("cannot save status", metadata: ["error": "\(error)"]) }
+    func saveStatus() async {
+        let status = self.status, path = configuration.statusPath
+        do { try await lane.run { _ in try status.save(to: path) } } catch { logger.warning("cannot save status", metadata: ["error": "\(error)"]) }
     }
 
     /// Runs until the task is cancelled.
@@ -112,34 +119,35 @@ public final class SiteService {
         var lastRound: UInt64 = 0
         var due = true
         var waitUntil: UInt64 = 0
-        reportStatus()
+        await reportStatus()
         while !Task.isCancelled {
             onAlive?()
-            if let (next, nextClient) = reload?() {
+            if let (next, transport) = reload?() {
                 configuration = next
-                client = nextClient
+                client = HubClient(transport: transport, replicaID: lane.replicaID)
                 backoff = Backoff(initialMilliseconds: next.backoffInitialMilliseconds, capMilliseconds: next.backoffCapMilliseconds)
                 waitUntil = 0
                 due = true  // try the new settings at once
             }
             let now = clock.nowMilliseconds()
             if !due, now &- lastRound >= configuration.pullIntervalMilliseconds { due = true }
-            if !due, (try? replica.pendingCaptureCount()) ?? 0 > 0 { due = true }
+            if !due, (try? await lane.run { try $0.pendingCaptureCount() }) ?? 0 > 0 { due = true }
             if due, now >= waitUntil {
-                let (report, error) = await syncOnce()
-                lastRound = clock.nowMilliseconds()
-                if let error {
+                do {
+                    let report = try await syncOnce()
+                    lastRound = clock.nowMilliseconds()
+                    if backoff.failures > 0 { logger.notice("hub reachable again") }
+                    backoff.succeed()
+                    waitUntil = 0
+                    // Stay due while the round did not reach a quiet state (writes during the round).
+                    due = !report.caughtUp
+                } catch {
+                    lastRound = clock.nowMilliseconds()
                     let delay = backoff.fail(random: &random)
                     waitUntil = lastRound + delay
                     logger.warning("sync failed; retrying later", metadata: [
                         "error": "\(error)", "retry.in_ms": "\(delay)", "failures": "\(backoff.failures)"])
                     due = true
-                } else {
-                    if backoff.failures > 0 { logger.notice("hub reachable again") }
-                    backoff.succeed()
-                    waitUntil = 0
-                    // Stay due while the round did not reach a quiet state (writes during the round).
-                    due = !(report?.caughtUp ?? true)
                 }
             }
             try await sleep(configuration.watchIntervalMilliseconds)

@@ -38,9 +38,9 @@ public struct RoundReport: Sendable, Equatable {
 
 /// One sync round: session, push of everything unacknowledged, pull to the head of the hub's feed.
 ///
-/// Not `Sendable`: it drives a `Replica`, one round at a time.
+/// Not `Sendable`: it drives a replica (through its lane), one round at a time.
 public struct SyncRound {
-    let replica: Replica
+    let lane: ReplicaLane
     let client: HubClient
     let configuration: SiteConfiguration
     let logger: Logger
@@ -50,8 +50,8 @@ public struct SyncRound {
     public var sessionHeaders: [(String, String)] = []
 
     /// Makes a round.
-    public init(replica: Replica, client: HubClient, configuration: SiteConfiguration, logger: Logger) {
-        self.replica = replica
+    public init(lane: ReplicaLane, client: HubClient, configuration: SiteConfiguration, logger: Logger) {
+        self.lane = lane
         self.client = client
         self.configuration = configuration
         self.logger = logger
@@ -63,39 +63,24 @@ public struct SyncRound {
         let (session, offset, _) = try await client.session(extraHeaders: sessionHeaders)
         report.epoch = session.epoch
         report.offset = offset
-        try followEpoch(session)
-        if let offset { report.restamped += try replica.correctClock(offset: offset, unsentAfter: session.pushCursor.position) }
+        try await followEpoch(session)
+        if let offset {
+            report.restamped += try await lane.run { try $0.correctClock(offset: offset, unsentAfter: session.pushCursor.position) }
+        }
 
         // Rows that wait for a row they reference go once more; those the hub takes leave the ledger.
-        let awaiting = try replica.requeueAwaitingReferences()
+        let awaiting = try await lane.run { try $0.requeueAwaitingReferences() }
         var landed: [RowKey: Bool] = Dictionary(uniqueKeysWithValues: awaiting.map { ($0, false) })
 
         // Push: everything the hub lacks, batch by batch, each acknowledged after the hub's commit.
-        _ = try SiteChecks.releaseCorrected(replica, declared: configuration.declared)
+        let declared = configuration.declared
+        _ = try await lane.run { try SiteChecks.releaseCorrected($0, declared: declared) }
         var cursor = session.pushCursor
         var clockRetries = 0
         var orderRetries = 0
         while true {
-            var (batch, bytes) = try replica.exportEncoded(
-                after: cursor, for: session.epoch, limits: BatchLimits(maxRows: configuration.batchRows, maxValueBytes: configuration.batchBytes),
-                soleRecipient: true)
-            let settled = batch.rows.isEmpty && batch.complete && cursor == ExchangeCursor(base: batch.through, position: batch.through)
+            let (batch, bytes, settled) = try await nextBatch(after: cursor, epoch: session.epoch, report: &report)
             if settled { break }
-            do {
-                let (screened, notices, inserts) = SiteChecks.screen(batch, site: replica.siteID, schema: configuration.declared ?? replica.schema, policy: configuration.policy,
-                                                                     held: try SiteChecks.heldRows(replica),
-                                                                     heldInserts: try replica.heldInserts())
-                if screened.rows.count != batch.rows.count {
-                    try replica.holdBack(notices, inserts: inserts)
-                    report.heldBack += batch.rows.count - screened.rows.count
-                    if !notices.isEmpty {
-                        logger.warning("rows held back by the site's checks; see `begawi site status`",
-                                       metadata: ["rows": "\(notices.count)", "reasons": "\(Set(notices.map { $0.reason }).sorted().joined(separator: ","))"])
-                    }
-                    batch = screened
-                    bytes = try BatchCodec.encode(screened)
-                }
-            }
             do {
                 let (answer, _) = try await client.push(bytes)
                 onProgress?()
@@ -105,7 +90,7 @@ public struct SyncRound {
                 report.changedAtHub += answer.rowsChanged
                 report.conflictsAtHub += answer.conflicts
                 if !answer.refused.isEmpty {
-                    try settle(answer)
+                    try await settle(answer)
                     report.refused += answer.refused.count
                 }
                 let waiting = Set(answer.refused.filter { $0.reason == Replica.awaitingReferenceReason }.map { RowKey(table: $0.table, key: $0.key) })
@@ -122,7 +107,8 @@ public struct SyncRound {
                 guard let corrected = refusal.offset else { throw refusal }
                 logger.warning("the hub refused stamps from this site's future; re-stamping unsent changes",
                                metadata: ["clock.offset_ms": "\(corrected)"])
-                report.restamped += try replica.correctClock(offset: corrected, unsentAfter: cursor.position, threshold: 0)
+                let position = cursor.position
+                report.restamped += try await lane.run { try $0.correctClock(offset: corrected, unsentAfter: position, threshold: 0) }
                 report.offset = corrected
             } catch let refusal as HubRefusal where refusal.code == "out-of-order" && orderRetries < 3 {
                 orderRetries += 1
@@ -131,12 +117,46 @@ public struct SyncRound {
             }
         }
         report.acknowledged = cursor
-        try replica.resolveAwaiting(Set(landed.filter(\.value).keys))
+        let arrived = Set(landed.filter(\.value).keys)
+        try await lane.run { try $0.resolveAwaiting(arrived) }
 
-        // Pull: pages of the hub's feed, each applied with its cursor in one transaction. The next
-        // page is fetched while this one is applied, so the hub builds pages as the site stores them.
-        let epoch = session.epoch, pageRows = session.pageRows
-        var pullCursor = try replica.cursor(for: epoch)
+        try await pull(session, report: &report)
+        // Removed rows must not linger in the write-ahead log either.
+        if report.evicted > 0 { try await lane.run { try $0.checkpoint() } }
+        let acknowledged = cursor.position
+        report.caughtUp = try await lane.run { try $0.pendingChanges(after: acknowledged, for: session.epoch) == 0 }
+        return report
+    }
+
+    /// The next batch to push after `cursor`, screened by this site's checks (the rows they hold
+    /// back are recorded here), and whether nothing is left to push.
+    func nextBatch(after cursor: ExchangeCursor, epoch: String, report: inout RoundReport) async throws -> (ChangeBatch, [UInt8], settled: Bool) {
+        let limits = BatchLimits(maxRows: configuration.batchRows, maxValueBytes: configuration.batchBytes)
+        let declared = configuration.declared, policy = configuration.policy
+        let (batch, bytes, settled, held, notices) = try await lane.run { replica -> (ChangeBatch, [UInt8], Bool, Int, [RowRefusal]) in
+            let (batch, bytes) = try replica.exportEncoded(after: cursor, for: epoch, limits: limits, soleRecipient: true)
+            let settled = batch.rows.isEmpty && batch.complete && cursor == ExchangeCursor(base: batch.through, position: batch.through)
+            if settled { return (batch, bytes, true, 0, []) }
+            let (screened, notices, inserts) = SiteChecks.screen(batch, site: replica.siteID, schema: declared ?? replica.schema, policy: policy,
+                                                                 held: try SiteChecks.heldRows(replica),
+                                                                 heldInserts: try replica.heldInserts())
+            guard screened.rows.count != batch.rows.count else { return (batch, bytes, false, 0, []) }
+            try replica.holdBack(notices, inserts: inserts)
+            return (screened, try BatchCodec.encode(screened), false, batch.rows.count - screened.rows.count, notices)
+        }
+        report.heldBack += held
+        if !notices.isEmpty {
+            logger.warning("rows held back by the site's checks; see `begawi site status`",
+                           metadata: ["rows": "\(notices.count)", "reasons": "\(Set(notices.map { $0.reason }).sorted().joined(separator: ","))"])
+        }
+        return (batch, bytes, settled)
+    }
+
+    /// Pulls pages of the hub's feed, each applied with its cursor in one transaction. The next
+    /// page is fetched while this one is applied, so the hub builds pages as the site stores them.
+    func pull(_ session: HubSession, report: inout RoundReport) async throws {
+        let epoch = session.epoch, pageRows = session.pageRows, client = self.client
+        var pullCursor = try await lane.run { try $0.cursor(for: epoch) }
         var bytes = try await client.pull(epoch: epoch, after: pullCursor, maxRows: pageRows)
         while true {
             let batch = try BatchCodec.decode(bytes)
@@ -145,48 +165,38 @@ public struct SyncRound {
                 throw BegawiError(.network, "the hub's page names source \(batch.source), not its epoch \(epoch); start a new round")
             }
             let expected = batch.cursorAfter
-            let prefetch: Task<[UInt8], any Error>? = batch.complete ? nil : Task { [client] in
-                try await client.pull(epoch: epoch, after: expected, maxRows: pageRows)
+            // The prefetch is a child task: a failure here cancels it and waits for it to end.
+            let next: [UInt8]? = try await withThrowingTaskGroup(of: [UInt8].self) { prefetch in
+                if !batch.complete {
+                    prefetch.addTask { try await client.pull(epoch: epoch, after: expected, maxRows: pageRows) }
+                }
+                let result = try await lane.run { try $0.apply(batch, budget: Replica.pageWriteBudget) }
+                onProgress?()
+                report.pages += 1
+                report.received += batch.rows.count
+                report.conflictsHere += result.conflicts
+                report.evicted += result.evicted
+                guard result.advancedCursor else {
+                    throw BegawiError(.network, "the hub's page did not continue this site's cursor \(pullCursor); starting a new round")
+                }
+                let moved = result.cursor != pullCursor
+                pullCursor = result.cursor
+                if batch.complete { return nil }
+                guard moved else {
+                    throw BegawiError(.network, "the hub's feed did not advance past \(pullCursor); starting a new round")
+                }
+                if result.cursor == expected, let page = try await prefetch.next() { return page }
+                prefetch.cancelAll()
+                _ = try? await prefetch.next()
+                return try await client.pull(epoch: epoch, after: pullCursor, maxRows: pageRows)
             }
-            let result: ApplyResult
-            do {
-                result = try replica.apply(batch, budget: Replica.pageWriteBudget)
-            } catch {
-                prefetch?.cancel()
-                throw error
-            }
-            onProgress?()
-            report.pages += 1
-            report.received += batch.rows.count
-            report.conflictsHere += result.conflicts
-            report.evicted += result.evicted
-            guard result.advancedCursor else {
-                prefetch?.cancel()
-                throw BegawiError(.network, "the hub's page did not continue this site's cursor \(pullCursor); starting a new round")
-            }
-            let moved = result.cursor != pullCursor
-            pullCursor = result.cursor
-            guard let prefetch else { break }
-            guard moved else {
-                prefetch.cancel()
-                throw BegawiError(.network, "the hub's feed did not advance past \(pullCursor); starting a new round")
-            }
-            if result.cursor == expected {
-                bytes = try await prefetch.value
-            } else {
-                prefetch.cancel()
-                _ = try? await prefetch.value
-                bytes = try await client.pull(epoch: epoch, after: pullCursor, maxRows: pageRows)
-            }
+            guard let next else { break }
+            bytes = next
         }
-        // Removed rows must not linger in the write-ahead log either.
-        if report.evicted > 0 { try replica.checkpoint() }
-        report.caughtUp = try replica.pendingChanges(after: cursor.position, for: session.epoch) == 0
-        return report
     }
 
     /// Records the hub's refusals and makes each refused row what the hub holds (or removes it).
-    func settle(_ answer: PushOutcome) throws {
+    func settle(_ answer: PushOutcome) async throws {
         var restore: ChangeBatch?
         if let text = answer.restore {
             guard let data = Data(base64Encoded: text) else {
@@ -194,20 +204,21 @@ public struct SyncRound {
             }
             restore = try BatchCodec.decode(Array(data))
         }
-        try replica.settleRefusals(answer.refused, restore: restore)
+        let refused = answer.refused, restored = restore
+        try await lane.run { try $0.settleRefusals(refused, restore: restored) }
         let reasons = Set(answer.refused.map(\.reason)).sorted().joined(separator: ",")
         logger.warning("the hub refused rows; they are in the refusal ledger (`begawi site status`)",
                        metadata: ["rows": "\(answer.refused.count)", "reasons": "\(reasons)"])
-        if answer.refused.contains(where: { $0.reason == Replica.erasedReason }) { try replica.checkpoint() }
+        if answer.refused.contains(where: { $0.reason == Replica.erasedReason }) { try await lane.run { try $0.checkpoint() } }
     }
 
     /// After a restore of the hub from a backup, carries this site's pull cursor over to the new
     /// epoch, limited to the part of the feed the backup shares with the epoch it knew.
-    func followEpoch(_ session: HubSession) throws {
-        let known = Set(try replica.cursorSources())
+    func followEpoch(_ session: HubSession) async throws {
+        let known = Set(try await lane.run { try $0.cursorSources() })
         guard !known.contains(session.epoch) else { return }
         for link in session.lineage.reversed() where known.contains(link.epoch) {
-            let cursor = try replica.adoptCursor(from: link.epoch, to: session.epoch, sharedThrough: link.through)
+            let cursor = try await lane.run { try $0.adoptCursor(from: link.epoch, to: session.epoch, sharedThrough: link.through) }
             logger.notice("the hub has a new epoch (restored from a backup); resuming its feed from the shared part",
                           metadata: ["hub.epoch": "\(session.epoch)", "cursor": "\(cursor)"])
             return

@@ -2,10 +2,10 @@ import ArgumentParser
 import BegawiCore
 import BegawiHub
 import BegawiRules
-import BegawiSystemd
 import BegawiReplica
 import Foundation
 import Logging
+import ServiceLifecycle
 
 /// `begawi hub …`: the office's hub.
 struct HubCommand: AsyncParsableCommand {
@@ -137,47 +137,21 @@ struct HubCommand: AsyncParsableCommand {
             let c = try HubConfigFile.loadForDaemon(options.config)
             let logger = Logs.logger("begawi.hub")
             let document = try SchemaFile.document(c.schemaPath)
-            let policy = document.policy
-            let store = try SQLiteHubStore(path: c.databasePath, policy: policy, declared: document.schema)
-            if policy == nil, try store.installedRulesDigest() != nil {
-                // Without rules every site would receive every row: never by accident.
-                try? store.close()
-                throw BegawiError(.configuration, "this hub ran with access rules, but the schema file \(c.schemaPath) declares none; point `schema` in hub.toml at the file with the rules (config/handak-begawi.json)")
-            }
-            logger.info("hub starting", metadata: ["hub.epoch": "\(store.epoch)", "database": "\(c.databasePath)"])
             let notifier = ServiceManager.notifier
-            let stopping = ServiceManager.announceStopping()
-            // The watchdog is fed through the request path: a probe that waits for the store's writer.
-            let watchdog = Task { [store] in
-                guard let interval = notifier.pingInterval else { return }
-                while !Task.isCancelled {
-                    try await HubServer.probe(store)
-                    notifier.alive()
-                    try await Task.sleep(for: interval / 2)
-                }
-            }
-            let server: HubServer
             let boundPort = BoundPort()
-            do {
-                server = try HubServer(store: store, configuration: c, logger: logger, onReady: { port in
-                    boundPort.set(port)
-                    notifier.ready(status: "serving sites on port \(port)")
-                })
-            } catch {
-                watchdog.cancel()
-                try? store.close()
-                throw error
+            let daemon = try HubDaemon(configuration: c, policy: document.policy, declared: document.schema, logger: logger, onReady: { port in
+                boundPort.set(port)
+                notifier.ready(status: "serving sites on port \(port)")
+            })
+            var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: daemon, serviceName: "hub")]
+            if let interval = notifier.pingInterval {
+                services.append(.init(service: daemon.watchdog(every: interval / 2) { notifier.alive() }, serviceName: "watchdog"))
             }
-            let path = options.config
-            let reload = ServiceManager.onReload {
+            let path = options.config, server = daemon.server
+            try await ServiceManager.runGroup(services, reload: {
                 let taken = HubCommand.reload(server: server, path: path, logger: logger)
                 return (taken ? "configuration reloaded; " : "configuration not reloaded (see the journal); ") + "serving sites on port \(boundPort.value)"
-            }
-            try await server.run()
-            watchdog.cancel()
-            _ = (stopping, reload)
-            try store.close()
-            logger.info("hub stopped")
+            }, logger: logger)
         }
     }
 

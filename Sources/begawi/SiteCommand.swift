@@ -48,17 +48,17 @@ struct SiteCommand: AsyncParsableCommand {
             MallocArenas.limit()
             let (siteID, c) = try SiteConfigFile.loadWithPolicy(options.config)
             let logger = Logs.logger("begawi.site")
-            let stopping = ServiceManager.announceStopping()
             let metrics = SiteMetrics(now: Date().timeIntervalSince1970)
             let reloads = SiteReloads(path: options.config, siteID: siteID, running: c, logger: logger, metrics: metrics)
-            let reload = ServiceManager.onReload { reloads.prepare() }
-            defer { _ = (stopping, reload) }
-            var services: [any Service] = [SiteDaemon(configuration: c, logger: logger, metrics: metrics, reloads: reloads)]
+            let notifier = ServiceManager.notifier
+            let daemon = SiteDaemon(configuration: c, transport: try SiteCommand.transport(c), logger: logger, metrics: metrics,
+                                    hooks: .init(onAlive: { notifier.alive() }, onStatus: { notifier.status($0) }, onReady: { notifier.ready() }),
+                                    reload: { reloads.take() })
+            var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: daemon, serviceName: "site")]
             if let host = c.metricsHost, let port = c.metricsPort {
                 services.append(MetricsListener.site(host: host, port: port, siteID: siteID, metrics: metrics, logger: logger))
             }
-            let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-            try await group.run()
+            try await ServiceManager.runGroup(services, reload: { reloads.prepare() }, logger: logger)
         }
     }
 
@@ -75,12 +75,7 @@ struct SiteCommand: AsyncParsableCommand {
         func run() async throws {
             let (_, c) = try SiteConfigFile.loadWithPolicy(options.config)
             let logger = Logs.logger("begawi.site")
-            let (replica, client) = try SiteDaemon.open(c)
-            defer { try? replica.close() }
-            let service = SiteService(replica: replica, client: client, configuration: c, logger: logger)
-            let (report, error) = await service.syncOnce()
-            if let error { throw error }
-            guard let report else { throw ExitCode(1) }
+            let (report, held) = try await SiteDaemon(configuration: c, transport: try SiteCommand.transport(c), logger: logger).syncOnce()
             print("sent \(report.sent) rows in \(report.batches) batches (conflicts at the hub: \(report.conflictsAtHub)); received \(report.received) rows in \(report.pages) pages (conflicts here: \(report.conflictsHere)); hub epoch \(report.epoch)")
             if report.refused + report.heldBack + report.evicted > 0 {
                 print("refused by the hub: \(report.refused); held back by this site's checks: \(report.heldBack); removed (no longer visible to this site): \(report.evicted). `begawi site status` lists refusals")
@@ -89,7 +84,6 @@ struct SiteCommand: AsyncParsableCommand {
                 print("local changes arrived during the round; run sync again")
                 throw ExitCode(2)
             }
-            let held = try SiteChecks.heldBackCount(replica)
             if held > 0 {
                 print("\(held) rows are held back by this site's checks and not synced; `begawi site status` says how to fix each")
                 throw ExitCode(3)
@@ -173,28 +167,7 @@ struct SiteCommand: AsyncParsableCommand {
     }
 }
 
-/// The site daemon as a service of the service group (stops on SIGTERM between steps).
-struct SiteDaemon: Service {
-    let configuration: SiteConfiguration
-    let logger: Logger
-    var metrics: SiteMetrics?
-    var reloads: SiteReloads?
-
-    static func open(_ c: SiteConfiguration) throws -> (Replica, HubClient) {
-        let replica = try Replica.open(at: c.replicaPath)
-        do {
-            return (replica, try client(c, replicaID: replica.replicaID))
-        } catch {
-            try? replica.close()
-            throw error
-        }
-    }
-
-    /// The hub client for a configuration: its credential, CA and timeouts.
-    static func client(_ c: SiteConfiguration, replicaID: String) throws -> HubClient {
-        HubClient(transport: try transport(c), replicaID: replicaID)
-    }
-
+extension SiteCommand {
     /// The transport to the hub: its credential, CA and timeouts. Transfers that move bytes feed the watchdog.
     static func transport(_ c: SiteConfiguration) throws -> CurlTransport {
         guard let credential = FileManager.default.contents(atPath: try ConfigFile.secret(c.credentialFile, key: "credential_file"))
@@ -202,30 +175,8 @@ struct SiteDaemon: Service {
             throw BegawiError(.configuration, "cannot read the site's credential from \(c.credentialFile); check credential_file in site.toml")
         }
         let notifier = ServiceManager.notifier
-        let transport = try CurlTransport(baseURL: c.hubURL, caFile: c.caFile, credential: credential,
-                                          options: .init(connectTimeoutMs: c.connectTimeoutMilliseconds, lowSpeedTimeSeconds: c.stallSeconds,
-                                                         userAgent: "begawi/\(Begawi.configuration.version)", onActivity: { notifier.alive() }))
-        return transport
-    }
-
-    func run() async throws {
-        do {
-            try await cancelWhenGracefulShutdown { [configuration, logger] in
-                let (replica, client) = try SiteDaemon.open(configuration)
-                defer { try? replica.close() }
-                logger.info("site daemon started", metadata: ["site.id": "\(replica.siteID)", "hub": "\(configuration.hubURL)"])
-                let notifier = ServiceManager.notifier
-                let service = SiteService(replica: replica, client: client, configuration: configuration, logger: logger, metrics: metrics)
-                service.onAlive = { notifier.alive() }
-                if let reloads {
-                    service.reload = { reloads.take(replicaID: replica.replicaID) }
-                }
-                service.onStatus = { notifier.status($0) }
-                notifier.ready()
-                try await service.run()
-            }
-        } catch is CancellationError {
-        }
-        logger.info("site daemon stopped")
+        return try CurlTransport(baseURL: c.hubURL, caFile: c.caFile, credential: credential,
+                                 options: .init(connectTimeoutMs: c.connectTimeoutMilliseconds, lowSpeedTimeSeconds: c.stallSeconds,
+                                                userAgent: "begawi/\(Begawi.configuration.version)", onActivity: { notifier.alive() }))
     }
 }

@@ -3,7 +3,7 @@ import BegawiSite
 import Foundation
 import Logging
 
-/// SIGHUP for the site daemon: `prepare` (on the signal's queue) re-reads site.toml and checks it
+/// SIGHUP for the site daemon: `prepare` (in the reload service's task) re-reads site.toml and checks it
 /// whole, making its transport (credential read, CA loaded); a good one waits here until the sync
 /// loop takes it at its next turn, a bad one is logged and the settings in force stay. The replica,
 /// site id, schema, status file and metrics address change only at a restart. Secrets given as
@@ -44,7 +44,7 @@ final class SiteReloads: @unchecked Sendable {
             next.metricsHost = old.metricsHost
             next.metricsPort = old.metricsPort
             // The transport is made (credential read, CA checked) here, so a bad one is refused now.
-            let transport = try SiteDaemon.transport(next)
+            let transport = try SiteCommand.transport(next)
             lock.withLock {
                 running = next
                 ready = (next, transport)
@@ -64,12 +64,11 @@ final class SiteReloads: @unchecked Sendable {
         }
     }
 
-    /// The configuration and client a reload prepared, once; nil when there is none.
-    func take(replicaID: String) -> (SiteConfiguration, HubClient)? {
-        let prepared = lock.withLock { () -> (SiteConfiguration, CurlTransport)? in
+    /// The configuration and transport a reload prepared, once; nil when there is none.
+    func take() -> (SiteConfiguration, any HubTransport)? {
+        lock.withLock { () -> (SiteConfiguration, any HubTransport)? in
             defer { ready = nil }
             return ready
         }
-        return prepared.map { ($0.0, HubClient(transport: $0.1, replicaID: replicaID)) }
     }
 }

@@ -9,7 +9,9 @@ import Testing
 /// Dashboard queries never stall push and pull (issue 12, item 6): the office's reads have a lane of
 /// their own, one thread wide. A dashboard read held open (deterministically, by a semaphore inside
 /// its read transaction) and more pages queued behind it leave a push and a pull as quick as ever.
-@Suite struct BlockingLaneTests {
+/// The sync lane is bounded too (issue 13, item 4): work beyond its threads waits its turn.
+/// Serialized: both tests hold threads of the same process-wide lanes.
+@Suite(.serialized) struct BlockingLaneTests {
     /// Waits for a semaphore off the cooperative pool.
     static func wait(_ semaphore: DispatchSemaphore) async {
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
@@ -59,6 +61,21 @@ import Testing
         try await held.value
         for task in queued { try await task.value }
         #expect(finished.count == 8)
+    }
+
+    @Test func workBeyondTheSyncLanesThreadsWaitsItsTurn() async throws {
+        let started = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
+        let holders = (0..<Blocking.syncThreads).map { _ in Task { try await Blocking.run { started.signal(); release.wait() } } }
+        for _ in holders { await Self.wait(started) }
+        let extra = Finished()
+        let queued = Task { try await Blocking.run { extra.add() } }
+        // On an unbounded queue the extra body would start on a thread of its own at once.
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(extra.count == 0, "work ran beside \(Blocking.syncThreads) held bodies")
+        for _ in holders { release.signal() }
+        for holder in holders { try await holder.value }
+        try await queued.value
+        #expect(extra.count == 1)
     }
 
     final class Finished: @unchecked Sendable {

@@ -1,0 +1,54 @@
+public import BegawiCore
+public import BegawiRules
+import Foundation
+public import Logging
+public import ServiceLifecycle
+
+/// The hub daemon as a service of the daemon's one service group: the store opened on the
+/// configuration's database, and the server over it. The store closes once the server has
+/// finished the requests in flight.
+public struct HubDaemon: Service {
+    /// The server; its `settings` take a reload.
+    public let server: HubServer
+    let store: SQLiteHubStore
+    let logger: Logger
+    let databasePath: String
+
+    /// Opens the store and loads the TLS files; nothing listens until `run()`. Refuses a schema
+    /// without access rules for a hub that ran with them.
+    public init(configuration: HubConfiguration, policy: AccessPolicy?, declared: Schema?, clock: any WallClock = SystemWallClock(),
+                logger: Logger, onReady: (@Sendable (Int) -> Void)? = nil) throws {
+        let store = try SQLiteHubStore(path: configuration.databasePath, clock: clock, policy: policy, declared: declared)
+        do {
+            if policy == nil, try store.installedRulesDigest() != nil {
+                // Without rules every site would receive every row: never by accident.
+                throw BegawiError(.configuration, "this hub ran with access rules, but the schema file \(configuration.schemaPath) declares none; point `schema` in hub.toml at the file with the rules (config/handak-begawi.json)")
+            }
+            server = try HubServer(store: store, configuration: configuration, clock: clock, logger: logger, onReady: onReady)
+        } catch {
+            try? store.close()
+            throw error
+        }
+        self.store = store
+        self.logger = logger
+        databasePath = configuration.databasePath
+    }
+
+    /// The watchdog, pinging every `interval`: each ping waits for a probe through the requests' path.
+    public func watchdog(every interval: Duration, onAlive: @escaping @Sendable () -> Void) -> HubWatchdog {
+        HubWatchdog(store: store, interval: interval, onAlive: onAlive, logger: logger)
+    }
+
+    /// Serves until the service group shuts down, then closes the store.
+    public func run() async throws {
+        logger.info("hub starting", metadata: ["hub.epoch": "\(store.epoch)", "database": "\(databasePath)"])
+        do {
+            try await server.run()
+        } catch {
+            try? store.close()
+            throw error
+        }
+        try store.close()
+        logger.info("hub stopped")
+    }
+}

@@ -1,0 +1,69 @@
+public import BegawiCore
+public import BegawiReplica
+import NIOPosix
+
+/// A replica and the one thread its SQLite transactions run on: a transaction that waits for a
+/// staff application's lock must not hold one of the few threads of Swift's cooperative pool.
+///
+/// `@unchecked Sendable`: the replica is used only by bodies run on `pool`, whose single thread
+/// runs them one at a time; its other stored properties are immutable.
+public final class ReplicaLane: @unchecked Sendable {
+    /// The replica; touch it only inside `run`.
+    let replica: Replica
+    let pool: NIOThreadPool
+    /// This replica's own id (immutable, so readable off the lane).
+    public let replicaID: String
+    /// The site that owns the replica.
+    public let siteID: String
+    /// The synced tables installed in the replica.
+    public let schema: Schema
+
+    init(replica: Replica, pool: NIOThreadPool) {
+        self.replica = replica
+        self.pool = pool
+        replicaID = replica.replicaID
+        siteID = replica.siteID
+        schema = replica.schema
+    }
+
+    /// Runs `body` with the replica on the lane's thread, after the work queued before it. Once
+    /// queued, the body runs even if the task is cancelled meanwhile (as a transaction run in place
+    /// would): the status file is written and the replica closed when the daemon stops.
+    public func run<T: Sendable>(_ body: @escaping @Sendable (Replica) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            pool.submit { [self] state in
+                guard case .active = state else { return continuation.resume(throwing: NIOThreadPoolError.ThreadPoolInactive()) }
+                continuation.resume(with: Result { try body(replica) })
+            }
+        }
+    }
+
+    /// Opens the replica at `path` on a lane of its own, runs `body`, then closes the replica and
+    /// stops the lane's thread, whether `body` returns or throws.
+    public static func withReplica<T>(at path: String, clock: any WallClock = SystemWallClock(),
+                                      _ body: (ReplicaLane) async throws -> T) async throws -> T {
+        let pool = NIOThreadPool(numberOfThreads: 1)
+        pool.start()
+        do {
+            let lane = try await pool.runIfActive { Opened(replica: try Replica.open(at: path, clock: clock)) }.lane(pool)
+            do {
+                let result = try await body(lane)
+                try await lane.run { try $0.close() }
+                try await pool.shutdownGracefully()
+                return result
+            } catch {
+                _ = try? await lane.run { try $0.close() }
+                throw error
+            }
+        } catch {
+            try? await pool.shutdownGracefully()
+            throw error
+        }
+    }
+
+    /// Carries a replica just opened on the lane's thread back to the caller.
+    private struct Opened: @unchecked Sendable {
+        let replica: Replica
+        func lane(_ pool: NIOThreadPool) -> ReplicaLane { ReplicaLane(replica: replica, pool: pool) }
+    }
+}

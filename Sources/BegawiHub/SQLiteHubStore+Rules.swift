@@ -101,7 +101,7 @@ extension SQLiteHubStore {
             for link in person.linkedBy {
                 for (k, _) in try context.rows(link.table, where: link.column, is: key, liveOnly: false) { rows.append(RowKey(table: link.table, key: k)) }
             }
-            let offices = try context.query("SELECT id FROM _hub_sites WHERE kind = 'office'").compactMap { $0.first?.text }
+            let offices = try HubVisibility.offices(context)
             let visibility = HubVisibility(policy: policy, context: context, now: now)
             var told = Set<String>()
             for row in rows {

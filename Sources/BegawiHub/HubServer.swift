@@ -78,7 +78,10 @@ public struct HubServer: Service {
         }
         router.add(middleware: authFailures)
         HubRoutes(store: store, settings: settings, metrics: metrics, clock: clock, logger: logger).register(on: router)
-        OfficeRoutes(store: store, sessions: OfficeSessions(), clock: clock, logger: logger).register(on: router)
+        // The office's reads are SQLite's until they have a protocol of their own (BegawiOffice).
+        if let office = store as? SQLiteHubStore {
+            OfficeRoutes(store: office, sessions: OfficeSessions(), clock: clock, logger: logger).register(on: router)
+        }
         let portFile = configuration.portFile
         let logger = self.logger
         let onReady = self.onReady

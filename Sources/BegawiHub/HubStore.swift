@@ -1,24 +1,8 @@
 public import BegawiCore
-public import BegawiRules
-public import BegawiReplica
 
-/// A site as the hub knows it.
-public struct SiteRecord: Sendable, Equatable, Codable {
-    /// The site's id.
-    public var id: String
-    /// What kind of partner it is.
-    public var kind: SiteKind
-    /// The partner's name.
-    public var name: String
-    /// When it was added (ms since the Unix epoch).
-    public var createdAt: Int64
-    /// When its credential was revoked, if it was.
-    public var revokedAt: Int64?
-    /// Which of its credentials this is: `hub rotate-credential` moves it (see `HubStore.credentialGeneration`).
-    public var credentialGeneration: Int64 = 1
-}
-
-/// The hub's storage behind one interface, so that another engine can replace SQLite later.
+/// What sync needs of the hub's storage (credentials, sessions, push, pull, health, backup), behind
+/// one narrow interface that names no storage engine, so that another (PostgreSQL) can replace
+/// SQLite. The office's reads are not here: they have their own protocol in its target.
 public protocol HubStore: Sendable {
     /// The current epoch (the hub replica's id).
     var epoch: String { get }
@@ -38,14 +22,10 @@ public protocol HubStore: Sendable {
     func health() throws -> [SiteHealth]
     /// The number of the latest change in the hub's feed.
     func headSequence() throws -> UInt64
-    /// Enrollments by partner × program × status (`begawi hub report`, the dashboard).
-    func enrollmentReport(_ filter: ReportFilter) throws -> EnrollmentReport
-    /// The conflict ledger, newest first, with what the office did about each entry.
-    func conflictReviews(limit: Int) throws -> [ConflictReview]
-    /// Writes a conflict's losing value back as the hub's change.
-    func reapply(conflict id: Int64, by: String) throws -> ConflictRecord
     /// Returns once the store could take its write lock (for the service manager's watchdog).
     func probe() throws
     /// The next page of the change feed for a site's replica, encoded for the wire.
     func pull(site: SiteRecord, replica: String, after cursor: ExchangeCursor, maxRows: Int) throws -> (batch: ChangeBatch, bytes: [UInt8])
+    /// Writes a consistent copy of the store while the hub runs; the copy gets a new epoch.
+    func backup(to path: String) throws
 }

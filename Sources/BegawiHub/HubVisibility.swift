@@ -15,7 +15,7 @@ struct HubVisibility {
     /// already (`holding`: the pushing site and the rows it just sent whole) gets no grant for it.
     func update(_ rows: Set<RowKey>, holding: (site: String, rows: Set<RowKey>)? = nil) throws {
         let lookup = HubLookup(context: context, cache: cache)
-        let offices = Set(try context.query("SELECT id FROM _hub_sites WHERE kind = 'office'").compactMap(\.first).compactMap(\.text))
+        let offices = try HubVisibility.offices(context)
         for address in rows.sorted(by: { ($0.table, $0.key) < ($1.table, $1.key) }) {
             guard let rule = policy[address.table], rule.receivers == .linked else { continue }
             let stored = Set(try context.query("SELECT site FROM _hub_visibility WHERE tbl = ? AND key = ?",
@@ -36,6 +36,11 @@ struct HubVisibility {
                 try event(.revoke, site: site, address)
             }
         }
+    }
+
+    /// The sites of kind office: they see every row without a grant.
+    static func offices(_ context: ReplicaContext) throws -> Set<String> {
+        Set(try context.query("SELECT id FROM _hub_sites WHERE kind = ?", [.text(SiteKind.office.rawValue)]).compactMap(\.first).compactMap(\.text))
     }
 
     /// Records a feed event for one site.

@@ -9,7 +9,7 @@ import Logging
 /// and CSV, and the conflict ledger with a way to re-apply a losing value. Signed in with the
 /// credential of a site of kind office; no other site may open it.
 struct OfficeRoutes: Sendable {
-    let store: any HubStore
+    let store: SQLiteHubStore
     let sessions: OfficeSessions
     let clock: any WallClock
     let logger: Logger

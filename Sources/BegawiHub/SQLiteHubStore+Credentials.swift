@@ -21,7 +21,7 @@ extension SQLiteHubStore {
     public func rotateCredential(id: String) throws -> SiteCredential {
         try SiteID.validate(id)
         let credential = SiteCredential.generate(for: id)
-        try registry.write { db in
+        try replica.ownerWrite { db in
             try db.execute(sql: """
                 UPDATE _hub_sites SET secret_sha256 = ?, revoked_at = NULL, credential_generation = credential_generation + 1,
                     credential_changed_at = ? WHERE id = ?
@@ -36,7 +36,7 @@ extension SQLiteHubStore {
     /// The generation of a site's current credential (moved by each rotation); nil when the site is
     /// unknown or revoked.
     public func credentialGeneration(site: String) throws -> Int64? {
-        try registry.read { db in
+        try replica.ownerRead { db in
             try Int64.fetchOne(db, sql: "SELECT credential_generation FROM _hub_sites WHERE id = ? AND revoked_at IS NULL", arguments: [site])
         }
     }

@@ -1,4 +1,5 @@
 import BegawiCore
+import BegawiReplica
 internal import GRDB
 
 /// The health ledger: one row per site, written at each session and each push.
@@ -22,7 +23,7 @@ extension SQLiteHubStore {
             let (difference, overflow) = now.subtractingReportingOverflow(t)
             return overflow || abs(difference) > tenYears ? nil : difference
         }
-        try registry.write { db in
+        try self.replica.ownerWrite { db in
             try db.execute(sql: """
                 INSERT INTO _hub_site_health(site, last_contact, replica, pending, agent, clock_offset_ms, sessions)
                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1)
@@ -32,22 +33,21 @@ extension SQLiteHubStore {
         }
     }
 
-    /// Adds a push's figures to the site's totals (conflicts: those of merged rows and those its
-    /// refused rows left in the ledger).
-    func notePush(site: String, rows: Int, outcome: PushOutcome, refusedConflicts: Int) throws {
-        try registry.write { db in
-            try db.execute(sql: """
-                INSERT INTO _hub_site_health(site, last_contact, pushes, rows_received, rows_refused, conflicts)
-                VALUES (?1, ?2, 1, ?3, ?4, ?5)
-                ON CONFLICT(site) DO UPDATE SET last_contact = ?2, pushes = pushes + 1, rows_received = rows_received + ?3,
-                  rows_refused = rows_refused + ?4, conflicts = conflicts + ?5
-                """, arguments: [site, Int64(clock.nowMilliseconds()), rows, outcome.refused.count, outcome.conflicts + refusedConflicts])
-        }
+    /// Adds a push's figures to the site's totals, in the push's own transaction (conflicts: those of
+    /// merged rows and those its refused rows left in the ledger).
+    func notePush(site: String, rows: Int, result: ApplyResult, _ context: ReplicaContext) throws {
+        try context.execute("""
+            INSERT INTO _hub_site_health(site, last_contact, pushes, rows_received, rows_refused, conflicts)
+            VALUES (?1, ?2, 1, ?3, ?4, ?5)
+            ON CONFLICT(site) DO UPDATE SET last_contact = ?2, pushes = pushes + 1, rows_received = rows_received + ?3,
+              rows_refused = rows_refused + ?4, conflicts = conflicts + ?5
+            """, [.text(site), .integer(Int64(clock.nowMilliseconds())), .integer(Int64(rows)), .integer(Int64(result.refused.count)),
+                  .integer(Int64(result.conflicts) + Int64(result.refusedConflicts))])
     }
 
     /// Every registered site's health, sites that never made contact included.
     public func health() throws -> [SiteHealth] {
-        try registry.read { db in
+        try replica.ownerRead { db in
             try Row.fetchAll(db, sql: """
                 SELECT s.id, s.kind, s.revoked_at IS NOT NULL AS revoked, h.last_contact, h.pending, h.agent, h.clock_offset_ms,
                   coalesce(h.sessions, 0) AS sessions, coalesce(h.pushes, 0) AS pushes, coalesce(h.rows_received, 0) AS rows_received,

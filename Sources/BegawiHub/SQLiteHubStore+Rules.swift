@@ -21,7 +21,8 @@ public struct TraceEntry: Sendable, Hashable {
     public var reason: String?
 }
 
-/// Two participants that are likely one person: same name and birth date, NIKs that differ.
+/// Two rows of the person table that are likely one person: alike in the declared columns (see
+/// `TableAccess.duplicateColumns`), with identifiers that differ.
 public struct DuplicateCandidate: Sendable, Hashable {
     /// The two keys.
     public var keys: [String]
@@ -42,11 +43,11 @@ public struct ErasureReport: Sendable, Hashable {
 extension SQLiteHubStore {
     func installRules(_ policy: AccessPolicy) throws {
         try policy.validate(against: replica.schema)
-        try registry.write { db in
+        try replica.ownerWrite { db in
             try db.execute(sql: HubRulesSQL.tables)
             for sql in HubRulesSQL.indexes(for: policy) { try db.execute(sql: sql) }
         }
-        let stored = try registry.read { db in try String.fetchOne(db, sql: "SELECT value FROM _hub_meta WHERE name = 'rules'") }
+        let stored = try replica.ownerRead { db in try String.fetchOne(db, sql: "SELECT value FROM _hub_meta WHERE name = 'rules'") }
         guard stored != policy.digest else { return }
         let now = Int64(clock.nowMilliseconds())
         try replica.write { context in
@@ -57,7 +58,7 @@ extension SQLiteHubStore {
 
     /// The digest of the access rules this hub last ran with, or nil if it never ran with any.
     public func installedRulesDigest() throws -> String? {
-        try registry.read { db in
+        try replica.ownerRead { db in
             guard try db.tableExists("_hub_meta") else { return nil }
             return try String.fetchOne(db, sql: "SELECT value FROM _hub_meta WHERE name = 'rules'")
         }
@@ -100,7 +101,7 @@ extension SQLiteHubStore {
             for link in person.linkedBy {
                 for (k, _) in try context.rows(link.table, where: link.column, is: key, liveOnly: false) { rows.append(RowKey(table: link.table, key: k)) }
             }
-            let offices = try context.query("SELECT id FROM _hub_sites WHERE kind = 'office'").compactMap { $0.first?.text }
+            let offices = try HubVisibility.offices(context)
             let visibility = HubVisibility(policy: policy, context: context, now: now)
             var told = Set<String>()
             for row in rows {
@@ -162,30 +163,38 @@ extension SQLiteHubStore {
         }
     }
 
-    /// Participants that are likely one person registered twice under a mistyped NIK: the same
-    /// name (ignoring case and spaces) and birth date, NIKs differing in at most `maxDigits` digits.
-    public func duplicates(nameColumn: String = "full_name", birthColumn: String = "birth_date", maxDigits: Int = 2) throws -> [DuplicateCandidate] {
+    /// Rows of the person table that are likely one person registered twice under a mistyped
+    /// identifier: alike in the columns the schema file declares (`"duplicates"`, ignoring case and
+    /// spaces, none empty), with identifiers differing in at most `maxDigits` digits.
+    public func duplicates(maxDigits: Int = 2) throws -> [DuplicateCandidate] {
         let policy = try requirePolicy()
         let person = try personTable(policy)
         guard let derived = person.derivedKey, let owner = person.ownerColumn else { return [] }
+        let alike = person.duplicateColumns
+        guard !alike.isEmpty else {
+            throw BegawiError(.configuration, "the schema file declares no \"duplicates\" columns for table '\(person.table)' (for example \"duplicates\": [\"full_name\", \"birth_date\"] beside \"key_from\")")
+        }
         let q = { (name: String) in "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
         let spec = replica.schema.table(named: person.table)!
-        for c in [nameColumn, birthColumn] where spec.position(of: c) == nil {
+        for c in alike where spec.position(of: c) == nil {
             throw BegawiError(.invalidArgument, "table '\(person.table)' has no column '\(c)'")
         }
+        let normalized = alike.map { "lower(replace(trim(\(q($0))), ' ', ''))" }
         let rows = try replica.read { context in
             try context.query("""
-                SELECT \(q(spec.primaryKey.name)), \(q(derived.column)), \(q(owner)), lower(replace(trim(\(q(nameColumn))), ' ', '')), \(q(birthColumn))
-                FROM \(q(person.table)) WHERE \(q(birthColumn)) IS NOT NULL ORDER BY 4, 5, 1
+                SELECT \(q(spec.primaryKey.name)), \(q(derived.column)), \(q(owner)), \(normalized.joined(separator: ", "))
+                FROM \(q(person.table)) WHERE \(alike.map { "\(q($0)) IS NOT NULL" }.joined(separator: " AND "))
+                ORDER BY \((4..<(4 + alike.count)).map(String.init).joined(separator: ", ")), 1
                 """)
         }
-        var groups: [String: [[SQLValue]]] = [:]
+        var groups: [[String]: [[SQLValue]]] = [:]
         for r in rows {
-            guard let name = r[3].text, let birth = r[4].text else { continue }
-            groups[name + "\u{0}" + birth, default: []].append(r)
+            let values = r.dropFirst(3).compactMap(\.text)
+            guard values.count == alike.count else { continue }
+            groups[values, default: []].append(r)
         }
         var found: [DuplicateCandidate] = []
-        for (_, members) in groups.sorted(by: { $0.key < $1.key }) where members.count > 1 {
+        for (_, members) in groups.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) where members.count > 1 {
             for i in 0..<members.count {
                 for j in (i + 1)..<members.count {
                     guard let a = members[i][1].text, let b = members[j][1].text, a.count == b.count else { continue }
@@ -199,9 +208,10 @@ extension SQLiteHubStore {
         return found
     }
 
-    /// The refusals recorded in the audit trail, newest first (for reports and tests).
+    /// How many entries the audit trail holds: of one action ("refused", "inserted", …) if given, else
+    /// all of them (for reports and tests).
     public func auditCount(action: String? = nil) throws -> Int {
-        try registry.read { db in
+        try replica.ownerRead { db in
             if let action { return try Int.fetchOne(db, sql: "SELECT count(*) FROM _hub_audit WHERE action = ?", arguments: [action]) ?? 0 }
             return try Int.fetchOne(db, sql: "SELECT count(*) FROM _hub_audit") ?? 0
         }

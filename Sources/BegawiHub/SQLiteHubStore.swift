@@ -5,16 +5,16 @@ import Foundation
 internal import GRDB
 
 /// The hub's store on one SQLite file: a replica made by the engine (the merged data and the change
-/// feed) plus the site registry, in the same file so that one backup holds both.
+/// feed) plus the site registry, in the same file so that one backup holds both, through the
+/// replica's one connection pool: a push's claim, merge, rules and health commit together.
 ///
-/// `@unchecked Sendable`: every stored property is immutable after `init`, and both connection pools
-/// are thread-safe (one writer at a time, concurrent readers in WAL mode).
+/// `@unchecked Sendable`: every stored property is immutable after `init`, and the replica's
+/// connection pool is thread-safe (one writer at a time, concurrent readers in WAL mode).
 public final class SQLiteHubStore: HubStore, @unchecked Sendable {
     /// The hub's site id in stamps (the hub itself writes nothing yet).
     public static let hubSiteID = "hub"
 
     let replica: Replica
-    let registry: DatabasePool
     let clock: any WallClock
     /// The rules between agencies; nil when the schema declares none (every site sees everything).
     public let policy: AccessPolicy?
@@ -37,13 +37,8 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
     /// Creates a new hub database with the schema.
     public static func create(at path: String, schema: Schema, clock: any WallClock = SystemWallClock()) throws {
         let replica = try Replica.create(at: path, siteID: hubSiteID, schema: schema, clock: clock)
+        try installRegistry(replica)
         try replica.close()
-        let pool = try openRegistry(path)
-        try pool.write { db in
-            try db.execute(sql: registrySQL + healthSQL + reappliedSQL)
-            try migrateRegistry(db)
-        }
-        try pool.close()
     }
 
     /// Opens the hub database. With a policy, its rules are checked against the database's tables,
@@ -51,31 +46,27 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
     /// schema file's tables (`declared`), values are judged by the limits it declares now.
     public init(path: String, clock: any WallClock = SystemWallClock(), policy: AccessPolicy? = nil, declared: Schema? = nil) throws {
         replica = try Replica.open(at: path, clock: clock)
-        registry = try SQLiteHubStore.openRegistry(path)
-        try registry.write { db in
-            try db.execute(sql: SQLiteHubStore.registrySQL + SQLiteHubStore.healthSQL + SQLiteHubStore.reappliedSQL)
-            try SQLiteHubStore.migrateRegistry(db)
-        }
+        try SQLiteHubStore.installRegistry(replica)
         self.clock = clock
         self.policy = policy
         self.declared = declared
         if let policy { try installRules(policy) }
     }
 
-    static func openRegistry(_ path: String) throws -> DatabasePool {
-        var config = Configuration()
-        config.busyMode = .timeout(30)
-        config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+    /// Creates the registry's tables, or brings those of an older hub database up to date.
+    static func installRegistry(_ replica: Replica) throws {
         do {
-            return try DatabasePool(path: path, configuration: config)
-        } catch {
-            throw BegawiError(.storage, "cannot open the hub database \(path)", cause: "\(error)")
+            try replica.ownerWrite { db in
+                try db.execute(sql: registrySQL + healthSQL + reappliedSQL)
+                try migrateRegistry(db)
+            }
+        } catch let error as DatabaseError {
+            throw BegawiError(.storage, "cannot set up the hub's tables in \(replica.path)", cause: "\(error)")
         }
     }
 
     /// Closes the store.
     public func close() throws {
-        try registry.close()
         try replica.close()
     }
 
@@ -91,7 +82,7 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
             throw BegawiError(.invalidArgument, "a site needs a name of 1–200 characters")
         }
         let credential = SiteCredential.generate(for: id)
-        try registry.write { db in
+        try replica.ownerWrite { db in
             if try Row.fetchOne(db, sql: "SELECT 1 FROM _hub_sites WHERE id = ?", arguments: [id]) != nil {
                 throw BegawiError(.invalidArgument, "site '\(id)' already exists; for a new credential run `begawi hub rotate-credential --id \(id)`, or choose another id")
             }
@@ -103,7 +94,7 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
 
     /// Revokes a site's credential: its requests are refused from now on; its data stays.
     public func revokeSite(id: String) throws {
-        try registry.write { db in
+        try replica.ownerWrite { db in
             try db.execute(sql: "UPDATE _hub_sites SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
                            arguments: [Int64(clock.nowMilliseconds()), id])
             if db.changesCount == 0 {
@@ -114,7 +105,7 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
 
     /// Every registered site.
     public func sites() throws -> [SiteRecord] {
-        try registry.read { db in
+        try replica.ownerRead { db in
             try Row.fetchAll(db, sql: "SELECT id, kind, name, created_at, revoked_at, credential_generation FROM _hub_sites ORDER BY id").map(SQLiteHubStore.site)
         }
     }
@@ -126,7 +117,7 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
 
     public func authenticate(token: String) throws -> SiteRecord? {
         guard let credential = SiteCredential.parse(token) else { return nil }
-        return try registry.read { db in
+        return try replica.ownerRead { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT id, kind, name, created_at, revoked_at, credential_generation, secret_sha256 FROM _hub_sites WHERE id = ?",
                                              arguments: [credential.siteID]) else { return nil }
             let stored: String = row["secret_sha256"]
@@ -137,28 +128,42 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
     }
 
     public func credentialIsCurrent(site: String, secretHash: String) throws -> Bool {
-        try registry.read { db in
+        try replica.ownerRead { db in
             guard let stored = try String.fetchOne(db, sql: "SELECT secret_sha256 FROM _hub_sites WHERE id = ? AND revoked_at IS NULL",
                                                    arguments: [site]) else { return false }
             return ConstantTime.equal(Array(stored.utf8), Array(secretHash.utf8))
         }
     }
 
-    /// Claims a replica id for a site, or refuses one that another site uses.
+    /// Claims a replica id for a site, or refuses one that another site uses: a read, and a write
+    /// only on the replica's first contact.
     func claim(replica id: String, for site: SiteRecord) throws {
+        try SQLiteHubStore.requireReplicaID(id)
+        if try replica.read({ context in try claimed(replica: id, for: site, context) }) { return }
+        try replica.write { context in try claim(replica: id, for: site, context) }
+    }
+
+    /// Claims a replica id for a site inside a write transaction (see `claim(replica:for:)`).
+    func claim(replica id: String, for site: SiteRecord, _ context: ReplicaContext) throws {
+        if try claimed(replica: id, for: site, context) { return }
+        try context.execute("INSERT INTO _hub_replicas(replica, site, first_seen) VALUES (?, ?, ?)",
+                            [.text(id), .text(site.id), .integer(Int64(clock.nowMilliseconds()))])
+    }
+
+    /// Whether the site holds the replica id already; throws when another site does.
+    func claimed(replica id: String, for site: SiteRecord, _ context: ReplicaContext) throws -> Bool {
+        guard let owner = try context.query("SELECT site FROM _hub_replicas WHERE replica = ?", [.text(id)]).first?.first?.text else {
+            return false
+        }
+        guard owner == site.id else {
+            throw BegawiError(.unauthorized, "replica \(id) belongs to another site; each site syncs its own replica")
+        }
+        return true
+    }
+
+    static func requireReplicaID(_ id: String) throws {
         guard UUIDText.parse(id) != nil else {
             throw BegawiError(.invalidArgument, "the Begawi-Replica header must be the site replica's id (a UUID)")
-        }
-        let owner = try registry.read { db in try String.fetchOne(db, sql: "SELECT site FROM _hub_replicas WHERE replica = ?", arguments: [id]) }
-        if let owner {
-            guard owner == site.id else {
-                throw BegawiError(.unauthorized, "replica \(id) belongs to another site; each site syncs its own replica")
-            }
-            return
-        }
-        try registry.write { db in
-            try db.execute(sql: "INSERT OR IGNORE INTO _hub_replicas(replica, site, first_seen) VALUES (?, ?, ?)",
-                           arguments: [id, site.id, Int64(clock.nowMilliseconds())])
         }
     }
 
@@ -172,26 +177,30 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
                           maxBodyBytes: configuration.maxBodyBytes, pageRows: configuration.pageRows)
     }
 
+    /// Claims the replica, merges the batch under the rules and counts the push in the site's health,
+    /// all in one transaction of the replica.
     public func push(site: SiteRecord, replica id: String, batch: ChangeBatch) throws -> PushOutcome {
-        try claim(replica: id, for: site)
-        guard batch.source == id else {
-            throw BegawiError(.badBatch, "the batch names source \(batch.source) but the request names replica \(id); send each replica's own batches")
-        }
-        let (outcome, refusedConflicts) = try merge(site: site, batch: batch)
-        // The merge is committed: a failure to count it must not make the site send it again. The
-        // office's figures count every ledger entry; the site's answer only those of rows it wrote.
-        try? notePush(site: site.id, rows: batch.rows.count, outcome: outcome, refusedConflicts: refusedConflicts)
-        return outcome
+        try SQLiteHubStore.requireReplicaID(id)
+        let companion = ApplyCompanion(before: { [self] context in
+            try claim(replica: id, for: site, context)
+            guard batch.source == id else {
+                throw BegawiError(.badBatch, "the batch names source \(batch.source) but the request names replica \(id); send each replica's own batches")
+            }
+        }, after: { [self] context, result in
+            // The office's figures count every ledger entry; the site's answer only those of rows it wrote.
+            try notePush(site: site.id, rows: batch.rows.count, result: result, context)
+        })
+        return try merge(site: site, batch: batch, companion: companion)
     }
 
-    /// Merges a site's batch, under the rules if there are any: the answer for the site, and how many
-    /// ledger entries its refused rows left (for the office only: see `ApplyResult.refusedConflicts`).
-    func merge(site: SiteRecord, batch: ChangeBatch) throws -> (PushOutcome, refusedConflicts: Int) {
+    /// Merges a site's batch, under the rules if there are any, with the companion's steps in the
+    /// same transaction: the answer for the site.
+    func merge(site: SiteRecord, batch: ChangeBatch, companion: ApplyCompanion) throws -> PushOutcome {
         // Without rules, values are still checked against their columns' limits, in a gate only when
         // the batch holds one that may be refused.
         let gate: (any ApplyGate)? = policy.map { HubGate(site: site, source: site.id, policy: $0, declared: declared, now: Int64(clock.nowMilliseconds())) }
             ?? (ValueGate.mayRefuse(batch, schema: declared ?? replica.schema) ? ValueGate(declared: declared) : nil)
-        let result = try replica.apply(batch, gate: gate)
+        let result = try replica.apply(batch, gate: gate, companion: companion)
         var restore: String?
         if !result.refused.isEmpty {
             var keys: [RowKey] = []
@@ -199,9 +208,8 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
             let whole = try replica.wholeRows(keys, view: view(for: site))
             if !whole.rows.isEmpty { restore = Data(try BatchCodec.encode(whole)).base64EncodedString() }
         }
-        return (PushOutcome(cursor: result.cursor, rowsChanged: result.rowsChanged, conflicts: result.conflicts,
-                            refused: result.refused, restore: restore),
-                result.refusedConflicts)
+        return PushOutcome(cursor: result.cursor, rowsChanged: result.rowsChanged, conflicts: result.conflicts,
+                           refused: result.refused, restore: restore)
     }
 
     public func pull(site: SiteRecord, replica id: String, after cursor: ExchangeCursor, maxRows: Int) throws -> (batch: ChangeBatch, bytes: [UInt8]) {

@@ -49,7 +49,12 @@ extension Replica {
     /// With a `gate`, each row is shown to it before it is stored; refused rows leave nothing behind,
     /// and the rest of the batch lands. The batch's evictions remove rows from this replica only.
     public func apply(_ batch: ChangeBatch, gate: (any ApplyGate)? = nil) throws -> ApplyResult {
-        try apply(batch, gate: gate, budget: nil)
+        try apply(batch, gate: gate, budget: nil, companion: nil)
+    }
+
+    /// Applies a batch as `apply(_:gate:)` does, with the owner's steps in the same transaction.
+    public func apply(_ batch: ChangeBatch, gate: (any ApplyGate)?, companion: ApplyCompanion) throws -> ApplyResult {
+        try apply(batch, gate: gate, budget: nil, companion: companion)
     }
 
     /// The longest a site's engine transaction applying a pulled page should hold the write lock:
@@ -61,17 +66,25 @@ extension Replica {
     /// is plenty). The rows merge chunk by chunk; the cursor moves and the evictions happen only with
     /// the last chunk, so a page cut short by a crash is applied again whole (merging is idempotent).
     public func apply(_ batch: ChangeBatch, budget: Duration) throws -> ApplyResult {
-        try apply(batch, gate: nil, budget: budget)
+        try apply(batch, gate: nil, budget: budget, companion: nil)
     }
 
-    private func apply(_ batch: ChangeBatch, gate: (any ApplyGate)?, budget: Duration?) throws -> ApplyResult {
+    private func apply(_ batch: ChangeBatch, gate: (any ApplyGate)?, budget: Duration?, companion: ApplyCompanion?) throws -> ApplyResult {
         try batch.validate()
         let mapping = try columnMapping(for: batch)
         if batch.source == replicaID {
-            return ApplyResult(rowsChanged: 0, conflicts: 0, cursor: .start, advancedCursor: false)
+            let nothing = ApplyResult(rowsChanged: 0, conflicts: 0, cursor: .start, advancedCursor: false)
+            if let companion {
+                try write { context in
+                    try companion.before(context)
+                    try companion.after(context, nothing)
+                }
+            }
+            return nothing
         }
-        // A gate judges a batch in one transaction: its refusals and the hub's acknowledgement go together.
-        let budget = gate == nil ? budget : nil
+        // A gate judges a batch in one transaction: its refusals and the hub's acknowledgement go
+        // together; so do the owner's records.
+        let budget = gate == nil && companion == nil ? budget : nil
         let clock = ContinuousClock()
         var next = 0
         var rowsChanged = 0
@@ -84,6 +97,8 @@ extension Replica {
         while true {
             let finished: ApplyResult? = try engineWrite { tx in
                 let db = tx.db
+                let context = gate != nil || companion != nil ? ReplicaContext(tx: tx, replica: self) : nil
+                if let companion, let context { try companion.before(context) }
                 let cursor = try loadCursor(db, source: batch.source)
                 guard batch.base <= cursor.base else {
                     throw BegawiError(.outOfOrder, "the batch from \(batch.source) starts from base \(batch.base), past this replica's \(cursor.base); export again from cursor \(cursor)")
@@ -101,7 +116,6 @@ extension Replica {
                 }
                 let deadline = budget.map { clock.now.advanced(by: $0) }
                 let first = next
-                let context = gate.map { _ in ReplicaContext(tx: tx, replica: self) }
                 var merged: [MergedRow] = []
                 var deferred: [RowChange] = []
                 while next < batch.rows.count {
@@ -148,6 +162,13 @@ extension Replica {
                     }
                     result.cursor = moved
                     result.advancedCursor = true
+                }
+                if let companion, let context {
+                    // Without a budget the batch is one chunk: the counts are whole.
+                    result.rowsChanged = rowsChanged
+                    result.conflicts = conflicts
+                    result.refusedConflicts = refusedConflicts
+                    try companion.after(context, result)
                 }
                 return result
             }

@@ -53,7 +53,7 @@ public struct SchemaDocument: Sendable {
 }
 
 extension TableAccess {
-    static let keys: Set<String> = ["owner", "writers", "office_only", "receivers", "linked_by", "values", "key_from", "comment"]
+    static let keys: Set<String> = ["owner", "writers", "office_only", "receivers", "linked_by", "values", "key_from", "duplicates", "comment"]
 
     /// Reads one `access` object; unknown keys are refused so that a typo does not loosen a rule.
     static func parse(_ object: [String: Any], table: String) throws -> TableAccess {
@@ -113,6 +113,7 @@ extension TableAccess {
             derived = DerivedKey(column: column, check: check, salt: salt)
         }
         return TableAccess(table: table, owner: owner, writers: writers, officeOnly: Set(try strings("office_only")),
-                           receivers: receivers, linkedBy: links, allowedValues: allowed, derivedKey: derived)
+                           receivers: receivers, linkedBy: links, allowedValues: allowed, derivedKey: derived,
+                           duplicateColumns: try strings("duplicates"))
     }
 }

@@ -65,10 +65,14 @@ public struct TableAccess: Hashable, Sendable {
     public var allowedValues: [String: Set<String>]
     /// The derived key, if the table's key comes from a natural identifier.
     public var derivedKey: DerivedKey?
+    /// Columns that, alike (ignoring case and spaces) with identifiers a few digits apart, mark two
+    /// rows as likely one person registered twice (`begawi hub duplicates`); empty when not declared.
+    public var duplicateColumns: [String]
 
     /// Makes the rules of a table.
     public init(table: String, owner: Owner, writers: Set<SiteKind>, officeOnly: Set<String> = [], receivers: Receivers,
-                linkedBy: [Link] = [], allowedValues: [String: Set<String>] = [:], derivedKey: DerivedKey? = nil) {
+                linkedBy: [Link] = [], allowedValues: [String: Set<String>] = [:], derivedKey: DerivedKey? = nil,
+                duplicateColumns: [String] = []) {
         self.table = table
         self.owner = owner
         self.writers = writers
@@ -77,6 +81,7 @@ public struct TableAccess: Hashable, Sendable {
         self.linkedBy = linkedBy
         self.allowedValues = allowedValues
         self.derivedKey = derivedKey
+        self.duplicateColumns = duplicateColumns
     }
 
     /// The column that names the owner directly, if there is one.

@@ -1,0 +1,45 @@
+import BegawiCore
+import BegawiRules
+
+/// The hub's own tables beside the merged rows, in the same file so that one backup holds them.
+enum HubRulesSQL {
+    /// Feed event kinds in `_hub_feed`.
+    enum Event: Int64 {
+        /// A site newly may see a row: it receives the row whole.
+        case grant = 1
+        /// A site may no longer see a row: it removes the row from its replica only.
+        case revoke = 0
+        /// A row was erased everywhere: the site removes it and every trace of it.
+        case erase = 2
+    }
+
+    static let tables = """
+        CREATE TABLE IF NOT EXISTS _hub_visibility(
+            site TEXT NOT NULL, tbl TEXT NOT NULL, key TEXT NOT NULL, since INTEGER NOT NULL,
+            PRIMARY KEY(site, tbl, key)) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS _hub_visibility_by_row ON _hub_visibility(tbl, key);
+        CREATE TABLE IF NOT EXISTS _hub_feed(
+            seq INTEGER PRIMARY KEY, site TEXT NOT NULL, tbl TEXT NOT NULL, key TEXT NOT NULL, kind INTEGER NOT NULL, at INTEGER NOT NULL);
+        CREATE INDEX IF NOT EXISTS _hub_feed_by_site ON _hub_feed(site, seq);
+        CREATE INDEX IF NOT EXISTS _hub_feed_by_row ON _hub_feed(tbl, key);
+        CREATE TABLE IF NOT EXISTS _hub_audit(
+            id INTEGER PRIMARY KEY, at INTEGER NOT NULL, site TEXT NOT NULL, tbl TEXT NOT NULL, key TEXT NOT NULL,
+            action TEXT NOT NULL, reason TEXT);
+        CREATE INDEX IF NOT EXISTS _hub_audit_by_row ON _hub_audit(tbl, key);
+        CREATE TABLE IF NOT EXISTS _hub_erased(tbl TEXT NOT NULL, key TEXT NOT NULL, at INTEGER NOT NULL, person TEXT, PRIMARY KEY(tbl, key)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS _hub_meta(name TEXT PRIMARY KEY NOT NULL, value TEXT) WITHOUT ROWID;
+        """
+
+    /// Indexes on the columns the rules follow (owner references and links), on live rows and tombstones.
+    static func indexes(for policy: AccessPolicy) -> [String] {
+        var wanted = Set<RowKey>()
+        for (name, rule) in policy.tables {
+            if case .via(let column, _) = rule.owner { wanted.insert(RowKey(table: name, key: column)) }
+            for link in rule.linkedBy { wanted.insert(RowKey(table: link.table, key: link.column)) }
+        }
+        return wanted.sorted { ($0.table, $0.key) < ($1.table, $1.key) }.flatMap { w in
+            ["CREATE INDEX IF NOT EXISTS \"_hub_idx_\(w.table)_\(w.key)\" ON \"\(w.table)\"(\"\(w.key)\")",
+             "CREATE INDEX IF NOT EXISTS \"_hub_idx_dead_\(w.table)_\(w.key)\" ON \"_begawi_dead_\(w.table)\"(\"\(w.key)\")"]
+        }
+    }
+}

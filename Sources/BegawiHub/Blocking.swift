@@ -7,17 +7,17 @@ import Dispatch
 /// dashboard and report reads on one thread of their own. A slow report (a large filter, a held
 /// read) then waits behind itself only: it never takes the threads that push and pull need, and
 /// however many dashboard pages are open, they hold one SQLite reader and one thread at most.
-enum Blocking {
+package enum Blocking {
     static let queue = DispatchQueue(label: "begawi.hub.blocking", attributes: .concurrent)
     /// The office's lane: serial, so bounded to one thread.
     static let officeQueue = DispatchQueue(label: "begawi.hub.office")
 
-    static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    package static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await run(on: queue, body)
     }
 
     /// Runs a dashboard or report read in the office's lane, one at a time.
-    static func office<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    package static func office<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await run(on: officeQueue, body)
     }
 

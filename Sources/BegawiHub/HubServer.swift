@@ -17,16 +17,20 @@ public struct HubServer: Sendable {
     let logger: Logger
     /// Called once the listener is bound (the service manager's READY).
     let onReady: (@Sendable (Int) -> Void)?
+    /// Routes other libraries add (the office's dashboard).
+    let routes: [any HubRouteGroup]
 
-    /// Makes the service and loads its TLS files; nothing listens until `run()`.
+    /// Makes the service and loads its TLS files; nothing listens until `run()`. `routes` are
+    /// mounted beside the API.
     public init(store: any HubStore, configuration: HubConfiguration, clock: any WallClock = SystemWallClock(), logger: Logger,
-                onReady: (@Sendable (Int) -> Void)? = nil) throws {
+                routes: [any HubRouteGroup] = [], onReady: (@Sendable (Int) -> Void)? = nil) throws {
         self.store = store
         self.settings = try HubSettings(configuration)
         self.metrics = HubMetrics(now: Double(clock.nowMilliseconds()) / 1000)
         self.clock = clock
         self.logger = logger
         self.onReady = onReady
+        self.routes = routes
     }
 
     /// Answers once a read of the store has gone through the same queue as the requests: a hub
@@ -75,7 +79,7 @@ public struct HubServer: Sendable {
             return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         })
         HubRoutes(store: store, settings: settings, metrics: metrics, clock: clock, logger: logger).register(on: router)
-        OfficeRoutes(store: store, sessions: OfficeSessions(), clock: clock, logger: logger).register(on: router)
+        for group in routes { group.register(on: router) }
         let portFile = configuration.portFile
         let logger = self.logger
         let onReady = self.onReady

@@ -1,6 +1,6 @@
 public import BegawiCore
 public import BegawiRules
-public import BegawiReplica
+import BegawiReplica
 
 /// A site as the hub knows it.
 public struct SiteRecord: Sendable, Equatable, Codable {
@@ -38,12 +38,6 @@ public protocol HubStore: Sendable {
     func health() throws -> [SiteHealth]
     /// The number of the latest change in the hub's feed.
     func headSequence() throws -> UInt64
-    /// Enrollments by partner × program × status (`begawi hub report`, the dashboard).
-    func enrollmentReport(_ filter: ReportFilter) throws -> EnrollmentReport
-    /// The conflict ledger, newest first, with what the office did about each entry.
-    func conflictReviews(limit: Int) throws -> [ConflictReview]
-    /// Writes a conflict's losing value back as the hub's change.
-    func reapply(conflict id: Int64, by: String) throws -> ConflictRecord
     /// Returns once the store could take its write lock (for the service manager's watchdog).
     func probe() throws
     /// The next page of the change feed for a site's replica, encoded for the wire.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BegawiCore
 import BegawiHub
+import BegawiOffice
 import BegawiRules
 import BegawiSystemd
 import BegawiReplica
@@ -159,7 +160,8 @@ struct HubCommand: AsyncParsableCommand {
             let server: HubServer
             let boundPort = BoundPort()
             do {
-                server = try HubServer(store: store, configuration: c, logger: logger, onReady: { port in
+                server = try HubServer(store: store, configuration: c, logger: logger,
+                                       routes: [try OfficeRoutes(store: store, logger: logger)], onReady: { port in
                     boundPort.set(port)
                     notifier.ready(status: "serving sites on port \(port)")
                 })

@@ -72,9 +72,9 @@ public struct HubServer: Sendable {
     public func run() async throws {
         let configuration = settings.configuration
         let router = Router(context: HubRequestContext.self)
-        router.add(middleware: HubMiddleware(clock: clock, logger: logger, settings: settings, metrics: metrics))
+        router.add(middleware: HubMiddleware(clock: clock, logger: logger, settings: settings, metrics: metrics, groups: routes.map(\.pathPrefix)))
         let start = ContinuousClock.now
-        router.add(middleware: AuthFailureMiddleware(settings: settings, logger: logger) {
+        router.add(middleware: AuthFailureMiddleware(settings: settings, logger: logger, signIns: Set(routes.flatMap(\.credentialPaths))) {
             let elapsed = ContinuousClock.now - start
             return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         })

@@ -24,6 +24,12 @@ public struct OfficeRoutes: HubRouteGroup {
         self.logger = logger
     }
 
+    /// Every page is under `/office`.
+    public var pathPrefix: String { "/office" }
+
+    /// The sign-in form checks the office's credential.
+    public var credentialPaths: Set<String> { ["/office/masuk"] }
+
     /// Mounts the dashboard's pages under `/office/`.
     public func register<Context: RequestContext>(on router: Router<Context>) {
         router.get("/office/gaya.css") { _, _ in OfficeRoutes.answer(OfficeTemplates.style, type: "text/css; charset=utf-8") }

@@ -124,7 +124,10 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "BegawiOfficeTests",
-            dependencies: ["BegawiCore", "BegawiHub", "BegawiOffice", .product(name: "Mustache", package: "swift-mustache")],
+            dependencies: [
+                "BegawiCore", "BegawiHub", "BegawiOffice",
+                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Mustache", package: "swift-mustache"),
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "BegawiSiteTests",

@@ -24,6 +24,7 @@ public struct EnrollmentReport: Sendable, Equatable, Codable {
     public var to: String?
     /// The statuses as columns, in the schema's order (then any others found).
     public var statuses: [String]
+    /// One line per partner's program, by partner name, then program title.
     public var lines: [Line]
     /// Totals by status.
     public var totals: [String: Int]

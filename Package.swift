@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // System libraries: the shims hold only what Swift cannot call.
@@ -68,10 +69,24 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict),
+        // The office of Handak Begawi: dashboard, enrollment report, conflict reviews and re-apply,
+        // over the hub's store (the hub library never imports it).
+        .target(
+            name: "BegawiOffice",
+            dependencies: [
+                "BegawiCore", "BegawiReplica", "BegawiRules", "BegawiHub",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
+            swiftSettings: strict),
         .executableTarget(
             name: "begawi",
             dependencies: [
                 "BegawiCore", "BegawiReplica", "BegawiRules", "BegawiSite", "BegawiHub", "BegawiSystemd", "BegawiMetrics", "CCurl",
+                "BegawiOffice",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -112,6 +127,13 @@ let package = Package(
         .testTarget(
             name: "BegawiHubTests",
             dependencies: ["BegawiCore", "BegawiReplica", "BegawiRules", "BegawiHub", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict),
+        .testTarget(
+            name: "BegawiOfficeTests",
+            dependencies: [
+                "BegawiCore", "BegawiHub", "BegawiOffice",
+                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Mustache", package: "swift-mustache"),
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "BegawiSiteTests",

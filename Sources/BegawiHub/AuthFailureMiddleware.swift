@@ -5,7 +5,7 @@ import HTTPTypes
 import Logging
 
 /// Slows down guessing of credentials: counts 401 answers per client address on the routes that
-/// check one (`/v1/session`, `/v1/push`, `/v1/pull`, `/metrics`, the dashboard's sign-in), and
+/// check one (`/v1/session`, `/v1/push`, `/v1/pull`, `/metrics`, a route group's sign-in), and
 /// answers 429 `too-many-failures` with Retry-After, before any credential is checked, to an
 /// address that has used up its tries (see `FailureBuckets`). Failures are logged as one summary
 /// per `log_interval_seconds`: counts and addresses, never a credential.
@@ -18,6 +18,8 @@ final class AuthFailureMiddleware: RouterMiddleware, @unchecked Sendable {
     private let settings: HubSettings
     private let now: @Sendable () -> Double
     let summary: LogWindow<Tally>
+    /// The route groups' paths whose POST checks a credential (`HubRouteGroup.credentialPaths`).
+    private let signIns: Set<String>
 
     /// Failures and refusals during one log window.
     struct Tally: Sendable {
@@ -26,8 +28,9 @@ final class AuthFailureMiddleware: RouterMiddleware, @unchecked Sendable {
         var addresses = AddressTally()
     }
 
-    init(settings: HubSettings, logger: Logger, now: @escaping @Sendable () -> Double) {
+    init(settings: HubSettings, logger: Logger, signIns: Set<String> = [], now: @escaping @Sendable () -> Double) {
         self.settings = settings
+        self.signIns = signIns
         self.now = now
         buckets = FailureBuckets(perMinute: settings.configuration.authFailuresPerMinute)
         summary = LogWindow(empty: Tally(), seconds: { settings.configuration.logIntervalSeconds }) { tally, seconds in
@@ -36,17 +39,16 @@ final class AuthFailureMiddleware: RouterMiddleware, @unchecked Sendable {
         }
     }
 
-    static func checksCredential(_ request: Request) -> Bool {
+    func checksCredential(_ request: Request) -> Bool {
         let path = request.uri.path
         switch path {
         case "/v1/session", "/v1/push", "/v1/pull", "/metrics": return true
-        case "/office/masuk": return request.method == .post
-        default: return false
+        default: return request.method == .post && signIns.contains(path)
         }
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard AuthFailureMiddleware.checksCredential(request) else { return try await next(request, context) }
+        guard checksCredential(request) else { return try await next(request, context) }
         let address = PeerAddress.key(context.remoteAddress)
         let perMinute = settings.configuration.authFailuresPerMinute
         let wait: Int? = lock.withLock {

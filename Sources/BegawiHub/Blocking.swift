@@ -11,7 +11,7 @@ import NIOPosix
 ///
 /// The lanes live as long as the process, as NIO's own singleton pools do: they are started on
 /// first use and hold no resource but their threads.
-enum Blocking {
+package enum Blocking {
     /// Push and pull hold the store's one writer or one of its readers; a few more threads than
     /// readers keep a push waiting for the writer from holding up pulls.
     static let syncThreads = 8
@@ -19,12 +19,12 @@ enum Blocking {
     /// The office's lane: one thread.
     static let officeLane = started(NIOThreadPool(numberOfThreads: 1))
 
-    static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    package static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await syncLane.runIfActive(body)
     }
 
     /// Runs a dashboard or report read in the office's lane, one at a time.
-    static func office<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    package static func office<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await officeLane.runIfActive(body)
     }
 

@@ -1,10 +1,10 @@
 import BegawiCore
 import Foundation
 import Hummingbird
-import HTTPTypes
+package import HTTPTypes
 
 /// Refusals and JSON answers in one shape: `{"error": code, "message": text}` with a 4xx/5xx status.
-struct HubRefusal: Error, Sendable {
+package struct HubRefusal: Error, Sendable {
     let status: HTTPResponse.Status
     let code: String
     let message: String
@@ -22,7 +22,7 @@ struct HubRefusal: Error, Sendable {
         }
     }
 
-    init(_ status: HTTPResponse.Status, _ code: String, _ message: String, extra: [String: String] = [:]) {
+    package init(_ status: HTTPResponse.Status, _ code: String, _ message: String, extra: [String: String] = [:]) {
         self.status = status
         self.code = code
         self.message = message

@@ -15,16 +15,19 @@ public struct HubDaemon: Service {
     let databasePath: String
 
     /// Opens the store and loads the TLS files; nothing listens until `run()`. Refuses a schema
-    /// without access rules for a hub that ran with them.
+    /// without access rules for a hub that ran with them. `routes` makes the route groups other
+    /// libraries mount over the opened store (the office's dashboard).
     public init(configuration: HubConfiguration, policy: AccessPolicy?, declared: Schema?, clock: any WallClock = SystemWallClock(),
-                logger: Logger, onReady: (@Sendable (Int) -> Void)? = nil) throws {
+                logger: Logger, routes: (SQLiteHubStore) throws -> [any HubRouteGroup] = { _ in [] },
+                onReady: (@Sendable (Int) -> Void)? = nil) throws {
         let store = try SQLiteHubStore(path: configuration.databasePath, clock: clock, policy: policy, declared: declared)
         do {
             if policy == nil, try store.installedRulesDigest() != nil {
                 // Without rules every site would receive every row: never by accident.
                 throw BegawiError(.configuration, "this hub ran with access rules, but the schema file \(configuration.schemaPath) declares none; point `schema` in hub.toml at the file with the rules (config/handak-begawi.json)")
             }
-            server = try HubServer(store: store, configuration: configuration, clock: clock, logger: logger, onReady: onReady)
+            server = try HubServer(store: store, configuration: configuration, clock: clock, logger: logger,
+                                   routes: try routes(store), onReady: onReady)
         } catch {
             try? store.close()
             throw error

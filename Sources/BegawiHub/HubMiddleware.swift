@@ -11,7 +11,8 @@ struct HubMiddleware<Context: RequestContext>: RouterMiddleware {
     let logger: Logger
     let settings: HubSettings
     let metrics: HubMetrics
-
+    /// The route groups' path prefixes, each one route in the metrics.
+    var groups: [String] = []
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let started = ContinuousClock.now
@@ -48,18 +49,18 @@ struct HubMiddleware<Context: RequestContext>: RouterMiddleware {
         response.headers[.strictTransportSecurity] = "max-age=31536000"
         let path = request.uri.path
         let elapsed = ContinuousClock.now - started
-        metrics.request(route: HubRouteName.of(path), status: Int(response.status.code),
+        metrics.request(route: HubRouteName.of(path, groups: groups), status: Int(response.status.code),
                         seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
         return response
     }
 }
 
-/// A request's route as a metrics label: the API's paths by name, the dashboard as one, anything
-/// else "other" (a path is not a label: its values would be unbounded).
+/// A request's route as a metrics label: the API's paths by name, each route group (the dashboard)
+/// as one, anything else "other" (a path is not a label: its values would be unbounded).
 enum HubRouteName {
     static let named: Set<String> = ["/v1/health", "/v1/openapi.yaml", "/v1/session", "/v1/push", "/v1/pull", "/metrics"]
 
-    static func of(_ path: String) -> String {
-        named.contains(path) ? path : (path.hasPrefix("/office") ? "/office" : "other")
+    static func of(_ path: String, groups: [String]) -> String {
+        named.contains(path) ? path : (groups.first { path.hasPrefix($0) } ?? "other")
     }
 }

@@ -19,16 +19,20 @@ public struct HubServer: Service {
     let logger: Logger
     /// Called once the listener is bound (the service manager's READY).
     let onReady: (@Sendable (Int) -> Void)?
+    /// Routes other libraries add (the office's dashboard).
+    let routes: [any HubRouteGroup]
 
-    /// Makes the service and loads its TLS files; nothing listens until `run()`.
+    /// Makes the service and loads its TLS files; nothing listens until `run()`. `routes` are
+    /// mounted beside the API.
     public init(store: any HubStore, configuration: HubConfiguration, clock: any WallClock = SystemWallClock(), logger: Logger,
-                onReady: (@Sendable (Int) -> Void)? = nil) throws {
+                routes: [any HubRouteGroup] = [], onReady: (@Sendable (Int) -> Void)? = nil) throws {
         self.store = store
         self.settings = try HubSettings(configuration)
         self.metrics = HubMetrics(now: Double(clock.nowMilliseconds()) / 1000)
         self.clock = clock
         self.logger = logger
         self.onReady = onReady
+        self.routes = routes
     }
 
     /// Answers once a read of the store has gone through the same lane as the requests: a hub
@@ -70,18 +74,15 @@ public struct HubServer: Service {
     public func run() async throws {
         let configuration = settings.configuration
         let router = Router(context: HubRequestContext.self)
-        router.add(middleware: HubMiddleware(clock: clock, logger: logger, settings: settings, metrics: metrics))
+        router.add(middleware: HubMiddleware(clock: clock, logger: logger, settings: settings, metrics: metrics, groups: routes.map(\.pathPrefix)))
         let start = ContinuousClock.now
-        let authFailures = AuthFailureMiddleware(settings: settings, logger: logger) {
+        let authFailures = AuthFailureMiddleware(settings: settings, logger: logger, signIns: Set(routes.flatMap(\.credentialPaths))) {
             let elapsed = ContinuousClock.now - start
             return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         }
         router.add(middleware: authFailures)
         HubRoutes(store: store, settings: settings, metrics: metrics, clock: clock, logger: logger).register(on: router)
-        // The office's reads are SQLite's until they have a protocol of their own (BegawiOffice).
-        if let office = store as? SQLiteHubStore {
-            OfficeRoutes(store: office, sessions: OfficeSessions(), clock: clock, logger: logger).register(on: router)
-        }
+        for group in routes { group.register(on: router) }
         let portFile = configuration.portFile
         let logger = self.logger
         let onReady = self.onReady

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BegawiCore
 import BegawiHub
+import BegawiOffice
 import BegawiRules
 import BegawiReplica
 import Foundation
@@ -139,7 +140,8 @@ struct HubCommand: AsyncParsableCommand {
             let document = try SchemaFile.document(c.schemaPath)
             let notifier = ServiceManager.notifier
             let boundPort = BoundPort()
-            let daemon = try HubDaemon(configuration: c, policy: document.policy, declared: document.schema, logger: logger, onReady: { port in
+            let daemon = try HubDaemon(configuration: c, policy: document.policy, declared: document.schema, logger: logger,
+                                       routes: { [try OfficeRoutes(store: $0, logger: logger)] }, onReady: { port in
                 boundPort.set(port)
                 notifier.ready(status: "serving sites on port \(port)")
             })

@@ -1,27 +1,15 @@
 import BegawiCore
+public import BegawiHub
 public import BegawiReplica
+import BegawiRules
 import Foundation
 internal import GRDB
 
-/// A conflict as the office reviews it: the ledger's entry, and whether the losing value was
-/// re-applied (and when), or why it cannot be.
-public struct ConflictReview: Sendable {
-    public var record: ConflictRecord
-    /// When the office re-applied the losing value, if it did.
-    public var reappliedAt: Int64?
-    /// Why the losing value cannot be re-applied from the dashboard; nil when it can.
-    public var blocked: String?
-}
-
 extension SQLiteHubStore {
-    static let reappliedSQL = """
-        CREATE TABLE IF NOT EXISTS _hub_reapplied(conflict INTEGER PRIMARY KEY, at INTEGER NOT NULL, by TEXT NOT NULL);
-        """
-
     /// The conflict ledger, newest first (at most `limit` entries), with what the office did.
     public func conflictReviews(limit: Int = 500) throws -> [ConflictReview] {
-        let records = try replica.conflicts(newest: limit)
-        let done = try replica.ownerRead { db in
+        let records = try hubReplica.conflicts(newest: limit)
+        let done = try read { db in
             var done: [Int64: Int64] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT conflict, at FROM _hub_reapplied") {
                 let conflict: Int64 = row["conflict"], at: Int64 = row["at"]
@@ -50,13 +38,13 @@ extension SQLiteHubStore {
     /// Writes a conflict's losing value back as the hub's own change, which reaches every site
     /// that may see the row on its next round. `by` names who asked (the office's site id).
     public func reapply(conflict id: Int64, by: String) throws -> ConflictRecord {
-        guard let c = try replica.conflict(id: id) else {
+        guard let c = try hubReplica.conflict(id: id) else {
             throw BegawiError(.invalidArgument, "there is no conflict \(id) in the ledger")
         }
         if let why = reapplyBlock(c) { throw BegawiError(.invalidArgument, "conflict \(id) cannot be re-applied: \(why)") }
         guard let spec = schema.tables.first(where: { $0.name == c.table }) else { throw BegawiError(.invalidArgument, "unknown table") }
-        let now = Int64(clock.nowMilliseconds())
-        try replica.ownerWrite { db in
+        let now = Int64(hubClock.nowMilliseconds())
+        try write { db in
             if try Int.fetchOne(db, sql: "SELECT 1 FROM _hub_reapplied WHERE conflict = ?", arguments: [id]) != nil {
                 throw BegawiError(.invalidArgument, "conflict \(id) was already re-applied")
             }
@@ -72,7 +60,7 @@ extension SQLiteHubStore {
             }
         }
         // Stamped now as the hub's write: the next pull of every site that may see the row carries it.
-        try replica.captureLocalChanges()
+        try hubReplica.captureLocalChanges()
         return c
     }
 

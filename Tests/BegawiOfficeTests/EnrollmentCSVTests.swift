@@ -1,4 +1,4 @@
-@testable import BegawiHub
+@testable import BegawiOffice
 import Testing
 
 /// The report's CSV (`/office/pendaftaran.csv`, `begawi hub report --format csv`): RFC 4180 by

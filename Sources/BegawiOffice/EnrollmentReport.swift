@@ -1,64 +1,34 @@
 import BegawiCore
 
-/// Which enrollments a report counts: a period of registration dates (inclusive, `YYYY-MM-DD`)
-/// and, optionally, one partner, one program or one status.
-public struct ReportFilter: Sendable, Equatable {
-    public var from: String?
-    public var to: String?
-    public var partner: String?
-    public var program: String?
-    public var status: String?
-
-    /// Makes a filter; nil means "any".
-    public init(from: String? = nil, to: String? = nil, partner: String? = nil, program: String? = nil, status: String? = nil) {
-        self.from = from
-        self.to = to
-        self.partner = partner
-        self.program = program
-        self.status = status
-    }
-
-    /// Throws when a date is not `YYYY-MM-DD` or the period ends before it starts.
-    public func validate() throws -> ReportFilter {
-        for (name, value) in [("from", from), ("to", to)] {
-            guard let value else { continue }
-            guard ReportFilter.isDate(value) else {
-                throw BegawiError(.invalidArgument, "--\(name) must be a date written YYYY-MM-DD (got '\(value.prefix(20))')")
-            }
-        }
-        if let from, let to, from > to { throw BegawiError(.invalidArgument, "the period ends (\(to)) before it starts (\(from))") }
-        return self
-    }
-
-    static func isDate(_ text: String) -> Bool {
-        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
-              parts.allSatisfy({ $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }),
-              let month = Int(parts[1]), let day = Int(parts[2]) else { return false }
-        return (1...12).contains(month) && (1...31).contains(day)
-    }
-}
-
 /// Enrollments counted by partner (the program's provider) × program × status, with totals.
 public struct EnrollmentReport: Sendable, Equatable, Codable {
     /// One partner's program: its counts by status.
     public struct Line: Sendable, Equatable, Codable {
+        /// The partner's site id (the program's provider).
         public var partner: String
+        /// The partner's name, as its site wrote it.
         public var partnerName: String
+        /// The program's id.
         public var program: String
+        /// The program's title, as its site wrote it.
         public var programTitle: String
+        /// Enrollments by status.
         public var counts: [String: Int]
+        /// Enrollments of every status.
         public var total: Int
     }
 
-    /// The filter's period, as given.
+    /// The filter's first registration date, as given.
     public var from: String?
+    /// The filter's last registration date, as given.
     public var to: String?
     /// The statuses as columns, in the schema's order (then any others found).
     public var statuses: [String]
+    /// One line per partner's program, by partner name, then program title.
     public var lines: [Line]
-    /// Totals by status, and of everything.
+    /// Totals by status.
     public var totals: [String: Int]
+    /// The total of everything.
     public var total: Int
 
     /// Totals per partner, in the order of the lines.

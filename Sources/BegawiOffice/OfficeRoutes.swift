@@ -1,0 +1,144 @@
+public import BegawiCore
+public import BegawiHub
+import Foundation
+public import Hummingbird
+import HTTPTypes
+public import Logging
+
+/// The office's dashboard under `/office/`: fleet health, consolidated enrollments with filters
+/// and CSV, and the conflict ledger with a way to re-apply a losing value. Signed in with the
+/// credential of a site of kind office; no other site may open it.
+public struct OfficeRoutes: HubRouteGroup {
+    let store: any HubStore & OfficeStore
+    let sessions: OfficeSessions
+    let pages: OfficePages
+    let clock: any WallClock
+    let logger: Logger
+
+    /// The dashboard over the hub's store; its sessions live as long as this value (the hub's run).
+    public init(store: any HubStore & OfficeStore, clock: any WallClock = SystemWallClock(), logger: Logger) throws {
+        self.store = store
+        self.sessions = OfficeSessions()
+        self.pages = try OfficePages()
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// Every page is under `/office`.
+    public var pathPrefix: String { "/office" }
+
+    /// The sign-in form checks the office's credential.
+    public var credentialPaths: Set<String> { ["/office/masuk"] }
+
+    /// Mounts the dashboard's pages under `/office/`.
+    public func register<Context: RequestContext>(on router: Router<Context>) {
+        router.get("/office/gaya.css") { _, _ in OfficeRoutes.answer(OfficeTemplates.style, type: "text/css; charset=utf-8") }
+        router.get("/office/masuk") { request, _ in signInPage(message: nil, status: .ok) }
+        router.post("/office/masuk") { request, _ in try await signIn(request) }
+        router.post("/office/keluar") { request, _ in try await signOut(request) }
+        router.get("/office/") { request, _ in try await page(request) { s in try await overview(s) } }
+        router.get("/office/pendaftaran") { request, _ in try await page(request) { s in try await enrollments(request, s) } }
+        router.get("/office/pendaftaran.csv") { request, _ in try await page(request) { _ in try await enrollmentsCSV(request) } }
+        router.get("/office/konflik") { request, _ in try await page(request) { s in
+            try await conflicts(s, notice: sessions.takeFlash(request.cookies[OfficeSessions.cookie]?.value))
+        } }
+        router.post("/office/konflik/:id/terapkan") { request, context in
+            try await page(request) { s in try await reapply(request, id: context.parameters.get("id"), s) }
+        }
+    }
+
+    // MARK: sessions
+
+    func session(_ request: Request) -> OfficeSessions.Session? {
+        sessions.session(request.cookies[OfficeSessions.cookie]?.value, now: clock.nowMilliseconds())
+    }
+
+    /// Runs a page for a signed-in office, or sends the browser to sign in. The credential that
+    /// opened the session is checked in the database at each request: `hub revoke-site` runs in
+    /// another process, and its revocation must end the session at once.
+    func page(_ request: Request, _ body: (OfficeSessions.Session) async throws -> Response) async throws -> Response {
+        guard let s = session(request) else { return OfficeRoutes.redirect("/office/masuk") }
+        let current = try await Blocking.run { [store] in try store.credentialIsCurrent(site: s.site, secretHash: s.credential) }
+        guard current else {
+            sessions.end(request.cookies[OfficeSessions.cookie]?.value)
+            logger.notice("dashboard session ended: the office's credential was revoked or replaced", metadata: ["site.id": "\(s.site)"])
+            var response = signInPage(message: "Sesi berakhir: kredensial kantor ini telah dicabut atau diganti. Masuk dengan kredensial yang berlaku.",
+                                      status: .unauthorized)
+            OfficeRoutes.clearCookie(&response)
+            return response
+        }
+        return try await body(s)
+    }
+
+    func signInPage(message: String?, status: HTTPResponse.Status) -> Response {
+        render("signIn", OfficeViews.SignIn(message: message.map(Shown.init)), status: status)
+    }
+
+    func signIn(_ request: Request) async throws -> Response {
+        // A sign-in form is a few hundred bytes: a larger declared body is refused before a byte of
+        // it is read, and the body timeout ends one that never comes.
+        let limit = 16 << 10
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
+            throw HubRefusal(.contentTooLarge, "too-large", "a sign-in form has at most \(limit) bytes; sign in from the dashboard's page")
+        }
+        let form = try await OfficeRoutes.form(request, limit: limit)
+        let token = (form["kredensial"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        let site = try await Blocking.run { [store] in try store.authenticate(token: token) }
+        guard let site, site.kind == .office else {
+            logger.notice("dashboard sign-in refused", metadata: ["site.id": "\(site?.id ?? "unknown")"])
+            return signInPage(message: site == nil ? "Kredensial tidak dikenal, salah, atau sudah dicabut."
+                              : "Kredensial ini milik situs \(site!.id), bukan kantor. Hanya kantor yang dapat membuka dasbor.", status: .unauthorized)
+        }
+        guard let credential = SiteCredential.parse(token) else { return signInPage(message: nil, status: .unauthorized) }
+        let cookie = sessions.start(site: site.id, credential: credential.secretHash, now: clock.nowMilliseconds())
+        var response = OfficeRoutes.redirect("/office/")
+        response.setCookie(Cookie(name: OfficeSessions.cookie, value: cookie, maxAge: Int(sessions.lifetimeMilliseconds / 1000),
+                                  path: "/office", secure: true, httpOnly: true, sameSite: .strict))
+        logger.info("dashboard sign-in", metadata: ["site.id": "\(site.id)"])
+        return response
+    }
+
+    /// Ends the session, form token or not: a sign-out that cleared only the cookie would leave a
+    /// copied cookie working. (Signing someone out is all a forged sign-out could do.)
+    func signOut(_ request: Request) async throws -> Response {
+        sessions.end(request.cookies[OfficeSessions.cookie]?.value)
+        var response = OfficeRoutes.redirect("/office/masuk")
+        OfficeRoutes.clearCookie(&response)
+        return response
+    }
+
+    static func clearCookie(_ response: inout Response) {
+        response.setCookie(Cookie(name: OfficeSessions.cookie, value: "", maxAge: 0, path: "/office", secure: true, httpOnly: true, sameSite: .strict))
+    }
+
+    // MARK: helpers
+
+    /// A page rendered from its template.
+    func render(_ template: String, _ view: Any, status: HTTPResponse.Status = .ok) -> Response {
+        OfficeRoutes.answer(pages.render(template, view), type: "text/html; charset=utf-8", status: status)
+    }
+
+    static func answer(_ text: String, type: String, status: HTTPResponse.Status = .ok) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = type
+        headers[.cacheControl] = "no-store"
+        headers[.contentSecurityPolicy] = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        headers[.xContentTypeOptions] = "nosniff"
+        headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    static func redirect(_ location: String) -> Response {
+        var headers = HTTPFields()
+        headers[.location] = location
+        headers[.cacheControl] = "no-store"
+        return Response(status: .seeOther, headers: headers)
+    }
+
+    /// A form body (`application/x-www-form-urlencoded`, at most `limit` bytes, 64 KiB unless told).
+    static func form(_ request: Request, limit: Int = 64 << 10) async throws -> [String: String] {
+        var request = request
+        let buffer = try await request.collectBody(upTo: limit)
+        return OfficeForm.decode(Array(buffer.readableBytesView))
+    }
+}

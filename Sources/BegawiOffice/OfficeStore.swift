@@ -1,0 +1,12 @@
+public import BegawiReplica
+
+/// What the office's dashboard and report read from the hub's store, and the one write they make:
+/// re-applying a conflict's losing value. A second backend implements this beside `HubStore`.
+public protocol OfficeStore: Sendable {
+    /// Enrollments by partner × program × status (`begawi hub report`, the dashboard).
+    func enrollmentReport(_ filter: ReportFilter) throws -> EnrollmentReport
+    /// The conflict ledger, newest first (at most `limit` entries), with what the office did about each.
+    func conflictReviews(limit: Int) throws -> [ConflictReview]
+    /// Writes a conflict's losing value back as the hub's change; `by` names the office's site.
+    func reapply(conflict id: Int64, by: String) throws -> ConflictRecord
+}

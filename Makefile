@@ -11,7 +11,7 @@ BENCH_PACKAGES := sqlite3-tools zstd rsync
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PREFIX ?= /usr/local
 
-.PHONY: all deps test-deps bench-deps deb-deps build release test bench bench-sync demo openapi clean install install-files deb
+.PHONY: all deps test-deps bench-deps deb-deps build release test bench bench-sync demo clean install install-files deb
 
 all: build
 
@@ -50,10 +50,10 @@ test: test-deps
 	$(SWIFT) test --skip-build --skip CurlTransportTests
 	$(SWIFT) test --skip-build --filter CurlTransportTests
 
-# Figures for BENCHMARKS.md.
+# Figures for BENCHMARKS.md, from the benchmarks' own package (Benchmarks/; not built by `swift build`).
 bench: bench-deps
-	$(SWIFT) build -c release --product begawi-bench
-	$$($(SWIFT) build -c release --show-bin-path)/begawi-bench
+	$(SWIFT) build -c release --package-path Benchmarks
+	$$($(SWIFT) build -c release --package-path Benchmarks --show-bin-path)/begawi-bench
 
 # Sync over HTTPS (BENCHMARKS.md, issue 3): real hub and site processes from a release build in
 # .build-bench. The poor-link figure needs root (../shared/lab/poorlink); `ingest` needs ~25 GB in /tmp.
@@ -105,10 +105,6 @@ endif
 	rm -rf "$(DEB_DIR)/debian"
 	$(MAKE) -s install-files BIN="$(BIN)" DESTDIR="$(abspath $(DEB_DIR))/debian/begawi" PREFIX=/usr
 	packaging/debian/build-deb "$(DEB_DIR)" "$(DEB_COMPRESS)"
-
-# The OpenAPI document the hub serves is embedded from docs/openapi.yaml.
-openapi:
-	python3 scripts/embed-openapi.py
 
 clean:
 	rm -rf .build

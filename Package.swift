@@ -11,7 +11,11 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "begawi", targets: ["begawi"]),
-        .executable(name: "begawi-bench", targets: ["BegawiBench"]),
+        // For the benchmarks' own package (Benchmarks/), which is not part of this one.
+        .library(name: "BegawiCore", targets: ["BegawiCore"]),
+        .library(name: "BegawiReplica", targets: ["BegawiReplica"]),
+        .library(name: "BegawiMetrics", targets: ["BegawiMetrics"]),
+        .library(name: "CSQLite", targets: ["CSQLite"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -24,6 +28,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
     ],
     targets: [
         // System libraries: the shims hold only what Swift cannot call.
@@ -32,7 +39,10 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // Pure model: clock, vectors, stamps, merge, batches and their wire codec. No I/O.
-        .target(name: "BegawiCore", dependencies: ["CZlib"], swiftSettings: strict),
+        .target(
+            name: "BegawiCore",
+            dependencies: ["CZlib", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict),
         // A SQLite replica: schema install, capture triggers, outbox, export, apply, ledger.
         .target(
             name: "BegawiReplica",
@@ -40,6 +50,18 @@ let package = Package(
             swiftSettings: strict),
         // systemd's notify protocol (READY, STATUS, STOPPING, watchdog pings) over $NOTIFY_SOCKET.
         .target(name: "BegawiSystemd", swiftSettings: strict),
+        // A private CA and the TLS server certificates it signs (the hub's, the tests'), made in-process.
+        .target(
+            name: "BegawiCertificates",
+            dependencies: [
+                "BegawiCore",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            swiftSettings: strict),
+        // docs/openapi.yaml, embedded by the C compiler (#embed) for the hub to serve.
+        .target(name: "COpenAPI"),
         // Prometheus' text format and latency histograms. No I/O.
         .target(name: "BegawiMetrics", swiftSettings: strict),
         // The rules between agencies: owners, writers, receivers, NIK checks and derived keys. No I/O.
@@ -58,7 +80,7 @@ let package = Package(
         .target(
             name: "BegawiHub",
             dependencies: [
-                "BegawiCore", "BegawiReplica", "BegawiRules", "BegawiMetrics",
+                "BegawiCore", "BegawiReplica", "BegawiRules", "BegawiMetrics", "COpenAPI",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -82,11 +104,16 @@ let package = Package(
                 .product(name: "Mustache", package: "swift-mustache"),
             ],
             swiftSettings: strict),
+        // `begawi demo`: the labour office's story, driving this same binary as hub and sites.
+        .target(
+            name: "BegawiDemo",
+            dependencies: ["BegawiCore", "BegawiReplica", "BegawiRules", "BegawiHub"],
+            swiftSettings: strict),
         .executableTarget(
             name: "begawi",
             dependencies: [
                 "BegawiCore", "BegawiReplica", "BegawiRules", "BegawiSite", "BegawiHub", "BegawiSystemd", "BegawiMetrics", "CCurl",
-                "BegawiOffice",
+                "BegawiOffice", "BegawiDemo", "BegawiCertificates",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -100,15 +127,6 @@ let package = Package(
             // Foundation needs (its ICU among them).
             swiftSettings: strict + [.unsafeFlags(["-static-stdlib"], .when(platforms: [.linux]))],
             linkerSettings: [.unsafeFlags(["-static-stdlib"], .when(platforms: [.linux]))]),
-        .executableTarget(
-            name: "BegawiBench",
-            dependencies: [
-                "BegawiCore", "BegawiReplica", "CSQLite",
-                .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
-            swiftSettings: strict),
-
         .testTarget(name: "BegawiMetricsTests", dependencies: ["BegawiMetrics"], swiftSettings: strict),
         .testTarget(name: "BegawiCoreTests", dependencies: ["BegawiCore"], swiftSettings: strict),
         .testTarget(name: "BegawiRulesTests", dependencies: ["BegawiCore", "BegawiRules"], swiftSettings: strict),
@@ -137,8 +155,10 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "BegawiSiteTests",
-            dependencies: ["BegawiCore", "BegawiReplica", "BegawiSite"],
+            dependencies: ["BegawiCore", "BegawiReplica", "BegawiSite", "BegawiCertificates"],
             swiftSettings: strict),
     ],
-    swiftLanguageModes: [.v6]
+    swiftLanguageModes: [.v6],
+    // C23, for #embed in COpenAPI.
+    cLanguageStandard: .gnu2x
 )

@@ -16,7 +16,7 @@ RULES_SCHEMA = os.path.join(REPO, "config", "handak-begawi.json")
 COLUMNS = ["participant_id", "program_id", "site_id", "status", "registered_on", "started_on",
            "completed_on", "score", "funding", "notes", "updated_by"]
 
-# The same made-up values as Sources/BegawiBench/EnrollmentFixture.swift: no real person.
+# The same made-up values as Benchmarks/Sources/BegawiBench/EnrollmentFixture.swift: no real person.
 FUNDINGS = ["APBD Kota Bontang", "APBN", "CSR Perusahaan", "Mandiri"]
 NOTES = ["Peserta hadir pada orientasi", "Menunggu kelengkapan berkas", "Lulus uji kompetensi", "",
          "Pindah jadwal ke angkatan berikutnya"]

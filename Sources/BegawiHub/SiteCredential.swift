@@ -13,7 +13,7 @@ public struct SiteCredential: Sendable, Equatable {
     public var token: String { "bgw1.\(siteID).\(secret)" }
 
     /// The hash the hub stores.
-    public var secretHash: String { SHA256.hex(Array(secret.utf8)) }
+    public var secretHash: String { Hashing.sha256Hex(Array(secret.utf8)) }
 
     /// Makes a new random credential for a site.
     public static func generate(for siteID: String) -> SiteCredential {

@@ -12,6 +12,12 @@ public final class LatencyHistogram: @unchecked Sendable {
         var counts: [UInt64]
         var sum: Double = 0
         var count: UInt64 = 0
+
+        mutating func add(_ seconds: Double, bounds: [Double]) {
+            for (i, bound) in bounds.enumerated() where seconds <= bound { counts[i] += 1 }
+            sum += seconds
+            count += 1
+        }
     }
 
     /// Makes a histogram; the default buckets span 1 ms to 60 s.
@@ -22,11 +28,8 @@ public final class LatencyHistogram: @unchecked Sendable {
     /// Records one duration for a label value.
     public func observe(_ label: String, seconds: Double) {
         lock.withLock {
-            var s = series[label] ?? Series(counts: Array(repeating: 0, count: bounds.count))
-            for (i, bound) in bounds.enumerated() where seconds <= bound { s.counts[i] += 1 }
-            s.sum += seconds
-            s.count += 1
-            series[label] = s
+            // Changed in place: a copy taken out of the dictionary would copy its counts on every call.
+            series[label, default: Series(counts: Array(repeating: 0, count: bounds.count))].add(seconds, bounds: bounds)
         }
     }
 

@@ -26,7 +26,7 @@ public struct AccessPolicy: Hashable, Sendable {
             text += "\(t.linkedBy.map { "\($0.table).\($0.column)" })|\(t.allowedValues.keys.sorted().map { "\($0)=\(t.allowedValues[$0]!.sorted())" })|"
             text += "\(t.derivedKey.map { "\($0.column),\($0.check),\($0.salt)" } ?? "")\n"
         }
-        return SHA256.hex(Array(text.utf8))
+        return Hashing.sha256Hex(Array(text.utf8))
     }
 
     /// Throws an error naming the first rule that does not fit the schema.

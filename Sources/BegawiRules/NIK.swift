@@ -46,7 +46,7 @@ public enum NIK {
     /// The same person registered at two sites gets the same key; the key does not show the NIK to
     /// someone who lacks the programme's salt.
     public static func key(for nik: String, salt: String) -> String {
-        "p" + Hex.encode(HMACSHA256.tag(key: Array(salt.utf8), message: Array(nik.utf8)).prefix(16))
+        "p" + Hex.encode(Hashing.hmacSHA256(key: Array(salt.utf8), message: Array(nik.utf8)).prefix(16))
     }
 
     /// Province codes in use (Kemendagri; the new Papua provinces included).

@@ -17,13 +17,13 @@ import Testing
             ),
         ]
         for (message, digest) in vectors {
-            #expect(SHA256.hex(Array(message.utf8)) == digest, "message \(message.debugDescription)")
+            #expect(Hashing.sha256Hex(Array(message.utf8)) == digest, "message \(message.debugDescription)")
         }
     }
 
     @Test func oneMillionLetterA() {
         let input = [UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000)
-        #expect(SHA256.hex(input) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+        #expect(Hashing.sha256Hex(input) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
     }
 
     /// Every length across the padding boundaries (55, 56, 63, 64, 119, 120, ...) agrees with coreutils.
@@ -33,27 +33,27 @@ import Testing
         let inputs = lengths.map { n in (0..<n).map { _ in UInt8.random(in: 0...255, using: &rng) } }
         let expected = try Sha256sum.digests(of: inputs)
         for (input, digest) in zip(inputs, expected) {
-            #expect(SHA256.hex(input) == digest, "length \(input.count)")
+            #expect(Hashing.sha256Hex(input) == digest, "length \(input.count)")
         }
     }
 
     @Test func digestIsThirtyTwoBytesAndMatchesHex() {
-        let digest = SHA256.hash(Array("abc".utf8))
+        let digest = Hashing.sha256(Array("abc".utf8))
         #expect(digest.count == 32)
-        #expect(Hex.encode(digest) == SHA256.hex(Array("abc".utf8)))
+        #expect(Hex.encode(digest) == Hashing.sha256Hex(Array("abc".utf8)))
     }
 
     @Test func slicesAndNonContiguousCollectionsHashLikeArrays() {
         var rng = SplitMix64(seed: 77)
         let bytes = (0..<300).map { _ in UInt8.random(in: 0...255, using: &rng) }
-        let expected = SHA256.hash(Array(bytes[13..<250]))
-        #expect(SHA256.hash(bytes[13..<250]) == expected)
-        #expect(SHA256.hash((13..<250).lazy.map { bytes[$0] }) == expected)
-        #expect(SHA256.hash("abc".utf8) == SHA256.hash([0x61, 0x62, 0x63]))
+        let expected = Hashing.sha256(Array(bytes[13..<250]))
+        #expect(Hashing.sha256(bytes[13..<250]) == expected)
+        #expect(Hashing.sha256((13..<250).lazy.map { bytes[$0] }) == expected)
+        #expect(Hashing.sha256("abc".utf8) == Hashing.sha256([0x61, 0x62, 0x63]))
     }
 
     @Test func constantTimeEqual() {
-        let a = SHA256.hash(Array("token".utf8))
+        let a = Hashing.sha256(Array("token".utf8))
         #expect(ConstantTime.equal(a, a))
         #expect(ConstantTime.equal([], []))
         for i in [0, 15, 31] {
@@ -77,7 +77,7 @@ import Testing
         for bad in ["0", "abc", "0g", "zz", " 00", "00 ", "éé", "0x00"] {
             #expect(Hex.decode(bad) == nil, "\(bad.debugDescription)")
         }
-        let digest = SHA256.hash([1, 2, 3])
+        let digest = Hashing.sha256([1, 2, 3])
         #expect(Hex.decode(Hex.encode(digest)) == digest)
     }
 }

@@ -26,7 +26,7 @@ import Testing
 
     @Test(arguments: [1, 2, 3, 4, 6, 7]) func rfc4231TestCase(_ number: Int) {
         let vector = HMACSHA256Tests.rfc4231.first { $0.number == number }!
-        let tag = HMACSHA256.tag(key: vector.key, message: vector.data)
+        let tag = Hashing.hmacSHA256(key: vector.key, message: vector.data)
         #expect(tag.count == 32)
         #expect(Hex.encode(tag) == vector.tag, "RFC 4231 test case \(number)")
     }
@@ -34,11 +34,11 @@ import Testing
     @Test func keyOfExactlyOneBlockIsUsedAsIs() {
         // A 64-byte key is not hashed; a 65-byte one is. Both differ from each other's tags.
         let message = HMACSHA256Tests.bytes("Bontang")
-        let block = HMACSHA256.tag(key: HMACSHA256Tests.repeated(0x61, 64), message: message)
-        let longer = HMACSHA256.tag(key: HMACSHA256Tests.repeated(0x61, 65), message: message)
+        let block = Hashing.hmacSHA256(key: HMACSHA256Tests.repeated(0x61, 64), message: message)
+        let longer = Hashing.hmacSHA256(key: HMACSHA256Tests.repeated(0x61, 65), message: message)
         #expect(block != longer)
         // A key longer than a block is its hash.
-        let hashed = HMACSHA256.tag(key: SHA256.hash(HMACSHA256Tests.repeated(0x61, 65)), message: message)
+        let hashed = Hashing.hmacSHA256(key: Hashing.sha256(HMACSHA256Tests.repeated(0x61, 65)), message: message)
         #expect(hashed == longer)
     }
 
@@ -54,7 +54,7 @@ import Testing
         #expect(!key.contains(nik))
         // Computed independently: the first 16 bytes of HMAC-SHA256(salt, NIK), in hex.
         #expect(key == "pb6e7625e381f7d17116a58a1cb7b088a")
-        #expect(key == "p" + Hex.encode(HMACSHA256.tag(key: HMACSHA256Tests.bytes(HMACSHA256Tests.salt), message: HMACSHA256Tests.bytes(nik)).prefix(16)))
+        #expect(key == "p" + Hex.encode(Hashing.hmacSHA256(key: HMACSHA256Tests.bytes(HMACSHA256Tests.salt), message: HMACSHA256Tests.bytes(nik)).prefix(16)))
     }
 
     @Test func participantKeyDiffersBySaltAndByNumber() {

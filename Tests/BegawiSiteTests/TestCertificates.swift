@@ -1,8 +1,8 @@
+import BegawiCertificates
 import Foundation
 
-/// Throwaway TLS certificates for tests, made with the `openssl` command once per test process.
+/// Throwaway TLS certificates for tests, made in-process (BegawiCertificates) once per test process.
 ///
-/// Self-contained (Foundation and the `openssl` command only), so the file can be copied into any test target.
 /// Keys are P-256 (fast to make); certificates are valid for two days; the folder is removed when the process exits.
 struct TestCertificates: Sendable {
     /// A certificate and its private key, both PEM files.
@@ -39,73 +39,37 @@ struct TestCertificates: Sendable {
         directory = Self.folder
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         atexit { try? FileManager.default.removeItem(atPath: TestCertificates.folder) }
-        let loopback = ["IP:127.0.0.1", "DNS:localhost"]
+        let loopback = ["127.0.0.1", "localhost"]
         ca = try Self.makeCA(named: "ca", in: directory)
         otherCA = try Self.makeCA(named: "other-ca", in: directory)
         server = try Self.issue(named: "server", for: loopback, by: ca, in: directory)
         serverSignedByOtherCA = try Self.issue(named: "server-other-ca", for: loopback, by: otherCA, in: directory)
-        serverForOtherName = try Self.issue(named: "server-other-name", for: ["DNS:elsewhere.invalid"], by: ca, in: directory)
+        serverForOtherName = try Self.issue(named: "server-other-name", for: ["elsewhere.invalid"], by: ca, in: directory)
     }
 
     /// Makes a self-signed CA.
     static func makeCA(named name: String, in directory: String) throws -> KeyPair {
-        let pair = KeyPair(certificate: "\(directory)/\(name).crt", key: "\(directory)/\(name).key")
-        let config = "\(directory)/\(name).cnf"
-        try """
-            [req]
-            distinguished_name = dn
-            [dn]
-            [ca]
-            basicConstraints = critical, CA:TRUE
-            keyUsage = critical, keyCertSign, cRLSign
-            subjectKeyIdentifier = hash
-
-            """.write(toFile: config, atomically: true, encoding: .utf8)
-        try openssl(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", pair.key])
-        try openssl(["req", "-x509", "-new", "-key", pair.key, "-out", pair.certificate, "-days", "2",
-                     "-subj", "/CN=Begawi test \(name) \(UUID().uuidString.prefix(8))", "-config", config, "-extensions", "ca"])
-        return pair
+        let made = try PrivateCA.make(commonName: "Begawi test \(name) \(UUID().uuidString.prefix(8))", days: 2)
+        return try save(made, named: name, in: directory)
     }
 
-    /// Makes a server certificate for the given subjectAltName entries ("IP:…", "DNS:…"), signed by `issuer`.
+    /// Makes a server certificate for the given names (DNS names or IP addresses), signed by `issuer`.
     static func issue(named name: String, for altNames: [String], by issuer: KeyPair, in directory: String) throws -> KeyPair {
-        let pair = KeyPair(certificate: "\(directory)/\(name).crt", key: "\(directory)/\(name).key")
-        let request = "\(directory)/\(name).csr"
-        let extensions = "\(directory)/\(name).ext"
-        // Clients match names against subjectAltName only; the common name is ignored.
-        try """
-            basicConstraints = critical, CA:FALSE
-            keyUsage = critical, digitalSignature
-            extendedKeyUsage = serverAuth
-            subjectAltName = \(altNames.joined(separator: ", "))
-
-            """.write(toFile: extensions, atomically: true, encoding: .utf8)
-        try openssl(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", pair.key])
-        try openssl(["req", "-new", "-key", pair.key, "-out", request, "-subj", "/CN=\(name)"])
-        try openssl(["x509", "-req", "-in", request, "-CA", issuer.certificate, "-CAkey", issuer.key, "-out", pair.certificate,
-                     "-days", "2", "-set_serial", "0x" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(30),
-                     "-extfile", extensions])
-        return pair
+        let ca = PEMPair(certificate: try String(contentsOfFile: issuer.certificate, encoding: .utf8),
+                         key: try String(contentsOfFile: issuer.key, encoding: .utf8))
+        return try save(try PrivateCA.issue(for: altNames, commonName: name, by: ca, days: 2), named: name, in: directory)
     }
 
-    /// Runs `openssl` with the given arguments; throws with its output when it fails.
-    private static func openssl(_ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["openssl"] + arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw TestCertificateError(message: "openssl \(arguments.joined(separator: " ")) failed: \(text)")
-        }
+    private static func save(_ pair: PEMPair, named name: String, in directory: String) throws -> KeyPair {
+        let files = KeyPair(certificate: "\(directory)/\(name).crt", key: "\(directory)/\(name).key")
+        try pair.certificate.write(toFile: files.certificate, atomically: true, encoding: .utf8)
+        try pair.key.write(toFile: files.key, atomically: true, encoding: .utf8)
+        return files
     }
 }
 
-/// A certificate could not be made.
+
+/// A test fixture could not be made.
 struct TestCertificateError: Error, CustomStringConvertible {
     let message: String
     var description: String { message }

@@ -6,7 +6,7 @@ import BegawiRules
 /// list of allowed values, such as an enrollment's status) outside the table of people: everything
 /// else may be personal, and stays in the ledger for the office to read.
 enum DemoLedger {
-    static func lines(_ conflicts: [ConflictRecord], policy: AccessPolicy?) -> [String] {
+    static func lines(_ conflicts: [ConflictRecord], policy: AccessPolicy?, show: (SQLValue) -> String) -> [String] {
         guard !conflicts.isEmpty else { return ["  (none)"] }
         // One line per row and pair of sites: a second registration differs in several fields at once.
         var groups: [(record: ConflictRecord, columns: [String])] = []
@@ -27,7 +27,7 @@ enum DemoLedger {
                     + "the values stay in the ledger for the office, not shown here)"
             }
             let shown = group.columns.count == 1 && rule?.allowedValues[c.column] != nil
-            let values = shown ? " \(Display.value(c.loserValue)) by \(c.loser.site) lost to \(Display.value(c.winnerValue)) by \(c.winner.site)"
+            let values = shown ? " \(show(c.loserValue)) by \(c.loser.site) lost to \(show(c.winnerValue)) by \(c.winner.site)"
                                : " \(c.loser.site)'s value lost to \(c.winner.site)'s (values kept in the ledger, not shown)"
             let why = c.winnerIsDelete ? ", which deleted the row" : (c.winner.clock > c.loser.clock ? ", written later" : ", on an equal clock, by site id")
             return "  \(c.table) \(c.key) \(group.columns.joined(separator: ", ")):" + values + why

@@ -8,17 +8,19 @@ final class DemoCluster {
     private(set) var hubPort = 0
     var hubURL: String { "https://127.0.0.1:\(hubPort)" }
 
-    init(folder: String) { self.folder = folder }
+    /// The `begawi` binary run as the hub and each site.
+    let executable: String
 
-    static var executable: String {
-        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    init(folder: String, executable: String) {
+        self.folder = folder
+        self.executable = executable
     }
 
     /// Runs `begawi` with arguments; prints its output unless `quiet`; throws on failure.
     @discardableResult
     func begawi(_ arguments: [String], quiet: Bool = false) throws -> String {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: DemoCluster.executable)
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env["BEGAWI_LOG_LEVEL"] = "error"
@@ -49,7 +51,7 @@ final class DemoCluster {
 
     func startHub() throws {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: DemoCluster.executable)
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = ["hub", "run", "--config", "\(folder)/hub.toml"]
         var env = ProcessInfo.processInfo.environment
         env["BEGAWI_LOG_LEVEL"] = "warning"

@@ -20,7 +20,7 @@ extension OfficeRoutes {
                 pending: h.pending.map(String.init) ?? "–", offset: OfficeText.seconds(h.clockOffsetMilliseconds),
                 agent: Shown(h.agent ?? "–"), refused: h.rowsRefused, conflicts: h.conflicts)
         }
-        return render("overview", OfficeViews.Overview(nav: nav(s), sites: sites))
+        return try await render("overview", OfficeViews.Overview(nav: nav(s), sites: sites))
     }
 
     static func filter(_ request: Request) -> ReportFilter {
@@ -58,7 +58,7 @@ extension OfficeRoutes {
             programs: OfficeViews.Select("program", programs, filter.program),
             statuses: OfficeViews.Select("status", all.statuses.map { ($0, OfficeText.status($0)) }, filter.status),
             problem: report == nil ? Shown(problem ?? "") : nil, report: shown)
-        return render("enrollments", view, status: report == nil ? .badRequest : .ok)
+        return try await render("enrollments", view, status: report == nil ? .badRequest : .ok)
     }
 
     func enrollmentsCSV(_ request: Request) async throws -> Response {
@@ -81,14 +81,14 @@ extension OfficeRoutes {
                 blocked: Shown(r.blocked ?? ""), isBlocked: r.reappliedAt == nil && r.blocked != nil,
                 open: r.reappliedAt == nil && r.blocked == nil)
         }
-        return render("conflicts", OfficeViews.Conflicts(nav: nav(s), csrf: s.csrf, notice: notice.map(Shown.init), rows: rows, empty: rows.isEmpty))
+        return try await render("conflicts", OfficeViews.Conflicts(nav: nav(s), csrf: s.csrf, notice: notice.map(Shown.init), rows: rows, empty: rows.isEmpty))
     }
 
     func reapply(_ request: Request, id: String?, _ s: OfficeSessions.Session) async throws -> Response {
         let form = try await OfficeRoutes.form(request)
         guard form["csrf"] == s.csrf else {
             let view = OfficeViews.Notice(title: "Konflik", nav: nav(s), message: Shown("Formulir kedaluwarsa; muat ulang halaman konflik."))
-            return render("notice", view, status: .forbidden)
+            return try await render("notice", view, status: .forbidden)
         }
         guard let id = id.flatMap(Int64.init) else { return OfficeRoutes.redirect("/office/konflik") }
         let message: String

@@ -33,7 +33,7 @@ public struct OfficeRoutes: HubRouteGroup {
     /// Mounts the dashboard's pages under `/office/`.
     public func register<Context: RequestContext>(on router: Router<Context>) {
         router.get("/office/gaya.css") { _, _ in OfficeRoutes.answer(OfficeTemplates.style, type: "text/css; charset=utf-8") }
-        router.get("/office/masuk") { request, _ in signInPage(message: nil, status: .ok) }
+        router.get("/office/masuk") { request, _ in try await signInPage(message: nil, status: .ok) }
         router.post("/office/masuk") { request, _ in try await signIn(request) }
         router.post("/office/keluar") { request, _ in try await signOut(request) }
         router.get("/office/") { request, _ in try await page(request) { s in try await overview(s) } }
@@ -62,7 +62,7 @@ public struct OfficeRoutes: HubRouteGroup {
         guard current else {
             sessions.end(request.cookies[OfficeSessions.cookie]?.value)
             logger.notice("dashboard session ended: the office's credential was revoked or replaced", metadata: ["site.id": "\(s.site)"])
-            var response = signInPage(message: "Sesi berakhir: kredensial kantor ini telah dicabut atau diganti. Masuk dengan kredensial yang berlaku.",
+            var response = try await signInPage(message: "Sesi berakhir: kredensial kantor ini telah dicabut atau diganti. Masuk dengan kredensial yang berlaku.",
                                       status: .unauthorized)
             OfficeRoutes.clearCookie(&response)
             return response
@@ -70,8 +70,8 @@ public struct OfficeRoutes: HubRouteGroup {
         return try await body(s)
     }
 
-    func signInPage(message: String?, status: HTTPResponse.Status) -> Response {
-        render("signIn", OfficeViews.SignIn(message: message.map(Shown.init)), status: status)
+    func signInPage(message: String?, status: HTTPResponse.Status) async throws -> Response {
+        try await render("signIn", OfficeViews.SignIn(message: message.map(Shown.init)), status: status)
     }
 
     func signIn(_ request: Request) async throws -> Response {
@@ -86,10 +86,10 @@ public struct OfficeRoutes: HubRouteGroup {
         let site = try await Blocking.run { [store] in try store.authenticate(token: token) }
         guard let site, site.kind == .office else {
             logger.notice("dashboard sign-in refused", metadata: ["site.id": "\(site?.id ?? "unknown")"])
-            return signInPage(message: site == nil ? "Kredensial tidak dikenal, salah, atau sudah dicabut."
+            return try await signInPage(message: site == nil ? "Kredensial tidak dikenal, salah, atau sudah dicabut."
                               : "Kredensial ini milik situs \(site!.id), bukan kantor. Hanya kantor yang dapat membuka dasbor.", status: .unauthorized)
         }
-        guard let credential = SiteCredential.parse(token) else { return signInPage(message: nil, status: .unauthorized) }
+        guard let credential = SiteCredential.parse(token) else { return try await signInPage(message: nil, status: .unauthorized) }
         let cookie = sessions.start(site: site.id, credential: credential.secretHash, now: clock.nowMilliseconds())
         var response = OfficeRoutes.redirect("/office/")
         response.setCookie(Cookie(name: OfficeSessions.cookie, value: cookie, maxAge: Int(sessions.lifetimeMilliseconds / 1000),
@@ -113,9 +113,12 @@ public struct OfficeRoutes: HubRouteGroup {
 
     // MARK: helpers
 
-    /// A page rendered from its template.
-    func render(_ template: String, _ view: Any, status: HTTPResponse.Status = .ok) -> Response {
-        OfficeRoutes.answer(pages.render(template, view), type: "text/html; charset=utf-8", status: status)
+    /// A page rendered from its template, in the office's lane: a page of 500 conflicts takes
+    /// Mustache tens of milliseconds (it reads values by reflection), which must not hold one of the
+    /// cooperative threads that every request shares.
+    func render(_ template: String, _ view: some Sendable, status: HTTPResponse.Status = .ok) async throws -> Response {
+        let html = try await Blocking.office { [pages] in pages.render(template, view) }
+        return OfficeRoutes.answer(html, type: "text/html; charset=utf-8", status: status)
     }
 
     static func answer(_ text: String, type: String, status: HTTPResponse.Status = .ok) -> Response {

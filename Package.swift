@@ -88,28 +88,30 @@ let package = Package(
             ],
             swiftSettings: strict),
 
+        // What several test targets share: temporary folders, running blocking tests off the cooperative pool.
+        .target(name: "BegawiTestSupport", path: "Tests/BegawiTestSupport", swiftSettings: strict),
         .testTarget(name: "BegawiMetricsTests", dependencies: ["BegawiMetrics"], swiftSettings: strict),
         .testTarget(name: "BegawiCoreTests", dependencies: ["BegawiCore"], swiftSettings: strict),
         .testTarget(name: "BegawiRulesTests", dependencies: ["BegawiCore", "BegawiRules"], swiftSettings: strict),
         .testTarget(
             name: "BegawiReplicaTests",
-            dependencies: ["BegawiCore", "BegawiReplica", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["BegawiCore", "BegawiReplica", "BegawiTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict),
         // Real processes: the `begawi` binary as hub and sites over loopback TLS.
         .testTarget(
             name: "BegawiSystemTests",
             dependencies: [
-                "BegawiCore", "BegawiReplica", "BegawiRules", "BegawiSite",
+                "BegawiCore", "BegawiReplica", "BegawiRules", "BegawiSite", "BegawiTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict),
         .testTarget(
             name: "BegawiHubTests",
-            dependencies: ["BegawiCore", "BegawiReplica", "BegawiRules", "BegawiHub", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["BegawiCore", "BegawiReplica", "BegawiRules", "BegawiHub", "BegawiTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict),
         .testTarget(
             name: "BegawiSiteTests",
-            dependencies: ["BegawiCore", "BegawiReplica", "BegawiSite"],
+            dependencies: ["BegawiCore", "BegawiReplica", "BegawiSite", "BegawiTestSupport"],
             swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

@@ -2,6 +2,7 @@ import BegawiCore
 import BegawiHub
 import BegawiReplica
 import BegawiRules
+import BegawiTestSupport
 import Foundation
 import GRDB
 import Testing
@@ -29,7 +30,7 @@ import Testing
 ///
 /// A refused write is checked three ways: the push's refusals name the row with a reason, the hub's
 /// row is as before, and the site's replica holds the hub's row again (or no row, if it may not see it).
-@Suite struct AccessMatrixTests {
+@Suite(.blocking) struct AccessMatrixTests {
     /// "I", "U", "D", "R" where the cell is allowed, "-" where it is refused or not received.
     static let expected: [String: [SiteKind: String]] = [
         // partners: the registry of sites. No owner and no writers: only the office writes it, even a

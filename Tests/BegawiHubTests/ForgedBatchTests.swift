@@ -2,6 +2,7 @@ import BegawiCore
 import BegawiHub
 import BegawiReplica
 import BegawiRules
+import BegawiTestSupport
 import Foundation
 import GRDB
 import Testing
@@ -11,7 +12,7 @@ import Testing
 /// hub's rows or merge state changes. A legitimate batch built the same way lands, so the test can fail.
 ///
 /// The batches are random: the seed is printed, and `BEGAWI_FORGED_SEED=<seed>` replays a run.
-@Suite struct ForgedBatchTests {
+@Suite(.blocking) struct ForgedBatchTests {
     static let batchCount = 1_200
 
     @Test func forgedBatchesAreRefusedAndChangeNothing() throws {

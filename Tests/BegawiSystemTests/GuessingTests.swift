@@ -1,9 +1,10 @@
+import BegawiTestSupport
 import Foundation
 import Testing
 
 /// TLS suites and guessing of credentials: only AEAD suites in TLS 1.2, and wrong credentials
 /// slowed down per address without locking out a site elsewhere.
-@Suite struct GuessingTests {
+@Suite(.blocking) struct GuessingTests {
     /// Runs the `curl` command (the tool, not the library: it can choose a source address).
     static func curl(_ arguments: [String]) throws -> String {
         let process = Process()

@@ -1,10 +1,11 @@
+import BegawiTestSupport
 import Foundation
 import Testing
 
 /// The units in `systemd/` pass systemd's own checks, offline (systemd 252 on Debian 12):
 /// `systemd-analyze verify` prints nothing at all, and `systemd-analyze security` scores each at
 /// most 1.5 (an unhardened unit scores 9.6).
-@Suite struct SystemdUnitTests {
+@Suite(.blocking) struct SystemdUnitTests {
     static let units = ["begawi-hub.service", "begawi-site.service"]
 
     /// A copy of the unit whose ExecStart names the binary under test (`verify` checks it exists).

@@ -42,13 +42,10 @@ build: deps
 release: deps
 	$(SWIFT) build -c release
 
-# The whole suite. Longer soaks: BEGAWI_SIM_SEEDS=100000 make test (see README).
-# The transport's tests run on their own: they time real transfers from async code, and the long
-# blocking suites (simulation, system tests) would otherwise hold both cooperative threads.
+# The whole suite in one run. Longer soaks: BEGAWI_SIM_SEEDS=100000 make test (see README).
 test: test-deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --skip CurlTransportTests
-	$(SWIFT) test --skip-build --filter CurlTransportTests
+	$(SWIFT) test --skip-build
 
 # Figures for BENCHMARKS.md, from the benchmarks' own package (Benchmarks/; not built by `swift build`).
 bench: bench-deps

@@ -127,24 +127,27 @@ let package = Package(
             // Foundation needs (its ICU among them).
             swiftSettings: strict + [.unsafeFlags(["-static-stdlib"], .when(platforms: [.linux]))],
             linkerSettings: [.unsafeFlags(["-static-stdlib"], .when(platforms: [.linux]))]),
+
+        // What several test targets share: temporary folders, running blocking tests off the cooperative pool.
+        .target(name: "BegawiTestSupport", path: "Tests/BegawiTestSupport", swiftSettings: strict),
         .testTarget(name: "BegawiMetricsTests", dependencies: ["BegawiMetrics"], swiftSettings: strict),
         .testTarget(name: "BegawiCoreTests", dependencies: ["BegawiCore"], swiftSettings: strict),
         .testTarget(name: "BegawiRulesTests", dependencies: ["BegawiCore", "BegawiRules"], swiftSettings: strict),
         .testTarget(
             name: "BegawiReplicaTests",
-            dependencies: ["BegawiCore", "BegawiReplica", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["BegawiCore", "BegawiReplica", "BegawiTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict),
         // Real processes: the `begawi` binary as hub and sites over loopback TLS.
         .testTarget(
             name: "BegawiSystemTests",
             dependencies: [
-                "BegawiCore", "BegawiReplica", "BegawiRules", "BegawiSite",
+                "BegawiCore", "BegawiReplica", "BegawiRules", "BegawiSite", "BegawiTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict),
         .testTarget(
             name: "BegawiHubTests",
-            dependencies: ["BegawiCore", "BegawiReplica", "BegawiRules", "BegawiHub", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["BegawiCore", "BegawiReplica", "BegawiRules", "BegawiHub", "BegawiTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict),
         .testTarget(
             name: "BegawiOfficeTests",
@@ -155,7 +158,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "BegawiSiteTests",
-            dependencies: ["BegawiCore", "BegawiReplica", "BegawiSite", "BegawiCertificates"],
+            dependencies: ["BegawiCore", "BegawiReplica", "BegawiSite", "BegawiCertificates", "BegawiTestSupport"],
             swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6],

@@ -2,6 +2,7 @@ import BegawiCore
 import BegawiHub
 import BegawiReplica
 import BegawiRules
+import BegawiTestSupport
 import Foundation
 import GRDB
 import Testing
@@ -10,7 +11,7 @@ import Testing
 /// office-only column or an owner change written after the insert loses only that column; a row born
 /// and deleted between two pushes sends nothing; a deleted registration may be registered anew, and
 /// no row may reference one the hub does not hold live.
-@Suite struct CoalescedRowTests {
+@Suite(.blocking) struct CoalescedRowTests {
     func cluster() throws -> HubHarness {
         let h = try HubHarness()
         try h.addSite("disnaker", kind: .office)

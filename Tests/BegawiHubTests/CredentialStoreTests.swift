@@ -1,13 +1,14 @@
 import BegawiCore
 import BegawiHub
 import BegawiRules
+import BegawiTestSupport
 import Foundation
 import GRDB
 import Testing
 
 /// Credentials at the store: a rotation refuses the old one at the next authentication, and the
 /// credential generation tells a session (the dashboard's) that it has ended.
-@Suite struct CredentialStoreTests {
+@Suite(.blocking) struct CredentialStoreTests {
     @Test func rotationReplacesTheCredentialAndMovesItsGeneration() throws {
         let h = try HubHarness()
         let first = try h.store.addSite(id: "kantor", kind: .office, name: "Disnaker")

@@ -2,44 +2,9 @@ import BegawiCore
 import BegawiHub
 import BegawiReplica
 import BegawiRules
+import BegawiTestSupport
 import Foundation
 import GRDB
-
-/// A fresh temporary folder, removed when the test process exits (not when released: Swift may
-/// release a local right after its last use).
-final class TemporaryFolder: @unchecked Sendable {
-    let path: String
-
-    init(_ label: String = "begawi-hub") {
-        let root = FileManager.default.fileExists(atPath: "/dev/shm") ? URL(fileURLWithPath: "/dev/shm") : FileManager.default.temporaryDirectory
-        let base = root.appendingPathComponent("\(label)-\(UUID().uuidString.prefix(8))")
-        try! FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
-        path = base.path
-        TemporaryFolder.register(path)
-    }
-
-    func file(_ name: String) -> String { path + "/" + name }
-
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var paths: [String] = []
-    nonisolated(unsafe) private static var hooked = false
-
-    private static func register(_ path: String) {
-        lock.withLock {
-            paths.append(path)
-            if !hooked {
-                hooked = true
-                atexit { TemporaryFolder.removeAll() }
-            }
-        }
-    }
-
-    private static func removeAll() {
-        guard ProcessInfo.processInfo.environment["BEGAWI_KEEP_TEST_FILES"] == nil else { return }
-        let all = lock.withLock { paths }
-        for p in all { try? FileManager.default.removeItem(atPath: p) }
-    }
-}
 
 /// A hub store and site replicas in one process, exchanging batches through the store's push and
 /// pull exactly as the HTTP routes do (real SQLite files, the Handak Begawi schema and its rules).

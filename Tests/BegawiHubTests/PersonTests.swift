@@ -2,12 +2,13 @@ import BegawiCore
 import BegawiHub
 import BegawiReplica
 import BegawiRules
+import BegawiTestSupport
 import Foundation
 import GRDB
 import Testing
 
 /// One person per NIK, erasure, and what follows an owner's change, through the hub store.
-@Suite struct PersonTests {
+@Suite(.blocking) struct PersonTests {
     func cluster() throws -> HubHarness {
         let h = try HubHarness()
         try h.addSite("disnaker", kind: .office)

@@ -1,12 +1,13 @@
 import BegawiCore
 import BegawiHub
 import BegawiReplica
+import BegawiTestSupport
 import Foundation
 import Testing
 
 /// A refused row reveals nothing beyond its reason: a site that registers a person known elsewhere,
 /// guessing a field, gets the same answer whether the guess is right or wrong.
-@Suite struct RefusalLeakTests {
+@Suite(.blocking) struct RefusalLeakTests {
     static let truePhone = "0811-5400-111"
 
     /// lpk-b's push answer (as the hub encodes it) when it registers the person lpk-a registered,

@@ -2,13 +2,14 @@ import BegawiCore
 import BegawiHub
 import BegawiReplica
 import BegawiRules
+import BegawiTestSupport
 import Foundation
 import Testing
 
 /// A site that skips its own checks (the harness pushes what the replica exports, as a forged client
 /// would): the hub refuses each row with a value its column does not accept as `bad-value`, the rest
 /// of the batch lands, and no such value ever reaches another site.
-@Suite struct ValueLimitTests {
+@Suite(.blocking) struct ValueLimitTests {
     /// Programs with bad and good titles, pushed by lpk-a in one batch.
     static let titles: [(key: String, title: String, accepted: Bool)] = [
         ("too-long", String(repeating: "Las ", count: 2 << 18), false),        // 2 MB, as in the issue

@@ -2,13 +2,14 @@ import BegawiCore
 import BegawiHub
 import BegawiReplica
 import BegawiRules
+import BegawiTestSupport
 import Foundation
 import GRDB
 import Testing
 
 /// Who receives what: catalogue rows everywhere, participants only where they are linked, rows
 /// arriving whole when a link appears and leaving a replica (only) when it ends.
-@Suite struct VisibilityTests {
+@Suite(.blocking) struct VisibilityTests {
     func cluster() throws -> HubHarness {
         let h = try HubHarness()
         try h.addSite("disnaker", kind: .office)

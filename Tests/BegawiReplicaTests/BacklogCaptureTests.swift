@@ -1,11 +1,12 @@
 import BegawiCore
 import BegawiReplica
+import BegawiTestSupport
 import Foundation
 import Testing
 
 /// A backlog of writes larger than one stamping chunk (4,096): stamped whole, in write order,
 /// the same as a small backlog would be.
-@Suite struct BacklogCaptureTests {
+@Suite(.blocking) struct BacklogCaptureTests {
     @Test func aBacklogSpanningSeveralChunksIsStampedInOrder() throws {
         let folder = TemporaryFolder("backlog")
         let replica = try Replica.create(at: folder.file("site.sqlite"), siteID: "lpk-1", schema: testSchema, clock: ManualClock())

@@ -1,10 +1,11 @@
 import BegawiCore
 import BegawiReplica
+import BegawiTestSupport
 import Foundation
 import Testing
 
 /// A backup is a consistent copy with a new epoch whose lineage says how much feed it shares.
-@Suite struct BackupTests {
+@Suite(.blocking) struct BackupTests {
     static let t0: UInt64 = 1_780_000_000_000
 
     @Test func aBackupHasANewEpochAndItsLineage() throws {

@@ -1,11 +1,12 @@
 import BegawiCore
 import BegawiReplica
+import BegawiTestSupport
 import Foundation
 import Testing
 
 /// A batch that cannot be applied is refused whole, with a reason, and leaves the receiver exactly as
 /// it was: rows, merge state, ledger, cursor, clock state, the whole file.
-@Suite struct BadBatchTests {
+@Suite(.blocking) struct BadBatchTests {
     static let t0: UInt64 = 1_780_000_000_000
 
     /// Two replicas that have exchanged some rows and hold a conflict, and a next batch from the source
@@ -233,7 +234,7 @@ import Testing
 
 /// Batches built in memory skip the wire decoder's checks: `apply(_:)` must refuse their malformed
 /// shapes itself, with an error, never by stopping the process. Each runs in a child process.
-@Suite struct MalformedBatchTests {
+@Suite(.blocking) struct MalformedBatchTests {
     /// The folder label of a child process; a child that crashes cannot remove its folder, its parent does.
     static func label(parent: pid_t) -> String { "malformed-\(parent)" }
 

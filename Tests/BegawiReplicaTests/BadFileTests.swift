@@ -1,11 +1,12 @@
 import BegawiCore
 import BegawiReplica
+import BegawiTestSupport
 import Foundation
 import Testing
 
 /// `Replica.open` refuses wrong and damaged files with a clear error, and leaves each exactly as it
 /// was: same bytes, and no -wal, -shm or -journal file beside it that was not there before.
-@Suite struct BadFileTests {
+@Suite(.blocking) struct BadFileTests {
     /// Opens `path`, expecting a refusal with `code`; checks the file and its folder are untouched.
     func expectRefused(_ path: String, _ code: BegawiError.Code, sourceLocation: SourceLocation = #_sourceLocation) throws -> BegawiError {
         let before = FileSnapshot(path)

@@ -1,11 +1,12 @@
 import BegawiCore
 import BegawiReplica
+import BegawiTestSupport
 import Foundation
 import Testing
 
 /// Writes made by another program (the real `sqlite3` shell, in its own process) are captured by the
 /// triggers in the writer's own transaction, whether the replica is open or not.
-@Suite struct CaptureTests {
+@Suite(.blocking) struct CaptureTests {
     static let site = "lpk-1"
 
     func makeReplica(_ folder: TemporaryFolder, _ name: String = "site.sqlite", site: String = CaptureTests.site) throws -> Replica {

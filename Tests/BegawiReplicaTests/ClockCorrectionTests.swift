@@ -1,11 +1,12 @@
 import BegawiCore
 import BegawiReplica
+import BegawiTestSupport
 import Foundation
 import Testing
 
 /// A site that learns its clock offset re-stamps its own unsent writes: they keep their order,
 /// stay above every clock received from peers, and the hybrid clock leaves the wrong future.
-@Suite struct ClockCorrectionTests {
+@Suite(.blocking) struct ClockCorrectionTests {
     static let now: UInt64 = 1_780_000_000_000
     static let year: UInt64 = 365 * 24 * 3600 * 1000
 

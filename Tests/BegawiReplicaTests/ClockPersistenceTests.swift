@@ -1,11 +1,12 @@
 import BegawiCore
 import BegawiReplica
+import BegawiTestSupport
 import Foundation
 import Testing
 
 /// Stamps come from the replica's hybrid clock, whose state lives in the file: it never moves
 /// backwards, across restarts, wall-clock steps, and bursts of writes in one millisecond.
-@Suite struct ClockPersistenceTests {
+@Suite(.blocking) struct ClockPersistenceTests {
     static let t0: UInt64 = 1_780_000_000_000
     static let hour: UInt64 = 3_600_000
 

@@ -1,11 +1,12 @@
 import BegawiCore
 import BegawiReplica
+import BegawiTestSupport
 import Foundation
 import Testing
 
 /// `close()` folds the write-ahead log into the file: a copy of the closed main file alone is the
 /// whole replica (rows, merge state, cursors, clock).
-@Suite struct CloseTests {
+@Suite(.blocking) struct CloseTests {
     static let t0: UInt64 = 1_780_000_000_000
 
     @Test func aCopyOfTheClosedMainFileAloneIsTheWholeReplica() throws {

@@ -1,12 +1,13 @@
 import BegawiCore
 import BegawiReplica
+import BegawiTestSupport
 import Foundation
 import GRDB
 import Testing
 
 /// Runs the shared merge cases (../shared/spec/merge-cases.json, kept also as Tests/Data/merge-cases.json;
 /// Tests/Data/merge-cases.README.md gives the rules) against real replica files.
-@Suite struct ConformanceTests {
+@Suite(.blocking) struct ConformanceTests {
     struct Cases: Decodable {
         let table: String
         let columns: [String]

@@ -1,10 +1,11 @@
 import BegawiCore
 import BegawiReplica
+import BegawiTestSupport
 import Foundation
 import Testing
 
 /// Export for a peer skips rows the peer sent and still holds whole, and only those.
-@Suite struct EchoTests {
+@Suite(.blocking) struct EchoTests {
     static let t0: UInt64 = 1_780_000_000_000
 
     func replica(_ folder: TemporaryFolder, _ site: String) throws -> Replica {

@@ -1,10 +1,11 @@
 import BegawiCore
 import BegawiReplica
+import BegawiTestSupport
 import Foundation
 import Testing
 
 /// Export and apply between real replica files: idempotent, order-tolerant, bounded, and convergent.
-@Suite struct ExchangeTests {
+@Suite(.blocking) struct ExchangeTests {
     static let t0: UInt64 = 1_780_000_000_000
 
     func replica(_ folder: TemporaryFolder, _ site: String, schema: Schema = testSchema) throws -> Replica {

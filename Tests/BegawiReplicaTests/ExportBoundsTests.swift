@@ -1,10 +1,11 @@
 import BegawiCore
 import BegawiReplica
+import BegawiTestSupport
 import Testing
 
 /// A cursor or page size from a peer is input: at and past the edges of what SQLite's integers hold,
 /// an export answers or refuses with a reason, and never traps.
-@Suite struct ExportBoundsTests {
+@Suite(.blocking) struct ExportBoundsTests {
     static let t0: UInt64 = 1_780_000_000_000
 
     @Test func cursorsAtAndPastTheLargestSequenceNumber() throws {

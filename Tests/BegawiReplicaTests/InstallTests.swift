@@ -1,10 +1,11 @@
 import BegawiCore
 import BegawiReplica
+import BegawiTestSupport
 import Foundation
 import Testing
 
 /// Installing further tables into an existing replica.
-@Suite struct InstallTests {
+@Suite(.blocking) struct InstallTests {
     let extra = TableSpec(name: "vacancies", columns: [ColumnSpec(name: "title"), ColumnSpec(name: "quota", type: "INTEGER")])
 
     @Test func aNewTableIsInstalledCapturedAndSynced() throws {

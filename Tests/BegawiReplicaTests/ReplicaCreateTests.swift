@@ -1,10 +1,11 @@
 import BegawiCore
 import BegawiReplica
+import BegawiTestSupport
 import Foundation
 import Testing
 
 /// What `Replica.create` refuses: tables that cannot be synced, and files that already hold something.
-@Suite struct ReplicaCreateTests {
+@Suite(.blocking) struct ReplicaCreateTests {
     @Test func anIntegerPrimaryKeyIsRefusedNamingTheTable() throws {
         let folder = TemporaryFolder("create")
         let path = folder.file("site.sqlite")

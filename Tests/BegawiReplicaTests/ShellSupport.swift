@@ -1,5 +1,6 @@
 import BegawiCore
 import BegawiReplica
+import BegawiTestSupport
 import Foundation
 import GRDB
 #if canImport(Glibc)
@@ -21,23 +22,11 @@ enum SQLiteShell {
     /// `-bail` stops at the first error and exits non-zero, which throws here.
     @discardableResult
     static func run(_ path: String, _ sql: String, options: [String] = []) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["-bail", "-batch", "-cmd", ".timeout 10000"] + options + [path, sql]
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        // Outputs here are small; stdout is read to its end first, then stderr.
-        let out = output.fileHandleForReading.readDataToEndOfFile()
-        let err = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationReason == .exit, process.terminationStatus == 0 else {
-            throw Failure(description: "sqlite3 exited with \(process.terminationStatus): \(String(decoding: err, as: UTF8.self))")
+        let result = try ChildProcess.run(executable, ["-bail", "-batch", "-cmd", ".timeout 10000"] + options + [path, sql], input: "")
+        guard result.reason == .exit, result.status == 0 else {
+            throw Failure(description: "sqlite3 exited with \(result.status): \(result.errors)")
         }
-        return String(decoding: out, as: UTF8.self)
+        return result.output
     }
 
     /// Whether `PRAGMA quick_check` in the shell reports the file sound; runs on a copy, so the file is not touched.

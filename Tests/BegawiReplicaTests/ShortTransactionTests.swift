@@ -1,12 +1,13 @@
 import BegawiCore
 import BegawiReplica
+import BegawiTestSupport
 import Foundation
 import GRDB
 import Testing
 
 /// A site applies a large page in short engine transactions, so that a staff application writing
 /// the same file with a busy timeout of 1 s is never refused while the site syncs.
-@Suite(.serialized) struct ShortTransactionTests {
+@Suite(.serialized, .blocking) struct ShortTransactionTests {
     static let rows = 15_000
 
     /// A replica with `rows` rows to pull, and an empty one to pull them into.

@@ -1,5 +1,6 @@
 import BegawiCore
 import BegawiReplica
+import BegawiTestSupport
 import Foundation
 import Testing
 
@@ -8,7 +9,7 @@ import Testing
 /// concurrent write is in a ledger.
 ///
 /// `BEGAWI_SIM_SEEDS=100000` runs more seeds; `BEGAWI_SIM_SEED=N` replays one.
-@Suite struct SimulationTests {
+@Suite(.blocking) struct SimulationTests {
     static let chunks = 8
     static var seedCount: Int { Int(ProcessInfo.processInfo.environment["BEGAWI_SIM_SEEDS"] ?? "") ?? 2000 }
 

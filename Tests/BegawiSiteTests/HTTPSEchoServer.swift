@@ -29,7 +29,7 @@ final class HTTPSEchoServer: @unchecked Sendable {
         }
         process.standardOutput = FileHandle.nullDevice
         try process.run()
-        // Generous: under the full suite, blocking tests can hold the cooperative threads for a while.
+        // Generous: under the full suite, python3 starts on a machine busy with the other tests' processes.
         let deadline = ContinuousClock.now + .seconds(120)
         while ContinuousClock.now < deadline {
             if let text = try? String(contentsOfFile: portFile, encoding: .utf8), let port = Int(text) {

@@ -1,13 +1,14 @@
 @testable import BegawiSite
 import BegawiCore
 import BegawiReplica
+import BegawiTestSupport
 import Foundation
 import Testing
 
 /// The site's own value checks, on a real replica file: a row with a value its column does not
 /// accept is held back as `bad-value` and not sent; the schema file's limits are those in force;
 /// once the value is corrected, or the limit raised, the row is released and sent whole.
-@Suite struct SiteValueCheckTests {
+@Suite(.blocking) struct SiteValueCheckTests {
     static let schema = Schema(tables: [TableSpec(name: "programs", columns: [
         ColumnSpec(name: "title", notNull: true, maxBytes: 16), ColumnSpec(name: "sector"), ColumnSpec(name: "notes", multiline: true),
     ])])

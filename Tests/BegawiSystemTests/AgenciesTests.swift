@@ -1,3 +1,4 @@
+import BegawiTestSupport
 import Foundation
 import Testing
 
@@ -6,7 +7,7 @@ import Testing
 ///
 /// Every test ends by checking that no NIK, name or phone number it used reached the hub's log or
 /// anything a `begawi` command printed (`Agencies.expectNoPersonalData`).
-@Suite struct AgenciesTests {
+@Suite(.blocking) struct AgenciesTests {
     /// The acceptance test: ten LPKs, two companies and the office. After a full sync, no
     /// site's file holds a NIK or key of a participant it may not see, and each holds exactly the
     /// participants it may see, with the hub's values.

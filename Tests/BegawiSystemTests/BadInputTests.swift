@@ -1,10 +1,11 @@
 import BegawiCore
+import BegawiTestSupport
 import Foundation
 import Testing
 
 /// Bad input from an authenticated site: each request answered with a 4xx and a reason, nothing of
 /// it applied at the hub, and the hub still serving normal syncs afterwards.
-@Suite struct BadInputTests {
+@Suite(.blocking) struct BadInputTests {
     /// A running hub with site lpk-a synced once: its replica is claimed and the hub holds one row.
     static func cluster(_ label: String, hubExtra: String = "") throws -> Cluster {
         let cluster = try Cluster(label: label, hubExtra: hubExtra)

@@ -1,10 +1,11 @@
 import BegawiCore
+import BegawiTestSupport
 import Foundation
 import Testing
 
 /// Sites whose clocks are far off (libfaketime shifts a real process's clock): the hub's time
 /// decides, so such a site neither wins every conflict nor loses its work.
-@Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/faketime"), "needs faketime (make test installs it)"))
+@Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/faketime"), "needs faketime (make test installs it)"), .blocking)
 struct ClockTests {
     let ahead = ["faketime", "-f", "+365d"]
 

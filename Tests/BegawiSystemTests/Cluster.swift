@@ -1,5 +1,6 @@
 import BegawiCore
 import BegawiReplica
+import BegawiTestSupport
 import Foundation
 import GRDB
 import Testing
@@ -70,39 +71,16 @@ final class Cluster {
     @discardableResult
     static func run(_ arguments: [String], expect: Int32 = 0, environment: [String: String] = [:], prefix: [String] = [],
                     input: String? = nil) throws -> (status: Int32, output: String, errors: String) {
-        let process = Process()
-        if prefix.isEmpty {
-            process.executableURL = URL(fileURLWithPath: binary)
-            process.arguments = arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = prefix + [binary] + arguments
-        }
         var env = ProcessInfo.processInfo.environment
         env["BEGAWI_LOG_LEVEL"] = env["BEGAWI_LOG_LEVEL"] ?? "warning"
         for (k, v) in environment { env[k] = v }
-        process.environment = env
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        if let input {
-            // Written before the start (it fits in the pipe's buffer), so the process can never have
-            // closed its end already.
-            let stdin = Pipe()
-            stdin.fileHandleForWriting.write(Data(input.utf8))
-            try stdin.fileHandleForWriting.close()
-            process.standardInput = stdin
+        let result = prefix.isEmpty
+            ? try ChildProcess.run(binary, arguments, environment: env, input: input)
+            : try ChildProcess.run("/usr/bin/env", prefix + [binary] + arguments, environment: env, input: input)
+        if expect >= 0, result.status != expect {
+            throw ClusterError("begawi \(arguments.joined(separator: " ")) exited \(result.status), expected \(expect)\nstdout: \(result.output)\nstderr: \(result.errors)")
         }
-        try process.run()
-        // Read both pipes while the process runs, so that a full pipe never blocks it.
-        let errors = ThreadedReader(err.fileHandleForReading)
-        let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        let errorText = errors.finish()
-        if expect >= 0, process.terminationStatus != expect {
-            throw ClusterError("begawi \(arguments.joined(separator: " ")) exited \(process.terminationStatus), expected \(expect)\nstdout: \(output)\nstderr: \(errorText)")
-        }
-        return (process.terminationStatus, output, errorText)
+        return (result.status, result.output, result.errors)
     }
 
     /// Starts the hub and waits until it listens. The port stays the same across restarts.
@@ -254,24 +232,6 @@ final class Cluster {
 struct ClusterError: Error, CustomStringConvertible {
     let description: String
     init(_ text: String) { description = text }
-}
-
-/// Reads a pipe to its end on its own thread.
-final class ThreadedReader: @unchecked Sendable {
-    private var data = Data()
-    private let done = DispatchSemaphore(value: 0)
-
-    init(_ handle: FileHandle) {
-        Thread.detachNewThread { [self] in
-            data = handle.readDataToEndOfFile()
-            done.signal()
-        }
-    }
-
-    func finish() -> String {
-        done.wait()
-        return String(decoding: data, as: UTF8.self)
-    }
 }
 
 /// Locates files of the repository.

@@ -1,9 +1,10 @@
+import BegawiTestSupport
 import Foundation
 import Testing
 
 /// Numbers in hub.toml and site.toml at and past their edges: a configuration error that names the
 /// key and the range, never a trap (`Int64(v) * 1000` once overflowed on a large value).
-@Suite struct ConfigBoundsTests {
+@Suite(.blocking) struct ConfigBoundsTests {
     static let huge = ["9223372036854775807", "9223372036854775", "18446744073709551", "-1", "-9223372036854775808"]
 
     /// Runs `command` with a configuration file holding `text`; returns the exit status and stderr.
@@ -39,7 +40,7 @@ import Testing
 }
 
 /// Numbers on the command line, at and past their edges.
-@Suite struct CommandLineBoundsTests {
+@Suite(.blocking) struct CommandLineBoundsTests {
     @Test(arguments: ["-1", "36601", "9223372036854775807", "-9223372036854775808"])
     func clearRefusalsOlderThanDays(_ days: String) throws {
         let result = try Cluster.run(["site", "clear-refusals", "--config", "/nonexistent.toml", "--older-than-days=\(days)"], expect: -1)

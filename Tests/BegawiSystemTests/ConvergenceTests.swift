@@ -1,8 +1,9 @@
 import BegawiCore
+import BegawiTestSupport
 import Foundation
 import Testing
 
-@Suite struct ConvergenceTests {
+@Suite(.blocking) struct ConvergenceTests {
     /// A hub and three sites; each edits offline, two of them the same field; after syncing every
     /// replica equals the hub's view and the hub's ledger holds the conflict.
     @Test func threeSitesConvergeWithTheConflictInTheLedger() throws {

@@ -1,5 +1,6 @@
 import BegawiCore
 import BegawiReplica
+import BegawiTestSupport
 import Foundation
 import GRDB
 import Testing
@@ -12,7 +13,7 @@ import Testing
 /// delays; the moment a delay lands in a sync still depends on the machine's speed).
 /// `BEGAWI_CRASH_POINTS` (default 32) is the number of kills that hit a running process, split
 /// between the two tests; `BEGAWI_CRASH_MAX_DELAY_MS` (default 3000) bounds the delay before a kill.
-@Suite struct CrashTests {
+@Suite(.blocking) struct CrashTests {
     static let sites = ["lpk-a", "lpk-b", "blki"]
     static let rowsPerSite = 2000
 

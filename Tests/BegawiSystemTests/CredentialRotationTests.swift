@@ -1,10 +1,11 @@
+import BegawiTestSupport
 import Foundation
 import Testing
 
 /// A site whose credential leaked gets a new one with `hub rotate-credential`, also after
 /// `revoke-site`; the running hub refuses the old one at the next request, and its 401 names the
 /// command. A credential file is never written over another file.
-@Suite struct CredentialRotationTests {
+@Suite(.blocking) struct CredentialRotationTests {
     @Test func aRotatedCredentialReplacesTheOldOneAtOnce() throws {
         let cluster = try Cluster(label: "rotate")
         try cluster.startHub()

@@ -1,10 +1,11 @@
+import BegawiTestSupport
 import Foundation
 import Testing
 
 /// Secrets through systemd credentials: `credential:NAME` in a configuration file is the file NAME
 /// in `$CREDENTIALS_DIRECTORY` (what `LoadCredential=NAME:PATH` provides), so that neither the
 /// unit nor the environment holds the secret.
-@Suite struct CredentialTests {
+@Suite(.blocking) struct CredentialTests {
     @Test func theSiteAndTheHubReadTheirSecretsFromTheCredentialsDirectory() throws {
         let cluster = try Cluster(label: "credentials")
         // The hub's TLS key as a credential.

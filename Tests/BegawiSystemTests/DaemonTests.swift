@@ -1,10 +1,11 @@
 import BegawiCore
+import BegawiTestSupport
 import Foundation
 import Testing
 
 /// `begawi site run` as a service: it syncs soon after a local write, backs off while the hub is
 /// away, catches up when it returns, and stops cleanly on SIGTERM.
-@Suite struct DaemonTests {
+@Suite(.blocking) struct DaemonTests {
     func waitFor(_ seconds: Double, _ condition: () throws -> Bool) rethrows -> Double? {
         let start = Date()
         while Date().timeIntervalSince(start) < seconds {

@@ -1,3 +1,4 @@
+import BegawiTestSupport
 import Foundation
 import GRDB
 import Testing
@@ -6,7 +7,7 @@ import Testing
 /// sign-in with the office's credential only; each site's health, the consolidated enrollments
 /// with filters and CSV, and the conflict ledger with a re-applied losing value — every figure
 /// checked against the hub's database.
-@Suite struct DashboardTests {
+@Suite(.blocking) struct DashboardTests {
     @Test func theOfficeSeesWhatTheDatabaseHoldsAndReappliesALosingValue() throws {
         let world = try OfficeWorld(label: "dashboard")
         let agencies = world.agencies, cluster = world.cluster

@@ -1,9 +1,10 @@
+import BegawiTestSupport
 import Foundation
 import Testing
 
 /// `begawi demo` as `make demo` runs it: the labour office's story on the Handak Begawi schema, from
 /// offline work to every replica agreeing, with no personal value in its output.
-@Suite(.serialized) struct DemoTests {
+@Suite(.serialized, .blocking) struct DemoTests {
     static let schema = Repository.root.appendingPathComponent("config/handak-begawi.json").path
     static let sites = ["lpk-mitra", "lpk-cendekia", "blki", "disnaker"]
 

@@ -1,10 +1,11 @@
 import BegawiCore
+import BegawiTestSupport
 import Foundation
 import Testing
 
 /// The hub restored from an older backup: sites meet a new epoch, re-send what the hub lacks,
 /// and fetch again only what changed after the backup.
-@Suite struct EpochTests {
+@Suite(.blocking) struct EpochTests {
     func received(_ output: String) -> Int {
         guard let range = output.range(of: "received ") else { return -1 }
         return Int(output[range.upperBound...].prefix { $0.isNumber }) ?? -1

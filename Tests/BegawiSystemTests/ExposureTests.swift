@@ -1,10 +1,11 @@
+import BegawiTestSupport
 import Foundation
 import Testing
 
 /// The hub on the open network: a flood of hostile connections does not stop a site, connections
 /// past the limits are closed at once and summed up in the log, and every phase of a connection
 /// has a timeout.
-@Suite struct ExposureTests {
+@Suite(.blocking) struct ExposureTests {
     static let floodSources = ["127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5", "127.0.0.6"]
 
     /// 5,000 hostile connections (idle TCP and half TLS handshakes from five addresses) and 30

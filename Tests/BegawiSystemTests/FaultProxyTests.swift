@@ -1,4 +1,5 @@
 import BegawiCore
+import BegawiTestSupport
 import Foundation
 import Testing
 
@@ -8,7 +9,7 @@ import Testing
 /// resumes after acknowledged batches instead of sending them again.
 ///
 /// The proxy's seed is printed; `BEGAWI_FAULT_SEED=N` replays the same fault choices.
-@Suite struct FaultProxyTests {
+@Suite(.blocking) struct FaultProxyTests {
     static var seed: UInt64 {
         if let text = ProcessInfo.processInfo.environment["BEGAWI_FAULT_SEED"], let value = UInt64(text) { return value }
         return UInt64.random(in: 1...UInt64(UInt32.max))

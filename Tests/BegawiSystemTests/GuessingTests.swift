@@ -1,38 +1,21 @@
+import BegawiTestSupport
 import Foundation
 import Testing
 
 /// TLS suites and guessing of credentials: only AEAD suites in TLS 1.2, and wrong credentials
 /// slowed down per address without locking out a site elsewhere.
-@Suite struct GuessingTests {
+@Suite(.blocking) struct GuessingTests {
     /// Runs the `curl` command (the tool, not the library: it can choose a source address).
     static func curl(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["curl", "-s"] + arguments
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try process.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return text
+        try ChildProcess.run("/usr/bin/env", ["curl", "-s"] + arguments).output
     }
 
     /// Whether `openssl s_client` completes a TLS 1.2 handshake offering only `cipher`.
     static func handshakes(port: Int, ca: String, cipher: String) throws -> (Bool, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["openssl", "s_client", "-connect", "127.0.0.1:\(port)", "-CAfile", ca, "-verify_return_error",
-                             "-tls1_2", "-cipher", cipher]
-        let input = Pipe(), out = Pipe()
-        process.standardInput = input
-        process.standardOutput = out
-        process.standardError = out
-        try process.run()
-        try input.fileHandleForWriting.close()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus == 0 && text.contains("Cipher is \(cipher)"), text)
+        let result = try ChildProcess.run("/usr/bin/env", ["openssl", "s_client", "-connect", "127.0.0.1:\(port)", "-CAfile", ca,
+                                                           "-verify_return_error", "-tls1_2", "-cipher", cipher],
+                                          input: "", mergingErrors: true)
+        return (result.status == 0 && result.output.contains("Cipher is \(cipher)"), result.output)
     }
 
     @Test func tls12OffersOnlyAEADSuites() throws {

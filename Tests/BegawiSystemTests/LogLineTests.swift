@@ -1,9 +1,10 @@
+import BegawiTestSupport
 import Foundation
 import Testing
 
 /// One event, one line: a value in a log line cannot end the line, fake another, colour a
 /// terminal or reorder what a reader sees (the journal and `journalctl` show lines as written).
-@Suite struct LogLineTests {
+@Suite(.blocking) struct LogLineTests {
     @Test func aValueWithControlAndBidiCharactersStaysInItsLine() throws {
         let cluster = try Cluster(label: "log-lines")
         cluster.hubEnvironment = ["BEGAWI_LOG_LEVEL": "info"]

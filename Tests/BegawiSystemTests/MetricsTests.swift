@@ -1,3 +1,4 @@
+import BegawiTestSupport
 import Foundation
 import GRDB
 import Testing
@@ -6,7 +7,7 @@ import Testing
 /// bytes; request latency), readable only with the metrics token (no site's credential: those can
 /// pull personal data); and
 /// at a site daemon on a loopback port when its configuration asks for one.
-@Suite struct MetricsTests {
+@Suite(.blocking) struct MetricsTests {
     @Test func theHubReportsEachSitesHealthAndItsOwnLatency() throws {
         let cluster = try Cluster(label: "metrics-hub", hubExtra: "metrics_token_file = \"metrics.token\"")
         try "0123456789abcdef0123456789abcdef\n".write(toFile: cluster.path("metrics.token"), atomically: true, encoding: .utf8)

@@ -1,10 +1,11 @@
+import BegawiTestSupport
 import Foundation
 import Testing
 
 /// The daemons speak systemd's notify protocol to a stand-in socket: READY once serving (the hub
 /// only after it listens), watchdog pings at half of WATCHDOG_USEC, a STATUS line of sync state,
 /// and STOPPING on SIGTERM before a clean exit.
-@Suite struct NotifyTests {
+@Suite(.blocking) struct NotifyTests {
     @Test func theSiteDaemonNotifiesReadyPingsTheWatchdogAndStops() throws {
         let cluster = try Cluster(label: "notify-site")
         try cluster.startHub()

@@ -1,3 +1,4 @@
+import BegawiTestSupport
 import Foundation
 import GRDB
 import Testing
@@ -5,7 +6,7 @@ import Testing
 /// Values from partner sites reach the office's dashboard and CSV as data, never as markup, a new
 /// CSV row or a formula, whatever their Unicode: the payloads of issue 12, read back by Python's
 /// HTML parser and its csv module.
-@Suite struct OfficeEscapingTests {
+@Suite(.blocking) struct OfficeEscapingTests {
     /// A program key that injected attributes when escaping went by `Character`.
     static let key = "zz\"\u{301} selected hidden autofocus onfocus=alert(1) x=\""
     /// Program titles with a bare LF and a bare CR, each followed by a formula.

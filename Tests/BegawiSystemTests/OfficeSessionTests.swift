@@ -1,3 +1,4 @@
+import BegawiTestSupport
 import Foundation
 import GRDB
 import Testing
@@ -5,7 +6,7 @@ import Testing
 /// The dashboard's sessions end when their right does: `hub revoke-site` (another process) ends
 /// the office's session at its next request, sign-out ends the server's session with or without
 /// the form's token, and every answer tells browsers to use HTTPS only (HSTS).
-@Suite struct OfficeSessionTests {
+@Suite(.blocking) struct OfficeSessionTests {
     /// A hub with two LPKs that registered one person with different phone numbers (a conflict
     /// the office may re-apply) and two office sites.
     static func world(_ label: String) throws -> (agencies: Agencies, conflict: Int64) {

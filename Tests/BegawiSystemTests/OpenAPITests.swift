@@ -1,9 +1,10 @@
 import BegawiCore
 import BegawiSite
+import BegawiTestSupport
 import Foundation
 import Testing
 
-@Suite struct OpenAPITests {
+@Suite(.blocking) struct OpenAPITests {
     /// The hub serves the repository's OpenAPI document, unchanged, without a credential.
     @Test func theHubServesTheDocumentInTheRepository() async throws {
         let cluster = try Cluster(label: "openapi")

@@ -1,3 +1,4 @@
+import BegawiTestSupport
 import Foundation
 
 /// Reads a `/metrics` page the way Prometheus would: fetched over HTTP(S) and parsed by the
@@ -55,21 +56,11 @@ struct Prometheus {
 
     /// Runs Debian's Python with arguments; its standard output, or an error with its standard error.
     static func runPython(_ arguments: [String], what: String) throws -> Data {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [python] + arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let errors = ThreadedReader(err.fileHandleForReading)
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let errorText = errors.finish()
-        guard process.terminationStatus == 0 else {
-            throw ClusterError("\(what) failed (\(process.terminationStatus)): \(errorText)")
+        let result = try ChildProcess.run("/usr/bin/env", [python] + arguments)
+        guard result.status == 0 else {
+            throw ClusterError("\(what) failed (\(result.status)): \(result.errors)")
         }
-        return data
+        return result.outputData
     }
 
     /// A socket listening on a loopback port (to make the port taken).

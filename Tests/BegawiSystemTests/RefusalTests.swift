@@ -1,10 +1,11 @@
 import BegawiCore
+import BegawiTestSupport
 import Foundation
 import Testing
 
 /// Requests the hub must refuse for who sends them, and site configurations the site must refuse
 /// for where they point: each refused with a reason, none changing anything at the hub.
-@Suite struct RefusalTests {
+@Suite(.blocking) struct RefusalTests {
     /// A running hub with site lpk-a registered; `synced` lets it sync once (claiming its replica).
     static func cluster(_ label: String, sites: [String] = ["lpk-a"], synced: Bool = true) throws -> Cluster {
         // Dozens of wrong credentials from one address: each must get its own 401, not the guessing

@@ -1,10 +1,11 @@
+import BegawiTestSupport
 import Foundation
 import Testing
 
 /// SIGHUP re-reads the configuration: a good file takes effect without a restart (systemd hears
 /// RELOADING=1, then READY=1); a bad one is refused with the reason in the log, and the daemon goes
 /// on with the settings in force.
-@Suite struct ReloadTests {
+@Suite(.blocking) struct ReloadTests {
     @Test func aSiteTakesAGoodFileAndKeepsItsSettingsOnABadOne() throws {
         let cluster = try Cluster(label: "reload-site")
         try cluster.startHub()

@@ -1,9 +1,10 @@
+import BegawiTestSupport
 import Foundation
 import Testing
 
 /// `begawi hub report`: enrollments by partner × program × status for a period, with totals, as
 /// a table, CSV or JSON; counts only.
-@Suite struct ReportTests {
+@Suite(.blocking) struct ReportTests {
     @Test func theReportCountsEnrollmentsByPartnerProgramAndStatus() throws {
         let world = try OfficeWorld(label: "report")
         let hub = world.agencies

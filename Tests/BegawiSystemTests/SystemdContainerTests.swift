@@ -1,3 +1,4 @@
+import BegawiTestSupport
 import Foundation
 import Testing
 
@@ -5,7 +6,7 @@ import Testing
 /// `dpkg -i`, set up by the README's steps for the office's host (the hub and the office's site on
 /// one machine), then run as an administrator and the staff would. The package holds the debug
 /// binary the suite already built (`make deb BIN=…`); nothing is compiled here.
-@Suite(.enabled("needs root, overlayfs and ../shared/lab/systemd-container") { SystemdContainer.bootable() })
+@Suite(.enabled("needs root, overlayfs and ../shared/lab/systemd-container") { SystemdContainer.bootable() }, .blocking)
 struct SystemdContainerTests {
     /// The staff's writes through the `sqlite3` shell, which sets no busy timeout of its own: the
     /// timeout here keeps this test about permissions, not about lock contention.

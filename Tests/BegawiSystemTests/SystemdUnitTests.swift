@@ -1,10 +1,11 @@
+import BegawiTestSupport
 import Foundation
 import Testing
 
 /// The units in `systemd/` pass systemd's own checks, offline (systemd 252 on Debian 12):
 /// `systemd-analyze verify` prints nothing at all, and `systemd-analyze security` scores each at
 /// most 1.5 (an unhardened unit scores 9.6).
-@Suite struct SystemdUnitTests {
+@Suite(.blocking) struct SystemdUnitTests {
     static let units = ["begawi-hub.service", "begawi-site.service"]
 
     /// A copy of the unit whose ExecStart names the binary under test (`verify` checks it exists).
@@ -25,17 +26,8 @@ import Testing
 
     /// Runs a program to its end; its output and errors together.
     func run(_ executable: String, _ arguments: [String], in folder: URL) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.currentDirectoryURL = folder
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output)
+        let result = try ChildProcess.run(executable, arguments, directory: folder.path, mergingErrors: true)
+        return (result.status, result.output)
     }
 
     @Test(arguments: units)

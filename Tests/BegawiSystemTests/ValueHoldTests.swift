@@ -1,10 +1,11 @@
+import BegawiTestSupport
 import Foundation
 import Testing
 
 /// A value its column does not accept (issue 12, items 6 and 8) stays at the site that wrote it:
 /// held back in its refusal ledger as `bad-value`, never sent, never copied to another site; once the
 /// staff correct it, the row is sent whole.
-@Suite struct ValueHoldTests {
+@Suite(.blocking) struct ValueHoldTests {
     @Test func badValuesAreHeldAtTheSiteUntilCorrected() throws {
         let cluster = try Cluster(label: "value-hold")
         try cluster.startHub()

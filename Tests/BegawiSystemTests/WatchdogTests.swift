@@ -1,3 +1,4 @@
+import BegawiTestSupport
 import Foundation
 import GRDB
 import Testing
@@ -5,7 +6,7 @@ import Testing
 /// The watchdog pings come from the part that would hang, so that a stuck daemon goes silent and
 /// systemd restarts it: here the sync loop (or the hub's request path) waits on a SQLite write
 /// lock that another program holds, longer than WATCHDOG_USEC.
-@Suite struct WatchdogTests {
+@Suite(.blocking) struct WatchdogTests {
     static let watchdog: TimeInterval = 2
 
     /// A connection that may hold a transaction open across calls, as another program would.

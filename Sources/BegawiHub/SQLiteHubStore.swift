@@ -147,7 +147,7 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
     /// Claims a replica id for a site, or refuses one that another site uses.
     func claim(replica id: String, for site: SiteRecord) throws {
         guard UUIDText.parse(id) != nil else {
-            throw BegawiError(.invalidArgument, "the Begawi-Replica header must be the site replica's id (a UUID)")
+            throw BegawiError(.invalidArgument, "the \(WireHeader.replica) header must be the site replica's id (a UUID)")
         }
         let owner = try registry.read { db in try String.fetchOne(db, sql: "SELECT site FROM _hub_replicas WHERE replica = ?", arguments: [id]) }
         if let owner {

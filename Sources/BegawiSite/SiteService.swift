@@ -48,7 +48,7 @@ public final class SiteService {
         var round = SyncRound(replica: replica, client: client, configuration: configuration, logger: logger)
         round.onProgress = onAlive
         let pending = try? replica.pendingChanges(after: status.acknowledged?.position ?? 0, for: status.hubEpoch)
-        round.sessionHeaders = [("Begawi-Site-Time", String(clock.nowMilliseconds()))] + (pending.map { [("Begawi-Pending", String($0))] } ?? [])
+        round.sessionHeaders = [(WireHeader.siteTime, String(clock.nowMilliseconds()))] + (pending.map { [(WireHeader.pending, String($0))] } ?? [])
         let started = ContinuousClock.now
         func seconds() -> Double {
             let d = ContinuousClock.now - started

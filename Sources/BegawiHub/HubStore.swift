@@ -43,7 +43,7 @@ public protocol HubStore: Sendable {
     /// The conflict ledger, newest first, with what the office did about each entry.
     func conflictReviews(limit: Int) throws -> [ConflictReview]
     /// Writes a conflict's losing value back as the hub's change.
-    func reapply(conflict id: Int64, by: String) throws -> ConflictRecord
+    func reapply(conflict id: Int64, by: String) throws -> ConflictLedgerEntry
     /// Returns once the store could take its write lock (for the service manager's watchdog).
     func probe() throws
     /// The next page of the change feed for a site's replica, encoded for the wire.

@@ -6,7 +6,7 @@ internal import GRDB
 /// A conflict as the office reviews it: the ledger's entry, and whether the losing value was
 /// re-applied (and when), or why it cannot be.
 public struct ConflictReview: Sendable {
-    public var record: ConflictRecord
+    public var record: ConflictLedgerEntry
     /// When the office re-applied the losing value, if it did.
     public var reappliedAt: Int64?
     /// Why the losing value cannot be re-applied from the dashboard; nil when it can.
@@ -34,7 +34,7 @@ extension SQLiteHubStore {
 
     /// Why a losing value cannot be written back from the dashboard: columns that decide who owns
     /// or sees a row (or derive its key) change at the owner's site, where the rules judge them.
-    func reapplyBlock(_ c: ConflictRecord) -> String? {
+    func reapplyBlock(_ c: ConflictLedgerEntry) -> String? {
         if c.winnerIsDelete { return "baris ini sudah dihapus" }
         guard let spec = schema.tables.first(where: { $0.name == c.table }) else { return "tabel ini tidak lagi disinkronkan" }
         guard spec.columns.contains(where: { $0.name == c.column }) else { return "kolom ini tidak lagi ada" }
@@ -49,7 +49,7 @@ extension SQLiteHubStore {
 
     /// Writes a conflict's losing value back as the hub's own change, which reaches every site
     /// that may see the row on its next round. `by` names who asked (the office's site id).
-    public func reapply(conflict id: Int64, by: String) throws -> ConflictRecord {
+    public func reapply(conflict id: Int64, by: String) throws -> ConflictLedgerEntry {
         guard let c = try replica.conflict(id: id) else {
             throw BegawiError(.invalidArgument, "there is no conflict \(id) in the ledger")
         }

@@ -226,5 +226,5 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
     public func rows(of table: String) throws -> [String: [SQLValue]] { try replica.rows(of: table) }
 
     /// The conflict ledger.
-    public func conflicts() throws -> [ConflictRecord] { try replica.conflicts() }
+    public func conflicts() throws -> [ConflictLedgerEntry] { try replica.conflicts() }
 }

@@ -1,7 +1,7 @@
 public import BegawiCore
 
 /// One entry of the conflict ledger: a write that lost to a concurrent write or delete.
-public struct ConflictRecord: Sendable, Hashable {
+public struct ConflictLedgerEntry: Sendable, Hashable {
     /// The ledger's row id.
     public var id: Int64
     /// The synced table.

@@ -46,12 +46,10 @@ extension Replica {
                 }
             }
             guard let restore else { return }
-            let peer = try tx.peerID(for: restore.source)
-            var conflicts = 0
+            var merge = BatchMerge(replica: self, tx: tx, now: now, peer: try tx.peerID(for: restore.source))
             for row in restore.rows {
                 let (table, columns) = mapping[row.table]
-                _ = try merge(tx, table: table, key: row.key, incoming: row.state, columns: columns, mayExist: true, now: now,
-                              peer: peer, conflicts: &conflicts)
+                _ = try merge.merge(table: table, key: row.key, incoming: row.state, columns: columns, mayExist: true)
             }
         }
     }

@@ -6,10 +6,10 @@ import BegawiRules
 /// list of allowed values, such as an enrollment's status) outside the table of people: everything
 /// else may be personal, and stays in the ledger for the office to read.
 enum DemoLedger {
-    static func lines(_ conflicts: [ConflictRecord], policy: AccessPolicy?, show: (SQLValue) -> String) -> [String] {
+    static func lines(_ conflicts: [ConflictLedgerEntry], policy: AccessPolicy?, show: (SQLValue) -> String) -> [String] {
         guard !conflicts.isEmpty else { return ["  (none)"] }
         // One line per row and pair of sites: a second registration differs in several fields at once.
-        var groups: [(record: ConflictRecord, columns: [String])] = []
+        var groups: [(record: ConflictLedgerEntry, columns: [String])] = []
         for c in conflicts {
             if let i = groups.firstIndex(where: { $0.record.table == c.table && $0.record.key == c.key
                                                    && $0.record.loser.site == c.loser.site && $0.record.winner.site == c.winner.site }) {

@@ -58,9 +58,10 @@ final class AuthFailureMiddleware: RouterMiddleware, @unchecked Sendable {
         }
         if let wait {
             note(address, refused: true)
-            var response = HubRefusal(.tooManyRequests, "too-many-failures",
-                                      "too many wrong credentials from this address (more than \(perMinute) a minute); wait \(wait) s, then check the credential (credential_file in site.toml, or the office's file for the dashboard)",
-                                      extra: ["retry_after_seconds": String(wait)]).response
+            var refusal = HubRefusal(.tooManyRequests, .tooManyFailures,
+                                      "too many wrong credentials from this address (more than \(perMinute) a minute); wait \(wait) s, then check the credential (credential_file in site.toml, or the office's file for the dashboard)")
+            refusal.retryAfter = wait
+            var response = refusal.response
             response.headers[.retryAfter] = String(wait)
             return response
         }
@@ -68,7 +69,7 @@ final class AuthFailureMiddleware: RouterMiddleware, @unchecked Sendable {
             let response = try await next(request, context)
             if response.status == .unauthorized { failed(address) }
             return response
-        } catch let refusal as HubRefusal where refusal.status == .unauthorized {
+        } catch let refusal as HubRefusal where refusal.httpStatus == .unauthorized {
             failed(address)
             throw refusal
         }

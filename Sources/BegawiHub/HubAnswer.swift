@@ -3,40 +3,6 @@ import Foundation
 import Hummingbird
 package import HTTPTypes
 
-/// Refusals and JSON answers in one shape: `{"error": code, "message": text}` with a 4xx/5xx status.
-package struct HubRefusal: Error, Sendable {
-    let status: HTTPResponse.Status
-    let code: String
-    let message: String
-    var extra: [String: String] = [:]
-
-    /// Maps an engine error to the status a client should act on.
-    init(_ error: BegawiError) {
-        code = error.code.description
-        message = error.message
-        switch error.code {
-        case .badBatch, .invalidArgument: status = .badRequest
-        case .outOfOrder: status = .conflict
-        case .unauthorized: status = .forbidden
-        default: status = .internalServerError
-        }
-    }
-
-    package init(_ status: HTTPResponse.Status, _ code: String, _ message: String, extra: [String: String] = [:]) {
-        self.status = status
-        self.code = code
-        self.message = message
-        self.extra = extra
-    }
-
-    var response: Response {
-        var body = extra
-        body["error"] = code
-        body["message"] = message
-        return HubAnswer.json(body, status: status)
-    }
-}
-
 enum HubAnswer {
     static let encoder: JSONEncoder = {
         let e = JSONEncoder()
@@ -48,7 +14,7 @@ enum HubAnswer {
     static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
         let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
         var headers = HTTPFields()
-        headers[.contentType] = "application/json"
+        headers[.contentType] = Wire.jsonMediaType
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
 
@@ -60,9 +26,9 @@ enum HubAnswer {
 }
 
 extension HTTPField.Name {
-    static let begawiHubTime = HTTPField.Name("Begawi-Hub-Time")!
-    static let begawiReplica = HTTPField.Name("Begawi-Replica")!
-    static let begawiEpoch = HTTPField.Name("Begawi-Epoch")!
-    static let begawiPending = HTTPField.Name("Begawi-Pending")!
-    static let begawiSiteTime = HTTPField.Name("Begawi-Site-Time")!
+    static let begawiHubTime = HTTPField.Name(WireHeader.hubTime)!
+    static let begawiReplica = HTTPField.Name(WireHeader.replica)!
+    static let begawiEpoch = HTTPField.Name(WireHeader.epoch)!
+    static let begawiPending = HTTPField.Name(WireHeader.pending)!
+    static let begawiSiteTime = HTTPField.Name(WireHeader.siteTime)!
 }

@@ -37,17 +37,17 @@ final class HubGate: ApplyGate {
         if hasErasures == nil { hasErasures = try !context.query("SELECT 1 FROM _hub_erased LIMIT 1").isEmpty }
         if hasErasures == true,
            try !context.query("SELECT 1 FROM _hub_erased WHERE tbl = ? AND key = ?", [.text(table.name), .text(candidate.key)]).isEmpty {
-            return .refuse(reason: "erased", message: "this row of '\(table.name)' was erased at the office's request; it cannot be written again")
+            return .refuse(reason: .erased, message: "this row of '\(table.name)' was erased at the office's request; it cannot be written again")
         }
         if forged(candidate) {
-            return .refuse(reason: "forged-stamp", message: "the change carries another site's write that the hub does not hold; a site may send only its own writes and ones it received from the hub")
+            return .refuse(reason: .forgedStamp, message: "the change carries another site's write that the hub does not hold; a site may send only its own writes and ones it received from the hub")
         }
         if let problem = ValueGate.problem(candidate, declared: declared) {
-            return .refuse(reason: "bad-value", message: problem)
+            return .refuse(reason: .badValue, message: problem)
         }
         if candidate.after.isLive {
             for (i, column) in table.columns.enumerated() where column.notNull && (candidate.after.columns[i]?.value ?? .null) == .null {
-                return .refuse(reason: "bad-value", message: "'\(column.name)' of '\(table.name)' may not be empty")
+                return .refuse(reason: .badValue, message: "'\(column.name)' of '\(table.name)' may not be empty")
             }
         }
         // A row that references one coming later in this batch (its owner's, or a linked one) is judged after it.
@@ -90,7 +90,7 @@ final class HubGate: ApplyGate {
         case .refuse(let reason, let message): return .refuse(reason: reason, message: message)
         case .alreadyRegistered:
             return .refuseKeepingConflicts(
-                reason: "already-registered",
+                reason: .alreadyRegistered,
                 message: "another site registered this person first; the hub keeps that registration, and the fields where yours differs are in the office's conflict ledger")
         }
     }
@@ -103,7 +103,7 @@ final class HubGate: ApplyGate {
             let action = row.before == nil ? "inserted" : (row.after.live ? (row.before!.live ? "updated" : "revived") : (row.before!.live ? "deleted" : "updated"))
             try audit(context, row.table, row.key, action: action, reason: nil)
         }
-        for refusal in refused { try audit(context, refusal.table, refusal.key, action: "refused", reason: refusal.reason) }
+        for refusal in refused { try audit(context, refusal.table, refusal.key, action: "refused", reason: refusal.reason.code) }
         try HubVisibility(policy: policy, context: context, now: now, cache: cache).update(affected, holding: (site.id, heldWhole))
     }
 

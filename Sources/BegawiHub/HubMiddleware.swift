@@ -24,7 +24,7 @@ struct HubMiddleware<Context: RequestContext>: RouterMiddleware {
             response = refusal.response
         } catch let error as BegawiError {
             let refusal = HubRefusal(error)
-            if refusal.status == .internalServerError {
+            if refusal.httpStatus == .internalServerError {
                 logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
             }
             response = refusal.response
@@ -33,16 +33,16 @@ struct HubMiddleware<Context: RequestContext>: RouterMiddleware {
             let tooLarge = error.status == .contentTooLarge
             let message = tooLarge ? "the request body is larger than the hub accepts (\(maxBodyBytes) bytes); send smaller batches"
                 : ((error as? HTTPError)?.body ?? error.status.reasonPhrase)
-            response = HubRefusal(error.status, tooLarge ? "too-large" : "http-\(error.status.code)", message).response
+            response = HubRefusal(error.status, tooLarge ? .tooLarge : .http(error.status.code), message).response
         } catch let error as HTTPParserError {
             // The request's bytes broke off or were not HTTP (the client hung up mid-body, or a
             // timeout ended it): the client's doing, so not an error of the hub's, and never one
             // log line per connection that any outsider can cause.
             logger.debug("request ended early", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
-            response = HubRefusal(.badRequest, "bad-request", "the request ended before its body did, or is not HTTP/1.1; send it again whole").response
+            response = HubRefusal(.badRequest, .badRequest, "the request ended before its body did, or is not HTTP/1.1; send it again whole").response
         } catch {
             logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
-            response = HubRefusal(.internalServerError, "internal", "the hub failed to answer; try again later").response
+            response = HubRefusal(.internalServerError, .internal, "the hub failed to answer; try again later").response
         }
         response.headers[.begawiHubTime] = String(clock.nowMilliseconds())
         // The hub speaks HTTPS only: a browser that once reached the dashboard never tries plain HTTP.

@@ -13,8 +13,6 @@ struct HubRoutes: Sendable {
     let clock: any WallClock
     let logger: Logger
 
-    static let batchType = "application/vnd.begawi.batch"
-
     func register(on router: Router<HubRequestContext>) {
         router.get("/v1/health") { _, _ in HubAnswer.json(["status": "ok"]) }
         router.get("/v1/openapi.yaml") { _, _ in
@@ -29,14 +27,14 @@ struct HubRoutes: Sendable {
     /// The authenticated site and the replica it names.
     func caller(_ request: Request) async throws -> (SiteRecord, String) {
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
-            throw HubRefusal(.unauthorized, "unauthorized", "this request needs the site's credential (Authorization: Bearer …); see credential_file in site.toml")
+            throw HubRefusal(.unauthorized, .unauthorized, "this request needs the site's credential (Authorization: Bearer …); see credential_file in site.toml")
         }
         let token = String(header.dropFirst("Bearer ".count))
         guard let site = try await Blocking.run({ [store] in try store.authenticate(token: token) }) else {
-            throw HubRefusal(.unauthorized, "unauthorized", "the credential is unknown, wrong or revoked; ask the office for a new one (begawi hub rotate-credential --id SITE)")
+            throw HubRefusal(.unauthorized, .unauthorized, "the credential is unknown, wrong or revoked; ask the office for a new one (begawi hub rotate-credential --id SITE)")
         }
         guard let replica = request.headers[.begawiReplica], UUIDText.parse(replica) != nil else {
-            throw HubRefusal(.badRequest, "bad-request", "the Begawi-Replica header must carry the site replica's id")
+            throw HubRefusal(.badRequest, .badRequest, "the \(WireHeader.replica) header must carry the site replica's id")
         }
         return (site, replica)
     }
@@ -61,7 +59,7 @@ struct HubRoutes: Sendable {
     static func number(_ request: Request, _ name: HTTPField.Name, upTo limit: Int64) throws -> Int64? {
         guard let text = request.headers[name] else { return nil }
         guard let value = Int64(text), (0...limit).contains(value) else {
-            throw HubRefusal(.badRequest, "bad-request", "the \(name) header must be a whole number from 0 to \(limit)")
+            throw HubRefusal(.badRequest, .badRequest, "the \(name) header must be a whole number from 0 to \(limit)")
         }
         return value
     }
@@ -70,7 +68,7 @@ struct HubRoutes: Sendable {
     static func maxRows(_ text: String?, page: Int) throws -> Int {
         guard let text else { return page }
         guard let asked = Int(text), asked > 0 else {
-            throw HubRefusal(.badRequest, "bad-request", "max_rows must be a positive whole number (the hub sends at most \(page) rows a page)")
+            throw HubRefusal(.badRequest, .badRequest, "max_rows must be a positive whole number (the hub sends at most \(page) rows a page)")
         }
         return min(asked, page)
     }
@@ -81,7 +79,7 @@ struct HubRoutes: Sendable {
         let limit = configuration.maxBodyBytes
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
             // Refused before a byte of the body is read.
-            throw HubRefusal(.contentTooLarge, "too-large", "the request body has \(length) bytes, more than the hub's \(limit); send smaller batches")
+            throw HubRefusal(.contentTooLarge, .tooLarge, "the request body has \(length) bytes, more than the hub's \(limit); send smaller batches")
         }
         var request = request
         let buffer = try await request.collectBody(upTo: limit)
@@ -91,16 +89,17 @@ struct HubRoutes: Sendable {
         case nil, "identity": break
         case "gzip": body = try GzipDecoder.decode(body, limit: configuration.maxBatchBytes)
         case let other?:
-            throw HubRefusal(.unsupportedMediaType, "bad-encoding", "content encoding '\(other)' is not supported; send gzip or identity")
+            throw HubRefusal(.unsupportedMediaType, .badEncoding, "content encoding '\(other)' is not supported; send gzip or identity")
         }
         let batch = try BatchCodec.decode(body, limits: BatchCodec.Limits(maxUncompressedBytes: configuration.maxBatchBytes))
         let now = clock.nowMilliseconds()
         if let latest = batch.latestClock, Int64(clamping: latest.milliseconds) > Int64(clamping: now) + configuration.maxClockSkewMilliseconds {
             let ahead = (Int64(clamping: latest.milliseconds) - Int64(clamping: now)) / 1000
             logger.warning("refused a batch stamped in the future", metadata: ["site.id": "\(site.id)", "seconds.ahead": "\(ahead)"])
-            throw HubRefusal(.unprocessableContent, "clock-ahead",
-                             "the batch carries stamps \(ahead) s in the hub's future (the limit is \(configuration.maxClockSkewMilliseconds / 1000) s); correct the site's clock offset and re-stamp unsent changes",
-                             extra: ["hub_time_ms": String(now)])
+            var refusal = HubRefusal(.unprocessableContent, .clockAhead,
+                                     "the batch carries stamps \(ahead) s in the hub's future (the limit is \(configuration.maxClockSkewMilliseconds / 1000) s); correct the site's clock offset and re-stamp unsent changes")
+            refusal.hubTime = now
+            throw refusal
         }
         do {
             let outcome = try await Blocking.run { [store] in try store.push(site: site, replica: replica, batch: batch) }
@@ -113,12 +112,14 @@ struct HubRoutes: Sendable {
                 // Reasons only: keys and values stay in the audit trail (`begawi hub trace-participant`).
                 logger.notice("rows refused by the access rules", metadata: [
                     "site.id": "\(site.id)", "rows.refused": "\(outcome.refused.count)",
-                    "reasons": "\(Set(outcome.refused.map { $0.reason }).sorted().joined(separator: ","))"])
+                    "reasons": "\(Set(outcome.refused.map(\.reason.code)).sorted().joined(separator: ","))"])
             }
             return HubAnswer.json(outcome)
         } catch let error as BegawiError where error.code == .outOfOrder {
             let cursor = try await Blocking.run { [store] in try store.session(site: site, replica: replica, configuration: configuration).pushCursor }
-            throw HubRefusal(.conflict, "out-of-order", error.message, extra: ["cursor_base": String(cursor.base), "cursor_position": String(cursor.position)])
+            var refusal = HubRefusal(.conflict, .outOfOrder, error.message)
+            refusal.cursor = cursor
+            throw refusal
         }
     }
 
@@ -128,14 +129,15 @@ struct HubRoutes: Sendable {
         let query = request.uri.queryParameters
         guard let epoch = query.get("epoch"), let base = query.get("base", as: UInt64.self),
               let position = query.get("position", as: UInt64.self), base <= position else {
-            throw HubRefusal(.badRequest, "bad-request", "pull needs epoch, base and position (base ≤ position) in the query")
+            throw HubRefusal(.badRequest, .badRequest, "pull needs epoch, base and position (base ≤ position) in the query")
         }
         guard position <= ExchangeCursor.maxPosition else {
-            throw HubRefusal(.badRequest, "bad-request", "position must be at most \(ExchangeCursor.maxPosition); start a new session and pull from the cursor the hub gives")
+            throw HubRefusal(.badRequest, .badRequest, "position must be at most \(ExchangeCursor.maxPosition); start a new session and pull from the cursor the hub gives")
         }
         guard epoch == store.epoch else {
-            throw HubRefusal(.conflict, "epoch-changed", "the hub was restored from a backup (epoch \(store.epoch)); start a new session to re-sync",
-                             extra: ["epoch": store.epoch])
+            var refusal = HubRefusal(.conflict, .epochChanged, "the hub was restored from a backup (epoch \(store.epoch)); start a new session to re-sync")
+            refusal.epoch = store.epoch
+            throw refusal
         }
         let maxRows = try HubRoutes.maxRows(query.get("max_rows"), page: configuration.pageRows)
         let (batch, page) = try await Blocking.run { [store] in
@@ -144,20 +146,20 @@ struct HubRoutes: Sendable {
         metrics.sent(site: site.id, bytes: page.count, rows: batch.rows.count, through: batch.through)
         var headers = HTTPFields()
         headers[.begawiEpoch] = store.epoch
-        return HubAnswer.bytes(page, contentType: HubRoutes.batchType, headers: headers)
+        return HubAnswer.bytes(page, contentType: Wire.batchMediaType, headers: headers)
     }
 
     /// Prometheus' page, for the metrics token only: a site's credential (the office's too) can
     /// pull personal data, so it never goes into a monitoring system's configuration.
     func metricsPage(_ request: Request) async throws -> Response {
         guard settings.hasMetricsToken else {
-            throw HubRefusal(.notFound, "metrics-off", "/metrics is off: set metrics_token_file in hub.toml to a file holding a token, and give Prometheus that token")
+            throw HubRefusal(.notFound, .metricsOff, "/metrics is off: set metrics_token_file in hub.toml to a file holding a token, and give Prometheus that token")
         }
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
-            throw HubRefusal(.unauthorized, "unauthorized", "/metrics needs the metrics token (Authorization: Bearer …); see metrics_token_file in hub.toml")
+            throw HubRefusal(.unauthorized, .unauthorized, "/metrics needs the metrics token (Authorization: Bearer …); see metrics_token_file in hub.toml")
         }
         guard settings.isMetricsToken(String(header.dropFirst("Bearer ".count))) else {
-            throw HubRefusal(.unauthorized, "unauthorized", "this is not the metrics token named by metrics_token_file in hub.toml")
+            throw HubRefusal(.unauthorized, .unauthorized, "this is not the metrics token named by metrics_token_file in hub.toml")
         }
         let (health, head) = try await Blocking.run { [store] in (try store.health(), try store.headSequence()) }
         let text = metrics.page(health: health, head: head, now: Double(clock.nowMilliseconds()) / 1000)

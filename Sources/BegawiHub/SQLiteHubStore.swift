@@ -163,7 +163,7 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
 
     static func requireReplicaID(_ id: String) throws {
         guard UUIDText.parse(id) != nil else {
-            throw BegawiError(.invalidArgument, "the Begawi-Replica header must be the site replica's id (a UUID)")
+            throw BegawiError(.invalidArgument, "the \(WireHeader.replica) header must be the site replica's id (a UUID)")
         }
     }
 
@@ -234,5 +234,5 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
     public func rows(of table: String) throws -> [String: [SQLValue]] { try replica.rows(of: table) }
 
     /// The conflict ledger.
-    public func conflicts() throws -> [ConflictRecord] { try replica.conflicts() }
+    public func conflicts() throws -> [ConflictLedgerEntry] { try replica.conflicts() }
 }

@@ -9,7 +9,7 @@ struct ValueGate: ApplyGate {
 
     func admit(_ candidate: MergeCandidate, context: ReplicaContext) throws -> GateDecision {
         guard let problem = ValueGate.problem(candidate, declared: declared) else { return .merge }
-        return .refuse(reason: "bad-value", message: problem)
+        return .refuse(reason: .badValue, message: problem)
     }
 
     func finish(merged: [MergedRow], refused: [RowRefusal], context: ReplicaContext) throws {}

@@ -79,7 +79,7 @@ public struct OfficeRoutes: HubRouteGroup {
         // it is read, and the body timeout ends one that never comes.
         let limit = 16 << 10
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
-            throw HubRefusal(.contentTooLarge, "too-large", "a sign-in form has at most \(limit) bytes; sign in from the dashboard's page")
+            throw HubRefusal(.contentTooLarge, .tooLarge, "a sign-in form has at most \(limit) bytes; sign in from the dashboard's page")
         }
         let form = try await OfficeRoutes.form(request, limit: limit)
         let token = (form["kredensial"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)

@@ -8,5 +8,5 @@ public protocol OfficeStore: Sendable {
     /// The conflict ledger, newest first (at most `limit` entries), with what the office did about each.
     func conflictReviews(limit: Int) throws -> [ConflictReview]
     /// Writes a conflict's losing value back as the hub's change; `by` names the office's site.
-    func reapply(conflict id: Int64, by: String) throws -> ConflictRecord
+    func reapply(conflict id: Int64, by: String) throws -> ConflictLedgerEntry
 }

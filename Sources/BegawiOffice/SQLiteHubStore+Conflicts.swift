@@ -22,7 +22,7 @@ extension SQLiteHubStore {
 
     /// Why a losing value cannot be written back from the dashboard: columns that decide who owns
     /// or sees a row (or derive its key) change at the owner's site, where the rules judge them.
-    func reapplyBlock(_ c: ConflictRecord) -> String? {
+    func reapplyBlock(_ c: ConflictLedgerEntry) -> String? {
         if c.winnerIsDelete { return "baris ini sudah dihapus" }
         guard let spec = schema.tables.first(where: { $0.name == c.table }) else { return "tabel ini tidak lagi disinkronkan" }
         guard spec.columns.contains(where: { $0.name == c.column }) else { return "kolom ini tidak lagi ada" }
@@ -37,7 +37,7 @@ extension SQLiteHubStore {
 
     /// Writes a conflict's losing value back as the hub's own change, which reaches every site
     /// that may see the row on its next round. `by` names who asked (the office's site id).
-    public func reapply(conflict id: Int64, by: String) throws -> ConflictRecord {
+    public func reapply(conflict id: Int64, by: String) throws -> ConflictLedgerEntry {
         guard let c = try hubReplica.conflict(id: id) else {
             throw BegawiError(.invalidArgument, "there is no conflict \(id) in the ledger")
         }

@@ -116,7 +116,12 @@ extension Replica {
                 }
                 let deadline = budget.map { clock.now.advanced(by: $0) }
                 let first = next
-                var merged: [MergedRow] = []
+                var merge = BatchMerge(replica: self, tx: tx, now: now, peer: peer, gate: gate, context: gate == nil ? nil : context)
+                // What this chunk recorded counts whether or not the batch ends with it.
+                defer {
+                    conflicts += merge.conflicts
+                    refusedConflicts += merge.refusedConflicts
+                }
                 var deferred: [RowChange] = []
                 while next < batch.rows.count {
                     // Checked every few rows: reading the clock costs little, but not nothing.
@@ -131,29 +136,25 @@ extension Replica {
                         try tx.flush()
                         known = true
                     }
-                    let gating = gate.map { Gating(gate: $0, context: context!, final: false) }
-                    var later = false
-                    let changed = try merge(tx, table: table, key: row.key, incoming: row.state, columns: columns,
-                                            mayExist: known || gate != nil, now: now, peer: peer, conflicts: &conflicts,
-                                            gating: gating, merged: &merged, refused: &result.refused, refusedConflicts: &refusedConflicts, later: &later)
-                    if changed { rowsChanged += 1 }
-                    if later { deferred.append(row) }
+                    switch try merge.merge(table: table, key: row.key, incoming: row.state, columns: columns, mayExist: known || gate != nil) {
+                    case .changed: rowsChanged += 1
+                    case .later: deferred.append(row)
+                    case .unchanged: break
+                    }
                 }
                 // Rows the gate could not judge before the rest of the batch (a reference to a row that
                 // comes later in it), judged once the rest has merged.
                 for row in deferred {
                     let (table, columns) = mapping[row.table]
-                    var later = false
-                    let changed = try merge(tx, table: table, key: row.key, incoming: row.state, columns: columns,
-                                            mayExist: true, now: now, peer: peer, conflicts: &conflicts,
-                                            gating: Gating(gate: gate!, context: context!, final: true), merged: &merged,
-                                            refused: &result.refused, refusedConflicts: &refusedConflicts, later: &later)
-                    if changed { rowsChanged += 1 }
+                    if try merge.merge(table: table, key: row.key, incoming: row.state, columns: columns, mayExist: true, final: true) == .changed {
+                        rowsChanged += 1
+                    }
                 }
                 for eviction in batch.evictions {
                     if try evict(tx, table: mapping[eviction.table].0, key: eviction.key) { result.evicted += 1 }
                 }
-                if let gate, let context { try gate.finish(merged: merged, refused: result.refused, context: context) }
+                result.refused = merge.refused
+                if let gate, let context { try gate.finish(merged: merge.merged, refused: result.refused, context: context) }
                 if batch.after <= cursor.position, cursor.position <= batch.through {
                     let moved = ExchangeCursor(base: batch.complete ? batch.through : cursor.base, position: batch.through)
                     if moved != cursor {
@@ -164,10 +165,11 @@ extension Replica {
                     result.advancedCursor = true
                 }
                 if let companion, let context {
-                    // Without a budget the batch is one chunk: the counts are whole.
+                    // Without a budget the batch is one chunk: the counts are whole (this chunk's are
+                    // added to the totals only as it ends).
                     result.rowsChanged = rowsChanged
-                    result.conflicts = conflicts
-                    result.refusedConflicts = refusedConflicts
+                    result.conflicts = conflicts + merge.conflicts
+                    result.refusedConflicts = refusedConflicts + merge.refusedConflicts
                     try companion.after(context, result)
                 }
                 return result
@@ -199,169 +201,5 @@ extension Replica {
             }
             return (table, columns)
         }
-    }
-
-    /// A gate and its context for one apply.
-    struct Gating {
-        let gate: any ApplyGate
-        let context: ReplicaContext
-        /// Whether the gate must decide now (the rest of the batch has merged).
-        let final: Bool
-    }
-
-    /// Merges one incoming row into the stored one; writes the table, its twin and the ledger.
-    func merge(_ tx: EngineTransaction, table: Int, key: String, incoming batchState: RowState, columns: [Int],
-               mayExist: Bool, now: Int64, peer: Int64?, conflicts: inout Int) throws -> Bool {
-        var merged: [MergedRow] = []
-        var refused: [RowRefusal] = []
-        var refusedConflicts = 0
-        var later = false
-        return try merge(tx, table: table, key: key, incoming: batchState, columns: columns, mayExist: mayExist, now: now, peer: peer,
-                         conflicts: &conflicts, gating: nil, merged: &merged, refused: &refused, refusedConflicts: &refusedConflicts,
-                         later: &later)
-    }
-
-    func merge(_ tx: EngineTransaction, table: Int, key: String, incoming batchState: RowState, columns: [Int],
-               mayExist: Bool, now: Int64, peer: Int64?, conflicts: inout Int,
-               gating: Gating?, merged: inout [MergedRow], refused: inout [RowRefusal], refusedConflicts: inout Int,
-               later: inout Bool) throws -> Bool {
-        let spec = tables[table]
-        let columnCount = spec.spec.columns.count
-        var incoming: RowState
-        if columns.count == columnCount, columns.elementsEqual(0..<columnCount) {
-            incoming = batchState // the peer declares the same columns in the same order: the common case
-        } else {
-            incoming = RowState(columnCount: columnCount)
-            incoming.vector = batchState.vector
-            incoming.deleted = batchState.deleted
-            for (i, position) in columns.enumerated() { incoming.columns[position] = batchState.columns[i] }
-        }
-        func observe() {
-            if let d = incoming.deleted { tx.observeRemote(d.stamp.clock) }
-            for case let r? in incoming.columns { tx.observeRemote(r.stamp.clock) }
-        }
-        // A refused row must not move this replica's clock either.
-        if gating == nil { observe() }
-
-        var record = (mayExist ? try tx.loadRecord(table: table, key: key, withValues: true) : nil) ?? RowRecord(columnCount: columnCount)
-        let wasLive = record.state.isLive
-        let existed = record.seq != 0
-        let vectorBefore = record.state.vector
-        // The record was loaded with its values, so the gate's view of the stored row comes from it.
-        let beforeValues = gating != nil && existed ? StoredRow(spec.spec, record.state) : nil
-        let stateBefore = record.state
-        var outcome = record.state.merge(incoming)
-        // A refusal of part of the row: the rest merges, and the sender learns why.
-        var partial: RowRefusal?
-        judging: while let gating {
-            let candidate = MergeCandidate(table: spec.spec, key: key, incoming: incoming, before: existed ? stateBefore : nil,
-                                           after: record.state, final: gating.final || partial != nil)
-            switch try gating.gate.admit(candidate, context: gating.context) {
-            case .merge:
-                observe()
-                break judging
-            case .mergeAdjusted(let adjusted, let reason, let message):
-                guard partial == nil, adjusted.columns.count == incoming.columns.count else {
-                    throw BegawiError(.invalidArgument, "the apply gate adjusted a row twice, or to another shape; this is a bug, please report it")
-                }
-                let refusal = RowRefusal(table: spec.spec.name, key: key, reason: reason, message: message)
-                incoming = adjusted
-                record.state = stateBefore
-                outcome = record.state.merge(incoming)
-                guard outcome.changed else {
-                    refused.append(refusal)
-                    return false
-                }
-                partial = refusal
-            case .later:
-                if gating.final || partial != nil {
-                    throw BegawiError(.invalidArgument, "the apply gate deferred a row a second time; this is a bug, please report it")
-                }
-                later = true
-                return false
-            case .refuse(let reason, let message):
-                refused.append(RowRefusal(table: spec.spec.name, key: key, reason: reason, message: message))
-                return false
-            case .refuseKeepingConflicts(let reason, let message):
-                refused.append(RowRefusal(table: spec.spec.name, key: key, reason: reason, message: message))
-                for (i, theirs) in incoming.columns.enumerated() {
-                    guard let theirs, existed else { continue }
-                    let ours = stateBefore.columns[i] ?? Register(value: .null, stamp: stateBefore.deleted?.stamp ?? theirs.stamp)
-                    guard !ours.value.same(as: theirs.value) else { continue }
-                    // The same refused write sent again (an answer lost on the way) is recorded once.
-                    try tx.flush()
-                    let column = SQLValue.text(spec.spec.columns[i].name)
-                    let known = try tx.statement("SELECT 1 FROM _begawi_conflicts WHERE tbl = ? AND key = ? AND col = ? AND loser_site = ? AND loser_counter = ? LIMIT 1")
-                    known.reset()
-                    for (n, v) in [SQLValue.text(spec.spec.name), .text(key), column, .text(theirs.stamp.site), .integer(Int64(theirs.stamp.counter))].enumerated() {
-                        known.bind(Int32(n + 1), v)
-                    }
-                    let seen = try known.step()
-                    known.reset()
-                    if seen { continue }
-                    try recordConflict(tx, table: spec.spec, key: key, conflict: Conflict(column: i, loser: theirs, winner: ours, winnerIsDelete: false), at: now)
-                    refusedConflicts += 1
-                }
-                return false
-            }
-        }
-        if let partial { refused.append(partial) }
-        guard outcome.changed || record.state.vector != vectorBefore else { return false }
-        // When the sender had seen every write this replica held for the row, it holds the merged row
-        // (not when part of what it sent was left out).
-        record.origin = partial == nil && incoming.vector.dominates(vectorBefore) ? peer : nil
-
-        tx.state.seq += 1
-        record.seq = tx.state.seq
-        if outcome.deletedChanged { record.registerSeq[0] = tx.state.seq }
-        if outcome.changedMask != 0 {
-            for i in 0..<columnCount where outcome.changedMask & (1 << UInt64(i)) != 0 { record.registerSeq[i + 1] = tx.state.seq }
-        }
-        try tx.storeRecord(table: table, key: key, record: record, isNew: !existed)
-
-        let isLive = record.state.isLive
-        let values = record.state.columns.map { $0?.value ?? .null }
-        let statements = try tx.statements(table)
-        func run(_ s: FastStatement, withValues: Bool) throws {
-            if withValues {
-                try s.run(key: key, values: values)
-            } else {
-                s.reset()
-                s.bind(1, key)
-                try s.run()
-                s.reset()
-            }
-        }
-        switch (wasLive, isLive) {
-        case (true, true):
-            if outcome.changedMask != 0 {
-                var changed: [SQLValue] = [.text(key)]
-                for i in 0..<columnCount where outcome.changedMask & (1 << UInt64(i)) != 0 { changed.append(values[i]) }
-                try tx.updateLive(table: table, mask: outcome.changedMask).run(bindings: changed)
-            }
-        case (false, true):
-            if existed {
-                try run(statements.deleteDead, withValues: false)
-                try run(statements.insertLive, withValues: true)
-            } else {
-                var row: [SQLValue] = [.text(key)]
-                row.reserveCapacity(values.count + 1)
-                row.append(contentsOf: values)
-                try tx.newLiveRowInserter(table).add(row)
-            }
-        case (true, false):
-            try run(statements.deleteLive, withValues: false)
-            try run(statements.upsertDead, withValues: true)
-        case (false, false):
-            if outcome.changedMask != 0 { try run(statements.upsertDead, withValues: true) }
-        }
-        for conflict in outcome.conflicts {
-            try recordConflict(tx, table: spec.spec, key: key, conflict: conflict, at: now)
-            conflicts += 1
-        }
-        if gating != nil {
-            merged.append(MergedRow(table: spec.spec.name, key: key, before: beforeValues, after: StoredRow(spec.spec, record.state)))
-        }
-        return true
     }
 }

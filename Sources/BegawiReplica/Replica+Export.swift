@@ -170,3 +170,22 @@ extension Replica {
         }
     }
 }
+
+extension Replica {
+    /// The whole rows (every register) of these keys that `view` includes, as a batch that names no
+    /// range of the sequence: for a peer to replace its own state of those rows.
+    public func wholeRows(_ keys: [RowKey], view: (any ExportView)?) throws -> ChangeBatch {
+        try pool.read { db in
+            let tx = try engineTransaction(db)
+            let context = ReplicaContext(tx: tx, replica: self)
+            var rows: [RowChange] = []
+            for key in keys {
+                guard let table = tableByName[key.table] else { continue }
+                if let view, try !view.includes(table: key.table, key: key.key, context: context) { continue }
+                if let (change, _) = try wholeRow(tx, table: table, key: key.key) { rows.append(change) }
+            }
+            return ChangeBatch(source: replicaID, base: 0, after: 0, through: 0, complete: false,
+                               tables: tables.map { BatchTable(name: $0.spec.name, columns: $0.spec.columns.map(\.name)) }, rows: rows)
+        }
+    }
+}

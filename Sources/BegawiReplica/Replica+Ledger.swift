@@ -1,30 +1,6 @@
 public import BegawiCore
 internal import GRDB
 
-/// One entry of the conflict ledger: a write that lost to a concurrent write or delete.
-public struct ConflictRecord: Sendable, Hashable {
-    /// The ledger's row id.
-    public var id: Int64
-    /// The synced table.
-    public var table: String
-    /// The row's primary key.
-    public var key: String
-    /// The column whose write lost.
-    public var column: String
-    /// The losing value.
-    public var loserValue: SQLValue
-    /// The winning value; `.null` when the winner is a delete.
-    public var winnerValue: SQLValue
-    /// Whether the write lost to a delete.
-    public var winnerIsDelete: Bool
-    /// The losing write's stamp.
-    public var loser: Stamp
-    /// The winning write's stamp.
-    public var winner: Stamp
-    /// When this replica detected it, in milliseconds since the Unix epoch.
-    public var detectedAt: UInt64
-}
-
 extension Replica {
     static let insertConflictHead = """
         INSERT INTO _begawi_conflicts(tbl, key, col, loser_value, winner_value, winner_deleted,
@@ -43,21 +19,21 @@ extension Replica {
     }
 
     /// The conflict ledger, oldest first.
-    public func conflicts() throws -> [ConflictRecord] {
+    public func conflicts() throws -> [ConflictLedgerEntry] {
         try conflicts(where: "1 ORDER BY id", [])
     }
 
     /// The newest `limit` entries of the conflict ledger, newest first.
-    public func conflicts(newest limit: Int) throws -> [ConflictRecord] {
+    public func conflicts(newest limit: Int) throws -> [ConflictLedgerEntry] {
         try conflicts(where: "1 ORDER BY id DESC LIMIT ?", [.integer(Int64(max(0, limit)))])
     }
 
     /// One entry of the conflict ledger.
-    public func conflict(id: Int64) throws -> ConflictRecord? {
+    public func conflict(id: Int64) throws -> ConflictLedgerEntry? {
         try conflicts(where: "id = ?", [.integer(id)]).first
     }
 
-    func conflicts(where condition: String, _ arguments: [SQLValue]) throws -> [ConflictRecord] {
+    func conflicts(where condition: String, _ arguments: [SQLValue]) throws -> [ConflictLedgerEntry] {
         try pool.read { db in
             let s = try FastStatement(db, """
                 SELECT id, tbl, key, col, loser_value, winner_value, winner_deleted, loser_clock, loser_site, loser_counter,
@@ -65,9 +41,9 @@ extension Replica {
                 """)
             s.reset()
             for (i, value) in arguments.enumerated() { s.bind(Int32(i + 1), value) }
-            var out: [ConflictRecord] = []
+            var out: [ConflictLedgerEntry] = []
             while try s.step() {
-                out.append(ConflictRecord(
+                out.append(ConflictLedgerEntry(
                     id: s.int64(0), table: s.text(1), key: s.text(2), column: s.text(3),
                     loserValue: s.value(4), winnerValue: s.value(5), winnerIsDelete: s.int64(6) != 0,
                     loser: Stamp(clock: HybridTimestamp(rawValue: UInt64(bitPattern: s.int64(7))), site: s.text(8), counter: UInt64(clamping: s.int64(9))),

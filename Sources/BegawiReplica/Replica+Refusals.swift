@@ -2,24 +2,6 @@ public import BegawiCore
 import Foundation
 internal import GRDB
 
-/// A change this replica made that was not synced, kept so that nothing is lost silently.
-public struct RefusalRecord: Sendable, Hashable {
-    /// The ledger's row id.
-    public var id: Int64
-    /// When it was recorded (ms since the Unix epoch).
-    public var at: UInt64
-    /// The table.
-    public var table: String
-    /// The row's key.
-    public var key: String
-    /// A stable reason code (from the hub, or from the site's own checks).
-    public var reason: String
-    /// What was wrong and what to do.
-    public var message: String
-    /// The row's values here when it was refused, as JSON (this site's own data; never logged).
-    public var valuesJSON: String?
-}
-
 extension Replica {
     static let refusalsSQL = """
         CREATE TABLE IF NOT EXISTS _begawi_refusals(
@@ -40,20 +22,21 @@ extension Replica {
             let now = Int64(wallClock.nowMilliseconds())
             for notice in notices {
                 guard let table = tableByName[notice.row.table] else { continue }
-                if notice.reason == Replica.unknownReferenceReason || notice.reason == Replica.awaitingReferenceReason {
+                let action = notice.reason.action
+                if action == .requeue || action == .keep {
                     let known = try Int64.fetchOne(tx.db, sql: "SELECT 1 FROM _begawi_refusals WHERE tbl = ? AND key = ? AND reason = ?",
-                                                   arguments: [notice.row.table, notice.row.key, notice.reason]) != nil
+                                                   arguments: [notice.row.table, notice.row.key, notice.reason.code]) != nil
                     if !known {
-                        // Its reference may simply come later in this site's changes: send the row whole once more.
+                        // What it references may simply come later in this site's changes: send the row whole once more.
                         try recordRefusal(tx, table: table, key: notice.row.key, reason: notice.reason, message: notice.message, at: now)
                         try requeue(tx, table: table, key: notice.row.key)
                         continue
                     }
-                    // A linked row may come from another site: the row stays here and goes again at each
-                    // round until it lands (`requeueAwaitingReferences`).
-                    if notice.reason == Replica.awaitingReferenceReason { continue }
+                    // What it references may come from another site: the row stays here and goes again at
+                    // each round until it lands (`requeueAwaitingReferences`).
+                    if action == .keep { continue }
                 }
-                if notice.reason == Replica.erasedReason {
+                if action == .erase {
                     // An erased person's data must leave no trace here either: no values are kept.
                     _ = try evict(tx, table: table, key: notice.row.key, purgeLedgers: true)
                     try recordRefusal(tx, table: table, key: notice.row.key, reason: notice.reason, message: notice.message, at: now)
@@ -63,23 +46,13 @@ extension Replica {
                 }
             }
             guard let restore else { return }
-            let peer = try tx.peerID(for: restore.source)
-            var conflicts = 0
+            var merge = BatchMerge(replica: self, tx: tx, now: now, peer: try tx.peerID(for: restore.source))
             for row in restore.rows {
                 let (table, columns) = mapping[row.table]
-                _ = try merge(tx, table: table, key: row.key, incoming: row.state, columns: columns, mayExist: true, now: now,
-                              peer: peer, conflicts: &conflicts)
+                _ = try merge.merge(table: table, key: row.key, incoming: row.state, columns: columns, mayExist: true)
             }
         }
     }
-
-    /// The refusal reason of rows erased at the office's request.
-    public static let erasedReason = "erased"
-    /// The refusal reason of rows that reference a row the hub does not have (yet).
-    public static let unknownReferenceReason = "unknown-reference"
-    /// The refusal reason of rows that reference a linked row the hub does not hold live, which
-    /// another site may still send: they stay here and are sent again at each round.
-    public static let awaitingReferenceReason = "awaiting-reference"
 
     /// Marks a row as changed again (same writes, a new place in the change sequence), so that the
     /// next export sends it whole.
@@ -92,19 +65,25 @@ extension Replica {
         try tx.storeRecord(table: table, key: key, record: record, isNew: false)
     }
 
-    /// Marks again, to be sent in this round, every row here that the hub refused because it
-    /// references a linked row the hub did not hold (`awaiting-reference`); returns them. Call `resolveAwaiting` with those the hub
-    /// then took.
+    /// The codes of the reasons whose rows stay here and go again at each round.
+    static let keptReasons = RefusalReason.known.filter { $0.action == .keep }.map(\.code)
+    /// `reason IN (…)` for `keptReasons`.
+    static let keptReasonsSQL = "reason IN (\(keptReasons.map { _ in "?" }.joined(separator: ", ")))"
+
+    /// Marks again, to be sent in this round, every row here that the hub refused for a reason whose
+    /// action is to keep it (it references a linked row the hub did not hold, `awaiting-reference`);
+    /// returns them. Call `resolveAwaiting` with those the hub then took.
     public func requeueAwaitingReferences() throws -> Set<RowKey> {
         let any = try pool.read { db in
-            try Int64.fetchOne(db, sql: "SELECT 1 FROM _begawi_refusals WHERE reason = ? LIMIT 1", arguments: [Replica.awaitingReferenceReason])
+            try Int64.fetchOne(db, sql: "SELECT 1 FROM _begawi_refusals WHERE \(Replica.keptReasonsSQL) LIMIT 1",
+                               arguments: StatementArguments(Replica.keptReasons))
         }
         guard any != nil else { return [] }
         return try engineWrite { tx in
             let context = ReplicaContext(tx: tx, replica: self)
             var requeued = Set<RowKey>()
-            for row in try Row.fetchAll(tx.db, sql: "SELECT DISTINCT tbl, key FROM _begawi_refusals WHERE reason = ?",
-                                        arguments: [Replica.awaitingReferenceReason]) {
+            for row in try Row.fetchAll(tx.db, sql: "SELECT DISTINCT tbl, key FROM _begawi_refusals WHERE \(Replica.keptReasonsSQL)",
+                                        arguments: StatementArguments(Replica.keptReasons)) {
                 let name: String = row[0], key: String = row[1]
                 guard let table = tableByName[name], try context.row(name, key: key)?.live == true else { continue }
                 try requeue(tx, table: table, key: key)
@@ -114,20 +93,20 @@ extension Replica {
         }
     }
 
-    /// Removes the `awaiting-reference` refusals of rows the hub has now taken.
+    /// Removes the kept refusals (`awaiting-reference`) of rows the hub has now taken.
     public func resolveAwaiting(_ rows: Set<RowKey>) throws {
         guard !rows.isEmpty else { return }
         try engineWrite { tx in
             for row in rows {
-                try tx.db.execute(sql: "DELETE FROM _begawi_refusals WHERE tbl = ? AND key = ? AND reason = ?",
-                                  arguments: [row.table, row.key, Replica.awaitingReferenceReason])
+                try tx.db.execute(sql: "DELETE FROM _begawi_refusals WHERE tbl = ? AND key = ? AND \(Replica.keptReasonsSQL)",
+                                  arguments: StatementArguments([row.table, row.key] + Replica.keptReasons))
             }
         }
     }
 
     /// How many live rows here are held back for these reasons (a deleted one is no longer held);
     /// `heldHereOnly` as for `heldRows`.
-    public func heldBackCount(reasons: Set<String>, heldHereOnly: Set<String> = []) throws -> Int {
+    public func heldBackCount(reasons: Set<RefusalReason>, heldHereOnly: Set<RefusalReason> = []) throws -> Int {
         let rows = try heldRows(reasons: reasons, heldHereOnly: heldHereOnly)
         guard !rows.isEmpty else { return 0 }
         return try pool.read { db in
@@ -150,7 +129,7 @@ extension Replica {
             for notice in notices {
                 guard let table = tableByName[notice.row.table] else { continue }
                 let known = try Int64.fetchOne(tx.db, sql: "SELECT 1 FROM _begawi_refusals WHERE tbl = ? AND key = ? AND reason = ?",
-                                               arguments: [notice.row.table, notice.row.key, notice.reason])
+                                               arguments: [notice.row.table, notice.row.key, notice.reason.code])
                 if known != nil { continue }
                 try recordRefusal(tx, table: table, key: notice.row.key, reason: notice.reason, message: notice.message,
                                   at: Int64(wallClock.nowMilliseconds()), held: inserts.contains(notice.row) ? .insert : .change)
@@ -173,7 +152,7 @@ extension Replica {
     /// Rows with a refusal for one of these reasons that are still in this replica. For the reasons
     /// in `heldHereOnly`, only refusals this site's own checks recorded (`holdBack`) count: the hub
     /// gives some of the same reasons, and a row it refused and restored is not held.
-    public func heldRows(reasons: Set<String>, heldHereOnly: Set<String> = []) throws -> Set<RowKey> {
+    public func heldRows(reasons: Set<RefusalReason>, heldHereOnly: Set<RefusalReason> = []) throws -> Set<RowKey> {
         guard !reasons.isEmpty else { return [] }
         return try pool.read { db in
             let marks = Array(repeating: "?", count: reasons.count).joined(separator: ", ")
@@ -185,7 +164,7 @@ extension Replica {
             let rows = try Row.fetchAll(db, sql: """
                 SELECT DISTINCT f.tbl, f.key FROM _begawi_refusals f JOIN _begawi_tables t ON t.name = f.tbl
                 JOIN _begawi_rows r ON r.tbl = t.id AND r.key = f.key WHERE f.reason IN (\(marks)) \(only)
-                """, arguments: StatementArguments(reasons.sorted() + heldHereOnly.sorted()))
+                """, arguments: StatementArguments(reasons.map(\.code).sorted() + heldHereOnly.map(\.code).sorted()))
             return Set(rows.map { RowKey(table: $0[0], key: $0[1]) })
         }
     }
@@ -195,7 +174,7 @@ extension Replica {
     /// ledger, and each row is marked changed again, whole, so that the next export sends all of it
     /// (the hub may never have had any of it). Returns how many were released.
     @discardableResult
-    public func releaseHeld(reason: String, stillHeld: (TableSpec, String, [SQLValue]) -> Bool) throws -> Int {
+    public func releaseHeld(reason: RefusalReason, stillHeld: (TableSpec, String, [SQLValue]) -> Bool) throws -> Int {
         let candidates = try heldRows(reasons: [reason], heldHereOnly: [reason])
         guard !candidates.isEmpty else { return 0 }
         return try engineWrite { tx in
@@ -206,7 +185,7 @@ extension Replica {
                 let spec = tables[table].spec
                 if stillHeld(spec, address.key, spec.columns.map { row.values[$0.name] ?? .null }) { continue }
                 try tx.db.execute(sql: "DELETE FROM _begawi_refusals WHERE tbl = ? AND key = ? AND reason = ? AND held_insert <> ?",
-                                  arguments: [address.table, address.key, reason, HeldAt.hub.rawValue])
+                                  arguments: [address.table, address.key, reason.code, HeldAt.hub.rawValue])
                 try requeue(tx, table: table, key: address.key)
                 released += 1
             }
@@ -224,21 +203,21 @@ extension Replica {
         case change = 2
     }
 
-    func recordRefusal(_ tx: EngineTransaction, table: Int, key: String, reason: String, message: String, at now: Int64,
+    func recordRefusal(_ tx: EngineTransaction, table: Int, key: String, reason: RefusalReason, message: String, at now: Int64,
                        held: HeldAt = .hub) throws {
         let values = try ReplicaContext(tx: tx, replica: self).row(tables[table].spec.name, key: key)
         try tx.statement("INSERT INTO _begawi_refusals(at, tbl, key, reason, message, vals, held_insert) VALUES (?, ?, ?, ?, ?, ?, ?)").run(bindings: [
-            .integer(now), .text(tables[table].spec.name), .text(key), .text(reason), .text(message),
+            .integer(now), .text(tables[table].spec.name), .text(key), .text(reason.code), .text(message),
             values.map { .text(Replica.json($0.values)) } ?? .null, .integer(held.rawValue),
         ])
     }
 
     /// The refusal ledger, newest first.
-    public func refusals(limit: Int = 1000) throws -> [RefusalRecord] {
+    public func refusals(limit: Int = 1000) throws -> [RefusalLedgerEntry] {
         try pool.read { db in
             try Row.fetchAll(db, sql: "SELECT id, at, tbl, key, reason, message, vals FROM _begawi_refusals ORDER BY id DESC LIMIT ?",
                              arguments: [limit]).map {
-                RefusalRecord(id: $0[0], at: UInt64(clamping: $0[1] as Int64), table: $0[2], key: $0[3], reason: $0[4], message: $0[5], valuesJSON: $0[6])
+                RefusalLedgerEntry(id: $0[0], at: UInt64(clamping: $0[1] as Int64), table: $0[2], key: $0[3], reason: RefusalReason($0[4] as String), message: $0[5], valuesJSON: $0[6])
             }
         }
     }
@@ -247,13 +226,13 @@ extension Replica {
     /// values they kept, except those for `keeping` reasons whose row is still live here (they are
     /// what holds such a row back). Returns how many were removed.
     @discardableResult
-    public func clearRefusals(before: UInt64? = nil, keeping reasons: Set<String> = []) throws -> Int {
+    public func clearRefusals(before: UInt64? = nil, keeping reasons: Set<RefusalReason> = []) throws -> Int {
         try engineWrite { tx in
             let context = ReplicaContext(tx: tx, replica: self)
             let limit = Int64(clamping: before ?? UInt64(Int64.max))
             var removed = 0
             for row in try Row.fetchAll(tx.db, sql: "SELECT id, tbl, key, reason FROM _begawi_refusals WHERE at < ?", arguments: [limit]) {
-                let table: String = row[1], key: String = row[2], reason: String = row[3]
+                let table: String = row[1], key: String = row[2], reason = RefusalReason(row[3] as String)
                 if reasons.contains(reason), try context.row(table, key: key)?.live == true { continue }
                 try tx.db.execute(sql: "DELETE FROM _begawi_refusals WHERE id = ?", arguments: [row[0] as Int64])
                 removed += 1

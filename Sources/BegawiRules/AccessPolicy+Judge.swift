@@ -1,66 +1,17 @@
 public import BegawiCore
 
-/// One incoming row change as the hub would merge it.
-public struct RowWrite: Sendable {
-    /// The table.
-    public var table: String
-    /// The row's key.
-    public var key: String
-    /// The hub's row before the change; nil if it never had it.
-    public var before: StoredRow?
-    /// The row after the merge.
-    public var after: StoredRow
-    /// The columns the change carries registers for, with their values.
-    public var written: [String: SQLValue]
-    /// What the change does to the row's existence: true deletes, false inserts or revives, nil neither.
-    public var deletes: Bool?
-    /// Whether the writer had seen every write the hub holds for the row.
-    public var knewRow: Bool
-    /// Columns of an inserted row written after its insert, by later writes sent with it (the site
-    /// changed the row again before it pushed): each is judged as the update it was.
-    public var laterWrites: Set<String>
-
-    /// Makes a row write.
-    public init(table: String, key: String, before: StoredRow?, after: StoredRow, written: [String: SQLValue], deletes: Bool?, knewRow: Bool,
-                laterWrites: Set<String> = []) {
-        self.table = table
-        self.key = key
-        self.before = before
-        self.after = after
-        self.written = written
-        self.deletes = deletes
-        self.knewRow = knewRow
-        self.laterWrites = laterWrites
-    }
-}
-
-/// What the hub does with one incoming row change.
-public enum Verdict: Sendable, Equatable {
-    /// Merge it.
-    case accept
-    /// Leave the hub's row as it is; the site is told why.
-    case refuse(reason: String, message: String)
-    /// A second registration of a row the hub has (same derived key): the hub's row stays, and the
-    /// fields on which the registrations differ go to the conflict ledger.
-    case alreadyRegistered
-    /// Merge the change without some of its columns: those in `keep` keep the hub's values; in a row
-    /// new to the hub, those in `set` take the value given, as the row's insert had to hold it. The
-    /// site is told why.
-    case acceptPart(keep: Set<String>, set: [String: SQLValue], reason: String, message: String)
-}
-
 extension AccessPolicy {
     /// Judges one row change by a site of a kind. The office may write anything that is well formed.
     public func judge(_ write: RowWrite, site: String, kind: SiteKind, lookup: any RuleLookup) throws -> Verdict {
         guard let rule = tables[write.table] else {
-            return .refuse(reason: "not-writer", message: "table '\(write.table)' has no rules at the hub; nobody may write it")
+            return .refuse(reason: .notWriter, message: "table '\(write.table)' has no rules at the hub; nobody may write it")
         }
         if let problem = valueProblem(write, rule) { return problem }
         if kind == .office { return try referenceProblem(write, lookup: lookup) ?? .accept }
 
         guard rule.writers.contains(kind) else {
             let who = rule.writers.isEmpty ? "only the office" : "only sites of kind \(rule.writers.map(\.rawValue).sorted().joined(separator: ", ")) and the office"
-            return .refuse(reason: "not-writer", message: "a site of kind \(kind.rawValue) may not write table '\(write.table)': \(who) may")
+            return .refuse(reason: .notWriter, message: "a site of kind \(kind.rawValue) may not write table '\(write.table)': \(who) may")
         }
         // The hub's row as far as this change is concerned: nil for a new row and for a deleted
         // registration registered anew by another site (see `revivesRegistration`).
@@ -72,33 +23,33 @@ extension AccessPolicy {
                     prior = nil
                 } else {
                     if rule.derivedKey != nil, !write.knewRow, write.deletes == false { return .alreadyRegistered }
-                    return .refuse(reason: "not-owner", message: "this row of '\(write.table)' belongs to another site; a site may change only its own rows (ask the owner or the office)")
+                    return .refuse(reason: .notOwner, message: "this row of '\(write.table)' belongs to another site; a site may change only its own rows (ask the owner or the office)")
                 }
             }
         } else if write.deletes != false {
-            return .refuse(reason: "unknown-row", message: "the hub never had this row of '\(write.table)', so there is nothing to delete or change; it was removed from the site's replica")
+            return .refuse(reason: .unknownRow, message: "the hub never had this row of '\(write.table)', so there is nothing to delete or change; it was removed from the site's replica")
         }
         // Columns refused while the rest of the change lands, and the first reason.
         var keep = Set<String>()
         var set: [String: SQLValue] = [:]
-        var why: (reason: String, message: String)?
+        var why: (reason: RefusalReason, message: String)?
         let ownerAfter = try owner(of: write.after, rule, lookup: lookup)
         if ownerAfter != site {
             switch rule.owner {
             case .column(let c) where prior != nil:
                 keep.insert(c)
-                why = ("owner-change", "only the office may change '\(c)' of '\(write.table)', the column that names the owning site")
+                why = (.ownerChange, "only the office may change '\(c)' of '\(write.table)', the column that names the owning site")
             case .column(let c) where write.laterWrites.contains(c):
                 // Changed after the insert, before the push: the insert had to name the writer.
                 set[c] = .text(site)
-                why = ("owner-change", "only the office may change '\(c)' of '\(write.table)', the column that names the owning site")
+                why = (.ownerChange, "only the office may change '\(c)' of '\(write.table)', the column that names the owning site")
             case .via(let c, let other):
                 if let reference = write.after.text(c), try lookup.row(other, key: reference)?.live != true {
-                    return .refuse(reason: "unknown-reference", message: "'\(c)' of this '\(write.table)' row references a row of '\(other)' the hub does not hold; the site sends it once more after the rest of its changes")
+                    return .refuse(reason: .unknownReference, message: "'\(c)' of this '\(write.table)' row references a row of '\(other)' the hub does not hold; the site sends it once more after the rest of its changes")
                 }
-                return .refuse(reason: "not-owner", message: "'\(c)' of this '\(write.table)' row must reference a row of '\(other)' that the site owns")
+                return .refuse(reason: .notOwner, message: "'\(c)' of this '\(write.table)' row must reference a row of '\(other)' that the site owns")
             default:
-                return .refuse(reason: "not-owner", message: "the row of '\(write.table)' must name the writing site as its owner")
+                return .refuse(reason: .notOwner, message: "the row of '\(write.table)' must name the writing site as its owner")
             }
         }
         for column in rule.officeOnly.sorted() {
@@ -107,9 +58,9 @@ extension AccessPolicy {
             if !value.same(as: current) {
                 let message = "only the office may set '\(column)' of '\(write.table)'"
                 // An insert that sets it is refused whole; a later write loses only the column.
-                if prior == nil, !write.laterWrites.contains(column) { return .refuse(reason: "office-only", message: message) }
+                if prior == nil, !write.laterWrites.contains(column) { return .refuse(reason: .officeOnly, message: message) }
                 if prior == nil { set[column] = .null } else { keep.insert(column) }
-                if why == nil { why = ("office-only", message) }
+                if why == nil { why = (.officeOnly, message) }
             }
         }
         if let problem = try referenceProblem(write, lookup: lookup) { return problem }
@@ -137,12 +88,12 @@ extension AccessPolicy {
 
     /// Why a derived key's identifier fails its check or does not give the row's key, as (reason,
     /// message); nil when it is fine or the table derives no key from this column.
-    public func derivedKeyProblem(table: String, key: String, column: String, value: SQLValue) -> (reason: String, message: String)? {
+    public func derivedKeyProblem(table: String, key: String, column: String, value: SQLValue) -> (reason: RefusalReason, message: String)? {
         guard let derived = tables[table]?.derivedKey, derived.column == column else { return nil }
-        guard case .text(let nik) = value else { return ("invalid-nik", "'\(column)' of '\(table)' must be text") }
-        if let problem = NIK.problem(nik) { return ("invalid-nik", problem) }
+        guard case .text(let nik) = value else { return (.invalidNIK, "'\(column)' of '\(table)' must be text") }
+        if let problem = NIK.problem(nik) { return (.invalidNIK, problem) }
         if NIK.key(for: nik, salt: derived.salt) != key {
-            return ("key-mismatch", "the row's key is not the one derived from its '\(column)'; compute it with `begawi site participant-key` (a changed NIK is a new row: delete and insert)")
+            return (.keyMismatch, "the row's key is not the one derived from its '\(column)'; compute it with `begawi site participant-key` (a changed NIK is a new row: delete and insert)")
         }
         return nil
     }
@@ -156,11 +107,11 @@ extension AccessPolicy {
             case .null: continue
             case .text(let t) where allowed.contains(t): continue
             default:
-                return .refuse(reason: "bad-value", message: "'\(column)' of '\(write.table)' must be one of \(allowed.sorted().joined(separator: ", ")) or empty")
+                return .refuse(reason: .badValue, message: "'\(column)' of '\(write.table)' must be one of \(allowed.sorted().joined(separator: ", ")) or empty")
             }
         }
         if let derived = rule.derivedKey, write.before == nil, write.deletes == false, write.written[derived.column] == nil {
-            return .refuse(reason: "invalid-nik", message: "a new row of '\(write.table)' needs its '\(derived.column)', from which its key is derived")
+            return .refuse(reason: .invalidNIK, message: "a new row of '\(write.table)' needs its '\(derived.column)', from which its key is derived")
         }
         if let derived = rule.derivedKey, let value = write.written[derived.column],
            let (reason, message) = derivedKeyProblem(table: write.table, key: write.key, column: derived.column, value: value) {

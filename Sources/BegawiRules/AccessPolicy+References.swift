@@ -26,9 +26,9 @@ extension AccessPolicy {
             guard case .text(let reference)? = write.written[column] else { continue }
             guard try lookup.row(target, key: reference)?.live != true else { continue }
             if column == ownerColumn {
-                return .refuse(reason: "unknown-reference", message: "'\(column)' of this '\(write.table)' row references a row of '\(target)' the hub does not hold (never sent, or deleted); the site sends it once more after the rest of its changes")
+                return .refuse(reason: .unknownReference, message: "'\(column)' of this '\(write.table)' row references a row of '\(target)' the hub does not hold (never sent, or deleted); the site sends it once more after the rest of its changes")
             }
-            return .refuse(reason: "awaiting-reference", message: "'\(column)' of this '\(write.table)' row references a row of '\(target)' the hub does not hold (not sent yet by its site, or deleted); the site keeps the row and sends it again at each round until it lands")
+            return .refuse(reason: .awaitingReference, message: "'\(column)' of this '\(write.table)' row references a row of '\(target)' the hub does not hold (not sent yet by its site, or deleted); the site keeps the row and sends it again at each round until it lands")
         }
         return nil
     }

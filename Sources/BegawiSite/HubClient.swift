@@ -12,26 +12,21 @@ public struct HubClient: Sendable {
         self.replicaID = replicaID
     }
 
-    /// A refusal's body.
-    struct Refusal: Decodable {
-        var error: String
-        var message: String
-        var cursorBase: String?
-        var cursorPosition: String?
-    }
-
     static let decoder: JSONDecoder = {
         let d = JSONDecoder()
         d.keyDecodingStrategy = .convertFromSnakeCase
         return d
     }()
 
-    var headers: [(String, String)] { [("Begawi-Replica", replicaID)] }
+    /// Decodes a refusal's body, whose keys are as on the wire.
+    static let refusalDecoder = JSONDecoder()
+
+    var headers: [(String, String)] { [(WireHeader.replica, replicaID)] }
 
     /// The offset (ms to add to local time to get the hub's) from one answer, assuming symmetric delays.
     static func offset(_ response: HubResponse) -> Int64? {
         // A time outside the clock's 48 bits is not a time: no offset, rather than one that overflows.
-        guard let text = response.headers["begawi-hub-time"], let hub = Int64(text),
+        guard let text = response.headers[WireHeader.hubTime.lowercased()], let hub = Int64(text),
               (0...Int64(HybridTimestamp.millisecondMask)).contains(hub) else { return nil }
         let sent = Int64(clamping: response.sentAt), received = Int64(clamping: response.receivedAt)
         let midpoint = sent / 2 + received / 2 + (sent % 2 + received % 2) / 2
@@ -39,7 +34,7 @@ public struct HubClient: Sendable {
     }
 
     /// Starts a round: who the hub says we are, its epoch, and its cursor for this replica.
-    /// `extraHeaders` carry what the site reports about itself (`Begawi-Pending`, `Begawi-Site-Time`).
+    /// `extraHeaders` carry what the site reports about itself (`WireHeader.pending`, `WireHeader.siteTime`).
     public func session(extraHeaders: [(String, String)] = []) async throws -> (HubSession, offset: Int64?, roundTrip: UInt64) {
         let response = try await transport.send(HubRequest(method: "GET", path: "/v1/session", headers: headers + extraHeaders))
         try HubClient.check(response)
@@ -54,7 +49,7 @@ public struct HubClient: Sendable {
     /// Pushes one encoded batch; the answer comes only after the hub committed it.
     public func push(_ bytes: [UInt8]) async throws -> (PushOutcome, offset: Int64?) {
         let response = try await transport.send(HubRequest(
-            method: "POST", path: "/v1/push", headers: headers + [("Content-Type", "application/vnd.begawi.batch")], body: bytes))
+            method: "POST", path: "/v1/push", headers: headers + [("Content-Type", Wire.batchMediaType)], body: bytes))
         try HubClient.check(response)
         let outcome: PushOutcome
         do {
@@ -89,28 +84,7 @@ public struct HubClient: Sendable {
     /// Throws a `HubRefusal` for any non-2xx answer.
     static func check(_ response: HubResponse) throws {
         guard !(200..<300).contains(response.status) else { return }
-        let refusal = try? decoder.decode(Refusal.self, from: Data(response.body))
-        var cursor: ExchangeCursor?
-        if let b = refusal?.cursorBase.flatMap(UInt64.init), let p = refusal?.cursorPosition.flatMap(UInt64.init) {
-            cursor = ExchangeCursor(base: b, position: p)
-        }
-        throw HubRefusal(status: response.status, code: refusal?.error ?? "http-\(response.status)",
-                         message: refusal?.message ?? "the hub answered HTTP \(response.status)", cursor: cursor, offset: offset(response))
+        let body = try? refusalDecoder.decode(HubRefusal.Body.self, from: Data(response.body))
+        throw HubRefusal(status: response.status, body: body, offset: offset(response))
     }
-}
-
-/// The hub refused a request, with its reason.
-public struct HubRefusal: Error, Sendable, CustomStringConvertible {
-    /// The HTTP status.
-    public var status: Int
-    /// The hub's error code ("unauthorized", "clock-ahead", "out-of-order", "epoch-changed", …).
-    public var code: String
-    /// The hub's explanation.
-    public var message: String
-    /// The hub's cursor for this replica, when it sent one.
-    public var cursor: ExchangeCursor?
-    /// The clock offset estimated from the refusal's answer.
-    public var offset: Int64?
-
-    public var description: String { "the hub refused (HTTP \(status), \(code)): \(message)" }
 }

@@ -9,9 +9,9 @@ import BegawiRules
 /// value is corrected: then it is sent whole (`releaseCorrected`).
 public enum SiteChecks {
     /// Reasons the site gives itself; rows held for them are never sent.
-    public static let localReasons: Set<String> = ["invalid-nik", "key-mismatch", valueReason]
+    public static let localReasons: Set<RefusalReason> = [.invalidNIK, .keyMismatch, valueReason]
     /// The reason of a value its column does not accept (the hub refuses such a row with the same).
-    public static let valueReason = "bad-value"
+    public static let valueReason = RefusalReason.badValue
 
     /// The rows this site's checks hold back now. The hub refuses with `bad-value` too; a row it
     /// refused (and restored) is not held here.
@@ -52,7 +52,7 @@ public enum SiteChecks {
                 continue
             }
             if held.contains(address) { continue }
-            var problem: (reason: String, message: String)?
+            var problem: (reason: RefusalReason, message: String)?
             if let policy, let derived = policy[table.name]?.derivedKey, let i = table.columns.firstIndex(of: derived.column),
                let register = row.state.columns[i] {
                 problem = policy.derivedKeyProblem(table: table.name, key: row.key, column: derived.column, value: register.value)
@@ -73,7 +73,7 @@ public enum SiteChecks {
     }
 
     /// A value this site wrote that its column does not accept.
-    static func valueProblem(_ row: RowChange, columns: [String], spec: TableSpec, site: String) -> (reason: String, message: String)? {
+    static func valueProblem(_ row: RowChange, columns: [String], spec: TableSpec, site: String) -> (reason: RefusalReason, message: String)? {
         if let problem = spec.keyProblem(row.key) { return (valueReason, problem + "; the row stays here, unsent") }
         for (i, register) in row.state.columns.enumerated() {
             guard let register, register.stamp.site == site, i < columns.count, let position = spec.position(of: columns[i]),

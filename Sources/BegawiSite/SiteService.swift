@@ -49,7 +49,7 @@ public final class SiteService {
         round.onProgress = onAlive
         let acknowledged = status.acknowledged?.position ?? 0, epoch = status.hubEpoch
         let pending = try? await lane.run { try $0.pendingChanges(after: acknowledged, for: epoch) }
-        round.sessionHeaders = [("Begawi-Site-Time", String(clock.nowMilliseconds()))] + (pending.map { [("Begawi-Pending", String($0))] } ?? [])
+        round.sessionHeaders = [(WireHeader.siteTime, String(clock.nowMilliseconds()))] + (pending.map { [(WireHeader.pending, String($0))] } ?? [])
         let started = ContinuousClock.now
         func seconds() -> Double {
             let d = ContinuousClock.now - started

@@ -93,7 +93,7 @@ public struct SyncRound {
                     try await settle(answer)
                     report.refused += answer.refused.count
                 }
-                let waiting = Set(answer.refused.filter { $0.reason == Replica.awaitingReferenceReason }.map { RowKey(table: $0.table, key: $0.key) })
+                let waiting = Set(answer.refused.filter { $0.reason.action == .keep }.map { RowKey(table: $0.table, key: $0.key) })
                 for row in batch.rows {
                     let address = RowKey(table: batch.tables[row.table].name, key: row.key)
                     if waiting.contains(address) { landed[address] = false } else if landed[address] != nil { landed[address] = true }
@@ -102,7 +102,7 @@ public struct SyncRound {
                     throw BegawiError(.network, "the hub acknowledged a batch without moving its cursor (\(cursor)); this is a bug, please report it")
                 }
                 cursor = answer.cursor
-            } catch let refusal as HubRefusal where refusal.code == "clock-ahead" && clockRetries < 2 {
+            } catch let refusal as HubRefusal where refusal.code == .clockAhead && clockRetries < 2 {
                 clockRetries += 1
                 guard let corrected = refusal.offset else { throw refusal }
                 logger.warning("the hub refused stamps from this site's future; re-stamping unsent changes",
@@ -110,7 +110,7 @@ public struct SyncRound {
                 let position = cursor.position
                 report.restamped += try await lane.run { try $0.correctClock(offset: corrected, unsentAfter: position, threshold: 0) }
                 report.offset = corrected
-            } catch let refusal as HubRefusal where refusal.code == "out-of-order" && orderRetries < 3 {
+            } catch let refusal as HubRefusal where refusal.code == .outOfOrder && orderRetries < 3 {
                 orderRetries += 1
                 guard let hubCursor = refusal.cursor else { throw refusal }
                 cursor = hubCursor
@@ -147,7 +147,7 @@ public struct SyncRound {
         report.heldBack += held
         if !notices.isEmpty {
             logger.warning("rows held back by the site's checks; see `begawi site status`",
-                           metadata: ["rows": "\(notices.count)", "reasons": "\(Set(notices.map { $0.reason }).sorted().joined(separator: ","))"])
+                           metadata: ["rows": "\(notices.count)", "reasons": "\(Set(notices.map { $0.reason.code }).sorted().joined(separator: ","))"])
         }
         return (batch, bytes, settled)
     }
@@ -206,10 +206,10 @@ public struct SyncRound {
         }
         let refused = answer.refused, restored = restore
         try await lane.run { try $0.settleRefusals(refused, restore: restored) }
-        let reasons = Set(answer.refused.map(\.reason)).sorted().joined(separator: ",")
+        let reasons = Set(answer.refused.map(\.reason.code)).sorted().joined(separator: ",")
         logger.warning("the hub refused rows; they are in the refusal ledger (`begawi site status`)",
                        metadata: ["rows": "\(answer.refused.count)", "reasons": "\(reasons)"])
-        if answer.refused.contains(where: { $0.reason == Replica.erasedReason }) { try await lane.run { try $0.checkpoint() } }
+        if answer.refused.contains(where: { $0.reason.action == .erase }) { try await lane.run { try $0.checkpoint() } }
     }
 
     /// After a restore of the hub from a backup, carries this site's pull cursor over to the new

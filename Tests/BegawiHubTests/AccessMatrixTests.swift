@@ -156,7 +156,7 @@ import Testing
             }
         } else {
             #expect(refusal != nil, "\(cell.testDescription) was not refused")
-            #expect(refusal.map { !$0.reason.isEmpty && !$0.message.isEmpty } ?? false)
+            #expect(refusal.map { !$0.reason.code.isEmpty && !$0.message.isEmpty } ?? false)
             #expect(hubAfter[target] == hubBefore[target], "\(cell.testDescription): the hub's row is as before")
             if cell.operation == .insert { #expect(hubAfter[target] == nil) }
             if cell.operation != .insert { #expect(hubAfter[target] != nil) }

@@ -1,3 +1,4 @@
+import BegawiTestSupport
 import BegawiCore
 import BegawiHub
 import BegawiRules
@@ -6,7 +7,7 @@ import Testing
 
 /// Likely duplicates are found on the columns the schema file declares beside the derived key
 /// (`"duplicates"`), not on column names the hub knows of itself.
-@Suite struct DuplicatesTests {
+@Suite(.blocking) struct DuplicatesTests {
     /// Registers a person at a site's replica; returns the person's key.
     func register(_ h: HubHarness, _ site: String, _ person: Person) throws -> String {
         let key = person.key(h.policy)

@@ -39,10 +39,10 @@ import Testing
                     fail("\(row.forgery) on \(row.table)/\(row.key) was \(refusals.isEmpty ? "accepted" : "refused \(refusals.count) times")")
                     continue
                 }
-                reasons[refusal.reason, default: 0] += 1
-                if refusal.reason.isEmpty || refusal.message.isEmpty { fail("\(row.forgery) on \(row.table): empty reason or message") }
-                if !row.expected.contains(refusal.reason) {
-                    fail("\(row.forgery) on \(row.table)/\(row.key): reason '\(refusal.reason)', expected \(row.expected.sorted())")
+                reasons[refusal.reason.code, default: 0] += 1
+                if refusal.reason.code.isEmpty || refusal.message.isEmpty { fail("\(row.forgery) on \(row.table): empty reason or message") }
+                if !row.expected.contains(refusal.reason.code) {
+                    fail("\(row.forgery) on \(row.table)/\(row.key): reason '\(refusal.reason.code)', expected \(row.expected.sorted())")
                 }
             }
             if outcome.refused.count != rows.count { fail("\(outcome.refused.count) refusals for \(rows.count) rows") }

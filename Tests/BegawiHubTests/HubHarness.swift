@@ -87,7 +87,7 @@ final class HubHarness {
             }
             cursor = outcome.cursor
         }
-        let waiting = Set(exchange.refused.filter { $0.reason == Replica.awaitingReferenceReason }.map { RowKey(table: $0.table, key: $0.key) })
+        let waiting = Set(exchange.refused.filter { $0.reason.action == .keep }.map { RowKey(table: $0.table, key: $0.key) })
         try site.replica.resolveAwaiting(awaiting.subtracting(waiting))
         var pull = try site.replica.cursor(for: session.epoch)
         while true {
@@ -100,7 +100,7 @@ final class HubHarness {
             if page.complete { break }
         }
         // As the site daemon does: removed rows must not linger in the write-ahead log.
-        if exchange.evicted > 0 || exchange.refused.contains(where: { $0.reason == Replica.erasedReason }) { try site.replica.checkpoint() }
+        if exchange.evicted > 0 || exchange.refused.contains(where: { $0.reason.action == .erase }) { try site.replica.checkpoint() }
         return exchange
     }
 

@@ -1,3 +1,4 @@
+import BegawiTestSupport
 import BegawiCore
 import BegawiHub
 import BegawiReplica
@@ -8,7 +9,7 @@ import Testing
 
 /// A push is one transaction of the hub's replica: the claim of the site's replica, the merge, the
 /// rules' visibility and audit trail, and the site's health figures commit together or not at all.
-@Suite struct PushTransactionTests {
+@Suite(.blocking) struct PushTransactionTests {
     /// Made to fail the health ledger's write from outside, as a full disk or a damaged page would.
     static let blockHealth = "CREATE TRIGGER block_health BEFORE INSERT ON _hub_site_health BEGIN SELECT RAISE(ABORT, 'health blocked'); END"
 

@@ -107,7 +107,7 @@ struct FileSnapshot: Equatable {
 struct ReplicaSnapshot: Equatable {
     let rows: [String: [String: [SQLValue]]]
     let states: [String: [String: RowState]]
-    let conflicts: [ConflictRecord]
+    let conflicts: [ConflictLedgerEntry]
     let cursors: [ExchangeCursor]
     let pending: Int
     let dump: String

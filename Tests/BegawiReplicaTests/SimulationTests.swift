@@ -239,7 +239,7 @@ final class Simulation {
             guard try replicas[i].rowStates(of: "t") == states else { throw fail("s\(i) holds other merge state than s0") }
         }
         var ledger: [String: Set<[String]>] = [:] // "key/col/site/counter" → winner kinds
-        var entries: [ConflictRecord] = []
+        var entries: [ConflictLedgerEntry] = []
         for r in replicas { entries += try r.conflicts() }
         for e in entries {
             let loser = Dot(site: try siteIndex(e.loser.site), counter: e.loser.counter)

@@ -68,7 +68,7 @@ struct MemoryLookup: RuleLookup {
     static func reason(_ verdict: Verdict) -> String? {
         if case .refuse(let reason, let message) = verdict {
             #expect(!message.isEmpty)
-            return reason
+            return reason.code
         }
         return nil
     }

@@ -1,3 +1,4 @@
+import BegawiTestSupport
 import BegawiCertificates
 import BegawiCore
 import Foundation
@@ -5,7 +6,7 @@ import Testing
 
 /// The certificates PrivateCA makes, checked by OpenSSL (an independent reader), and a renewal
 /// signed by a CA that openssl made (as `make-certificates` did before it used swift-certificates).
-@Suite struct PrivateCATests {
+@Suite(.blocking) struct PrivateCATests {
     let folder: String
 
     init() throws {

@@ -1,0 +1,13 @@
+/// The names of Begawi's own HTTP headers.
+public enum WireHeader {
+    /// The hub's time in ms since the Unix epoch, on every answer.
+    public static let hubTime = "Begawi-Hub-Time"
+    /// The site replica's id, on every request of a site.
+    public static let replica = "Begawi-Replica"
+    /// The hub's epoch, on a pulled page.
+    public static let epoch = "Begawi-Epoch"
+    /// How many changes the site holds unsent, on a session request.
+    public static let pending = "Begawi-Pending"
+    /// The site's time in ms since the Unix epoch, on a session request.
+    public static let siteTime = "Begawi-Site-Time"
+}

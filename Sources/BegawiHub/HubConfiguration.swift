@@ -24,7 +24,8 @@ public struct HubConfiguration: Sendable, Equatable {
     public var pageRows: Int
     /// Where to write the bound port once listening (for tests and scripts), if anywhere.
     public var portFile: String?
-    /// A file holding a token that may read `/metrics` (besides the office's credential), if any.
+    /// A file holding the token that may read `/metrics`, if any: the only one (no site's credential, the
+    /// office's included, reads it); without it `/metrics` is off.
     public var metricsTokenFile: String?
     /// Connections served at once; one more is closed as soon as it is accepted, before its TLS handshake.
     public var maxConnections = 1000

@@ -1,6 +1,7 @@
 import ArgumentParser
 
-/// The one executable: `begawi replica …` now; `begawi hub …` and `begawi site …` come with the daemon.
+/// The one executable: `begawi hub …` (the office's hub), `begawi site …` (a partner's daemon), `begawi replica …`
+/// (one replica file by hand), `begawi demo` and `begawi version`.
 @main
 struct Begawi: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

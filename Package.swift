@@ -107,7 +107,10 @@ let package = Package(
         // `begawi demo`: the labour office's story, driving this same binary as hub and sites.
         .target(
             name: "BegawiDemo",
-            dependencies: ["BegawiCore", "BegawiReplica", "BegawiRules", "BegawiHub"],
+            dependencies: [
+                "BegawiCore", "BegawiReplica", "BegawiRules", "BegawiHub",
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: strict),
         .executableTarget(
             name: "begawi",

@@ -32,7 +32,7 @@ public struct Demo {
     }
 
     /// Tells the story; returns whether the hub and every site agree in the end.
-    public func run() throws -> Bool {
+    public func run() async throws -> Bool {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("begawi-demo-\(UUID().uuidString.prefix(8).lowercased())").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: schema, toPath: "\(folder)/schema.json")
@@ -93,7 +93,7 @@ public struct Demo {
         let agree = try DemoAgreement.check(store: store, folder: folder, sites: sites)
         print(agree ? "\nThe hub and all four sites agree." : "\nThe replicas DISAGREE: this is a bug; please report it with the output above.")
         if keep {
-            serve(demo, folder: folder)
+            await serve(demo, folder: folder)
         } else {
             print("`begawi demo --keep` keeps the files and the hub running, for the office's dashboard.")
         }
@@ -101,7 +101,7 @@ public struct Demo {
     }
 
     /// Keeps the hub running for the office's dashboard until Ctrl-C or SIGTERM.
-    func serve(_ demo: DemoCluster, folder: String) {
+    func serve(_ demo: DemoCluster, folder: String) async {
         print("""
 
             The hub keeps running, and the files stay in \(folder).
@@ -112,7 +112,7 @@ public struct Demo {
             Press Ctrl-C to stop the hub.
             """)
         fflush(nil)
-        DemoSignals.waitForStop()
+        await DemoSignals.waitForStop()
         demo.stopHub()
         print("The hub stopped; the files stay in \(folder).")
     }

@@ -1,19 +1,10 @@
-import Dispatch
-import Foundation
+import UnixSignals
 
-/// How `begawi demo --keep` waits for Ctrl-C (SIGINT) or SIGTERM while the hub serves.
+/// How `begawi demo --keep` waits for Ctrl-C (SIGINT) or SIGTERM while the hub serves: the same
+/// signal sequence the daemons' service groups use, no dispatch source beside it.
 enum DemoSignals {
-    /// Blocks until SIGINT or SIGTERM arrives.
-    static func waitForStop() {
-        let arrived = DispatchSemaphore(value: 0)
-        let sources = [SIGINT, SIGTERM].map { number in
-            signal(number, SIG_IGN) // delivered to the dispatch source instead of ending the process
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { arrived.signal() }
-            source.resume()
-            return source
-        }
-        arrived.wait()
-        for source in sources { source.cancel() }
+    /// Returns once SIGINT or SIGTERM arrives (both are trapped: neither ends the process).
+    static func waitForStop() async {
+        for await _ in await UnixSignalsSequence(trapping: .sigint, .sigterm) { return }
     }
 }

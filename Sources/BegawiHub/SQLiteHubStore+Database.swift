@@ -1,6 +1,5 @@
 package import BegawiCore
 package import BegawiReplica
-package import GRDB
 
 /// The hub's database for the stores that other targets of this package declare over it (the
 /// office's report and conflict reviews): the same file, the same transactions as the hub's own.
@@ -16,14 +15,4 @@ extension SQLiteHubStore {
 
     /// The clock the hub stamps its own writes with.
     package var hubClock: any WallClock { clock }
-
-    /// Runs `body` in a read transaction of the hub's database.
-    package func read<T>(_ body: (Database) throws -> T) throws -> T {
-        try replica.ownerRead(body)
-    }
-
-    /// Runs `body` in a write transaction of the hub's database; returns after commit.
-    package func write<T>(_ body: (Database) throws -> T) throws -> T {
-        try replica.ownerWrite(body)
-    }
 }

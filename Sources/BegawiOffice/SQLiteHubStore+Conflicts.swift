@@ -9,7 +9,7 @@ extension SQLiteHubStore {
     /// The conflict ledger, newest first (at most `limit` entries), with what the office did.
     public func conflictReviews(limit: Int = 500) throws -> [ConflictReview] {
         let records = try hubReplica.conflicts(newest: limit)
-        let done = try read { db in
+        let done = try hubReplica.ownerRead { db in
             var done: [Int64: Int64] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT conflict, at FROM _hub_reapplied") {
                 let conflict: Int64 = row["conflict"], at: Int64 = row["at"]
@@ -44,7 +44,7 @@ extension SQLiteHubStore {
         if let why = reapplyBlock(c) { throw BegawiError(.invalidArgument, "conflict \(id) cannot be re-applied: \(why)") }
         guard let spec = schema.tables.first(where: { $0.name == c.table }) else { throw BegawiError(.invalidArgument, "unknown table") }
         let now = Int64(hubClock.nowMilliseconds())
-        try write { db in
+        try hubReplica.ownerWrite { db in
             if try Int.fetchOne(db, sql: "SELECT 1 FROM _hub_reapplied WHERE conflict = ?", arguments: [id]) != nil {
                 throw BegawiError(.invalidArgument, "conflict \(id) was already re-applied")
             }

@@ -29,7 +29,7 @@ extension SQLiteHubStore {
               AND (?3 IS NULL OR p.provider = ?3) AND (?4 IS NULL OR e.program_id = ?4) AND (?5 IS NULL OR e.status = ?5)
             GROUP BY p.provider, e.program_id, e.status
             """
-        let rows = try read { db in
+        let rows = try hubReplica.ownerRead { db in
             try Row.fetchAll(db, sql: sql, arguments: [filter.from, filter.to, filter.partner, filter.program, filter.status])
         }
         // An enrollment's life in order; statuses the schema adds come after, by name.

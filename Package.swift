@@ -150,7 +150,10 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "BegawiHubTests",
-            dependencies: ["BegawiCore", "BegawiReplica", "BegawiRules", "BegawiHub", "BegawiTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "BegawiCore", "BegawiReplica", "BegawiRules", "BegawiHub", "BegawiCertificates", "BegawiTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "BegawiOfficeTests",

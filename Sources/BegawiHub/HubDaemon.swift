@@ -14,21 +14,23 @@ public struct HubDaemon: Service {
     let logger: Logger
     let databasePath: String
 
-    /// Opens the store and loads the TLS files; nothing listens until `run()`. Refuses a schema
-    /// without access rules for a hub that ran with them. `routes` makes the route groups other
-    /// libraries mount over the opened store (the office's dashboard).
+    /// Opens the store, starts the lanes and loads the TLS files; nothing listens until `run()`.
+    /// Refuses a schema without access rules for a hub that ran with them. `routes` makes the route
+    /// groups other libraries mount over the opened store and the hub's lanes (the office's dashboard).
     public init(configuration: HubConfiguration, policy: AccessPolicy?, declared: Schema?, clock: any WallClock = SystemWallClock(),
-                logger: Logger, routes: (SQLiteHubStore) throws -> [any HubRouteGroup] = { _ in [] },
+                logger: Logger, routes: (SQLiteHubStore, Blocking) throws -> [any HubRouteGroup] = { _, _ in [] },
                 onReady: (@Sendable (Int) -> Void)? = nil) throws {
         let store = try SQLiteHubStore(path: configuration.databasePath, clock: clock, policy: policy, declared: declared)
+        let lanes = Blocking()
         do {
             if policy == nil, try store.installedRulesDigest() != nil {
                 // Without rules every site would receive every row: never by accident.
                 throw BegawiError(.configuration, "this hub ran with access rules, but the schema file \(configuration.schemaPath) declares none; point `schema` in hub.toml at the file with the rules (config/handak-begawi.json)")
             }
             server = try HubServer(store: store, configuration: configuration, clock: clock, logger: logger,
-                                   routes: try routes(store), onReady: onReady)
+                                   lanes: lanes, routes: try routes(store, lanes), onReady: onReady)
         } catch {
+            lanes.abandon()
             try? store.close()
             throw error
         }
@@ -39,10 +41,11 @@ public struct HubDaemon: Service {
 
     /// The watchdog, pinging every `interval`: each ping waits for a probe through the requests' path.
     public func watchdog(every interval: Duration, onAlive: @escaping @Sendable () -> Void) -> HubWatchdog {
-        HubWatchdog(store: store, interval: interval, onAlive: onAlive, logger: logger)
+        HubWatchdog(store: store, lanes: server.lanes, interval: interval, onAlive: onAlive, logger: logger)
     }
 
-    /// Serves until the service group shuts down, then closes the store.
+    /// Serves until the service group shuts down, then closes the store (the server has stopped
+    /// the lanes by then).
     public func run() async throws {
         logger.info("hub starting", metadata: ["hub.epoch": "\(store.epoch)", "database": "\(databasePath)"])
         do {

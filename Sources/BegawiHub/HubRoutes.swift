@@ -12,6 +12,7 @@ struct HubRoutes: Sendable {
     let metrics: HubMetrics
     let clock: any WallClock
     let logger: Logger
+    let lanes: Blocking
 
     func register(on router: Router<HubRequestContext>) {
         router.get("/v1/health") { _, _ in HubAnswer.json(["status": "ok"]) }
@@ -30,7 +31,7 @@ struct HubRoutes: Sendable {
             throw HubRefusal(.unauthorized, .unauthorized, "this request needs the site's credential (Authorization: Bearer …); see credential_file in site.toml")
         }
         let token = String(header.dropFirst("Bearer ".count))
-        guard let site = try await Blocking.run({ [store] in try store.authenticate(token: token) }) else {
+        guard let site = try await lanes.run({ [store] in try store.authenticate(token: token) }) else {
             throw HubRefusal(.unauthorized, .unauthorized, "the credential is unknown, wrong or revoked; ask the office for a new one (begawi hub rotate-credential --id SITE)")
         }
         guard let replica = request.headers[.begawiReplica], UUIDText.parse(replica) != nil else {
@@ -45,7 +46,7 @@ struct HubRoutes: Sendable {
         let report = SiteReport(pending: try HubRoutes.number(request, .begawiPending, upTo: Int64.max).map { Int(clamping: $0) },
                                 agent: request.headers[.userAgent],
                                 siteTime: try HubRoutes.number(request, .begawiSiteTime, upTo: Int64(HybridTimestamp.millisecondMask)))
-        let session = try await Blocking.run { [store, configuration] in
+        let session = try await lanes.run { [store, configuration] in
             let session = try store.session(site: site, replica: replica, configuration: configuration)
             // Recorded once the replica is known to be the site's; a failure to record must not stop its sync.
             try? store.noteSession(site: site.id, replica: replica, report: report)
@@ -102,21 +103,21 @@ struct HubRoutes: Sendable {
             throw refusal
         }
         do {
-            let outcome = try await Blocking.run { [store] in try store.push(site: site, replica: replica, batch: batch) }
+            let outcome = try await lanes.run { [store] in try store.push(site: site, replica: replica, batch: batch) }
             if !batch.rows.isEmpty {
                 logger.info("push applied", metadata: ["site.id": "\(site.id)", "batch.rows": "\(batch.rows.count)",
                                                        "rows.changed": "\(outcome.rowsChanged)", "conflicts": "\(outcome.conflicts)",
                                                        "rows.refused": "\(outcome.refused.count)"])
             }
             if !outcome.refused.isEmpty {
-                // Reasons only: keys and values stay in the audit trail (`begawi hub trace-participant`).
+                // Reasons only: keys and values stay in the audit trail (`SQLiteHubStore.trace(key:)`).
                 logger.notice("rows refused by the access rules", metadata: [
                     "site.id": "\(site.id)", "rows.refused": "\(outcome.refused.count)",
                     "reasons": "\(Set(outcome.refused.map(\.reason.code)).sorted().joined(separator: ","))"])
             }
             return HubAnswer.json(outcome)
         } catch let error as BegawiError where error.code == .outOfOrder {
-            let cursor = try await Blocking.run { [store] in try store.session(site: site, replica: replica, configuration: configuration).pushCursor }
+            let cursor = try await lanes.run { [store] in try store.session(site: site, replica: replica, configuration: configuration).pushCursor }
             var refusal = HubRefusal(.conflict, .outOfOrder, error.message)
             refusal.cursor = cursor
             throw refusal
@@ -140,7 +141,7 @@ struct HubRoutes: Sendable {
             throw refusal
         }
         let maxRows = try HubRoutes.maxRows(query.get("max_rows"), page: configuration.pageRows)
-        let (batch, page) = try await Blocking.run { [store] in
+        let (batch, page) = try await lanes.run { [store] in
             try store.pull(site: site, replica: replica, after: ExchangeCursor(base: base, position: position), maxRows: maxRows)
         }
         metrics.sent(site: site.id, bytes: page.count, rows: batch.rows.count, through: batch.through)
@@ -161,7 +162,7 @@ struct HubRoutes: Sendable {
         guard settings.isMetricsToken(String(header.dropFirst("Bearer ".count))) else {
             throw HubRefusal(.unauthorized, .unauthorized, "this is not the metrics token named by metrics_token_file in hub.toml")
         }
-        let (health, head) = try await Blocking.run { [store] in (try store.health(), try store.headSequence()) }
+        let (health, head) = try await lanes.run { [store] in (try store.health(), try store.headSequence()) }
         let text = metrics.page(health: health, head: head, now: Double(clock.nowMilliseconds()) / 1000)
         return HubAnswer.bytes(Array(text.utf8), contentType: MetricsText.contentType)
     }

@@ -21,11 +21,14 @@ public struct HubServer: Service {
     let onReady: (@Sendable (Int) -> Void)?
     /// Routes other libraries add (the office's dashboard).
     let routes: [any HubRouteGroup]
+    /// The lanes the requests' blocking work runs in; the server shuts them down when it stops.
+    let lanes: Blocking
 
     /// Makes the service and loads its TLS files; nothing listens until `run()`. `routes` are
-    /// mounted beside the API.
+    /// mounted beside the API and share its `lanes`, which the server owns from here on.
     public init(store: any HubStore, configuration: HubConfiguration, clock: any WallClock = SystemWallClock(), logger: Logger,
-                routes: [any HubRouteGroup] = [], onReady: (@Sendable (Int) -> Void)? = nil) throws {
+                lanes: Blocking, routes: [any HubRouteGroup] = [], onReady: (@Sendable (Int) -> Void)? = nil) throws {
+        self.lanes = lanes
         self.store = store
         self.settings = try HubSettings(configuration)
         self.metrics = HubMetrics(now: Double(clock.nowMilliseconds()) / 1000)
@@ -37,8 +40,8 @@ public struct HubServer: Service {
 
     /// Answers once a read of the store has gone through the same lane as the requests: a hub
     /// whose request path hangs stops answering, and the service manager's watchdog restarts it.
-    public static func probe(_ store: any HubStore) async throws {
-        try await Blocking.run { try store.probe() }
+    public static func probe(_ store: any HubStore, in lanes: Blocking) async throws {
+        try await lanes.run { try store.probe() }
     }
 
     /// TLS 1.2's suites: only AEAD ones with forward secrecy, as Mozilla's "intermediate" profile
@@ -70,8 +73,19 @@ public struct HubServer: Service {
         return tls
     }
 
-    /// Listens and serves until the service group shuts down, then finishes the requests in flight.
+    /// Listens and serves until the service group shuts down, then finishes the requests in flight
+    /// and stops the lanes' threads.
     public func run() async throws {
+        do {
+            try await serve()
+        } catch {
+            try? await lanes.shutdown()
+            throw error
+        }
+        try await lanes.shutdown()
+    }
+
+    func serve() async throws {
         let configuration = settings.configuration
         let router = Router(context: HubRequestContext.self)
         router.add(middleware: HubMiddleware(clock: clock, logger: logger, settings: settings, metrics: metrics, groups: routes.map(\.pathPrefix)))
@@ -81,7 +95,7 @@ public struct HubServer: Service {
             return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         }
         router.add(middleware: authFailures)
-        HubRoutes(store: store, settings: settings, metrics: metrics, clock: clock, logger: logger).register(on: router)
+        HubRoutes(store: store, settings: settings, metrics: metrics, clock: clock, logger: logger, lanes: lanes).register(on: router)
         for group in routes { group.register(on: router) }
         let portFile = configuration.portFile
         let logger = self.logger

@@ -5,6 +5,7 @@ public import ServiceLifecycle
 /// the store in the sync lane, so a hub whose requests hang stops pinging and is restarted.
 public struct HubWatchdog: Service {
     let store: any HubStore
+    let lanes: Blocking
     let interval: Duration
     let onAlive: @Sendable () -> Void
     let logger: Logger
@@ -15,7 +16,7 @@ public struct HubWatchdog: Service {
         do {
             try await cancelWhenGracefulShutdown { [self] in
                 while true {
-                    try await HubServer.probe(store)
+                    try await HubServer.probe(store, in: lanes)
                     onAlive()
                     try await Task.sleep(for: interval)
                 }

@@ -21,14 +21,15 @@ public struct TraceEntry: Sendable, Hashable {
     public var reason: String?
 }
 
-/// Two rows of the person table that are likely one person: alike in the declared columns (see
-/// `TableAccess.duplicateColumns`), with identifiers that differ.
+/// Two rows of the table whose key derives from an identity number (`key_from`) that are likely
+/// one person: alike in the declared columns (see `TableAccess.duplicateColumns`), with identity
+/// numbers that differ.
 public struct DuplicateCandidate: Sendable, Hashable {
     /// The two keys.
     public var keys: [String]
     /// The registering sites.
     public var sites: [String]
-    /// How many digits of the NIKs differ (1 is a likely typo).
+    /// How many digits of the identity numbers differ (1 is a likely typo).
     public var differingDigits: Int
 }
 
@@ -71,31 +72,30 @@ extension SQLiteHubStore {
         return policy
     }
 
-    /// The table whose key is derived from a NIK.
-    func personTable(_ policy: AccessPolicy) throws -> TableAccess {
-        guard let rule = policy.tables.values.first(where: { $0.derivedKey != nil }) else {
-            throw BegawiError(.configuration, "no table of the schema derives its key from a NIK (\"key_from\")")
+    /// The table whose key derives from an identity number (`key_from`): one row per person.
+    func personTable(_ policy: AccessPolicy) throws -> (TableAccess, TableAccess.DerivedKey) {
+        guard let rule = policy.tables.values.first(where: { $0.derivedKey != nil }), let derived = rule.derivedKey else {
+            throw BegawiError(.configuration, "no table of the schema derives its key from an identity number (\"key_from\"); this command needs one")
         }
-        return rule
+        return (rule, derived)
     }
 
-    /// The key of the person with this NIK.
-    public func participantKey(nik: String) throws -> String {
-        let rule = try personTable(try requirePolicy())
-        if let problem = NIK.problem(nik) { throw BegawiError(.invalidArgument, problem) }
-        return NIK.key(for: nik, salt: rule.derivedKey!.salt)
+    /// The key of the person with this identity number, once it passes the check the schema's
+    /// `key_from` names.
+    public func derivedKey(for identity: String) throws -> String {
+        try personTable(try requirePolicy()).1.key(for: identity)
     }
 
     /// Removes a person everywhere: their row and the rows linked to it are deleted at the hub with
     /// every trace (tombstones, ledgers; freed pages are zeroed), writes to them are refused from now
     /// on, and every site that may hold them removes them on its next pull.
-    public func eraseParticipant(key: String) throws -> ErasureReport {
+    public func erase(key: String) throws -> ErasureReport {
         let policy = try requirePolicy()
-        let person = try personTable(policy)
+        let (person, _) = try personTable(policy)
         let now = Int64(clock.nowMilliseconds())
         let report = try replica.write { context -> ErasureReport in
             guard try context.row(person.table, key: key) != nil else {
-                throw BegawiError(.invalidArgument, "no participant with that key at the hub (it may be erased already); `begawi hub trace-participant` shows its history")
+                throw BegawiError(.invalidArgument, "no row of '\(person.table)' with that key at the hub (it may be erased already); its trace shows its history")
             }
             var rows = [RowKey(table: person.table, key: key)]
             for link in person.linkedBy {
@@ -129,9 +129,9 @@ extension SQLiteHubStore {
 
     /// Where a person's data went: every accepted and refused write, and every site given or denied
     /// sight of their row or of the rows linked to it, oldest first. Holds no personal values.
-    public func trace(participant key: String) throws -> [TraceEntry] {
+    public func trace(key: String) throws -> [TraceEntry] {
         let policy = try requirePolicy()
-        let person = try personTable(policy)
+        let (person, _) = try personTable(policy)
         return try replica.read { context in
             var rows = [RowKey(table: person.table, key: key)]
             for link in person.linkedBy {
@@ -168,8 +168,8 @@ extension SQLiteHubStore {
     /// spaces, none empty), with identifiers differing in at most `maxDigits` digits.
     public func duplicates(maxDigits: Int = 2) throws -> [DuplicateCandidate] {
         let policy = try requirePolicy()
-        let person = try personTable(policy)
-        guard let derived = person.derivedKey, let owner = person.ownerColumn else { return [] }
+        let (person, derived) = try personTable(policy)
+        guard let owner = person.ownerColumn else { return [] }
         let alike = person.duplicateColumns
         guard !alike.isEmpty else {
             throw BegawiError(.configuration, "the schema file declares no \"duplicates\" columns for table '\(person.table)' (for example \"duplicates\": [\"full_name\", \"birth_date\"] beside \"key_from\")")

@@ -110,9 +110,15 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
         }
     }
 
-    static func site(_ row: Row) -> SiteRecord {
-        SiteRecord(id: row["id"], kind: SiteKind(rawValue: row["kind"]) ?? .lpk, name: row["name"],
-                   createdAt: row["created_at"], revokedAt: row["revoked_at"], credentialGeneration: row["credential_generation"])
+    /// A site's record as stored. A kind that no version of Begawi writes means the file was
+    /// altered by hand or damaged: guessing one would give the site another's rights.
+    static func site(_ row: Row) throws -> SiteRecord {
+        let id: String = row["id"]
+        guard let kind = String.fromDatabaseValue(row["kind"]).flatMap(SiteKind.init(rawValue:)) else {
+            throw BegawiError(.corrupted, "site '\(id)' in the hub's database has a kind Begawi does not know (_hub_sites.kind); restore the database from a backup (begawi hub backup), or set the site's kind back to one of \(SiteKind.allCases.map(\.rawValue).joined(separator: ", ")) with sqlite3")
+        }
+        return SiteRecord(id: id, kind: kind, name: row["name"],
+                          createdAt: row["created_at"], revokedAt: row["revoked_at"], credentialGeneration: row["credential_generation"])
     }
 
     public func authenticate(token: String) throws -> SiteRecord? {
@@ -122,7 +128,7 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
                                              arguments: [credential.siteID]) else { return nil }
             let stored: String = row["secret_sha256"]
             guard ConstantTime.equal(Array(stored.utf8), Array(credential.secretHash.utf8)) else { return nil }
-            let site = SQLiteHubStore.site(row)
+            let site = try SQLiteHubStore.site(row)
             return site.revokedAt == nil ? site : nil
         }
     }

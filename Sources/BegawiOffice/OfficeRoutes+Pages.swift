@@ -11,7 +11,7 @@ extension OfficeRoutes {
     }
 
     func overview(_ s: OfficeSessions.Session) async throws -> Response {
-        let health = try await Blocking.office { [store] in try store.health() }
+        let health = try await lanes.office { [store] in try store.health() }
         let now = Int64(clock.nowMilliseconds())
         let sites = health.map { h in
             OfficeViews.Overview.Site(
@@ -31,7 +31,7 @@ extension OfficeRoutes {
 
     func enrollments(_ request: Request, _ s: OfficeSessions.Session) async throws -> Response {
         let filter = OfficeRoutes.filter(request)
-        let (all, report, problem) = try await Blocking.office { [store] () -> (EnrollmentReport, EnrollmentReport?, String?) in
+        let (all, report, problem) = try await lanes.office { [store] () -> (EnrollmentReport, EnrollmentReport?, String?) in
             let all = try store.enrollmentReport(ReportFilter())
             do { return (all, try store.enrollmentReport(filter), nil) } catch let e as BegawiError { return (all, nil, e.message) }
         }
@@ -63,16 +63,16 @@ extension OfficeRoutes {
 
     func enrollmentsCSV(_ request: Request) async throws -> Response {
         let filter = OfficeRoutes.filter(request)
-        let report = try await Blocking.office { [store] in try store.enrollmentReport(filter) }
+        let report = try await lanes.office { [store] in try store.enrollmentReport(filter) }
         var response = OfficeRoutes.answer(report.csv, type: "text/csv; charset=utf-8")
         response.headers[.contentDisposition] = "attachment; filename=\"pendaftaran-\(filter.from ?? "awal")-\(filter.to ?? "kini").csv\""
         return response
     }
 
     func conflicts(_ s: OfficeSessions.Session, notice: String?) async throws -> Response {
-        let reviews = try await Blocking.office { [store] in try store.conflictReviews(limit: 500) }
+        let reviews = try await lanes.office { [store] in try store.conflictReviews(limit: 500) }
         let rows = reviews.map { r in
-            let c = r.record
+            let c = r.entry
             return OfficeViews.Conflicts.Row(
                 id: c.id, detected: OfficeText.time(Int64(clamping: c.detectedAt)), table: Shown(c.table), key: Shown(c.key),
                 column: Shown(c.column), loser: Shown(OfficeText.value(c.loserValue)), loserSite: Shown(c.loser.site),
@@ -93,7 +93,7 @@ extension OfficeRoutes {
         guard let id = id.flatMap(Int64.init) else { return OfficeRoutes.redirect("/office/konflik") }
         let message: String
         do {
-            let c = try await Blocking.run { [store] in try store.reapply(conflict: id, by: s.site) }
+            let c = try await lanes.run { [store] in try store.reapply(conflict: id, by: s.site) }
             logger.notice("conflict re-applied from the dashboard", metadata: ["conflict": "\(id)", "table": "\(c.table)", "site.id": "\(s.site)"])
             message = "Konflik \(id) diterapkan ulang: nilai yang kalah kini menjadi nilai hub."
         } catch let e as BegawiError {

@@ -14,10 +14,13 @@ public struct OfficeRoutes: HubRouteGroup {
     let pages: OfficePages
     let clock: any WallClock
     let logger: Logger
+    /// The hub's lanes: sign-in in the sync lane, pages in the office's own.
+    let lanes: Blocking
 
     /// The dashboard over the hub's store; its sessions live as long as this value (the hub's run).
-    public init(store: any HubStore & OfficeStore, clock: any WallClock = SystemWallClock(), logger: Logger) throws {
+    public init(store: any HubStore & OfficeStore, lanes: Blocking, clock: any WallClock = SystemWallClock(), logger: Logger) throws {
         self.store = store
+        self.lanes = lanes
         self.sessions = OfficeSessions()
         self.pages = try OfficePages()
         self.clock = clock
@@ -58,7 +61,7 @@ public struct OfficeRoutes: HubRouteGroup {
     /// another process, and its revocation must end the session at once.
     func page(_ request: Request, _ body: (OfficeSessions.Session) async throws -> Response) async throws -> Response {
         guard let s = session(request) else { return OfficeRoutes.redirect("/office/masuk") }
-        let current = try await Blocking.run { [store] in try store.credentialIsCurrent(site: s.site, secretHash: s.credential) }
+        let current = try await lanes.run { [store] in try store.credentialIsCurrent(site: s.site, secretHash: s.credential) }
         guard current else {
             sessions.end(request.cookies[OfficeSessions.cookie]?.value)
             logger.notice("dashboard session ended: the office's credential was revoked or replaced", metadata: ["site.id": "\(s.site)"])
@@ -83,7 +86,7 @@ public struct OfficeRoutes: HubRouteGroup {
         }
         let form = try await OfficeRoutes.form(request, limit: limit)
         let token = (form["kredensial"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        let site = try await Blocking.run { [store] in try store.authenticate(token: token) }
+        let site = try await lanes.run { [store] in try store.authenticate(token: token) }
         guard let site, site.kind == .office else {
             logger.notice("dashboard sign-in refused", metadata: ["site.id": "\(site?.id ?? "unknown")"])
             return try await signInPage(message: site == nil ? "Kredensial tidak dikenal, salah, atau sudah dicabut."
@@ -117,7 +120,7 @@ public struct OfficeRoutes: HubRouteGroup {
     /// Mustache tens of milliseconds (it reads values by reflection), which must not hold one of the
     /// cooperative threads that every request shares.
     func render(_ template: String, _ view: some Sendable, status: HTTPResponse.Status = .ok) async throws -> Response {
-        let html = try await Blocking.office { [pages] in pages.render(template, view) }
+        let html = try await lanes.office { [pages] in pages.render(template, view) }
         return OfficeRoutes.answer(html, type: "text/html; charset=utf-8", status: status)
     }
 

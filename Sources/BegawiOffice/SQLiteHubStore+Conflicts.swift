@@ -17,7 +17,7 @@ extension SQLiteHubStore {
             }
             return done
         }
-        return records.map { ConflictReview(record: $0, reappliedAt: done[$0.id], blocked: reapplyBlock($0)) }
+        return records.map { ConflictReview(entry: $0, reappliedAt: done[$0.id], blocked: reapplyBlock($0)) }
     }
 
     /// Why a losing value cannot be written back from the dashboard: columns that decide who owns

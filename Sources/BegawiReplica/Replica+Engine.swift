@@ -9,9 +9,9 @@ extension Replica {
             return try pool.writeWithoutTransaction { db in
                 var result: T?
                 // From the lock taken (BEGIN IMMEDIATE) to the commit: how long staff writers wait.
-                let metered = WriteLockMeter.shared.recording
+                let metered = writeLockMeter.recording
                 var locked: ContinuousClock.Instant?
-                defer { if let locked { WriteLockMeter.shared.record(ContinuousClock.now - locked) } }
+                defer { if let locked { writeLockMeter.record(ContinuousClock.now - locked) } }
                 try db.inTransaction(.immediate) {
                     if metered { locked = ContinuousClock.now }
                     try db.execute(sql: "INSERT INTO _begawi_applying(engine) VALUES (1)")

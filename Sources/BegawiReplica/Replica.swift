@@ -17,6 +17,9 @@ public final class Replica {
     public let siteID: String
     /// The synced tables installed in the file.
     public let schema: Schema
+    /// How long this replica's engine transactions held the write lock, when started: its own, so
+    /// that another replica's writes in the process never land in its figures.
+    public let writeLockMeter = WriteLockMeter()
 
     let pool: DatabasePool
     let wallClock: any WallClock

@@ -1,10 +1,11 @@
 import Foundation
 
-/// How long engine transactions held the replica's write lock, for benchmarks and tests: off unless
-/// started, and then a few dozen nanoseconds per transaction.
+/// How long engine transactions held a replica's write lock, for benchmarks and tests: off unless
+/// started, and then a few dozen nanoseconds per transaction. Each replica has its own
+/// (`Replica.writeLockMeter`).
 public final class WriteLockMeter: @unchecked Sendable {
-    /// The process's meter.
-    public static let shared = WriteLockMeter()
+    /// Makes a meter, not recording.
+    public init() {}
 
     private let lock = NSLock()
     private var on = false

@@ -91,7 +91,7 @@ extension AccessPolicy {
     public func derivedKeyProblem(table: String, key: String, column: String, value: SQLValue) -> (reason: RefusalReason, message: String)? {
         guard let derived = tables[table]?.derivedKey, derived.column == column else { return nil }
         guard case .text(let nik) = value else { return (.invalidNIK, "'\(column)' of '\(table)' must be text") }
-        if let problem = NIK.problem(nik) { return (.invalidNIK, problem) }
+        if let problem = derived.problem(nik) { return (.invalidNIK, problem) }
         if NIK.key(for: nik, salt: derived.salt) != key {
             return (.keyMismatch, "the row's key is not the one derived from its '\(column)'; compute it with `begawi site participant-key` (a changed NIK is a new row: delete and insert)")
         }

@@ -63,7 +63,9 @@ public struct AccessPolicy: Hashable, Sendable {
             }
             if let derived = rule.derivedKey {
                 try column(derived.column, "key_from column")
-                guard derived.check == "nik" else { throw fail(name, "key_from check '\(derived.check)' is unknown; use \"nik\"") }
+                guard TableAccess.DerivedKey.checks[derived.check] != nil else {
+                    throw fail(name, "key_from check '\(derived.check)' is unknown; use \(TableAccess.DerivedKey.checkNames)")
+                }
                 guard !derived.salt.isEmpty else { throw fail(name, "key_from needs a non-empty salt") }
             }
         }

@@ -141,7 +141,7 @@ struct HubCommand: AsyncParsableCommand {
             let notifier = ServiceManager.notifier
             let boundPort = BoundPort()
             let daemon = try HubDaemon(configuration: c, policy: document.policy, declared: document.schema, logger: logger,
-                                       routes: { [try OfficeRoutes(store: $0, logger: logger)] }, onReady: { port in
+                                       routes: { [try OfficeRoutes(store: $0, lanes: $1, logger: logger)] }, onReady: { port in
                 boundPort.set(port)
                 notifier.ready(status: "serving sites on port \(port)")
             })
@@ -202,7 +202,7 @@ struct ParticipantChoice: ParsableArguments {
         case (let key?, false): return key
         case (nil, true):
             let nik = (readLine(strippingNewline: true) ?? "").trimmingCharacters(in: .whitespaces)
-            return try store.participantKey(nik: nik)
+            return try store.derivedKey(for: nik)
         default:
             throw BegawiError(.invalidArgument, "name the participant with either --key KEY or --nik-stdin (and the NIK on standard input)")
         }
@@ -249,7 +249,7 @@ extension HubCommand {
         func run() throws {
             let store = try HubCommand.openStore(options)
             defer { try? store.close() }
-            let entries = try store.trace(participant: try participant.resolve(store))
+            let entries = try store.trace(key: try participant.resolve(store))
             if entries.isEmpty { print("nothing recorded for this participant") }
             for e in entries {
                 print("\(HubCommand.time(e.at))\t\(e.site)\t\(e.table)\t\(e.key)\t\(e.action)\(e.reason.map { " (\($0))" } ?? "")")
@@ -267,7 +267,14 @@ extension HubCommand {
         func run() throws {
             let store = try HubCommand.openStore(options)
             defer { try? store.close() }
-            let report = try store.eraseParticipant(key: try participant.resolve(store))
+            let key = try participant.resolve(store)
+            let report: ErasureReport
+            do {
+                report = try store.erase(key: key)
+            } catch let error as BegawiError where error.code == .invalidArgument {
+                // The library names the table; the programme's operators know the person as a participant.
+                throw BegawiError(.invalidArgument, "no participant with that key at the hub (it may be erased already); `begawi hub trace-participant` shows its history")
+            }
             print("erased \(report.rows.count) rows (\(Set(report.rows.map(\.table)).sorted().joined(separator: ", "))); sites told to remove them on their next sync: \(report.sites.isEmpty ? "none" : report.sites.joined(separator: ", "))")
         }
     }

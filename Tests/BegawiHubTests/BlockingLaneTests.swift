@@ -10,8 +10,8 @@ import Testing
 /// their own, one thread wide. A dashboard read held open (deterministically, by a semaphore inside
 /// its read transaction) and more pages queued behind it leave a push and a pull as quick as ever.
 /// The sync lane is bounded too (issue 13, item 4): work beyond its threads waits its turn.
-/// Serialized: both tests hold threads of the same process-wide lanes.
-@Suite(.serialized) struct BlockingLaneTests {
+/// Each test holds threads of lanes of its own, as each hub run has.
+@Suite struct BlockingLaneTests {
     /// Waits for a semaphore off the cooperative pool.
     static func wait(_ semaphore: DispatchSemaphore) async {
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
@@ -20,6 +20,10 @@ import Testing
     }
 
     @Test func aHeldDashboardReadDelaysNeitherPushNorPull() async throws {
+        try await Blocking.withLanes { lanes in try await heldDashboardRead(lanes) }
+    }
+
+    func heldDashboardRead(_ lanes: Blocking) async throws {
         let h = try HubHarness()
         _ = try h.addSite("lpk-a", kind: .lpk)
         try h.staff("lpk-a", "INSERT INTO programs(id, provider, title) VALUES ('prog-1', 'lpk-a', 'Las listrik')")
@@ -29,7 +33,7 @@ import Testing
 
         let started = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
         let held = Task {
-            try await Blocking.office {
+            try await lanes.office {
                 let reader = try DatabaseQueue(path: hubFile)
                 defer { try? reader.close() }
                 try reader.read { db in
@@ -42,12 +46,12 @@ import Testing
         await Self.wait(started)
         // More dashboard pages wait behind the held one, in its lane.
         let finished = Finished()
-        let queued = (0..<8).map { _ in Task { _ = try await Blocking.office { try store.health() }; finished.add() } }
+        let queued = (0..<8).map { _ in Task { _ = try await lanes.office { try store.health() }; finished.add() } }
 
         // Meanwhile a push and a pull go through the sync lane, as the routes send them.
         let clock = ContinuousClock()
         let elapsed = try await clock.measure {
-            let exchange = try await Blocking.run { try harness.sync("lpk-a") }
+            let exchange = try await lanes.run { try harness.sync("lpk-a") }
             #expect(exchange.refused.isEmpty)
         }
         #expect(elapsed < .seconds(5), "a push and a pull took \(elapsed) while a dashboard read was held")
@@ -64,11 +68,15 @@ import Testing
     }
 
     @Test func workBeyondTheSyncLanesThreadsWaitsItsTurn() async throws {
+        try await Blocking.withLanes { lanes in try await workBeyondTheSyncLane(lanes) }
+    }
+
+    func workBeyondTheSyncLane(_ lanes: Blocking) async throws {
         let started = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
-        let holders = (0..<Blocking.syncThreads).map { _ in Task { try await Blocking.run { started.signal(); release.wait() } } }
+        let holders = (0..<Blocking.syncThreads).map { _ in Task { try await lanes.run { started.signal(); release.wait() } } }
         for _ in holders { await Self.wait(started) }
         let extra = Finished()
-        let queued = Task { try await Blocking.run { extra.add() } }
+        let queued = Task { try await lanes.run { extra.add() } }
         // On an unbounded queue the extra body would start on a thread of its own at once.
         try await Task.sleep(for: .milliseconds(500))
         #expect(extra.count == 0, "work ran beside \(Blocking.syncThreads) held bodies")

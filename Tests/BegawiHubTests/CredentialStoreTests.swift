@@ -59,4 +59,19 @@ import Testing
         let rotated = try store.rotateCredential(id: "lpk-a")
         #expect(try store.authenticate(token: rotated.token)?.credentialGeneration == 2)
     }
+
+    /// A site kind that no version of Begawi writes is a damaged or hand-edited file: the store
+    /// refuses it (saying what to do) instead of guessing a kind, and so the rights that go with it.
+    @Test func aSiteOfAnUnknownKindIsACorruptedFile() throws {
+        let h = try HubHarness()
+        let added = try h.store.addSite(id: "lpk-x", kind: .lpk, name: "LPK X")
+        let queue = try DatabaseQueue(path: h.folder.file("hub.sqlite"))
+        try queue.write { db in try db.execute(sql: "UPDATE _hub_sites SET kind = 'lembaga' WHERE id = 'lpk-x'") }
+        try queue.close()
+        let reads: [() throws -> Void] = [{ _ = try h.store.sites() }, { _ = try h.store.authenticate(token: added.token) }]
+        for attempt in reads {
+            let error = try #require(throws: BegawiError.self) { try attempt() }
+            #expect(error.code == .corrupted && error.message.contains("lpk-x") && error.message.contains("backup"), "\(error)")
+        }
+    }
 }

@@ -69,7 +69,7 @@ import Testing
         // An offline edit at the owner, not yet sent when the office erases the person.
         try h.staff("lpk-a", "UPDATE participants SET phone = '0811-5400-999' WHERE id = ?", [key])
 
-        let report = try h.store.eraseParticipant(key: key)
+        let report = try h.store.erase(key: key)
         #expect(Set(report.rows.map(\.table)) == ["participants", "enrollments", "placements"])
         #expect(Set(report.sites) == ["disnaker", "lpk-a", "lpk-b", "pt-x"])
         #expect(try h.hubRows("participants").isEmpty)
@@ -88,7 +88,7 @@ import Testing
             #expect(try !h.rawContains(h.folder.file("\(id).sqlite"), p.nik), "\(id)'s files still hold the NIK")
             #expect(try !h.rawContains(h.folder.file("\(id).sqlite"), p.name), "\(id)'s files still hold the name")
         }
-        let trace = try h.store.trace(participant: key)
+        let trace = try h.store.trace(key: key)
         #expect(trace.contains { $0.action == "erased" })
         #expect(trace.contains { $0.action == "granted" && $0.site == "pt-x" })
     }
@@ -105,6 +105,18 @@ import Testing
         #expect(try h.siteStateKeys("lpk-b", "enrollments").count == 1)
         #expect(try h.siteStateKeys("lpk-a", "enrollments").isEmpty)
         #expect(try h.siteStateKeys("lpk-a", "participants") == [key])
+    }
+
+    /// The key of an identity number comes from the check and salt of the schema's `key_from`: the
+    /// same as the sites derive, and an implausible number is refused without being repeated.
+    @Test func anIdentityNumberGivesTheKeyTheSchemaDerives() throws {
+        let h = try HubHarness()
+        let p = Person.make(11)
+        #expect(try h.store.derivedKey(for: p.nik) == p.key(h.policy))
+        let wrong = String(p.nik.dropLast()) + "x"
+        let error = try #require(throws: BegawiError.self) { try h.store.derivedKey(for: wrong) }
+        #expect(error.code == .invalidArgument && error.message.contains("16 digits"), "\(error)")
+        #expect(!error.message.contains(String(p.nik.prefix(12))), "\(error)")
     }
 
     /// A hub that ran with rules remembers it, so that `hub run` refuses a schema file without them

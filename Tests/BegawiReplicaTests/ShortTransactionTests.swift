@@ -56,9 +56,9 @@ import Testing
         }
         writer.start()
         Thread.sleep(forTimeInterval: 0.05)
-        WriteLockMeter.shared.start()
+        target.writeLockMeter.start()
         let result = try budget.map { try target.apply(page, budget: $0) } ?? target.apply(page)
-        let holds = WriteLockMeter.shared.stop()
+        let holds = target.writeLockMeter.stop()
         Thread.sleep(forTimeInterval: 0.05)
         done.set()
         while !counts.finished(writer) { Thread.sleep(forTimeInterval: 0.01) }
@@ -89,6 +89,27 @@ import Testing
         // The budget is checked every 64 rows, and the commit comes after it: well under 1 s even on a busy machine.
         let longest = holds.map(Self.milliseconds).max() ?? 0
         #expect(longest < 250, "a transaction held the write lock for \(longest) ms")
+    }
+
+    /// Each replica meters its own engine transactions: another replica's in the same process (a
+    /// suite running beside this one) never land in its figures.
+    @Test func aReplicasMeterCountsOnlyItsOwnTransactions() throws {
+        let folder = TemporaryFolder("meter")
+        let source = try Replica.create(at: folder.file("hub.sqlite"), siteID: "hub", schema: testSchema, clock: ManualClock())
+        let target = try Replica.create(at: folder.file("site.sqlite"), siteID: "lpk-1", schema: testSchema, clock: ManualClock())
+        defer {
+            try? source.close()
+            try? target.close()
+        }
+        let staff = try StaffApp(path: folder.file("hub.sqlite"))
+        try staff.queue.write { db in try db.execute(sql: "INSERT INTO t(id, a) VALUES ('row-1', 'ketik')") }
+        try staff.queue.close()
+        let page = try source.export(after: .start, limits: BatchLimits(maxRows: 10))
+        source.writeLockMeter.start()
+        target.writeLockMeter.start()
+        #expect(try target.apply(page).advancedCursor)
+        #expect(source.writeLockMeter.stop().isEmpty, "the source's meter counted the target's transactions")
+        #expect(!target.writeLockMeter.stop().isEmpty)
     }
 }
 

@@ -7,6 +7,19 @@ import Testing
         #expect(NIK.problem("6474014512990001") == nil) // a woman born 5 Dec 1999 in Bontang Selatan
         #expect(NIK.problem("6474020101800123") == nil)
     }
+
+    /// A derived key checks its identity with the check its `key_from` names, and derives the key
+    /// only from one that passes; a check the rules do not know passes nothing.
+    @Test func aDerivedKeyAppliesTheCheckItNames() throws {
+        let derived = TableAccess.DerivedKey(column: "nik", check: "nik", salt: "s")
+        #expect(derived.problem("6474014512990001") == nil)
+        #expect(try derived.key(for: "6474014512990001") == NIK.key(for: "6474014512990001", salt: "s"))
+        #expect(derived.problem("9974014512990001") == NIK.problem("9974014512990001"))
+        let error = try #require(throws: BegawiError.self) { try derived.key(for: "9974014512990001") }
+        #expect(error.code == .invalidArgument && !error.message.contains("9974014512990001"), "\(error)")
+        let unknown = TableAccess.DerivedKey(column: "ssn", check: "ssn", salt: "s")
+        #expect(unknown.problem("6474014512990001")?.contains("'ssn' is unknown") == true)
+    }
 }
 
 /// Every kind of implausible number fails, with a message that never repeats the number.

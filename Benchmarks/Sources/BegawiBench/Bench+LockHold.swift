@@ -103,7 +103,7 @@ extension Bench {
         defer { staff.stop() }
         func phase(_ pages: [[UInt8]]) throws -> LockHoldFigures {
             let before = staff.snapshot(resetLongest: true)
-            WriteLockMeter.shared.start()
+            site.writeLockMeter.start()
             let t = try seconds {
                 for bytes in pages {
                     // As SyncRound does: decoded outside any transaction, then applied within the budget.
@@ -112,7 +112,7 @@ extension Bench {
                     guard result.advancedCursor else { throw BegawiError(.invalidArgument, "a page did not continue the cursor") }
                 }
             }
-            let holds = WriteLockMeter.shared.stop()
+            let holds = site.writeLockMeter.stop()
             return LockHoldFigures(holds: holds, seconds: t, staff: staff.snapshot() - before)
         }
         usleep(50_000)

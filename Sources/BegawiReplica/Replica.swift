@@ -125,7 +125,7 @@ public final class Replica {
         return config
     }
 
-    private static func load(path: String, pool: DatabasePool, clock: any WallClock) throws -> Replica {
+    static func load(path: String, pool: DatabasePool, clock: any WallClock) throws -> Replica {
         do {
             return try pool.read { db in
                 let state = try Dictionary(uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT name, value FROM _begawi_state").map {

@@ -16,7 +16,7 @@ extension SchemaEvolution {
                 refuse("table name '\(table.name)' was used by version \(used)",
                        "choose a new name: a name once published is never reused, since sites on older versions may still hold its rows")
             } else {
-                note("table '\(table.name)' added (\(table.columns.count) columns)")
+                note("table '\(table.name)' added (\(table.columns.count) column\(table.columns.count == 1 ? "" : "s"))")
             }
         }
     }

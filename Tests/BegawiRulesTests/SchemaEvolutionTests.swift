@@ -46,7 +46,7 @@ import Testing
         let visits = #"{"name": "visits", "columns": [{"name": "site", "not_null": true}]}"#
         let evolution = try check(try SchemaEvolutionTests.document(2, SchemaEvolutionTests.courses, SchemaEvolutionTests.seats, visits))
         #expect(evolution.isAllowed, "\(evolution.refusals)")
-        #expect(evolution.changes.map(\.description) == ["table 'visits' added (1 columns)"])
+        #expect(evolution.changes.map(\.description) == ["table 'visits' added (1 column)"])
     }
 
     @Test func aNewNullableColumnAtTheEndIsAllowed() throws {

@@ -41,7 +41,9 @@ struct HubSchemaCommand: ParsableCommand {
             if evolution.isPublished {
                 print("version \(evolution.version) is published already; nothing changed")
             } else {
-                print("published version \(evolution.version)" + (evolution.current.map { " (was \($0))" } ?? ""))
+                // A hub made before versions has its installed tables as version 0: nothing to name.
+                let was = evolution.current.flatMap { $0 > 0 ? " (was \($0))" : nil } ?? " (the first version recorded)"
+                print("published version \(evolution.version)\(was)")
                 for change in evolution.changes { print("  \(change)") }
             }
             print("next: make `schema` in \(options.config) name \(file), then restart the hub (systemctl restart begawi-hub)")

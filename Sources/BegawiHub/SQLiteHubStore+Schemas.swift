@@ -73,7 +73,7 @@ extension SQLiteHubStore {
         let evolution = SchemaEvolution(history: try history(replica), candidate: candidate)
         try evolution.requireAllowed()
         guard !evolution.isPublished else { return evolution }
-        let migrated = try replica.migrate(to: candidate.schema) { db in
+        let migrated = try replica.migrate(to: candidate.schema, version: candidate.version) { db in
             try record(candidate, text: text, at: Int64(clock.nowMilliseconds()), in: db)
         }
         open = migrated

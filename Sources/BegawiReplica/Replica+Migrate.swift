@@ -13,12 +13,23 @@ extension Replica {
     /// limits for installed columns). Check a new version with `SchemaEvolution` first: it says what
     /// to do instead of a refused change; this refuses it too, so that nothing half-done reaches a file.
     public func migrate(to schema: Schema) throws -> Replica {
-        try migrate(to: schema) { _ in }
+        try migrate(to: schema, version: nil) { _ in }
     }
 
-    /// Migrates as `migrate(to:)` does and runs `alongside` in the same transaction, for the owner's
-    /// record of the version (the hub's list of published schemas).
-    package func migrate(to schema: Schema, alongside: (Database) throws -> Void) throws -> Replica {
+    /// Migrates as `migrate(to:)` does and records `version` as the replica's schema version
+    /// (`schemaVersion()`) in the same transaction.
+    public func migrate(to schema: Schema, version: Int) throws -> Replica {
+        try migrate(to: schema, version: version) { _ in }
+    }
+
+    /// The schema version recorded by the last `migrate(to:version:)`; nil when none was.
+    public func schemaVersion() throws -> Int? {
+        try pool.read { db in try Int.fetchOne(db, sql: "SELECT value FROM _begawi_state WHERE name = 'schema_version'") }
+    }
+
+    /// Migrates as `migrate(to:)` does, records `version` if given, and runs `alongside` in the same
+    /// transaction, for the owner's record of the version (the hub's list of published schemas).
+    package func migrate(to schema: Schema, version: Int?, alongside: (Database) throws -> Void) throws -> Replica {
         try schema.validate()
         let plan = try migrationPlan(to: schema)
         try engineWrite { tx in
@@ -40,6 +51,9 @@ extension Replica {
                 try db.execute(sql: "UPDATE _begawi_tables SET spec = ? WHERE id = ?", arguments: [spec, installed.id])
             }
             try Replica.install(Schema(tables: plan.added), in: db)
+            if let version {
+                try db.execute(sql: "INSERT OR REPLACE INTO _begawi_state(name, value) VALUES ('schema_version', ?)", arguments: [version])
+            }
             try alongside(db)
         }
         return try Replica.load(path: path, pool: pool, clock: wallClock)

@@ -1,5 +1,6 @@
 import BegawiCore
 import BegawiHub
+import BegawiReplica
 import BegawiRules
 import BegawiTestSupport
 import Foundation
@@ -33,6 +34,9 @@ import Testing
         #expect(published.last?.document == String(decoding: v2, as: UTF8.self))
         #expect(published.last?.digest == (try SchemaDocument.parse(v2)).digest)
         #expect(try Self.columns(path) == ["id", "title", "quota", "room"])
+        let replica = try Replica.open(at: path)
+        #expect(try replica.schemaVersion() == 2)
+        try replica.close()
         let store = try SQLiteHubStore(path: path)
         #expect(store.schema == (try SchemaDocument.parse(v2)).schema)
         try store.close()

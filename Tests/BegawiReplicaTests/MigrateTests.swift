@@ -69,6 +69,17 @@ import Testing
         #expect(again.schema == MigrateTests.v2)
     }
 
+    @Test func theVersionIsRecordedWithTheMigration() throws {
+        let folder = TemporaryFolder()
+        var a = try Replica.create(at: folder.file("a.sqlite"), siteID: "a", schema: testSchema)
+        #expect(try a.schemaVersion() == nil)
+        a = try a.migrate(to: MigrateTests.v2, version: 2)
+        #expect(try a.schemaVersion() == 2)
+        #expect(throws: BegawiError.self) { try a.migrate(to: testSchema, version: 3) }
+        #expect(try a.schemaVersion() == 2)
+        #expect(a.schema == MigrateTests.v2)
+    }
+
     @Test func staffWritingDuringAMigrationLoseNothing() throws {
         let folder = TemporaryFolder()
         var a = try Replica.create(at: folder.file("a.sqlite"), siteID: "a", schema: testSchema)

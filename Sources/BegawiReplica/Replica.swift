@@ -128,7 +128,7 @@ public final class Replica {
         return config
     }
 
-    private static func load(path: String, pool: DatabasePool, clock: any WallClock) throws -> Replica {
+    static func load(path: String, pool: DatabasePool, clock: any WallClock) throws -> Replica {
         do {
             return try pool.read { db in
                 let state = try Dictionary(uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT name, value FROM _begawi_state").map {
@@ -172,7 +172,7 @@ public final class Replica {
         let new = Schema(tables: more.tables.filter { tableByName[$0.name] == nil })
         for t in more.tables {
             if let i = tableByName[t.name], tables[i].spec != t {
-                throw BegawiError(.invalidSchema, "table '\(t.name)' is installed with other columns; changing a synced table's columns is not supported yet")
+                throw BegawiError(.invalidSchema, "table '\(t.name)' is installed with other columns; install adds whole tables only: a new version of the schema is taken by migrate(to:)")
             }
         }
         guard !new.tables.isEmpty else { return self }

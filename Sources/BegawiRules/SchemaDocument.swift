@@ -7,6 +7,8 @@ public struct SchemaDocument: Sendable {
     public var schema: Schema
     /// The rules between agencies; nil when the file declares none.
     public var policy: AccessPolicy?
+    /// The schema's version (`"version"` in the file; 1 when the file has none).
+    public var version: Int = 1
 
     /// Reads a schema file, with errors that name it.
     public static func load(path: String) throws -> SchemaDocument {
@@ -45,10 +47,11 @@ public struct SchemaDocument: Sendable {
             }
             rules.append(try TableAccess.parse(object, table: name))
         }
-        guard !rules.isEmpty else { return SchemaDocument(schema: schema, policy: nil) }
+        let version = try SchemaDocument.declaredVersion(in: data)
+        guard !rules.isEmpty else { return SchemaDocument(schema: schema, policy: nil, version: version) }
         let policy = AccessPolicy(tables: rules)
         try policy.validate(against: schema)
-        return SchemaDocument(schema: schema, policy: policy)
+        return SchemaDocument(schema: schema, policy: policy, version: version)
     }
 }
 

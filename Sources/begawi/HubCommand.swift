@@ -14,7 +14,7 @@ struct HubCommand: AsyncParsableCommand {
         commandName: "hub",
         abstract: "Run and administer the hub that every site syncs with.",
         subcommands: [Init.self, AddSite.self, RotateCredential.self, RevokeSite.self, Sites.self, Run.self, Backup.self, MakeCertificates.self,
-                      Duplicates.self, TraceParticipant.self, EraseParticipant.self, ReportCommand.self])
+                      Duplicates.self, TraceParticipant.self, EraseParticipant.self, ReportCommand.self, HubSchemaCommand.self])
 
     struct Options: ParsableArguments {
         @Option(help: "The hub's configuration file.") var config = "/etc/begawi/hub.toml"
@@ -26,7 +26,8 @@ struct HubCommand: AsyncParsableCommand {
 
         func run() throws {
             let c = try HubConfigFile.load(options.config)
-            try SQLiteHubStore.create(at: c.databasePath, schema: try SchemaFile.load(c.schemaPath))
+            _ = try SchemaFile.load(c.schemaPath)
+            try SQLiteHubStore.create(at: c.databasePath, schemaText: try HubSchemaCommand.read(c.schemaPath))
             print("created the hub database \(c.databasePath)")
         }
     }
@@ -138,6 +139,7 @@ struct HubCommand: AsyncParsableCommand {
             let c = try HubConfigFile.loadForDaemon(options.config)
             let logger = Logs.logger("begawi.hub")
             let document = try SchemaFile.document(c.schemaPath)
+            try SQLiteHubStore.requirePublished(at: c.databasePath, schemaText: try HubSchemaCommand.read(c.schemaPath), file: c.schemaPath)
             let notifier = ServiceManager.notifier
             let boundPort = BoundPort()
             let daemon = try HubDaemon(configuration: c, policy: document.policy, declared: document.schema, logger: logger,

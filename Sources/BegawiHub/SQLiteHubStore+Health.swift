@@ -54,10 +54,10 @@ extension SQLiteHubStore {
                   coalesce(h.rows_refused, 0) AS rows_refused, coalesce(h.conflicts, 0) AS conflicts
                 FROM _hub_sites s LEFT JOIN _hub_site_health h ON h.site = s.id ORDER BY s.id
                 """).map { row in
-                SiteHealth(site: row["id"], kind: row["kind"], revoked: row["revoked"], lastContact: row["last_contact"],
-                           pending: row["pending"], agent: row["agent"], clockOffsetMilliseconds: row["clock_offset_ms"],
-                           sessions: row["sessions"], pushes: row["pushes"], rowsReceived: row["rows_received"],
-                           rowsRefused: row["rows_refused"], conflicts: row["conflicts"])
+                SiteHealth(site: try row.decode(forColumn: "id"), kind: try row.decode(forColumn: "kind"), revoked: try row.decode(forColumn: "revoked"), lastContact: try row.decode(forColumn: "last_contact"),
+                           pending: try row.decode(forColumn: "pending"), agent: try row.decode(forColumn: "agent"), clockOffsetMilliseconds: try row.decode(forColumn: "clock_offset_ms"),
+                           sessions: try row.decode(forColumn: "sessions"), pushes: try row.decode(forColumn: "pushes"), rowsReceived: try row.decode(forColumn: "rows_received"),
+                           rowsRefused: try row.decode(forColumn: "rows_refused"), conflicts: try row.decode(forColumn: "conflicts"))
             }
         }
     }

@@ -113,12 +113,13 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
     /// A site's record as stored. A kind that no version of Begawi writes means the file was
     /// altered by hand or damaged: guessing one would give the site another's rights.
     static func site(_ row: Row) throws -> SiteRecord {
-        let id: String = row["id"]
-        guard let kind = String.fromDatabaseValue(row["kind"]).flatMap(SiteKind.init(rawValue:)) else {
+        let id: String = try row.decode(forColumn: "id")
+        guard let kind = String.fromDatabaseValue(row["kind"] as DatabaseValue).flatMap(SiteKind.init(rawValue:)) else {
             throw BegawiError(.corrupted, "site '\(id)' in the hub's database has a kind Begawi does not know (_hub_sites.kind); restore the database from a backup (begawi hub backup), or set the site's kind back to one of \(SiteKind.allCases.map(\.rawValue).joined(separator: ", ")) with sqlite3")
         }
-        return SiteRecord(id: id, kind: kind, name: row["name"],
-                          createdAt: row["created_at"], revokedAt: row["revoked_at"], credentialGeneration: row["credential_generation"])
+        return SiteRecord(id: id, kind: kind, name: try row.decode(forColumn: "name"),
+                          createdAt: try row.decode(forColumn: "created_at"), revokedAt: try row.decode(forColumn: "revoked_at"),
+                          credentialGeneration: try row.decode(forColumn: "credential_generation"))
     }
 
     public func authenticate(token: String) throws -> SiteRecord? {

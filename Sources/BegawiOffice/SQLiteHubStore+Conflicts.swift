@@ -12,7 +12,7 @@ extension SQLiteHubStore {
         let done = try hubReplica.ownerRead { db in
             var done: [Int64: Int64] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT conflict, at FROM _hub_reapplied") {
-                let conflict: Int64 = row["conflict"], at: Int64 = row["at"]
+                let conflict: Int64 = try row.decode(forColumn: "conflict"), at: Int64 = try row.decode(forColumn: "at")
                 done[conflict] = at
             }
             return done

@@ -39,13 +39,15 @@ extension SQLiteHubStore {
         var lines: [String: EnrollmentReport.Line] = [:]
         var totals: [String: Int] = [:]
         for row in rows {
-            let partner: String = row["partner"] ?? "?"
-            let program: String = row["program"]
-            let status: String = row["status"] ?? ""
-            let n: Int = row["n"]
+            let partner = try row.decode(String?.self, forColumn: "partner") ?? "?"
+            let program: String = try row.decode(forColumn: "program")
+            let status = try row.decode(String?.self, forColumn: "status") ?? ""
+            let n: Int = try row.decode(forColumn: "n")
+            let partnerName = try row.decode(String?.self, forColumn: "partner_name") ?? partner
+            let programTitle = try row.decode(String?.self, forColumn: "title") ?? program
             if !declared.contains(status) { declared.append(status) }
             var line = lines[partner + "\u{0}" + program] ?? EnrollmentReport.Line(
-                partner: partner, partnerName: row["partner_name"] ?? partner, program: program, programTitle: row["title"] ?? program,
+                partner: partner, partnerName: partnerName, program: program, programTitle: programTitle,
                 counts: [:], total: 0)
             line.counts[status, default: 0] += n
             line.total += n

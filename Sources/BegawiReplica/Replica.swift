@@ -131,17 +131,17 @@ public final class Replica {
     static func load(path: String, pool: DatabasePool, clock: any WallClock) throws -> Replica {
         do {
             return try pool.read { db in
-                let state = try Dictionary(uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT name, value FROM _begawi_state").map {
-                    ($0["name"] as String, $0["value"] as DatabaseValue)
-                })
+                let state = try Dictionary(Row.fetchAll(db, sql: "SELECT name, value FROM _begawi_state").map {
+                    (try $0.decode(String.self, forColumn: "name"), $0["value"] as DatabaseValue)
+                }, uniquingKeysWith: { first, _ in first })
                 guard let replicaID = String.fromDatabaseValue(state["replica_id"] ?? .null),
                       let siteID = String.fromDatabaseValue(state["site_id"] ?? .null) else {
                     throw BegawiError(.corrupted, "\(path) lacks its replica id or site id; restore it from a backup")
                 }
                 var installed: [InstalledTable] = []
                 for row in try Row.fetchAll(db, sql: "SELECT id, name, spec FROM _begawi_tables ORDER BY id") {
-                    let spec = try JSONDecoder().decode(TableSpec.self, from: Data((row["spec"] as String).utf8))
-                    installed.append(InstalledTable(id: row["id"], spec: spec))
+                    let spec = try JSONDecoder().decode(TableSpec.self, from: Data(try row.decode(String.self, forColumn: "spec").utf8))
+                    installed.append(InstalledTable(id: try row.decode(forColumn: "id"), spec: spec))
                 }
                 return Replica(path: path, pool: pool, replicaID: replicaID, siteID: siteID, tables: installed, clock: clock)
             }

@@ -74,4 +74,23 @@ import Testing
             #expect(error.code == .corrupted && error.message.contains("lpk-x") && error.message.contains("backup"), "\(error)")
         }
     }
+
+    /// A value of a type the hub never writes (an integer column holding text, edited by hand) is a
+    /// `corrupted` error naming no value, never a trap in a row decoder.
+    @Test func aStoredValueOfTheWrongTypeIsACorruptedFileNotACrash() throws {
+        let h = try HubHarness()
+        _ = try h.store.addSite(id: "lpk-x", kind: .lpk, name: "LPK X")
+        _ = try h.store.health()
+        let queue = try DatabaseQueue(path: h.folder.file("hub.sqlite"))
+        try queue.write { db in
+            try db.execute(sql: "UPDATE _hub_sites SET created_at = 'yesterday' WHERE id = 'lpk-x'")
+            try db.execute(sql: "INSERT OR REPLACE INTO _hub_site_health(site, pending) VALUES ('lpk-x', 'many')")
+        }
+        try queue.close()
+        let reads: [() throws -> Void] = [{ _ = try h.store.sites() }, { _ = try h.store.health() }]
+        for attempt in reads {
+            let error = try #require(throws: BegawiError.self) { try attempt() }
+            #expect(error.code == .corrupted && !error.message.contains("yesterday") && !error.message.contains("many"), "\(error)")
+        }
+    }
 }

@@ -21,7 +21,7 @@ public protocol HubStore: Sendable {
     /// Every registered site's health (last contact, last report, totals of its pushes).
     func health() throws -> [SiteHealth]
     /// The number of the latest change in the hub's feed.
-    func headSequence() throws -> UInt64
+    func headSeq() throws -> UInt64
     /// Returns once the store could take its write lock (for the service manager's watchdog).
     func probe() throws
     /// The next page of the change feed for a site's replica, encoded for the wire.

@@ -32,7 +32,7 @@ extension Replica {
         guard let row = try Row.fetchOne(db, sql: "SELECT base, position FROM _begawi_cursors WHERE source = ?", arguments: [source]) else {
             return .start
         }
-        return ExchangeCursor(base: UInt64(clamping: row[0] as Int64), position: UInt64(clamping: row[1] as Int64))
+        return ExchangeCursor(baseSeq: UInt64(clamping: row[0] as Int64), seq: UInt64(clamping: row[1] as Int64))
     }
 
     /// Decodes and applies a batch from the wire.
@@ -100,8 +100,8 @@ extension Replica {
                 let context = gate != nil || companion != nil ? ReplicaContext(tx: tx, replica: self) : nil
                 if let companion, let context { try companion.before(context) }
                 let cursor = try loadCursor(db, source: batch.source)
-                guard batch.base <= cursor.base else {
-                    throw BegawiError(.outOfOrder, "the batch from \(batch.source) starts from base \(batch.base), past this replica's \(cursor.base); export again from cursor \(cursor)")
+                guard batch.baseSeq <= cursor.baseSeq else {
+                    throw BegawiError(.outOfOrder, "the batch from \(batch.source) starts from base \(batch.baseSeq), past this replica's \(cursor.baseSeq); export again from cursor \(cursor)")
                 }
                 _ = try absorbOutbox(tx)
                 let peer = try tx.peerID(for: batch.source)
@@ -155,11 +155,11 @@ extension Replica {
                 }
                 result.refused = merge.refused
                 if let gate, let context { try gate.finish(merged: merge.merged, refused: result.refused, context: context) }
-                if batch.after <= cursor.position, cursor.position <= batch.through {
-                    let moved = ExchangeCursor(base: batch.complete ? batch.through : cursor.base, position: batch.through)
+                if batch.afterSeq <= cursor.seq, cursor.seq <= batch.throughSeq {
+                    let moved = ExchangeCursor(baseSeq: batch.complete ? batch.throughSeq : cursor.baseSeq, seq: batch.throughSeq)
                     if moved != cursor {
                         try db.execute(sql: "INSERT OR REPLACE INTO _begawi_cursors(source, base, position) VALUES (?, ?, ?)",
-                                       arguments: [batch.source, Int64(moved.base), Int64(moved.position)])
+                                       arguments: [batch.source, Int64(moved.baseSeq), Int64(moved.seq)])
                     }
                     result.cursor = moved
                     result.advancedCursor = true

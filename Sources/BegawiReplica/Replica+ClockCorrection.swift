@@ -9,7 +9,7 @@ extension Replica {
 
     /// Adopts a new estimate of how far this machine's clock is from the hub's (`offset` is added to
     /// local wall times), and re-stamps this site's own writes that the hub has not acknowledged
-    /// (changed after `unsentAfter`), so that a clock that was wrong neither wins every conflict
+    /// (changed after `unsentAfterSeq`), so that a clock that was wrong neither wins every conflict
     /// nor loses work. Returns how many distinct stamps were changed.
     ///
     /// Own unsent stamps move by the change of offset, are never left in the corrected future,
@@ -19,7 +19,7 @@ extension Replica {
     /// was re-stamped.
     /// A change of less than `threshold` milliseconds only updates the offset.
     @discardableResult
-    public func correctClock(offset: Int64, unsentAfter position: UInt64, threshold: Int64 = 1000) throws -> Int {
+    public func correctClock(offset: Int64, unsentAfterSeq: UInt64, threshold: Int64 = 1000) throws -> Int {
         try engineWrite { tx in
             let delta = offset &- tx.state.offset
             tx.state.offset = offset
@@ -41,7 +41,7 @@ extension Replica {
                 var registers: [(Register?, UInt64)] = [(record.state.deleted, record.registerSeq[0])]
                 for (i, r) in record.state.columns.enumerated() { registers.append((r, record.registerSeq[i + 1])) }
                 for case let (r?, seq) in registers where r.stamp.site == siteID {
-                    if seq > position {
+                    if seq > unsentAfterSeq {
                         own.insert(r.stamp.clock.rawValue)
                         mine = true
                     } else {
@@ -66,7 +66,7 @@ extension Replica {
                 previous = next
             }
             func restamp(_ r: inout Register?, _ seq: UInt64) {
-                guard var reg = r, reg.stamp.site == siteID, seq > position, let to = map[reg.stamp.clock.rawValue] else { return }
+                guard var reg = r, reg.stamp.site == siteID, seq > unsentAfterSeq, let to = map[reg.stamp.clock.rawValue] else { return }
                 reg.stamp = Stamp(clock: HybridTimestamp(rawValue: to), site: reg.stamp.site, counter: reg.stamp.counter)
                 r = reg
             }

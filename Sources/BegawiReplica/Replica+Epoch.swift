@@ -31,7 +31,7 @@ extension Replica {
             try copy.write { db in
                 let seq = try Int64.fetchOne(db, sql: "SELECT value FROM _begawi_state WHERE name = 'seq'") ?? 0
                 var lineage = try Replica.loadLineage(db)
-                lineage.append(EpochLink(epoch: replicaID, through: UInt64(clamping: seq)))
+                lineage.append(EpochLink(epoch: replicaID, throughSeq: UInt64(clamping: seq)))
                 let text = String(decoding: try JSONEncoder().encode(lineage), as: UTF8.self)
                 var generator = UUIDv7Generator()
                 try db.execute(sql: "UPDATE _begawi_state SET value = ? WHERE name = 'replica_id'", arguments: [generator.next()])
@@ -57,15 +57,15 @@ extension Replica {
     /// limited to the part of the feed the two share. Does nothing when the new epoch has a cursor.
     /// Returns the cursor now held for `newSource`.
     @discardableResult
-    public func adoptCursor(from oldSource: String, to newSource: String, sharedThrough: UInt64) throws -> ExchangeCursor {
+    public func adoptCursor(from oldSource: String, to newSource: String, sharedThroughSeq: UInt64) throws -> ExchangeCursor {
         try pool.write { db in
             if try Row.fetchOne(db, sql: "SELECT 1 FROM _begawi_cursors WHERE source = ?", arguments: [newSource]) != nil {
                 return try loadCursor(db, source: newSource)
             }
             let old = try loadCursor(db, source: oldSource)
-            let next = ExchangeCursor(base: min(old.base, sharedThrough), position: min(old.position, sharedThrough))
+            let next = ExchangeCursor(baseSeq: min(old.baseSeq, sharedThroughSeq), seq: min(old.seq, sharedThroughSeq))
             try db.execute(sql: "INSERT INTO _begawi_cursors(source, base, position) VALUES (?, ?, ?)",
-                           arguments: [newSource, Int64(next.base), Int64(next.position)])
+                           arguments: [newSource, Int64(next.baseSeq), Int64(next.seq)])
             return next
         }
     }

@@ -65,7 +65,7 @@ public struct SyncRound {
         report.offset = offset
         try await followEpoch(session)
         if let offset {
-            report.restamped += try await lane.run { try $0.correctClock(offset: offset, unsentAfter: session.pushCursor.position) }
+            report.restamped += try await lane.run { try $0.correctClock(offset: offset, unsentAfterSeq: session.pushCursor.seq) }
         }
 
         // Rows that wait for a row they reference go once more; those the hub takes leave the ledger.
@@ -107,8 +107,8 @@ public struct SyncRound {
                 guard let corrected = refusal.offset else { throw refusal }
                 logger.warning("the hub refused stamps from this site's future; re-stamping unsent changes",
                                metadata: ["clock.offset_ms": "\(corrected)"])
-                let position = cursor.position
-                report.restamped += try await lane.run { try $0.correctClock(offset: corrected, unsentAfter: position, threshold: 0) }
+                let pushedSeq = cursor.seq
+                report.restamped += try await lane.run { try $0.correctClock(offset: corrected, unsentAfterSeq: pushedSeq, threshold: 0) }
                 report.offset = corrected
             } catch let refusal as HubRefusal where refusal.code == .outOfOrder && orderRetries < 3 {
                 orderRetries += 1
@@ -123,8 +123,8 @@ public struct SyncRound {
         try await pull(session, report: &report)
         // Removed rows must not linger in the write-ahead log either.
         if report.evicted > 0 { try await lane.run { try $0.checkpoint() } }
-        let acknowledged = cursor.position
-        report.caughtUp = try await lane.run { try $0.pendingChanges(after: acknowledged, for: session.epoch) == 0 }
+        let acknowledged = cursor.seq
+        report.caughtUp = try await lane.run { try $0.pendingChanges(afterSeq: acknowledged, for: session.epoch) == 0 }
         return report
     }
 
@@ -135,7 +135,7 @@ public struct SyncRound {
         let declared = configuration.declared, policy = configuration.policy
         let (batch, bytes, settled, held, notices) = try await lane.run { replica -> (ChangeBatch, [UInt8], Bool, Int, [RowRefusal]) in
             let (batch, bytes) = try replica.exportEncoded(after: cursor, for: epoch, limits: limits, soleRecipient: true)
-            let settled = batch.rows.isEmpty && batch.complete && cursor == ExchangeCursor(base: batch.through, position: batch.through)
+            let settled = batch.rows.isEmpty && batch.complete && cursor == ExchangeCursor(baseSeq: batch.throughSeq, seq: batch.throughSeq)
             if settled { return (batch, bytes, true, 0, []) }
             let (screened, notices, inserts) = SiteChecks.screen(batch, site: replica.siteID, schema: declared ?? replica.schema, policy: policy,
                                                                  held: try SiteChecks.heldRows(replica),
@@ -218,7 +218,7 @@ public struct SyncRound {
         let known = Set(try await lane.run { try $0.cursorSources() })
         guard !known.contains(session.epoch) else { return }
         for link in session.lineage.reversed() where known.contains(link.epoch) {
-            let cursor = try await lane.run { try $0.adoptCursor(from: link.epoch, to: session.epoch, sharedThrough: link.through) }
+            let cursor = try await lane.run { try $0.adoptCursor(from: link.epoch, to: session.epoch, sharedThroughSeq: link.throughSeq) }
             logger.notice("the hub has a new epoch (restored from a backup); resuming its feed from the shared part",
                           metadata: ["hub.epoch": "\(session.epoch)", "cursor": "\(cursor)"])
             return

@@ -101,7 +101,7 @@ struct SiteCommand: AsyncParsableCommand {
             var status = SiteStatus.load(from: c.statusPath)
             let replica = try Replica.open(at: c.replicaPath)
             defer { try? replica.close() }
-            status.pendingChanges = try replica.pendingChanges(after: status.acknowledged?.position ?? 0, for: status.hubEpoch)
+            status.pendingChanges = try replica.pendingChanges(afterSeq: status.acknowledged?.seq ?? 0, for: status.hubEpoch)
             let refusals = try replica.refusals(limit: 20)
             status.refusals = try replica.refusalCount()
             status.heldBack = try SiteChecks.heldBackCount(replica)

@@ -105,7 +105,7 @@ import Testing
         #expect(try h.site("lpk-a").replica.refusals().isEmpty)
         #expect(try h.store.rows(of: "programs")["prog-tmp"] == nil)
         #expect(try audit(h, "prog-tmp").isEmpty && audit(h, key).isEmpty)
-        #expect(try h.site("lpk-a").replica.pendingChanges(after: h.store.cursor(forReplica: h.site("lpk-a").replica.replicaID).position) == 0)
+        #expect(try h.site("lpk-a").replica.pendingChanges(afterSeq: h.store.cursor(forReplica: h.site("lpk-a").replica.replicaID).seq) == 0)
 
         // A row the hub had is still deleted there; so is one revived and deleted again.
         try h.staff("lpk-a", "INSERT INTO programs(id, provider, title) VALUES ('prog-kept', 'lpk-a', 'Tetap')")

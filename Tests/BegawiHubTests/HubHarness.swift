@@ -77,7 +77,7 @@ final class HubHarness {
         var cursor = session.pushCursor
         while true {
             let batch = try site.replica.export(after: cursor, for: session.epoch, limits: BatchLimits(maxRows: batchRows), soleRecipient: soleRecipient)
-            if batch.rows.isEmpty && batch.complete && cursor == ExchangeCursor(base: batch.through, position: batch.through) { break }
+            if batch.rows.isEmpty && batch.complete && cursor == ExchangeCursor(baseSeq: batch.throughSeq, seq: batch.throughSeq) { break }
             let wire = try BatchCodec.decode(try BatchCodec.encode(batch))
             let outcome = try store.push(site: site.record, replica: site.replica.replicaID, batch: wire)
             if !outcome.refused.isEmpty {

@@ -17,11 +17,11 @@ import Testing
 
         let largest = UInt64(Int64.max)
         for position in [0, 1, largest - 1, largest] {
-            let batch = try replica.export(after: ExchangeCursor(base: 0, position: position))
-            #expect(batch.through >= position)
+            let batch = try replica.export(after: ExchangeCursor(baseSeq: 0, seq: position))
+            #expect(batch.throughSeq >= position)
         }
         for position in [largest + 1, UInt64.max - 1, UInt64.max] {
-            let error = try #require(throws: BegawiError.self) { try replica.export(after: ExchangeCursor(base: 0, position: position)) }
+            let error = try #require(throws: BegawiError.self) { try replica.export(after: ExchangeCursor(baseSeq: 0, seq: position)) }
             #expect(error.code == .invalidArgument)
             #expect(error.message.contains("\(largest)"), "\(error)")
         }

@@ -196,7 +196,7 @@ import Testing
         stranger.state.columns[0]?.stamp.counter = 2
         mixed.tables.append(unknownTable.tables[0])
         mixed.rows.append(stranger)
-        mixed.through = 2
+        mixed.throughSeq = 2
         let duplicateColumn = CraftedBatch.participants(source: probe.replicaID, site: "crafted", keys: ["d1"], milliseconds: now,
                                                         table: BatchTable(name: "participants", columns: ["nik", "nik"]))
 

@@ -66,10 +66,10 @@ import Testing
     static func syncThroughFaults(_ cluster: Cluster, _ site: String, limit: Int) throws -> [Attempt] {
         var attempts: [Attempt] = []
         for _ in 0..<limit {
-            let before = try cluster.hubCursor(for: site).position
+            let before = try cluster.hubCursor(for: site).seq
             let start = Date()
             let (status, output, errors) = try cluster.sync(site, expect: -1)
-            let after = try cluster.hubCursor(for: site).position
+            let after = try cluster.hubCursor(for: site).seq
             attempts.append(Attempt(status: status, seconds: Date().timeIntervalSince(start), output: output + errors, before: before, after: after))
             if ProcessInfo.processInfo.environment["BEGAWI_FAULT_VERBOSE"] != nil {
                 print("attempt \(attempts.count) of \(site): exit \(status) in \(String(format: "%.2f", attempts.last!.seconds)) s, hub cursor \(before) → \(after)\n\(output + errors)")

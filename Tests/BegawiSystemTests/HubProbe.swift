@@ -131,7 +131,7 @@ enum CraftedBatch {
             for c in table.columns.indices { state.columns[c] = Register(value: .text("value \(c) of \(key)"), stamp: stamp) }
             rows.append(RowChange(table: 0, key: key, state: state))
         }
-        return ChangeBatch(source: source, base: 0, after: 0, through: UInt64(keys.count), complete: true, tables: [table], rows: rows)
+        return ChangeBatch(source: source, baseSeq: 0, afterSeq: 0, throughSeq: UInt64(keys.count), complete: true, tables: [table], rows: rows)
     }
 
     static var nowMilliseconds: UInt64 { UInt64(Date().timeIntervalSince1970 * 1000) }

@@ -37,7 +37,7 @@ public struct HubRefusal: Error, Sendable, CustomStringConvertible {
     public init(status: Int, body: Body?, offset: Int64?) {
         var cursor: ExchangeCursor?
         if let b = body?.cursorBase.flatMap(UInt64.init), let p = body?.cursorPosition.flatMap(UInt64.init) {
-            cursor = ExchangeCursor(base: b, position: p)
+            cursor = ExchangeCursor(baseSeq: b, seq: p)
         }
         self.init(status: status, code: body.map { Code($0.error) } ?? .http(status),
                   message: body?.message ?? "the hub answered HTTP \(status)", cursor: cursor, epoch: body?.epoch,
@@ -47,8 +47,8 @@ public struct HubRefusal: Error, Sendable, CustomStringConvertible {
 
     /// The refusal as the hub writes it.
     public var body: Body {
-        Body(error: code.description, message: message, cursorBase: cursor.map { String($0.base) },
-             cursorPosition: cursor.map { String($0.position) }, epoch: epoch, hubTimeMs: hubTime.map { String($0) },
+        Body(error: code.description, message: message, cursorBase: cursor.map { String($0.baseSeq) },
+             cursorPosition: cursor.map { String($0.seq) }, epoch: epoch, hubTimeMs: hubTime.map { String($0) },
              retryAfterSeconds: retryAfter.map { String($0) })
     }
 

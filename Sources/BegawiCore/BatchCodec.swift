@@ -53,7 +53,7 @@ public enum BatchCodec {
 
     static func encodePayload(_ batch: ChangeBatch) throws -> [UInt8] {
         var head = ByteWriter()
-        head.string(batch.source)
+        head.string(batch.replicaID)
         head.varint(batch.baseSeq)
         head.varint(batch.afterSeq)
         head.varint(batch.throughSeq)
@@ -213,7 +213,7 @@ public enum BatchCodec {
         guard start == payload.count else { throw BegawiError(.badBatch, "the batch has trailing bytes after its streams") }
 
         var head = readers[0]
-        let source = try head.string()
+        let replicaID = try head.string()
         let baseSeq = try head.varint()
         let afterSeq = try head.varint()
         let throughSeq = try head.varint()
@@ -326,7 +326,7 @@ public enum BatchCodec {
         }
         let all = [tableStream, keyStream, vectorStream, maskStream, stampStream] + values
         guard all.allSatisfy(\.atEnd) else { throw BegawiError(.badBatch, "the batch has bytes its rows do not account for") }
-        return ChangeBatch(source: source, baseSeq: baseSeq, afterSeq: afterSeq, throughSeq: throughSeq, complete: complete == 1, tables: tables, rows: rows,
+        return ChangeBatch(replicaID: replicaID, baseSeq: baseSeq, afterSeq: afterSeq, throughSeq: throughSeq, complete: complete == 1, tables: tables, rows: rows,
                            evictions: evictions)
     }
 }

@@ -4,7 +4,7 @@ extension ChangeBatch {
     ///
     /// The wire decoder guarantees this; a batch built in memory is checked before it is applied.
     public func validate() throws {
-        guard !source.isEmpty, afterSeq <= throughSeq, baseSeq <= throughSeq, throughSeq <= UInt64(Int64.max) else {
+        guard !replicaID.isEmpty, afterSeq <= throughSeq, baseSeq <= throughSeq, throughSeq <= UInt64(Int64.max) else {
             throw BegawiError(.badBatch, "the batch's header is inconsistent (source, or base \(baseSeq) / after \(afterSeq) / through \(throughSeq))")
         }
         for table in tables where table.columns.count > TableSpec.maximumColumns {

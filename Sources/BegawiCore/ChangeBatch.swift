@@ -1,11 +1,11 @@
-/// A bounded set of row changes exported by one replica for a peer.
+/// A bounded set of row changes exported by one replica for another.
 ///
 /// A batch covers the exporter's change sequence from `afterSeq` to `throughSeq`. Each row is sent with every
 /// register changed since `baseSeq`, so a receiver that holds everything up to `baseSeq` ends with the row
 /// complete, and its version vector never claims a write it does not hold.
 public struct ChangeBatch: Hashable, Sendable {
-    /// The exporting replica's id.
-    public var source: String
+    /// The id of the replica that exported the batch.
+    public var replicaID: String
     /// Registers changed after this sequence number are included.
     public var baseSeq: UInt64
     /// Rows whose last change is after this sequence number...
@@ -23,9 +23,9 @@ public struct ChangeBatch: Hashable, Sendable {
     public var evictions: [RowEviction]
 
     /// Makes a batch.
-    public init(source: String, baseSeq: UInt64, afterSeq: UInt64, throughSeq: UInt64, complete: Bool, tables: [BatchTable], rows: [RowChange],
+    public init(replicaID: String, baseSeq: UInt64, afterSeq: UInt64, throughSeq: UInt64, complete: Bool, tables: [BatchTable], rows: [RowChange],
                 evictions: [RowEviction] = []) {
-        self.source = source
+        self.replicaID = replicaID
         self.baseSeq = baseSeq
         self.afterSeq = afterSeq
         self.throughSeq = throughSeq

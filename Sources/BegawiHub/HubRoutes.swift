@@ -134,9 +134,9 @@ struct HubRoutes: Sendable {
         guard position <= ExchangeCursor.maxSeq else {
             throw HubRefusal(.badRequest, .badRequest, "position must be at most \(ExchangeCursor.maxSeq); start a new session and pull from the cursor the hub gives")
         }
-        guard epoch == store.epoch else {
-            var refusal = HubRefusal(.conflict, .epochChanged, "the hub was restored from a backup (epoch \(store.epoch)); start a new session to re-sync")
-            refusal.epoch = store.epoch
+        guard epoch == store.hubReplicaID else {
+            var refusal = HubRefusal(.conflict, .epochChanged, "the hub was restored from a backup (epoch \(store.hubReplicaID)); start a new session to re-sync")
+            refusal.hubReplicaID = store.hubReplicaID
             throw refusal
         }
         let maxRows = try HubRoutes.maxRows(query.get("max_rows"), page: configuration.pageRows)
@@ -145,7 +145,7 @@ struct HubRoutes: Sendable {
         }
         metrics.sent(site: site.id, bytes: page.count, rows: batch.rows.count, throughSeq: batch.throughSeq)
         var headers = HTTPFields()
-        headers[.begawiEpoch] = store.epoch
+        headers[.begawiEpoch] = store.hubReplicaID
         return HubAnswer.bytes(page, contentType: Wire.batchMediaType, headers: headers)
     }
 

@@ -4,8 +4,8 @@ public import BegawiCore
 /// one narrow interface that names no storage engine, so that another (PostgreSQL) can replace
 /// SQLite. The office's reads are not here: they have their own protocol in its target.
 public protocol HubStore: Sendable {
-    /// The current epoch (the hub replica's id).
-    var epoch: String { get }
+    /// The hub replica's id (its current epoch).
+    var hubReplicaID: String { get }
     /// Checks a bearer token; nil for an unknown, wrong or revoked credential.
     func authenticate(token: String) throws -> SiteRecord?
     /// Whether the credential whose secret hashes to `secretHash` is still the site's, and the site

@@ -51,13 +51,13 @@ extension Replica {
         }
     }
 
-    /// Local changes a peer that holds this replica's changes up to `afterSeq` still lacks: rows
-    /// changed after it (those the peer sent and still holds excepted) and writes not yet stamped.
-    public func pendingChanges(afterSeq: UInt64, for peer: String? = nil) throws -> Int {
+    /// Local changes a replica that holds this replica's changes up to `afterSeq` still lacks: rows
+    /// changed after it (those it sent and still holds excepted) and writes not yet stamped.
+    public func pendingChanges(afterSeq: UInt64, for receiverReplicaID: String? = nil) throws -> Int {
         try pool.read { db in
-            let skip = try peer.flatMap { try Int64.fetchOne(db, sql: "SELECT id FROM _begawi_peers WHERE replica = ?", arguments: [$0]) } ?? -1
+            let receiverNumber = try receiverReplicaID.flatMap { try Int64.fetchOne(db, sql: "SELECT id FROM _begawi_peers WHERE replica = ?", arguments: [$0]) } ?? -1
             let rows = try Int.fetchOne(db, sql: "SELECT count(*) FROM _begawi_rows WHERE seq > ? AND origin IS NOT ?",
-                                        arguments: [Int64(clamping: afterSeq), skip]) ?? 0
+                                        arguments: [Int64(clamping: afterSeq), receiverNumber]) ?? 0
             return rows + (try Int.fetchOne(db, sql: "SELECT count(*) FROM _begawi_outbox") ?? 0)
         }
     }

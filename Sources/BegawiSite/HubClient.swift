@@ -74,8 +74,8 @@ public struct HubClient: Sendable {
     static let maxCount = 1 << 32
 
     /// Fetches the next page of the hub's feed after `cursor`, encoded.
-    public func pull(epoch: String, after cursor: ExchangeCursor, maxRows: Int) async throws -> [UInt8] {
-        let path = "/v1/pull?epoch=\(epoch)&base=\(cursor.baseSeq)&position=\(cursor.seq)&max_rows=\(maxRows)"
+    public func pull(hubReplicaID: String, after cursor: ExchangeCursor, maxRows: Int) async throws -> [UInt8] {
+        let path = "/v1/pull?epoch=\(hubReplicaID)&base=\(cursor.baseSeq)&position=\(cursor.seq)&max_rows=\(maxRows)"
         let response = try await transport.send(HubRequest(method: "GET", path: path, headers: headers))
         try HubClient.check(response)
         return response.body

@@ -4,7 +4,7 @@ import Testing
 
 @Suite struct ChangeBatchTests {
     static func batch(baseSeq: UInt64, afterSeq: UInt64, throughSeq: UInt64, complete: Bool) -> ChangeBatch {
-        ChangeBatch(source: "a", baseSeq: baseSeq, afterSeq: afterSeq, throughSeq: throughSeq, complete: complete, tables: [], rows: [])
+        ChangeBatch(replicaID: "a", baseSeq: baseSeq, afterSeq: afterSeq, throughSeq: throughSeq, complete: complete, tables: [], rows: [])
     }
 
     @Test func aCompleteBatchMovesTheBaseUpToItsEnd() {
@@ -35,7 +35,7 @@ import Testing
         state.vector = VersionVector([("s", 1)])
         for bad in [RowChange(table: 0, key: "k", state: state), RowChange(table: 1, key: "k", state: RowState(columnCount: 2)),
                     RowChange(table: -1, key: "k", state: RowState(columnCount: 2))] {
-            let batch = ChangeBatch(source: "s", baseSeq: 0, afterSeq: 0, throughSeq: 1, complete: true, tables: [table], rows: [bad])
+            let batch = ChangeBatch(replicaID: "s", baseSeq: 0, afterSeq: 0, throughSeq: 1, complete: true, tables: [table], rows: [bad])
             let error = try #require(throws: BegawiError.self) { try BatchCodec.encode(batch) }
             #expect(error.code == .invalidArgument)
         }
@@ -45,7 +45,7 @@ import Testing
         var state = RowState(columnCount: 1)
         state.vector = VersionVector([("s", 1)])
         state.columns[0] = Register(value: .integer(1), stamp: stamp(10, "s", 2))
-        let batch = ChangeBatch(source: "s", baseSeq: 0, afterSeq: 0, throughSeq: 1, complete: true,
+        let batch = ChangeBatch(replicaID: "s", baseSeq: 0, afterSeq: 0, throughSeq: 1, complete: true,
                                 tables: [BatchTable(name: "t", columns: ["a"])], rows: [RowChange(table: 0, key: "k", state: state)])
         let error = try #require(throws: BegawiError.self) { try BatchCodec.encode(batch) }
         #expect(error.code == .invalidArgument)

@@ -55,7 +55,7 @@ import Testing
         let body = try JSONDecoder().decode(HubRefusal.Body.self, from: Data(json.utf8))
         let refusal = HubRefusal(status: 409, body: body, offset: 12)
         #expect(refusal.code == .outOfOrder && refusal.message == "resend" && refusal.offset == 12)
-        #expect(refusal.cursor == ExchangeCursor(baseSeq: 3, seq: 7) && refusal.epoch == "e" && refusal.retryAfter == 5)
+        #expect(refusal.cursor == ExchangeCursor(baseSeq: 3, seq: 7) && refusal.hubReplicaID == "e" && refusal.retryAfter == 5)
         #expect(HubRefusal(status: 409, body: body, offset: nil).body == body)
     }
 

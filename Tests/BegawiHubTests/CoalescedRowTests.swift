@@ -98,7 +98,7 @@ import Testing
         try h.staff("lpk-a", "DELETE FROM participants WHERE id = ?", [key])
         try h.staff("lpk-a", "DELETE FROM programs WHERE id = 'prog-tmp'")
         let session = try h.store.session(site: h.site("lpk-a").record, replica: h.site("lpk-a").replica.replicaID, configuration: HubConfiguration())
-        let batch = try h.site("lpk-a").replica.export(after: session.pushCursor, for: session.epoch, soleRecipient: true)
+        let batch = try h.site("lpk-a").replica.export(after: session.pushCursor, for: session.hubReplicaID, soleRecipient: true)
         #expect(batch.rows.isEmpty, "\(batch.rows.map(\.key))")
         let exchange = try h.sync("lpk-a")
         #expect(exchange.refused.isEmpty, "\(exchange.refused.map(\.reason))")

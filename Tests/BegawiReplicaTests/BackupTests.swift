@@ -23,7 +23,7 @@ import Testing
         let copy = try Replica.open(at: folder.file("copy.sqlite"))
         defer { try? copy.close() }
         #expect(copy.replicaID != hub.replicaID)
-        #expect(try copy.lineage() == [EpochLink(epoch: hub.replicaID, throughSeq: seq)])
+        #expect(try copy.lineage() == [LineageLink(replicaID: hub.replicaID, throughSeq: seq)])
         #expect(try copy.rows(of: "t")["k1"]?[0] == .text("x"))
         #expect(try copy.rows(of: "t").count == 50)
         #expect(!FileManager.default.fileExists(atPath: folder.file("copy.sqlite.partial")))
@@ -45,11 +45,11 @@ import Testing
         let restored = try Replica.open(at: folder.file("copy.sqlite"))
         defer { try? restored.close() }
         let link = try #require(try restored.lineage().last)
-        let cursor = try site.adoptCursor(from: link.epoch, to: restored.replicaID, sharedThroughSeq: link.throughSeq)
+        let cursor = try site.adoptCursor(from: link.replicaID, to: restored.replicaID, sharedThroughSeq: link.throughSeq)
         #expect(cursor.seq == link.throughSeq)
         #expect(cursor.seq < old.seq)
         // Adopting again keeps the cursor already held.
-        #expect(try site.adoptCursor(from: link.epoch, to: restored.replicaID, sharedThroughSeq: 0) == cursor)
+        #expect(try site.adoptCursor(from: link.replicaID, to: restored.replicaID, sharedThroughSeq: 0) == cursor)
         // What the restored hub has after the shared part arrives; nothing before it is fetched again.
         try SQLiteShell.run(restored.path, "INSERT INTO t(id, a) VALUES ('n1', 'z')")
         try restored.captureLocalChanges(clock: .wall(Self.t0 + 2))

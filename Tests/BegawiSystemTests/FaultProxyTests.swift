@@ -83,11 +83,11 @@ import Testing
 
     /// The site's own changes (not rows it received from the hub) in its change sequence (after, through].
     static func ownChanges(_ cluster: Cluster, _ site: String, after: Int, through: Int) throws -> Int {
-        let hubEpoch = try cluster.replicaID("hub")
+        let hubReplicaID = try cluster.replicaID("hub")
         return Int(try cluster.query(site, """
             SELECT count(*) FROM _begawi_rows WHERE seq > ? AND seq <= ?
               AND origin IS NOT (SELECT id FROM _begawi_peers WHERE replica = ?)
-            """, [after, through, hubEpoch])[0][0]) ?? -1
+            """, [after, through, hubReplicaID])[0][0]) ?? -1
     }
 
     /// Checks a round of attempts: every change the site made was acknowledged once, and the

@@ -95,7 +95,7 @@ final class HubGate: ApplyGate {
         }
     }
 
-    func finish(merged: [MergedRow], refused: [RowRefusal], context: ReplicaContext) throws {
+    func finish(merged: [StoredRowChange], refused: [RowRefusal], context: ReplicaContext) throws {
         let lookup = HubLookup(context: context, cache: cache)
         var affected = Set<RowKey>()
         for row in merged {

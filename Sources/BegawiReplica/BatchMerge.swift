@@ -17,7 +17,7 @@ struct BatchMerge {
     /// Conflicts recorded for refused rows whose values lost to the stored ones.
     var refusedConflicts = 0
     /// Rows whose stored state changed (collected only for a gate).
-    var merged: [MergedRow] = []
+    var merged: [StoredRowChange] = []
     /// Rows the gate refused, whole or in part.
     var refused: [RowRefusal] = []
 
@@ -179,7 +179,7 @@ struct BatchMerge {
             conflicts += 1
         }
         if gate != nil {
-            merged.append(MergedRow(table: spec.spec.name, key: key, before: beforeValues, after: StoredRow(spec.spec, record.state)))
+            merged.append(StoredRowChange(table: spec.spec.name, key: key, before: beforeValues, after: StoredRow(spec.spec, record.state)))
         }
         return .changed
     }

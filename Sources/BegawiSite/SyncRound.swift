@@ -123,8 +123,8 @@ public struct SyncRound {
         try await pull(session, report: &report)
         // Removed rows must not linger in the write-ahead log either.
         if report.evicted > 0 { try await lane.run { try $0.checkpoint() } }
-        let acknowledged = cursor.seq
-        report.caughtUp = try await lane.run { try $0.pendingChanges(afterSeq: acknowledged, for: session.hubReplicaID) == 0 }
+        let acknowledgedSeq = cursor.seq
+        report.caughtUp = try await lane.run { try $0.pendingChanges(afterSeq: acknowledgedSeq, for: session.hubReplicaID) == 0 }
         return report
     }
 

@@ -149,8 +149,8 @@ import Testing
                 let key = Bool.random(using: &rng) ? keys.next() : "key-\(Int.random(in: 0...999, using: &rng))"
                 rows.append(RowChange(table: table, key: key, state: state))
             }
-            let through = UInt64.random(in: 0...1_000, using: &rng)
-            let batch = ChangeBatch(replicaID: "a", baseSeq: 0, afterSeq: through / 2, throughSeq: through, complete: Bool.random(using: &rng),
+            let throughSeq = UInt64.random(in: 0...1_000, using: &rng)
+            let batch = ChangeBatch(replicaID: "a", baseSeq: 0, afterSeq: throughSeq / 2, throughSeq: throughSeq, complete: Bool.random(using: &rng),
                                     tables: tables, rows: rows)
             let decoded = try BatchCodec.decode(try BatchCodec.encode(batch))
             try #require(decoded == batch, "seed \(seed)")

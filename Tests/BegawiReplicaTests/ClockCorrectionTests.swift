@@ -69,12 +69,12 @@ import Testing
         defer { try? site.close() }
         try SQLiteShell.run(site.path, "INSERT INTO t(id, a) VALUES ('k1', 'x')")
         try site.captureLocalChanges(clock: .wall(Self.now))
-        let sentThrough = try site.status().seq
+        let sentThroughSeq = try site.status().seq
         try SQLiteShell.run(site.path, "INSERT INTO t(id, a) VALUES ('k2', 'y')")
         try site.captureLocalChanges(clock: .wall(Self.now + 1))
         let k1 = try stamps(site, "k1")
-        #expect(try site.correctClock(offset: 400, unsentAfterSeq: sentThrough) == 0) // under the threshold
-        #expect(try site.correctClock(offset: 60_000, unsentAfterSeq: sentThrough) == 1) // only k2
+        #expect(try site.correctClock(offset: 400, unsentAfterSeq: sentThroughSeq) == 0) // under the threshold
+        #expect(try site.correctClock(offset: 60_000, unsentAfterSeq: sentThroughSeq) == 1) // only k2
         #expect(try stamps(site, "k1") == k1)
         #expect(try stamps(site, "k2").columns[0]!.stamp.clock.milliseconds >= Self.now + 59_000)
     }

@@ -59,6 +59,16 @@ import Testing
         #expect(HubRefusal(status: 409, body: body, offset: nil).body == body)
     }
 
+    @Test func aSessionKeepsTheKeysOfTheWire() throws {
+        let session = HubSession(site: "s", hubReplicaID: "e2", lineage: [LineageLink(replicaID: "e1", throughSeq: 9)],
+                                 pushCursor: ExchangeCursor(baseSeq: 1, seq: 2), maxClockSkewMilliseconds: 3, maxBodyBytes: 4, pageRows: 5)
+        let text = String(decoding: try Self.hubEncoder.encode(session), as: UTF8.self)
+        #expect(text == #"{"epoch":"e2","lineage":[{"epoch":"e1","through":9}],"max_body_bytes":4,"max_clock_skew_milliseconds":3,"page_rows":5,"push_cursor":{"base":1,"position":2},"site":"s"}"#)
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        #expect(try decoder.decode(HubSession.self, from: Data(text.utf8)) == session)
+    }
+
     @Test func anAnswerWithoutARefusalBodyIsNamedByItsStatus() {
         let refusal = HubRefusal(status: 502, body: nil, offset: nil)
         #expect(refusal.code == .http(502) && refusal.code.description == "http-502")

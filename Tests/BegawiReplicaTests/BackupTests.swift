@@ -24,6 +24,11 @@ import Testing
         defer { try? copy.close() }
         #expect(copy.replicaID != hub.replicaID)
         #expect(try copy.lineage() == [LineageLink(replicaID: hub.replicaID, throughSeq: seq)])
+        // The Swift names moved (issue 13, item 7); the file's lineage and `replica status --json` keep their keys.
+        let stored = try SQLiteShell.run(copy.path, "SELECT value FROM _begawi_state WHERE name = 'lineage'")
+        #expect(stored.contains(#"{"epoch":"\#(hub.replicaID)","through":\#(seq)}"#), "\(stored)")
+        let printed = String(decoding: try JSONEncoder().encode(try copy.status()), as: UTF8.self)
+        #expect(printed.contains(#""changeSequence":\#(seq)"#), "\(printed)")
         #expect(try copy.rows(of: "t")["k1"]?[0] == .text("x"))
         #expect(try copy.rows(of: "t").count == 50)
         #expect(!FileManager.default.fileExists(atPath: folder.file("copy.sqlite.partial")))

@@ -53,10 +53,10 @@ public enum BatchCodec {
 
     static func encodePayload(_ batch: ChangeBatch) throws -> [UInt8] {
         var head = ByteWriter()
-        head.string(batch.source)
-        head.varint(batch.base)
-        head.varint(batch.after)
-        head.varint(batch.through)
+        head.string(batch.replicaID)
+        head.varint(batch.baseSeq)
+        head.varint(batch.afterSeq)
+        head.varint(batch.throughSeq)
         head.byte(batch.complete ? 1 : 0)
         head.varint(UInt64(batch.tables.count))
         var valueStreamStart: [Int] = []
@@ -213,13 +213,13 @@ public enum BatchCodec {
         guard start == payload.count else { throw BegawiError(.badBatch, "the batch has trailing bytes after its streams") }
 
         var head = readers[0]
-        let source = try head.string()
-        let base = try head.varint()
-        let after = try head.varint()
-        let through = try head.varint()
+        let replicaID = try head.string()
+        let baseSeq = try head.varint()
+        let afterSeq = try head.varint()
+        let throughSeq = try head.varint()
         let complete = try head.byte()
-        guard complete <= 1, base <= through, after <= through, through <= UInt64(Int64.max) else {
-            throw BegawiError(.badBatch, "the batch's sequence range is inconsistent (base \(base), after \(after), through \(through))")
+        guard complete <= 1, baseSeq <= throughSeq, afterSeq <= throughSeq, throughSeq <= UInt64(Int64.max) else {
+            throw BegawiError(.badBatch, "the batch's sequence range is inconsistent (base \(baseSeq), after \(afterSeq), through \(throughSeq))")
         }
         let tableCount = try head.count(max: 4096)
         var tables: [BatchTable] = []
@@ -326,7 +326,7 @@ public enum BatchCodec {
         }
         let all = [tableStream, keyStream, vectorStream, maskStream, stampStream] + values
         guard all.allSatisfy(\.atEnd) else { throw BegawiError(.badBatch, "the batch has bytes its rows do not account for") }
-        return ChangeBatch(source: source, base: base, after: after, through: through, complete: complete == 1, tables: tables, rows: rows,
+        return ChangeBatch(replicaID: replicaID, baseSeq: baseSeq, afterSeq: afterSeq, throughSeq: throughSeq, complete: complete == 1, tables: tables, rows: rows,
                            evictions: evictions)
     }
 }

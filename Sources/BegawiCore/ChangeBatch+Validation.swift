@@ -4,8 +4,8 @@ extension ChangeBatch {
     ///
     /// The wire decoder guarantees this; a batch built in memory is checked before it is applied.
     public func validate() throws {
-        guard !source.isEmpty, after <= through, base <= through, through <= UInt64(Int64.max) else {
-            throw BegawiError(.badBatch, "the batch's header is inconsistent (source, or base \(base) / after \(after) / through \(through))")
+        guard !replicaID.isEmpty, afterSeq <= throughSeq, baseSeq <= throughSeq, throughSeq <= UInt64(Int64.max) else {
+            throw BegawiError(.badBatch, "the batch's header is inconsistent (source, or base \(baseSeq) / after \(afterSeq) / through \(throughSeq))")
         }
         for table in tables where table.columns.count > TableSpec.maximumColumns {
             throw BegawiError(.badBatch, "the batch's table '\(table.name)' names more than \(TableSpec.maximumColumns) columns")

@@ -1,17 +1,17 @@
-/// A bounded set of row changes exported by one replica for a peer.
+/// A bounded set of row changes exported by one replica for another.
 ///
-/// A batch covers the exporter's change sequence from `after` to `through`. Each row is sent with every
-/// register changed since `base`, so a receiver that holds everything up to `base` ends with the row
+/// A batch covers the exporter's change sequence from `afterSeq` to `throughSeq`. Each row is sent with every
+/// register changed since `baseSeq`, so a receiver that holds everything up to `baseSeq` ends with the row
 /// complete, and its version vector never claims a write it does not hold.
 public struct ChangeBatch: Hashable, Sendable {
-    /// The exporting replica's id.
-    public var source: String
+    /// The id of the replica that exported the batch.
+    public var replicaID: String
     /// Registers changed after this sequence number are included.
-    public var base: UInt64
+    public var baseSeq: UInt64
     /// Rows whose last change is after this sequence number...
-    public var after: UInt64
+    public var afterSeq: UInt64
     /// ...and at most this one are included.
-    public var through: UInt64
+    public var throughSeq: UInt64
     /// Whether the batch reaches the exporter's newest change.
     public var complete: Bool
     /// The tables the rows refer to.
@@ -23,12 +23,12 @@ public struct ChangeBatch: Hashable, Sendable {
     public var evictions: [RowEviction]
 
     /// Makes a batch.
-    public init(source: String, base: UInt64, after: UInt64, through: UInt64, complete: Bool, tables: [BatchTable], rows: [RowChange],
+    public init(replicaID: String, baseSeq: UInt64, afterSeq: UInt64, throughSeq: UInt64, complete: Bool, tables: [BatchTable], rows: [RowChange],
                 evictions: [RowEviction] = []) {
-        self.source = source
-        self.base = base
-        self.after = after
-        self.through = through
+        self.replicaID = replicaID
+        self.baseSeq = baseSeq
+        self.afterSeq = afterSeq
+        self.throughSeq = throughSeq
         self.complete = complete
         self.tables = tables
         self.rows = rows
@@ -37,6 +37,6 @@ public struct ChangeBatch: Hashable, Sendable {
 
     /// The cursor a receiver holds after applying this batch in order.
     public var cursorAfter: ExchangeCursor {
-        ExchangeCursor(base: complete ? through : base, position: through)
+        ExchangeCursor(baseSeq: complete ? throughSeq : baseSeq, seq: throughSeq)
     }
 }

@@ -47,7 +47,7 @@ public struct HubDaemon: Service {
     /// Serves until the service group shuts down, then closes the store (the server has stopped
     /// the lanes by then).
     public func run() async throws {
-        logger.info("hub starting", metadata: ["hub.epoch": "\(store.epoch)", "database": "\(databasePath)"])
+        logger.info("hub starting", metadata: ["hub.epoch": "\(store.hubReplicaID)", "database": "\(databasePath)"])
         do {
             try await server.run()
         } catch {

@@ -8,7 +8,7 @@ import BegawiRules
 final class HubGate: ApplyGate {
     let site: SiteRecord
     /// The pushing site's id: the only site its new stamps may name.
-    let source: String
+    let siteID: String
     let policy: AccessPolicy
     /// The schema file's declarations, for the columns' limits in force, if read.
     let declared: Schema?
@@ -22,9 +22,9 @@ final class HubGate: ApplyGate {
     /// Rows merged with part of the change left out: the site does not hold them as the hub does.
     var adjusted = Set<RowKey>()
 
-    init(site: SiteRecord, source: String, policy: AccessPolicy, declared: Schema? = nil, now: Int64) {
+    init(site: SiteRecord, siteID: String, policy: AccessPolicy, declared: Schema? = nil, now: Int64) {
         self.site = site
-        self.source = source
+        self.siteID = siteID
         self.policy = policy
         self.declared = declared
         self.now = now
@@ -95,7 +95,7 @@ final class HubGate: ApplyGate {
         }
     }
 
-    func finish(merged: [MergedRow], refused: [RowRefusal], context: ReplicaContext) throws {
+    func finish(merged: [StoredRowChange], refused: [RowRefusal], context: ReplicaContext) throws {
         let lookup = HubLookup(context: context, cache: cache)
         var affected = Set<RowKey>()
         for row in merged {
@@ -117,10 +117,10 @@ final class HubGate: ApplyGate {
     func forged(_ candidate: MergeCandidate) -> Bool {
         let before = candidate.before
         let known = before?.vector ?? VersionVector()
-        for entry in candidate.incoming.vector.entries where entry.site != source && entry.counter > known[entry.site] { return true }
+        for entry in candidate.incoming.vector.entries where entry.site != siteID && entry.counter > known[entry.site] { return true }
         // Another site's register must be exactly the hub's (same stamp, same value) or older than it.
         func bad(_ theirs: Register?, _ ours: Register?) -> Bool {
-            guard let theirs, theirs.stamp.site != source else { return false }
+            guard let theirs, theirs.stamp.site != siteID else { return false }
             guard let ours else { return true }
             if ours.stamp == theirs.stamp { return !ours.value.same(as: theirs.value) }
             return !ours.stamp.beats(theirs.stamp)

@@ -17,7 +17,7 @@ public final class HubMetrics: @unchecked Sendable {
         var bytesReceived: UInt64 = 0
         var bytesSent: UInt64 = 0
         var rowsSent: UInt64 = 0
-        var pulledThrough: UInt64?
+        var pulledThroughSeq: UInt64?
     }
 
     /// Makes empty figures.
@@ -33,12 +33,12 @@ public final class HubMetrics: @unchecked Sendable {
         lock.withLock { traffic[site, default: Traffic()].bytesReceived += UInt64(bytes) }
     }
 
-    func sent(site: String, bytes: Int, rows: Int, through: UInt64?) {
+    func sent(site: String, bytes: Int, rows: Int, throughSeq: UInt64?) {
         lock.withLock {
             var t = traffic[site, default: Traffic()]
             t.bytesSent += UInt64(bytes)
             t.rowsSent += UInt64(rows)
-            if let through { t.pulledThrough = through }
+            if let throughSeq { t.pulledThroughSeq = throughSeq }
             traffic[site] = t
         }
     }
@@ -68,7 +68,7 @@ public final class HubMetrics: @unchecked Sendable {
               perSite { $0.lastContact.map { max(0, now - Double($0) / 1000) } })
         m.add("begawi_hub_site_lag_changes", .gauge,
               help: "Changes in the hub's feed after the site's last pull (an upper bound: the site may see fewer); absent until it pulls after this hub started.",
-              perSiteTraffic { $0.pulledThrough.map { Double(head >= $0 ? head - $0 : 0) } })
+              perSiteTraffic { $0.pulledThroughSeq.map { Double(head >= $0 ? head - $0 : 0) } })
         m.add("begawi_hub_site_pending_changes", .gauge, help: "Local changes the site had not had acknowledged when it last opened a session.",
               perSite { $0.pending.map(Double.init) })
         m.add("begawi_hub_site_clock_offset_seconds", .gauge, help: "The hub's clock minus the site's at its last session.",

@@ -132,21 +132,21 @@ struct HubRoutes: Sendable {
               let position = query.get("position", as: UInt64.self), base <= position else {
             throw HubRefusal(.badRequest, .badRequest, "pull needs epoch, base and position (base ≤ position) in the query")
         }
-        guard position <= ExchangeCursor.maxPosition else {
-            throw HubRefusal(.badRequest, .badRequest, "position must be at most \(ExchangeCursor.maxPosition); start a new session and pull from the cursor the hub gives")
+        guard position <= ExchangeCursor.maxSeq else {
+            throw HubRefusal(.badRequest, .badRequest, "position must be at most \(ExchangeCursor.maxSeq); start a new session and pull from the cursor the hub gives")
         }
-        guard epoch == store.epoch else {
-            var refusal = HubRefusal(.conflict, .epochChanged, "the hub was restored from a backup (epoch \(store.epoch)); start a new session to re-sync")
-            refusal.epoch = store.epoch
+        guard epoch == store.hubReplicaID else {
+            var refusal = HubRefusal(.conflict, .epochChanged, "the hub was restored from a backup (epoch \(store.hubReplicaID)); start a new session to re-sync")
+            refusal.hubReplicaID = store.hubReplicaID
             throw refusal
         }
         let maxRows = try HubRoutes.maxRows(query.get("max_rows"), page: configuration.pageRows)
         let (batch, page) = try await lanes.run { [store] in
-            try store.pull(site: site, replica: replica, after: ExchangeCursor(base: base, position: position), maxRows: maxRows)
+            try store.pull(site: site, replica: replica, after: ExchangeCursor(baseSeq: base, seq: position), maxRows: maxRows)
         }
-        metrics.sent(site: site.id, bytes: page.count, rows: batch.rows.count, through: batch.through)
+        metrics.sent(site: site.id, bytes: page.count, rows: batch.rows.count, throughSeq: batch.throughSeq)
         var headers = HTTPFields()
-        headers[.begawiEpoch] = store.epoch
+        headers[.begawiEpoch] = store.hubReplicaID
         return HubAnswer.bytes(page, contentType: Wire.batchMediaType, headers: headers)
     }
 
@@ -162,7 +162,7 @@ struct HubRoutes: Sendable {
         guard settings.isMetricsToken(String(header.dropFirst("Bearer ".count))) else {
             throw HubRefusal(.unauthorized, .unauthorized, "this is not the metrics token named by metrics_token_file in hub.toml")
         }
-        let (health, head) = try await lanes.run { [store] in (try store.health(), try store.headSequence()) }
+        let (health, head) = try await lanes.run { [store] in (try store.health(), try store.headSeq()) }
         let text = metrics.page(health: health, head: head, now: Double(clock.nowMilliseconds()) / 1000)
         return HubAnswer.bytes(Array(text.utf8), contentType: MetricsText.contentType)
     }

@@ -9,9 +9,9 @@ struct HubSiteView: ExportView {
     let isOffice: Bool
     let policy: AccessPolicy
 
-    func bound(after position: UInt64, maxRows: Int, context: ReplicaContext) throws -> UInt64? {
+    func bound(afterSeq: UInt64, maxRows: Int, context: ReplicaContext) throws -> UInt64? {
         let rows = try context.query("SELECT seq FROM _hub_feed WHERE site = ? AND seq > ? ORDER BY seq LIMIT 1 OFFSET ?",
-                                     [.text(site), .integer(Int64(clamping: position)), .integer(Int64(maxRows))])
+                                     [.text(site), .integer(Int64(clamping: afterSeq)), .integer(Int64(maxRows))])
         guard case .integer(let seq)? = rows.first?.first else { return nil }
         return UInt64(clamping: seq - 1)
     }
@@ -24,11 +24,11 @@ struct HubSiteView: ExportView {
                                   [.text(site), .text(table), .text(key)]).isEmpty
     }
 
-    func extras(after position: UInt64, through: UInt64, context: ReplicaContext) throws -> (whole: [RowKey], evict: [RowKey]) {
+    func extras(afterSeq: UInt64, throughSeq: UInt64, context: ReplicaContext) throws -> (whole: [RowKey], evict: [RowKey]) {
         var last: [RowKey: Int64] = [:]
         var order: [RowKey] = []
         for row in try context.query("SELECT tbl, key, kind FROM _hub_feed WHERE site = ? AND seq > ? AND seq <= ? ORDER BY seq",
-                                     [.text(site), .integer(Int64(clamping: position)), .integer(Int64(clamping: through))]) {
+                                     [.text(site), .integer(Int64(clamping: afterSeq)), .integer(Int64(clamping: throughSeq))]) {
             guard case .text(let table) = row[0], case .text(let key) = row[1], case .integer(let kind) = row[2] else { continue }
             let address = RowKey(table: table, key: key)
             if last[address] == nil { order.append(address) }

@@ -4,8 +4,8 @@ public import BegawiCore
 /// one narrow interface that names no storage engine, so that another (PostgreSQL) can replace
 /// SQLite. The office's reads are not here: they have their own protocol in its target.
 public protocol HubStore: Sendable {
-    /// The current epoch (the hub replica's id).
-    var epoch: String { get }
+    /// The hub replica's id (its current epoch).
+    var hubReplicaID: String { get }
     /// Checks a bearer token; nil for an unknown, wrong or revoked credential.
     func authenticate(token: String) throws -> SiteRecord?
     /// Whether the credential whose secret hashes to `secretHash` is still the site's, and the site
@@ -21,7 +21,7 @@ public protocol HubStore: Sendable {
     /// Every registered site's health (last contact, last report, totals of its pushes).
     func health() throws -> [SiteHealth]
     /// The number of the latest change in the hub's feed.
-    func headSequence() throws -> UInt64
+    func headSeq() throws -> UInt64
     /// Returns once the store could take its write lock (for the service manager's watchdog).
     func probe() throws
     /// The next page of the change feed for a site's replica, encoded for the wire.

@@ -63,5 +63,5 @@ extension SQLiteHubStore {
     }
 
     /// The head of the hub's change feed.
-    public func headSequence() throws -> UInt64 { try replica.headSequence() }
+    public func headSeq() throws -> UInt64 { try replica.headSeq() }
 }

@@ -21,8 +21,8 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
     /// The schema file's tables, for the columns' limits in force; nil to use those installed.
     let declared: Schema?
 
-    /// The current epoch.
-    public var epoch: String { replica.replicaID }
+    /// The hub replica's id (its current epoch).
+    public var hubReplicaID: String { replica.replicaID }
     /// The synced tables.
     public var schema: Schema { replica.schema }
 
@@ -178,7 +178,7 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
 
     public func session(site: SiteRecord, replica id: String, configuration: HubConfiguration) throws -> HubSession {
         try claim(replica: id, for: site)
-        return HubSession(site: site.id, epoch: replica.replicaID, lineage: try replica.lineage(),
+        return HubSession(site: site.id, hubReplicaID: replica.replicaID, lineage: try replica.lineage(),
                           pushCursor: try replica.cursor(for: id),
                           maxClockSkewMilliseconds: configuration.maxClockSkewMilliseconds,
                           maxBodyBytes: configuration.maxBodyBytes, pageRows: configuration.pageRows)
@@ -190,8 +190,8 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
         try SQLiteHubStore.requireReplicaID(id)
         let companion = ApplyCompanion(before: { [self] context in
             try claim(replica: id, for: site, context)
-            guard batch.source == id else {
-                throw BegawiError(.badBatch, "the batch names source \(batch.source) but the request names replica \(id); send each replica's own batches")
+            guard batch.replicaID == id else {
+                throw BegawiError(.badBatch, "the batch names source \(batch.replicaID) but the request names replica \(id); send each replica's own batches")
             }
         }, after: { [self] context, result in
             // The office's figures count every ledger entry; the site's answer only those of rows it wrote.
@@ -205,7 +205,7 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
     func merge(site: SiteRecord, batch: ChangeBatch, companion: ApplyCompanion) throws -> PushOutcome {
         // Without rules, values are still checked against their columns' limits, in a gate only when
         // the batch holds one that may be refused.
-        let gate: (any ApplyGate)? = policy.map { HubGate(site: site, source: site.id, policy: $0, declared: declared, now: Int64(clock.nowMilliseconds())) }
+        let gate: (any ApplyGate)? = policy.map { HubGate(site: site, siteID: site.id, policy: $0, declared: declared, now: Int64(clock.nowMilliseconds())) }
             ?? (ValueGate.mayRefuse(batch, schema: declared ?? replica.schema) ? ValueGate(declared: declared) : nil)
         let result = try replica.apply(batch, gate: gate, companion: companion)
         var restore: String?

@@ -12,7 +12,7 @@ struct ValueGate: ApplyGate {
         return .refuse(reason: .badValue, message: problem)
     }
 
-    func finish(merged: [MergedRow], refused: [RowRefusal], context: ReplicaContext) throws {}
+    func finish(merged: [StoredRowChange], refused: [RowRefusal], context: ReplicaContext) throws {}
 
     /// Whether any row of the batch has a key or value that `schema` does not accept. Without rules,
     /// only such a batch goes through the gate: a gate makes the apply look up every row, which a

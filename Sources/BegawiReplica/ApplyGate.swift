@@ -6,5 +6,5 @@ public protocol ApplyGate {
     /// Decides one row of the batch; rows are shown in batch order, each after the previous merged.
     func admit(_ candidate: MergeCandidate, context: ReplicaContext) throws -> GateDecision
     /// Called once after the batch's rows are decided and merged, before the commit.
-    func finish(merged: [MergedRow], refused: [RowRefusal], context: ReplicaContext) throws
+    func finish(merged: [StoredRowChange], refused: [RowRefusal], context: ReplicaContext) throws
 }

@@ -7,8 +7,8 @@ struct BatchMerge {
     let tx: EngineTransaction
     /// The apply's wall-clock time (ms), for the ledger.
     let now: Int64
-    /// The sender's peer id: a row it held whole names it as its origin.
-    let peer: Int64?
+    /// The sending replica's number in this file: a row it holds whole is marked `heldWholeBy` it.
+    let senderNumber: Int64?
     /// The gate that judges each row, and its context; nil when nothing is judged.
     let gate: (any ApplyGate)?
     let context: ReplicaContext?
@@ -17,16 +17,16 @@ struct BatchMerge {
     /// Conflicts recorded for refused rows whose values lost to the stored ones.
     var refusedConflicts = 0
     /// Rows whose stored state changed (collected only for a gate).
-    var merged: [MergedRow] = []
+    var merged: [StoredRowChange] = []
     /// Rows the gate refused, whole or in part.
     var refused: [RowRefusal] = []
 
     /// Starts a merge; `gate` and `context` go together.
-    init(replica: Replica, tx: EngineTransaction, now: Int64, peer: Int64?, gate: (any ApplyGate)? = nil, context: ReplicaContext? = nil) {
+    init(replica: Replica, tx: EngineTransaction, now: Int64, senderNumber: Int64?, gate: (any ApplyGate)? = nil, context: ReplicaContext? = nil) {
         self.replica = replica
         self.tx = tx
         self.now = now
-        self.peer = peer
+        self.senderNumber = senderNumber
         self.gate = gate
         self.context = context
     }
@@ -49,7 +49,7 @@ struct BatchMerge {
         let columnCount = spec.spec.columns.count
         var incoming: RowState
         if columns.count == columnCount, columns.elementsEqual(0..<columnCount) {
-            incoming = batchState // the peer declares the same columns in the same order: the common case
+            incoming = batchState // the sender declares the same columns in the same order: the common case
         } else {
             incoming = RowState(columnCount: columnCount)
             incoming.vector = batchState.vector
@@ -128,7 +128,7 @@ struct BatchMerge {
         guard outcome.changed || record.state.vector != vectorBefore else { return .unchanged }
         // When the sender had seen every write this replica held for the row, it holds the merged row
         // (not when part of what it sent was left out).
-        record.origin = partial == nil && incoming.vector.dominates(vectorBefore) ? peer : nil
+        record.heldWholeBy = partial == nil && incoming.vector.dominates(vectorBefore) ? senderNumber : nil
 
         tx.state.seq += 1
         record.seq = tx.state.seq
@@ -179,7 +179,7 @@ struct BatchMerge {
             conflicts += 1
         }
         if gate != nil {
-            merged.append(MergedRow(table: spec.spec.name, key: key, before: beforeValues, after: StoredRow(spec.spec, record.state)))
+            merged.append(StoredRowChange(table: spec.spec.name, key: key, before: beforeValues, after: StoredRow(spec.spec, record.state)))
         }
         return .changed
     }

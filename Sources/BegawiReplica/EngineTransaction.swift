@@ -9,7 +9,7 @@ struct EngineState {
     /// Milliseconds added to the wall times capture triggers record: the site's estimate of how far
     /// its system clock is behind the hub's (negative when ahead).
     var offset: Int64 = 0
-    /// The greatest clock received from a peer.
+    /// The greatest clock received from another replica.
     var remoteMax: HybridTimestamp = HybridTimestamp(rawValue: 0)
 }
 
@@ -62,16 +62,17 @@ final class EngineTransaction {
         newLiveRows = Array(repeating: nil, count: tables.count)
     }
 
-    /// Notes a clock received from a peer: the hybrid clock observes it and the greatest is kept.
+    /// Notes a clock received from another replica: the hybrid clock observes it and the greatest is kept.
     func observeRemote(_ clock: HybridTimestamp) {
         state.clock.observe(clock)
         if clock > state.remoteMax { state.remoteMax = clock }
     }
 
-    /// The small integer that names a peer replica in `_begawi_rows.origin`, made on first use.
-    func peerID(for replica: String) throws -> Int64 {
-        try db.execute(sql: "INSERT OR IGNORE INTO _begawi_peers(replica) VALUES (?)", arguments: [replica])
-        return try Int64.fetchOne(db, sql: "SELECT id FROM _begawi_peers WHERE replica = ?", arguments: [replica]) ?? 0
+    /// The small integer that stands for another replica in this file (`_begawi_peers.id`, kept in
+    /// `_begawi_rows.origin`), made on first use.
+    func replicaNumber(for replicaID: String) throws -> Int64 {
+        try db.execute(sql: "INSERT OR IGNORE INTO _begawi_peers(replica) VALUES (?)", arguments: [replicaID])
+        return try Int64.fetchOne(db, sql: "SELECT id FROM _begawi_peers WHERE replica = ?", arguments: [replicaID]) ?? 0
     }
 
     /// Collects inserts of rows new to a table, written several at a time.
@@ -123,7 +124,7 @@ final class EngineTransaction {
         }
         var record = try RowRecord.decode(seq: UInt64(clamping: select.int64(0)), stamps: select.blob(2), vector: select.blob(1),
                                           columnCount: spec.spec.columns.count, sites: sites)
-        record.origin = select.isNull(3) ? nil : select.int64(3)
+        record.heldWholeBy = select.isNull(3) ? nil : select.int64(3)
         select.reset()
         if withValues, record.state.columns.contains(where: { $0 != nil }) {
             let s = try statements(table)
@@ -144,7 +145,7 @@ final class EngineTransaction {
     func storeRecord(table: Int, key: String, record: RowRecord, isNew: Bool) throws {
         let row: [SQLValue] = [.integer(tables[table].id), .text(key), .integer(Int64(record.seq)),
                                .blob(record.encodeVector(sites: &sites)), .blob(record.encodeStamps(sites: &sites)),
-                               record.origin.map { .integer($0) } ?? .null]
+                               record.heldWholeBy.map { .integer($0) } ?? .null]
         if isNew {
             try newRecords.add(row)
         } else {

@@ -1,13 +1,13 @@
 public import BegawiCore
 
-/// Chooses, inside an export's read transaction, which rows a peer may receive, and adds rows it
+/// Chooses, inside an export's read transaction, which rows the receiving replica may have, and adds rows it
 /// must receive whole or remove (the hub's view for one site).
 public protocol ExportView {
     /// The last sequence number this page may cover, or nil for no bound (keeps extras per page bounded).
-    func bound(after position: UInt64, maxRows: Int, context: ReplicaContext) throws -> UInt64?
-    /// Whether the peer may receive this row.
+    func bound(afterSeq: UInt64, maxRows: Int, context: ReplicaContext) throws -> UInt64?
+    /// Whether the receiving replica may have this row.
     func includes(table: String, key: String, context: ReplicaContext) throws -> Bool
-    /// Rows to send whole (newly visible) and rows the peer must remove (no longer visible), for the
+    /// Rows to send whole (newly visible) and rows the receiver must remove (no longer visible), for the
     /// part of the sequence the page covers.
-    func extras(after position: UInt64, through: UInt64, context: ReplicaContext) throws -> (whole: [RowKey], evict: [RowKey])
+    func extras(afterSeq: UInt64, throughSeq: UInt64, context: ReplicaContext) throws -> (whole: [RowKey], evict: [RowKey])
 }

@@ -23,16 +23,16 @@ public struct ApplyResult: Sendable, Equatable {
 }
 
 extension Replica {
-    /// The cursor this replica holds for a source replica's changes.
-    public func cursor(for source: String) throws -> ExchangeCursor {
-        try pool.read { db in try loadCursor(db, source: source) }
+    /// The cursor this replica holds for another replica's changes.
+    public func cursor(for exporterReplicaID: String) throws -> ExchangeCursor {
+        try pool.read { db in try loadCursor(db, replicaID: exporterReplicaID) }
     }
 
-    func loadCursor(_ db: Database, source: String) throws -> ExchangeCursor {
-        guard let row = try Row.fetchOne(db, sql: "SELECT base, position FROM _begawi_cursors WHERE source = ?", arguments: [source]) else {
+    func loadCursor(_ db: Database, replicaID: String) throws -> ExchangeCursor {
+        guard let row = try Row.fetchOne(db, sql: "SELECT base, position FROM _begawi_cursors WHERE source = ?", arguments: [replicaID]) else {
             return .start
         }
-        return ExchangeCursor(base: UInt64(clamping: row[0] as Int64), position: UInt64(clamping: row[1] as Int64))
+        return ExchangeCursor(baseSeq: UInt64(clamping: row[0] as Int64), seq: UInt64(clamping: row[1] as Int64))
     }
 
     /// Decodes and applies a batch from the wire.
@@ -72,7 +72,7 @@ extension Replica {
     private func apply(_ batch: ChangeBatch, gate: (any ApplyGate)?, budget: Duration?, companion: ApplyCompanion?) throws -> ApplyResult {
         try batch.validate()
         let mapping = try columnMapping(for: batch)
-        if batch.source == replicaID {
+        if batch.replicaID == replicaID {
             let nothing = ApplyResult(rowsChanged: 0, conflicts: 0, cursor: .start, advancedCursor: false)
             if let companion {
                 try write { context in
@@ -99,12 +99,12 @@ extension Replica {
                 let db = tx.db
                 let context = gate != nil || companion != nil ? ReplicaContext(tx: tx, replica: self) : nil
                 if let companion, let context { try companion.before(context) }
-                let cursor = try loadCursor(db, source: batch.source)
-                guard batch.base <= cursor.base else {
-                    throw BegawiError(.outOfOrder, "the batch from \(batch.source) starts from base \(batch.base), past this replica's \(cursor.base); export again from cursor \(cursor)")
+                let cursor = try loadCursor(db, replicaID: batch.replicaID)
+                guard batch.baseSeq <= cursor.baseSeq else {
+                    throw BegawiError(.outOfOrder, "the batch from \(batch.replicaID) starts from base \(batch.baseSeq), past this replica's \(cursor.baseSeq); export again from cursor \(cursor)")
                 }
                 _ = try absorbOutbox(tx)
-                let peer = try tx.peerID(for: batch.source)
+                let senderNumber = try tx.replicaNumber(for: batch.replicaID)
                 var result = ApplyResult(rowsChanged: 0, conflicts: 0, cursor: cursor, advancedCursor: false)
                 let now = Int64(wallClock.nowMilliseconds())
                 if empty == nil {
@@ -116,7 +116,7 @@ extension Replica {
                 }
                 let deadline = budget.map { clock.now.advanced(by: $0) }
                 let first = next
-                var merge = BatchMerge(replica: self, tx: tx, now: now, peer: peer, gate: gate, context: gate == nil ? nil : context)
+                var merge = BatchMerge(replica: self, tx: tx, now: now, senderNumber: senderNumber, gate: gate, context: gate == nil ? nil : context)
                 // What this chunk recorded counts whether or not the batch ends with it.
                 defer {
                     conflicts += merge.conflicts
@@ -155,11 +155,11 @@ extension Replica {
                 }
                 result.refused = merge.refused
                 if let gate, let context { try gate.finish(merged: merge.merged, refused: result.refused, context: context) }
-                if batch.after <= cursor.position, cursor.position <= batch.through {
-                    let moved = ExchangeCursor(base: batch.complete ? batch.through : cursor.base, position: batch.through)
+                if batch.afterSeq <= cursor.seq, cursor.seq <= batch.throughSeq {
+                    let moved = ExchangeCursor(baseSeq: batch.complete ? batch.throughSeq : cursor.baseSeq, seq: batch.throughSeq)
                     if moved != cursor {
                         try db.execute(sql: "INSERT OR REPLACE INTO _begawi_cursors(source, base, position) VALUES (?, ?, ?)",
-                                       arguments: [batch.source, Int64(moved.base), Int64(moved.position)])
+                                       arguments: [batch.replicaID, Int64(moved.baseSeq), Int64(moved.seq)])
                     }
                     result.cursor = moved
                     result.advancedCursor = true

@@ -83,12 +83,12 @@ extension Replica {
             tx.state.counter += 1
             tx.state.seq += 1
             let stamp = Stamp(clock: clock, site: siteID, counter: tx.state.counter)
-            // A row new to the engine is born here: until a peer's change reaches it, an export can tell
-            // whether the peer ever had it (a row born and deleted between two pushes is not sent).
+            // A row new to the engine is born here: until another replica's change reaches it, an export can tell
+            // whether the receiver ever had it (a row born and deleted between two pushes is not sent).
             if record.seq == 0 {
                 record.markBorn(at: tx.state.seq)
             } else if record.bornAt == nil {
-                record.origin = nil
+                record.heldWholeBy = nil
             }
             record.seq = tx.state.seq
             switch op {

@@ -9,17 +9,17 @@ extension Replica {
 
     /// Adopts a new estimate of how far this machine's clock is from the hub's (`offset` is added to
     /// local wall times), and re-stamps this site's own writes that the hub has not acknowledged
-    /// (changed after `unsentAfter`), so that a clock that was wrong neither wins every conflict
+    /// (changed after `unsentAfterSeq`), so that a clock that was wrong neither wins every conflict
     /// nor loses work. Returns how many distinct stamps were changed.
     ///
     /// Own unsent stamps move by the change of offset, are never left in the corrected future,
-    /// keep their order, and stay above every clock received from peers (they were written after
+    /// keep their order, and stay above every clock received from other replicas (they were written after
     /// seeing those) and above this site's own stamps already sent. The hybrid clock restarts from
     /// the greatest of those: the one time it may move backwards, since every stamp it vouched for
     /// was re-stamped.
     /// A change of less than `threshold` milliseconds only updates the offset.
     @discardableResult
-    public func correctClock(offset: Int64, unsentAfter position: UInt64, threshold: Int64 = 1000) throws -> Int {
+    public func correctClock(offset: Int64, unsentAfterSeq: UInt64, threshold: Int64 = 1000) throws -> Int {
         try engineWrite { tx in
             let delta = offset &- tx.state.offset
             tx.state.offset = offset
@@ -36,12 +36,12 @@ extension Replica {
                 guard let table = tableByID[select.int64(0)] else { continue }
                 var record = try RowRecord.decode(seq: UInt64(clamping: select.int64(2)), stamps: select.blob(4), vector: select.blob(3),
                                                   columnCount: tables[table].spec.columns.count, sites: tx.sites)
-                record.origin = select.isNull(5) ? nil : select.int64(5)
+                record.heldWholeBy = select.isNull(5) ? nil : select.int64(5)
                 var mine = false
                 var registers: [(Register?, UInt64)] = [(record.state.deleted, record.registerSeq[0])]
                 for (i, r) in record.state.columns.enumerated() { registers.append((r, record.registerSeq[i + 1])) }
                 for case let (r?, seq) in registers where r.stamp.site == siteID {
-                    if seq > position {
+                    if seq > unsentAfterSeq {
                         own.insert(r.stamp.clock.rawValue)
                         mine = true
                     } else {
@@ -53,7 +53,7 @@ extension Replica {
             select.reset()
 
             // A strictly increasing map: shifted by the change of offset, never past the corrected
-            // wall time (a stamp from the future is pulled back to now), above every peer's clock.
+            // wall time (a stamp from the future is pulled back to now), above every other replica's clock.
             let now = Int64(clamping: wallClock.nowMilliseconds()) &+ offset
             let ceiling = HybridTimestamp(milliseconds: UInt64(max(0, now)), counter: 0).rawValue
             let shift = Int64(clamping: delta) << 16
@@ -66,7 +66,7 @@ extension Replica {
                 previous = next
             }
             func restamp(_ r: inout Register?, _ seq: UInt64) {
-                guard var reg = r, reg.stamp.site == siteID, seq > position, let to = map[reg.stamp.clock.rawValue] else { return }
+                guard var reg = r, reg.stamp.site == siteID, seq > unsentAfterSeq, let to = map[reg.stamp.clock.rawValue] else { return }
                 reg.stamp = Stamp(clock: HybridTimestamp(rawValue: to), site: reg.stamp.site, counter: reg.stamp.counter)
                 r = reg
             }
@@ -74,7 +74,7 @@ extension Replica {
             for var item in items {
                 restamp(&item.record.state.deleted, item.record.registerSeq[0])
                 for i in item.record.state.columns.indices { restamp(&item.record.state.columns[i], item.record.registerSeq[i + 1]) }
-                if item.record.bornAt == nil { item.record.origin = nil }
+                if item.record.bornAt == nil { item.record.heldWholeBy = nil }
                 try tx.storeRecord(table: item.table, key: item.key, record: item.record, isNew: false)
             }
             // Not the wall time: writes recorded offline but not yet stamped keep their own times.

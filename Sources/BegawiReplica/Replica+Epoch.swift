@@ -4,19 +4,19 @@ internal import GRDB
 
 extension Replica {
     /// The replicas this one descends from by backup, oldest first.
-    public func lineage() throws -> [EpochLink] {
+    public func lineage() throws -> [LineageLink] {
         try pool.read { db in try Replica.loadLineage(db) }
     }
 
-    static func loadLineage(_ db: Database) throws -> [EpochLink] {
+    static func loadLineage(_ db: Database) throws -> [LineageLink] {
         guard let text = try String.fetchOne(db, sql: "SELECT value FROM _begawi_state WHERE name = 'lineage'") else { return [] }
-        return (try? JSONDecoder().decode([EpochLink].self, from: Data(text.utf8))) ?? []
+        return (try? JSONDecoder().decode([LineageLink].self, from: Data(text.utf8))) ?? []
     }
 
     /// Writes a consistent copy of this replica to `path` while it stays in use (readers and
     /// writers go on), and gives the copy a new replica id: its epoch.
     ///
-    /// If the copy is ever put back into service, its peers see a new epoch whose lineage says how
+    /// If the copy is ever put back into service, other replicas see a new epoch whose lineage says how
     /// much of the old change feed it shares, re-send what it lacks, and fetch again only what
     /// changed after the copy was made.
     public func backup(to path: String) throws {
@@ -31,7 +31,7 @@ extension Replica {
             try copy.write { db in
                 let seq = try Int64.fetchOne(db, sql: "SELECT value FROM _begawi_state WHERE name = 'seq'") ?? 0
                 var lineage = try Replica.loadLineage(db)
-                lineage.append(EpochLink(epoch: replicaID, through: UInt64(clamping: seq)))
+                lineage.append(LineageLink(replicaID: replicaID, throughSeq: UInt64(clamping: seq)))
                 let text = String(decoding: try JSONEncoder().encode(lineage), as: UTF8.self)
                 var generator = UUIDv7Generator()
                 try db.execute(sql: "UPDATE _begawi_state SET value = ? WHERE name = 'replica_id'", arguments: [generator.next()])
@@ -53,25 +53,25 @@ extension Replica {
         }
     }
 
-    /// Starts this replica's cursor for a peer's new epoch from its cursor for an ancestor epoch,
-    /// limited to the part of the feed the two share. Does nothing when the new epoch has a cursor.
-    /// Returns the cursor now held for `newSource`.
+    /// Starts this replica's cursor for another replica's backup (a new epoch, `newReplicaID`) from its
+    /// cursor for the ancestor (`oldReplicaID`), limited to the part of the feed the two share. Does
+    /// nothing when the new replica has a cursor. Returns the cursor now held for `newReplicaID`.
     @discardableResult
-    public func adoptCursor(from oldSource: String, to newSource: String, sharedThrough: UInt64) throws -> ExchangeCursor {
+    public func adoptCursor(from oldReplicaID: String, to newReplicaID: String, sharedThroughSeq: UInt64) throws -> ExchangeCursor {
         try pool.write { db in
-            if try Row.fetchOne(db, sql: "SELECT 1 FROM _begawi_cursors WHERE source = ?", arguments: [newSource]) != nil {
-                return try loadCursor(db, source: newSource)
+            if try Row.fetchOne(db, sql: "SELECT 1 FROM _begawi_cursors WHERE source = ?", arguments: [newReplicaID]) != nil {
+                return try loadCursor(db, replicaID: newReplicaID)
             }
-            let old = try loadCursor(db, source: oldSource)
-            let next = ExchangeCursor(base: min(old.base, sharedThrough), position: min(old.position, sharedThrough))
+            let old = try loadCursor(db, replicaID: oldReplicaID)
+            let next = ExchangeCursor(baseSeq: min(old.baseSeq, sharedThroughSeq), seq: min(old.seq, sharedThroughSeq))
             try db.execute(sql: "INSERT INTO _begawi_cursors(source, base, position) VALUES (?, ?, ?)",
-                           arguments: [newSource, Int64(next.base), Int64(next.position)])
+                           arguments: [newReplicaID, Int64(next.baseSeq), Int64(next.seq)])
             return next
         }
     }
 
-    /// The peers this replica holds cursors for.
-    public func cursorSources() throws -> [String] {
+    /// The replicas this replica holds cursors for.
+    public func cursorReplicaIDs() throws -> [String] {
         try pool.read { db in try String.fetchAll(db, sql: "SELECT source FROM _begawi_cursors") }
     }
 }

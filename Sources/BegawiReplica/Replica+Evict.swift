@@ -41,11 +41,11 @@ extension Replica {
         }
     }
 
-    /// The stored row of a synced table as a row change carrying every register (for a peer that
-    /// must receive it whole); nil if there is none.
-    func wholeRow(_ tx: EngineTransaction, table: Int, key: String) throws -> (change: RowChange, origin: Int64?)? {
+    /// The stored row of a synced table as a row change carrying every register (for a receiver that
+    /// must receive it whole), with the replica that holds it whole; nil if there is none.
+    func wholeRow(_ tx: EngineTransaction, table: Int, key: String) throws -> (change: RowChange, heldWholeBy: Int64?)? {
         guard let record = try tx.loadRecord(table: table, key: key, withValues: true) else { return nil }
-        let origin = try Int64.fetchOne(tx.db, sql: "SELECT origin FROM _begawi_rows WHERE tbl = ? AND key = ?", arguments: [tables[table].id, key])
-        return (RowChange(table: table, key: key, state: record.state), origin)
+        let heldWholeBy = try Int64.fetchOne(tx.db, sql: "SELECT origin FROM _begawi_rows WHERE tbl = ? AND key = ?", arguments: [tables[table].id, key])
+        return (RowChange(table: table, key: key, state: record.state), heldWholeBy)
     }
 }

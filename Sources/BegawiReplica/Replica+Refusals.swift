@@ -46,7 +46,7 @@ extension Replica {
                 }
             }
             guard let restore else { return }
-            var merge = BatchMerge(replica: self, tx: tx, now: now, peer: try tx.peerID(for: restore.source))
+            var merge = BatchMerge(replica: self, tx: tx, now: now, senderNumber: try tx.replicaNumber(for: restore.replicaID))
             for row in restore.rows {
                 let (table, columns) = mapping[row.table]
                 _ = try merge.merge(table: table, key: row.key, incoming: row.state, columns: columns, mayExist: true)
@@ -61,7 +61,7 @@ extension Replica {
         tx.state.seq += 1
         record.seq = tx.state.seq
         record.registerSeq = record.registerSeq.map { _ in tx.state.seq }
-        record.origin = nil
+        record.heldWholeBy = nil
         try tx.storeRecord(table: table, key: key, record: record, isNew: false)
     }
 

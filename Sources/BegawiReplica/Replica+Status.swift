@@ -11,7 +11,7 @@ public struct ReplicaStatus: Sendable, Equatable, Codable {
     /// Local writes captured but not yet stamped.
     public var pendingCaptures: Int
     /// The replica's change sequence: every stamped or merged row change moves it.
-    public var changeSequence: UInt64
+    public var seq: UInt64
     /// The hybrid clock's last value.
     public var clock: String
     /// Entries in the conflict ledger.
@@ -20,6 +20,12 @@ public struct ReplicaStatus: Sendable, Equatable, Codable {
     public var rows: [String: Int]
     /// Rows deleted but kept as tombstones, per synced table.
     public var tombstones: [String: Int]
+
+    // `replica status --json` prints these keys; scripts may read them.
+    enum CodingKeys: String, CodingKey {
+        case replicaID, siteID, pendingCaptures, clock, conflicts, rows, tombstones
+        case seq = "changeSequence"
+    }
 }
 
 extension Replica {
@@ -39,19 +45,19 @@ extension Replica {
             return ReplicaStatus(
                 replicaID: replicaID, siteID: siteID,
                 pendingCaptures: try Int.fetchOne(db, sql: "SELECT count(*) FROM _begawi_outbox") ?? 0,
-                changeSequence: state.seq, clock: state.clock.last.description,
+                seq: state.seq, clock: state.clock.last.description,
                 conflicts: try Int.fetchOne(db, sql: "SELECT count(*) FROM _begawi_conflicts") ?? 0,
                 rows: rows, tombstones: tombstones)
         }
     }
 
-    /// Local changes a peer that holds this replica's changes up to `position` still lacks: rows
-    /// changed after it (those the peer sent and still holds excepted) and writes not yet stamped.
-    public func pendingChanges(after position: UInt64, for peer: String? = nil) throws -> Int {
+    /// Local changes a replica that holds this replica's changes up to `afterSeq` still lacks: rows
+    /// changed after it (those it sent and still holds excepted) and writes not yet stamped.
+    public func pendingChanges(afterSeq: UInt64, for receiverReplicaID: String? = nil) throws -> Int {
         try pool.read { db in
-            let skip = try peer.flatMap { try Int64.fetchOne(db, sql: "SELECT id FROM _begawi_peers WHERE replica = ?", arguments: [$0]) } ?? -1
+            let receiverNumber = try receiverReplicaID.flatMap { try Int64.fetchOne(db, sql: "SELECT id FROM _begawi_peers WHERE replica = ?", arguments: [$0]) } ?? -1
             let rows = try Int.fetchOne(db, sql: "SELECT count(*) FROM _begawi_rows WHERE seq > ? AND origin IS NOT ?",
-                                        arguments: [Int64(clamping: position), skip]) ?? 0
+                                        arguments: [Int64(clamping: afterSeq), receiverNumber]) ?? 0
             return rows + (try Int.fetchOne(db, sql: "SELECT count(*) FROM _begawi_outbox") ?? 0)
         }
     }
@@ -59,7 +65,7 @@ extension Replica {
 
 extension Replica {
     /// The number of the replica's latest change (the head of its change feed).
-    public func headSequence() throws -> UInt64 {
+    public func headSeq() throws -> UInt64 {
         try pool.read { db in try loadState(db).seq }
     }
 }

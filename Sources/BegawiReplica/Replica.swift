@@ -4,7 +4,7 @@ internal import GRDB
 internal import CSQLite
 
 /// A site's local SQLite replica: synced tables that any program may write, and the engine that
-/// captures those writes, exports what a peer lacks and merges what peers send.
+/// captures those writes, exports what another replica lacks and merges what other replicas send.
 ///
 /// Not `Sendable`: one owner drives it; every method runs in its own SQLite transaction, so other
 /// processes (staff applications, the `sqlite3` shell) may use the file at the same time.

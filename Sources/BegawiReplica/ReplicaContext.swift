@@ -84,7 +84,7 @@ public final class ReplicaContext {
     }
 
     /// Takes the next number of the replica's change sequence, so that entries kept beside the
-    /// engine's rows share its order (and a peer's cursor covers both).
+    /// engine's rows share its order (and a receiver's cursor covers both).
     public func nextSequence() -> UInt64 {
         tx.state.seq += 1
         return tx.state.seq

@@ -13,22 +13,23 @@ struct RowRecord {
     var state: RowState
     /// Local change sequence per register: index 0 the deleted register, i+1 column i.
     var registerSeq: [UInt64]
-    /// A peer replica (`_begawi_peers.id`) known to hold this row's whole state, so that exports to it
-    /// may skip the row; nil once a local write or a merge gives this replica something the peer lacks.
-    /// A value below -1 marks a row born here that no peer's change has reached since (see `bornAt`).
-    var origin: Int64?
+    /// The number of another replica (`_begawi_peers.id`) known to hold this row's whole state, so that
+    /// exports to it may skip the row; nil once a local write or a merge gives this replica something
+    /// that replica lacks. A value below -1 marks a row born here that no other replica's change has
+    /// reached since (see `bornAt`). Stored in `_begawi_rows.origin`.
+    var heldWholeBy: Int64?
 
     /// For a row born in this replica and written only here since, the change sequence of its birth:
-    /// a peer whose cursor is before it never had any version of the row. Kept in `origin` (as
-    /// -2 - seq), which names a peer only for rows a peer's change reached.
+    /// a receiver whose cursor is before it never had any version of the row. Kept in `heldWholeBy`
+    /// (as -2 - seq), which names a replica only for rows another replica's change reached.
     var bornAt: UInt64? {
-        guard let origin, origin <= -2 else { return nil }
-        return UInt64(-(origin + 2))
+        guard let heldWholeBy, heldWholeBy <= -2 else { return nil }
+        return UInt64(-(heldWholeBy + 2))
     }
 
     /// Marks the row as born here at `seq`.
     mutating func markBorn(at seq: UInt64) {
-        origin = -2 - Int64(clamping: min(seq, UInt64(Int64.max - 2)))
+        heldWholeBy = -2 - Int64(clamping: min(seq, UInt64(Int64.max - 2)))
     }
 
     init(columnCount: Int) {

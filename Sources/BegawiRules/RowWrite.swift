@@ -1,6 +1,7 @@
 public import BegawiCore
 
-/// One incoming row change as the hub would merge it.
+/// One incoming row change as the hub would merge it, judged before the merge: the row it would
+/// leave and what the write carried. What the merge then stored is a `StoredRowChange` (BegawiReplica).
 public struct RowWrite: Sendable {
     /// The table.
     public var table: String

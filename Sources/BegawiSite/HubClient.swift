@@ -64,7 +64,7 @@ public struct HubClient: Sendable {
     /// figures, where a negative or absurd one must not wrap or trap.
     static func checked(_ outcome: PushOutcome) throws -> PushOutcome {
         guard (0...HubClient.maxCount).contains(outcome.rowsChanged), (0...HubClient.maxCount).contains(outcome.conflicts),
-              outcome.cursor.position <= ExchangeCursor.maxPosition, outcome.cursor.base <= outcome.cursor.position else {
+              outcome.cursor.seq <= ExchangeCursor.maxSeq, outcome.cursor.baseSeq <= outcome.cursor.seq else {
             throw BegawiError(.network, "the hub's push answer holds counts or a cursor out of range; check that hub_url names a Begawi hub of this version")
         }
         return outcome
@@ -74,8 +74,8 @@ public struct HubClient: Sendable {
     static let maxCount = 1 << 32
 
     /// Fetches the next page of the hub's feed after `cursor`, encoded.
-    public func pull(epoch: String, after cursor: ExchangeCursor, maxRows: Int) async throws -> [UInt8] {
-        let path = "/v1/pull?epoch=\(epoch)&base=\(cursor.base)&position=\(cursor.position)&max_rows=\(maxRows)"
+    public func pull(hubReplicaID: String, after cursor: ExchangeCursor, maxRows: Int) async throws -> [UInt8] {
+        let path = "/v1/pull?epoch=\(hubReplicaID)&base=\(cursor.baseSeq)&position=\(cursor.seq)&max_rows=\(maxRows)"
         let response = try await transport.send(HubRequest(method: "GET", path: path, headers: headers))
         try HubClient.check(response)
         return response.body

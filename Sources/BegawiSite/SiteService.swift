@@ -47,8 +47,8 @@ public final class SiteService {
     public func syncOnce() async throws -> RoundReport {
         var round = SyncRound(lane: lane, client: client, configuration: configuration, logger: logger)
         round.onProgress = onAlive
-        let acknowledged = status.acknowledged?.position ?? 0, epoch = status.hubEpoch
-        let pending = try? await lane.run { try $0.pendingChanges(after: acknowledged, for: epoch) }
+        let acknowledgedSeq = status.acknowledged?.seq ?? 0, hubReplicaID = status.hubReplicaID
+        let pending = try? await lane.run { try $0.pendingChanges(afterSeq: acknowledgedSeq, for: hubReplicaID) }
         round.sessionHeaders = [(WireHeader.siteTime, String(clock.nowMilliseconds()))] + (pending.map { [(WireHeader.pending, String($0))] } ?? [])
         let started = ContinuousClock.now
         func seconds() -> Double {
@@ -61,7 +61,7 @@ public final class SiteService {
             status.lastSuccessAt = clock.nowMilliseconds()
             status.lastError = nil
             status.lastErrorAt = nil
-            status.hubEpoch = report.epoch
+            status.hubReplicaID = report.hubReplicaID
             status.clockOffsetMilliseconds = report.offset
             status.acknowledged = report.acknowledged
             status.lastRoundSent = report.sent
@@ -85,9 +85,9 @@ public final class SiteService {
 
     /// One line of state for the service manager.
     func reportStatus() async {
-        let acknowledged = status.acknowledged?.position ?? 0, epoch = status.hubEpoch, countHeld = onStatus != nil
+        let acknowledgedSeq = status.acknowledged?.seq ?? 0, hubReplicaID = status.hubReplicaID, countHeld = onStatus != nil
         let counts = try? await lane.run { replica in
-            (pending: try? replica.pendingChanges(after: acknowledged, for: epoch), refused: try? replica.refusalCount(),
+            (pending: try? replica.pendingChanges(afterSeq: acknowledgedSeq, for: hubReplicaID), refused: try? replica.refusalCount(),
              held: countHeld ? try? SiteChecks.heldBackCount(replica) : nil)
         }
         let pendingNow = counts?.pending, refusedNow = counts?.refused

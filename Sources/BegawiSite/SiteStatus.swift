@@ -8,8 +8,8 @@ public struct SiteStatus: Sendable, Codable, Equatable {
     /// The last failure's message and time, if the last round failed.
     public var lastError: String?
     public var lastErrorAt: UInt64?
-    /// The hub's epoch at the last session.
-    public var hubEpoch: String?
+    /// The hub's replica id (its epoch) at the last session.
+    public var hubReplicaID: String?
     /// The estimated clock offset to the hub, in ms (added to local time).
     public var clockOffsetMilliseconds: Int64?
     /// The hub's cursor for this replica at the last contact: local changes up to it are stored there.
@@ -27,6 +27,13 @@ public struct SiteStatus: Sendable, Codable, Equatable {
 
     /// An empty status.
     public init() {}
+
+    // The status file and `site status --json` keep the key `hubEpoch`.
+    enum CodingKeys: String, CodingKey {
+        case lastSuccessAt, lastError, lastErrorAt, clockOffsetMilliseconds, acknowledged, lastRoundSent, lastRoundReceived
+        case pendingChanges, refusals, heldBack
+        case hubReplicaID = "hubEpoch"
+    }
 
     /// Reads the file; a missing or unreadable file is an empty status.
     public static func load(from path: String) -> SiteStatus {

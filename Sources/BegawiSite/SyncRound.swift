@@ -17,8 +17,8 @@ public struct RoundReport: Sendable, Equatable {
     /// Pages pulled and batches pushed.
     public var pages = 0
     public var batches = 0
-    /// The hub's epoch and its cursor for this replica at the end.
-    public var epoch = ""
+    /// The hub's replica id (its epoch) and its cursor for this replica at the end.
+    public var hubReplicaID = ""
     public var acknowledged = ExchangeCursor.start
     /// The estimated clock offset to the hub.
     public var offset: Int64?
@@ -61,11 +61,11 @@ public struct SyncRound {
     public func run() async throws -> RoundReport {
         var report = RoundReport()
         let (session, offset, _) = try await client.session(extraHeaders: sessionHeaders)
-        report.epoch = session.epoch
+        report.hubReplicaID = session.hubReplicaID
         report.offset = offset
         try await followEpoch(session)
         if let offset {
-            report.restamped += try await lane.run { try $0.correctClock(offset: offset, unsentAfter: session.pushCursor.position) }
+            report.restamped += try await lane.run { try $0.correctClock(offset: offset, unsentAfterSeq: session.pushCursor.seq) }
         }
 
         // Rows that wait for a row they reference go once more; those the hub takes leave the ledger.
@@ -79,7 +79,7 @@ public struct SyncRound {
         var clockRetries = 0
         var orderRetries = 0
         while true {
-            let (batch, bytes, settled) = try await nextBatch(after: cursor, epoch: session.epoch, report: &report)
+            let (batch, bytes, settled) = try await nextBatch(after: cursor, for: session.hubReplicaID, report: &report)
             if settled { break }
             do {
                 let (answer, _) = try await client.push(bytes)
@@ -107,8 +107,8 @@ public struct SyncRound {
                 guard let corrected = refusal.offset else { throw refusal }
                 logger.warning("the hub refused stamps from this site's future; re-stamping unsent changes",
                                metadata: ["clock.offset_ms": "\(corrected)"])
-                let position = cursor.position
-                report.restamped += try await lane.run { try $0.correctClock(offset: corrected, unsentAfter: position, threshold: 0) }
+                let pushedSeq = cursor.seq
+                report.restamped += try await lane.run { try $0.correctClock(offset: corrected, unsentAfterSeq: pushedSeq, threshold: 0) }
                 report.offset = corrected
             } catch let refusal as HubRefusal where refusal.code == .outOfOrder && orderRetries < 3 {
                 orderRetries += 1
@@ -123,19 +123,19 @@ public struct SyncRound {
         try await pull(session, report: &report)
         // Removed rows must not linger in the write-ahead log either.
         if report.evicted > 0 { try await lane.run { try $0.checkpoint() } }
-        let acknowledged = cursor.position
-        report.caughtUp = try await lane.run { try $0.pendingChanges(after: acknowledged, for: session.epoch) == 0 }
+        let acknowledgedSeq = cursor.seq
+        report.caughtUp = try await lane.run { try $0.pendingChanges(afterSeq: acknowledgedSeq, for: session.hubReplicaID) == 0 }
         return report
     }
 
     /// The next batch to push after `cursor`, screened by this site's checks (the rows they hold
     /// back are recorded here), and whether nothing is left to push.
-    func nextBatch(after cursor: ExchangeCursor, epoch: String, report: inout RoundReport) async throws -> (ChangeBatch, [UInt8], settled: Bool) {
+    func nextBatch(after cursor: ExchangeCursor, for hubReplicaID: String, report: inout RoundReport) async throws -> (ChangeBatch, [UInt8], settled: Bool) {
         let limits = BatchLimits(maxRows: configuration.batchRows, maxValueBytes: configuration.batchBytes)
         let declared = configuration.declared, policy = configuration.policy
         let (batch, bytes, settled, held, notices) = try await lane.run { replica -> (ChangeBatch, [UInt8], Bool, Int, [RowRefusal]) in
-            let (batch, bytes) = try replica.exportEncoded(after: cursor, for: epoch, limits: limits, soleRecipient: true)
-            let settled = batch.rows.isEmpty && batch.complete && cursor == ExchangeCursor(base: batch.through, position: batch.through)
+            let (batch, bytes) = try replica.exportEncoded(after: cursor, for: hubReplicaID, limits: limits, soleRecipient: true)
+            let settled = batch.rows.isEmpty && batch.complete && cursor == ExchangeCursor(baseSeq: batch.throughSeq, seq: batch.throughSeq)
             if settled { return (batch, bytes, true, 0, []) }
             let (screened, notices, inserts) = SiteChecks.screen(batch, site: replica.siteID, schema: declared ?? replica.schema, policy: policy,
                                                                  held: try SiteChecks.heldRows(replica),
@@ -155,20 +155,20 @@ public struct SyncRound {
     /// Pulls pages of the hub's feed, each applied with its cursor in one transaction. The next
     /// page is fetched while this one is applied, so the hub builds pages as the site stores them.
     func pull(_ session: HubSession, report: inout RoundReport) async throws {
-        let epoch = session.epoch, pageRows = session.pageRows, client = self.client
-        var pullCursor = try await lane.run { try $0.cursor(for: epoch) }
-        var bytes = try await client.pull(epoch: epoch, after: pullCursor, maxRows: pageRows)
+        let hubReplicaID = session.hubReplicaID, pageRows = session.pageRows, client = self.client
+        var pullCursor = try await lane.run { try $0.cursor(for: hubReplicaID) }
+        var bytes = try await client.pull(hubReplicaID: hubReplicaID, after: pullCursor, maxRows: pageRows)
         while true {
             let batch = try BatchCodec.decode(bytes)
             report.bytesReceived += bytes.count
-            guard batch.source == epoch else {
-                throw BegawiError(.network, "the hub's page names source \(batch.source), not its epoch \(epoch); start a new round")
+            guard batch.replicaID == hubReplicaID else {
+                throw BegawiError(.network, "the hub's page names source \(batch.replicaID), not its epoch \(hubReplicaID); start a new round")
             }
             let expected = batch.cursorAfter
             // The prefetch is a child task: a failure here cancels it and waits for it to end.
             let next: [UInt8]? = try await withThrowingTaskGroup(of: [UInt8].self) { prefetch in
                 if !batch.complete {
-                    prefetch.addTask { try await client.pull(epoch: epoch, after: expected, maxRows: pageRows) }
+                    prefetch.addTask { try await client.pull(hubReplicaID: hubReplicaID, after: expected, maxRows: pageRows) }
                 }
                 let result = try await lane.run { try $0.apply(batch, budget: Replica.pageWriteBudget) }
                 onProgress?()
@@ -188,7 +188,7 @@ public struct SyncRound {
                 if result.cursor == expected, let page = try await prefetch.next() { return page }
                 prefetch.cancelAll()
                 _ = try? await prefetch.next()
-                return try await client.pull(epoch: epoch, after: pullCursor, maxRows: pageRows)
+                return try await client.pull(hubReplicaID: hubReplicaID, after: pullCursor, maxRows: pageRows)
             }
             guard let next else { break }
             bytes = next
@@ -215,12 +215,12 @@ public struct SyncRound {
     /// After a restore of the hub from a backup, carries this site's pull cursor over to the new
     /// epoch, limited to the part of the feed the backup shares with the epoch it knew.
     func followEpoch(_ session: HubSession) async throws {
-        let known = Set(try await lane.run { try $0.cursorSources() })
-        guard !known.contains(session.epoch) else { return }
-        for link in session.lineage.reversed() where known.contains(link.epoch) {
-            let cursor = try await lane.run { try $0.adoptCursor(from: link.epoch, to: session.epoch, sharedThrough: link.through) }
+        let known = Set(try await lane.run { try $0.cursorReplicaIDs() })
+        guard !known.contains(session.hubReplicaID) else { return }
+        for link in session.lineage.reversed() where known.contains(link.replicaID) {
+            let cursor = try await lane.run { try $0.adoptCursor(from: link.replicaID, to: session.hubReplicaID, sharedThroughSeq: link.throughSeq) }
             logger.notice("the hub has a new epoch (restored from a backup); resuming its feed from the shared part",
-                          metadata: ["hub.epoch": "\(session.epoch)", "cursor": "\(cursor)"])
+                          metadata: ["hub.epoch": "\(session.hubReplicaID)", "cursor": "\(cursor)"])
             return
         }
     }

@@ -41,7 +41,7 @@ struct ReplicaCommand: ParsableCommand {
             }
             print("replica \(status.replicaID) of site \(status.siteID)")
             print("  pending local writes: \(status.pendingCaptures)")
-            print("  change sequence: \(status.changeSequence), clock \(status.clock)")
+            print("  change sequence: \(status.seq), clock \(status.clock)")
             print("  conflicts in the ledger: \(status.conflicts)")
             for (table, count) in status.rows.sorted(by: { $0.key < $1.key }) {
                 print("  \(table): \(count) rows, \(status.tombstones[table] ?? 0) tombstones")
@@ -61,9 +61,9 @@ struct ReplicaCommand: ParsableCommand {
             guard parts.count == 2 else { throw ValidationError("--after takes BASE/POSITION, such as 0/0 or 120/180") }
             let replica = try Replica.open(at: file)
             defer { try? replica.close() }
-            let (batch, bytes) = try replica.exportEncoded(after: ExchangeCursor(base: parts[0], position: parts[1]), limits: BatchLimits(maxRows: maxRows))
+            let (batch, bytes) = try replica.exportEncoded(after: ExchangeCursor(baseSeq: parts[0], seq: parts[1]), limits: BatchLimits(maxRows: maxRows))
             try Data(bytes).write(to: URL(fileURLWithPath: out))
-            print("wrote \(out): \(batch.rows.count) rows, \(bytes.count) bytes, through \(batch.through)\(batch.complete ? " (complete)" : " (more to come)")")
+            print("wrote \(out): \(batch.rows.count) rows, \(bytes.count) bytes, through \(batch.throughSeq)\(batch.complete ? " (complete)" : " (more to come)")")
         }
     }
 

@@ -76,7 +76,7 @@ struct SiteCommand: AsyncParsableCommand {
             let (_, c) = try SiteConfigFile.loadWithPolicy(options.config)
             let logger = Logs.logger("begawi.site")
             let (report, held) = try await SiteDaemon(configuration: c, transport: try SiteCommand.transport(c), logger: logger).syncOnce()
-            print("sent \(report.sent) rows in \(report.batches) batches (conflicts at the hub: \(report.conflictsAtHub)); received \(report.received) rows in \(report.pages) pages (conflicts here: \(report.conflictsHere)); hub epoch \(report.epoch)")
+            print("sent \(report.sent) rows in \(report.batches) batches (conflicts at the hub: \(report.conflictsAtHub)); received \(report.received) rows in \(report.pages) pages (conflicts here: \(report.conflictsHere)); hub epoch \(report.hubReplicaID)")
             if report.refused + report.heldBack + report.evicted > 0 {
                 print("refused by the hub: \(report.refused); held back by this site's checks: \(report.heldBack); removed (no longer visible to this site): \(report.evicted). `begawi site status` lists refusals")
             }
@@ -101,7 +101,7 @@ struct SiteCommand: AsyncParsableCommand {
             var status = SiteStatus.load(from: c.statusPath)
             let replica = try Replica.open(at: c.replicaPath)
             defer { try? replica.close() }
-            status.pendingChanges = try replica.pendingChanges(after: status.acknowledged?.position ?? 0, for: status.hubEpoch)
+            status.pendingChanges = try replica.pendingChanges(afterSeq: status.acknowledged?.seq ?? 0, for: status.hubReplicaID)
             let refusals = try replica.refusals(limit: 20)
             status.refusals = try replica.refusalCount()
             status.heldBack = try SiteChecks.heldBackCount(replica)
@@ -119,7 +119,7 @@ struct SiteCommand: AsyncParsableCommand {
             print("held back:       \(status.heldBack ?? 0)\((status.heldBack ?? 0) > 0 ? " (not synced until fixed; see their refusals below)" : "")")
             print("last success:    \(time(status.lastSuccessAt))")
             print("last error:      \(status.lastError.map { "\(time(status.lastErrorAt)): \($0)" } ?? "none")")
-            print("hub epoch:       \(status.hubEpoch ?? "unknown")")
+            print("hub epoch:       \(status.hubReplicaID ?? "unknown")")
             print("clock offset:    \(status.clockOffsetMilliseconds.map { "\($0) ms" } ?? "unknown")")
             print("refused changes: \(status.refusals ?? 0)\(refusals.isEmpty ? "" : " (newest first; their values stay in this replica's _begawi_refusals table)")")
             for r in refusals {

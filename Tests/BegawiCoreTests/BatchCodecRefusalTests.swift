@@ -189,7 +189,7 @@ struct Malformation: Sendable, CustomTestStringConvertible {
         state.vector = VersionVector([("s", 3)])
         state.deleted = Register(value: RowState.liveMarker, stamp: s)
         state.columns[0] = Register(value: .text("v"), stamp: s)
-        #expect(batch == ChangeBatch(source: "src", base: 0, after: 0, through: 5, complete: true,
+        #expect(batch == ChangeBatch(replicaID: "src", baseSeq: 0, afterSeq: 0, throughSeq: 5, complete: true,
                                      tables: [BatchTable(name: "t", columns: ["c"])],
                                      rows: [RowChange(table: 0, key: "k1", state: state)]))
     }

@@ -37,7 +37,7 @@ import Testing
         visit.deleted = Register(value: RowState.liveMarker, stamp: stamp(1_780_000_000_010, "site-a", 10))
         visit.columns = [reg(.text("019a2b3c-4d5e-7f60-8a1b-2c3d4e5f6a7b"), visit.deleted!.stamp), reg(.text(""), visit.deleted!.stamp)]
         return ChangeBatch(
-            source: "site-a", base: 3, after: 10, through: 42, complete: false, tables: [people, visits],
+            replicaID: "site-a", baseSeq: 3, afterSeq: 10, throughSeq: 42, complete: false, tables: [people, visits],
             rows: [
                 RowChange(table: 0, key: "019a2b3c-4d5e-7f60-8a1b-2c3d4e5f6a7b", state: full),
                 RowChange(table: 0, key: "3201234567890001", state: nulls),
@@ -53,8 +53,8 @@ import Testing
         let decoded = try BatchCodec.decode(try BatchCodec.encode(batch))
         #expect(decoded == batch)
         // Spelled out, so a failure points at the part that was lost.
-        #expect(decoded.source == "site-a")
-        #expect(decoded.cursorAfter == ExchangeCursor(base: 3, position: 42))
+        #expect(decoded.replicaID == "site-a")
+        #expect(decoded.cursorAfter == ExchangeCursor(baseSeq: 3, seq: 42))
         #expect(decoded.tables == [Self.people, Self.visits])
         #expect(decoded.rows.map(\.key) == batch.rows.map(\.key))
         #expect(decoded.rows[2].key == "019A2B3C-4D5E-7F60-8A1B-2C3D4E5F6A7B", "a non-canonical UUID key keeps its spelling")
@@ -82,7 +82,7 @@ import Testing
 
     @Test func anEmptyBatchRoundTrips() throws {
         for tables in [[], [Self.people, Self.visits]] {
-            let batch = ChangeBatch(source: "s", base: 0, after: 0, through: 0, complete: true, tables: tables, rows: [])
+            let batch = ChangeBatch(replicaID: "s", baseSeq: 0, afterSeq: 0, throughSeq: 0, complete: true, tables: tables, rows: [])
             #expect(try BatchCodec.decode(try BatchCodec.encode(batch)) == batch)
         }
     }
@@ -92,7 +92,7 @@ import Testing
         var state = RowState(columnCount: 1)
         state.vector = VersionVector([("a", 1)])
         state.columns[0] = Self.reg(.real(payloadNaN), stamp(5, "a", 1))
-        let batch = ChangeBatch(source: "a", base: 0, after: 0, through: 1, complete: true,
+        let batch = ChangeBatch(replicaID: "a", baseSeq: 0, afterSeq: 0, throughSeq: 1, complete: true,
                                 tables: [BatchTable(name: "t", columns: ["x"])], rows: [RowChange(table: 0, key: "k", state: state)])
         let decoded = try BatchCodec.decode(try BatchCodec.encode(batch))
         guard case .real(let value)? = decoded.rows.first?.state.columns[0]?.value else {
@@ -111,7 +111,7 @@ import Testing
             state.columns[i] = Self.reg(.integer(Int64(i)), s)
             state.vector.raise(s.site, to: s.counter)
         }
-        let batch = ChangeBatch(source: "a", base: 0, after: 0, through: 9, complete: true, tables: [table],
+        let batch = ChangeBatch(replicaID: "a", baseSeq: 0, afterSeq: 0, throughSeq: 9, complete: true, tables: [table],
                                 rows: [RowChange(table: 0, key: "k", state: state)])
         #expect(try BatchCodec.decode(try BatchCodec.encode(batch)) == batch)
     }
@@ -125,7 +125,7 @@ import Testing
         state.vector = VersionVector([("a", 1)])
         state.deleted = Register(value: RowState.liveMarker, stamp: s)
         state.columns = (0..<width).map { Self.reg(.integer(Int64($0)), s) }
-        let batch = ChangeBatch(source: "a", base: 0, after: 0, through: 1, complete: true, tables: [table],
+        let batch = ChangeBatch(replicaID: "a", baseSeq: 0, afterSeq: 0, throughSeq: 1, complete: true, tables: [table],
                                 rows: [RowChange(table: 0, key: "k", state: state)])
         let decoded = try BatchCodec.decode(try BatchCodec.encode(batch))
         #expect(decoded == batch)
@@ -149,8 +149,8 @@ import Testing
                 let key = Bool.random(using: &rng) ? keys.next() : "key-\(Int.random(in: 0...999, using: &rng))"
                 rows.append(RowChange(table: table, key: key, state: state))
             }
-            let through = UInt64.random(in: 0...1_000, using: &rng)
-            let batch = ChangeBatch(source: "a", base: 0, after: through / 2, through: through, complete: Bool.random(using: &rng),
+            let throughSeq = UInt64.random(in: 0...1_000, using: &rng)
+            let batch = ChangeBatch(replicaID: "a", baseSeq: 0, afterSeq: throughSeq / 2, throughSeq: throughSeq, complete: Bool.random(using: &rng),
                                     tables: tables, rows: rows)
             let decoded = try BatchCodec.decode(try BatchCodec.encode(batch))
             try #require(decoded == batch, "seed \(seed)")
@@ -196,7 +196,7 @@ import Testing
             ]
             rows.append(RowChange(table: 0, key: keys.next(), state: state))
         }
-        return ChangeBatch(source: "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", base: 0, after: 0, through: 1_000, complete: true,
+        return ChangeBatch(replicaID: "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", baseSeq: 0, afterSeq: 0, throughSeq: 1_000, complete: true,
                            tables: [table], rows: rows)
     }
 

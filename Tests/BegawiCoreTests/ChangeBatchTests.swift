@@ -3,24 +3,24 @@ import Foundation
 import Testing
 
 @Suite struct ChangeBatchTests {
-    static func batch(base: UInt64, after: UInt64, through: UInt64, complete: Bool) -> ChangeBatch {
-        ChangeBatch(source: "a", base: base, after: after, through: through, complete: complete, tables: [], rows: [])
+    static func batch(baseSeq: UInt64, afterSeq: UInt64, throughSeq: UInt64, complete: Bool) -> ChangeBatch {
+        ChangeBatch(replicaID: "a", baseSeq: baseSeq, afterSeq: afterSeq, throughSeq: throughSeq, complete: complete, tables: [], rows: [])
     }
 
     @Test func aCompleteBatchMovesTheBaseUpToItsEnd() {
-        #expect(Self.batch(base: 3, after: 10, through: 20, complete: true).cursorAfter == ExchangeCursor(base: 20, position: 20))
+        #expect(Self.batch(baseSeq: 3, afterSeq: 10, throughSeq: 20, complete: true).cursorAfter == ExchangeCursor(baseSeq: 20, seq: 20))
     }
 
     @Test func anIncompleteBatchKeepsItsBase() {
-        #expect(Self.batch(base: 3, after: 10, through: 20, complete: false).cursorAfter == ExchangeCursor(base: 3, position: 20))
+        #expect(Self.batch(baseSeq: 3, afterSeq: 10, throughSeq: 20, complete: false).cursorAfter == ExchangeCursor(baseSeq: 3, seq: 20))
     }
 
     @Test func cursorsRoundTripThroughJSON() throws {
-        let cursor = ExchangeCursor(base: 7, position: 12)
+        let cursor = ExchangeCursor(baseSeq: 7, seq: 12)
         let decoded = try JSONDecoder().decode(ExchangeCursor.self, from: JSONEncoder().encode(cursor))
         #expect(decoded == cursor)
         #expect(cursor.description == "7/12")
-        #expect(ExchangeCursor.start == ExchangeCursor(base: 0, position: 0))
+        #expect(ExchangeCursor.start == ExchangeCursor(baseSeq: 0, seq: 0))
     }
 
     @Test func defaultLimitsBoundRowsAndBytes() {
@@ -35,7 +35,7 @@ import Testing
         state.vector = VersionVector([("s", 1)])
         for bad in [RowChange(table: 0, key: "k", state: state), RowChange(table: 1, key: "k", state: RowState(columnCount: 2)),
                     RowChange(table: -1, key: "k", state: RowState(columnCount: 2))] {
-            let batch = ChangeBatch(source: "s", base: 0, after: 0, through: 1, complete: true, tables: [table], rows: [bad])
+            let batch = ChangeBatch(replicaID: "s", baseSeq: 0, afterSeq: 0, throughSeq: 1, complete: true, tables: [table], rows: [bad])
             let error = try #require(throws: BegawiError.self) { try BatchCodec.encode(batch) }
             #expect(error.code == .invalidArgument)
         }
@@ -45,7 +45,7 @@ import Testing
         var state = RowState(columnCount: 1)
         state.vector = VersionVector([("s", 1)])
         state.columns[0] = Register(value: .integer(1), stamp: stamp(10, "s", 2))
-        let batch = ChangeBatch(source: "s", base: 0, after: 0, through: 1, complete: true,
+        let batch = ChangeBatch(replicaID: "s", baseSeq: 0, afterSeq: 0, throughSeq: 1, complete: true,
                                 tables: [BatchTable(name: "t", columns: ["a"])], rows: [RowChange(table: 0, key: "k", state: state)])
         let error = try #require(throws: BegawiError.self) { try BatchCodec.encode(batch) }
         #expect(error.code == .invalidArgument)

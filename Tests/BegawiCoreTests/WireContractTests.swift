@@ -14,7 +14,7 @@ import Testing
     }()
 
     @Test func aRowRefusalIsWrittenWithItsReasonAsABareCode() throws {
-        let outcome = PushOutcome(cursor: ExchangeCursor(base: 1, position: 2), rowsChanged: 0, conflicts: 0,
+        let outcome = PushOutcome(cursor: ExchangeCursor(baseSeq: 1, seq: 2), rowsChanged: 0, conflicts: 0,
                                   refused: [RowRefusal(table: "t", key: "k", reason: .notOwner, message: "m")])
         let text = String(decoding: try Self.hubEncoder.encode(outcome), as: UTF8.self)
         #expect(text == #"{"conflicts":0,"cursor":{"base":1,"position":2},"refused":[{"key":"k","message":"m","reason":"not-owner","table":"t"}],"rows_changed":0}"#)
@@ -41,7 +41,7 @@ import Testing
 
     @Test func aRefusalBodyKeepsTheKeysAndOrderOfTheWire() throws {
         var refusal = HubRefusal(status: 409, code: .outOfOrder, message: "resend")
-        refusal.cursor = ExchangeCursor(base: 3, position: 7)
+        refusal.cursor = ExchangeCursor(baseSeq: 3, seq: 7)
         let text = String(decoding: try Self.hubEncoder.encode(refusal.body), as: UTF8.self)
         #expect(text == #"{"cursor_base":"3","cursor_position":"7","error":"out-of-order","message":"resend"}"#)
         var ahead = HubRefusal(status: 422, code: .clockAhead, message: "m")
@@ -55,8 +55,18 @@ import Testing
         let body = try JSONDecoder().decode(HubRefusal.Body.self, from: Data(json.utf8))
         let refusal = HubRefusal(status: 409, body: body, offset: 12)
         #expect(refusal.code == .outOfOrder && refusal.message == "resend" && refusal.offset == 12)
-        #expect(refusal.cursor == ExchangeCursor(base: 3, position: 7) && refusal.epoch == "e" && refusal.retryAfter == 5)
+        #expect(refusal.cursor == ExchangeCursor(baseSeq: 3, seq: 7) && refusal.hubReplicaID == "e" && refusal.retryAfter == 5)
         #expect(HubRefusal(status: 409, body: body, offset: nil).body == body)
+    }
+
+    @Test func aSessionKeepsTheKeysOfTheWire() throws {
+        let session = HubSession(site: "s", hubReplicaID: "e2", lineage: [LineageLink(replicaID: "e1", throughSeq: 9)],
+                                 pushCursor: ExchangeCursor(baseSeq: 1, seq: 2), maxClockSkewMilliseconds: 3, maxBodyBytes: 4, pageRows: 5)
+        let text = String(decoding: try Self.hubEncoder.encode(session), as: UTF8.self)
+        #expect(text == #"{"epoch":"e2","lineage":[{"epoch":"e1","through":9}],"max_body_bytes":4,"max_clock_skew_milliseconds":3,"page_rows":5,"push_cursor":{"base":1,"position":2},"site":"s"}"#)
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        #expect(try decoder.decode(HubSession.self, from: Data(text.utf8)) == session)
     }
 
     @Test func anAnswerWithoutARefusalBodyIsNamedByItsStatus() {

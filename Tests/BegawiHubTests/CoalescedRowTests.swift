@@ -98,14 +98,14 @@ import Testing
         try h.staff("lpk-a", "DELETE FROM participants WHERE id = ?", [key])
         try h.staff("lpk-a", "DELETE FROM programs WHERE id = 'prog-tmp'")
         let session = try h.store.session(site: h.site("lpk-a").record, replica: h.site("lpk-a").replica.replicaID, configuration: HubConfiguration())
-        let batch = try h.site("lpk-a").replica.export(after: session.pushCursor, for: session.epoch, soleRecipient: true)
+        let batch = try h.site("lpk-a").replica.export(after: session.pushCursor, for: session.hubReplicaID, soleRecipient: true)
         #expect(batch.rows.isEmpty, "\(batch.rows.map(\.key))")
         let exchange = try h.sync("lpk-a")
         #expect(exchange.refused.isEmpty, "\(exchange.refused.map(\.reason))")
         #expect(try h.site("lpk-a").replica.refusals().isEmpty)
         #expect(try h.store.rows(of: "programs")["prog-tmp"] == nil)
         #expect(try audit(h, "prog-tmp").isEmpty && audit(h, key).isEmpty)
-        #expect(try h.site("lpk-a").replica.pendingChanges(after: h.store.cursor(forReplica: h.site("lpk-a").replica.replicaID).position) == 0)
+        #expect(try h.site("lpk-a").replica.pendingChanges(afterSeq: h.store.cursor(forReplica: h.site("lpk-a").replica.replicaID).seq) == 0)
 
         // A row the hub had is still deleted there; so is one revived and deleted again.
         try h.staff("lpk-a", "INSERT INTO programs(id, provider, title) VALUES ('prog-kept', 'lpk-a', 'Tetap')")

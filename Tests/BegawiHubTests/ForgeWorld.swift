@@ -124,6 +124,6 @@ final class ForgeWorld {
             }
             changes.append(RowChange(table: index, key: row.key, state: row.state))
         }
-        return ChangeBatch(source: h.site(pusher).replica.replicaID, base: 0, after: 0, through: 0, complete: true, tables: tables, rows: changes)
+        return ChangeBatch(replicaID: h.site(pusher).replica.replicaID, baseSeq: 0, afterSeq: 0, throughSeq: 0, complete: true, tables: tables, rows: changes)
     }
 }

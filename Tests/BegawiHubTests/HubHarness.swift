@@ -76,8 +76,8 @@ final class HubHarness {
         let awaiting = try site.replica.requeueAwaitingReferences()
         var cursor = session.pushCursor
         while true {
-            let batch = try site.replica.export(after: cursor, for: session.epoch, limits: BatchLimits(maxRows: batchRows), soleRecipient: soleRecipient)
-            if batch.rows.isEmpty && batch.complete && cursor == ExchangeCursor(base: batch.through, position: batch.through) { break }
+            let batch = try site.replica.export(after: cursor, for: session.hubReplicaID, limits: BatchLimits(maxRows: batchRows), soleRecipient: soleRecipient)
+            if batch.rows.isEmpty && batch.complete && cursor == ExchangeCursor(baseSeq: batch.throughSeq, seq: batch.throughSeq) { break }
             let wire = try BatchCodec.decode(try BatchCodec.encode(batch))
             let outcome = try store.push(site: site.record, replica: site.replica.replicaID, batch: wire)
             if !outcome.refused.isEmpty {
@@ -89,7 +89,7 @@ final class HubHarness {
         }
         let waiting = Set(exchange.refused.filter { $0.reason.action == .keep }.map { RowKey(table: $0.table, key: $0.key) })
         try site.replica.resolveAwaiting(awaiting.subtracting(waiting))
-        var pull = try site.replica.cursor(for: session.epoch)
+        var pull = try site.replica.cursor(for: session.hubReplicaID)
         while true {
             let (_, bytes) = try store.pull(site: site.record, replica: site.replica.replicaID, after: pull, maxRows: 200)
             let page = try BatchCodec.decode(bytes)

@@ -57,7 +57,7 @@ import Testing
                     [person.key(h.policy), person.nik, person.name, person.birth, person.female ? "P" : "L", "lpk-a"])
         let a = h.site("lpk-a").replica
         _ = try h.store.session(site: h.site("lpk-a").record, replica: a.replicaID, configuration: HubConfiguration())
-        let batch = try a.export(after: .start, for: h.store.epoch, limits: BatchLimits(maxRows: 100))
+        let batch = try a.export(after: .start, for: h.store.hubReplicaID, limits: BatchLimits(maxRows: 100))
         #expect(!batch.rows.isEmpty)
 
         let refusal = #expect(throws: BegawiError.self) { try h.store.push(site: b.record, replica: a.replicaID, batch: batch) }

@@ -25,7 +25,7 @@ import Testing
         try h.staff("lpk-b", insert, [key, p.nik, p.name, p.birth, phone, "lpk-b"])
         let site = h.site("lpk-b")
         let session = try h.store.session(site: site.record, replica: site.replica.replicaID, configuration: HubConfiguration())
-        let batch = try site.replica.export(after: session.pushCursor, for: session.epoch, limits: BatchLimits(maxRows: 100))
+        let batch = try site.replica.export(after: session.pushCursor, for: session.hubReplicaID, limits: BatchLimits(maxRows: 100))
         let outcome = try h.store.push(site: site.record, replica: site.replica.replicaID, batch: try BatchCodec.decode(try BatchCodec.encode(batch)))
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase

@@ -100,7 +100,7 @@ import Testing
         try h.staff("lpk-a", "INSERT INTO programs(id, provider, title) VALUES ('long', 'lpk-a', ?)", [String(repeating: "a", count: 2000)])
         try h.staff("lpk-a", "INSERT INTO programs(id, provider, title, sector) VALUES ('sector', 'lpk-a', 'Las', 'manufaktur')")
         let session = try store.session(site: site.record, replica: site.replica.replicaID, configuration: HubConfiguration())
-        let batch = try site.replica.export(after: session.pushCursor, for: session.epoch)
+        let batch = try site.replica.export(after: session.pushCursor, for: session.hubReplicaID)
         let outcome = try store.push(site: site.record, replica: site.replica.replicaID, batch: batch)
         #expect(outcome.refused.map(\.key) == ["sector"], "\(outcome.refused)")
         #expect(outcome.refused.first?.message.contains("'sector'") == true)

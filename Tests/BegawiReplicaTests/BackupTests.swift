@@ -14,7 +14,7 @@ import Testing
         defer { try? hub.close() }
         try SQLiteShell.run(hub.path, "INSERT INTO t(id, a) SELECT 'k' || value, 'x' FROM generate_series(1, 50)")
         try hub.captureLocalChanges(clock: .wall(Self.t0))
-        let seq = try hub.status().changeSequence
+        let seq = try hub.status().seq
         try hub.backup(to: folder.file("copy.sqlite"))
         #expect(throws: BegawiError.self) { try hub.backup(to: folder.file("copy.sqlite")) }
         // The original goes on; the copy holds the state at the backup.
@@ -23,7 +23,12 @@ import Testing
         let copy = try Replica.open(at: folder.file("copy.sqlite"))
         defer { try? copy.close() }
         #expect(copy.replicaID != hub.replicaID)
-        #expect(try copy.lineage() == [EpochLink(epoch: hub.replicaID, through: seq)])
+        #expect(try copy.lineage() == [LineageLink(replicaID: hub.replicaID, throughSeq: seq)])
+        // The Swift names moved (issue 13, item 7); the file's lineage and `replica status --json` keep their keys.
+        let stored = try SQLiteShell.run(copy.path, "SELECT value FROM _begawi_state WHERE name = 'lineage'")
+        #expect(stored.contains(#""epoch":"\#(hub.replicaID)""#) && stored.contains(#""through":\#(seq)"#), "\(stored)")
+        let printed = String(decoding: try JSONEncoder().encode(try copy.status()), as: UTF8.self)
+        #expect(printed.contains(#""changeSequence":\#(seq)"#), "\(printed)")
         #expect(try copy.rows(of: "t")["k1"]?[0] == .text("x"))
         #expect(try copy.rows(of: "t").count == 50)
         #expect(!FileManager.default.fileExists(atPath: folder.file("copy.sqlite.partial")))
@@ -45,11 +50,11 @@ import Testing
         let restored = try Replica.open(at: folder.file("copy.sqlite"))
         defer { try? restored.close() }
         let link = try #require(try restored.lineage().last)
-        let cursor = try site.adoptCursor(from: link.epoch, to: restored.replicaID, sharedThrough: link.through)
-        #expect(cursor.position == link.through)
-        #expect(cursor.position < old.position)
+        let cursor = try site.adoptCursor(from: link.replicaID, to: restored.replicaID, sharedThroughSeq: link.throughSeq)
+        #expect(cursor.seq == link.throughSeq)
+        #expect(cursor.seq < old.seq)
         // Adopting again keeps the cursor already held.
-        #expect(try site.adoptCursor(from: link.epoch, to: restored.replicaID, sharedThrough: 0) == cursor)
+        #expect(try site.adoptCursor(from: link.replicaID, to: restored.replicaID, sharedThroughSeq: 0) == cursor)
         // What the restored hub has after the shared part arrives; nothing before it is fetched again.
         try SQLiteShell.run(restored.path, "INSERT INTO t(id, a) VALUES ('n1', 'z')")
         try restored.captureLocalChanges(clock: .wall(Self.t0 + 2))

@@ -148,7 +148,7 @@ import Testing
                 columns: [Register(value: .text("x"), stamp: stamp), Register(value: .text("y"), stamp: stamp), Register(value: .null, stamp: stamp)]))
         }
         // The first row is sound; the second claims the site's fifth write under a vector that has seen only its first.
-        let batch = ChangeBatch(source: "peer-by-hand", base: 0, after: 0, through: 2, complete: true,
+        let batch = ChangeBatch(replicaID: "peer-by-hand", baseSeq: 0, afterSeq: 0, throughSeq: 2, complete: true,
                                 tables: [BatchTable(name: "t", columns: ["a", "b", "c"])],
                                 rows: [row("p1", good), row("p2", uncovered)])
         let error = try expectRefused(pair, .badBatch) { try $0.apply(batch) }
@@ -159,7 +159,7 @@ import Testing
     @Test func aStampOfASiteMissingFromTheVectorIsRefused() throws {
         let pair = try Pair()
         let stamp = Stamp(clock: HybridTimestamp(milliseconds: Self.t0 + 40, counter: 0), site: "elsewhere", counter: 1)
-        let batch = ChangeBatch(source: "peer-by-hand", base: 0, after: 0, through: 1, complete: true,
+        let batch = ChangeBatch(replicaID: "peer-by-hand", baseSeq: 0, afterSeq: 0, throughSeq: 1, complete: true,
                                 tables: [BatchTable(name: "t", columns: ["a", "b", "c"])],
                                 rows: [RowChange(table: 0, key: "k2", state: RowState(
                                     vector: VersionVector([("peer", UInt64(3))]), deleted: nil,
@@ -174,7 +174,7 @@ import Testing
         let ahead = pair.next.cursorAfter
         try SQLiteShell.run(pair.source.path, "UPDATE t SET c = 'later' WHERE id = 'n1'")
         let batch = try pair.source.export(after: ahead)
-        try #require(batch.base > cursor.base)
+        try #require(batch.baseSeq > cursor.baseSeq)
         let error = try expectRefused(pair, .outOfOrder) { try $0.apply(batch) }
         #expect(error.message.contains("base"), "\(error.message)")
         _ = try expectRefused(pair, .outOfOrder) { try $0.apply(encoded: try BatchCodec.encode(batch)) }
@@ -198,7 +198,7 @@ import Testing
                 deleted: Register(value: RowState.liveMarker, stamp: stamp(counter)),
                 columns: values.map { Register(value: $0, stamp: stamp(counter)) }))
         }
-        let first = ChangeBatch(source: "lpk-1-replica", base: 0, after: 0, through: 1, complete: true, tables: table,
+        let first = ChangeBatch(replicaID: "lpk-1-replica", baseSeq: 0, afterSeq: 0, throughSeq: 1, complete: true, tables: table,
                                 rows: [row("e0", [.text("6371010101900001"), .text("welding"), .null], 1)])
         #expect(try receiver.apply(first).rowsChanged == 1)
 
@@ -206,7 +206,7 @@ import Testing
         var update = RowState(columnCount: 3)
         update.vector = VersionVector([("lpk-1", 2)])
         update.columns[1] = Register(value: .text("tailoring"), stamp: stamp(2))
-        let failing = ChangeBatch(source: "lpk-1-replica", base: 1, after: 1, through: 4, complete: true, tables: table, rows: [
+        let failing = ChangeBatch(replicaID: "lpk-1-replica", baseSeq: 1, afterSeq: 1, throughSeq: 4, complete: true, tables: table, rows: [
             RowChange(table: 0, key: "e0", state: update),
             row("e1", [.text("6371010101900002"), .text("welding"), .text("ok")], 3),
             row("e2", [.text("6371010101900003"), .null, .null], 4),
@@ -224,11 +224,11 @@ import Testing
         // Without its faulty row, the same batch applies whole.
         var fixed = failing
         fixed.rows.removeLast()
-        fixed.through = 3
+        fixed.throughSeq = 3
         let result = try receiver.apply(fixed)
         #expect(result.rowsChanged == 2)
         #expect(try receiver.rows(of: "enrollment")["e0"] == [.text("6371010101900001"), .text("tailoring"), .null])
-        #expect(try receiver.cursor(for: "lpk-1-replica") == ExchangeCursor(base: 3, position: 3))
+        #expect(try receiver.cursor(for: "lpk-1-replica") == ExchangeCursor(baseSeq: 3, seq: 3))
     }
 }
 
@@ -242,7 +242,7 @@ import Testing
         let folder = TemporaryFolder(label(parent: getppid()))
         guard let receiver = try? Replica.create(at: folder.file("receiver.sqlite"), siteID: "disnaker", schema: testSchema) else { return false }
         defer { try? receiver.close() }
-        let batch = ChangeBatch(source: "peer-by-hand", base: 0, after: 0, through: 1, complete: true,
+        let batch = ChangeBatch(replicaID: "peer-by-hand", baseSeq: 0, afterSeq: 0, throughSeq: 1, complete: true,
                                 tables: [BatchTable(name: "t", columns: columns)], rows: rows)
         do {
             _ = try receiver.apply(batch)

@@ -27,7 +27,7 @@ import Testing
         #expect(before.columns[0]!.stamp.clock.milliseconds >= Self.now + 5 * Self.year)
 
         let offset = -Int64(5 * Self.year)
-        let moved = try site.correctClock(offset: offset, unsentAfter: 0)
+        let moved = try site.correctClock(offset: offset, unsentAfterSeq: 0)
         #expect(moved == 2)
         let after = try stamps(site, "k1")
         let a = after.columns[0]!.stamp.clock.milliseconds
@@ -56,7 +56,7 @@ import Testing
         try SQLiteShell.run(site.path, "UPDATE t SET a = 'site' WHERE id = 'k1'")
         try site.captureLocalChanges(clock: .wall(Self.now + Self.year))
         let received = try stamps(hub, "k1").columns[0]!.stamp.clock
-        try site.correctClock(offset: -Int64(Self.year) - 60_000, unsentAfter: 0)
+        try site.correctClock(offset: -Int64(Self.year) - 60_000, unsentAfterSeq: 0)
         let mine = try stamps(site, "k1").columns[0]!.stamp.clock
         #expect(mine > received)
         _ = try hub.apply(try site.export(after: try hub.cursor(for: site.replicaID)))
@@ -69,12 +69,12 @@ import Testing
         defer { try? site.close() }
         try SQLiteShell.run(site.path, "INSERT INTO t(id, a) VALUES ('k1', 'x')")
         try site.captureLocalChanges(clock: .wall(Self.now))
-        let sentThrough = try site.status().changeSequence
+        let sentThroughSeq = try site.status().seq
         try SQLiteShell.run(site.path, "INSERT INTO t(id, a) VALUES ('k2', 'y')")
         try site.captureLocalChanges(clock: .wall(Self.now + 1))
         let k1 = try stamps(site, "k1")
-        #expect(try site.correctClock(offset: 400, unsentAfter: sentThrough) == 0) // under the threshold
-        #expect(try site.correctClock(offset: 60_000, unsentAfter: sentThrough) == 1) // only k2
+        #expect(try site.correctClock(offset: 400, unsentAfterSeq: sentThroughSeq) == 0) // under the threshold
+        #expect(try site.correctClock(offset: 60_000, unsentAfterSeq: sentThroughSeq) == 1) // only k2
         #expect(try stamps(site, "k1") == k1)
         #expect(try stamps(site, "k2").columns[0]!.stamp.clock.milliseconds >= Self.now + 59_000)
     }
@@ -83,7 +83,7 @@ import Testing
         let folder = TemporaryFolder("clock")
         let site = try Replica.create(at: folder.file("site.sqlite"), siteID: "lpk-1", schema: testSchema, clock: ManualClock(Self.now))
         defer { try? site.close() }
-        try site.correctClock(offset: Int64(Self.year), unsentAfter: 0)
+        try site.correctClock(offset: Int64(Self.year), unsentAfterSeq: 0)
         try SQLiteShell.run(site.path, "INSERT INTO t(id, a) VALUES ('k1', 'x')")
         try site.captureLocalChanges()
         let ms = try stamps(site, "k1").columns[0]!.stamp.clock.milliseconds

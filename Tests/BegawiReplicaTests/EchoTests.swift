@@ -30,7 +30,7 @@ import Testing
         let back = try hub.export(after: .start, for: site.replicaID)
         #expect(back.rows.isEmpty)
         #expect(back.complete)
-        #expect(back.through == (try hub.status().changeSequence))
+        #expect(back.throughSeq == (try hub.status().seq))
         // Another peer still receives every row.
         #expect(try hub.export(after: .start, for: "someone-else").rows.count == 20)
         #expect(try hub.export(after: .start).rows.count == 20)
@@ -79,11 +79,11 @@ import Testing
         defer { try? site.close(); try? hub.close() }
         try write(hub, at: Self.t0, "INSERT INTO t(id, a, b, c) SELECT 'h' || value, 'a', 'b', value FROM generate_series(1, 5)")
         try sync(from: hub, to: site)
-        #expect(try site.pendingChanges(after: 0, for: hub.replicaID) == 0)
+        #expect(try site.pendingChanges(afterSeq: 0, for: hub.replicaID) == 0)
         try SQLiteShell.run(site.path, "INSERT INTO t(id, a) VALUES ('s1', 'x')")
-        #expect(try site.pendingChanges(after: 0, for: hub.replicaID) == 1) // waiting in the outbox
+        #expect(try site.pendingChanges(afterSeq: 0, for: hub.replicaID) == 1) // waiting in the outbox
         try site.captureLocalChanges(clock: .wall(Self.t0 + 1))
-        #expect(try site.pendingChanges(after: 0, for: hub.replicaID) == 1)
-        #expect(try site.pendingChanges(after: 0) == 6)
+        #expect(try site.pendingChanges(afterSeq: 0, for: hub.replicaID) == 1)
+        #expect(try site.pendingChanges(afterSeq: 0) == 6)
     }
 }

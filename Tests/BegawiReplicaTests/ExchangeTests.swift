@@ -128,21 +128,21 @@ import Testing
         while true {
             let cursor = try b.cursor(for: a.replicaID)
             let batch = try a.export(after: cursor, limits: BatchLimits(maxRows: 10))
-            #expect(batch.after == cursor.position)
-            #expect(batch.base == cursor.base)
+            #expect(batch.afterSeq == cursor.seq)
+            #expect(batch.baseSeq == cursor.baseSeq)
             keys += batch.rows.map(\.key)
             sizes.append(batch.rows.count)
             let result = try b.apply(encoded: try BatchCodec.encode(batch))
             #expect(result.advancedCursor)
             let next = try b.cursor(for: a.replicaID)
-            positions.append(next.position)
+            positions.append(next.seq)
             if batch.complete {
-                #expect(next.base == next.position)
+                #expect(next.baseSeq == next.seq)
                 break
             }
             // Until the last batch, the base stays: later rows may still lack older registers here.
-            #expect(next.base == 0)
-            #expect(next.position > cursor.position)
+            #expect(next.baseSeq == 0)
+            #expect(next.seq > cursor.seq)
             try #require(sizes.count < 10)
         }
         #expect(sizes == [10, 10, 5])

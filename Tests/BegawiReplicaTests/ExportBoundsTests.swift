@@ -16,12 +16,12 @@ import Testing
         try replica.captureLocalChanges(clock: .wall(Self.t0))
 
         let largest = UInt64(Int64.max)
-        for position in [0, 1, largest - 1, largest] {
-            let batch = try replica.export(after: ExchangeCursor(base: 0, position: position))
-            #expect(batch.through >= position)
+        for seq in [0, 1, largest - 1, largest] {
+            let batch = try replica.export(after: ExchangeCursor(baseSeq: 0, seq: seq))
+            #expect(batch.throughSeq >= seq)
         }
-        for position in [largest + 1, UInt64.max - 1, UInt64.max] {
-            let error = try #require(throws: BegawiError.self) { try replica.export(after: ExchangeCursor(base: 0, position: position)) }
+        for seq in [largest + 1, UInt64.max - 1, UInt64.max] {
+            let error = try #require(throws: BegawiError.self) { try replica.export(after: ExchangeCursor(baseSeq: 0, seq: seq)) }
             #expect(error.code == .invalidArgument)
             #expect(error.message.contains("\(largest)"), "\(error)")
         }

@@ -22,13 +22,13 @@ import Testing
     }
 
     @Test func pushAnswersAtTheEdges() throws {
-        func outcome(_ changed: Int, _ conflicts: Int, _ cursor: ExchangeCursor = ExchangeCursor(base: 1, position: 2)) -> PushOutcome {
+        func outcome(_ changed: Int, _ conflicts: Int, _ cursor: ExchangeCursor = ExchangeCursor(baseSeq: 1, seq: 2)) -> PushOutcome {
             PushOutcome(cursor: cursor, rowsChanged: changed, conflicts: conflicts)
         }
         _ = try HubClient.checked(outcome(0, 0))
-        _ = try HubClient.checked(outcome(HubClient.maxCount, HubClient.maxCount, ExchangeCursor(base: 0, position: ExchangeCursor.maxPosition)))
-        for bad in [outcome(-1, 0), outcome(0, -1), outcome(Int.max, 0), outcome(0, Int.min), outcome(0, 0, ExchangeCursor(base: 3, position: 2)),
-                    outcome(0, 0, ExchangeCursor(base: 0, position: ExchangeCursor.maxPosition + 1))] {
+        _ = try HubClient.checked(outcome(HubClient.maxCount, HubClient.maxCount, ExchangeCursor(baseSeq: 0, seq: ExchangeCursor.maxSeq)))
+        for bad in [outcome(-1, 0), outcome(0, -1), outcome(Int.max, 0), outcome(0, Int.min), outcome(0, 0, ExchangeCursor(baseSeq: 3, seq: 2)),
+                    outcome(0, 0, ExchangeCursor(baseSeq: 0, seq: ExchangeCursor.maxSeq + 1))] {
             #expect(throws: BegawiError.self) { try HubClient.checked(bad) }
         }
     }

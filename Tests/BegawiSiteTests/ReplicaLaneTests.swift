@@ -33,7 +33,7 @@ import Testing
             async let held: Int = lane.run { replica in
                 started.signal()
                 release.wait()
-                return try replica.pendingChanges(after: 0)
+                return try replica.pendingChanges(afterSeq: 0)
             }
             await Self.wait(started)
             async let next: Void = lane.run { _ in second.set() }

@@ -35,7 +35,7 @@ import Testing
 
     /// A valid batch from the site's replica, as the site would send it, but never sent whole.
     static func validBatch(_ probe: HubProbe, keys: [String] = ["crafted-1"]) throws -> (ChangeBatch, [UInt8]) {
-        let batch = CraftedBatch.participants(source: probe.replicaID, site: "crafted", keys: keys, milliseconds: CraftedBatch.nowMilliseconds)
+        let batch = CraftedBatch.participants(replicaID: probe.replicaID, site: "crafted", keys: keys, milliseconds: CraftedBatch.nowMilliseconds)
         return (batch, try BatchCodec.encode(batch))
     }
 
@@ -183,12 +183,12 @@ import Testing
         let cluster = try Self.cluster("unknown-names")
         let probe = try HubProbe(cluster, site: "lpk-a")
         let now = CraftedBatch.nowMilliseconds
-        let unknownTable = CraftedBatch.participants(source: probe.replicaID, site: "crafted", keys: ["s1"], milliseconds: now,
+        let unknownTable = CraftedBatch.participants(replicaID: probe.replicaID, site: "crafted", keys: ["s1"], milliseconds: now,
                                                      table: BatchTable(name: "salaries", columns: ["amount"]))
-        let unknownColumn = CraftedBatch.participants(source: probe.replicaID, site: "crafted", keys: ["c1"], milliseconds: now,
+        let unknownColumn = CraftedBatch.participants(replicaID: probe.replicaID, site: "crafted", keys: ["c1"], milliseconds: now,
                                                       table: BatchTable(name: "participants", columns: ["nik", "shoe_size"]))
         // A known table's row beside an unknown table's: the whole batch is refused.
-        var mixed = CraftedBatch.participants(source: probe.replicaID, site: "crafted", keys: ["m1"], milliseconds: now)
+        var mixed = CraftedBatch.participants(replicaID: probe.replicaID, site: "crafted", keys: ["m1"], milliseconds: now)
         var stranger = unknownTable.rows[0]
         stranger.table = 1
         stranger.state.vector = VersionVector([("crafted", 2)])
@@ -196,8 +196,8 @@ import Testing
         stranger.state.columns[0]?.stamp.counter = 2
         mixed.tables.append(unknownTable.tables[0])
         mixed.rows.append(stranger)
-        mixed.through = 2
-        let duplicateColumn = CraftedBatch.participants(source: probe.replicaID, site: "crafted", keys: ["d1"], milliseconds: now,
+        mixed.throughSeq = 2
+        let duplicateColumn = CraftedBatch.participants(replicaID: probe.replicaID, site: "crafted", keys: ["d1"], milliseconds: now,
                                                         table: BatchTable(name: "participants", columns: ["nik", "nik"]))
 
         let before = try HubSnapshot.take(cluster)
@@ -217,8 +217,8 @@ import Testing
         // Row 1 written by "crafted", row 2 by "lpk-z": the batch names both sites.
         // One clock for both rows, so that the stamp stream's clock delta is known (0).
         let now = CraftedBatch.nowMilliseconds
-        var batch = CraftedBatch.participants(source: probe.replicaID, site: "crafted", keys: ["r1", "r2"], milliseconds: now)
-        let other = CraftedBatch.participants(source: probe.replicaID, site: "lpk-z", keys: ["r2"], milliseconds: now)
+        var batch = CraftedBatch.participants(replicaID: probe.replicaID, site: "crafted", keys: ["r1", "r2"], milliseconds: now)
+        let other = CraftedBatch.participants(replicaID: probe.replicaID, site: "lpk-z", keys: ["r2"], milliseconds: now)
         batch.rows[1] = other.rows[0]
         let valid = try WireBatch(try BatchCodec.encode(batch))
         // Taken apart and put together again unchanged, it is the same valid batch.
@@ -252,7 +252,7 @@ import Testing
         let cluster = try Self.cluster("clock-ahead")
         let probe = try HubProbe(cluster, site: "lpk-a")
         let future = CraftedBatch.nowMilliseconds + 3_600_000
-        let batch = CraftedBatch.participants(source: probe.replicaID, site: "crafted", keys: ["from-the-future"], milliseconds: future)
+        let batch = CraftedBatch.participants(replicaID: probe.replicaID, site: "crafted", keys: ["from-the-future"], milliseconds: future)
         let before = try HubSnapshot.take(cluster)
         #expect(before.hlc != nil)
         let answer = try await probe.push(try BatchCodec.encode(batch))
@@ -263,14 +263,14 @@ import Testing
         #expect(after.hlc == before.hlc)
         #expect(after == before)
         // The far end of the clock's range, too.
-        let farthest = CraftedBatch.participants(source: probe.replicaID, site: "crafted", keys: ["from-the-future"],
+        let farthest = CraftedBatch.participants(replicaID: probe.replicaID, site: "crafted", keys: ["from-the-future"],
                                                  milliseconds: HybridTimestamp.millisecondMask)
         Self.expectRefusal(try await probe.push(try BatchCodec.encode(farthest)), 422, "clock-ahead", "year 10889")
         #expect(try HubSnapshot.take(cluster) == before)
 
         // The same batch stamped now, from another replica of the site, is applied: only the clock was wrong.
         let control = try HubProbe(cluster, site: "lpk-a", replica: SiteIdentity.freshReplicaID())
-        let present = CraftedBatch.participants(source: control.replicaID, site: "crafted", keys: ["from-the-future"],
+        let present = CraftedBatch.participants(replicaID: control.replicaID, site: "crafted", keys: ["from-the-future"],
                                                 milliseconds: CraftedBatch.nowMilliseconds)
         let accepted = try await control.push(try BatchCodec.encode(present))
         #expect(accepted.status == 200, "\(accepted)")
@@ -281,7 +281,7 @@ import Testing
     @Test func batchFromAnotherSourceThanTheHeaderIsRefused() async throws {
         let cluster = try Self.cluster("wrong-source")
         let probe = try HubProbe(cluster, site: "lpk-a")
-        let batch = CraftedBatch.participants(source: SiteIdentity.freshReplicaID(), site: "crafted", keys: ["elsewhere"],
+        let batch = CraftedBatch.participants(replicaID: SiteIdentity.freshReplicaID(), site: "crafted", keys: ["elsewhere"],
                                               milliseconds: CraftedBatch.nowMilliseconds)
         let before = try HubSnapshot.take(cluster)
         Self.expectRefusal(try await probe.push(try BatchCodec.encode(batch)), 400, "bad-batch")
@@ -300,20 +300,20 @@ import Testing
         let cluster = try Self.cluster("bad-pull")
         let probe = try HubProbe(cluster, site: "lpk-a")
         let session = try await probe.session()
-        let epoch = try #require(session.field("epoch"), "\(session)")
+        let hubReplicaID = try #require(session.field("epoch"), "\(session)")
         let before = try HubSnapshot.take(cluster)
 
         let stale = try await probe.pull("?epoch=\(SiteIdentity.freshReplicaID())&base=0&position=0")
         Self.expectRefusal(stale, 409, "epoch-changed")
-        #expect(stale.field("epoch") == epoch)
+        #expect(stale.field("epoch") == hubReplicaID)
 
-        for query in ["", "?epoch=\(epoch)", "?epoch=\(epoch)&base=0", "?epoch=\(epoch)&position=0", "?base=0&position=0",
-                      "?epoch=\(epoch)&base=x&position=0", "?epoch=\(epoch)&base=0&position=-1", "?epoch=\(epoch)&base=2&position=1",
-                      "?epoch=\(epoch)&base=0&position=0&max_rows=0"] {
+        for query in ["", "?epoch=\(hubReplicaID)", "?epoch=\(hubReplicaID)&base=0", "?epoch=\(hubReplicaID)&position=0", "?base=0&position=0",
+                      "?epoch=\(hubReplicaID)&base=x&position=0", "?epoch=\(hubReplicaID)&base=0&position=-1", "?epoch=\(hubReplicaID)&base=2&position=1",
+                      "?epoch=\(hubReplicaID)&base=0&position=0&max_rows=0"] {
             Self.expectRefusal(try await probe.pull(query), 400, "bad-request", "pull\(query)")
         }
         // The same request with every parameter right is answered.
-        #expect(try await probe.pull("?epoch=\(epoch)&base=0&position=0").status == 200)
+        #expect(try await probe.pull("?epoch=\(hubReplicaID)&base=0&position=0").status == 200)
         #expect(try HubSnapshot.take(cluster) == before)
         try Self.expectServiceUnharmed(cluster)
     }
@@ -324,10 +324,10 @@ import Testing
         let cluster = try Self.cluster("number-edges")
         let probe = try HubProbe(cluster, site: "lpk-a")
         let session = try await probe.session()
-        let epoch = try #require(session.field("epoch"), "\(session)")
+        let hubReplicaID = try #require(session.field("epoch"), "\(session)")
         let before = try HubSnapshot.take(cluster)
 
-        let reported = try await probe.pull("?epoch=\(epoch)&base=0&position=9223372036854775808")
+        let reported = try await probe.pull("?epoch=\(hubReplicaID)&base=0&position=9223372036854775808")
         Self.expectRefusal(reported, 400, "bad-request", "the reported pull")
         #expect(reported.field("message")?.contains("9223372036854775807") == true, "\(reported)")
         #expect(cluster.hub?.isRunning == true, "the hub exited: \(cluster.hubLog())")
@@ -335,18 +335,18 @@ import Testing
 
         let past = ["9223372036854775808", "18446744073709551615", "18446744073709551616", "99999999999999999999999999", "-1", "x", "", "1e3"]
         for position in past {
-            Self.expectRefusal(try await probe.pull("?epoch=\(epoch)&base=0&position=\(position)"), 400, "bad-request", "position \(position)")
+            Self.expectRefusal(try await probe.pull("?epoch=\(hubReplicaID)&base=0&position=\(position)"), 400, "bad-request", "position \(position)")
         }
         for base in past {
-            Self.expectRefusal(try await probe.pull("?epoch=\(epoch)&base=\(base)&position=9223372036854775807"), 400, "bad-request", "base \(base)")
+            Self.expectRefusal(try await probe.pull("?epoch=\(hubReplicaID)&base=\(base)&position=9223372036854775807"), 400, "bad-request", "base \(base)")
         }
         for rows in ["0", "-1", "x", "", "99999999999999999999999999"] {
-            Self.expectRefusal(try await probe.pull("?epoch=\(epoch)&base=0&position=0&max_rows=\(rows)"), 400, "bad-request", "max_rows \(rows)")
+            Self.expectRefusal(try await probe.pull("?epoch=\(hubReplicaID)&base=0&position=0&max_rows=\(rows)"), 400, "bad-request", "max_rows \(rows)")
         }
         // At the edges, answered.
         for query in ["base=0&position=9223372036854775807", "base=9223372036854775807&position=9223372036854775807",
                       "base=0&position=0&max_rows=9223372036854775807", "base=0&position=0&max_rows=1"] {
-            #expect(try await probe.pull("?epoch=\(epoch)&\(query)").status == 200, "\(query)")
+            #expect(try await probe.pull("?epoch=\(hubReplicaID)&\(query)").status == 200, "\(query)")
         }
 
         // What a site reports about itself in a session's headers.

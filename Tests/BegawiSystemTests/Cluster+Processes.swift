@@ -137,8 +137,8 @@ extension Cluster {
         return value
     }
 
-    /// The hub's push cursor for a site's replica: (base, position) in the site's change sequence.
-    func hubCursor(for site: String) throws -> (base: Int, position: Int) {
+    /// The hub's push cursor for a site's replica (`_begawi_cursors` base, position) in the site's change sequence.
+    func hubCursor(for site: String) throws -> (baseSeq: Int, seq: Int) {
         let row = try query("hub", "SELECT base, position FROM _begawi_cursors WHERE source = ?", [try replicaID(site)]).first
         return (Int(row?[0] ?? "0") ?? 0, Int(row?[1] ?? "0") ?? 0)
     }

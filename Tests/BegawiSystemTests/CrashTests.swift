@@ -136,7 +136,7 @@ import Testing
     static func progress(_ cluster: Cluster, _ site: String) throws -> (push: Int, pull: Int) {
         let epoch = try cluster.replicaID("hub")
         let pull = try cluster.query(site, "SELECT position FROM _begawi_cursors WHERE source = ?", [epoch]).first?.first
-        return (try cluster.hubCursor(for: site).position, Int(pull ?? "0") ?? 0)
+        return (try cluster.hubCursor(for: site).seq, Int(pull ?? "0") ?? 0)
     }
 
     /// Where in the round a kill landed, judged by which cursors moved: "pull" (the push had

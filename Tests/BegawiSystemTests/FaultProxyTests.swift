@@ -66,10 +66,10 @@ import Testing
     static func syncThroughFaults(_ cluster: Cluster, _ site: String, limit: Int) throws -> [Attempt] {
         var attempts: [Attempt] = []
         for _ in 0..<limit {
-            let before = try cluster.hubCursor(for: site).position
+            let before = try cluster.hubCursor(for: site).seq
             let start = Date()
             let (status, output, errors) = try cluster.sync(site, expect: -1)
-            let after = try cluster.hubCursor(for: site).position
+            let after = try cluster.hubCursor(for: site).seq
             attempts.append(Attempt(status: status, seconds: Date().timeIntervalSince(start), output: output + errors, before: before, after: after))
             if ProcessInfo.processInfo.environment["BEGAWI_FAULT_VERBOSE"] != nil {
                 print("attempt \(attempts.count) of \(site): exit \(status) in \(String(format: "%.2f", attempts.last!.seconds)) s, hub cursor \(before) → \(after)\n\(output + errors)")
@@ -83,11 +83,11 @@ import Testing
 
     /// The site's own changes (not rows it received from the hub) in its change sequence (after, through].
     static func ownChanges(_ cluster: Cluster, _ site: String, after: Int, through: Int) throws -> Int {
-        let hubEpoch = try cluster.replicaID("hub")
+        let hubReplicaID = try cluster.replicaID("hub")
         return Int(try cluster.query(site, """
             SELECT count(*) FROM _begawi_rows WHERE seq > ? AND seq <= ?
               AND origin IS NOT (SELECT id FROM _begawi_peers WHERE replica = ?)
-            """, [after, through, hubEpoch])[0][0]) ?? -1
+            """, [after, through, hubReplicaID])[0][0]) ?? -1
     }
 
     /// Checks a round of attempts: every change the site made was acknowledged once, and the

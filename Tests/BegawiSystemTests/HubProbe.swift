@@ -118,9 +118,9 @@ struct HubSnapshot: Equatable, CustomStringConvertible {
 enum CraftedBatch {
     static let participants = BatchTable(name: "participants", columns: ["nik", "full_name"])
 
-    /// A batch from `source` with one new participant row per key, written by `site` at `milliseconds`
+    /// A batch from replica `replicaID` with one new participant row per key, written by `site` at `milliseconds`
     /// (wall clock, ms since the Unix epoch); row i carries counter i+1.
-    static func participants(source: String, site: String, keys: [String], milliseconds: UInt64,
+    static func participants(replicaID: String, site: String, keys: [String], milliseconds: UInt64,
                              table: BatchTable = participants) -> ChangeBatch {
         var rows: [RowChange] = []
         for (i, key) in keys.enumerated() {
@@ -131,7 +131,7 @@ enum CraftedBatch {
             for c in table.columns.indices { state.columns[c] = Register(value: .text("value \(c) of \(key)"), stamp: stamp) }
             rows.append(RowChange(table: 0, key: key, state: state))
         }
-        return ChangeBatch(source: source, base: 0, after: 0, through: UInt64(keys.count), complete: true, tables: [table], rows: rows)
+        return ChangeBatch(replicaID: replicaID, baseSeq: 0, afterSeq: 0, throughSeq: UInt64(keys.count), complete: true, tables: [table], rows: rows)
     }
 
     static var nowMilliseconds: UInt64 { UInt64(Date().timeIntervalSince1970 * 1000) }

@@ -26,14 +26,14 @@ import Testing
     }
 
     /// Session, push of a valid batch, and pull, each answered `status` with a JSON reason (and `code`, if given).
-    static func expectEveryEndpoint(_ probe: HubProbe, _ status: Int, code: String?, epoch: String,
+    static func expectEveryEndpoint(_ probe: HubProbe, _ status: Int, code: String?, hubReplicaID: String,
                                     sourceLocation: SourceLocation = #_sourceLocation) async throws {
-        let batch = CraftedBatch.participants(source: probe.replicaID, site: "crafted", keys: ["intruder-row"],
+        let batch = CraftedBatch.participants(replicaID: probe.replicaID, site: "crafted", keys: ["intruder-row"],
                                               milliseconds: CraftedBatch.nowMilliseconds)
         let answers = [
             ("session", try await probe.session()),
             ("push", try await probe.push(try BatchCodec.encode(batch))),
-            ("pull", try await probe.pull("?epoch=\(epoch)&base=0&position=0")),
+            ("pull", try await probe.pull("?epoch=\(hubReplicaID)&base=0&position=0")),
         ]
         for (what, answer) in answers {
             #expect(answer.status == status, "\(what): \(answer)", sourceLocation: sourceLocation)
@@ -42,7 +42,7 @@ import Testing
         }
     }
 
-    static func epoch(_ cluster: Cluster) async throws -> String {
+    static func hubReplicaID(_ cluster: Cluster) async throws -> String {
         let answer = try await HubProbe(cluster, site: "lpk-a").session()
         return try #require(answer.field("epoch"), "\(answer)")
     }
@@ -61,15 +61,15 @@ import Testing
 
     @Test func missingCredentialIsRefusedWith401() async throws {
         let cluster = try Self.cluster("no-credential")
-        let epoch = try await Self.epoch(cluster)
+        let hubReplicaID = try await Self.hubReplicaID(cluster)
         let replica = try SiteIdentity.replicaID(cluster, "lpk-a")
-        let body = try BatchCodec.encode(CraftedBatch.participants(source: replica, site: "crafted", keys: ["intruder-row"],
+        let body = try BatchCodec.encode(CraftedBatch.participants(replicaID: replica, site: "crafted", keys: ["intruder-row"],
                                                                    milliseconds: CraftedBatch.nowMilliseconds))
         let before = try HubSnapshot.take(cluster)
         let requests: [(String, String, [(String, String)], [UInt8])] = [
             ("GET", "/v1/session", [], []),
             ("POST", "/v1/push", [("Content-Type", "application/vnd.begawi.batch"), ("Content-Length", "\(body.count)")], body),
-            ("GET", "/v1/pull?epoch=\(epoch)&base=0&position=0", [], []),
+            ("GET", "/v1/pull?epoch=\(hubReplicaID)&base=0&position=0", [], []),
             // Not a bearer token at all.
             ("GET", "/v1/session", [("Authorization", "Basic bHBrLWE6c2VjcmV0")], []),
             ("GET", "/v1/session", [("Authorization", "Bearer")], []),
@@ -89,7 +89,7 @@ import Testing
 
     @Test func malformedCredentialIsRefusedWith401() async throws {
         let cluster = try Self.cluster("bad-credential")
-        let epoch = try await Self.epoch(cluster)
+        let hubReplicaID = try await Self.hubReplicaID(cluster)
         let real = try SiteIdentity.credential(cluster, "lpk-a")
         let secret = String(real.split(separator: ".").last!)
         let malformed = [
@@ -104,7 +104,7 @@ import Testing
         ]
         let before = try HubSnapshot.take(cluster)
         for token in malformed {
-            try await Self.expectEveryEndpoint(try HubProbe(cluster, site: "lpk-a", credential: token), 401, code: "unauthorized", epoch: epoch)
+            try await Self.expectEveryEndpoint(try HubProbe(cluster, site: "lpk-a", credential: token), 401, code: "unauthorized", hubReplicaID: hubReplicaID)
         }
         #expect(try HubSnapshot.take(cluster) == before)
 
@@ -120,13 +120,13 @@ import Testing
 
     @Test func wrongSecretIsRefusedWith401AndNeverShown() async throws {
         let cluster = try Self.cluster("wrong-secret")
-        let epoch = try await Self.epoch(cluster)
+        let hubReplicaID = try await Self.hubReplicaID(cluster)
         let real = try SiteIdentity.credential(cluster, "lpk-a")
         // The right site id with another valid-looking secret.
         let wrong = "bgw1.lpk-a." + String(String(real.split(separator: ".").last!).reversed())
         #expect(wrong != real)
         let before = try HubSnapshot.take(cluster)
-        try await Self.expectEveryEndpoint(try HubProbe(cluster, site: "lpk-a", credential: wrong), 401, code: "unauthorized", epoch: epoch)
+        try await Self.expectEveryEndpoint(try HubProbe(cluster, site: "lpk-a", credential: wrong), 401, code: "unauthorized", hubReplicaID: hubReplicaID)
 
         try Self.pendingChange(cluster)
         try (wrong + "\n").write(toFile: cluster.path("lpk-a.credential"), atomically: true, encoding: .utf8)
@@ -140,11 +140,11 @@ import Testing
 
     @Test func revokedCredentialIsRefusedWith401() async throws {
         let cluster = try Self.cluster("revoked")
-        let epoch = try await Self.epoch(cluster)
+        let hubReplicaID = try await Self.hubReplicaID(cluster)
         let credential = try SiteIdentity.credential(cluster, "lpk-a")
         try Cluster.run(["hub", "revoke-site", "--config", cluster.hubConfig, "--id", "lpk-a"])
         let before = try HubSnapshot.take(cluster)
-        try await Self.expectEveryEndpoint(try HubProbe(cluster, site: "lpk-a"), 401, code: "unauthorized", epoch: epoch)
+        try await Self.expectEveryEndpoint(try HubProbe(cluster, site: "lpk-a"), 401, code: "unauthorized", hubReplicaID: hubReplicaID)
 
         try Self.pendingChange(cluster)
         let run = try cluster.sync("lpk-a", expect: -1)
@@ -156,12 +156,12 @@ import Testing
     /// A replica belongs to the first site that used it: another site's valid credential with it is forbidden.
     @Test func anotherSitesCredentialCannotUseAClaimedReplica() async throws {
         let cluster = try Self.cluster("claimed", sites: ["lpk-a", "lpk-b"])
-        let epoch = try await Self.epoch(cluster)
+        let hubReplicaID = try await Self.hubReplicaID(cluster)
         let replicaA = try SiteIdentity.replicaID(cluster, "lpk-a")
         let credentialB = try SiteIdentity.credential(cluster, "lpk-b")
         let before = try HubSnapshot.take(cluster)
         let probe = try HubProbe(cluster, site: "lpk-b", replica: replicaA)
-        try await Self.expectEveryEndpoint(probe, 403, code: nil, epoch: epoch)
+        try await Self.expectEveryEndpoint(probe, 403, code: nil, hubReplicaID: hubReplicaID)
         #expect(try await probe.session().field("message")?.contains(replicaA) == true)
 
         // lpk-a's site daemon given lpk-b's credential.

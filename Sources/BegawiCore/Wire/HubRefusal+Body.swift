@@ -10,15 +10,16 @@ extension HubRefusal {
         public var cursorBase: String?
         /// The hub's cursor for the replica, as decimal text.
         public var cursorPosition: String?
-        /// The hub's epoch.
-        public var epoch: String?
+        /// The hub's replica id (its epoch).
+        public var hubReplicaID: String?
         /// The hub's time, as decimal text.
         public var hubTimeMs: String?
         /// Seconds to wait, as decimal text.
         public var retryAfterSeconds: String?
 
         enum CodingKeys: String, CodingKey {
-            case error, message, epoch
+            case error, message
+            case hubReplicaID = "epoch"
             case cursorBase = "cursor_base", cursorPosition = "cursor_position", hubTimeMs = "hub_time_ms"
             case retryAfterSeconds = "retry_after_seconds"
         }

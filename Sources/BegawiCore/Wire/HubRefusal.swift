@@ -11,8 +11,8 @@ public struct HubRefusal: Error, Sendable, CustomStringConvertible {
     public var message: String
     /// The hub's cursor for this replica (with `out-of-order`).
     public var cursor: ExchangeCursor?
-    /// The hub's epoch (with `epoch-changed`).
-    public var epoch: String?
+    /// The hub's replica id, its epoch (with `epoch-changed`).
+    public var hubReplicaID: String?
     /// The hub's time in ms since the Unix epoch (with `clock-ahead`).
     public var hubTime: UInt64?
     /// Seconds to wait before trying again (with `too-many-failures`).
@@ -21,13 +21,13 @@ public struct HubRefusal: Error, Sendable, CustomStringConvertible {
     public var offset: Int64?
 
     /// Makes a refusal.
-    public init(status: Int, code: Code, message: String, cursor: ExchangeCursor? = nil, epoch: String? = nil,
+    public init(status: Int, code: Code, message: String, cursor: ExchangeCursor? = nil, hubReplicaID: String? = nil,
                 hubTime: UInt64? = nil, retryAfter: Int? = nil, offset: Int64? = nil) {
         self.status = status
         self.code = code
         self.message = message
         self.cursor = cursor
-        self.epoch = epoch
+        self.hubReplicaID = hubReplicaID
         self.hubTime = hubTime
         self.retryAfter = retryAfter
         self.offset = offset
@@ -37,18 +37,18 @@ public struct HubRefusal: Error, Sendable, CustomStringConvertible {
     public init(status: Int, body: Body?, offset: Int64?) {
         var cursor: ExchangeCursor?
         if let b = body?.cursorBase.flatMap(UInt64.init), let p = body?.cursorPosition.flatMap(UInt64.init) {
-            cursor = ExchangeCursor(base: b, position: p)
+            cursor = ExchangeCursor(baseSeq: b, seq: p)
         }
         self.init(status: status, code: body.map { Code($0.error) } ?? .http(status),
-                  message: body?.message ?? "the hub answered HTTP \(status)", cursor: cursor, epoch: body?.epoch,
+                  message: body?.message ?? "the hub answered HTTP \(status)", cursor: cursor, hubReplicaID: body?.hubReplicaID,
                   hubTime: body?.hubTimeMs.flatMap(UInt64.init), retryAfter: body?.retryAfterSeconds.flatMap { Int($0) },
                   offset: offset)
     }
 
     /// The refusal as the hub writes it.
     public var body: Body {
-        Body(error: code.description, message: message, cursorBase: cursor.map { String($0.base) },
-             cursorPosition: cursor.map { String($0.position) }, epoch: epoch, hubTimeMs: hubTime.map { String($0) },
+        Body(error: code.description, message: message, cursorBase: cursor.map { String($0.baseSeq) },
+             cursorPosition: cursor.map { String($0.seq) }, hubReplicaID: hubReplicaID, hubTimeMs: hubTime.map { String($0) },
              retryAfterSeconds: retryAfter.map { String($0) })
     }
 

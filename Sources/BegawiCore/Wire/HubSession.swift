@@ -5,10 +5,10 @@
 public struct HubSession: Sendable, Equatable, Codable {
     /// The site, as authenticated.
     public var site: String
-    /// The hub database's epoch: its replica id, new after a restore from backup.
-    public var epoch: String
-    /// The epochs this one descends from, with how much of their feed it shares.
-    public var lineage: [EpochLink]
+    /// The hub's replica id (the docs' epoch), new after a restore from backup.
+    public var hubReplicaID: String
+    /// The hub replicas this one descends from, with how much of their feed it shares.
+    public var lineage: [LineageLink]
     /// The hub's cursor for this site's replica: everything up to it is stored at the hub.
     public var pushCursor: ExchangeCursor
     /// Stamps further than this in the hub's future are refused.
@@ -19,14 +19,19 @@ public struct HubSession: Sendable, Equatable, Codable {
     public var pageRows: Int
 
     /// Makes a session answer.
-    public init(site: String, epoch: String, lineage: [EpochLink], pushCursor: ExchangeCursor,
+    public init(site: String, hubReplicaID: String, lineage: [LineageLink], pushCursor: ExchangeCursor,
                 maxClockSkewMilliseconds: Int64, maxBodyBytes: Int, pageRows: Int) {
         self.site = site
-        self.epoch = epoch
+        self.hubReplicaID = hubReplicaID
         self.lineage = lineage
         self.pushCursor = pushCursor
         self.maxClockSkewMilliseconds = maxClockSkewMilliseconds
         self.maxBodyBytes = maxBodyBytes
         self.pageRows = pageRows
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case site, lineage, pushCursor, maxClockSkewMilliseconds, maxBodyBytes, pageRows
+        case hubReplicaID = "epoch"
     }
 }

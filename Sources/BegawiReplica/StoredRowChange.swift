@@ -1,0 +1,15 @@
+public import BegawiCore
+
+/// A row whose stored state a batch changed, with its values before and after as stored: what the
+/// merge did, given to `ApplyGate.finish`. Unlike the `RowWrite` a gate judges before the merge, its
+/// `after` is the row the merge left (a gate may have kept some of the write's columns out).
+public struct StoredRowChange: Sendable {
+    /// The table.
+    public var table: String
+    /// The key.
+    public var key: String
+    /// The row before; nil if this replica did not have it.
+    public var before: StoredRow?
+    /// The row as stored after the merge.
+    public var after: StoredRow
+}

@@ -1,7 +1,7 @@
 import BegawiCore
 import Foundation
 import Hummingbird
-package import HTTPTypes
+import HTTPTypes
 
 enum HubAnswer {
     static let encoder: JSONEncoder = {

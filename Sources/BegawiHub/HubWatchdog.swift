@@ -1,4 +1,4 @@
-public import Logging
+import Logging
 public import ServiceLifecycle
 
 /// Feeds the service manager's watchdog through the request path: each ping waits for a probe of

@@ -1,4 +1,4 @@
-public import BegawiCore
+import BegawiCore
 
 /// One batch's merge into a replica inside one engine transaction: it merges the rows one by one
 /// and keeps what the batch did so far (conflicts recorded, rows merged and refused for the gate).

@@ -1,5 +1,5 @@
 public import BegawiCore
-public import BegawiReplica
+import BegawiReplica
 public import Logging
 import Foundation
 

@@ -45,6 +45,24 @@ import Testing
         #expect(cluster.hubLog().contains("too old"), "\(cluster.hubLog())")
     }
 
+    @Test func aRefusedDaemonSaysWhyAndAsksAgainOnlyAtItsLongestBackoff() throws {
+        let cluster = try Cluster(label: "too-old-daemon", hubExtra: "min_site_version = \"99.0.0\"")
+        try cluster.startHub()
+        try cluster.addSite("lpk-a")
+        // Retries that start at 100 ms would ask about ten times in 4 s; at a 60 s cap it asks once.
+        try cluster.setSiteOption("lpk-a", "backoff_max_seconds", "60")
+        try cluster.staff("lpk-a", "INSERT INTO participants(id, nik, full_name) VALUES ('p1', '6474010101900001', 'Siti Aminah')")
+        try cluster.startDaemon("lpk-a")
+        Thread.sleep(forTimeInterval: 4)
+        cluster.stopDaemon("lpk-a")
+        let log = (try? String(contentsOfFile: cluster.path("lpk-a.log"), encoding: .utf8)) ?? ""
+        #expect(log.contains("the hub refuses this site's daemon as too old; upgrade the begawi package"), "\(log)")
+        #expect(log.contains("99.0.0"), "\(log)")
+        let asked = cluster.hubLog().components(separatedBy: "refused a site daemon that is too old").count - 1
+        #expect(asked == 1, "\(cluster.hubLog())")
+        #expect(try cluster.rows("hub", "participants").isEmpty)
+    }
+
     @Test func theHubServesTodaysAndNewerDaemonsAndRefusesAnOlderProtocol() async throws {
         let cluster = try Cluster(label: "protocol")
         try cluster.startHub()

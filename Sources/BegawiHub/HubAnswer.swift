@@ -31,4 +31,7 @@ extension HTTPField.Name {
     static let begawiEpoch = HTTPField.Name(WireHeader.epoch)!
     static let begawiPending = HTTPField.Name(WireHeader.pending)!
     static let begawiSiteTime = HTTPField.Name(WireHeader.siteTime)!
+    static let begawiProtocol = HTTPField.Name(WireHeader.protocolVersion)!
+    static let begawiDaemonVersion = HTTPField.Name(WireHeader.daemonVersion)!
+    static let begawiSchemaVersion = HTTPField.Name(WireHeader.schemaVersion)!
 }

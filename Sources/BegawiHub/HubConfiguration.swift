@@ -1,4 +1,4 @@
-import BegawiCore
+public import BegawiCore
 
 /// How the hub runs: where it listens, its TLS files, its store, and what it accepts.
 public struct HubConfiguration: Sendable, Equatable {
@@ -41,6 +41,9 @@ public struct HubConfiguration: Sendable, Equatable {
     public var bodyTimeoutSeconds = 60
     /// Wrong credentials one address may send in a minute before it is answered 429 `too-many-failures`.
     public var authFailuresPerMinute = 10
+    /// The oldest site daemon served (`min_site_version`); an older one is refused `too-old` until
+    /// its package is upgraded. Nil serves every daemon that speaks a protocol the hub serves.
+    public var minSiteVersion: DaemonVersion?
     /// Seconds between the log's summaries of refused connections and of wrong credentials.
     public var logIntervalSeconds = 60
 

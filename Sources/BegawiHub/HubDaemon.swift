@@ -27,6 +27,7 @@ public struct HubDaemon: Service {
                 // Without rules every site would receive every row: never by accident.
                 throw BegawiError(.configuration, "this hub ran with access rules, but the schema file \(configuration.schemaPath) declares none; point `schema` in hub.toml at the file with the rules (config/handak-begawi.json)")
             }
+            if let granted = store.rulesRecomputed { HubDaemon.logWidening(granted, logger: logger) }
             server = try HubServer(store: store, configuration: configuration, clock: clock, logger: logger,
                                    lanes: lanes, routes: try routes(store, lanes), onReady: onReady)
         } catch {
@@ -37,6 +38,17 @@ public struct HubDaemon: Service {
         self.store = store
         self.logger = logger
         databasePath = configuration.databasePath
+    }
+
+    /// Says that the access rules changed and, per site, how many rows they newly let it receive:
+    /// a widening sends data to more people, so it is never silent.
+    static func logWidening(_ granted: [String: Int], logger: Logger) {
+        let total = granted.values.reduce(0, +)
+        logger.notice("the access rules changed; who may see what was recomputed",
+                      metadata: ["rows.granted": "\(total)", "sites.widened": "\(granted.count)"])
+        for (site, rows) in granted.sorted(by: { $0.key < $1.key }) {
+            logger.notice("the new access rules widen what a site receives", metadata: ["site.id": "\(site)", "rows.granted": "\(rows)"])
+        }
     }
 
     /// The watchdog, pinging every `interval`: each ping waits for a probe through the requests' path.

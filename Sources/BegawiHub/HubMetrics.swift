@@ -59,8 +59,9 @@ public final class HubMetrics: @unchecked Sendable {
         m.add("begawi_hub_up", .gauge, help: "1 while the hub serves.", value: 1)
         m.add("begawi_hub_start_time_seconds", .gauge, help: "When this hub process started (Unix time).", value: started)
         m.add("begawi_hub_feed_head", .gauge, help: "Number of the latest change in the hub's feed.", value: Double(head))
-        m.add("begawi_hub_site_info", .gauge, help: "One sample per registered site: its kind, whether it is revoked, and its daemon's version.",
-              health.map { .init(1, labels: [("site", $0.site), ("kind", $0.kind), ("revoked", $0.revoked ? "true" : "false"), ("agent", $0.agent ?? "")]) })
+        m.add("begawi_hub_site_info", .gauge, help: "One sample per registered site: its kind, whether it is revoked, its daemon's User-Agent and version, and its schema version.",
+              health.map { .init(1, labels: [("site", $0.site), ("kind", $0.kind), ("revoked", $0.revoked ? "true" : "false"), ("agent", $0.agent ?? ""),
+                                             ("version", $0.daemonVersion ?? ""), ("schema", $0.schemaVersion.map(String.init) ?? "")]) })
         m.add("begawi_hub_site_last_contact_timestamp_seconds", .gauge,
               help: "When the site last opened a session or pushed (Unix time); absent before its first contact.",
               perSite { $0.lastContact.map { Double($0) / 1000 } })

@@ -25,5 +25,10 @@ extension HubRefusal {
     /// The HTTP status (with its standard reason phrase: every status the hub refuses with is a known one).
     var httpStatus: HTTPResponse.Status { HTTPResponse.Status(code: status) }
 
-    package var response: Response { HubAnswer.json(body, status: httpStatus) }
+    package var response: Response {
+        var response = HubAnswer.json(body, status: httpStatus)
+        // HTTP asks a 426 to name the protocol to upgrade to: the Begawi exchange this hub speaks.
+        if httpStatus == .upgradeRequired { response.headers[.upgrade] = "begawi/\(Wire.protocolVersion)" }
+        return response
+    }
 }

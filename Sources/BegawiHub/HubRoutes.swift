@@ -37,17 +37,21 @@ struct HubRoutes: Sendable {
         guard let replica = request.headers[.begawiReplica], UUIDText.parse(replica) != nil else {
             throw HubRefusal(.badRequest, .badRequest, "the \(WireHeader.replica) header must carry the site replica's id")
         }
+        _ = try admit(request, site: site.id)
         return (site, replica)
     }
 
     func session(_ request: Request) async throws -> Response {
         let configuration = settings.configuration
         let (site, replica) = try await caller(request)
+        let versions = try HubRoutes.versions(request)
         let report = SiteReport(pending: try HubRoutes.number(request, .begawiPending, upTo: Int64.max).map { Int(clamping: $0) },
                                 agent: request.headers[.userAgent],
-                                siteTime: try HubRoutes.number(request, .begawiSiteTime, upTo: Int64(HybridTimestamp.millisecondMask)))
+                                siteTime: try HubRoutes.number(request, .begawiSiteTime, upTo: Int64(HybridTimestamp.millisecondMask)),
+                                daemonVersion: versions.daemon, schemaVersion: versions.schema ?? 1)
         let session = try await lanes.run { [store, configuration] in
-            let session = try store.session(site: site, replica: replica, configuration: configuration)
+            var session = try store.session(site: site, replica: replica, configuration: configuration)
+            session.protocolVersion = Wire.protocolVersion
             // Recorded once the replica is known to be the site's; a failure to record must not stop its sync.
             try? store.noteSession(site: site.id, replica: replica, report: report)
             return session

@@ -8,8 +8,16 @@ extension SQLiteHubStore {
         CREATE TABLE IF NOT EXISTS _hub_site_health(
             site TEXT PRIMARY KEY NOT NULL, last_contact INTEGER, replica TEXT, pending INTEGER, agent TEXT, clock_offset_ms INTEGER,
             sessions INTEGER NOT NULL DEFAULT 0, pushes INTEGER NOT NULL DEFAULT 0, rows_received INTEGER NOT NULL DEFAULT 0,
-            rows_refused INTEGER NOT NULL DEFAULT 0, conflicts INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
+            rows_refused INTEGER NOT NULL DEFAULT 0, conflicts INTEGER NOT NULL DEFAULT 0,
+            daemon_version TEXT, schema_version INTEGER) WITHOUT ROWID;
         """
+
+    /// Adds the columns a hub file made before versions lacks.
+    static func migrateHealth(_ db: Database) throws {
+        let columns = Set(try Row.fetchAll(db, sql: "SELECT name FROM pragma_table_info('_hub_site_health')").map { $0[0] as String })
+        if !columns.contains("daemon_version") { try db.execute(sql: "ALTER TABLE _hub_site_health ADD COLUMN daemon_version TEXT") }
+        if !columns.contains("schema_version") { try db.execute(sql: "ALTER TABLE _hub_site_health ADD COLUMN schema_version INTEGER") }
+    }
 
     /// Records a session: the contact, and what the site reported about itself.
     public func noteSession(site: String, replica: String, report: SiteReport) throws {
@@ -25,11 +33,12 @@ extension SQLiteHubStore {
         }
         try self.replica.ownerWrite { db in
             try db.execute(sql: """
-                INSERT INTO _hub_site_health(site, last_contact, replica, pending, agent, clock_offset_ms, sessions)
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1)
+                INSERT INTO _hub_site_health(site, last_contact, replica, pending, agent, clock_offset_ms, sessions, daemon_version, schema_version)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?8)
                 ON CONFLICT(site) DO UPDATE SET last_contact = ?2, replica = ?3, pending = ?4, agent = coalesce(?5, agent),
-                  clock_offset_ms = coalesce(?6, clock_offset_ms), sessions = sessions + 1
-                """, arguments: [site, now, replica, report.pending, agent, offset])
+                  clock_offset_ms = coalesce(?6, clock_offset_ms), sessions = sessions + 1,
+                  daemon_version = coalesce(?7, daemon_version), schema_version = coalesce(?8, schema_version)
+                """, arguments: [site, now, replica, report.pending, agent, offset, report.daemonVersion?.description, report.schemaVersion])
         }
     }
 
@@ -49,13 +58,15 @@ extension SQLiteHubStore {
     public func health() throws -> [SiteHealth] {
         try replica.ownerRead { db in
             try Row.fetchAll(db, sql: """
-                SELECT s.id, s.kind, s.revoked_at IS NOT NULL AS revoked, h.last_contact, h.pending, h.agent, h.clock_offset_ms,
+                SELECT s.id, s.kind, s.revoked_at IS NOT NULL AS revoked, h.last_contact, h.pending, h.agent, h.clock_offset_ms, h.daemon_version, h.schema_version,
                   coalesce(h.sessions, 0) AS sessions, coalesce(h.pushes, 0) AS pushes, coalesce(h.rows_received, 0) AS rows_received,
                   coalesce(h.rows_refused, 0) AS rows_refused, coalesce(h.conflicts, 0) AS conflicts
                 FROM _hub_sites s LEFT JOIN _hub_site_health h ON h.site = s.id ORDER BY s.id
                 """).map { row in
                 SiteHealth(site: try row.decode(forColumn: "id"), kind: try row.decode(forColumn: "kind"), revoked: try row.decode(forColumn: "revoked"), lastContact: try row.decode(forColumn: "last_contact"),
-                           pending: try row.decode(forColumn: "pending"), agent: try row.decode(forColumn: "agent"), clockOffsetMilliseconds: try row.decode(forColumn: "clock_offset_ms"),
+                           pending: try row.decode(forColumn: "pending"), agent: try row.decode(forColumn: "agent"),
+                           daemonVersion: try row.decode(forColumn: "daemon_version"), schemaVersion: try row.decode(forColumn: "schema_version"),
+                           clockOffsetMilliseconds: try row.decode(forColumn: "clock_offset_ms"),
                            sessions: try row.decode(forColumn: "sessions"), pushes: try row.decode(forColumn: "pushes"), rowsReceived: try row.decode(forColumn: "rows_received"),
                            rowsRefused: try row.decode(forColumn: "rows_refused"), conflicts: try row.decode(forColumn: "conflicts"))
             }

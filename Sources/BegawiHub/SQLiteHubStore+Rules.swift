@@ -1,6 +1,6 @@
 public import BegawiCore
 import BegawiReplica
-import BegawiRules
+public import BegawiRules
 import Foundation
 internal import GRDB
 
@@ -42,19 +42,39 @@ public struct ErasureReport: Sendable, Hashable {
 }
 
 extension SQLiteHubStore {
-    func installRules(_ policy: AccessPolicy) throws {
+    /// Installs the rules' tables and, when the rules changed since the last start, recomputes who may
+    /// see what: returns the rows newly granted per site then (sites granted none left out); nil when
+    /// the rules did not change, or the hub never ran with rules (a new hub: nothing to compare).
+    func installRules(_ policy: AccessPolicy) throws -> [String: Int]? {
         try policy.validate(against: replica.schema)
         try replica.ownerWrite { db in
             try db.execute(sql: HubRulesSQL.tables)
             for sql in HubRulesSQL.indexes(for: policy) { try db.execute(sql: sql) }
         }
         let stored = try replica.ownerRead { db in try String.fetchOne(db, sql: "SELECT value FROM _hub_meta WHERE name = 'rules'") }
-        guard stored != policy.digest else { return }
+        guard stored != policy.digest else { return nil }
         let now = Int64(clock.nowMilliseconds())
-        try replica.write { context in
-            try HubVisibility(policy: policy, context: context, now: now).rebuild()
+        return try replica.write { context in
+            let granted = try HubVisibility(policy: policy, context: context, now: now).rebuild()
             try context.execute("INSERT OR REPLACE INTO _hub_meta(name, value) VALUES ('rules', ?)", [.text(policy.digest)])
+            return stored == nil ? nil : granted
         }
+    }
+
+    /// How many rows each site would newly receive if the hub at `path` ran with `policy`: what a
+    /// change of the rules widens, counted without writing (the hub recomputes at its next start).
+    /// Nil when the rules are those the hub last ran with, or it never ran with rules (then it sent
+    /// every row to every site, and rules can only narrow that).
+    public static func widening(at path: String, policy: AccessPolicy) throws -> [String: Int]? {
+        let replica = try Replica.open(at: path)
+        defer { try? replica.close() }
+        let stored = try replica.ownerRead { db -> String? in
+            guard try db.tableExists("_hub_meta") else { return nil }
+            return try String.fetchOne(db, sql: "SELECT value FROM _hub_meta WHERE name = 'rules'")
+        }
+        guard let stored, stored != policy.digest else { return nil }
+        try policy.validate(against: replica.schema)
+        return try replica.read { context in try HubVisibility(policy: policy, context: context, now: 0).widening() }
     }
 
     /// The digest of the access rules this hub last ran with, or nil if it never ran with any.

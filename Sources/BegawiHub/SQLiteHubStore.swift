@@ -20,6 +20,9 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
     public let policy: AccessPolicy?
     /// The schema file's tables, for the columns' limits in force; nil to use those installed.
     let declared: Schema?
+    /// When the rules changed since the hub last ran: the rows newly granted per site by the
+    /// recomputation at open (sites granted none left out); nil when they did not. Set in `init` only.
+    public private(set) var rulesRecomputed: [String: Int]?
 
     /// The hub replica's id (its current epoch).
     public var hubReplicaID: String { replica.replicaID }
@@ -50,7 +53,7 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
         self.clock = clock
         self.policy = policy
         self.declared = declared
-        if let policy { try installRules(policy) }
+        if let policy { rulesRecomputed = try installRules(policy) }
     }
 
     /// Creates the registry's tables, or brings those of an older hub database up to date.
@@ -59,6 +62,7 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
             try replica.ownerWrite { db in
                 try db.execute(sql: registrySQL + healthSQL + reappliedSQL)
                 try migrateRegistry(db)
+                try migrateHealth(db)
             }
         } catch let error as DatabaseError {
             throw BegawiError(.storage, "cannot set up the hub's tables in \(replica.path)", cause: "\(error)")

@@ -1,3 +1,5 @@
+public import BegawiCore
+
 /// What a site says about itself when it opens a session (request headers; all optional).
 public struct SiteReport: Sendable, Equatable {
     /// Local changes the site has not had acknowledged yet.
@@ -6,12 +8,18 @@ public struct SiteReport: Sendable, Equatable {
     public var agent: String?
     /// The site's wall clock when it sent the request, in ms since the Unix epoch.
     public var siteTime: Int64?
+    /// The site daemon's release (its version header, or else its `User-Agent`).
+    public var daemonVersion: DaemonVersion?
+    /// The schema version the site's replica holds.
+    public var schemaVersion: Int?
 
     /// Makes a report.
-    public init(pending: Int? = nil, agent: String? = nil, siteTime: Int64? = nil) {
+    public init(pending: Int? = nil, agent: String? = nil, siteTime: Int64? = nil, daemonVersion: DaemonVersion? = nil, schemaVersion: Int? = nil) {
         self.pending = pending
         self.agent = agent
         self.siteTime = siteTime
+        self.daemonVersion = daemonVersion
+        self.schemaVersion = schemaVersion
     }
 }
 
@@ -29,6 +37,9 @@ public struct SiteHealth: Sendable, Equatable, Codable {
     public var pending: Int?
     /// Its daemon's `User-Agent`.
     public var agent: String?
+    /// Its daemon's release, and the schema version its replica holds, as of its last session.
+    public var daemonVersion: String?
+    public var schemaVersion: Int?
     /// The hub's clock minus the site's, in ms, as of the last session (the request's one-way delay included).
     public var clockOffsetMilliseconds: Int64?
     /// Sessions, pushes, rows received, rows refused and conflicts recorded while merging its rows.

@@ -18,7 +18,7 @@ extension OfficeRoutes {
                 id: h.site, name: Shown(h.site), kind: Shown(h.kind), revoked: h.revoked,
                 stale: h.lastContact.map { now - $0 > 3_600_000 } ?? true, contact: OfficeText.time(h.lastContact),
                 pending: h.pending.map(String.init) ?? "–", offset: OfficeText.seconds(h.clockOffsetMilliseconds),
-                agent: Shown(h.agent ?? "–"), refused: h.rowsRefused, conflicts: h.conflicts)
+                version: h.daemonVersion ?? "–", schema: h.schemaVersion.map(String.init) ?? "–", refused: h.rowsRefused, conflicts: h.conflicts)
         }
         return try await render("overview", OfficeViews.Overview(nav: nav(s), sites: sites))
     }

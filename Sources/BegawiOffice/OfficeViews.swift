@@ -35,7 +35,8 @@ enum OfficeViews {
             let contact: String
             let pending: String
             let offset: String
-            let agent: Shown
+            let version: String
+            let schema: String
             let refused: Int
             let conflicts: Int
         }

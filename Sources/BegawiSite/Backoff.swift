@@ -19,8 +19,18 @@ public struct Backoff: Sendable, Equatable {
         failures += 1
         let exponent = min(failures - 1, 40)
         let (scaled, overflow) = initialMilliseconds.multipliedReportingOverflow(by: UInt64(1) << UInt64(exponent))
-        let ceiling = overflow ? capMilliseconds : min(capMilliseconds, scaled)
-        return ceiling / 2 + UInt64.random(in: 0...(ceiling - ceiling / 2), using: &random)
+        return Backoff.jittered(overflow ? capMilliseconds : min(capMilliseconds, scaled), random: &random)
+    }
+
+    /// Notes a failure that retrying soon cannot mend (the hub serves only a newer daemon): waits
+    /// between half and all of the cap at once, and every time after, until a success.
+    public mutating func failAtCap(random: inout some RandomNumberGenerator) -> UInt64 {
+        failures += 1
+        return Backoff.jittered(capMilliseconds, random: &random)
+    }
+
+    static func jittered(_ ceiling: UInt64, random: inout some RandomNumberGenerator) -> UInt64 {
+        ceiling / 2 + UInt64.random(in: 0...(ceiling - ceiling / 2), using: &random)
     }
 
     /// Notes a success: the next failure starts again from the first delay.

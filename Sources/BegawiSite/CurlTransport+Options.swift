@@ -1,3 +1,5 @@
+public import BegawiCore
+
 extension CurlTransport {
     /// Timeouts and identity of the HTTPS client; the defaults suit a slow, lossy link.
     public struct Options: Sendable {
@@ -18,7 +20,7 @@ extension CurlTransport {
             connectTimeoutMs: Int = 10_000,
             lowSpeedLimitBytesPerSecond: Int = 64,
             lowSpeedTimeSeconds: Int = 30,
-            userAgent: String = "begawi/0.1.0",
+            userAgent: String = DaemonVersion.current.userAgent,
             onActivity: (@Sendable () -> Void)? = nil
         ) {
             self.connectTimeoutMs = connectTimeoutMs

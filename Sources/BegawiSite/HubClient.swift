@@ -5,11 +5,17 @@ import Foundation
 public struct HubClient: Sendable {
     let transport: any HubTransport
     let replicaID: String
+    /// What every request says of this daemon: its release and the protocol it speaks.
+    let daemonVersion: DaemonVersion
+    let protocolVersion: Int
 
-    /// Makes a client for one site replica.
-    public init(transport: any HubTransport, replicaID: String) {
+    /// Makes a client for one site replica; the versions are this build's unless a test names others.
+    public init(transport: any HubTransport, replicaID: String, daemonVersion: DaemonVersion = .current,
+                protocolVersion: Int = Wire.protocolVersion) {
         self.transport = transport
         self.replicaID = replicaID
+        self.daemonVersion = daemonVersion
+        self.protocolVersion = protocolVersion
     }
 
     static let decoder: JSONDecoder = {
@@ -21,7 +27,10 @@ public struct HubClient: Sendable {
     /// Decodes a refusal's body, whose keys are as on the wire.
     static let refusalDecoder = JSONDecoder()
 
-    var headers: [(String, String)] { [(WireHeader.replica, replicaID)] }
+    var headers: [(String, String)] {
+        [(WireHeader.replica, replicaID), (WireHeader.protocolVersion, String(protocolVersion)),
+         (WireHeader.daemonVersion, daemonVersion.description)]
+    }
 
     /// The offset (ms to add to local time to get the hub's) from one answer, assuming symmetric delays.
     static func offset(_ response: HubResponse) -> Int64? {
@@ -38,12 +47,18 @@ public struct HubClient: Sendable {
     public func session(extraHeaders: [(String, String)] = []) async throws -> (HubSession, offset: Int64?, roundTrip: UInt64) {
         let response = try await transport.send(HubRequest(method: "GET", path: "/v1/session", headers: headers + extraHeaders))
         try HubClient.check(response)
+        let session: HubSession
         do {
-            let session = try HubClient.decoder.decode(HubSession.self, from: Data(response.body))
-            return (session, HubClient.offset(response), response.receivedAt &- response.sentAt)
+            session = try HubClient.decoder.decode(HubSession.self, from: Data(response.body))
         } catch {
             throw BegawiError(.network, "the hub's session answer could not be read; check that hub_url names a Begawi hub", cause: "\(error)")
         }
+        // A hub names its protocol from version 2 on; one that names none speaks version 1.
+        let hubProtocol = session.protocolVersion ?? 1
+        guard hubProtocol >= Wire.oldestProtocolServed else {
+            throw BegawiError(.refused, "the hub speaks protocol \(hubProtocol), older than this site's daemon speaks (\(Wire.oldestProtocolServed)–\(Wire.protocolVersion)); ask the office to upgrade the begawi package at the hub to \(DaemonVersion.current) or later; nothing was sent")
+        }
+        return (session, HubClient.offset(response), response.receivedAt &- response.sentAt)
     }
 
     /// Pushes one encoded batch; the answer comes only after the hub committed it.

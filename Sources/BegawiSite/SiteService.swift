@@ -49,7 +49,9 @@ public final class SiteService {
         round.onProgress = onAlive
         let acknowledgedSeq = status.acknowledged?.seq ?? 0, hubReplicaID = status.hubReplicaID
         let pending = try? await lane.run { try $0.pendingChanges(afterSeq: acknowledgedSeq, for: hubReplicaID) }
+        let schemaVersion = try? await lane.run { try $0.schemaVersion() }
         round.sessionHeaders = [(WireHeader.siteTime, String(clock.nowMilliseconds()))] + (pending.map { [(WireHeader.pending, String($0))] } ?? [])
+            + ((schemaVersion ?? nil).map { [(WireHeader.schemaVersion, String($0))] } ?? [])
         let started = ContinuousClock.now
         func seconds() -> Double {
             let d = ContinuousClock.now - started
@@ -141,6 +143,15 @@ public final class SiteService {
                     waitUntil = 0
                     // Stay due while the round did not reach a quiet state (writes during the round).
                     due = !report.caughtUp
+                } catch let refusal as HubRefusal where refusal.code == .tooOld {
+                    // Only an upgrade of this site's package mends it: ask at the longest interval,
+                    // with nothing of the replica touched (the refusal comes before any change is sent).
+                    lastRound = clock.nowMilliseconds()
+                    let delay = backoff.failAtCap(random: &random)
+                    waitUntil = lastRound + delay
+                    logger.error("the hub refuses this site's daemon as too old; upgrade the begawi package (unsent changes are kept)", metadata: [
+                        "error": "\(refusal)", "retry.in_ms": "\(delay)", "version": "\(DaemonVersion.current)"])
+                    due = true
                 } catch {
                     lastRound = clock.nowMilliseconds()
                     let delay = backoff.fail(random: &random)

@@ -116,15 +116,19 @@ struct HubCommand: AsyncParsableCommand {
     }
 
     struct Sites: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the registered sites.")
+        static let configuration = CommandConfiguration(abstract: "List the registered sites, with each one's daemon and schema version as of its last session.")
         @OptionGroup var options: Options
 
         func run() throws {
             let c = try HubConfigFile.load(options.config)
             let store = try SQLiteHubStore(path: c.databasePath)
             defer { try? store.close() }
+            let health = Dictionary(try store.health().map { ($0.site, $0) }, uniquingKeysWith: { a, _ in a })
+            print("site\tkind\tstate\tname\tversion\tschema")
             for s in try store.sites() {
-                print("\(s.id)\t\(s.kind.rawValue)\t\(s.revokedAt == nil ? "active" : "revoked")\t\(s.name)")
+                // As of the site's last session; "-" before its first, or when its daemon named none.
+                let version = health[s.id]?.daemonVersion ?? "-", schema = health[s.id]?.schemaVersion.map(String.init) ?? "-"
+                print("\(s.id)\t\(s.kind.rawValue)\t\(s.revokedAt == nil ? "active" : "revoked")\t\(s.name)\t\(version)\t\(schema)")
             }
         }
     }

@@ -6,7 +6,8 @@ enum HubConfigFile {
     static let keys = ["listen", "database", "schema", "tls_certificate", "tls_key", "max_clock_skew_seconds",
                        "max_body_bytes", "max_batch_bytes", "page_rows", "port_file", "metrics_token_file",
                        "max_connections", "max_connections_per_address", "handshake_timeout_seconds", "header_timeout_seconds",
-                       "idle_timeout_seconds", "body_timeout_seconds", "auth_failures_per_minute", "log_interval_seconds"]
+                       "idle_timeout_seconds", "body_timeout_seconds", "auth_failures_per_minute", "log_interval_seconds",
+                       "min_site_version"]
 
     static func load(_ path: String) throws -> HubConfiguration {
         let file = try ConfigFile.load(path)
@@ -34,6 +35,12 @@ enum HubConfigFile {
         if let v = try file.int("body_timeout_seconds") { c.bodyTimeoutSeconds = v }
         if let v = try file.int("auth_failures_per_minute") { c.authFailuresPerMinute = v }
         if let v = try file.int("log_interval_seconds") { c.logIntervalSeconds = v }
+        if let v = try file.string("min_site_version") {
+            guard let version = DaemonVersion(v) else {
+                throw BegawiError(.configuration, "\(path): min_site_version must be a release such as \"\(DaemonVersion.current)\" (three whole numbers)")
+            }
+            c.minSiteVersion = version
+        }
         do { try c.validate() } catch let e as BegawiError { throw BegawiError(.configuration, "\(path): \(e.message)") }
         return c
     }

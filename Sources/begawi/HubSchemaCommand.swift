@@ -45,9 +45,23 @@ struct HubSchemaCommand: ParsableCommand {
                 let was = evolution.current.flatMap { $0 > 0 ? " (was \($0))" : nil } ?? " (the first version recorded)"
                 print("published version \(evolution.version)\(was)")
                 for change in evolution.changes { print("  \(change)") }
+                try HubSchemaCommand.printWidening(c.databasePath, text)
             }
             print("next: make `schema` in \(options.config) name \(file), then restart the hub (systemctl restart begawi-hub)")
         }
+    }
+
+    /// Prints, when the published rules differ from those the hub runs with, how many rows each site
+    /// will newly receive once the hub restarts and recomputes who may see what.
+    static func printWidening(_ database: String, _ text: Data) throws {
+        guard let policy = try SchemaDocument.parse(text).policy,
+              let granted = try SQLiteHubStore.widening(at: database, policy: policy) else { return }
+        guard !granted.isEmpty else {
+            print("the access rules change; no site receives more rows")
+            return
+        }
+        print("the access rules change and widen what sites receive: rows newly granted at the hub's restart")
+        for (site, rows) in granted.sorted(by: { $0.key < $1.key }) { print("  \(site)\t\(rows)") }
     }
 
     struct Show: ParsableCommand {

@@ -177,6 +177,6 @@ extension SiteCommand {
         let notifier = ServiceManager.notifier
         return try CurlTransport(baseURL: c.hubURL, caFile: c.caFile, credential: credential,
                                  options: .init(connectTimeoutMs: c.connectTimeoutMilliseconds, lowSpeedTimeSeconds: c.stallSeconds,
-                                                userAgent: "begawi/\(Begawi.configuration.version)", onActivity: { notifier.alive() }))
+                                                userAgent: DaemonVersion.current.userAgent, onActivity: { notifier.alive() }))
     }
 }

@@ -10,7 +10,7 @@ struct VersionCommand: ParsableCommand {
     func run() {
         let curl = begawi_curl_version_info().pointee
         let ssl = curl.ssl_version.map { String(cString: $0) } ?? "no TLS"
-        print("begawi \(Begawi.configuration.version)")
+        print("begawi \(DaemonVersion.current) (protocol \(Wire.protocolVersion))")
         print("SQLite \(Replica.sqliteVersion), libcurl \(String(cString: curl.version)) (\(ssl)), zlib \(Deflate.libraryVersion)")
     }
 }

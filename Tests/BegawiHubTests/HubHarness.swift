@@ -31,8 +31,13 @@ final class HubHarness {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 
-    init(schemaFile: String = "config/handak-begawi.json") throws {
-        document = try SchemaDocument.load(path: HubHarness.repositoryRoot.appendingPathComponent(schemaFile).path)
+    convenience init(schemaFile: String = "config/handak-begawi.json") throws {
+        try self.init(document: try SchemaDocument.load(path: HubHarness.repositoryRoot.appendingPathComponent(schemaFile).path))
+    }
+
+    /// A hub made with the document's tables, running with its rules.
+    init(document: SchemaDocument) throws {
+        self.document = document
         try SQLiteHubStore.create(at: folder.file("hub.sqlite"), schema: document.schema)
         store = try SQLiteHubStore(path: folder.file("hub.sqlite"), policy: document.policy)
     }

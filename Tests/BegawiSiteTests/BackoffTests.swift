@@ -18,6 +18,17 @@ import Testing
         #expect(backoff.fail(random: &rng) <= 1000)
     }
 
+    @Test func aFailureOnlyAnUpgradeMendsWaitsAtTheCapFromTheFirst() {
+        var rng = SplitMix64(seed: 3)
+        var backoff = Backoff(initialMilliseconds: 100, capMilliseconds: 60_000)
+        for n in 1...5 {
+            let delay = backoff.failAtCap(random: &rng)
+            #expect(delay >= 30_000 && delay <= 60_000 && backoff.failures == n, "failure \(n): \(delay) ms")
+        }
+        backoff.succeed()
+        #expect(backoff.fail(random: &rng) <= 100)
+    }
+
     @Test func jitterSpreadsSitesThatFailTogether() {
         var rng = SplitMix64(seed: 11)
         var delays = Set<UInt64>()

@@ -32,4 +32,37 @@ import Testing
             #expect(throws: BegawiError.self) { try HubClient.checked(bad) }
         }
     }
+
+    /// A hub that answers every request with one session, and keeps the headers it was sent.
+    final class OneSession: HubTransport, @unchecked Sendable {
+        let body: String
+        var sent: [[(String, String)]] = []
+        init(_ body: String) { self.body = body }
+        func send(_ request: HubRequest) async throws -> HubResponse {
+            sent.append(request.headers)
+            return HubResponse(status: 200, headers: [:], body: Array(body.utf8))
+        }
+    }
+
+    static func session(protocol version: String?) -> String {
+        #"{"site":"lpk-a","epoch":"e","lineage":[],"push_cursor":{"base":0,"position":0},"max_clock_skew_milliseconds":1000,"max_body_bytes":65536,"page_rows":10"#
+            + (version.map { #","protocol_version":\#($0)"# } ?? "") + "}"
+    }
+
+    @Test func everyRequestNamesTheVersionsAndAHubTooOldForThisSiteIsRefusedBeforeAnythingIsSent() async throws {
+        for (version, served) in [(nil, true), ("1", true), ("2", true), ("3", true), ("0", false), ("-5", false)] as [(String?, Bool)] {
+            let hub = OneSession(Self.session(protocol: version))
+            let client = HubClient(transport: hub, replicaID: "r")
+            do {
+                let (session, _, _) = try await client.session()
+                #expect(served && session.protocolVersion == version.flatMap { Int($0) }, "\(version ?? "none")")
+            } catch let error as BegawiError {
+                #expect(!served && error.code == .refused && error.message.contains("upgrade the begawi package at the hub"), "\(error)")
+            }
+            let headers = Dictionary(uniqueKeysWithValues: try #require(hub.sent.first))
+            #expect(headers[WireHeader.protocolVersion] == String(Wire.protocolVersion))
+            #expect(headers[WireHeader.daemonVersion] == DaemonVersion.current.description)
+            #expect(hub.sent.count == 1)
+        }
+    }
 }

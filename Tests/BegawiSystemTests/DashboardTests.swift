@@ -1,3 +1,4 @@
+import BegawiCore
 import BegawiTestSupport
 import Foundation
 import GRDB
@@ -49,7 +50,8 @@ import Testing
             #expect(shown["tertunda"] == (row["pending"] as Int?).map(String.init), "\(site)")
             #expect(shown["penolakan"] == String(row["rows_refused"] as Int), "\(site)")
             #expect(shown["konflik"] == String(row["conflicts"] as Int), "\(site)")
-            #expect(shown["versi"] == (row["agent"] as String?), "\(site)")
+            #expect(shown["versi"] == (row["daemon_version"] as String?) && shown["versi"] == DaemonVersion.current.description, "\(site)")
+            #expect(shown["skema"] == (row["schema_version"] as Int?).map(String.init), "\(site)")
             let offset = (row["clock_offset_ms"] as Int64?).map { String(format: "%.1f", Double($0) / 1000).replacingOccurrences(of: ".", with: ",") + " detik" }
             #expect(shown["selisih"] == offset, "\(site)")
             #expect(shown["kontak"]?.hasSuffix(" WITA") == true, "\(site): \(shown["kontak"] ?? "")")

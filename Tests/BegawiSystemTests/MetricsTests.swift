@@ -1,3 +1,4 @@
+import BegawiCore
 import BegawiTestSupport
 import Foundation
 import GRDB
@@ -47,6 +48,8 @@ import Testing
         #expect(page.value("begawi_hub_site_info", ["site": "office", "kind": "office", "revoked": "false"]) == 1)
         #expect(page.value("begawi_hub_site_info", ["site": "lpk-a"]).map { _ in true } ?? false)
         #expect(page.samples?.first { $0.name == "begawi_hub_site_info" && $0.labels["site"] == "lpk-a" }?.labels["agent"]?.hasPrefix("begawi/") == true)
+        #expect(page.value("begawi_hub_site_info", ["site": "lpk-a", "version": DaemonVersion.current.description, "schema": "1"]) == 1)
+        #expect(page.value("begawi_hub_site_info", ["site": "office", "version": "", "schema": ""]) == 1, "the office never synced")
 
         // The figures agree with the hub's database.
         let hub = try DatabaseQueue(path: cluster.path("hub.sqlite"), configuration: { var c = Configuration(); c.readonly = true; return c }())

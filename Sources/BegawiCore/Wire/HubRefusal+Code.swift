@@ -32,6 +32,9 @@ extension HubRefusal {
         public static let metricsOff = Code("metrics-off")
         /// Too many wrong credentials from one address in a short time.
         public static let tooManyFailures = Code("too-many-failures")
+        /// A site daemon or protocol older than the hub serves: the site keeps its changes, waits, and
+        /// is served again once its package is upgraded.
+        public static let tooOld = Code("too-old")
         /// The hub failed to answer.
         public static let `internal` = Code("internal")
     }

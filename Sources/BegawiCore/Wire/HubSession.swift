@@ -17,6 +17,8 @@ public struct HubSession: Sendable, Equatable, Codable {
     public var maxBodyBytes: Int
     /// Rows per page of the change feed.
     public var pageRows: Int
+    /// The protocol version the hub speaks (`Wire.protocolVersion`); nil from a hub before versions (1).
+    public var protocolVersion: Int?
 
     /// Makes a session answer.
     public init(site: String, hubReplicaID: String, lineage: [LineageLink], pushCursor: ExchangeCursor,
@@ -32,6 +34,7 @@ public struct HubSession: Sendable, Equatable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case site, lineage, pushCursor, maxClockSkewMilliseconds, maxBodyBytes, pageRows
+        case protocolVersion
         case hubReplicaID = "epoch"
     }
 }

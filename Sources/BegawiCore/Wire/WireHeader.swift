@@ -10,4 +10,10 @@ public enum WireHeader {
     public static let pending = "Begawi-Pending"
     /// The site's time in ms since the Unix epoch, on a session request.
     public static let siteTime = "Begawi-Site-Time"
+    /// The protocol version the site speaks (`Wire.protocolVersion`), on every request of a site.
+    public static let protocolVersion = "Begawi-Protocol"
+    /// The site daemon's version (`DaemonVersion`, `1.2.3`), on every request of a site.
+    public static let daemonVersion = "Begawi-Daemon-Version"
+    /// The schema version the site's replica holds, on every request of a site.
+    public static let schemaVersion = "Begawi-Schema-Version"
 }

@@ -31,4 +31,5 @@ extension HTTPField.Name {
     static let begawiEpoch = HTTPField.Name(WireHeader.epoch)!
     static let begawiPending = HTTPField.Name(WireHeader.pending)!
     static let begawiSiteTime = HTTPField.Name(WireHeader.siteTime)!
+    static let begawiSchemaVersion = HTTPField.Name(WireHeader.schemaVersion)!
 }

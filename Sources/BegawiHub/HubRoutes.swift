@@ -1,5 +1,6 @@
 import BegawiCore
 import BegawiReplica
+import BegawiRules
 import Hummingbird
 import HTTPTypes
 import Logging
@@ -65,6 +66,11 @@ struct HubRoutes: Sendable {
         return value
     }
 
+    /// The schema version the site's replica holds, or nil when the site does not say (version 1).
+    static func schemaVersion(_ request: Request) throws -> Int? {
+        try number(request, .begawiSchemaVersion, upTo: Int64(SchemaDocument.maximumVersion)).map { Int(clamping: $0) }
+    }
+
     /// The rows a pull asks for: absent means a whole page; more than a page is a page.
     static func maxRows(_ text: String?, page: Int) throws -> Int {
         guard let text else { return page }
@@ -77,6 +83,7 @@ struct HubRoutes: Sendable {
     func push(_ request: Request) async throws -> Response {
         let configuration = settings.configuration
         let (site, replica) = try await caller(request)
+        let schemaVersion = try HubRoutes.schemaVersion(request)
         let limit = configuration.maxBodyBytes
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
             // Refused before a byte of the body is read.
@@ -103,7 +110,7 @@ struct HubRoutes: Sendable {
             throw refusal
         }
         do {
-            let outcome = try await lanes.run { [store] in try store.push(site: site, replica: replica, batch: batch) }
+            let outcome = try await lanes.run { [store] in try store.push(site: site, replica: replica, batch: batch, schemaVersion: schemaVersion) }
             if !batch.rows.isEmpty {
                 logger.info("push applied", metadata: ["site.id": "\(site.id)", "batch.rows": "\(batch.rows.count)",
                                                        "rows.changed": "\(outcome.rowsChanged)", "conflicts": "\(outcome.conflicts)",
@@ -141,8 +148,10 @@ struct HubRoutes: Sendable {
             throw refusal
         }
         let maxRows = try HubRoutes.maxRows(query.get("max_rows"), page: configuration.pageRows)
+        let schemaVersion = try HubRoutes.schemaVersion(request)
         let (batch, page) = try await lanes.run { [store] in
-            try store.pull(site: site, replica: replica, after: ExchangeCursor(baseSeq: base, seq: position), maxRows: maxRows)
+            try store.pull(site: site, replica: replica, after: ExchangeCursor(baseSeq: base, seq: position), maxRows: maxRows,
+                           schemaVersion: schemaVersion)
         }
         metrics.sent(site: site.id, bytes: page.count, rows: batch.rows.count, throughSeq: batch.throughSeq)
         var headers = HTTPFields()

@@ -14,8 +14,9 @@ public protocol HubStore: Sendable {
     func credentialIsCurrent(site: String, secretHash: String) throws -> Bool
     /// Starts a round for a site's replica; claims the replica for the site on first contact.
     func session(site: SiteRecord, replica: String, configuration: HubConfiguration) throws -> HubSession
-    /// Applies a site's batch in one transaction; returns only after commit.
-    func push(site: SiteRecord, replica: String, batch: ChangeBatch) throws -> PushOutcome
+    /// Applies a site's batch in one transaction; returns only after commit. Rows given back whole
+    /// (refused ones) hold only the tables and columns of the site's `schemaVersion` (nil: 1).
+    func push(site: SiteRecord, replica: String, batch: ChangeBatch, schemaVersion: Int?) throws -> PushOutcome
     /// Records a site's session: its contact time and what it reported about itself.
     func noteSession(site: String, replica: String, report: SiteReport) throws
     /// Every registered site's health (last contact, last report, totals of its pushes).
@@ -24,8 +25,9 @@ public protocol HubStore: Sendable {
     func headSeq() throws -> UInt64
     /// Returns once the store could take its write lock (for the service manager's watchdog).
     func probe() throws
-    /// The next page of the change feed for a site's replica, encoded for the wire.
-    func pull(site: SiteRecord, replica: String, after cursor: ExchangeCursor, maxRows: Int) throws -> (batch: ChangeBatch, bytes: [UInt8])
+    /// The next page of the change feed for a site's replica, encoded for the wire, with only the
+    /// tables and columns of the site's `schemaVersion` (nil: 1); a version never published is refused.
+    func pull(site: SiteRecord, replica: String, after cursor: ExchangeCursor, maxRows: Int, schemaVersion: Int?) throws -> (batch: ChangeBatch, bytes: [UInt8])
     /// Writes a consistent copy of the store while the hub runs; the copy gets a new epoch.
     func backup(to path: String) throws
 }

@@ -20,6 +20,8 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
     public let policy: AccessPolicy?
     /// The schema file's tables, for the columns' limits in force; nil to use those installed.
     let declared: Schema?
+    /// The published versions, for sites that hold an older one.
+    let versions: SchemaVersions
 
     /// The hub replica's id (its current epoch).
     public var hubReplicaID: String { replica.replicaID }
@@ -50,6 +52,7 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
         self.clock = clock
         self.policy = policy
         self.declared = declared
+        versions = SchemaVersions(try SQLiteHubStore.documents(try SQLiteHubStore.published(replica)))
         if let policy { try installRules(policy) }
     }
 
@@ -186,8 +189,9 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
 
     /// Claims the replica, merges the batch under the rules and counts the push in the site's health,
     /// all in one transaction of the replica.
-    public func push(site: SiteRecord, replica id: String, batch: ChangeBatch) throws -> PushOutcome {
+    public func push(site: SiteRecord, replica id: String, batch: ChangeBatch, schemaVersion: Int? = nil) throws -> PushOutcome {
         try SQLiteHubStore.requireReplicaID(id)
+        let projection = try versions.schema(forSiteAt: schemaVersion)
         let companion = ApplyCompanion(before: { [self] context in
             try claim(replica: id, for: site, context)
             guard batch.replicaID == id else {
@@ -197,12 +201,12 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
             // The office's figures count every ledger entry; the site's answer only those of rows it wrote.
             try notePush(site: site.id, rows: batch.rows.count, result: result, context)
         })
-        return try merge(site: site, batch: batch, companion: companion)
+        return try merge(site: site, batch: batch, companion: companion, projection: projection)
     }
 
     /// Merges a site's batch, under the rules if there are any, with the companion's steps in the
     /// same transaction: the answer for the site.
-    func merge(site: SiteRecord, batch: ChangeBatch, companion: ApplyCompanion) throws -> PushOutcome {
+    func merge(site: SiteRecord, batch: ChangeBatch, companion: ApplyCompanion, projection: Schema? = nil) throws -> PushOutcome {
         // Without rules, values are still checked against their columns' limits, in a gate only when
         // the batch holds one that may be refused.
         let gate: (any ApplyGate)? = policy.map { HubGate(site: site, siteID: site.id, policy: $0, declared: declared, now: Int64(clock.nowMilliseconds())) }
@@ -212,16 +216,23 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
         if !result.refused.isEmpty {
             var keys: [RowKey] = []
             for r in result.refused where !keys.contains(r.row) { keys.append(r.row) }
-            let whole = try replica.wholeRows(keys, view: view(for: site))
+            var whole = try replica.wholeRows(keys, view: view(for: site))
+            if let projection { whole = whole.projected(onto: projection) }
             if !whole.rows.isEmpty { restore = Data(try BatchCodec.encode(whole)).base64EncodedString() }
         }
         return PushOutcome(cursor: result.cursor, rowsChanged: result.rowsChanged, conflicts: result.conflicts,
                            refused: result.refused, restore: restore)
     }
 
-    public func pull(site: SiteRecord, replica id: String, after cursor: ExchangeCursor, maxRows: Int) throws -> (batch: ChangeBatch, bytes: [UInt8]) {
+    public func pull(site: SiteRecord, replica id: String, after cursor: ExchangeCursor, maxRows: Int,
+                     schemaVersion: Int? = nil) throws -> (batch: ChangeBatch, bytes: [UInt8]) {
+        let projection = try versions.schema(forSiteAt: schemaVersion)
         try claim(replica: id, for: site)
-        return try replica.exportEncoded(after: cursor, for: id, limits: BatchLimits(maxRows: maxRows), view: view(for: site))
+        let limits = BatchLimits(maxRows: maxRows)
+        guard let projection else { return try replica.exportEncoded(after: cursor, for: id, limits: limits, view: view(for: site)) }
+        // A site that has not migrated gets the columns and tables its version holds, by name.
+        let batch = try replica.export(after: cursor, for: id, limits: limits, view: view(for: site)).projected(onto: projection)
+        return (batch, try BatchCodec.encode(batch))
     }
 
     /// What a site may receive; nil without rules.

@@ -5,6 +5,9 @@ import Foundation
 public struct HubClient: Sendable {
     let transport: any HubTransport
     let replicaID: String
+    /// The schema version the replica holds, said on every request so that the hub sends only the
+    /// tables and columns it has; nil says nothing (the hub takes version 1, as from older daemons).
+    public var schemaVersion: Int?
 
     /// Makes a client for one site replica.
     public init(transport: any HubTransport, replicaID: String) {
@@ -21,7 +24,9 @@ public struct HubClient: Sendable {
     /// Decodes a refusal's body, whose keys are as on the wire.
     static let refusalDecoder = JSONDecoder()
 
-    var headers: [(String, String)] { [(WireHeader.replica, replicaID)] }
+    var headers: [(String, String)] {
+        [(WireHeader.replica, replicaID)] + (schemaVersion.map { [(WireHeader.schemaVersion, String($0))] } ?? [])
+    }
 
     /// The offset (ms to add to local time to get the hub's) from one answer, assuming symmetric delays.
     static func offset(_ response: HubResponse) -> Int64? {

@@ -45,6 +45,8 @@ public final class SiteService {
     /// One round, with its outcome recorded in the status file. Throws what made the round fail.
     @discardableResult
     public func syncOnce() async throws -> RoundReport {
+        var client = self.client
+        client.schemaVersion = try await lane.run { try $0.schemaVersion() }
         var round = SyncRound(lane: lane, client: client, configuration: configuration, logger: logger)
         round.onProgress = onAlive
         let acknowledgedSeq = status.acknowledged?.seq ?? 0, hubReplicaID = status.hubReplicaID

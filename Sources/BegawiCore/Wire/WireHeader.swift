@@ -10,4 +10,6 @@ public enum WireHeader {
     public static let pending = "Begawi-Pending"
     /// The site's time in ms since the Unix epoch, on a session request.
     public static let siteTime = "Begawi-Site-Time"
+    /// The schema version the site's replica holds, on every request of a site; absent means 1.
+    public static let schemaVersion = "Begawi-Schema-Version"
 }

@@ -1,0 +1,29 @@
+import BegawiCore
+import BegawiRules
+
+/// The schema versions the hub published, read once when the store opens (a published version never
+/// changes), to cut the feed down to the version a site holds until it migrates.
+struct SchemaVersions: Sendable {
+    /// The latest published version; nil for a hub that recorded none (sites get every column).
+    let current: Int?
+    let schemas: [Int: Schema]
+
+    init(_ documents: [SchemaDocument]) {
+        current = documents.map(\.version).max()
+        schemas = Dictionary(documents.map { ($0.version, $0.schema) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// The tables and columns a site at `version` holds (nil, from a site that does not say, is 1),
+    /// or nil when it holds all the hub's. A version never published is refused: the site is ahead of
+    /// this hub, or talks to another programme's.
+    func schema(forSiteAt version: Int?) throws -> Schema? {
+        guard let current else { return nil }
+        let version = version ?? 1
+        if version == current { return nil }
+        guard let schema = schemas[version] else {
+            let known = schemas.keys.sorted().map(String.init).joined(separator: ", ")
+            throw BegawiError(.invalidArgument, "the site's replica holds schema version \(version), which this hub never published (it published \(known)); check that hub_url names this programme's hub, and if the hub was restored from an old backup, publish the schema again there (begawi hub schema publish)")
+        }
+        return schema
+    }
+}

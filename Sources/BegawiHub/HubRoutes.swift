@@ -23,6 +23,7 @@ struct HubRoutes: Sendable {
         router.get("/v1/session") { request, _ in try await session(request) }
         router.post("/v1/push") { request, _ in try await push(request) }
         router.get("/v1/pull") { request, _ in try await pull(request) }
+        router.get("/v1/schema") { request, _ in try await schema(request) }
         router.get("/metrics") { request, _ in try await metricsPage(request) }
     }
 
@@ -157,6 +158,19 @@ struct HubRoutes: Sendable {
         var headers = HTTPFields()
         headers[.begawiEpoch] = store.hubReplicaID
         return HubAnswer.bytes(page, contentType: Wire.batchMediaType, headers: headers)
+    }
+
+    /// A published schema version's file, as published, for a site that migrates to it.
+    func schema(_ request: Request) async throws -> Response {
+        _ = try await caller(request)
+        guard let text = request.uri.queryParameters.get("version"), let version = Int(text),
+              (1...SchemaDocument.maximumVersion).contains(version) else {
+            throw HubRefusal(.badRequest, .badRequest, "schema needs version in the query, a whole number from 1 to \(SchemaDocument.maximumVersion)")
+        }
+        guard let published = store.publishedSchema(version: version) else {
+            throw HubRefusal(.notFound, .badRequest, "this hub never published schema version \(version); start a new session for the current one")
+        }
+        return HubAnswer.bytes(Array(published.document.utf8), contentType: "application/json")
     }
 
     /// Prometheus' page, for the metrics token only: a site's credential (the office's too) can

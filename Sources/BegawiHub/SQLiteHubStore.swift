@@ -52,7 +52,8 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
         self.clock = clock
         self.policy = policy
         self.declared = declared
-        versions = SchemaVersions(try SQLiteHubStore.documents(try SQLiteHubStore.published(replica)))
+        let published = try SQLiteHubStore.published(replica)
+        versions = SchemaVersions(published, documents: try SQLiteHubStore.documents(published))
         if let policy { try installRules(policy) }
     }
 
@@ -184,8 +185,11 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
         return HubSession(site: site.id, hubReplicaID: replica.replicaID, lineage: try replica.lineage(),
                           pushCursor: try replica.cursor(for: id),
                           maxClockSkewMilliseconds: configuration.maxClockSkewMilliseconds,
-                          maxBodyBytes: configuration.maxBodyBytes, pageRows: configuration.pageRows)
+                          maxBodyBytes: configuration.maxBodyBytes, pageRows: configuration.pageRows,
+                          schemaVersion: versions.current, schemaDigest: versions.current.flatMap { versions.published[$0]?.digest })
     }
+
+    public func publishedSchema(version: Int) -> PublishedSchema? { versions.published[version] }
 
     /// Claims the replica, merges the batch under the rules and counts the push in the site's health,
     /// all in one transaction of the replica.

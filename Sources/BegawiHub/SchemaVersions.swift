@@ -7,10 +7,13 @@ struct SchemaVersions: Sendable {
     /// The latest published version; nil for a hub that recorded none (sites get every column).
     let current: Int?
     let schemas: [Int: Schema]
+    /// The published records (the files' text and digests), served to sites that migrate.
+    let published: [Int: PublishedSchema]
 
-    init(_ documents: [SchemaDocument]) {
+    init(_ published: [PublishedSchema], documents: [SchemaDocument]) {
         current = documents.map(\.version).max()
         schemas = Dictionary(documents.map { ($0.version, $0.schema) }, uniquingKeysWith: { a, _ in a })
+        self.published = Dictionary(published.map { ($0.version, $0) }, uniquingKeysWith: { a, _ in a })
     }
 
     /// The tables and columns a site at `version` holds (nil, from a site that does not say, is 1),

@@ -86,6 +86,13 @@ public struct HubClient: Sendable {
         return response.body
     }
 
+    /// A schema version's file as the hub published it, for the site to check and migrate to.
+    public func schema(version: Int) async throws -> [UInt8] {
+        let response = try await transport.send(HubRequest(method: "GET", path: "/v1/schema?version=\(version)", headers: headers))
+        try HubClient.check(response)
+        return response.body
+    }
+
     /// Throws a `HubRefusal` for any non-2xx answer.
     static func check(_ response: HubResponse) throws {
         guard !(200..<300).contains(response.status) else { return }

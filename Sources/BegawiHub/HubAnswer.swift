@@ -32,4 +32,5 @@ extension HTTPField.Name {
     static let begawiPending = HTTPField.Name(WireHeader.pending)!
     static let begawiSiteTime = HTTPField.Name(WireHeader.siteTime)!
     static let begawiSchemaVersion = HTTPField.Name(WireHeader.schemaVersion)!
+    static let begawiCatchUpNext = HTTPField.Name(WireHeader.catchUpNext)!
 }

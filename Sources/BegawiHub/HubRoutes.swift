@@ -24,6 +24,7 @@ struct HubRoutes: Sendable {
         router.post("/v1/push") { request, _ in try await push(request) }
         router.get("/v1/pull") { request, _ in try await pull(request) }
         router.get("/v1/schema") { request, _ in try await schema(request) }
+        router.get("/v1/catch-up") { request, _ in try await catchUp(request) }
         router.get("/metrics") { request, _ in try await metricsPage(request) }
     }
 
@@ -171,6 +172,26 @@ struct HubRoutes: Sendable {
             throw HubRefusal(.notFound, .badRequest, "this hub never published schema version \(version); start a new session for the current one")
         }
         return HubAnswer.bytes(Array(published.document.utf8), contentType: "application/json")
+    }
+
+    /// After a site migrated: a page of rows holding values of what it did not have, sent whole.
+    func catchUp(_ request: Request) async throws -> Response {
+        let configuration = settings.configuration
+        let (site, replica) = try await caller(request)
+        let query = request.uri.queryParameters
+        guard let from = query.get("from", as: Int.self), (1...SchemaDocument.maximumVersion).contains(from),
+              let after = query.get("after", as: UInt64.self), after <= ExchangeCursor.maxSeq else {
+            throw HubRefusal(.badRequest, .badRequest, "catch-up needs from (the schema version migrated from, 1 to \(SchemaDocument.maximumVersion)) and after (0 to \(ExchangeCursor.maxSeq)) in the query")
+        }
+        let maxRows = try HubRoutes.maxRows(query.get("max_rows"), page: configuration.pageRows)
+        let schemaVersion = try HubRoutes.schemaVersion(request)
+        let (batch, page, next) = try await lanes.run { [store] in
+            try store.catchUp(site: site, replica: replica, fromVersion: from, schemaVersion: schemaVersion, afterSeq: after, maxRows: maxRows)
+        }
+        metrics.sent(site: site.id, bytes: page.count, rows: batch.rows.count, throughSeq: nil)
+        var headers = HTTPFields()
+        if let next { headers[.begawiCatchUpNext] = String(next) }
+        return HubAnswer.bytes(page, contentType: Wire.batchMediaType, headers: headers)
     }
 
     /// Prometheus' page, for the metrics token only: a site's credential (the office's too) can

@@ -30,6 +30,10 @@ public protocol HubStore: Sendable {
     /// The next page of the change feed for a site's replica, encoded for the wire, with only the
     /// tables and columns of the site's `schemaVersion` (nil: 1); a version never published is refused.
     func pull(site: SiteRecord, replica: String, after cursor: ExchangeCursor, maxRows: Int, schemaVersion: Int?) throws -> (batch: ChangeBatch, bytes: [UInt8])
+    /// After a site migrated from `fromVersion`: the next page of rows holding values of what later
+    /// versions added, whole, after `afterSeq`, and where the next page starts (nil after the last).
+    func catchUp(site: SiteRecord, replica: String, fromVersion: Int, schemaVersion: Int?, afterSeq: UInt64,
+                 maxRows: Int) throws -> (batch: ChangeBatch, bytes: [UInt8], next: UInt64?)
     /// Writes a consistent copy of the store while the hub runs; the copy gets a new epoch.
     func backup(to path: String) throws
 }

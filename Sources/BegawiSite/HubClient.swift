@@ -93,6 +93,19 @@ public struct HubClient: Sendable {
         return response.body
     }
 
+    /// After a migration from `fromVersion`: a page of rows holding values of what later versions added,
+    /// encoded, and the `after` of the next page (nil after the last).
+    public func catchUp(fromVersion: Int, after: UInt64, maxRows: Int) async throws -> (bytes: [UInt8], next: UInt64?) {
+        let path = "/v1/catch-up?from=\(fromVersion)&after=\(after)&max_rows=\(maxRows)"
+        let response = try await transport.send(HubRequest(method: "GET", path: path, headers: headers))
+        try HubClient.check(response)
+        guard let text = response.headers[WireHeader.catchUpNext.lowercased()] else { return (response.body, nil) }
+        guard let next = UInt64(text), next > after, next <= ExchangeCursor.maxSeq else {
+            throw BegawiError(.network, "the hub's catch-up page names a next position that does not follow \(after); check that hub_url names a Begawi hub of this version")
+        }
+        return (response.body, next)
+    }
+
     /// Throws a `HubRefusal` for any non-2xx answer.
     static func check(_ response: HubResponse) throws {
         guard !(200..<300).contains(response.status) else { return }

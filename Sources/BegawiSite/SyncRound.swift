@@ -61,12 +61,16 @@ public struct SyncRound {
     public func run() async throws -> RoundReport {
         var report = RoundReport()
         let (session, offset, _) = try await client.session(extraHeaders: sessionHeaders)
-        if let migrated = try await followSchema(session) {
+        let (migrated, caughtUp) = try await followSchema(session)
+        if let migrated {
             // Again from a new session, saying the new version: the hub's pages then carry its columns.
             var next = self
             next.client.schemaVersion = migrated
-            return try await next.run()
+            var report = try await next.run()
+            report.received += caughtUp
+            return report
         }
+        report.received += caughtUp
         report.hubReplicaID = session.hubReplicaID
         report.offset = offset
         try await followEpoch(session)

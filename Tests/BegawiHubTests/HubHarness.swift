@@ -73,6 +73,13 @@ final class HubHarness {
 
     func site(_ id: String) -> Site { sites[id]! }
 
+    /// Migrates a site's replica as its daemon does, and says the new version from then on.
+    func migrateSite(_ id: String, to document: SchemaDocument, from version: Int) throws {
+        let site = self.site(id)
+        sites[id] = Site(record: site.record, replica: try site.replica.migrate(to: document.schema, version: document.version, catchUpFrom: version))
+        schemaVersions[id] = document.version
+    }
+
     /// A write by the site's staff application: its own connection, knowing nothing of Begawi.
     func staff(_ id: String, _ sql: String, _ arguments: StatementArguments = []) throws {
         let queue = try DatabaseQueue(path: folder.file("\(id).sqlite"))

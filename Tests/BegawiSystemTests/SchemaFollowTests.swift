@@ -9,13 +9,15 @@ import Testing
 @Suite(.blocking) struct SchemaFollowTests {
     /// A hub with sites lpk-a and lpk-b at version 1 (a program p1 synced), then moved to version 2,
     /// which adds `programs.location`, and started again (sites pointed at its new port).
-    static func world(_ label: String) throws -> Cluster {
+    /// `before` runs at version 1, after p1 is synced.
+    static func world(_ label: String, before: (Cluster) throws -> Void = { _ in }) throws -> Cluster {
         let cluster = try Cluster(label: label)
         try cluster.startHub()
         try cluster.addSite("lpk-a")
         try cluster.addSite("lpk-b")
         try cluster.staff("lpk-a", "INSERT INTO programs(id, title, quota) VALUES ('p1', 'Las', 10)")
         try cluster.sync("lpk-a")
+        try before(cluster)
         cluster.stopHub()
         let v2 = try SchemaPublishTests.variant(cluster, "schema-v2.json") { root in
             root["version"] = 2
@@ -83,5 +85,23 @@ import Testing
             try cluster.sync("lpk-b")
             #expect(try Self.state(cluster, "lpk-b") == [true, true, true, true])
         }
+    }
+
+    @Test func afterMigratingASiteGetsTheNewValuesWithoutDownloadingEverything() throws {
+        let cluster = try Self.world("follow-count") { cluster in
+            for n in 0..<999 { try cluster.staff("lpk-a", "INSERT INTO programs(id, title, quota) VALUES ('q\(n)', 'Kelas \(n)', \(n))") }
+            try cluster.sync("lpk-a")
+            try cluster.sync("lpk-b")
+        }
+        try cluster.sync("lpk-a")
+        for n in stride(from: 0, to: 999, by: 50) { try cluster.staff("lpk-a", "UPDATE programs SET location = 'Gedung \(n)' WHERE id = 'q\(n)'") }
+        try cluster.sync("lpk-a")
+        let output = try cluster.sync("lpk-b").output
+        let received = try #require(output.firstMatch(of: /received (\d+) rows/).flatMap { Int($0.1) }, "\(output)")
+        #expect(received < 50, "\(received) of 1,000 rows sent again: \(output)")
+        let programs = try cluster.rows("lpk-b", "programs")
+        #expect(programs.count == 1000)
+        #expect(programs.values.filter { $0.last != "NULL" }.count == 20)
+        #expect(programs["q50"]?.last == "Gedung 50")
     }
 }

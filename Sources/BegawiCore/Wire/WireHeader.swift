@@ -12,4 +12,6 @@ public enum WireHeader {
     public static let siteTime = "Begawi-Site-Time"
     /// The schema version the site's replica holds, on every request of a site; absent means 1.
     public static let schemaVersion = "Begawi-Schema-Version"
+    /// On a catch-up page that is not the last: the `after` of the next request.
+    public static let catchUpNext = "Begawi-Catch-Up-Next"
 }

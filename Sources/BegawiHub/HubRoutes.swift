@@ -161,11 +161,16 @@ struct HubRoutes: Sendable {
         return HubAnswer.bytes(page, contentType: Wire.batchMediaType, headers: headers)
     }
 
-    /// A published schema version's file, as published, for a site that migrates to it.
+    /// A published schema version's file, as published, for a site that migrates to it; without a
+    /// version, the current one (for `site init`).
     func schema(_ request: Request) async throws -> Response {
         _ = try await caller(request)
-        guard let text = request.uri.queryParameters.get("version"), let version = Int(text),
-              (1...SchemaDocument.maximumVersion).contains(version) else {
+        let asked = request.uri.queryParameters.get("version")
+        let version = asked == nil ? store.currentSchemaVersion : asked.flatMap { Int($0) }
+        guard let version, (1...SchemaDocument.maximumVersion).contains(version) else {
+            if asked == nil {
+                throw HubRefusal(.notFound, .badRequest, "this hub has no published schema version; give the site the hub's schema file (schema in site.toml)")
+            }
             throw HubRefusal(.badRequest, .badRequest, "schema needs version in the query, a whole number from 1 to \(SchemaDocument.maximumVersion)")
         }
         guard let published = store.publishedSchema(version: version) else {

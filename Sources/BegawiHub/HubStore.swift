@@ -17,6 +17,8 @@ public protocol HubStore: Sendable {
     /// Applies a site's batch in one transaction; returns only after commit. Rows given back whole
     /// (refused ones) hold only the tables and columns of the site's `schemaVersion` (nil: 1).
     func push(site: SiteRecord, replica: String, batch: ChangeBatch, schemaVersion: Int?) throws -> PushOutcome
+    /// The latest published schema version; nil for a hub that records none.
+    var currentSchemaVersion: Int? { get }
     /// A published schema version, as published; nil for one never published.
     func publishedSchema(version: Int) -> PublishedSchema?
     /// Records a site's session: its contact time and what it reported about itself.

@@ -191,6 +191,8 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
 
     public func publishedSchema(version: Int) -> PublishedSchema? { versions.published[version] }
 
+    public var currentSchemaVersion: Int? { versions.current }
+
     /// Claims the replica, merges the batch under the rules and counts the push in the site's health,
     /// all in one transaction of the replica.
     public func push(site: SiteRecord, replica id: String, batch: ChangeBatch, schemaVersion: Int? = nil) throws -> PushOutcome {

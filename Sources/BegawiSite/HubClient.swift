@@ -86,9 +86,11 @@ public struct HubClient: Sendable {
         return response.body
     }
 
-    /// A schema version's file as the hub published it, for the site to check and migrate to.
-    public func schema(version: Int) async throws -> [UInt8] {
-        let response = try await transport.send(HubRequest(method: "GET", path: "/v1/schema?version=\(version)", headers: headers))
+    /// A schema version's file as the hub published it, for the site to check and migrate to; without
+    /// a version, the current one.
+    public func schema(version: Int?) async throws -> [UInt8] {
+        let path = version.map { "/v1/schema?version=\($0)" } ?? "/v1/schema"
+        let response = try await transport.send(HubRequest(method: "GET", path: path, headers: headers))
         try HubClient.check(response)
         return response.body
     }

@@ -37,6 +37,13 @@ extension SyncRound {
             return try replica.migrate(to: document.schema, version: target, catchUpFrom: local)
         }
         logger.notice("replica migrated to the hub's schema", metadata: ["schema.from": "\(local)", "schema.to": "\(target)"])
+        // The site's own checks read the file at `schema` when the daemon starts: it follows the hub too.
+        do {
+            try Data(bytes).write(to: URL(fileURLWithPath: configuration.schemaPath), options: .atomic)
+        } catch {
+            logger.warning("cannot write the hub's schema to the site's schema file; the site's checks keep the old one until it is replaced",
+                           metadata: ["schema.file": "\(configuration.schemaPath)", "error": "\(error)"])
+        }
         var client = self.client
         client.schemaVersion = target
         return (target, try await catchUp(client, pageRows: session.pageRows))

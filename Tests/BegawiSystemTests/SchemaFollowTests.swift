@@ -48,6 +48,9 @@ import Testing
         let cluster = try Self.world("follow")
         try cluster.sync("lpk-a")
         #expect(try Self.state(cluster, "lpk-a") == [true, true, true, true])
+        // The site's schema file (here the cluster's schema.json) follows, for its own checks.
+        #expect(try String(contentsOfFile: cluster.path("schema.json"), encoding: .utf8)
+                == (try String(contentsOfFile: cluster.path("schema-v2.json"), encoding: .utf8)))
         try cluster.staff("lpk-a", "UPDATE programs SET location = 'Gedung A' WHERE id = 'p1'")
         try cluster.sync("lpk-a")
         #expect(try cluster.rows("hub", "programs")["p1"]?.last == "Gedung A")
@@ -103,5 +106,36 @@ import Testing
         #expect(programs.count == 1000)
         #expect(programs.values.filter { $0.last != "NULL" }.count == 20)
         #expect(programs["q50"]?.last == "Gedung 50")
+    }
+
+    /// Registers a site and writes its configuration with `schema` naming `schemaFile`.
+    static func register(_ cluster: Cluster, _ id: String, schemaFile: String) throws {
+        try Cluster.run(["hub", "add-site", "--config", cluster.hubConfig, "--id", id, "--kind", "lpk", "--name", "Partner \(id)",
+                         "--credential-out", cluster.path("\(id).credential")])
+        try cluster.writeSiteConfig(id)
+        let config = try String(contentsOfFile: cluster.siteConfig(id), encoding: .utf8)
+        try config.replacingOccurrences(of: "schema = \"schema.json\"", with: "schema = \"\(schemaFile)\"")
+            .write(toFile: cluster.siteConfig(id), atomically: true, encoding: .utf8)
+    }
+
+    @Test func siteInitTakesTheHubsSchemaAndChecksAGivenFile() throws {
+        let cluster = try Self.world("follow-init")
+        // No schema file at the site: init fetches the hub's current version and keeps it there.
+        try Self.register(cluster, "lpk-c", schemaFile: "lpk-c.schema.json")
+        try Cluster.run(["site", "init", "--config", cluster.siteConfig("lpk-c")])
+        #expect(try String(contentsOfFile: cluster.path("lpk-c.schema.json"), encoding: .utf8)
+                == (try String(contentsOfFile: cluster.path("schema-v2.json"), encoding: .utf8)))
+        #expect(try Self.state(cluster, "lpk-c") == [true, true, true, true])
+        try Cluster.run(["site", "sync", "--config", cluster.siteConfig("lpk-c")])
+        try cluster.staff("lpk-c", "UPDATE programs SET location = 'Gedung C' WHERE id = 'p1'")
+        try Cluster.run(["site", "sync", "--config", cluster.siteConfig("lpk-c")])
+        #expect(try cluster.rows("hub", "programs")["p1"]?.last == "Gedung C")
+
+        // A file that is not the hub's current schema is refused, and no replica is made.
+        try Self.register(cluster, "lpk-d", schemaFile: "schema.json")
+        let refused = try Cluster.run(["site", "init", "--config", cluster.siteConfig("lpk-d")], expect: -1)
+        #expect(refused.status != 0 && refused.status < 128)
+        #expect(refused.errors.contains("differs from the hub's current schema (version 2)"), "\(refused.errors)")
+        #expect(!FileManager.default.fileExists(atPath: cluster.replicaPath("lpk-d")))
     }
 }

@@ -189,8 +189,10 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
                           schemaVersion: versions.current, schemaDigest: versions.current.flatMap { versions.published[$0]?.digest })
     }
 
+    /// A published schema version, as published (read when the store opened).
     public func publishedSchema(version: Int) -> PublishedSchema? { versions.published[version] }
 
+    /// The latest published schema version when the store opened; nil for a hub that records none.
     public var currentSchemaVersion: Int? { versions.current }
 
     /// Claims the replica, merges the batch under the rules and counts the push in the site's health,
@@ -230,6 +232,7 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
                            refused: result.refused, restore: restore)
     }
 
+    /// The next page of the feed for a site, cut to the tables and columns of its schema version.
     public func pull(site: SiteRecord, replica id: String, after cursor: ExchangeCursor, maxRows: Int,
                      schemaVersion: Int? = nil) throws -> (batch: ChangeBatch, bytes: [UInt8]) {
         let projection = try versions.schema(forSiteAt: schemaVersion)

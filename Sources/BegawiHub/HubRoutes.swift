@@ -68,7 +68,7 @@ struct HubRoutes: Sendable {
         return value
     }
 
-    /// The schema version the site's replica holds, or nil when the site does not say (version 1).
+    /// The schema version the site's replica holds, or nil when the site does not say (the oldest published).
     static func schemaVersion(_ request: Request) throws -> Int? {
         try number(request, .begawiSchemaVersion, upTo: Int64(SchemaDocument.maximumVersion)).map { Int(clamping: $0) }
     }

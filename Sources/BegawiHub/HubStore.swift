@@ -15,7 +15,7 @@ public protocol HubStore: Sendable {
     /// Starts a round for a site's replica; claims the replica for the site on first contact.
     func session(site: SiteRecord, replica: String, configuration: HubConfiguration) throws -> HubSession
     /// Applies a site's batch in one transaction; returns only after commit. Rows given back whole
-    /// (refused ones) hold only the tables and columns of the site's `schemaVersion` (nil: 1).
+    /// (refused ones) hold only the tables and columns of the site's `schemaVersion` (nil: the oldest published).
     func push(site: SiteRecord, replica: String, batch: ChangeBatch, schemaVersion: Int?) throws -> PushOutcome
     /// The latest published schema version; nil for a hub that records none.
     var currentSchemaVersion: Int? { get }
@@ -30,7 +30,7 @@ public protocol HubStore: Sendable {
     /// Returns once the store could take its write lock (for the service manager's watchdog).
     func probe() throws
     /// The next page of the change feed for a site's replica, encoded for the wire, with only the
-    /// tables and columns of the site's `schemaVersion` (nil: 1); a version never published is refused.
+    /// tables and columns of the site's `schemaVersion` (nil: the oldest published); a version never published is refused.
     func pull(site: SiteRecord, replica: String, after cursor: ExchangeCursor, maxRows: Int, schemaVersion: Int?) throws -> (batch: ChangeBatch, bytes: [UInt8])
     /// After a site migrated from `fromVersion`: the next page of rows holding values of what later
     /// versions added, whole, after `afterSeq`, and where the next page starts (nil after the last).

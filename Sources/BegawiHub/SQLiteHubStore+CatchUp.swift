@@ -12,8 +12,8 @@ extension SQLiteHubStore {
     public func catchUp(site: SiteRecord, replica id: String, fromVersion: Int, schemaVersion: Int?, afterSeq: UInt64,
                         maxRows: Int) throws -> (batch: ChangeBatch, bytes: [UInt8], next: UInt64?) {
         let projection = try versions.schema(forSiteAt: schemaVersion)
-        guard let from = versions.schemas[fromVersion] else {
-            throw BegawiError(.invalidArgument, "this hub never published schema version \(fromVersion), which the catch-up names; start a new session")
+        guard let from = versions.schema(migratedFrom: fromVersion) else {
+            throw BegawiError(.invalidArgument, "this hub has no published schema version, so no site migrated; start a new session")
         }
         try claim(replica: id, for: site)
         let target = projection ?? replica.schema

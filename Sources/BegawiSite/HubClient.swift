@@ -6,7 +6,7 @@ public struct HubClient: Sendable {
     let transport: any HubTransport
     let replicaID: String
     /// The schema version the replica holds, said on every request so that the hub sends only the
-    /// tables and columns it has; nil says nothing (the hub takes version 1, as from older daemons).
+    /// tables and columns it has; nil says nothing (the hub takes its oldest version, as from older daemons).
     public var schemaVersion: Int?
 
     /// Makes a client for one site replica.

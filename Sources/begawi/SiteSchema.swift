@@ -15,9 +15,10 @@ enum SiteSchema {
         let bytes: [UInt8]
         do {
             bytes = try await client.schema(version: nil)
-        } catch let error as BegawiError where error.code == .network && local != nil {
-            // Offline with a file: the file is taken, and the first session checks the versions.
-            FileHandle.standardError.write(Data("begawi: the hub could not be reached to check \(c.schemaPath); the replica is made with the file, and its first sync migrates it to the hub's schema if that is newer (\(error.message))\n".utf8))
+        } catch where local != nil && SiteSchema.mayUseFile(error) {
+            // Offline, or a hub from before versions, with a file: the file is taken, and the first
+            // session checks the versions.
+            FileHandle.standardError.write(Data("begawi: could not check \(c.schemaPath) against the hub's schema; the replica is made with the file, and its first sync migrates it to the hub's schema if that is newer (\(error))\n".utf8))
             return local!
         }
         let hub: SchemaDocument
@@ -38,5 +39,13 @@ enum SiteSchema {
             throw BegawiError(.configuration, "the schema file \(c.schemaPath) (version \(local.version)) differs from the hub's current schema (version \(hub.version)); delete the file and run `begawi site init` again to take the hub's, or replace it with the hub's (`begawi hub schema show` at the hub)")
         }
         return hub
+    }
+
+    /// Whether init may go on with the site's own file: the hub cannot be reached, or does not serve
+    /// schemas (404). A refused credential or a damaged answer stops it.
+    static func mayUseFile(_ error: any Error) -> Bool {
+        if let error = error as? BegawiError { return error.code == .network }
+        if let refusal = error as? HubRefusal { return refusal.status == 404 }
+        return false
     }
 }

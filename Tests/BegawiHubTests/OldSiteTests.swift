@@ -71,4 +71,16 @@ import Testing
         #expect(error?.code == .invalidArgument)
         #expect(error?.message.contains("schema version 3, which this hub never published (it published 1, 2)") == true, "\(error?.message ?? "")")
     }
+
+    @Test func aSiteThatDoesNotSayHoldsTheVersionTheHubWasMadeWith() throws {
+        // A hub made with a file that said version 3: daemons from before versions say nothing.
+        let v3 = Data(String(decoding: Self.v1, as: UTF8.self).replacingOccurrences(of: "{\"tables\"", with: "{\"version\": 3, \"tables\"").utf8)
+        let hub = try HubHarness(schemaText: v3)
+        try hub.addSite("old", kind: .lpk)
+        try hub.staff("old", "INSERT INTO courses(id, title, quota) VALUES ('c1', 'Las', 10)")
+        try hub.sync("old")
+        #expect(try hub.hubRows("courses") == ["c1": [.text("Las"), .integer(10)]])
+        // A catch-up from a version it never published starts from its oldest: nothing was added.
+        #expect(try CatchUpTests.catchUp(hub, "old", from: 1) == 0)
+    }
 }

@@ -10,7 +10,8 @@ public enum WireHeader {
     public static let pending = "Begawi-Pending"
     /// The site's time in ms since the Unix epoch, on a session request.
     public static let siteTime = "Begawi-Site-Time"
-    /// The schema version the site's replica holds, on every request of a site; absent means 1.
+    /// The schema version the site's replica holds, on every request of a site; absent means the
+    /// oldest the hub published (what daemons from before versions hold).
     public static let schemaVersion = "Begawi-Schema-Version"
     /// On a catch-up page that is not the last: the `after` of the next request.
     public static let catchUpNext = "Begawi-Catch-Up-Next"

@@ -84,9 +84,13 @@ import Testing
             let state = try Self.state(cluster, "lpk-b")
             #expect(state == [false, false, false, false] || state == [true, true, true, true], "round \(round): \(state)")
             #expect(try cluster.rows("lpk-b", "programs").keys.filter { $0.hasPrefix("b") }.count == 200)
-            // Whatever the kill left, the next round completes the migration.
+            // Whatever the kill left, the next round completes the migration and its catch-up.
             try cluster.sync("lpk-b")
             #expect(try Self.state(cluster, "lpk-b") == [true, true, true, true])
+            let pending = try DatabaseQueue(path: replica).read { db in
+                try Int.fetchOne(db, sql: "SELECT value FROM _begawi_state WHERE name = 'schema_catch_up_from'")
+            }
+            #expect(pending == nil, "round \(round): the catch-up is still pending")
         }
     }
 

@@ -34,4 +34,5 @@ extension HTTPField.Name {
     static let begawiProtocol = HTTPField.Name(WireHeader.protocolVersion)!
     static let begawiDaemonVersion = HTTPField.Name(WireHeader.daemonVersion)!
     static let begawiSchemaVersion = HTTPField.Name(WireHeader.schemaVersion)!
+    static let begawiCatchUpNext = HTTPField.Name(WireHeader.catchUpNext)!
 }

@@ -1,5 +1,6 @@
 import BegawiCore
 import BegawiReplica
+import BegawiRules
 import Hummingbird
 import HTTPTypes
 import Logging
@@ -22,6 +23,8 @@ struct HubRoutes: Sendable {
         router.get("/v1/session") { request, _ in try await session(request) }
         router.post("/v1/push") { request, _ in try await push(request) }
         router.get("/v1/pull") { request, _ in try await pull(request) }
+        router.get("/v1/schema") { request, _ in try await schema(request) }
+        router.get("/v1/catch-up") { request, _ in try await catchUp(request) }
         router.get("/metrics") { request, _ in try await metricsPage(request) }
     }
 
@@ -69,6 +72,11 @@ struct HubRoutes: Sendable {
         return value
     }
 
+    /// The schema version the site's replica holds, or nil when the site does not say (the oldest published).
+    static func schemaVersion(_ request: Request) throws -> Int? {
+        try number(request, .begawiSchemaVersion, upTo: Int64(SchemaDocument.maximumVersion)).map { Int(clamping: $0) }
+    }
+
     /// The rows a pull asks for: absent means a whole page; more than a page is a page.
     static func maxRows(_ text: String?, page: Int) throws -> Int {
         guard let text else { return page }
@@ -81,6 +89,7 @@ struct HubRoutes: Sendable {
     func push(_ request: Request) async throws -> Response {
         let configuration = settings.configuration
         let (site, replica) = try await caller(request)
+        let schemaVersion = try HubRoutes.schemaVersion(request)
         let limit = configuration.maxBodyBytes
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
             // Refused before a byte of the body is read.
@@ -107,7 +116,7 @@ struct HubRoutes: Sendable {
             throw refusal
         }
         do {
-            let outcome = try await lanes.run { [store] in try store.push(site: site, replica: replica, batch: batch) }
+            let outcome = try await lanes.run { [store] in try store.push(site: site, replica: replica, batch: batch, schemaVersion: schemaVersion) }
             if !batch.rows.isEmpty {
                 logger.info("push applied", metadata: ["site.id": "\(site.id)", "batch.rows": "\(batch.rows.count)",
                                                        "rows.changed": "\(outcome.rowsChanged)", "conflicts": "\(outcome.conflicts)",
@@ -145,12 +154,52 @@ struct HubRoutes: Sendable {
             throw refusal
         }
         let maxRows = try HubRoutes.maxRows(query.get("max_rows"), page: configuration.pageRows)
+        let schemaVersion = try HubRoutes.schemaVersion(request)
         let (batch, page) = try await lanes.run { [store] in
-            try store.pull(site: site, replica: replica, after: ExchangeCursor(baseSeq: base, seq: position), maxRows: maxRows)
+            try store.pull(site: site, replica: replica, after: ExchangeCursor(baseSeq: base, seq: position), maxRows: maxRows,
+                           schemaVersion: schemaVersion)
         }
         metrics.sent(site: site.id, bytes: page.count, rows: batch.rows.count, throughSeq: batch.throughSeq)
         var headers = HTTPFields()
         headers[.begawiEpoch] = store.hubReplicaID
+        return HubAnswer.bytes(page, contentType: Wire.batchMediaType, headers: headers)
+    }
+
+    /// A published schema version's file, as published, for a site that migrates to it; without a
+    /// version, the current one (for `site init`).
+    func schema(_ request: Request) async throws -> Response {
+        _ = try await caller(request)
+        let asked = request.uri.queryParameters.get("version")
+        let version = asked == nil ? store.currentSchemaVersion : asked.flatMap { Int($0) }
+        guard let version, (1...SchemaDocument.maximumVersion).contains(version) else {
+            if asked == nil {
+                throw HubRefusal(.notFound, .badRequest, "this hub has no published schema version; give the site the hub's schema file (schema in site.toml)")
+            }
+            throw HubRefusal(.badRequest, .badRequest, "schema needs version in the query, a whole number from 1 to \(SchemaDocument.maximumVersion)")
+        }
+        guard let published = store.publishedSchema(version: version) else {
+            throw HubRefusal(.notFound, .badRequest, "this hub never published schema version \(version); start a new session for the current one")
+        }
+        return HubAnswer.bytes(Array(published.document.utf8), contentType: "application/json")
+    }
+
+    /// After a site migrated: a page of rows holding values of what it did not have, sent whole.
+    func catchUp(_ request: Request) async throws -> Response {
+        let configuration = settings.configuration
+        let (site, replica) = try await caller(request)
+        let query = request.uri.queryParameters
+        guard let from = query.get("from", as: Int.self), (1...SchemaDocument.maximumVersion).contains(from),
+              let after = query.get("after", as: UInt64.self), after <= ExchangeCursor.maxSeq else {
+            throw HubRefusal(.badRequest, .badRequest, "catch-up needs from (the schema version migrated from, 1 to \(SchemaDocument.maximumVersion)) and after (0 to \(ExchangeCursor.maxSeq)) in the query")
+        }
+        let maxRows = try HubRoutes.maxRows(query.get("max_rows"), page: configuration.pageRows)
+        let schemaVersion = try HubRoutes.schemaVersion(request)
+        let (batch, page, next) = try await lanes.run { [store] in
+            try store.catchUp(site: site, replica: replica, fromVersion: from, schemaVersion: schemaVersion, afterSeq: after, maxRows: maxRows)
+        }
+        metrics.sent(site: site.id, bytes: page.count, rows: batch.rows.count, throughSeq: nil)
+        var headers = HTTPFields()
+        if let next { headers[.begawiCatchUpNext] = String(next) }
         return HubAnswer.bytes(page, contentType: Wire.batchMediaType, headers: headers)
     }
 

@@ -14,8 +14,13 @@ public protocol HubStore: Sendable {
     func credentialIsCurrent(site: String, secretHash: String) throws -> Bool
     /// Starts a round for a site's replica; claims the replica for the site on first contact.
     func session(site: SiteRecord, replica: String, configuration: HubConfiguration) throws -> HubSession
-    /// Applies a site's batch in one transaction; returns only after commit.
-    func push(site: SiteRecord, replica: String, batch: ChangeBatch) throws -> PushOutcome
+    /// Applies a site's batch in one transaction; returns only after commit. Rows given back whole
+    /// (refused ones) hold only the tables and columns of the site's `schemaVersion` (nil: the oldest published).
+    func push(site: SiteRecord, replica: String, batch: ChangeBatch, schemaVersion: Int?) throws -> PushOutcome
+    /// The latest published schema version; nil for a hub that records none.
+    var currentSchemaVersion: Int? { get }
+    /// A published schema version, as published; nil for one never published.
+    func publishedSchema(version: Int) -> PublishedSchema?
     /// Records a site's session: its contact time and what it reported about itself.
     func noteSession(site: String, replica: String, report: SiteReport) throws
     /// Every registered site's health (last contact, last report, totals of its pushes).
@@ -24,8 +29,13 @@ public protocol HubStore: Sendable {
     func headSeq() throws -> UInt64
     /// Returns once the store could take its write lock (for the service manager's watchdog).
     func probe() throws
-    /// The next page of the change feed for a site's replica, encoded for the wire.
-    func pull(site: SiteRecord, replica: String, after cursor: ExchangeCursor, maxRows: Int) throws -> (batch: ChangeBatch, bytes: [UInt8])
+    /// The next page of the change feed for a site's replica, encoded for the wire, with only the
+    /// tables and columns of the site's `schemaVersion` (nil: the oldest published); a version never published is refused.
+    func pull(site: SiteRecord, replica: String, after cursor: ExchangeCursor, maxRows: Int, schemaVersion: Int?) throws -> (batch: ChangeBatch, bytes: [UInt8])
+    /// After a site migrated from `fromVersion`: the next page of rows holding values of what later
+    /// versions added, whole, after `afterSeq`, and where the next page starts (nil after the last).
+    func catchUp(site: SiteRecord, replica: String, fromVersion: Int, schemaVersion: Int?, afterSeq: UInt64,
+                 maxRows: Int) throws -> (batch: ChangeBatch, bytes: [UInt8], next: UInt64?)
     /// Writes a consistent copy of the store while the hub runs; the copy gets a new epoch.
     func backup(to path: String) throws
 }

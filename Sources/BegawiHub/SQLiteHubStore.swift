@@ -23,6 +23,8 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
     /// When the rules changed since the hub last ran: the rows newly granted per site by the
     /// recomputation at open (sites granted none left out); nil when they did not. Set in `init` only.
     public private(set) var rulesRecomputed: [String: Int]?
+    /// The published versions, for sites that hold an older one.
+    let versions: SchemaVersions
 
     /// The hub replica's id (its current epoch).
     public var hubReplicaID: String { replica.replicaID }
@@ -53,6 +55,8 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
         self.clock = clock
         self.policy = policy
         self.declared = declared
+        let published = try SQLiteHubStore.published(replica)
+        versions = SchemaVersions(published, documents: try SQLiteHubStore.documents(published))
         if let policy { rulesRecomputed = try installRules(policy) }
     }
 
@@ -185,13 +189,21 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
         return HubSession(site: site.id, hubReplicaID: replica.replicaID, lineage: try replica.lineage(),
                           pushCursor: try replica.cursor(for: id),
                           maxClockSkewMilliseconds: configuration.maxClockSkewMilliseconds,
-                          maxBodyBytes: configuration.maxBodyBytes, pageRows: configuration.pageRows)
+                          maxBodyBytes: configuration.maxBodyBytes, pageRows: configuration.pageRows,
+                          schemaVersion: versions.current, schemaDigest: versions.current.flatMap { versions.published[$0]?.digest })
     }
+
+    /// A published schema version, as published (read when the store opened).
+    public func publishedSchema(version: Int) -> PublishedSchema? { versions.published[version] }
+
+    /// The latest published schema version when the store opened; nil for a hub that records none.
+    public var currentSchemaVersion: Int? { versions.current }
 
     /// Claims the replica, merges the batch under the rules and counts the push in the site's health,
     /// all in one transaction of the replica.
-    public func push(site: SiteRecord, replica id: String, batch: ChangeBatch) throws -> PushOutcome {
+    public func push(site: SiteRecord, replica id: String, batch: ChangeBatch, schemaVersion: Int? = nil) throws -> PushOutcome {
         try SQLiteHubStore.requireReplicaID(id)
+        let projection = try versions.schema(forSiteAt: schemaVersion)
         let companion = ApplyCompanion(before: { [self] context in
             try claim(replica: id, for: site, context)
             guard batch.replicaID == id else {
@@ -201,12 +213,12 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
             // The office's figures count every ledger entry; the site's answer only those of rows it wrote.
             try notePush(site: site.id, rows: batch.rows.count, result: result, context)
         })
-        return try merge(site: site, batch: batch, companion: companion)
+        return try merge(site: site, batch: batch, companion: companion, projection: projection)
     }
 
     /// Merges a site's batch, under the rules if there are any, with the companion's steps in the
     /// same transaction: the answer for the site.
-    func merge(site: SiteRecord, batch: ChangeBatch, companion: ApplyCompanion) throws -> PushOutcome {
+    func merge(site: SiteRecord, batch: ChangeBatch, companion: ApplyCompanion, projection: Schema? = nil) throws -> PushOutcome {
         // Without rules, values are still checked against their columns' limits, in a gate only when
         // the batch holds one that may be refused.
         let gate: (any ApplyGate)? = policy.map { HubGate(site: site, siteID: site.id, policy: $0, declared: declared, now: Int64(clock.nowMilliseconds())) }
@@ -216,16 +228,24 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
         if !result.refused.isEmpty {
             var keys: [RowKey] = []
             for r in result.refused where !keys.contains(r.row) { keys.append(r.row) }
-            let whole = try replica.wholeRows(keys, view: view(for: site))
+            var whole = try replica.wholeRows(keys, view: view(for: site))
+            if let projection { whole = whole.projected(onto: projection) }
             if !whole.rows.isEmpty { restore = Data(try BatchCodec.encode(whole)).base64EncodedString() }
         }
         return PushOutcome(cursor: result.cursor, rowsChanged: result.rowsChanged, conflicts: result.conflicts,
                            refused: result.refused, restore: restore)
     }
 
-    public func pull(site: SiteRecord, replica id: String, after cursor: ExchangeCursor, maxRows: Int) throws -> (batch: ChangeBatch, bytes: [UInt8]) {
+    /// The next page of the feed for a site, cut to the tables and columns of its schema version.
+    public func pull(site: SiteRecord, replica id: String, after cursor: ExchangeCursor, maxRows: Int,
+                     schemaVersion: Int? = nil) throws -> (batch: ChangeBatch, bytes: [UInt8]) {
+        let projection = try versions.schema(forSiteAt: schemaVersion)
         try claim(replica: id, for: site)
-        return try replica.exportEncoded(after: cursor, for: id, limits: BatchLimits(maxRows: maxRows), view: view(for: site))
+        let limits = BatchLimits(maxRows: maxRows)
+        guard let projection else { return try replica.exportEncoded(after: cursor, for: id, limits: limits, view: view(for: site)) }
+        // A site that has not migrated gets the columns and tables its version holds, by name.
+        let batch = try replica.export(after: cursor, for: id, limits: limits, view: view(for: site)).projected(onto: projection)
+        return (batch, try BatchCodec.encode(batch))
     }
 
     /// What a site may receive; nil without rules.

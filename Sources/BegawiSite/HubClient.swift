@@ -8,6 +8,9 @@ public struct HubClient: Sendable {
     /// What every request says of this daemon: its release and the protocol it speaks.
     let daemonVersion: DaemonVersion
     let protocolVersion: Int
+    /// The schema version the replica holds, said on every request so that the hub sends only the
+    /// tables and columns it has; nil says nothing (the hub takes its oldest version, as from older daemons).
+    public var schemaVersion: Int?
 
     /// Makes a client for one site replica; the versions are this build's unless a test names others.
     public init(transport: any HubTransport, replicaID: String, daemonVersion: DaemonVersion = .current,
@@ -30,6 +33,7 @@ public struct HubClient: Sendable {
     var headers: [(String, String)] {
         [(WireHeader.replica, replicaID), (WireHeader.protocolVersion, String(protocolVersion)),
          (WireHeader.daemonVersion, daemonVersion.description)]
+            + (schemaVersion.map { [(WireHeader.schemaVersion, String($0))] } ?? [])
     }
 
     /// The offset (ms to add to local time to get the hub's) from one answer, assuming symmetric delays.
@@ -94,6 +98,28 @@ public struct HubClient: Sendable {
         let response = try await transport.send(HubRequest(method: "GET", path: path, headers: headers))
         try HubClient.check(response)
         return response.body
+    }
+
+    /// A schema version's file as the hub published it, for the site to check and migrate to; without
+    /// a version, the current one.
+    public func schema(version: Int?) async throws -> [UInt8] {
+        let path = version.map { "/v1/schema?version=\($0)" } ?? "/v1/schema"
+        let response = try await transport.send(HubRequest(method: "GET", path: path, headers: headers))
+        try HubClient.check(response)
+        return response.body
+    }
+
+    /// After a migration from `fromVersion`: a page of rows holding values of what later versions added,
+    /// encoded, and the `after` of the next page (nil after the last).
+    public func catchUp(fromVersion: Int, after: UInt64, maxRows: Int) async throws -> (bytes: [UInt8], next: UInt64?) {
+        let path = "/v1/catch-up?from=\(fromVersion)&after=\(after)&max_rows=\(maxRows)"
+        let response = try await transport.send(HubRequest(method: "GET", path: path, headers: headers))
+        try HubClient.check(response)
+        guard let text = response.headers[WireHeader.catchUpNext.lowercased()] else { return (response.body, nil) }
+        guard let next = UInt64(text), next > after, next <= ExchangeCursor.maxSeq else {
+            throw BegawiError(.network, "the hub's catch-up page names a next position that does not follow \(after); check that hub_url names a Begawi hub of this version")
+        }
+        return (response.body, next)
     }
 
     /// Throws a `HubRefusal` for any non-2xx answer.

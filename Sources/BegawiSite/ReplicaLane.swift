@@ -8,14 +8,14 @@ import NIOPosix
 /// `@unchecked Sendable`: the replica is used only by bodies run on `pool`, whose single thread
 /// runs them one at a time; its other stored properties are immutable.
 public final class ReplicaLane: @unchecked Sendable {
-    /// The replica; touch it only inside `run`.
-    let replica: Replica
+    /// The replica; touch it only inside `run` (`migrate` replaces it, on the lane's thread too).
+    var replica: Replica
     let pool: NIOThreadPool
     /// This replica's own id (immutable, so readable off the lane).
     public let replicaID: String
     /// The site that owns the replica.
     public let siteID: String
-    /// The synced tables installed in the replica.
+    /// The synced tables installed in the replica when the lane opened it (a migration adds to them).
     public let schema: Schema
 
     init(replica: Replica, pool: NIOThreadPool) {
@@ -35,6 +35,15 @@ public final class ReplicaLane: @unchecked Sendable {
                 guard case .active = state else { return continuation.resume(throwing: NIOThreadPoolError.ThreadPoolInactive()) }
                 continuation.resume(with: Result { try body(replica) })
             }
+        }
+    }
+
+    /// Runs `body`, which migrates the replica and returns the migrated one, on the lane's thread, and
+    /// keeps the migrated replica for the work queued after it (the old one must not be used again).
+    public func migrate(_ body: @escaping @Sendable (Replica) throws -> Replica) async throws {
+        let _: Bool = try await run { [self] current in
+            replica = try body(current)
+            return true
         }
     }
 

@@ -45,13 +45,13 @@ public final class SiteService {
     /// One round, with its outcome recorded in the status file. Throws what made the round fail.
     @discardableResult
     public func syncOnce() async throws -> RoundReport {
+        var client = self.client
+        client.schemaVersion = try await lane.run { try $0.schemaVersion() }
         var round = SyncRound(lane: lane, client: client, configuration: configuration, logger: logger)
         round.onProgress = onAlive
         let acknowledgedSeq = status.acknowledged?.seq ?? 0, hubReplicaID = status.hubReplicaID
         let pending = try? await lane.run { try $0.pendingChanges(afterSeq: acknowledgedSeq, for: hubReplicaID) }
-        let schemaVersion = try? await lane.run { try $0.schemaVersion() }
         round.sessionHeaders = [(WireHeader.siteTime, String(clock.nowMilliseconds()))] + (pending.map { [(WireHeader.pending, String($0))] } ?? [])
-            + ((schemaVersion ?? nil).map { [(WireHeader.schemaVersion, String($0))] } ?? [])
         let started = ContinuousClock.now
         func seconds() -> Double {
             let d = ContinuousClock.now - started

@@ -41,7 +41,7 @@ public struct RoundReport: Sendable, Equatable {
 /// Not `Sendable`: it drives a replica (through its lane), one round at a time.
 public struct SyncRound {
     let lane: ReplicaLane
-    let client: HubClient
+    var client: HubClient
     let configuration: SiteConfiguration
     let logger: Logger
     /// Called after each batch pushed and each page applied (the service manager's watchdog).
@@ -61,6 +61,16 @@ public struct SyncRound {
     public func run() async throws -> RoundReport {
         var report = RoundReport()
         let (session, offset, _) = try await client.session(extraHeaders: sessionHeaders)
+        let (migrated, caughtUp) = try await followSchema(session)
+        if let migrated {
+            // Again from a new session, saying the new version: the hub's pages then carry its columns.
+            var next = self
+            next.client.schemaVersion = migrated
+            var report = try await next.run()
+            report.received += caughtUp
+            return report
+        }
+        report.received += caughtUp
         report.hubReplicaID = session.hubReplicaID
         report.offset = offset
         try await followEpoch(session)

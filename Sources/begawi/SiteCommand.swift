@@ -18,13 +18,15 @@ struct SiteCommand: AsyncParsableCommand {
         @Option(help: "The site's configuration file.") var config = "/etc/begawi/site.toml"
     }
 
-    struct Init: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create the site's replica with the schema named in the configuration.")
+    struct Init: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create the site's replica with the hub's current schema (checked against the site's schema file, if it has one).")
         @OptionGroup var options: Options
 
-        func run() throws {
+        func run() async throws {
             let (siteID, c) = try SiteConfigFile.load(options.config)
-            let replica = try Replica.create(at: c.replicaPath, siteID: siteID, schema: try SchemaFile.load(c.schemaPath))
+            let document = try await SiteSchema.fetch(c)
+            let replica = try Replica.create(at: c.replicaPath, siteID: siteID, schema: document.schema)
+                .migrate(to: document.schema, version: document.version)
             try replica.close()
             // The staff's applications (group begawi) write the replica too. SQLite gives new -wal
             // and -shm files the replica's mode, and GRDB keeps them after closing: all three must

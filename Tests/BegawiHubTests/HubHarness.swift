@@ -24,8 +24,10 @@ final class HubHarness {
     let folder = TemporaryFolder()
     let document: SchemaDocument
     var policy: AccessPolicy { document.policy! }
-    let store: SQLiteHubStore
+    private(set) var store: SQLiteHubStore
     private(set) var sites: [String: Site] = [:]
+    /// The schema version each site says it holds on push and pull; absent says nothing (version 1).
+    var schemaVersions: [String: Int] = [:]
 
     static var repositoryRoot: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -42,6 +44,20 @@ final class HubHarness {
         store = try SQLiteHubStore(path: folder.file("hub.sqlite"), policy: document.policy)
     }
 
+    /// A hub made from a schema file's text, which it records as its first published version.
+    init(schemaText: Data) throws {
+        document = try SchemaDocument.parse(schemaText)
+        try SQLiteHubStore.create(at: folder.file("hub.sqlite"), schemaText: schemaText)
+        store = try SQLiteHubStore(path: folder.file("hub.sqlite"), policy: document.policy)
+    }
+
+    /// Publishes a later version as `begawi hub schema publish` does, then reopens the store on it.
+    func publish(_ text: Data) throws {
+        try store.close()
+        _ = try SQLiteHubStore.publish(at: folder.file("hub.sqlite"), schemaText: text)
+        store = try SQLiteHubStore(path: folder.file("hub.sqlite"), policy: try SchemaDocument.parse(text).policy)
+    }
+
     deinit { close() }
 
     func close() {
@@ -51,16 +67,23 @@ final class HubHarness {
     }
 
     @discardableResult
-    func addSite(_ id: String, kind: SiteKind) throws -> Site {
+    func addSite(_ id: String, kind: SiteKind, schema: Schema? = nil) throws -> Site {
         _ = try store.addSite(id: id, kind: kind, name: "Site \(id)")
         let record = try store.sites().first { $0.id == id }!
-        let replica = try Replica.create(at: folder.file("\(id).sqlite"), siteID: id, schema: document.schema)
+        let replica = try Replica.create(at: folder.file("\(id).sqlite"), siteID: id, schema: schema ?? document.schema)
         let site = Site(record: record, replica: replica)
         sites[id] = site
         return site
     }
 
     func site(_ id: String) -> Site { sites[id]! }
+
+    /// Migrates a site's replica as its daemon does, and says the new version from then on.
+    func migrateSite(_ id: String, to document: SchemaDocument, from version: Int) throws {
+        let site = self.site(id)
+        sites[id] = Site(record: site.record, replica: try site.replica.migrate(to: document.schema, version: document.version, catchUpFrom: version))
+        schemaVersions[id] = document.version
+    }
 
     /// A write by the site's staff application: its own connection, knowing nothing of Begawi.
     func staff(_ id: String, _ sql: String, _ arguments: StatementArguments = []) throws {
@@ -84,7 +107,7 @@ final class HubHarness {
             let batch = try site.replica.export(after: cursor, for: session.hubReplicaID, limits: BatchLimits(maxRows: batchRows), soleRecipient: soleRecipient)
             if batch.rows.isEmpty && batch.complete && cursor == ExchangeCursor(baseSeq: batch.throughSeq, seq: batch.throughSeq) { break }
             let wire = try BatchCodec.decode(try BatchCodec.encode(batch))
-            let outcome = try store.push(site: site.record, replica: site.replica.replicaID, batch: wire)
+            let outcome = try store.push(site: site.record, replica: site.replica.replicaID, batch: wire, schemaVersion: schemaVersions[id])
             if !outcome.refused.isEmpty {
                 let restore = try outcome.restore.map { try BatchCodec.decode(Array(Data(base64Encoded: $0)!)) }
                 try site.replica.settleRefusals(outcome.refused, restore: restore)
@@ -96,7 +119,7 @@ final class HubHarness {
         try site.replica.resolveAwaiting(awaiting.subtracting(waiting))
         var pull = try site.replica.cursor(for: session.hubReplicaID)
         while true {
-            let (_, bytes) = try store.pull(site: site.record, replica: site.replica.replicaID, after: pull, maxRows: 200)
+            let (_, bytes) = try store.pull(site: site.record, replica: site.replica.replicaID, after: pull, maxRows: 200, schemaVersion: schemaVersions[id])
             let page = try BatchCodec.decode(bytes)
             let result = try site.replica.apply(page)
             exchange.received += page.rows.count

@@ -19,10 +19,15 @@ public struct HubSession: Sendable, Equatable, Codable {
     public var pageRows: Int
     /// The protocol version the hub speaks (`Wire.protocolVersion`); nil from a hub before versions (1).
     public var protocolVersion: Int?
+    /// The hub's current schema version (nil from a hub that records none): a site holding an older
+    /// one fetches it (`GET /v1/schema`) and migrates its replica.
+    public var schemaVersion: Int?
+    /// `SchemaDocument.digest` of that version, which the fetched document must match.
+    public var schemaDigest: String?
 
     /// Makes a session answer.
     public init(site: String, hubReplicaID: String, lineage: [LineageLink], pushCursor: ExchangeCursor,
-                maxClockSkewMilliseconds: Int64, maxBodyBytes: Int, pageRows: Int) {
+                maxClockSkewMilliseconds: Int64, maxBodyBytes: Int, pageRows: Int, schemaVersion: Int? = nil, schemaDigest: String? = nil) {
         self.site = site
         self.hubReplicaID = hubReplicaID
         self.lineage = lineage
@@ -30,11 +35,13 @@ public struct HubSession: Sendable, Equatable, Codable {
         self.maxClockSkewMilliseconds = maxClockSkewMilliseconds
         self.maxBodyBytes = maxBodyBytes
         self.pageRows = pageRows
+        self.schemaVersion = schemaVersion
+        self.schemaDigest = schemaDigest
     }
 
     enum CodingKeys: String, CodingKey {
         case site, lineage, pushCursor, maxClockSkewMilliseconds, maxBodyBytes, pageRows
-        case protocolVersion
+        case protocolVersion, schemaVersion, schemaDigest
         case hubReplicaID = "epoch"
     }
 }

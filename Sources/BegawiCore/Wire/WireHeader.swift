@@ -14,6 +14,9 @@ public enum WireHeader {
     public static let protocolVersion = "Begawi-Protocol"
     /// The site daemon's version (`DaemonVersion`, `1.2.3`), on every request of a site.
     public static let daemonVersion = "Begawi-Daemon-Version"
-    /// The schema version the site's replica holds, on every request of a site.
+    /// The schema version the site's replica holds, on every request of a site; absent means the
+    /// oldest the hub published (what daemons from before versions hold).
     public static let schemaVersion = "Begawi-Schema-Version"
+    /// On a catch-up page that is not the last: the `after` of the next request.
+    public static let catchUpNext = "Begawi-Catch-Up-Next"
 }

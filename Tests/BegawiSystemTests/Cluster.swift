@@ -135,13 +135,19 @@ final class Cluster {
 
     /// (Re)writes a site's configuration, pointing at `url` (default: the hub).
     func writeSiteConfig(_ id: String, url: String? = nil, extra: String = "") throws {
+        // Each site its own copy: a daemon rewrites its schema file when it follows the hub's, and
+        // must not change the hub's (or a test's) file beside it.
+        let schema = "\(id).schema.json"
+        if !FileManager.default.fileExists(atPath: path(schema)) {
+            try FileManager.default.copyItem(atPath: path("schema.json"), toPath: path(schema))
+        }
         try """
             site_id = "\(id)"
             replica = "\(id).sqlite"
             hub_url = "\(url ?? hubURL)"
             ca_file = "tls/ca.crt"
             credential_file = "\(id).credential"
-            schema = "schema.json"
+            schema = "\(schema)"
             backoff_initial_ms = 100
             backoff_max_seconds = 2
             watch_interval_ms = 100

@@ -48,8 +48,8 @@ import Testing
         let cluster = try Self.world("follow")
         try cluster.sync("lpk-a")
         #expect(try Self.state(cluster, "lpk-a") == [true, true, true, true])
-        // The site's schema file (here the cluster's schema.json) follows, for its own checks.
-        #expect(try String(contentsOfFile: cluster.path("schema.json"), encoding: .utf8)
+        // The site's schema file follows, for its own checks.
+        #expect(try String(contentsOfFile: cluster.path("lpk-a.schema.json"), encoding: .utf8)
                 == (try String(contentsOfFile: cluster.path("schema-v2.json"), encoding: .utf8)))
         try cluster.staff("lpk-a", "UPDATE programs SET location = 'Gedung A' WHERE id = 'p1'")
         try cluster.sync("lpk-a")
@@ -117,8 +117,10 @@ import Testing
         try Cluster.run(["hub", "add-site", "--config", cluster.hubConfig, "--id", id, "--kind", "lpk", "--name", "Partner \(id)",
                          "--credential-out", cluster.path("\(id).credential")])
         try cluster.writeSiteConfig(id)
+        // Not the copy writeSiteConfig makes: this test says which file the site has, if any.
+        try FileManager.default.removeItem(atPath: cluster.path("\(id).schema.json"))
         let config = try String(contentsOfFile: cluster.siteConfig(id), encoding: .utf8)
-        try config.replacingOccurrences(of: "schema = \"schema.json\"", with: "schema = \"\(schemaFile)\"")
+        try config.replacingOccurrences(of: "schema = \"\(id).schema.json\"", with: "schema = \"\(schemaFile)\"")
             .write(toFile: cluster.siteConfig(id), atomically: true, encoding: .utf8)
     }
 

@@ -90,7 +90,7 @@ struct SystemdContainerTests {
             cp /usr/share/begawi/site.example.toml /etc/begawi/site.toml
             sed -i 's|^site_id = .*|site_id = "disnaker"|; s|^hub_url = .*|hub_url = "https://127.0.0.1:8443"|; s|^credential_file = .*|credential_file = "credential:site.credential"|' /etc/begawi/site.toml
             install -m 0600 /root/disnaker.credential /etc/begawi/credentials/site.credential
-            runuser -u begawi -- begawi site init
+            systemd-run --quiet --wait --pipe -p User=begawi -p LoadCredential=site.credential:/etc/begawi/credentials/site.credential begawi site init
             systemctl enable --now begawi-site
             useradd --create-home siti
             usermod -aG begawi siti

@@ -46,9 +46,14 @@ import Testing
     }
 
     @Test func aRefusedDaemonSaysWhyAndAsksAgainOnlyAtItsLongestBackoff() throws {
-        let cluster = try Cluster(label: "too-old-daemon", hubExtra: "min_site_version = \"99.0.0\"")
+        let cluster = try Cluster(label: "too-old-daemon")
         try cluster.startHub()
         try cluster.addSite("lpk-a")
+        // `site init` asks the hub for its schema, so the minimum is raised after it.
+        cluster.stopHub()
+        let config = try String(contentsOfFile: cluster.hubConfig, encoding: .utf8)
+        try (config + "\nmin_site_version = \"99.0.0\"\n").write(toFile: cluster.hubConfig, atomically: true, encoding: .utf8)
+        try cluster.startHub()
         // Retries that start at 100 ms would ask about ten times in 4 s; at a 60 s cap it asks once.
         try cluster.setSiteOption("lpk-a", "backoff_max_seconds", "60")
         try cluster.staff("lpk-a", "INSERT INTO participants(id, nik, full_name) VALUES ('p1', '6474010101900001', 'Siti Aminah')")

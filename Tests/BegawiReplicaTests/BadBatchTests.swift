@@ -233,8 +233,9 @@ import Testing
 }
 
 /// Batches built in memory skip the wire decoder's checks: `apply(_:)` must refuse their malformed
-/// shapes itself, with an error, never by stopping the process. Each runs in a child process.
-@Suite(.blocking) struct MalformedBatchTests {
+/// shapes itself, with an error, never by stopping the process. Each runs in a child process, one
+/// at a time: each test's cleanup removes every child's folder, a sibling's in flight too.
+@Suite(.blocking, .serialized) struct MalformedBatchTests {
     /// The folder label of a child process; a child that crashes cannot remove its folder, its parent does.
     static func label(parent: pid_t) -> String { "malformed-\(parent)" }
 

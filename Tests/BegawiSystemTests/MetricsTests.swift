@@ -107,8 +107,12 @@ import Testing
         try cluster.staff("lpk-a", "INSERT INTO programs(id, title) VALUES ('prog-1', 'Las')")
         try cluster.startDaemon("lpk-a")
         let url = "http://127.0.0.1:\(port)/metrics"
-        let synced = try eventually { let p = try? Prometheus.scrape(url); return p?.value("begawi_site_rows_sent_total") == 1 ? p : nil }
-        #expect(synced.value("begawi_site_pending_changes", ["site": "lpk-a"]) == 0)
+        // The row counts as sent when the push is answered, and pending is set when the round ends:
+        // wait for both, as a scrape between them (a loaded machine) sees one without the other.
+        let synced = try eventually {
+            let p = try? Prometheus.scrape(url)
+            return p?.value("begawi_site_rows_sent_total") == 1 && p?.value("begawi_site_pending_changes", ["site": "lpk-a"]) == 0 ? p : nil
+        }
         #expect(synced.value("begawi_site_hub_reachable") == 1)
         #expect((synced.value("begawi_site_rounds_total", ["outcome": "succeeded"]) ?? 0) >= 1)
         #expect((synced.value("begawi_site_sent_bytes_total") ?? 0) > 0)

@@ -209,10 +209,12 @@ import Testing
         let seed = FaultProxyTests.seed
         let cluster = try FaultProxyTests.makeCluster("fault-reset", siteExtra: "batch_rows = 50\npull_interval_seconds = 1")
         // A link that drops every 2 s and carries 200 kbit/s: a round cannot finish between two drops.
+        // Rows of 192 bytes keep it busy for several seconds more, so that drops land on requests in flight
+        // and not only on the idle connection between rounds (with 96 bytes, some runs saw none).
         let proxy = try FaultProxy(cluster: cluster, name: "reset", seed: seed, faults: ["--reset-every", "2", "--rate-bps", "200000"])
         try cluster.writeSiteConfig("lpk-a", url: proxy.url, extra: "batch_rows = 50\npull_interval_seconds = 1")
-        try FaultProxyTests.insert(cluster, "lpk-a", 0...599, payload: 96)
-        try FaultProxyTests.insert(cluster, "lpk-b", 0...399, payload: 96)
+        try FaultProxyTests.insert(cluster, "lpk-a", 0...599, payload: 192)
+        try FaultProxyTests.insert(cluster, "lpk-b", 0...399, payload: 192)
         try cluster.syncUntilDone("lpk-b")
         try cluster.startDaemon("lpk-a")
         defer { cluster.stopDaemon("lpk-a") }
@@ -234,9 +236,9 @@ import Testing
         let first = try waitForConvergence(keys: 1000, within: 90)
         #expect(first != nil, "the daemon did not converge within 90 s behind a link reset every 2 s; its log:\n\(cluster.path("lpk-a.log"))")
         // More work on both sides while the daemon runs: it pushes its own and pulls the other's.
-        try FaultProxyTests.insert(cluster, "lpk-a", 600...899, payload: 96)
-        try FaultProxyTests.update(cluster, "lpk-a", below: 600, step: 3, payload: 96)
-        try FaultProxyTests.insert(cluster, "lpk-b", 400...599, payload: 96)
+        try FaultProxyTests.insert(cluster, "lpk-a", 600...899, payload: 192)
+        try FaultProxyTests.update(cluster, "lpk-a", below: 600, step: 3, payload: 192)
+        try FaultProxyTests.insert(cluster, "lpk-b", 400...599, payload: 192)
         try cluster.syncUntilDone("lpk-b")
         let second = try waitForConvergence(keys: 1500, within: 90)
         #expect(second != nil, "the daemon did not converge again within 90 s")

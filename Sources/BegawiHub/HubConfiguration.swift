@@ -46,6 +46,8 @@ public struct HubConfiguration: Sendable, Equatable {
     public var minSiteVersion: DaemonVersion?
     /// Seconds between the log's summaries of refused connections and of wrong credentials.
     public var logIntervalSeconds = 60
+    /// What is kept how long, and the erasure log (`retention_days` and the keys beside it).
+    public var retention = HubRetention()
 
     /// Makes a configuration with the documented defaults.
     public init(host: String = "0.0.0.0", port: Int = 8443, certificateFile: String = "/etc/begawi/hub.crt",
@@ -82,5 +84,6 @@ public struct HubConfiguration: Sendable, Equatable {
             throw BegawiError(.configuration, "page_rows must be between 1 and 100000")
         }
         try validateNetwork()
+        try retention.validate()
     }
 }

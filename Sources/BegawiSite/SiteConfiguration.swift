@@ -35,6 +35,8 @@ public struct SiteConfiguration: Sendable, Equatable {
     /// libcurl's connect timeout and stalled-transfer limit.
     public var connectTimeoutMilliseconds: Int
     public var stallSeconds: Int
+    /// Days a handled entry of the site's conflict or refusal ledger keeps its values (`ledger_retention_days`).
+    public var ledgerRetentionDays = 90
     /// Where the daemon serves Prometheus' `/metrics` (plain HTTP, loopback only); nil: nowhere.
     public var metricsHost: String?
     public var metricsPort: Int?

@@ -7,7 +7,8 @@ enum HubConfigFile {
                        "max_body_bytes", "max_batch_bytes", "page_rows", "port_file", "metrics_token_file",
                        "max_connections", "max_connections_per_address", "handshake_timeout_seconds", "header_timeout_seconds",
                        "idle_timeout_seconds", "body_timeout_seconds", "auth_failures_per_minute", "log_interval_seconds",
-                       "min_site_version"]
+                       "min_site_version", "retention_days", "feed_retention_days", "audit_retention_days",
+                       "audit_archive_dir", "ledger_retention_days", "housekeeping_interval_seconds", "erasure_log"]
 
     static func load(_ path: String) throws -> HubConfiguration {
         let file = try ConfigFile.load(path)
@@ -41,6 +42,13 @@ enum HubConfigFile {
             }
             c.minSiteVersion = version
         }
+        if let v = try file.int("retention_days") { c.retention.retentionDays = v }
+        if let v = try file.int("feed_retention_days") { c.retention.feedRetentionDays = v }
+        if let v = try file.int("audit_retention_days") { c.retention.auditRetentionDays = v }
+        if let v = try file.path("audit_archive_dir") { c.retention.auditArchiveFolder = v }
+        if let v = try file.int("ledger_retention_days") { c.retention.ledgerRetentionDays = v }
+        if let v = try file.int("housekeeping_interval_seconds") { c.retention.housekeepingIntervalSeconds = v }
+        if let v = try file.path("erasure_log") { c.retention.erasureLogPath = v }
         do { try c.validate() } catch let e as BegawiError { throw BegawiError(.configuration, "\(path): \(e.message)") }
         return c
     }

@@ -5,7 +5,8 @@ import BegawiSite
 enum SiteConfigFile {
     static let keys = ["site_id", "replica", "hub_url", "ca_file", "credential_file", "schema", "status_file",
                        "watch_interval_ms", "pull_interval_seconds", "backoff_initial_ms", "backoff_max_seconds",
-                       "batch_rows", "batch_bytes", "connect_timeout_ms", "stall_seconds", "metrics_listen"]
+                       "batch_rows", "batch_bytes", "connect_timeout_ms", "stall_seconds", "metrics_listen",
+                       "ledger_retention_days"]
 
     static func load(_ path: String) throws -> (siteID: String, configuration: SiteConfiguration) {
         let file = try ConfigFile.load(path)
@@ -28,6 +29,7 @@ enum SiteConfigFile {
         if let v = try file.int("batch_bytes") { c.batchBytes = v }
         if let v = try file.int("connect_timeout_ms", in: 1...3_600_000, unit: " ms") { c.connectTimeoutMilliseconds = v }
         if let v = try file.int("stall_seconds", in: 1...86_400, unit: " s") { c.stallSeconds = v }
+        if let v = try file.int("ledger_retention_days", in: 1...36_500, unit: " days") { c.ledgerRetentionDays = v }
         if let (host, port) = try file.hostPort("metrics_listen", example: "127.0.0.1:9465") {
             c.metricsHost = host
             c.metricsPort = port

@@ -13,6 +13,7 @@ public struct HubDaemon: Service {
     let store: SQLiteHubStore
     let logger: Logger
     let databasePath: String
+    let clock: any WallClock
 
     /// Opens the store, starts the lanes and loads the TLS files; nothing listens until `run()`.
     /// Refuses a schema without access rules for a hub that ran with them. `routes` makes the route
@@ -38,6 +39,7 @@ public struct HubDaemon: Service {
         self.store = store
         self.logger = logger
         databasePath = configuration.databasePath
+        self.clock = clock
     }
 
     /// Says that the access rules changed and, per site, how many rows they newly let it receive:
@@ -54,6 +56,11 @@ public struct HubDaemon: Service {
     /// The watchdog, pinging every `interval`: each ping waits for a probe through the requests' path.
     public func watchdog(every interval: Duration, onAlive: @escaping @Sendable () -> Void) -> HubWatchdog {
         HubWatchdog(store: store, lanes: server.lanes, interval: interval, onAlive: onAlive, logger: logger)
+    }
+
+    /// The periodic housekeeping over the store (purge, retention, space), at the settings' interval.
+    public func housekeeping() -> HubHousekeeping {
+        HubHousekeeping(store: store, lanes: server.lanes, settings: server.settings, clock: clock, logger: logger)
     }
 
     /// Serves until the service group shuts down, then closes the store (the server has stopped

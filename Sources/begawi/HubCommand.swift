@@ -151,7 +151,8 @@ struct HubCommand: AsyncParsableCommand {
                 boundPort.set(port)
                 notifier.ready(status: "serving sites on port \(port)")
             })
-            var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: daemon, serviceName: "hub")]
+            var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: daemon, serviceName: "hub"),
+                                                                              .init(service: daemon.housekeeping(), serviceName: "housekeeping")]
             if let interval = notifier.pingInterval {
                 services.append(.init(service: daemon.watchdog(every: interval / 2) { notifier.alive() }, serviceName: "watchdog"))
             }

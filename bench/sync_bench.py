@@ -450,7 +450,7 @@ def poorlink_run(args, link, certs, name, label, flap):
             resets.join()
         link.clear_flap_rules()
     up1, down1 = link.bytes()
-    hub_rows = int(lib.sqlite(c.path("hub.sqlite"), "SELECT count(*) FROM _begawi_rows;").strip()) if rules else c.hub_rows()
+    hub_rows = c.hub_rows()
     c.stop_hub()
     up, down = up1 - up0, down1 - down0
     for a in attempts:

@@ -2,7 +2,7 @@ public import BegawiCore
 public import Foundation
 
 /// A schema file: the synced tables and, beside each, its `access` rules.
-public struct SchemaDocument: Sendable {
+public struct SchemaDocument: Sendable, Equatable {
     /// The tables as the engine syncs them.
     public var schema: Schema
     /// The rules between agencies; nil when the file declares none.

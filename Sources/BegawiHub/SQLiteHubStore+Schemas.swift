@@ -104,12 +104,12 @@ extension SQLiteHubStore {
         throw BegawiError(.configuration, "the schema file \(file) is version \(document.version), but the hub's published schema is version \(current.version); publish the file with \(publish), \(orPoint)")
     }
 
-    /// Whether `declared` has exactly the installed tables and columns (names, types, NOT NULL, keys);
+    /// Whether `declared` has exactly the installed tables and columns (names, types, NOT NULL, defaults, keys);
     /// limits may differ, since the file in force sets them.
     static func declaresInstalled(_ declared: Schema, _ installed: Schema) -> Bool {
         func shape(_ schema: Schema) -> [String: [String]] {
             Dictionary(schema.tables.map { t in
-                (t.name, ([t.primaryKey] + t.columns).map { "\($0.name) \($0.type.uppercased()) \($0.notNull)" })
+                (t.name, ([t.primaryKey] + t.columns).map { "\($0.name) \($0.type.uppercased()) \($0.notNull) \($0.defaultLiteral ?? "-")" })
             }, uniquingKeysWith: { a, _ in a })
         }
         return shape(declared) == shape(installed)

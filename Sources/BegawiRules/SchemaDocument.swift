@@ -27,6 +27,8 @@ public struct SchemaDocument: Sendable, Equatable {
         let schema: Schema
         do {
             schema = try JSONDecoder().decode(Schema.self, from: data)
+        } catch let error as BegawiError {
+            throw error
         } catch let DecodingError.dataCorrupted(context) {
             throw BegawiError(.invalidSchema, "not valid JSON: \(context.debugDescription)")
         } catch let DecodingError.keyNotFound(key, context) {

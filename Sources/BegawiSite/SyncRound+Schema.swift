@@ -12,7 +12,7 @@ extension SyncRound {
     /// catch-up received.
     ///
     /// A hostile or mistaken hub must not make a site lose data: the file must match the session's
-    /// digest, and must only add tables and nullable columns to the replica's own (`SchemaEvolution`).
+    /// digest, and must only add tables and nullable or defaulted columns to the replica's own (`SchemaEvolution`).
     func followSchema(_ session: HubSession) async throws -> (migrated: SchemaDocument?, received: Int) {
         guard let target = session.schemaVersion else { return (nil, 0) }
         let local = try await lane.run { try $0.schemaVersion() } ?? 1
@@ -33,7 +33,7 @@ extension SyncRound {
                                             candidate: SchemaDocument(tables: document.schema, version: target))
             guard evolution.isAllowed else {
                 let reasons = evolution.refusals.map(\.problem).joined(separator: "; ")
-                throw BegawiError(.invalidSchema, "the hub's schema version \(target) does not only add to this replica's version \(local) (\(reasons)); the replica was not changed. Tell the office: a site takes only new tables and new nullable columns")
+                throw BegawiError(.invalidSchema, "the hub's schema version \(target) does not only add to this replica's version \(local) (\(reasons)); the replica was not changed. Tell the office: a site takes only new tables and new nullable or defaulted columns")
             }
             return try replica.migrate(to: document.schema, version: target, catchUpFrom: local)
         }

@@ -2,15 +2,20 @@
 /// written into the DDL as a literal. Every replica gives a row without a value for the column the
 /// same default, so replicas that merged the same changes hold the same values.
 extension ColumnSpec {
-    /// Reads `"default"`: a string or a number (`null` or absent: none). A whole number in a REAL
-    /// column is taken as the real number SQLite would store.
+    /// Reads `"default"`: a string or a number (`null` or absent: none). A number is taken as SQLite
+    /// stores it in the column (a whole number in a REAL column as a real one, a whole real number in
+    /// a NUMERIC column as an integer), so that the value merged and the value SQLite fills agree, and
+    /// the declaration reads back the same from a replica's record of it.
     static func decodeDefault(_ c: KeyedDecodingContainer<CodingKeys>, type: String, column: String) throws -> SQLValue? {
         guard c.contains(.defaultValue), try !c.decodeNil(forKey: .defaultValue) else { return nil }
         if let text = try? c.decode(String.self, forKey: .defaultValue) { return .text(text) }
         if let whole = try? c.decode(Int64.self, forKey: .defaultValue) {
             return type.uppercased() == "REAL" ? .real(Double(whole)) : .integer(whole)
         }
-        if let number = try? c.decode(Double.self, forKey: .defaultValue), number.isFinite { return .real(number) }
+        if let number = try? c.decode(Double.self, forKey: .defaultValue), number.isFinite {
+            if type.uppercased() == "NUMERIC", let whole = Int64(exactly: number) { return .integer(whole) }
+            return .real(number)
+        }
         throw BegawiError(.invalidSchema, "column '\(column)': \"default\" must be a string or a number, a constant of the column's type")
     }
 

@@ -52,10 +52,10 @@ extension SchemaEvolutionTests {
 
     @Test func aDefaultIsReadAndWrittenAndAColumnWithoutOneEncodesAsBefore() throws {
         let document = try SchemaEvolutionTests.document(1, SchemaEvolutionTests.courses(
-            #"{"name": "title", "default": "O'Brien"}, {"name": "hours", "type": "REAL", "default": 40}, {"name": "quota", "type": "INTEGER", "default": -3}, {"name": "notes"}"#))
+            #"{"name": "title", "default": "O'Brien"}, {"name": "hours", "type": "REAL", "default": 40}, {"name": "quota", "type": "INTEGER", "default": -3}, {"name": "notes"}, {"name": "rate", "type": "NUMERIC", "default": 2.0}, {"name": "ratio", "type": "NUMERIC", "default": 0.5}"#))
         let columns = try #require(document.schema.table(named: "courses")).columns
-        #expect(columns.map(\.defaultValue) == [.text("O'Brien"), .real(40), .integer(-3), nil])
-        #expect(columns.map(\.defaultLiteral) == ["'O''Brien'", "40.0", "-3", nil])
+        #expect(columns.map(\.defaultValue) == [.text("O'Brien"), .real(40), .integer(-3), nil, .integer(2), .real(0.5)])
+        #expect(columns.map(\.defaultLiteral) == ["'O''Brien'", "40.0", "-3", nil, "2", "0.5"])
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         #expect(String(decoding: try encoder.encode(columns[3]), as: UTF8.self) == #"{"name":"notes","not_null":false,"type":"TEXT"}"#)

@@ -12,10 +12,10 @@ public struct StoredRow: Hashable, Sendable {
         self.live = live
     }
 
-    /// The values a row state holds (a column without a register is NULL).
+    /// The values a row state holds (a column without a register holds its default, or NULL).
     public init(_ table: TableSpec, _ state: RowState) {
         var values: [String: SQLValue] = [:]
-        for (i, c) in table.columns.enumerated() { values[c.name] = state.columns[i]?.value ?? .null }
+        for (i, c) in table.columns.enumerated() { values[c.name] = state.columns[i]?.value ?? c.absentValue }
         self.init(values: values, live: state.isLive)
     }
 

@@ -70,6 +70,9 @@ public struct TableSpec: Codable, Hashable, Sendable {
             if let limit = column.maxBytes, !(1...ColumnSpec.largestByteLimit).contains(limit) {
                 throw BegawiError(.invalidSchema, "table '\(name)': column '\(column.name)' has max_bytes \(limit); use 1 to \(ColumnSpec.largestByteLimit)")
             }
+            if let problem = column.defaultProblem {
+                throw BegawiError(.invalidSchema, "table '\(name)': column '\(column.name)': \(problem)")
+            }
             guard seen.insert(column.name.lowercased()).inserted else {
                 throw BegawiError(.invalidSchema, "table '\(name)': column '\(column.name)' is declared twice" + (index > 0 && column.name.lowercased() == primaryKey.name.lowercased() ? " (it is the primary key)" : ""))
             }

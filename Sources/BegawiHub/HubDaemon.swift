@@ -16,7 +16,8 @@ public struct HubDaemon: Service {
     let clock: any WallClock
 
     /// Opens the store, starts the lanes and loads the TLS files; nothing listens until `run()`.
-    /// Refuses a schema without access rules for a hub that ran with them. `routes` makes the route
+    /// Refuses declared tables and rules that are not the published schema's, and a schema without
+    /// access rules for a hub that ran with them. `routes` makes the route
     /// groups other libraries mount over the opened store and the hub's lanes (the office's dashboard).
     public init(configuration: HubConfiguration, policy: AccessPolicy?, declared: Schema?, clock: any WallClock = SystemWallClock(),
                 logger: Logger, routes: (SQLiteHubStore, Blocking) throws -> [any HubRouteGroup] = { _, _ in [] },
@@ -24,6 +25,7 @@ public struct HubDaemon: Service {
         let store = try SQLiteHubStore(path: configuration.databasePath, clock: clock, policy: policy, declared: declared)
         let lanes = Blocking()
         do {
+            try store.requireServing(declared: declared, policy: policy, file: configuration.schemaPath)
             if policy == nil, try store.installedRulesDigest() != nil {
                 // Without rules every site would receive every row: never by accident.
                 throw BegawiError(.configuration, "this hub ran with access rules, but the schema file \(configuration.schemaPath) declares none; point `schema` in hub.toml at the file with the rules (config/handak-begawi.json)")

@@ -46,7 +46,7 @@ final class HubGate: ApplyGate {
             return .refuse(reason: .badValue, message: problem)
         }
         if candidate.after.isLive {
-            for (i, column) in table.columns.enumerated() where column.notNull && (candidate.after.columns[i]?.value ?? .null) == .null {
+            for (i, column) in table.columns.enumerated() where column.notNull && (candidate.after.columns[i]?.value ?? column.absentValue) == .null {
                 return .refuse(reason: .badValue, message: "'\(column.name)' of '\(table.name)' may not be empty")
             }
         }

@@ -40,7 +40,16 @@ struct HubRoutes: Sendable {
         guard let replica = request.headers[.begawiReplica], UUIDText.parse(replica) != nil else {
             throw HubRefusal(.badRequest, .badRequest, "the \(WireHeader.replica) header must carry the site replica's id")
         }
-        _ = try admit(request, site: site.id)
+        do {
+            _ = try admit(request, site: site.id)
+        } catch let refusal as HubRefusal where refusal.code == .tooOld {
+            // The office must see who to upgrade; a failure to record must not change the answer.
+            let versions = try? HubRoutes.versions(request)
+            try? await lanes.run { [store] in
+                try store.noteRefused(site: site.id, daemonVersion: versions?.daemon, schemaVersion: versions?.schema ?? 1)
+            }
+            throw refusal
+        }
         return (site, replica)
     }
 

@@ -23,6 +23,8 @@ public protocol HubStore: Sendable {
     func publishedSchema(version: Int) -> PublishedSchema?
     /// Records a site's session: its contact time and what it reported about itself.
     func noteSession(site: String, replica: String, report: SiteReport) throws
+    /// Records a request refused as too old: its contact time and the versions it named.
+    func noteRefused(site: String, daemonVersion: DaemonVersion?, schemaVersion: Int) throws
     /// Every registered site's health (last contact, last report, totals of its pushes).
     func health() throws -> [SiteHealth]
     /// The number of the latest change in the hub's feed.

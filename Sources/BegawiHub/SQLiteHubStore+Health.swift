@@ -1,4 +1,4 @@
-import BegawiCore
+public import BegawiCore
 import BegawiReplica
 internal import GRDB
 
@@ -39,6 +39,18 @@ extension SQLiteHubStore {
                   clock_offset_ms = coalesce(?6, clock_offset_ms), sessions = sessions + 1,
                   daemon_version = coalesce(?7, daemon_version), schema_version = coalesce(?8, schema_version)
                 """, arguments: [site, now, replica, report.pending, agent, offset, report.daemonVersion?.description, report.schemaVersion])
+        }
+    }
+
+    /// Records a request refused as too old: its contact time and the versions it named (schema 1 when
+    /// it named none), so that `hub sites` shows who must upgrade. Not a session: nothing else it
+    /// says is taken.
+    public func noteRefused(site: String, daemonVersion: DaemonVersion?, schemaVersion: Int) throws {
+        try replica.ownerWrite { db in
+            try db.execute(sql: """
+                INSERT INTO _hub_site_health(site, last_contact, daemon_version, schema_version) VALUES (?1, ?2, ?3, ?4)
+                ON CONFLICT(site) DO UPDATE SET last_contact = ?2, daemon_version = coalesce(?3, daemon_version), schema_version = ?4
+                """, arguments: [site, Int64(clock.nowMilliseconds()), daemonVersion?.description, schemaVersion])
         }
     }
 

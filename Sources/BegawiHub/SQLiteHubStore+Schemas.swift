@@ -97,19 +97,41 @@ extension SQLiteHubStore {
             return
         }
         guard current.digest != document.digest else { return }
-        let orPoint = "or point `schema` in hub.toml at the published one (`begawi hub schema show > FILE` writes it)"
-        if document.version == current.version {
-            throw BegawiError(.configuration, "the schema file \(file) declares version \(current.version) but differs from the published version \(current.version), and the hub does not take a change silently; give the file \"version\": \(current.version + 1) and publish it with \(publish), \(orPoint)")
-        }
-        throw BegawiError(.configuration, "the schema file \(file) is version \(document.version), but the hub's published schema is version \(current.version); publish the file with \(publish), \(orPoint)")
+        throw unpublished(file: file, version: document.version, current: current.version)
     }
 
-    /// Whether `declared` has exactly the installed tables and columns (names, types, NOT NULL, keys);
+    /// Refuses to serve with declared tables and rules other than the published current version's: the
+    /// daemon's own check, whoever starts it (`requirePublished` also compares the version numbers,
+    /// and records a first version). Nothing is checked without declared tables, or on a hub that
+    /// records no version.
+    func requireServing(declared: Schema?, policy: AccessPolicy?, file: String) throws {
+        guard let declared, let current = try SQLiteHubStore.published(replica).max(by: { $0.version < $1.version }) else { return }
+        let published = try SQLiteHubStore.documents([current])[0]
+        guard published.schema != declared || published.policy != policy else { return }
+        throw SQLiteHubStore.unpublished(file: file, version: nil, current: current.version)
+    }
+
+    /// The refusal of a schema file that is not the published current version; `version` is the file's
+    /// (nil when unknown: tables and rules were given).
+    static func unpublished(file: String, version: Int?, current: Int) -> BegawiError {
+        let publish = "`begawi hub schema publish \(file)` (it checks the file and migrates the hub's tables)"
+        let orPoint = "or point `schema` in hub.toml at the published one (`begawi hub schema show > FILE` writes it)"
+        switch version {
+        case current?:
+            return BegawiError(.configuration, "the schema file \(file) declares version \(current) but differs from the published version \(current), and the hub does not take a change silently; give the file \"version\": \(current + 1) and publish it with \(publish), \(orPoint)")
+        case let version?:
+            return BegawiError(.configuration, "the schema file \(file) is version \(version), but the hub's published schema is version \(current); publish the file with \(publish), \(orPoint)")
+        case nil:
+            return BegawiError(.configuration, "the schema file \(file) differs from the hub's published schema version \(current), and the hub does not take a change silently; publish the file with \(publish), \(orPoint)")
+        }
+    }
+
+    /// Whether `declared` has exactly the installed tables and columns (names, types, NOT NULL, defaults, keys);
     /// limits may differ, since the file in force sets them.
     static func declaresInstalled(_ declared: Schema, _ installed: Schema) -> Bool {
         func shape(_ schema: Schema) -> [String: [String]] {
             Dictionary(schema.tables.map { t in
-                (t.name, ([t.primaryKey] + t.columns).map { "\($0.name) \($0.type.uppercased()) \($0.notNull)" })
+                (t.name, ([t.primaryKey] + t.columns).map { "\($0.name) \($0.type.uppercased()) \($0.notNull) \($0.defaultLiteral ?? "-")" })
             }, uniquingKeysWith: { a, _ in a })
         }
         return shape(declared) == shape(installed)

@@ -139,7 +139,8 @@ struct BatchMerge {
         try tx.storeRecord(table: table, key: key, record: record, isNew: !existed)
 
         let isLive = record.state.isLive
-        let values = record.state.columns.map { $0?.value ?? .null }
+        // A column the row has no write of (added later, or unknown to the sender) holds its default.
+        let values = zip(record.state.columns, spec.spec.columns).map { $0?.value ?? $1.absentValue }
         let statements = try tx.statements(table)
         func run(_ s: FastStatement, withValues: Bool) throws {
             if withValues {

@@ -4,13 +4,14 @@ package import GRDB
 
 /// Moving a replica to a later version of its schema: new tables, and new columns at the end of
 /// installed tables. Rows written before keep their registers; a new column has none until a write
-/// sets it, which the stored state already says (a register absent from the row's mask).
+/// sets it, which the stored state already says (a register absent from the row's mask), and holds
+/// its default meanwhile (SQLite fills the rows stored before, the merge the rows that arrive later).
 extension Replica {
     /// Migrates the replica to `schema` in one write transaction (a failure or a kill leaves the old
     /// schema whole) and returns the replica reloaded; this one must not be used afterwards.
     ///
-    /// Only additions are taken: new tables, and nullable columns after the installed ones (with new
-    /// limits for installed columns). Check a new version with `SchemaEvolution` first: it says what
+    /// Only additions are taken: new tables, and nullable or defaulted columns after the installed
+    /// ones (with new limits for installed columns). Check a new version with `SchemaEvolution` first: it says what
     /// to do instead of a refused change; this refuses it too, so that nothing half-done reaches a file.
     public func migrate(to schema: Schema) throws -> Replica {
         try migrate(to: schema, version: nil) { _ in }
@@ -40,7 +41,8 @@ extension Replica {
                 let q = ReplicaSQL.quote
                 for column in next.columns.dropFirst(installed.spec.columns.count) {
                     let type = column.type.uppercased()
-                    try db.execute(sql: "ALTER TABLE \(q(next.name)) ADD COLUMN \(q(column.name)) \(type)")
+                    let constraints = (column.notNull ? " NOT NULL" : "") + (column.defaultLiteral.map { " DEFAULT " + $0 } ?? "")
+                    try db.execute(sql: "ALTER TABLE \(q(next.name)) ADD COLUMN \(q(column.name)) \(type)\(constraints)")
                     try db.execute(sql: "ALTER TABLE \(ReplicaSQL.dead(next)) ADD COLUMN \(q(column.name)) \(type)")
                 }
                 for suffix in Replica.triggerSuffixes {
@@ -65,7 +67,7 @@ extension Replica {
     /// The installed tables that change and the tables to add; throws on anything but additions.
     func migrationPlan(to schema: Schema) throws -> (changed: [(InstalledTable, TableSpec)], added: [TableSpec]) {
         func refuse(_ table: String, _ what: String) -> BegawiError {
-            BegawiError(.invalidSchema, "table '\(table)': \(what); a replica takes only new tables and new nullable columns after the installed ones (`begawi hub schema publish` says how to make this change in steps)")
+            BegawiError(.invalidSchema, "table '\(table)': \(what); a replica takes only new tables and new nullable or defaulted columns after the installed ones (`begawi hub schema publish` says how to make this change in steps)")
         }
         var changed: [(InstalledTable, TableSpec)] = []
         for installed in tables {
@@ -76,11 +78,12 @@ extension Replica {
                 throw refuse(old.name, "the new schema changes its key or drops a column")
             }
             for (was, now) in zip(old.columns, next.columns)
-            where was.name != now.name || was.type.uppercased() != now.type.uppercased() || was.notNull != now.notNull {
-                throw refuse(old.name, "column '\(was.name)' is renamed, moved, retyped or changes NOT NULL")
+            where was.name != now.name || was.type.uppercased() != now.type.uppercased() || was.notNull != now.notNull
+                || was.defaultValue != now.defaultValue {
+                throw refuse(old.name, "column '\(was.name)' is renamed, moved, retyped, or changes NOT NULL or its default")
             }
-            if let strict = next.columns.dropFirst(old.columns.count).first(where: \.notNull) {
-                throw refuse(old.name, "the new column '\(strict.name)' is NOT NULL, which rows already stored cannot be")
+            if let strict = next.columns.dropFirst(old.columns.count).first(where: { $0.notNull && $0.defaultValue == nil }) {
+                throw refuse(old.name, "the new column '\(strict.name)' is NOT NULL without a default, which rows already stored cannot be")
             }
             changed.append((installed, next))
         }

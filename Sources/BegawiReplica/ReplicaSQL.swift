@@ -35,7 +35,7 @@ enum ReplicaSQL {
 
     static func createTable(_ table: TableSpec) -> String {
         let columns = table.columns.map { c in
-            "\(quote(c.name)) \(c.type.uppercased())" + (c.notNull ? " NOT NULL" : "")
+            "\(quote(c.name)) \(c.type.uppercased())" + (c.notNull ? " NOT NULL" : "") + (c.defaultLiteral.map { " DEFAULT " + $0 } ?? "")
         }
         return "CREATE TABLE \(quote(table.name)) (\(quote(table.primaryKey.name)) TEXT PRIMARY KEY NOT NULL, \(columns.joined(separator: ", ")))"
     }

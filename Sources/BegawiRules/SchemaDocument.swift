@@ -2,7 +2,7 @@ public import BegawiCore
 public import Foundation
 
 /// A schema file: the synced tables and, beside each, its `access` rules.
-public struct SchemaDocument: Sendable {
+public struct SchemaDocument: Sendable, Equatable {
     /// The tables as the engine syncs them.
     public var schema: Schema
     /// The rules between agencies; nil when the file declares none.
@@ -27,6 +27,8 @@ public struct SchemaDocument: Sendable {
         let schema: Schema
         do {
             schema = try JSONDecoder().decode(Schema.self, from: data)
+        } catch let error as BegawiError {
+            throw error
         } catch let DecodingError.dataCorrupted(context) {
             throw BegawiError(.invalidSchema, "not valid JSON: \(context.debugDescription)")
         } catch let DecodingError.keyNotFound(key, context) {

@@ -46,11 +46,12 @@ extension SchemaEvolution {
             if let used = everUsed[t.lowercased() + "." + column.name.lowercased()] {
                 refuse("column name '\(t).\(column.name)' was used by version \(used)",
                        "choose a new name: a name once published is never reused, since sites on older versions may still hold its values")
-            } else if column.notNull {
+            } else if column.notNull, column.defaultValue == nil {
                 refuse("new column '\(t).\(column.name)' is NOT NULL without a default",
-                       "declare it without \"not_null\": rows already stored and sites on older versions have no value for it; have the application (or an allowed-values rule) require it for new rows")
+                       "give it a \"default\" (rows already stored, and rows from sites on older versions, hold it), or declare it without \"not_null\" and have the application (or an allowed-values rule) require it for new rows")
             } else {
-                note("column '\(t).\(column.name)' added (\(column.type.uppercased()))")
+                let extra = (column.notNull ? " NOT NULL" : "") + (column.defaultValue == nil ? "" : ", with a default")
+                note("column '\(t).\(column.name)' added (\(column.type.uppercased())\(extra))")
             }
         }
     }
@@ -66,6 +67,10 @@ extension SchemaEvolution {
                    now.notNull
                        ? "keep it nullable: rows already stored and sites on older versions may hold NULL in it; have the application require it"
                        : "keep it NOT NULL: sites on older versions refuse a batch with a NULL in it; add a new nullable column and move to it")
+        }
+        if now.defaultValue != column.defaultValue {
+            refuse("column \(name): its default is \(column.defaultValue == nil ? "added" : now.defaultValue == nil ? "removed" : "changed")",
+                   "keep its default as published: every replica, on every version, gives a row without a value for the column that default, and SQLite keeps an installed column's default; to use another, add a new column with it")
         }
         if now.byteLimit < column.byteLimit {
             refuse("column \(name): max_bytes shrinks from \(column.byteLimit) to \(now.byteLimit)",

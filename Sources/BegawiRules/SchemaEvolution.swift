@@ -4,7 +4,7 @@ import BegawiCore
 /// before the hub or any replica takes it. A pure value: the published history and the candidate in,
 /// the changes and the refusals out.
 ///
-/// A version only adds (tables, nullable columns, allowed values) or changes rules, so that a site
+/// A version only adds (tables, nullable or defaulted columns, allowed values) or changes rules, so that a site
 /// still on an older version keeps working: every column it knows still exists with the same type, and
 /// a column it does not know is one the hub keeps apart. Anything else is done in steps over several
 /// versions: expand (add the new), migrate (fill it), contract (stop using the old; it stays declared).

@@ -1,12 +1,13 @@
 public import BegawiCore
 public import BegawiReplica
+import Foundation
 import NIOPosix
 
 /// A replica and the one thread its SQLite transactions run on: a transaction that waits for a
 /// staff application's lock must not hold one of the few threads of Swift's cooperative pool.
 ///
 /// `@unchecked Sendable`: the replica is used only by bodies run on `pool`, whose single thread
-/// runs them one at a time; its other stored properties are immutable.
+/// runs them one at a time; the copy of its tables is guarded by a lock; the rest is immutable.
 public final class ReplicaLane: @unchecked Sendable {
     /// The replica; touch it only inside `run` (`migrate` replaces it, on the lane's thread too).
     var replica: Replica
@@ -15,15 +16,17 @@ public final class ReplicaLane: @unchecked Sendable {
     public let replicaID: String
     /// The site that owns the replica.
     public let siteID: String
-    /// The synced tables installed in the replica when the lane opened it (a migration adds to them).
-    public let schema: Schema
+    private let lock = NSLock()
+    private var installed: Schema
+    /// The synced tables installed in the replica, as of its last migration (readable off the lane).
+    public var schema: Schema { lock.withLock { installed } }
 
     init(replica: Replica, pool: NIOThreadPool) {
         self.replica = replica
         self.pool = pool
         replicaID = replica.replicaID
         siteID = replica.siteID
-        schema = replica.schema
+        installed = replica.schema
     }
 
     /// Runs `body` with the replica on the lane's thread, after the work queued before it. Once
@@ -43,6 +46,8 @@ public final class ReplicaLane: @unchecked Sendable {
     public func migrate(_ body: @escaping @Sendable (Replica) throws -> Replica) async throws {
         let _: Bool = try await run { [self] current in
             replica = try body(current)
+            let tables = replica.schema
+            lock.withLock { installed = tables }
             return true
         }
     }

@@ -64,6 +64,12 @@ public struct SiteConfiguration: Sendable, Equatable {
         self.stallSeconds = stallSeconds
     }
 
+    /// Takes the tables and rules of a schema the replica was migrated to, for the site's own checks.
+    mutating func adopt(_ document: SchemaDocument) {
+        declared = document.schema
+        policy = document.policy
+    }
+
     /// Throws a configuration error naming the first unusable value.
     public func validate() throws {
         guard hubURL.lowercased().hasPrefix("https://") else {

@@ -1,5 +1,6 @@
 public import BegawiCore
 import BegawiReplica
+import BegawiRules
 public import Logging
 import Foundation
 
@@ -17,6 +18,9 @@ public final class SiteService {
     var backoff: Backoff
     var status: SiteStatus
     var random = SystemRandomNumberGenerator()
+    /// The hub's schema the replica was migrated to while running: a reload keeps it (site.toml's
+    /// schema file is read again only at a restart).
+    var adopted: SchemaDocument?
     /// Called whenever the loop or a round makes progress (the service manager's watchdog).
     public var onAlive: (@Sendable () -> Void)?
     /// Called after each round with one line of state ("3 pending, last sync 14:02, hub reachable").
@@ -49,6 +53,10 @@ public final class SiteService {
         client.schemaVersion = try await lane.run { try $0.schemaVersion() }
         var round = SyncRound(lane: lane, client: client, configuration: configuration, logger: logger)
         round.onProgress = onAlive
+        round.onMigrated = { [unowned self] schema in
+            adopted = schema
+            configuration.adopt(schema)
+        }
         let acknowledgedSeq = status.acknowledged?.seq ?? 0, hubReplicaID = status.hubReplicaID
         let pending = try? await lane.run { try $0.pendingChanges(afterSeq: acknowledgedSeq, for: hubReplicaID) }
         round.sessionHeaders = [(WireHeader.siteTime, String(clock.nowMilliseconds()))] + (pending.map { [(WireHeader.pending, String($0))] } ?? [])
@@ -126,6 +134,7 @@ public final class SiteService {
             onAlive?()
             if let (next, transport) = reload?() {
                 configuration = next
+                if let adopted { configuration.adopt(adopted) }
                 client = HubClient(transport: transport, replicaID: lane.replicaID)
                 backoff = Backoff(initialMilliseconds: next.backoffInitialMilliseconds, capMilliseconds: next.backoffCapMilliseconds)
                 waitUntil = 0

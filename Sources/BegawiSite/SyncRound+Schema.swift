@@ -7,12 +7,13 @@ import Foundation
 /// site fetches it, checks it and migrates its replica in one transaction before it syncs.
 extension SyncRound {
     /// Migrates the replica to the session's schema version when it is later than the replica's, then
-    /// fetches the rows holding values of what it added (`catchUp`); returns the version migrated to
-    /// (nil when there was nothing to do) and the rows the catch-up received.
+    /// fetches the rows holding values of what it added (`catchUp`); returns the schema migrated to
+    /// (nil when there was nothing to do), for the site's own checks from now on, and the rows the
+    /// catch-up received.
     ///
     /// A hostile or mistaken hub must not make a site lose data: the file must match the session's
-    /// digest, and must only add tables and nullable columns to the replica's own (`SchemaEvolution`).
-    func followSchema(_ session: HubSession) async throws -> (migrated: Int?, received: Int) {
+    /// digest, and must only add tables and nullable or defaulted columns to the replica's own (`SchemaEvolution`).
+    func followSchema(_ session: HubSession) async throws -> (migrated: SchemaDocument?, received: Int) {
         guard let target = session.schemaVersion else { return (nil, 0) }
         let local = try await lane.run { try $0.schemaVersion() } ?? 1
         guard target > local else { return (nil, try await catchUp(client, pageRows: session.pageRows)) }
@@ -32,21 +33,22 @@ extension SyncRound {
                                             candidate: SchemaDocument(tables: document.schema, version: target))
             guard evolution.isAllowed else {
                 let reasons = evolution.refusals.map(\.problem).joined(separator: "; ")
-                throw BegawiError(.invalidSchema, "the hub's schema version \(target) does not only add to this replica's version \(local) (\(reasons)); the replica was not changed. Tell the office: a site takes only new tables and new nullable columns")
+                throw BegawiError(.invalidSchema, "the hub's schema version \(target) does not only add to this replica's version \(local) (\(reasons)); the replica was not changed. Tell the office: a site takes only new tables and new nullable or defaulted columns")
             }
             return try replica.migrate(to: document.schema, version: target, catchUpFrom: local)
         }
         logger.notice("replica migrated to the hub's schema", metadata: ["schema.from": "\(local)", "schema.to": "\(target)"])
-        // The site's own checks read the file at `schema` when the daemon starts: it follows the hub too.
+        onMigrated?(document)
+        // The running daemon adopts `document` at once; a daemon started later reads the file at `schema`.
         do {
             try Data(bytes).write(to: URL(fileURLWithPath: configuration.schemaPath), options: .atomic)
         } catch {
-            logger.warning("cannot write the hub's schema to the site's schema file; the site's checks keep the old one until it is replaced",
+            logger.warning("cannot write the hub's schema to the site's schema file; this daemon checks with the new one, but after a restart the site's checks read the old one until it is replaced",
                            metadata: ["schema.file": "\(configuration.schemaPath)", "error": "\(error)"])
         }
         var client = self.client
         client.schemaVersion = target
-        return (target, try await catchUp(client, pageRows: session.pageRows))
+        return (document, try await catchUp(client, pageRows: session.pageRows))
     }
 
     /// Fetches, once after a migration, the rows that hold values in the columns and tables it added

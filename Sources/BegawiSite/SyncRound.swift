@@ -1,7 +1,7 @@
 public import BegawiCore
 import BegawiReplica
 public import Logging
-import BegawiRules
+public import BegawiRules
 import Foundation
 
 /// What one sync round did.
@@ -42,10 +42,13 @@ public struct RoundReport: Sendable, Equatable {
 public struct SyncRound {
     let lane: ReplicaLane
     var client: HubClient
-    let configuration: SiteConfiguration
+    var configuration: SiteConfiguration
     let logger: Logger
     /// Called after each batch pushed and each page applied (the service manager's watchdog).
     public var onProgress: (@Sendable () -> Void)?
+    /// Called with the hub's schema once the replica is migrated to it (even if the round then fails):
+    /// the site's checks judge by its tables and rules from then on.
+    public var onMigrated: ((SchemaDocument) -> Void)?
     /// What the site tells the hub about itself when the round opens (pending changes, its clock).
     public var sessionHeaders: [(String, String)] = []
 
@@ -63,9 +66,11 @@ public struct SyncRound {
         let (session, offset, _) = try await client.session(extraHeaders: sessionHeaders)
         let (migrated, caughtUp) = try await followSchema(session)
         if let migrated {
-            // Again from a new session, saying the new version: the hub's pages then carry its columns.
+            // Again from a new session, saying the new version (the hub's pages then carry its columns),
+            // with the site's checks judging by the new tables and rules.
             var next = self
-            next.client.schemaVersion = migrated
+            next.client.schemaVersion = migrated.version
+            next.configuration.adopt(migrated)
             var report = try await next.run()
             report.received += caughtUp
             return report

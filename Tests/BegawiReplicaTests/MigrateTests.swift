@@ -113,6 +113,7 @@ import Testing
         ("a dropped table", Schema(tables: [MigrateTests.v2.tables[1]])),
         ("a retyped column", Schema(tables: [TableSpec(name: "t", columns: [ColumnSpec(name: "a", type: "INTEGER")] + testTable.columns.dropFirst()), MigrateTests.v2.tables[1]])),
         ("a new NOT NULL column", Schema(tables: [TableSpec(name: "t", columns: testTable.columns + [ColumnSpec(name: "d", notNull: true)]), MigrateTests.v2.tables[1]])),
+        ("a changed default", Schema(tables: [TableSpec(name: "t", columns: [ColumnSpec(name: "a", defaultValue: .text("x"))] + testTable.columns.dropFirst()), MigrateTests.v2.tables[1]])),
         ("a column put first", Schema(tables: [TableSpec(name: "t", columns: [ColumnSpec(name: "d")] + testTable.columns), MigrateTests.v2.tables[1]])),
     ])
     func aChangeThatIsNotAnAdditionNeverReachesTheFile(_ what: String, _ schema: Schema) throws {

@@ -110,7 +110,7 @@ import Testing
     @Test func aNewNotNullColumnIsRefused() throws {
         let courses = SchemaEvolutionTests.courses(SchemaEvolutionTests.original + #", {"name": "location", "not_null": true}"#)
         try refused(try SchemaEvolutionTests.document(2, courses, SchemaEvolutionTests.seats), "new column 'courses.location' is NOT NULL without a default",
-                    remedy: "declare it without \"not_null\"")
+                    remedy: "give it a \"default\" (rows already stored, and rows from sites on older versions, hold it), or declare it without \"not_null\"")
     }
 
     @Test func nullabilityChangesAreRefusedBothWays() throws {

@@ -59,6 +59,19 @@ import Testing
         }
     }
 
+    @Test func theLanesSchemaFollowsAMigration() async throws {
+        let path = try replicaFile()
+        let v2 = Schema(tables: [TableSpec(name: "programs", columns: SiteValueCheckTests.schema.tables[0].columns + [
+            ColumnSpec(name: "location", notNull: true, defaultValue: .text("Bontang")),
+        ])])
+        try await ReplicaLane.withReplica(at: path) { lane in
+            #expect(lane.schema == SiteValueCheckTests.schema)
+            try await lane.migrate { try $0.migrate(to: v2, version: 2) }
+            #expect(lane.schema == v2)
+            #expect(try await lane.run { $0.schema } == v2)
+        }
+    }
+
     final class Flag: @unchecked Sendable {
         private let lock = NSLock()
         private var value = false

@@ -9,8 +9,9 @@ import Testing
 @Suite(.blocking) struct SchemaFollowTests {
     /// A hub with sites lpk-a and lpk-b at version 1 (a program p1 synced), then moved to version 2,
     /// which adds `programs.location`, and started again (sites pointed at its new port).
-    /// `before` runs at version 1, after p1 is synced.
-    static func world(_ label: String, before: (Cluster) throws -> Void = { _ in }) throws -> Cluster {
+    /// `before` runs at version 1, after p1 is synced; `location` declares the new column.
+    static func world(_ label: String, location: [String: Any] = ["name": "location", "type": "TEXT"],
+                      before: (Cluster) throws -> Void = { _ in }) throws -> Cluster {
         let cluster = try Cluster(label: label)
         try cluster.startHub()
         try cluster.addSite("lpk-a")
@@ -21,7 +22,7 @@ import Testing
         cluster.stopHub()
         let v2 = try SchemaPublishTests.variant(cluster, "schema-v2.json") { root in
             root["version"] = 2
-            SchemaPublishTests.programs(&root) { $0.append(["name": "location", "type": "TEXT"]) }
+            SchemaPublishTests.programs(&root) { $0.append(location) }
         }
         try Cluster.run(["hub", "schema", "publish", v2, "--config", cluster.hubConfig])
         let config = try String(contentsOfFile: cluster.hubConfig, encoding: .utf8)
@@ -65,6 +66,34 @@ import Testing
         cluster.stopDaemon("lpk-b")
         let log = (try? String(contentsOfFile: cluster.path("lpk-b.log"), encoding: .utf8)) ?? ""
         #expect(log.contains("replica migrated to the hub's schema"), "\(log)")
+    }
+
+    /// The running daemon checks by the schema it migrated to, without a restart: a value too large
+    /// for the new column's limit stays at the site (held back by its own check), not sent for the hub
+    /// to refuse.
+    @Test func aRunningDaemonChecksByTheSchemaItMigratedTo() throws {
+        let cluster = try Self.world("follow-limit", location: ["name": "location", "type": "TEXT", "max_bytes": 8])
+        try cluster.startDaemon("lpk-a")
+        defer { cluster.stopDaemon("lpk-a") }
+        var deadline = Date().addingTimeInterval(20)
+        while Date() < deadline, (try? Self.state(cluster, "lpk-a")) != [true, true, true, true] { usleep(100_000) }
+        #expect(try Self.state(cluster, "lpk-a") == [true, true, true, true])
+        try cluster.staff("lpk-a", """
+            UPDATE programs SET location = 'Gedung Serbaguna' WHERE id = 'p1';
+            INSERT INTO programs(id, title, location) VALUES ('p2', 'Las', 'Gedung B');
+            """)
+        func status() throws -> String { try Cluster.run(["site", "status", "--config", cluster.siteConfig("lpk-a")], expect: -1).output }
+        deadline = Date().addingTimeInterval(20)
+        while Date() < deadline, (try? cluster.rows("hub", "programs")["p2"]) == nil || !((try? status()) ?? "").contains("held back:       1") {
+            usleep(100_000)
+        }
+        let text = try status()
+        #expect(text.contains("held back:       1"), "\(text)")
+        #expect(text.contains("'location' holds 16 bytes of text, more than its limit of 8"), "\(text)")
+        let hub = try cluster.rows("hub", "programs")
+        #expect(hub["p2"]?.last == "Gedung B")
+        #expect(hub["p1"]?.last == "NULL", "the value over the limit reached the hub: \(hub["p1"] ?? [])")
+        #expect(cluster.daemonProcess("lpk-a")?.isRunning == true)
     }
 
     @Test func aSiteKilledWhileMigratingHoldsOneVersionWhole() throws {

@@ -1,6 +1,7 @@
 import BegawiCore
 import BegawiTestSupport
 import Foundation
+import GRDB
 import Testing
 
 /// Daemon and protocol versions between real processes: the hub serves today's daemons (which name
@@ -66,6 +67,14 @@ import Testing
         let asked = cluster.hubLog().components(separatedBy: "refused a site daemon that is too old").count - 1
         #expect(asked == 1, "\(cluster.hubLog())")
         #expect(try cluster.rows("hub", "participants").isEmpty)
+        // The office sees who must upgrade: the refused daemon's versions, and no session counted.
+        let sites = try Cluster.run(["hub", "sites", "--config", cluster.hubConfig]).output
+        #expect(sites.contains("lpk-a\tlpk\tactive\tPartner lpk-a\t\(DaemonVersion.current)\t1\n"), "\(sites)")
+        let health = try DatabaseQueue(path: cluster.path("hub.sqlite")).read { db in
+            try Row.fetchOne(db, sql: "SELECT sessions, pushes, replica, last_contact IS NOT NULL AS contact FROM _hub_site_health WHERE site = 'lpk-a'")
+        }
+        #expect(health.map { [$0["sessions"], $0["pushes"], $0["contact"]] as [Int] } == [0, 0, 1])
+        #expect(health?["replica"] as String? == nil, "a refused request's replica was taken")
     }
 
     @Test func theHubServesTodaysAndNewerDaemonsAndRefusesAnOlderProtocol() async throws {

@@ -34,7 +34,9 @@ final class SiteReloads: @unchecked Sendable {
             var restartOnly: [String] = []
             if newID != siteID { restartOnly.append("site_id") }
             if next.replicaPath != old.replicaPath { restartOnly.append("replica") }
-            if next.schemaPath != old.schemaPath || next.policy != old.policy { restartOnly.append("schema") }
+            // The rules inside the file are not compared: the daemon writes the hub's schema there when
+            // it migrates and judges by it already, so the file differing from the start's is expected.
+            if next.schemaPath != old.schemaPath { restartOnly.append("schema") }
             if next.statusPath != old.statusPath { restartOnly.append("status_file") }
             if next.metricsHost != old.metricsHost || next.metricsPort != old.metricsPort { restartOnly.append("metrics_listen") }
             next.replicaPath = old.replicaPath

@@ -188,11 +188,13 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
 
     public func session(site: SiteRecord, replica id: String, configuration: HubConfiguration) throws -> HubSession {
         try claim(replica: id, for: site)
-        return HubSession(site: site.id, hubReplicaID: replica.replicaID, lineage: try replica.lineage(),
+        var session = HubSession(site: site.id, hubReplicaID: replica.replicaID, lineage: try replica.lineage(),
                           pushCursor: try replica.cursor(for: id),
                           maxClockSkewMilliseconds: configuration.maxClockSkewMilliseconds,
                           maxBodyBytes: configuration.maxBodyBytes, pageRows: configuration.pageRows,
                           schemaVersion: versions.current, schemaDigest: versions.current.flatMap { versions.published[$0]?.digest })
+        session.purgeBefore = clock.nowMilliseconds() &- UInt64(configuration.retention.retentionDays) * 86_400_000
+        return session
     }
 
     /// A published schema version, as published (read when the store opened).

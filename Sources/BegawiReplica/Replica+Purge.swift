@@ -34,4 +34,32 @@ extension Replica {
             return keys
         }
     }
+
+    /// A site's purge of its own tombstones (issue 15): notes this replica's head at the hour (marks in
+    /// `_begawi_purge_marks`, pruned as they age), then purges, in chunks, tombstones changed at or
+    /// before the head it had at `before` (the hub's wall time `retention_days` ago) and at or before
+    /// `acknowledgedSeq` (the hub's cursor for this replica: the hub holds those deletes). Returns how many.
+    public func purgeOwnTombstones(before: UInt64, acknowledgedSeq: UInt64, chunk: Int = 2_000) throws -> Int {
+        let now = Int64(clamping: wallClock.nowMilliseconds()), cutoff = Int64(clamping: before)
+        let marked = try pool.write { db -> Int64 in
+            try db.execute(sql: "CREATE TABLE IF NOT EXISTS _begawi_purge_marks(at INTEGER PRIMARY KEY, seq INTEGER NOT NULL)")
+            try db.execute(sql: """
+                INSERT INTO _begawi_purge_marks(at, seq) SELECT ?1, coalesce((SELECT value FROM _begawi_state WHERE name = 'seq'), 0)
+                WHERE NOT EXISTS (SELECT 1 FROM _begawi_purge_marks WHERE at > ?1 - 3600000)
+                """, arguments: [now])
+            try db.execute(sql: "DELETE FROM _begawi_purge_marks WHERE at < (SELECT max(at) FROM _begawi_purge_marks WHERE at <= ?)", arguments: [cutoff])
+            return try Int64.fetchOne(db, sql: "SELECT max(seq) FROM _begawi_purge_marks WHERE at <= ?", arguments: [cutoff]) ?? 0
+        }
+        let through = min(UInt64(clamping: marked), acknowledgedSeq)
+        guard through > 0 else { return 0 }
+        var purged = 0
+        for table in schema.tables {
+            while true {
+                let keys = try purgeTombstones(of: table.name, belowSeq: through + 1, limit: chunk)
+                purged += keys.count
+                if keys.count < chunk { break }
+            }
+        }
+        return purged
+    }
 }

@@ -131,6 +131,7 @@ public struct SyncRound {
         try await lane.run { try $0.resolveAwaiting(arrived) }
 
         try await pullOrRebaseline(session, pushed: cursor, report: &report)
+        try await purgeOwnTombstones(session, pushed: cursor)
         // Removed rows must not linger in the write-ahead log either.
         if report.evicted > 0 { try await lane.run { try $0.checkpoint() } }
         let acknowledgedSeq = cursor.seq

@@ -51,6 +51,12 @@ import Testing
         #expect(try world.count(world.hubPath, "SELECT count(*) FROM _begawi_dead_notes") == 0)
         #expect(try world.count(world.hubPath, "SELECT count(*) FROM _begawi_rows") == world.count(world.hubPath, "SELECT count(*) FROM notes"))
         #expect(try world.count(world.hubPath, "SELECT count(*) FROM _hub_purged") == 500)
+        // Sites purge their own tombstones older than the hub's announced 180 days, once the hub holds
+        // the delete: on day 200, those of day 20's deletes; the 400 later ones wait.
+        for id in [office, ids[7]] {
+            #expect(try world.count(world.path(id), "SELECT count(*) FROM _begawi_dead_notes") == 400)
+            #expect(try world.count(world.path(id), "SELECT count(*) FROM _begawi_rows") == world.count(world.path(id), "SELECT count(*) FROM notes") + 400)
+        }
 
         // The return: its edits to purged rows are refused, its old cursor too; it re-baselines.
         let back = world.transport(away)

@@ -39,6 +39,13 @@ extension SQLiteHubStore {
         }
     }
 
+    /// What a session announces: the hub's time `retentionDays` ago, before which a site may purge the
+    /// tombstones whose delete the hub holds.
+    func purgeBefore(retention: HubRetention) -> UInt64 {
+        let now = clock.nowMilliseconds(), span = UInt64(retention.retentionDays) * UInt64(SQLiteHubStore.day)
+        return now > span ? now - span : 0
+    }
+
     static func purgedThrough(_ db: Database) throws -> UInt64 {
         UInt64(clamping: try Int64.fetchOne(db, sql: "SELECT purged_through FROM _hub_horizon WHERE id = 1") ?? 0)
     }

@@ -189,11 +189,11 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
     public func session(site: SiteRecord, replica id: String, configuration: HubConfiguration) throws -> HubSession {
         try claim(replica: id, for: site)
         var session = HubSession(site: site.id, hubReplicaID: replica.replicaID, lineage: try replica.lineage(),
-                          pushCursor: try replica.cursor(for: id),
-                          maxClockSkewMilliseconds: configuration.maxClockSkewMilliseconds,
-                          maxBodyBytes: configuration.maxBodyBytes, pageRows: configuration.pageRows,
-                          schemaVersion: versions.current, schemaDigest: versions.current.flatMap { versions.published[$0]?.digest })
-        session.purgeBefore = clock.nowMilliseconds() &- UInt64(configuration.retention.retentionDays) * 86_400_000
+                                 pushCursor: try replica.cursor(for: id),
+                                 maxClockSkewMilliseconds: configuration.maxClockSkewMilliseconds,
+                                 maxBodyBytes: configuration.maxBodyBytes, pageRows: configuration.pageRows,
+                                 schemaVersion: versions.current, schemaDigest: versions.current.flatMap { versions.published[$0]?.digest })
+        session.purgeBefore = purgeBefore(retention: configuration.retention)
         return session
     }
 

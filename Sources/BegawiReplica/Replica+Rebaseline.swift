@@ -41,7 +41,8 @@ extension Replica {
     /// Ends a re-baseline once the fresh copy is applied: removes, from this replica only (nothing is
     /// captured: no outbox row, no tombstone), every row it holds that the copy left out and that has no
     /// unsent change (changed after `pushedSeq`, the hub's cursor for this replica, or waiting in the
-    /// outbox), then forgets the marks. Returns the rows removed.
+    /// outbox) and that its refusal ledger does not hold back here, then forgets the marks. Returns the
+    /// rows removed.
     public func finishRebaseline(pushedSeq: UInt64) throws -> Int {
         try engineWrite { tx in
             let db = tx.db
@@ -52,12 +53,13 @@ extension Replica {
                     SELECT key FROM _begawi_rows WHERE tbl = \(table.id) AND seq <= ?1
                       AND key NOT IN (SELECT key FROM _begawi_rebaseline WHERE tbl = \(table.id))
                       AND key NOT IN (SELECT key FROM _begawi_outbox WHERE tbl = \(table.id))
+                      AND key NOT IN (SELECT key FROM _begawi_refusals WHERE tbl = ?2)
                     """
-                let seq = Int64(clamping: pushedSeq)
-                try db.execute(sql: "DELETE FROM \(ReplicaSQL.quote(table.spec.name)) WHERE \(key) IN (\(gone))", arguments: [seq])
+                let arguments: StatementArguments = [Int64(clamping: pushedSeq), table.spec.name]
+                try db.execute(sql: "DELETE FROM \(ReplicaSQL.quote(table.spec.name)) WHERE \(key) IN (\(gone))", arguments: arguments)
                 removed += db.changesCount
-                try db.execute(sql: "DELETE FROM \(ReplicaSQL.dead(table.spec)) WHERE \(key) IN (\(gone))", arguments: [seq])
-                try db.execute(sql: "DELETE FROM _begawi_rows WHERE key IN (\(gone)) AND tbl = \(table.id)", arguments: [seq])
+                try db.execute(sql: "DELETE FROM \(ReplicaSQL.dead(table.spec)) WHERE \(key) IN (\(gone))", arguments: arguments)
+                try db.execute(sql: "DELETE FROM _begawi_rows WHERE key IN (\(gone)) AND tbl = \(table.id)", arguments: arguments)
             }
             try db.execute(sql: "DELETE FROM _begawi_rebaseline")
             try db.execute(sql: "DELETE FROM _begawi_state WHERE name = 'rebaseline'")

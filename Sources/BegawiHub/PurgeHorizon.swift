@@ -15,7 +15,7 @@ final class PurgeHorizon: @unchecked Sendable {
     private var silent: Set<String>?
     private var anyPurged: Bool?
     private var hook: (@Sendable (Int) -> Void)?
-    /// Tombstones per purge transaction: small enough that a chunk holds the writer well under 100 ms.
+    /// Tombstones per purge transaction at most (fewer when a chunk takes longer than 50 ms).
     var chunkRows: Int {
         get { lock.withLock { chunk } }
         set { lock.withLock { chunk = newValue } }

@@ -46,6 +46,13 @@ extension SQLiteHubStore {
         return now > span ? now - span : 0
     }
 
+    /// The next chunk's size: aimed at 50 ms a transaction, so that a chunk holds the writer well
+    /// under 100 ms on a slow or busy disk, between 100 rows (or `most`, if fewer) and `most`.
+    static func nextChunk(_ size: Int, took: Duration, most: Int) -> Int {
+        let milliseconds = max(1, Int(took.components.seconds) * 1000 + Int(took.components.attoseconds / 1_000_000_000_000_000))
+        return min(most, max(min(100, most), size * 50 / milliseconds))
+    }
+
     static func purgedThrough(_ db: Database) throws -> UInt64 {
         UInt64(clamping: try Int64.fetchOne(db, sql: "SELECT purged_through FROM _hub_horizon WHERE id = 1") ?? 0)
     }
@@ -98,6 +105,8 @@ extension SQLiteHubStore {
                     ON CONFLICT(site, replica, epoch) DO UPDATE SET seq = excluded.seq
                     """, arguments: [reader.site, reader.replica, epoch, Int64(clamping: seq)])
             }
+            // Positions in the feed of an epoch before a restore say nothing of this one's.
+            try db.execute(sql: "DELETE FROM _hub_acks WHERE epoch <> ?", arguments: [epoch])
             try db.execute(sql: "INSERT OR REPLACE INTO _hub_feed_marks(at, seq) VALUES (?, ?)", arguments: [Int64(clamping: now), Int64(clamping: head)])
             let cutoff = Int64(clamping: now) - Int64(retention.retentionDays) * SQLiteHubStore.day
             try db.execute(sql: "DELETE FROM _hub_feed_marks WHERE at < (SELECT max(at) FROM _hub_feed_marks WHERE at <= ?)", arguments: [cutoff])
@@ -113,10 +122,11 @@ extension SQLiteHubStore {
             return (found.through, found.expired)
         }
         let chunk = purgeState.chunkRows
-        var tombstones = 0
+        var tombstones = 0, size = chunk
         for table in schema.tables {
             while true {
-                let keys = try replica.purgeTombstones(of: table.name, belowSeq: through &+ 1, limit: chunk) { [policy] context, _ in
+                let started = ContinuousClock.now
+                let keys = try replica.purgeTombstones(of: table.name, belowSeq: through &+ 1, limit: size) { [policy] context, _ in
                     try context.execute("INSERT OR REPLACE INTO _hub_purged(tbl, key, at) SELECT ?, key, ? FROM temp._begawi_purge_keys",
                                         [.text(table.name), .integer(Int64(clamping: now))])
                     if policy != nil {
@@ -127,7 +137,8 @@ extension SQLiteHubStore {
                 tombstones += keys.count
                 purgeState.notePurged()
                 purgeState.betweenChunks?(keys.count)
-                if keys.count < chunk { break }
+                if keys.count < size { break }
+                size = SQLiteHubStore.nextChunk(size, took: ContinuousClock.now - started, most: chunk)
             }
         }
         let feedCutoff = Int64(clamping: now) - Int64(retention.feedRetentionDays) * SQLiteHubStore.day

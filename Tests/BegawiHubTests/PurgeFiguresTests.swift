@@ -31,6 +31,6 @@ import Testing
         let chunks = zip([start] + marks, marks).map { $1 - $0 }
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         print("purge of \(keys.count) tombstones: \(String(format: "%.2f", seconds)) s, \(Int(Double(keys.count) / seconds)) rows/s, "
-              + "\(chunks.count) chunks of \(world.store.purgeState.chunkRows), longest \(chunks.max().map { "\($0)" } ?? "-")")
+              + "\(chunks.count) chunks of at most \(world.store.purgeState.chunkRows) rows, longest \(chunks.max().map { "\($0)" } ?? "-")")
     }
 }

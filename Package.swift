@@ -151,7 +151,7 @@ let package = Package(
         .testTarget(
             name: "BegawiHubTests",
             dependencies: [
-                "BegawiCore", "BegawiReplica", "BegawiRules", "BegawiHub", "BegawiCertificates", "BegawiTestSupport",
+                "BegawiCore", "BegawiReplica", "BegawiRules", "BegawiHub", "BegawiSite", "BegawiCertificates", "BegawiTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict),

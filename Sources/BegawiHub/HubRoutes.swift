@@ -163,10 +163,10 @@ struct HubRoutes: Sendable {
             throw refusal
         }
         let maxRows = try HubRoutes.maxRows(query.get("max_rows"), page: configuration.pageRows)
-        let schemaVersion = try HubRoutes.schemaVersion(request)
+        let schemaVersion = try HubRoutes.schemaVersion(request), fresh = query.get("fresh") == "1"
         let (batch, page) = try await lanes.run { [store] in
             try store.pull(site: site, replica: replica, after: ExchangeCursor(baseSeq: base, seq: position), maxRows: maxRows,
-                           schemaVersion: schemaVersion)
+                           schemaVersion: schemaVersion, fresh: fresh)
         }
         metrics.sent(site: site.id, bytes: page.count, rows: batch.rows.count, throughSeq: batch.throughSeq)
         var headers = HTTPFields()

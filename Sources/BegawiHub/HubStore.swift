@@ -32,8 +32,9 @@ public protocol HubStore: Sendable {
     /// Returns once the store could take its write lock (for the service manager's watchdog).
     func probe() throws
     /// The next page of the change feed for a site's replica, encoded for the wire, with only the
-    /// tables and columns of the site's `schemaVersion` (nil: the oldest published); a version never published is refused.
-    func pull(site: SiteRecord, replica: String, after cursor: ExchangeCursor, maxRows: Int, schemaVersion: Int?) throws -> (batch: ChangeBatch, bytes: [UInt8])
+    /// tables and columns of the site's `schemaVersion` (nil: the oldest published); a version never published is refused,
+    /// and a cursor below the purge horizon too (`past-horizon`). A `fresh` copy includes the rows the site sent itself.
+    func pull(site: SiteRecord, replica: String, after cursor: ExchangeCursor, maxRows: Int, schemaVersion: Int?, fresh: Bool) throws -> (batch: ChangeBatch, bytes: [UInt8])
     /// After a site migrated from `fromVersion`: the next page of rows holding values of what later
     /// versions added, whole, after `afterSeq`, and where the next page starts (nil after the last).
     func catchUp(site: SiteRecord, replica: String, fromVersion: Int, schemaVersion: Int?, afterSeq: UInt64,

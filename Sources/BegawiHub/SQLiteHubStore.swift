@@ -25,6 +25,8 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
     public private(set) var rulesRecomputed: [String: Int]?
     /// The published versions, for sites that hold an older one.
     let versions: SchemaVersions
+    /// What the sites acknowledged since the last housekeeping pass, and the horizon purged through.
+    let purgeState = PurgeHorizon()
 
     /// The hub replica's id (its current epoch).
     public var hubReplicaID: String { replica.replicaID }
@@ -64,7 +66,7 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
     static func installRegistry(_ replica: Replica) throws {
         do {
             try replica.ownerWrite { db in
-                try db.execute(sql: registrySQL + healthSQL + reappliedSQL)
+                try db.execute(sql: registrySQL + healthSQL + reappliedSQL + purgeSQL)
                 try migrateRegistry(db)
                 try migrateHealth(db)
             }
@@ -186,11 +188,13 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
 
     public func session(site: SiteRecord, replica id: String, configuration: HubConfiguration) throws -> HubSession {
         try claim(replica: id, for: site)
-        return HubSession(site: site.id, hubReplicaID: replica.replicaID, lineage: try replica.lineage(),
-                          pushCursor: try replica.cursor(for: id),
-                          maxClockSkewMilliseconds: configuration.maxClockSkewMilliseconds,
-                          maxBodyBytes: configuration.maxBodyBytes, pageRows: configuration.pageRows,
-                          schemaVersion: versions.current, schemaDigest: versions.current.flatMap { versions.published[$0]?.digest })
+        var session = HubSession(site: site.id, hubReplicaID: replica.replicaID, lineage: try replica.lineage(),
+                                 pushCursor: try replica.cursor(for: id),
+                                 maxClockSkewMilliseconds: configuration.maxClockSkewMilliseconds,
+                                 maxBodyBytes: configuration.maxBodyBytes, pageRows: configuration.pageRows,
+                                 schemaVersion: versions.current, schemaDigest: versions.current.flatMap { versions.published[$0]?.digest })
+        session.purgeBefore = purgeBefore(retention: configuration.retention)
+        return session
     }
 
     /// A published schema version, as published (read when the store opened).
@@ -221,8 +225,8 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
     func merge(site: SiteRecord, batch: ChangeBatch, companion: ApplyCompanion, projection: Schema? = nil) throws -> PushOutcome {
         // Without rules, values are still checked against their columns' limits, in a gate only when
         // the batch holds one that may be refused.
-        let gate: (any ApplyGate)? = policy.map { HubGate(site: site, siteID: site.id, policy: $0, declared: declared, now: Int64(clock.nowMilliseconds())) }
-            ?? (ValueGate.mayRefuse(batch, schema: declared ?? replica.schema) ? ValueGate(declared: declared) : nil)
+        let gate = try purgedGate(around: policy.map { HubGate(site: site, siteID: site.id, policy: $0, declared: declared, now: Int64(clock.nowMilliseconds())) }
+            ?? (ValueGate.mayRefuse(batch, schema: declared ?? replica.schema) ? ValueGate(declared: declared) : nil))
         let result = try replica.apply(batch, gate: gate, companion: companion)
         var restore: String?
         if !result.refused.isEmpty {
@@ -236,16 +240,24 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
                            refused: result.refused, restore: restore)
     }
 
-    /// The next page of the feed for a site, cut to the tables and columns of its schema version.
+    /// The next page of the feed for a site, cut to the tables and columns of its schema version. A
+    /// `fresh` copy (a re-baseline) includes the rows the site sent itself.
     public func pull(site: SiteRecord, replica id: String, after cursor: ExchangeCursor, maxRows: Int,
-                     schemaVersion: Int? = nil) throws -> (batch: ChangeBatch, bytes: [UInt8]) {
+                     schemaVersion: Int? = nil, fresh: Bool = false) throws -> (batch: ChangeBatch, bytes: [UInt8]) {
         let projection = try versions.schema(forSiteAt: schemaVersion)
         try claim(replica: id, for: site)
-        let limits = BatchLimits(maxRows: maxRows)
-        guard let projection else { return try replica.exportEncoded(after: cursor, for: id, limits: limits, view: view(for: site)) }
-        // A site that has not migrated gets the columns and tables its version holds, by name.
-        let batch = try replica.export(after: cursor, for: id, limits: limits, view: view(for: site)).projected(onto: projection)
-        return (batch, try BatchCodec.encode(batch))
+        try admitPull(site: site.id, replica: id, after: cursor)
+        let limits = BatchLimits(maxRows: maxRows), receiver = fresh ? nil : id
+        let page: (batch: ChangeBatch, bytes: [UInt8])
+        if let projection {
+            // A site that has not migrated gets the columns and tables its version holds, by name.
+            let batch = try replica.export(after: cursor, for: receiver, limits: limits, view: view(for: site)).projected(onto: projection)
+            page = (batch, try BatchCodec.encode(batch))
+        } else {
+            page = try replica.exportEncoded(after: cursor, for: receiver, limits: limits, view: view(for: site))
+        }
+        try refusePastHorizon(site: site.id, cursor)
+        return page
     }
 
     /// What a site may receive; nil without rules.

@@ -11,6 +11,8 @@ public struct HubClient: Sendable {
     /// The schema version the replica holds, said on every request so that the hub sends only the
     /// tables and columns it has; nil says nothing (the hub takes its oldest version, as from older daemons).
     public var schemaVersion: Int?
+    /// Whether pulls ask for a fresh copy (a re-baseline): the rows this site sent itself come back too.
+    public var freshCopy = false
 
     /// Makes a client for one site replica; the versions are this build's unless a test names others.
     public init(transport: any HubTransport, replicaID: String, daemonVersion: DaemonVersion = .current,
@@ -94,7 +96,7 @@ public struct HubClient: Sendable {
 
     /// Fetches the next page of the hub's feed after `cursor`, encoded.
     public func pull(hubReplicaID: String, after cursor: ExchangeCursor, maxRows: Int) async throws -> [UInt8] {
-        let path = "/v1/pull?epoch=\(hubReplicaID)&base=\(cursor.baseSeq)&position=\(cursor.seq)&max_rows=\(maxRows)"
+        let path = "/v1/pull?epoch=\(hubReplicaID)&base=\(cursor.baseSeq)&position=\(cursor.seq)&max_rows=\(maxRows)" + (freshCopy ? "&fresh=1" : "")
         let response = try await transport.send(HubRequest(method: "GET", path: path, headers: headers))
         try HubClient.check(response)
         return response.body

@@ -135,7 +135,8 @@ public struct SyncRound {
         let arrived = Set(landed.filter(\.value).keys)
         try await lane.run { try $0.resolveAwaiting(arrived) }
 
-        try await pull(session, report: &report)
+        try await pullOrRebaseline(session, pushed: cursor, report: &report)
+        try await purgeOwnTombstones(session, pushed: cursor)
         // Removed rows must not linger in the write-ahead log either.
         if report.evicted > 0 { try await lane.run { try $0.checkpoint() } }
         let acknowledgedSeq = cursor.seq
@@ -170,7 +171,7 @@ public struct SyncRound {
     /// Pulls pages of the hub's feed, each applied with its cursor in one transaction. The next
     /// page is fetched while this one is applied, so the hub builds pages as the site stores them.
     func pull(_ session: HubSession, report: inout RoundReport) async throws {
-        let hubReplicaID = session.hubReplicaID, pageRows = session.pageRows, client = self.client
+        let hubReplicaID = session.hubReplicaID, pageRows = session.pageRows, client = self.client, marking = client.freshCopy
         var pullCursor = try await lane.run { try $0.cursor(for: hubReplicaID) }
         var bytes = try await client.pull(hubReplicaID: hubReplicaID, after: pullCursor, maxRows: pageRows)
         while true {
@@ -185,7 +186,10 @@ public struct SyncRound {
                 if !batch.complete {
                     prefetch.addTask { try await client.pull(hubReplicaID: hubReplicaID, after: expected, maxRows: pageRows) }
                 }
-                let result = try await lane.run { try $0.apply(batch, budget: Replica.pageWriteBudget) }
+                let result = try await lane.run { replica in
+                    if marking { try replica.markRebaseline(batch) }
+                    return try replica.apply(batch, budget: Replica.pageWriteBudget)
+                }
                 onProgress?()
                 report.pages += 1
                 report.received += batch.rows.count

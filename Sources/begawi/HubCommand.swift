@@ -124,11 +124,14 @@ struct HubCommand: AsyncParsableCommand {
             let store = try SQLiteHubStore(path: c.databasePath)
             defer { try? store.close() }
             let health = Dictionary(try store.health().map { ($0.site, $0) }, uniquingKeysWith: { a, _ in a })
+            // Expired: silent longer than retention_days, or behind the purge horizon; it re-baselines when it returns.
+            let expired = Set(try store.expiredSites(now: SystemWallClock().nowMilliseconds(), retention: c.retention))
             print("site\tkind\tstate\tname\tversion\tschema")
             for s in try store.sites() {
                 // As of the site's last session; "-" before its first, or when its daemon named none.
                 let version = health[s.id]?.daemonVersion ?? "-", schema = health[s.id]?.schemaVersion.map(String.init) ?? "-"
-                print("\(s.id)\t\(s.kind.rawValue)\t\(s.revokedAt == nil ? "active" : "revoked")\t\(s.name)\t\(version)\t\(schema)")
+                let state = s.revokedAt != nil ? "revoked" : expired.contains(s.id) ? "expired" : "active"
+                print("\(s.id)\t\(s.kind.rawValue)\t\(state)\t\(s.name)\t\(version)\t\(schema)")
             }
         }
     }

@@ -36,7 +36,7 @@ import Testing
         #expect(actions["awaiting-reference"] == .keep)
         let evicted = actions.filter { $0.value == .evict }.keys.sorted()
         #expect(evicted == ["already-registered", "bad-value", "forged-stamp", "invalid-nik", "key-mismatch", "not-owner",
-                            "not-writer", "office-only", "owner-change", "unknown-row"])
+                            "not-writer", "office-only", "owner-change", "purged", "unknown-row"])
     }
 
     @Test func aRefusalBodyKeepsTheKeysAndOrderOfTheWire() throws {

@@ -28,6 +28,9 @@ extension HubRefusal {
         public static let outOfOrder = Code(BegawiError.Code.outOfOrder)
         /// A pull from an epoch the hub no longer has: the site starts a new session.
         public static let epochChanged = Code("epoch-changed")
+        /// A pull from a cursor below the hub's purge horizon (tombstones it needs are gone): the site
+        /// re-baselines, pulling a fresh copy from position 0 while it keeps its unsent changes.
+        public static let pastHorizon = Code("past-horizon")
         /// `/metrics` asked of a hub that has no metrics token.
         public static let metricsOff = Code("metrics-off")
         /// Too many wrong credentials from one address in a short time.

@@ -24,6 +24,9 @@ public struct HubSession: Sendable, Equatable, Codable {
     public var schemaVersion: Int?
     /// `SchemaDocument.digest` of that version, which the fetched document must match.
     public var schemaDigest: String?
+    /// The hub's wall time (ms since the Unix epoch) `retention_days` ago: the site may purge its own
+    /// tombstones older than it whose delete the hub holds (nil from a hub before issue 15).
+    public var purgeBefore: UInt64?
 
     /// Makes a session answer.
     public init(site: String, hubReplicaID: String, lineage: [LineageLink], pushCursor: ExchangeCursor,
@@ -41,7 +44,7 @@ public struct HubSession: Sendable, Equatable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case site, lineage, pushCursor, maxClockSkewMilliseconds, maxBodyBytes, pageRows
-        case protocolVersion, schemaVersion, schemaDigest
+        case protocolVersion, schemaVersion, schemaDigest, purgeBefore
         case hubReplicaID = "epoch"
     }
 }

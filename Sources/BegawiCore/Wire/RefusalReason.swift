@@ -37,7 +37,7 @@ public struct RefusalReason: Hashable, Sendable, Codable, CustomStringConvertibl
     /// Every reason this version knows.
     public static let known: [RefusalReason] = [
         .notWriter, .notOwner, .unknownRow, .ownerChange, .unknownReference, .awaitingReference, .officeOnly,
-        .invalidNIK, .keyMismatch, .badValue, .forgedStamp, .alreadyRegistered, .erased,
+        .invalidNIK, .keyMismatch, .badValue, .forgedStamp, .alreadyRegistered, .erased, .purged,
     ]
 
     /// The pushing site's kind may not write the table (or the hub has no rules for it).
@@ -66,4 +66,7 @@ public struct RefusalReason: Hashable, Sendable, Codable, CustomStringConvertibl
     public static let alreadyRegistered = RefusalReason("already-registered")
     /// A row erased at the office's request.
     public static let erased = RefusalReason("erased")
+    /// A write to a row deleted and purged at the hub (below its horizon), from a site that never saw
+    /// the delete: it is not re-inserted; the site moves it to its refusal ledger.
+    public static let purged = RefusalReason("purged")
 }

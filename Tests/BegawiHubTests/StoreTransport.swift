@@ -1,0 +1,74 @@
+import BegawiCore
+import BegawiHub
+import BegawiSite
+import Foundation
+
+/// A site daemon's transport served by a hub store in the same process, as `HubRoutes` serves
+/// session, push and pull (the same store calls, the same JSON and refusal bodies), so that a test
+/// runs real rounds (`SiteDaemon.syncOnce`) against a real hub file with an injected clock.
+/// `failPullsAfter` stops answering pulls after that many (a link lost, or a site stopped, mid-round).
+final class StoreTransport: HubTransport, @unchecked Sendable {
+    let store: SQLiteHubStore
+    let site: SiteRecord
+    let configuration: HubConfiguration
+    private let lock = NSLock()
+    private var pullsLeft: Int?
+    /// Cursors of the pulls asked, in order, and whether each asked for a fresh copy.
+    var pulls: [(cursor: ExchangeCursor, fresh: Bool)] { lock.withLock { asked } }
+    private var asked: [(cursor: ExchangeCursor, fresh: Bool)] = []
+
+    init(store: SQLiteHubStore, site: SiteRecord, configuration: HubConfiguration = HubConfiguration(), failPullsAfter: Int? = nil) {
+        self.store = store
+        self.site = site
+        self.configuration = configuration
+        pullsLeft = failPullsAfter
+    }
+
+    static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.keyEncodingStrategy = .convertToSnakeCase
+        return e
+    }()
+
+    func send(_ request: HubRequest) async throws -> HubResponse {
+        let replica = request.headers.first { $0.0 == WireHeader.replica }!.1
+        do {
+            return try answer(request, replica: replica)
+        } catch let refusal as HubRefusal {
+            return HubResponse(status: refusal.status, headers: [:], body: Array(try JSONEncoder().encode(refusal.body)))
+        }
+    }
+
+    func answer(_ request: HubRequest, replica: String) throws -> HubResponse {
+        let path = request.path.split(separator: "?", maxSplits: 1)
+        var query: [String: String] = [:]
+        for pair in path.count > 1 ? path[1].split(separator: "&") : [] {
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            query[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
+        }
+        switch path[0] {
+        case "/v1/session":
+            var session = try store.session(site: site, replica: replica, configuration: configuration)
+            session.protocolVersion = Wire.protocolVersion
+            try store.noteSession(site: site.id, replica: replica, report: SiteReport())
+            return HubResponse(status: 200, headers: [:], body: Array(try StoreTransport.encoder.encode(session)))
+        case "/v1/push":
+            let outcome = try store.push(site: site, replica: replica, batch: try BatchCodec.decode(request.body), schemaVersion: nil)
+            return HubResponse(status: 200, headers: [:], body: Array(try StoreTransport.encoder.encode(outcome)))
+        case "/v1/pull":
+            let cursor = ExchangeCursor(baseSeq: UInt64(query["base"]!)!, seq: UInt64(query["position"]!)!)
+            let fresh = query["fresh"] == "1"
+            try lock.withLock {
+                asked.append((cursor, fresh))
+                if let left = pullsLeft {
+                    guard left > 0 else { throw BegawiError(.network, "the hub cannot be reached (test transport)") }
+                    pullsLeft = left - 1
+                }
+            }
+            let page = try store.pull(site: site, replica: replica, after: cursor, maxRows: Int(query["max_rows"]!)!, schemaVersion: nil, fresh: fresh)
+            return HubResponse(status: 200, headers: [:], body: page.bytes)
+        default:
+            return HubResponse(status: 404, headers: [:], body: [])
+        }
+    }
+}

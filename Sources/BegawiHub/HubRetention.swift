@@ -7,7 +7,9 @@ public struct HubRetention: Sendable, Equatable {
     /// The horizon's cap in days (`retention_days`): a site silent for longer is expired, and what it
     /// would still need is purged anyway; it is re-baselined when it returns.
     public var retentionDays = 180
-    /// Days `_hub_feed`'s events are kept at most (`feed_retention_days`); events below the horizon go sooner.
+    /// Days `_hub_feed`'s events (who was granted or denied sight of a row, which `hub trace` shows)
+    /// are kept at least (`feed_retention_days`): an event goes once it is that old AND below the
+    /// horizon (every active site has it).
     public var feedRetentionDays = 180
     /// Days `_hub_audit` is kept (`audit_retention_days`); nil (the default) keeps it all. Before entries
     /// are pruned they are written to monthly archive files in `auditArchiveFolder`.

@@ -79,9 +79,9 @@ public struct SiteHousekeeping {
             return false
         case .log:
             // A staff application's long read may keep the log from being emptied: never wait long for it.
-            let space = try await lane.run { replica -> Replica.Space in
+            let (space, path) = try await lane.run { replica -> (Replica.Space, String) in
                 try replica.truncateLog(waitMilliseconds: 20)
-                return try replica.space()
+                return (try replica.space(), replica.path)
             }
             let elapsed = ContinuousClock.now - current.startedAt
             logger.info("housekeeping done", metadata: [
@@ -89,6 +89,10 @@ public struct SiteHousekeeping {
                 "pages.freed": "\(current.pagesFreed)", "pages.free": "\(space.freePages)",
                 "duration_ms": "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)",
             ])
+            if !space.incremental, space.freePages > 0 {
+                logger.notice("this replica was made before free pages were given back in steps; run `begawi replica compact --file \(path)` once, in a quiet hour",
+                              metadata: ["pages.free": "\(space.freePages)"])
+            }
             return true
         }
     }

@@ -12,6 +12,45 @@ import Testing
     static let now: UInt64 = 1_796_428_800_000
     static let day: UInt64 = 86_400_000
 
+    /// The lines a logger was given, with their metadata.
+    final class Lines: LogHandler, @unchecked Sendable {
+        private let lock = NSLock()
+        private var lines: [(Logger.Level, String, Logger.Metadata)] = []
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) {
+            lock.withLock { lines.append((event.level, "\(event.message)", event.metadata ?? [:])) }
+        }
+
+        var all: [(Logger.Level, String, Logger.Metadata)] { lock.withLock { lines } }
+    }
+
+    @Test func aFileMadeBeforeIncrementalVacuumIsNamedForCompactInOneNotice() async throws {
+        let folder = TemporaryFolder()
+        let path = folder.file("r.sqlite")
+        try Replica.create(at: path, siteID: "lpk-a", schema: SiteValueCheckTests.schema).close()
+        try SiteValueCheckTests.sqlite(path, """
+            PRAGMA auto_vacuum = NONE; VACUUM; CREATE TABLE staff_log(body TEXT);
+            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500) INSERT INTO staff_log SELECT printf('%.1000c', 'x') FROM n;
+            DELETE FROM staff_log;
+            """)
+        let lines = Lines()
+        try await ReplicaLane.withReplica(at: path) { lane in
+            var housekeeping = SiteHousekeeping(lane: lane, logger: Logger(label: "test") { _ in lines })
+            await housekeeping.runIfDue(now: Self.now, ledgerRetentionDays: 90)
+        }
+        let logged = lines.all
+        #expect(logged.map(\.1) == ["housekeeping done", "this replica was made before free pages were given back in steps; run `begawi replica compact --file \(path)` once, in a quiet hour"])
+        #expect(logged.first?.2["pages.freed"] == "0")
+        #expect(Int(logged.first?.2["pages.free"]?.description ?? "") ?? 0 > 100)
+        #expect(logged.last?.0 == .notice)
+    }
+
     @Test func aPassClearsHandledEntriesAndGivesSpaceBackInShortSlicesOnceAnHour() async throws {
         let folder = TemporaryFolder()
         let path = folder.file("r.sqlite")

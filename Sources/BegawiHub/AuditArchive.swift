@@ -3,8 +3,10 @@ import Foundation
 import Glibc
 
 /// The audit's archive folder (`audit_archive_dir`): gzip files of JSON lines, one file per calendar
-/// month (UTC) of each chunk of entries pruned together, named by month and the chunk's id range
-/// (`audit-2026-01.000000000001-000000005000.jsonl.gz`). A file is written under a temporary name,
+/// month (UTC) of each chunk of entries pruned together, named by month, the database's epoch and the
+/// chunk's id range (`audit-2026-01.<epoch>.000000000001-000000005000.jsonl.gz`). The epoch keeps a
+/// database restored from a backup, whose ids go on from the backup's, from writing over files of
+/// ids it has handed out again. A file is written under a temporary name,
 /// synced, renamed and its folder synced, so that it either holds all of its entries or does not
 /// exist; the entries leave the database only after that.
 struct AuditArchive {
@@ -22,6 +24,8 @@ struct AuditArchive {
     }
 
     let folder: String
+    /// The hub database's epoch (its replica id).
+    let epoch: String
 
     static let suffix = ".jsonl.gz"
 
@@ -41,15 +45,15 @@ struct AuditArchive {
                       parts.tm_hour, parts.tm_min, parts.tm_sec, milliseconds)
     }
 
-    static func name(month: String, ids: ClosedRange<Int64>) -> String {
-        "audit-\(month)." + String(format: "%012lld-%012lld", ids.lowerBound, ids.upperBound) + suffix
+    static func name(month: String, epoch: String, ids: ClosedRange<Int64>) -> String {
+        "audit-\(month).\(epoch)." + String(format: "%012lld-%012lld", ids.lowerBound, ids.upperBound) + suffix
     }
 
     /// The id range of a chunk whose files were (partly) written but whose entries were not yet
     /// deleted, when its first id is `first`: that chunk is written again whole, to the same names.
     func unfinished(startingAt first: Int64) throws -> ClosedRange<Int64>? {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
-        let start = "." + String(format: "%012lld", first) + "-"
+        let start = ".\(epoch)." + String(format: "%012lld", first) + "-"
         for name in names where name.hasPrefix("audit-") && name.hasSuffix(Self.suffix) {
             guard let dot = name.range(of: start) else { continue }
             let last = name[dot.upperBound...].dropLast(Self.suffix.count)
@@ -78,7 +82,7 @@ struct AuditArchive {
                 text += try encoder.encode(entry)
                 text.append(UInt8(ascii: "\n"))
             }
-            let path = folder + "/" + Self.name(month: month, ids: ids)
+            let path = folder + "/" + Self.name(month: month, epoch: epoch, ids: ids)
             try Self.writeDurably(try Deflate.compress(text, gzip: true), to: path)
         }
         try Self.sync(folder: folder)

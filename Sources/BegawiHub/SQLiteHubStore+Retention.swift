@@ -35,7 +35,7 @@ extension SQLiteHubStore {
     func archiveAudit(before cutoff: Int64, folder: String, afterWriting: () throws -> Void = {}) throws -> Int {
         // A hub without rules keeps no audit.
         guard try replica.ownerRead({ db in try db.tableExists("_hub_audit") }) else { return 0 }
-        let archive = AuditArchive(folder: folder)
+        let archive = AuditArchive(folder: folder, epoch: replica.replicaID)
         archive.removeTemporaries()
         var archived = 0
         for _ in 0..<Self.auditChunksPerPass {

@@ -16,9 +16,15 @@ import Testing
     /// A hub with the Handak Begawi rules whose audit holds `perMonth` entries in each of three months and one of today.
     static func hub(perMonth: Int = 3_000, reason: String? = "bad-value") throws -> HubHarness {
         let harness = try HubHarness()
-        try harness.store.hubReplica.ownerWrite { db in
+        try add(to: harness.store, months: months.map(\.1), perMonth: perMonth, reason: reason, today: true)
+        return harness
+    }
+
+    /// Adds `perMonth` audit entries from the start of each month, and one of today.
+    static func add(to store: SQLiteHubStore, months: [Int64], perMonth: Int, reason: String? = "bad-value", today: Bool) throws {
+        try store.hubReplica.ownerWrite { db in
             var generator = UUIDv7Generator()
-            for (_, start) in months {
+            for start in months {
                 for i in 0..<perMonth {
                     // Keys as Begawi makes them: a UUIDv7, or a participant key derived from a NIK ("p" and 32 hex digits).
                     let key = i.isMultiple(of: 2) ? generator.next() : "p" + String(repeating: "0123456789abcdef", count: 2)
@@ -26,10 +32,11 @@ import Testing
                                    arguments: [start + Int64(i) * 60_000, key, i.isMultiple(of: 3) ? "refused" : "inserted", reason])
                 }
             }
-            try db.execute(sql: "INSERT INTO _hub_audit(at, site, tbl, key, action) VALUES (?, 'lpk-a', 't', 'today', 'inserted')",
-                           arguments: [Int64(now)])
+            if today {
+                try db.execute(sql: "INSERT INTO _hub_audit(at, site, tbl, key, action) VALUES (?, 'lpk-a', 't', 'today', 'inserted')",
+                               arguments: [Int64(now)])
+            }
         }
-        return harness
     }
 
     static func retention(_ folder: TemporaryFolder) -> HubRetention {
@@ -80,14 +87,15 @@ import Testing
         #expect(try Self.auditCount(store) == 1)
         let files = try Self.archived(folder.file("audit"))
         // Chunks of 5,000 ids, one file per month in each: January and February, then February and March.
-        #expect(files.keys.sorted() == ["audit-2026-01.000000000001-000000005000.jsonl.gz", "audit-2026-02.000000000001-000000005000.jsonl.gz",
-                                        "audit-2026-02.000000005001-000000009000.jsonl.gz", "audit-2026-03.000000005001-000000009000.jsonl.gz"])
+        let epoch = store.hubReplicaID
+        #expect(files.keys.sorted() == ["audit-2026-01.\(epoch).000000000001-000000005000.jsonl.gz", "audit-2026-02.\(epoch).000000000001-000000005000.jsonl.gz",
+                                        "audit-2026-02.\(epoch).000000005001-000000009000.jsonl.gz", "audit-2026-03.\(epoch).000000005001-000000009000.jsonl.gz"])
         Self.expectEachOnce(files, count: 9_000)
         #expect(AuditArchive.time(of: 1_773_100_800_123) == "2026-03-10T00:00:00.123Z")
         // A standard gzip file of JSON lines: `zcat FILE | jq` reads it.
         let zcat = Process()
         zcat.executableURL = URL(fileURLWithPath: "/usr/bin/zcat")
-        zcat.arguments = [folder.file("audit/audit-2026-03.000000005001-000000009000.jsonl.gz")]
+        zcat.arguments = [folder.file("audit/audit-2026-03.\(epoch).000000005001-000000009000.jsonl.gz")]
         let out = Pipe()
         zcat.standardOutput = out
         try zcat.run()
@@ -113,13 +121,37 @@ import Testing
         #expect(try Self.auditCount(store) == 4_001)
         // As if the crash came after only one of the second chunk's files was written, with a temporary
         // file of another chunk left behind.
-        let march = folder.file("audit/audit-2026-03.000000005001-000000009000.jsonl.gz")
-        try FileManager.default.moveItem(atPath: march, toPath: folder.file("audit/audit-2026-03.000000005001-000000008000.jsonl.gz.tmp"))
+        let epoch = store.hubReplicaID
+        let march = folder.file("audit/audit-2026-03.\(epoch).000000005001-000000009000.jsonl.gz")
+        try FileManager.default.moveItem(atPath: march, toPath: folder.file("audit/audit-2026-03.\(epoch).000000005001-000000008000.jsonl.gz.tmp"))
 
         let done = try store.housekeep(now: Self.now + 3_600_000, retention: Self.retention(folder))
         #expect(done["audit.archived"] == 4_000)
         #expect(try Self.auditCount(store) == 1)
         Self.expectEachOnce(try Self.archived(folder.file("audit")), count: 9_000)
+    }
+
+    @Test func aHubRestoredFromABackupNeverWritesOverTheArchivesOfIdsItHandsOutAgain() throws {
+        let harness = try HubHarness(), folder = harness.folder
+        try Self.add(to: harness.store, months: [Self.months[0].1], perMonth: 3_000, today: false)
+        try harness.store.backup(to: folder.file("backup.sqlite"))
+        // After the backup, the hub goes on (ids 3001…9001) and archives ids 1…9000.
+        try Self.add(to: harness.store, months: [Self.months[1].1, Self.months[2].1], perMonth: 3_000, today: true)
+        #expect(try harness.store.housekeep(now: Self.now, retention: Self.retention(folder))["audit.archived"] == 9_000)
+        let before = try Self.archived(folder.file("audit"))
+
+        // Restored, the backup hands out ids 3001… again.
+        let restored = try SQLiteHubStore(path: folder.file("backup.sqlite"), policy: harness.policy)
+        defer { try? restored.close() }
+        try Self.add(to: restored, months: [Self.months[1].1], perMonth: 3_000, today: true)
+        #expect(try restored.housekeep(now: Self.now, retention: Self.retention(folder))["audit.archived"] == 6_000)
+        let after = try Self.archived(folder.file("audit"))
+        for (name, entries) in before {
+            #expect(after[name].map { NSArray(array: $0) } == NSArray(array: entries), "\(name) was written over")
+        }
+        let again = after.filter { $0.key.contains(restored.hubReplicaID) }
+        Self.expectEachOnce(again, count: 6_000)
+        #expect(again.count == 3)
     }
 
     @Test func theArchivedAuditsPagesAreGivenBack() throws {

@@ -71,8 +71,13 @@ struct AuditArchive {
 
     /// Writes the chunk's entries (ids `ids`), one file per month; returns how many files.
     func write(_ entries: [Entry], ids: ClosedRange<Int64>) throws -> Int {
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o750])
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o750])
+        } catch {
+            throw BegawiError(.storage, "cannot make the audit archive's folder \(folder); check audit_archive_dir and that its parent is writable: nothing is pruned until it can be archived",
+                              cause: "\(error)")
+        }
         let byMonth = Dictionary(grouping: entries) { Self.month(of: $0.at) }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

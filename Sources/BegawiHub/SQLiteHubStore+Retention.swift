@@ -14,15 +14,16 @@ extension SQLiteHubStore {
     /// Conflict entries looked at in one write.
     static let conflictChunk = 1_000
 
-    /// Archives and prunes the audit entries older than the audit's retention, then clears handled
-    /// conflict entries older than the ledger's; returns the counts for the pass's log line.
+    /// Clears handled conflict entries older than the ledger's retention, then archives and prunes the
+    /// audit entries older than the audit's; returns the counts for the pass's log line.
     public func applyRetention(now: UInt64, retention: HubRetention) throws -> [String: Int] {
         func cutoff(_ days: Int) -> Int64 { Int64(clamping: now) - Int64(days) * 86_400_000 }
         var done: [String: Int] = [:]
+        done["conflicts.cleared"] = try clearHandledConflicts(before: cutoff(retention.ledgerRetentionDays))
+        // Last: an archive folder that cannot be written fails the pass (logged), with the audit kept whole.
         if let days = retention.auditRetentionDays {
             done["audit.archived"] = try archiveAudit(before: cutoff(days), folder: retention.auditArchive(database: replica.path))
         }
-        done["conflicts.cleared"] = try clearHandledConflicts(before: cutoff(retention.ledgerRetentionDays))
         return done
     }
 

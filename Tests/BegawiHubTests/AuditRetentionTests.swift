@@ -154,6 +154,19 @@ import Testing
         #expect(again.count == 3)
     }
 
+    @Test func anArchiveFolderThatCannotBeMadeFailsThePassAndKeepsTheAudit() throws {
+        let harness = try Self.hub(perMonth: 10), folder = harness.folder
+        var retention = Self.retention(folder)
+        retention.auditArchiveFolder = folder.file("hub.sqlite") + "/audit"
+        #expect {
+            try harness.store.housekeep(now: Self.now, retention: retention)
+        } throws: { error in
+            let error = error as? BegawiError
+            return error?.code == .storage && error?.message.contains("audit_archive_dir") == true
+        }
+        #expect(try Self.auditCount(harness.store) == 31)
+    }
+
     @Test func theArchivedAuditsPagesAreGivenBack() throws {
         let harness = try Self.hub(perMonth: 10_000, reason: String(repeating: "r", count: 400))
         let folder = harness.folder, store = harness.store

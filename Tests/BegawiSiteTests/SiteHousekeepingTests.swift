@@ -42,7 +42,10 @@ import Testing
         let lines = Lines()
         try await ReplicaLane.withReplica(at: path) { lane in
             var housekeeping = SiteHousekeeping(lane: lane, logger: Logger(label: "test") { _ in lines })
-            await housekeeping.runIfDue(now: Self.now, ledgerRetentionDays: 90)
+            // On a loaded machine a pass may take more than one slice.
+            repeat {
+                await housekeeping.runIfDue(now: Self.now, ledgerRetentionDays: 90)
+            } while housekeeping.pass != nil
         }
         let logged = lines.all
         #expect(logged.map(\.1) == ["housekeeping done", "this replica was made before free pages were given back in steps; run `begawi replica compact --file \(path)` once, in a quiet hour"])

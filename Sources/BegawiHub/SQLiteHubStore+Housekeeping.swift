@@ -3,11 +3,26 @@ import BegawiCore
 /// One housekeeping pass over the store (`HubHousekeeping` runs it periodically).
 extension SQLiteHubStore {
     /// Runs each concern's step at time `now` (ms since the Unix epoch); returns what each did, by a
-    /// log metadata name (such as `rows.purged`), for the pass's log line.
+    /// log metadata name (such as `tombstones.purged`), for the pass's log line. A step that fails
+    /// does not keep the others from running (an unwritable archive folder must not stop the purge);
+    /// the pass then throws the first failure, naming the steps that failed.
     public func housekeep(now: UInt64, retention: HubRetention) throws -> [String: Int] {
         var done: [String: Int] = [:]
-        // One line per concern (issue 15), each a method in its own file.
-        done.merge(try purgeBelowHorizon(now: now, retention: retention)) { $1 }
+        var failed: [(step: String, error: any Error)] = []
+        func step(_ name: String, _ body: () throws -> [String: Int]) {
+            do { done.merge(try body()) { $1 } } catch { failed.append((name, error)) }
+        }
+        step("purge") { try purgeBelowHorizon(now: now, retention: retention) }
+        step("retention") { try applyRetention(now: now, retention: retention) }
+        // Last: it gives back the pages the steps above freed.
+        step("space") { try giveSpaceBack() }
+        if let first = failed.first {
+            let steps = failed.map(\.step).joined(separator: ", ")
+            if let error = first.error as? BegawiError {
+                throw BegawiError(error.code, "housekeeping step \(steps) failed: \(error.message)", cause: error.cause)
+            }
+            throw BegawiError(.storage, "housekeeping step \(steps) failed", cause: "\(first.error)")
+        }
         return done
     }
 }

@@ -228,16 +228,13 @@ extension Replica {
     @discardableResult
     public func clearRefusals(before: UInt64? = nil, keeping reasons: Set<RefusalReason> = []) throws -> Int {
         try engineWrite { tx in
-            let context = ReplicaContext(tx: tx, replica: self)
-            let limit = Int64(clamping: before ?? UInt64(Int64.max))
-            var removed = 0
-            for row in try Row.fetchAll(tx.db, sql: "SELECT id, tbl, key, reason FROM _begawi_refusals WHERE at < ?", arguments: [limit]) {
-                let table: String = row[1], key: String = row[2], reason = RefusalReason(row[3] as String)
-                if reasons.contains(reason), try context.row(table, key: key)?.live == true { continue }
-                try tx.db.execute(sql: "DELETE FROM _begawi_refusals WHERE id = ?", arguments: [row[0] as Int64])
-                removed += 1
+            var removed = 0, after = Int64.min
+            while true {
+                let step = try clearRefusals(tx, before: Int64(clamping: before ?? UInt64(Int64.max)), keeping: reasons, after: after, limit: 1000)
+                guard let last = step.last else { return removed }
+                removed += step.removed
+                after = last
             }
-            return removed
         }
     }
 

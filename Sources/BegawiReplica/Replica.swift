@@ -63,6 +63,7 @@ public final class Replica {
         var generator = UUIDv7Generator()
         let replicaID = generator.next()
         do {
+            try makeIncremental(pool)
             try pool.write { db in
                 try db.execute(sql: ReplicaSQL.bookkeeping)
                 try db.execute(sql: Replica.refusalsSQL)

@@ -130,6 +130,7 @@ public final class SiteService {
         var due = true
         var waitUntil: UInt64 = 0
         await reportStatus()
+        var housekeeping = SiteHousekeeping(lane: lane, logger: logger)
         while !Task.isCancelled {
             onAlive?()
             if let (next, transport) = reload?() {
@@ -170,6 +171,7 @@ public final class SiteService {
                     due = true
                 }
             }
+            await housekeeping.runIfDue(now: clock.nowMilliseconds(), ledgerRetentionDays: configuration.ledgerRetentionDays)
             try await sleep(configuration.watchIntervalMilliseconds)
         }
     }

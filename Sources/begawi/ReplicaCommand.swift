@@ -8,7 +8,7 @@ struct ReplicaCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "replica",
         abstract: "Create and inspect a replica file; export and apply batches by hand.",
-        subcommands: [Create.self, Status.self, Export.self, Apply.self, Conflicts.self])
+        subcommands: [Create.self, Status.self, Export.self, Apply.self, Conflicts.self, Compact.self])
 
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a new replica file with the declared synced tables.")
@@ -80,6 +80,19 @@ struct ReplicaCommand: ParsableCommand {
             defer { try? replica.close() }
             let result = try replica.apply(encoded: Array(data))
             print("applied \(input): \(result.rowsChanged) rows changed, \(result.conflicts) conflicts; cursor for its source now \(result.cursor)")
+        }
+    }
+
+    struct Compact: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Rewrite a replica or hub file without its free pages, and set it to give free pages back in steps from then on (files made before Begawi did so at creation). Writers wait meanwhile: run it in a quiet hour.")
+        @Option(help: "The replica file, or the hub's database.") var file: String
+
+        func run() throws {
+            let replica = try Replica.open(at: file)
+            defer { try? replica.close() }
+            let (before, after) = try replica.compact()
+            print("\(file): \(before.pages * before.pageSize / 1024) KiB (\(before.freePages) free pages) → \(after.pages * after.pageSize / 1024) KiB; free pages are now given back at each housekeeping")
         }
     }
 

@@ -13,13 +13,18 @@ public struct HubHousekeeping: Service {
     let logger: Logger
 
     /// Runs a pass every interval (the settings' current one) until the service group shuts down.
+    /// The shutdown's cancellation ends it quietly: a service that throws makes the group fail, and
+    /// the hub would exit non-zero on every `systemctl stop`.
     public func run() async throws {
-        try await cancelWhenGracefulShutdown { [self] in
-            while true {
-                let retention = settings.configuration.retention
-                try await Task.sleep(for: .seconds(retention.housekeepingIntervalSeconds))
-                await pass(retention)
+        do {
+            try await cancelWhenGracefulShutdown { [self] in
+                while true {
+                    let retention = settings.configuration.retention
+                    try await Task.sleep(for: .seconds(retention.housekeepingIntervalSeconds))
+                    await pass(retention)
+                }
             }
+        } catch is CancellationError {
         }
     }
 

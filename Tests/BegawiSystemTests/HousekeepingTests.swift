@@ -31,5 +31,9 @@ import Testing
         let read = try ChildProcess.run("/bin/sh", ["-c", "zcat \(folder)/audit-*.jsonl.gz | jq -c 'select(.key == \"p00000000000000000000000000000007\") | .id'"],
                                         environment: nil)
         #expect(read.status == 0 && read.output.split(separator: "\n").count == 1, "\(read.output) \(read.errors)")
+        // The housekeeping service ends with the hub: a stop is a clean exit (a service that threw
+        // its sleep's cancellation made every `systemctl stop` a failure).
+        cluster.stopHub()
+        #expect(cluster.hub?.terminationStatus == 0, "\(cluster.hubLog())")
     }
 }

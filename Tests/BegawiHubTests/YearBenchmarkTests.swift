@@ -18,6 +18,9 @@ import Testing
         var wal = 0
         var used = 0
         var compact = 0
+        /// The synced tables' live rows alone: the compact copy without Begawi's own tables
+        /// (tombstones, merge state, ledgers, outbox, the hub's feed, audit and registry).
+        var live = 0
 
         static func of(_ path: String, scratch: String) throws -> Size {
             let size = { (p: String) in ((try? FileManager.default.attributesOfItem(atPath: p))?[.size] as? Int) ?? 0 }
@@ -34,6 +37,15 @@ import Testing
                 try db.execute(sql: "VACUUM INTO ?", arguments: [scratch])
             }
             s.compact = size(scratch)
+            let copy = try DatabaseQueue(path: scratch)
+            try copy.writeWithoutTransaction { db in
+                for table in try String.fetchAll(db, sql: #"SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '\_%' ESCAPE '\'"#) {
+                    try db.execute(sql: "DROP TABLE \"\(table)\"")
+                }
+                try db.execute(sql: "VACUUM")
+            }
+            try copy.close()
+            s.live = size(scratch)
             try? FileManager.default.removeItem(atPath: scratch)
             return s
         }
@@ -60,7 +72,7 @@ import Testing
         for (name, ids) in groups {
             let sizes = try ids.map { try Size.of(sim.h.folder.file("\($0).sqlite"), scratch: scratch) }
             let largest = sizes.max { $0.file < $1.file }!
-            lines.append("  \(name) (\(ids.count), largest): file after checkpoint \(YearBenchmarkTests.mb(largest.file)) MB, wal before \(YearBenchmarkTests.mb(largest.wal)) MB, used pages \(YearBenchmarkTests.mb(largest.used)) MB, compact (VACUUM INTO) \(YearBenchmarkTests.mb(largest.compact)) MB, file/compact \(String(format: "%.2f", Double(largest.file) / Double(max(largest.compact, 1))))")
+            lines.append("  \(name) (\(ids.count), largest): file after checkpoint \(YearBenchmarkTests.mb(largest.file)) MB, wal before \(YearBenchmarkTests.mb(largest.wal)) MB, used pages \(YearBenchmarkTests.mb(largest.used)) MB, compact (VACUUM INTO) \(YearBenchmarkTests.mb(largest.compact)) MB, live rows only \(YearBenchmarkTests.mb(largest.live)) MB, file/compact \(String(format: "%.2f", Double(largest.file) / Double(max(largest.compact, 1)))), file/live \(String(format: "%.2f", Double(largest.file) / Double(max(largest.live, 1))))")
         }
         sim.h.close()
         return lines

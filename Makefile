@@ -11,7 +11,7 @@ BENCH_PACKAGES := sqlite3-tools zstd rsync
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PREFIX ?= /usr/local
 
-.PHONY: all deps test-deps bench-deps deb-deps build release test bench bench-sync demo clean install install-files deb
+.PHONY: all deps test-deps bench-deps deb-deps build release test bench bench-sync bench-year demo clean install install-files deb
 
 all: build
 
@@ -57,6 +57,13 @@ bench: bench-deps
 bench-sync: bench-deps
 	$(SWIFT) build -c release --scratch-path .build-bench
 	python3 bench/sync_bench.py --bin $$($(SWIFT) build -c release --scratch-path .build-bench --show-bin-path) all
+
+# A year of Bontang's traffic (BENCHMARKS.md, issue 15): the hub and 28 sites in process on a simulated
+# clock, file sizes without and with housekeeping. BEGAWI_BENCH_YEAR=WEEKS[,PERCENT of the load];
+# the default, half the load, took 5 min 42 s here, the full load (52) 10–16 min (sizes do not depend on the build).
+bench-year: deps
+	$(SWIFT) build --build-tests
+	BEGAWI_BENCH_YEAR=$${BEGAWI_BENCH_YEAR:-52,50} $(SWIFT) test --skip-build --filter YearBenchmarkTests
 
 demo: deps
 	$(SWIFT) build --product begawi

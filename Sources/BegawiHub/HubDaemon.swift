@@ -22,7 +22,8 @@ public struct HubDaemon: Service {
     public init(configuration: HubConfiguration, policy: AccessPolicy?, declared: Schema?, clock: any WallClock = SystemWallClock(),
                 logger: Logger, routes: (SQLiteHubStore, Blocking) throws -> [any HubRouteGroup] = { _, _ in [] },
                 onReady: (@Sendable (Int) -> Void)? = nil) throws {
-        let store = try SQLiteHubStore(path: configuration.databasePath, clock: clock, policy: policy, declared: declared)
+        let store = try SQLiteHubStore(path: configuration.databasePath, clock: clock, policy: policy, declared: declared,
+                                       erasureLog: configuration.retention.erasureLog(database: configuration.databasePath))
         let lanes = Blocking()
         do {
             try store.requireServing(declared: declared, policy: policy, file: configuration.schemaPath)
@@ -31,6 +32,7 @@ public struct HubDaemon: Service {
                 throw BegawiError(.configuration, "this hub ran with access rules, but the schema file \(configuration.schemaPath) declares none; point `schema` in hub.toml at the file with the rules (config/handak-begawi.json)")
             }
             if let granted = store.rulesRecomputed { HubDaemon.logWidening(granted, logger: logger) }
+            if let done = store.erasuresReconciled { HubDaemon.logErasures(done, logger: logger) }
             server = try HubServer(store: store, configuration: configuration, clock: clock, logger: logger,
                                    lanes: lanes, routes: try routes(store, lanes), onReady: onReady)
         } catch {

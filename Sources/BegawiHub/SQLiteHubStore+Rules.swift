@@ -117,33 +117,18 @@ extension SQLiteHubStore {
             guard try context.row(person.table, key: key) != nil else {
                 throw BegawiError(.invalidArgument, "no row of '\(person.table)' with that key at the hub (it may be erased already); its trace shows its history")
             }
-            var rows = [RowKey(table: person.table, key: key)]
-            for link in person.linkedBy {
-                for (k, _) in try context.rows(link.table, where: link.column, is: key, liveOnly: false) { rows.append(RowKey(table: link.table, key: k)) }
-            }
+            let rows = try erasedRows(person: person, key: key, context)
             let offices = try HubVisibility.offices(context)
             let visibility = HubVisibility(policy: policy, context: context, now: now)
             var told = Set<String>()
             for row in rows {
-                // Everyone who may hold it: who may see it, the office, and every site that ever sent a
-                // change of it (a refused registration keeps its values in that site's refusal ledger).
-                let sites = Set(try context.query("""
-                    SELECT site FROM _hub_visibility WHERE tbl = ?1 AND key = ?2
-                    UNION SELECT site FROM _hub_audit WHERE tbl = ?1 AND key = ?2 AND site != ?3
-                    """, [.text(row.table), .text(row.key), .text(SQLiteHubStore.hubSiteID)])
-                    .compactMap { $0.first?.text }).union(offices)
-                for site in sites.sorted() { try visibility.event(.erase, site: site, RowKey(table: row.table, key: row.key)) }
-                told.formUnion(sites)
-                try context.execute("DELETE FROM _hub_visibility WHERE tbl = ? AND key = ?", [.text(row.table), .text(row.key)])
-                try context.evict(row.table, key: row.key)
-                try context.execute("INSERT OR REPLACE INTO _hub_erased(tbl, key, at, person) VALUES (?, ?, ?, ?)",
-                                    [.text(row.table), .text(row.key), .integer(now), .text(key)])
-                try context.execute("INSERT INTO _hub_audit(at, site, tbl, key, action, reason) VALUES (?, ?, ?, ?, 'erased', NULL)",
-                                    [.integer(now), .text(SQLiteHubStore.hubSiteID), .text(row.table), .text(row.key)])
+                told.formUnion(try eraseRow(row, person: key, at: now, reason: nil, offices: offices, visibility, context))
             }
             return ErasureReport(rows: rows, sites: told.sorted())
         }
         try replica.checkpoint()
+        // After the commit, before success: a crash between the two is mended at the next open.
+        try erasureLog.append([ErasureLog.Entry(at: now, person: key, rows: report.rows)])
         return report
     }
 

@@ -27,6 +27,10 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
     let versions: SchemaVersions
     /// What the sites acknowledged since the last housekeeping pass, and the horizon purged through.
     let purgeState = PurgeHorizon()
+    /// The erasures, also outside the database (see `SQLiteHubStore+ErasureLog`).
+    let erasureLog: ErasureLog
+    /// What the open with rules did to bring the database and the erasure log into agreement; nil without rules.
+    public private(set) var erasuresReconciled: ErasureReconciliation?
 
     /// The hub replica's id (its current epoch).
     public var hubReplicaID: String { replica.replicaID }
@@ -50,16 +54,23 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
 
     /// Opens the hub database. With a policy, its rules are checked against the database's tables,
     /// and who may see what is recomputed when the rules changed since the last start. With the
-    /// schema file's tables (`declared`), values are judged by the limits it declares now.
-    public init(path: String, clock: any WallClock = SystemWallClock(), policy: AccessPolicy? = nil, declared: Schema? = nil) throws {
+    /// schema file's tables (`declared`), values are judged by the limits it declares now. With a
+    /// policy, erasures of the log at `erasureLog` (nil: `<path>.erasures`) that the database lacks
+    /// are applied again before the store is used.
+    public init(path: String, clock: any WallClock = SystemWallClock(), policy: AccessPolicy? = nil, declared: Schema? = nil,
+                erasureLog: String? = nil) throws {
         replica = try Replica.open(at: path, clock: clock)
         try SQLiteHubStore.installRegistry(replica)
         self.clock = clock
         self.policy = policy
         self.declared = declared
+        self.erasureLog = ErasureLog(path: erasureLog ?? HubRetention().erasureLog(database: path))
         let published = try SQLiteHubStore.published(replica)
         versions = SchemaVersions(published, documents: try SQLiteHubStore.documents(published))
-        if let policy { rulesRecomputed = try installRules(policy) }
+        if let policy {
+            rulesRecomputed = try installRules(policy)
+            erasuresReconciled = try reconcileErasures(policy)
+        }
     }
 
     /// Creates the registry's tables, or brings those of an older hub database up to date.

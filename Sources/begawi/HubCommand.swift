@@ -187,16 +187,20 @@ struct HubCommand: AsyncParsableCommand {
 
     struct Backup: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Write a consistent copy of the hub's database while it runs. The copy gets a new epoch, so sites re-sync safely if it is ever restored.")
+            abstract: "Write a consistent copy of the hub's database while it runs. The copy gets a new epoch, so sites re-sync safely if it is ever restored. With --check, write nothing: list the erasures a backup lacks.")
         @OptionGroup var options: Options
-        @Argument(help: "The backup file to create.") var file: String
+        @Argument(help: "The backup file to create (with --check: to check).") var file: String
+        @Flag(help: "List the erasures of the erasure log that this backup lacks: the hub erases them again when it starts on it.") var check = false
+        @Flag(help: "With --check, also show each erasure's participant key.") var keys = false
 
         func run() throws {
             let c = try HubConfigFile.load(options.config)
+            let log = ErasureLog(path: c.retention.erasureLog(database: c.databasePath))
+            if check { return try HubCommand.checkBackup(file, log: log, keys: keys) }
             let store = try SQLiteHubStore(path: c.databasePath)
             defer { try? store.close() }
             try store.backup(to: file)
-            print("wrote \(file)")
+            print("wrote \(file); it holds \(try SQLiteHubStore.erasures(inBackup: file).count) erasures. Never restore the erasure log \(log.path) with it: the hub erases again at start what a restored backup lacks")
         }
     }
 }
@@ -223,7 +227,10 @@ extension HubCommand {
     static func openStore(_ options: Options) throws -> SQLiteHubStore {
         let c = try HubConfigFile.load(options.config)
         let document = try SchemaFile.document(c.schemaPath)
-        return try SQLiteHubStore(path: c.databasePath, policy: document.policy, declared: document.schema)
+        let store = try SQLiteHubStore(path: c.databasePath, policy: document.policy, declared: document.schema,
+                                       erasureLog: c.retention.erasureLog(database: c.databasePath))
+        if let done = store.erasuresReconciled { HubDaemon.logErasures(done, logger: Logs.logger("begawi.hub")) }
+        return store
     }
 
     static func time(_ ms: Int64) -> String {

@@ -28,25 +28,29 @@ final class HubHarness {
     private(set) var sites: [String: Site] = [:]
     /// The schema version each site says it holds on push and pull; absent says nothing (version 1).
     var schemaVersions: [String: Int] = [:]
+    /// The hub's and the sites' clock.
+    let clock: any WallClock
 
     static var repositoryRoot: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 
-    convenience init(schemaFile: String = "config/handak-begawi.json") throws {
-        try self.init(document: try SchemaDocument.load(path: HubHarness.repositoryRoot.appendingPathComponent(schemaFile).path))
+    convenience init(schemaFile: String = "config/handak-begawi.json", clock: any WallClock = SystemWallClock()) throws {
+        try self.init(document: try SchemaDocument.load(path: HubHarness.repositoryRoot.appendingPathComponent(schemaFile).path), clock: clock)
     }
 
     /// A hub made with the document's tables, running with its rules.
-    init(document: SchemaDocument) throws {
+    init(document: SchemaDocument, clock: any WallClock = SystemWallClock()) throws {
         self.document = document
-        try SQLiteHubStore.create(at: folder.file("hub.sqlite"), schema: document.schema)
-        store = try SQLiteHubStore(path: folder.file("hub.sqlite"), policy: document.policy)
+        self.clock = clock
+        try SQLiteHubStore.create(at: folder.file("hub.sqlite"), schema: document.schema, clock: clock)
+        store = try SQLiteHubStore(path: folder.file("hub.sqlite"), clock: clock, policy: document.policy)
     }
 
     /// A hub made from a schema file's text, which it records as its first published version.
     init(schemaText: Data) throws {
         document = try SchemaDocument.parse(schemaText)
+        clock = SystemWallClock()
         try SQLiteHubStore.create(at: folder.file("hub.sqlite"), schemaText: schemaText)
         store = try SQLiteHubStore(path: folder.file("hub.sqlite"), policy: document.policy)
     }
@@ -70,7 +74,7 @@ final class HubHarness {
     func addSite(_ id: String, kind: SiteKind, schema: Schema? = nil) throws -> Site {
         _ = try store.addSite(id: id, kind: kind, name: "Site \(id)")
         let record = try store.sites().first { $0.id == id }!
-        let replica = try Replica.create(at: folder.file("\(id).sqlite"), siteID: id, schema: schema ?? document.schema)
+        let replica = try Replica.create(at: folder.file("\(id).sqlite"), siteID: id, schema: schema ?? document.schema, clock: clock)
         let site = Site(record: record, replica: replica)
         sites[id] = site
         return site

@@ -11,11 +11,13 @@ extension OfficeRoutes {
     }
 
     func overview(_ s: OfficeSessions.Session) async throws -> Response {
-        let health = try await lanes.office { [store] in try store.health() }
+        let (health, expired) = try await lanes.office { [store, clock, retention] in
+            (try store.health(), Set(try store.expiredSites(now: clock.nowMilliseconds(), retention: retention)))
+        }
         let now = Int64(clock.nowMilliseconds())
         let sites = health.map { h in
             OfficeViews.Overview.Site(
-                id: h.site, name: Shown(h.site), kind: Shown(h.kind), revoked: h.revoked,
+                id: h.site, name: Shown(h.site), kind: Shown(h.kind), revoked: h.revoked, expired: !h.revoked && expired.contains(h.site),
                 stale: h.lastContact.map { now - $0 > 3_600_000 } ?? true, contact: OfficeText.time(h.lastContact),
                 pending: h.pending.map(String.init) ?? "–", offset: OfficeText.seconds(h.clockOffsetMilliseconds),
                 version: h.daemonVersion ?? "–", schema: h.schemaVersion.map(String.init) ?? "–", refused: h.rowsRefused, conflicts: h.conflicts)

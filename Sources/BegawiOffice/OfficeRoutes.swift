@@ -16,10 +16,14 @@ public struct OfficeRoutes: HubRouteGroup {
     let logger: Logger
     /// The hub's lanes: sign-in in the sync lane, pages in the office's own.
     let lanes: Blocking
+    /// The retention the health page judges expired sites by (the hub's at its start).
+    let retention: HubRetention
 
     /// The dashboard over the hub's store; its sessions live as long as this value (the hub's run).
-    public init(store: any HubStore & OfficeStore, lanes: Blocking, clock: any WallClock = SystemWallClock(), logger: Logger) throws {
+    public init(store: any HubStore & OfficeStore, lanes: Blocking, retention: HubRetention = HubRetention(),
+                clock: any WallClock = SystemWallClock(), logger: Logger) throws {
         self.store = store
+        self.retention = retention
         self.lanes = lanes
         self.sessions = OfficeSessions()
         self.pages = try OfficePages()

@@ -1,3 +1,4 @@
+public import BegawiHub
 public import BegawiReplica
 
 /// What the office's dashboard and report read from the hub's store, and the one write they make:
@@ -9,4 +10,6 @@ public protocol OfficeStore: Sendable {
     func conflictReviews(limit: Int) throws -> [ConflictReview]
     /// Writes a conflict's losing value back as the hub's change; `by` names the office's site.
     func reapply(conflict id: Int64, by: String) throws -> ConflictLedgerEntry
+    /// The sites past the purge horizon at `now` (silent longer than the retention, or behind it).
+    func expiredSites(now: UInt64, retention: HubRetention) throws -> [String]
 }

@@ -49,7 +49,7 @@ enum OfficeTemplates {
         <p class="catatan">Kontak terakhir lebih dari satu jam yang lalu ditandai merah. Perubahan tertunda: yang belum diakui hub saat situs terakhir tersambung. Selisih jam: jam hub dikurangi jam situs. Versi: versi begawi di situs; Skema: versi skema replikanya, pada sesi terakhir.</p>
         <table id="kesehatan"><thead><tr><th>Situs</th><th>Jenis</th><th>Kontak terakhir</th><th>Perubahan tertunda</th><th>Selisih jam</th><th>Versi</th><th>Skema</th><th>Penolakan</th><th>Konflik</th></tr></thead>
         <tbody>
-        {{#sites}}<tr data-site="{{id}}"><td>{{#name}}{{> shown}}{{/name}}</td><td>{{#kind}}{{> shown}}{{/kind}}{{#revoked}} (dicabut){{/revoked}}</td>\
+        {{#sites}}<tr data-site="{{id}}"><td>{{#name}}{{> shown}}{{/name}}</td><td>{{#kind}}{{> shown}}{{/kind}}{{#revoked}} (dicabut){{/revoked}}{{#expired}} (kedaluwarsa){{/expired}}</td>\
         <td data-field="kontak"{{#stale}} class="peringatan"{{/stale}}>{{contact}}</td>\
         <td class="n" data-field="tertunda">{{pending}}</td>\
         <td class="n" data-field="selisih">{{offset}}</td>\

@@ -31,6 +31,7 @@ enum OfficeViews {
             let name: Shown
             let kind: Shown
             let revoked: Bool
+            let expired: Bool
             let stale: Bool
             let contact: String
             let pending: String

@@ -150,7 +150,7 @@ struct HubCommand: AsyncParsableCommand {
             let notifier = ServiceManager.notifier
             let boundPort = BoundPort()
             let daemon = try HubDaemon(configuration: c, policy: document.policy, declared: document.schema, logger: logger,
-                                       routes: { [try OfficeRoutes(store: $0, lanes: $1, logger: logger)] }, onReady: { port in
+                                       routes: { [try OfficeRoutes(store: $0, lanes: $1, retention: c.retention, logger: logger)] }, onReady: { port in
                 boundPort.set(port)
                 notifier.ready(status: "serving sites on port \(port)")
             })

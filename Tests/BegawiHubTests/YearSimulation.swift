@@ -68,7 +68,13 @@ final class YearSimulation {
             for day in 0..<7 {
                 if day < 5 {
                     for site in sites { try work(site.id, site.kind) }
-                    for site in sites { try h.sync(site.id) }
+                    for site in sites {
+                        // A real round opens with a session, which records the site's contact and
+                        // replica: the horizon counts a site's acknowledged pulls by that replica.
+                        let replica = h.site(site.id).replica.replicaID
+                        try h.store.noteSession(site: site.id, replica: replica, report: SiteReport())
+                        try h.sync(site.id)
+                    }
                 }
                 clock.advance(milliseconds: YearSimulation.day)
                 if housekeeping {

@@ -11,13 +11,15 @@ extension OfficeRoutes {
     }
 
     func overview(_ s: OfficeSessions.Session) async throws -> Response {
-        let (health, expired) = try await lanes.office { [store, clock, retention] in
-            (try store.health(), Set(try store.expiredSites(now: clock.nowMilliseconds(), retention: retention)))
+        let at = clock.nowMilliseconds()
+        let (health, expired) = try await lanes.office { [store, retention] in
+            (try store.health(), Set(try store.expiredSites(now: at, retention: retention)))
         }
-        let now = Int64(clock.nowMilliseconds())
+        let now = Int64(clamping: at)
         let sites = health.map { h in
+            // A revoked site is never counted expired (the horizon looks at active sites only).
             OfficeViews.Overview.Site(
-                id: h.site, name: Shown(h.site), kind: Shown(h.kind), revoked: h.revoked, expired: !h.revoked && expired.contains(h.site),
+                id: h.site, name: Shown(h.site), kind: Shown(h.kind), revoked: h.revoked, expired: expired.contains(h.site),
                 stale: h.lastContact.map { now - $0 > 3_600_000 } ?? true, contact: OfficeText.time(h.lastContact),
                 pending: h.pending.map(String.init) ?? "–", offset: OfficeText.seconds(h.clockOffsetMilliseconds),
                 version: h.daemonVersion ?? "–", schema: h.schemaVersion.map(String.init) ?? "–", refused: h.rowsRefused, conflicts: h.conflicts)

@@ -19,6 +19,7 @@ final class HubHarness {
         var refused: [RowRefusal] = []
         var received = 0
         var evicted = 0
+        var purged = 0
     }
 
     let folder = TemporaryFolder()
@@ -98,9 +99,10 @@ final class HubHarness {
 
     /// Pushes everything the hub lacks (settling refusals as the site daemon does), then pulls to the head.
     /// Without `soleRecipient`, rows born and deleted since the last push are sent too (as no site
-    /// daemon sends them), so that a test can show the hub refusing them.
+    /// daemon sends them), so that a test can show the hub refusing them. With `purge`, the site purges
+    /// its tombstones by the session's `purgeBefore` after the push, as the site daemon's round does.
     @discardableResult
-    func sync(_ id: String, batchRows: Int = 500, soleRecipient: Bool = true) throws -> Exchange {
+    func sync(_ id: String, batchRows: Int = 500, soleRecipient: Bool = true, purge: Bool = false) throws -> Exchange {
         let site = self.site(id)
         var exchange = Exchange()
         let session = try store.session(site: site.record, replica: site.replica.replicaID, configuration: HubConfiguration())
@@ -118,6 +120,9 @@ final class HubHarness {
                 exchange.refused += outcome.refused
             }
             cursor = outcome.cursor
+        }
+        if purge, let before = session.purgeBefore {
+            exchange.purged = try site.replica.purgeOwnTombstones(before: before, acknowledgedSeq: cursor.seq)
         }
         let waiting = Set(exchange.refused.filter { $0.reason.action == .keep }.map { RowKey(table: $0.table, key: $0.key) })
         try site.replica.resolveAwaiting(awaiting.subtracting(waiting))

@@ -21,6 +21,8 @@ import Testing
         /// The synced tables' live rows alone: the compact copy without Begawi's own tables
         /// (tombstones, merge state, ledgers, outbox, the hub's feed, audit and registry).
         var live = 0
+        /// The compact copy's largest tables, with their indexes (dbstat), largest first.
+        var tables: [(name: String, bytes: Int)] = []
 
         static func of(_ path: String, scratch: String) throws -> Size {
             let size = { (p: String) in ((try? FileManager.default.attributesOfItem(atPath: p))?[.size] as? Int) ?? 0 }
@@ -39,6 +41,11 @@ import Testing
             s.compact = size(scratch)
             let copy = try DatabaseQueue(path: scratch)
             try copy.writeWithoutTransaction { db in
+                // dbstat is compiled into Debian's SQLite; where it is not, the breakdown is left out.
+                s.tables = (try? Row.fetchAll(db, sql: """
+                    SELECT coalesce(m.tbl_name, d.name) AS t, sum(d.pgsize) AS bytes FROM dbstat d
+                    LEFT JOIN sqlite_master m ON m.name = d.name GROUP BY t ORDER BY bytes DESC LIMIT 8
+                    """).map { (name: $0["t"] as String? ?? "?", bytes: $0["bytes"] as Int? ?? 0) }) ?? []
                 for table in try String.fetchAll(db, sql: #"SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '\_%' ESCAPE '\'"#) {
                     try db.execute(sql: "DROP TABLE \"\(table)\"")
                 }
@@ -73,6 +80,7 @@ import Testing
             let sizes = try ids.map { try Size.of(sim.h.folder.file("\($0).sqlite"), scratch: scratch) }
             let largest = sizes.max { $0.file < $1.file }!
             lines.append("  \(name) (\(ids.count), largest): file after checkpoint \(YearBenchmarkTests.mb(largest.file)) MB, wal before \(YearBenchmarkTests.mb(largest.wal)) MB, used pages \(YearBenchmarkTests.mb(largest.used)) MB, compact (VACUUM INTO) \(YearBenchmarkTests.mb(largest.compact)) MB, live rows only \(YearBenchmarkTests.mb(largest.live)) MB, file/compact \(String(format: "%.2f", Double(largest.file) / Double(max(largest.compact, 1)))), file/live \(String(format: "%.2f", Double(largest.file) / Double(max(largest.live, 1))))")
+            lines.append("    its largest tables (with indexes, compact): " + largest.tables.map { "\($0.name) \(YearBenchmarkTests.mb($0.bytes))" }.joined(separator: ", "))
         }
         sim.h.close()
         return lines

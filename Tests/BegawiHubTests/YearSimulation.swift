@@ -73,16 +73,34 @@ final class YearSimulation {
                         // replica: the horizon counts a site's acknowledged pulls by that replica.
                         let replica = h.site(site.id).replica.replicaID
                         try h.store.noteSession(site: site.id, replica: replica, report: SiteReport())
-                        try h.sync(site.id)
+                        let exchange = try h.sync(site.id, purge: housekeeping)
+                        if exchange.purged > 0 { housekept["site tombstones", default: 0] += exchange.purged }
                     }
                 }
                 clock.advance(milliseconds: YearSimulation.day)
                 if housekeeping {
                     let done = try h.store.housekeep(now: clock.nowMilliseconds(), retention: HubRetention())
                     housekept.merge(done) { $0 + $1 }
+                    for site in sites { try siteHousekeeping(site.id) }
                 }
             }
         }
+    }
+
+    /// A site's housekeeping pass as `SiteHousekeeping` makes it (its steps run here back to back):
+    /// handled ledger entries older than the ledger retention, free pages, the log.
+    func siteHousekeeping(_ id: String) throws {
+        let replica = h.site(id).replica
+        let now = clock.nowMilliseconds(), span = UInt64(HubRetention().ledgerRetentionDays) * YearSimulation.day
+        var after: Int64 = 0
+        while true {
+            let step = try replica.clearHandledLedgers(before: now > span ? now - span : 0, keeping: [], afterRefusal: after, limit: 200)
+            housekept["site ledger entries", default: 0] += step.conflicts + step.refusals
+            guard step.more else { break }
+            if let last = step.lastRefusal { after = last }
+        }
+        while try replica.vacuumStep(pages: 64) == 64 {}
+        try replica.truncateLog(waitMilliseconds: 20)
     }
 
     /// A fifth of a site's week, as its staff application writes it (one transaction).

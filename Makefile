@@ -60,7 +60,8 @@ bench-sync: bench-deps
 
 # A year of Bontang's traffic (BENCHMARKS.md, issue 15): the hub and 28 sites in process on a simulated
 # clock, file sizes without and with housekeeping. BEGAWI_BENCH_YEAR=WEEKS[,PERCENT of the load];
-# the default, half the load, took 5 min 42 s here, the full load (52) 10–16 min (sizes do not depend on the build).
+# three runs (none, housekeeping, + audit archived); the default, half the load, takes about 10 min alone
+# here, the full load (52) about twice that (sizes do not depend on the build).
 bench-year: deps
 	$(SWIFT) build --build-tests
 	BEGAWI_BENCH_YEAR=$${BEGAWI_BENCH_YEAR:-52,50} $(SWIFT) test --skip-build --filter YearBenchmarkTests

@@ -61,16 +61,19 @@ import Testing
     static func mb(_ bytes: Int) -> String { String(format: "%.2f", Double(bytes) / 1_048_576) }
 
     /// One run: the simulation, its checks, and one line per file kind.
-    func year(weeks: Int, load: YearSimulation.Load, housekeeping: Bool) throws -> [String] {
+    func year(weeks: Int, load: YearSimulation.Load, housekeeping: Bool, auditDays: Int? = nil) throws -> [String] {
         let started = Date()
-        let sim = try YearSimulation(load: load, housekeeping: housekeeping)
+        var retention = HubRetention()
+        retention.auditRetentionDays = auditDays
+        let sim = try YearSimulation(load: load, housekeeping: housekeeping, retention: retention)
         try sim.run(weeks: weeks)
         let seconds = Date().timeIntervalSince(started)
         // What the simulation wrote is what the hub and the office hold.
         let live = sim.liveParticipants
         #expect(Set(try sim.h.hubRows("participants").keys) == live)
         #expect(Set(try sim.h.siteRows("disnaker", "participants").keys) == live)
-        var lines = ["housekeeping \(housekeeping ? "on" : "off"): \(weeks) weeks in \(Int(seconds)) s; \(live.count) live participants; passes: \(sim.housekept.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))"]
+        let audit = auditDays.map { ", audit_retention_days \($0)" } ?? ""
+        var lines = ["housekeeping \(housekeeping ? "on" : "off")\(audit): \(weeks) weeks in \(Int(seconds)) s; \(live.count) live participants; passes: \(sim.housekept.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))"]
         let scratch = sim.h.folder.file("compact.sqlite")
         var groups: [(String, [String])] = [("hub", ["hub"])]
         for (prefix, _, _) in YearSimulation.kinds {
@@ -99,6 +102,8 @@ import Testing
                                        deletes: full.deletes * percent / 100)
         var report = ["year benchmark: \(weeks) weeks at \(percent) % (per site and week: \(load.registrations) registrations, \(load.statusChanges) status changes, \(load.deletes) deletes)"]
         for housekeeping in [false, true] { report += try year(weeks: weeks, load: load, housekeeping: housekeeping) }
+        // The audit is kept by default; an office that archives it after 90 days keeps this much less.
+        report += try year(weeks: weeks, load: load, housekeeping: true, auditDays: 90)
         print(report.joined(separator: "\n"))
     }
 }

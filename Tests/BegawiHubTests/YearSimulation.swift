@@ -28,6 +28,8 @@ final class YearSimulation {
     let clock: SimulatedClock
     let load: Load
     let housekeeping: Bool
+    /// The hub's retention settings for its housekeeping pass.
+    let retention: HubRetention
     var random = SystemRandomNumberGenerator()
     private(set) var sites: [(id: String, kind: SiteKind)] = []
     private var serial = 0
@@ -43,12 +45,13 @@ final class YearSimulation {
     /// The live participants the simulation expects at the hub.
     var liveParticipants: Set<String> { Set(unplaced.values.joined()).union(placed.values.joined()) }
 
-    init(load: Load, housekeeping: Bool) throws {
+    init(load: Load, housekeeping: Bool, retention: HubRetention = HubRetention()) throws {
         // 2026-01-05, a Monday.
         clock = SimulatedClock(start: 1_767_571_200_000)
         h = try HubHarness(clock: clock)
         self.load = load
         self.housekeeping = housekeeping
+        self.retention = retention
         for (prefix, kind, count) in YearSimulation.kinds {
             for i in 1...count {
                 let id = count == 1 ? prefix : "\(prefix)-\(i)"
@@ -79,7 +82,7 @@ final class YearSimulation {
                 }
                 clock.advance(milliseconds: YearSimulation.day)
                 if housekeeping {
-                    let done = try h.store.housekeep(now: clock.nowMilliseconds(), retention: HubRetention())
+                    let done = try h.store.housekeep(now: clock.nowMilliseconds(), retention: retention)
                     housekept.merge(done) { $0 + $1 }
                     for site in sites { try siteHousekeeping(site.id) }
                 }
@@ -91,7 +94,7 @@ final class YearSimulation {
     /// handled ledger entries older than the ledger retention, free pages, the log.
     func siteHousekeeping(_ id: String) throws {
         let replica = h.site(id).replica
-        let now = clock.nowMilliseconds(), span = UInt64(HubRetention().ledgerRetentionDays) * YearSimulation.day
+        let now = clock.nowMilliseconds(), span = UInt64(retention.ledgerRetentionDays) * YearSimulation.day
         var after: Int64 = 0
         while true {
             let step = try replica.clearHandledLedgers(before: now > span ? now - span : 0, keeping: [], afterRefusal: after, limit: 200)

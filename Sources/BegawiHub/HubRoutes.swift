@@ -164,10 +164,14 @@ struct HubRoutes: Sendable {
         }
         let maxRows = try HubRoutes.maxRows(query.get("max_rows"), page: configuration.pageRows)
         let schemaVersion = try HubRoutes.schemaVersion(request), fresh = query.get("fresh") == "1"
-        let (batch, page) = try await lanes.run { [store] in
-            try store.pull(site: site, replica: replica, after: ExchangeCursor(baseSeq: base, seq: position), maxRows: maxRows,
-                           schemaVersion: schemaVersion, fresh: fresh)
+        let wait = min(try HubRoutes.waitSeconds(query.get("wait")), configuration.maxWaitSeconds)
+        let cursor = ExchangeCursor(baseSeq: base, seq: position)
+        let (batch, page) = try await held(for: .seconds(wait), limit: configuration.maxConnections) {
+            try await lanes.run { [store] in
+                try store.pull(site: site, replica: replica, after: cursor, maxRows: maxRows, schemaVersion: schemaVersion, fresh: fresh)
+            }
         }
+        if wait > 0 { try? await lanes.run { [store] in try store.noteContact(site: site.id) } }
         metrics.sent(site: site.id, bytes: page.count, rows: batch.rows.count, throughSeq: batch.throughSeq)
         var headers = HTTPFields()
         headers[.begawiEpoch] = store.hubReplicaID

@@ -33,17 +33,20 @@ extension SiteService {
         let client = asking
         let cursor = try await lane.run { try $0.cursor(for: hubReplicaID) }
         let wait = configuration.waitSeconds, interval = configuration.watchIntervalMilliseconds
-        let lane = self.lane, sleep = self.sleep, onAlive = self.onAlive, reload = self.reload
+        let lane = self.lane, sleep = self.sleep, onAlive = self.onAlive, reload = self.reload, onIdle = self.onIdle
         let started = clock.nowMilliseconds()
         let event: Event = try await withThrowingTaskGroup(of: Event.self) { group in
             // The hub cuts the page at its own page size: ask for its largest.
             group.addTask { .answer(try await client.pull(hubReplicaID: hubReplicaID, after: cursor, maxRows: 100_000, wait: wait)) }
             group.addTask {
+                var settled = false
                 while true {
                     try await sleep(interval)
                     onAlive?()
                     if let (next, transport) = reload?() { return .reload(next, transport) }
                     if (try? await lane.run { try $0.pendingCaptureCount() }) ?? 0 > 0 { return .localWrite }
+                    // Once the pull is on its way and one look found nothing, only this loop runs until a change.
+                    if !settled { settled = true; onIdle?() }
                 }
             }
             defer { group.cancelAll() }

@@ -28,7 +28,8 @@ public final class SiteService {
     /// Asked at each turn of the loop: a new configuration and transport after a reload (SIGHUP),
     /// or nil to keep going with the ones in force. The replica and site id never change this way.
     public var reload: (@Sendable () -> (SiteConfiguration, any HubTransport)?)?
-    /// Called whenever a held pull starts: the daemon has nothing to do until a change.
+    /// Called once a held pull has settled (sent, and a first look for local writes found none):
+    /// the daemon has nothing to do until a change.
     public var onIdle: (@Sendable () -> Void)?
     /// Figures for the metrics listener.
     public let metrics: SiteMetrics
@@ -190,7 +191,6 @@ public final class SiteService {
                 continue
             }
             let started = clock.nowMilliseconds()
-            onIdle?()
             do {
                 switch try await hold(hubReplicaID: hub) {
                 case .page(_, let complete): due = !complete

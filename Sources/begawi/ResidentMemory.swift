@@ -33,7 +33,7 @@ final class ResidentMemory: @unchecked Sendable {
     static func trim() -> Int {
         #if os(Linux)
         _ = glibcMallocTrim(0)
-        guard let maps = try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8) else { return 0 }
+        guard let maps = readProcFile("/proc/self/maps") else { return 0 }
         var dropped = 0
         for line in maps.split(separator: "\n") {
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
@@ -48,6 +48,21 @@ final class ResidentMemory: @unchecked Sendable {
         #else
         return 0
         #endif
+    }
+
+    /// A file of /proc, read to its end: its size says 0, so readers that trust the size read nothing.
+    static func readProcFile(_ path: String) -> String? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0, errno == EINTR { continue }
+            guard n > 0 else { return n == 0 ? String(decoding: bytes, as: UTF8.self) : nil }
+            bytes.append(contentsOf: chunk[0..<n])
+        }
     }
 }
 

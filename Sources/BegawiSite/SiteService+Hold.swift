@@ -32,7 +32,7 @@ extension SiteService {
         asking.schemaVersion = try await lane.run { try $0.schemaVersion() }
         let client = asking
         let cursor = try await lane.run { try $0.cursor(for: hubReplicaID) }
-        let wait = configuration.waitSeconds, interval = configuration.watchIntervalMilliseconds
+        let wait = configuration.waitSeconds, interval = configuration.watchIntervalMilliseconds, path = configuration.replicaPath
         let lane = self.lane, sleep = self.sleep, onAlive = self.onAlive, reload = self.reload, onIdle = self.onIdle
         let started = clock.nowMilliseconds()
         let event: Event = try await withThrowingTaskGroup(of: Event.self) { group in
@@ -40,11 +40,19 @@ extension SiteService {
             group.addTask { .answer(try await client.pull(hubReplicaID: hubReplicaID, after: cursor, maxRows: 100_000, wait: wait)) }
             group.addTask {
                 var settled = false
+                var stamp = ReplicaWriteStamp(path: path), looks = 0
                 while true {
                     try await sleep(interval)
                     onAlive?()
                     if let (next, transport) = reload?() { return .reload(next, transport) }
-                    if (try? await lane.run { try $0.pendingCaptureCount() }) ?? 0 > 0 { return .localWrite }
+                    // The outbox itself at the first look, when the files changed, and now and then anyway (a change
+                    // within the file system's clock tick that left the log's size as it was).
+                    let now = ReplicaWriteStamp(path: path)
+                    looks += 1
+                    if now != stamp || looks % 40 == 1 {
+                        stamp = now
+                        if (try? await lane.run { try $0.pendingCaptureCount() }) ?? 0 > 0 { return .localWrite }
+                    }
                     // Once the pull is on its way and one look found nothing, only this loop runs until a change.
                     if !settled { settled = true; onIdle?() }
                 }

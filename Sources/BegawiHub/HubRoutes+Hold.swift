@@ -1,5 +1,6 @@
 import BegawiCore
 import BegawiReplica
+import NIOCore
 import ServiceLifecycle
 
 extension HubRoutes {
@@ -15,7 +16,7 @@ extension HubRoutes {
     /// A page from `pull`; when it is empty and the site is at the head, the pull is held until a
     /// commit gives it something to see, the wait ends (an empty page, as without a wait), or the
     /// hub shuts down. Nothing is held while waiting but a parked continuation: no lane, no transaction.
-    func held(for wait: Duration, limit: Int,
+    func held(for wait: Duration, limit: Int, peerLeft: EventLoopFuture<Void>,
               _ pull: () async throws -> (batch: ChangeBatch, bytes: [UInt8])) async throws -> (batch: ChangeBatch, bytes: [UInt8]) {
         let feed = store.feed
         let deadline = ContinuousClock.now + wait
@@ -25,8 +26,11 @@ extension HubRoutes {
             let answer = try await pull()
             let remaining = deadline - ContinuousClock.now
             guard answer.batch.rows.isEmpty, answer.batch.complete, remaining > .zero, !feed.closed else { return answer }
+            // A client that left (a site that gave up its pull for a push) ends the wait at once.
+            let waiting = Task { await feed.wait(past: seen, timeout: remaining, limit: limit) }
+            peerLeft.whenComplete { _ in waiting.cancel() }
             let wake = await withGracefulShutdownHandler {
-                await feed.wait(past: seen, timeout: remaining, limit: limit)
+                await withTaskCancellationHandler { await waiting.value } onCancel: { waiting.cancel() }
             } onGracefulShutdown: {
                 feed.close()
             }

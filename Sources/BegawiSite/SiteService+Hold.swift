@@ -40,16 +40,18 @@ extension SiteService {
             group.addTask { .answer(try await client.pull(hubReplicaID: hubReplicaID, after: cursor, maxRows: 100_000, wait: wait)) }
             group.addTask {
                 var settled = false
-                var stamp = ReplicaWriteStamp(path: path), looks = 0
+                var stamp = ReplicaWriteStamp(path: path), looks = 0, again = false
                 while true {
                     try await sleep(interval)
                     onAlive?()
                     if let (next, transport) = reload?() { return .reload(next, transport) }
-                    // The outbox itself at the first look, when the files changed, and now and then anyway (a change
-                    // within the file system's clock tick that left the log's size as it was).
+                    // The outbox itself at the first look, when the files changed and at the look after (a
+                    // commit's log frames are written just before the commit shows), and now and then anyway
+                    // (a change within the file system's clock tick that left the log's size as it was).
                     let now = ReplicaWriteStamp(path: path)
                     looks += 1
-                    if now != stamp || looks % 40 == 1 {
+                    if now != stamp || again || looks % 40 == 1 {
+                        again = now != stamp
                         stamp = now
                         if (try? await lane.run { try $0.pendingCaptureCount() }) ?? 0 > 0 { return .localWrite }
                     }

@@ -11,7 +11,9 @@ processes from a release build, rows written through the sqlite3 shell as any si
   poorlink    10,000 enrollments over ../shared/lab/poorlink (64 kbit/s, 150 ms each way, 2 % loss),
               then again with `poorlink flap --every 30`, then with resets from the hub's side every
               30 s (what flap means to do; see HubSideResets); needs root
-  all         the four, in this order
+  live        hub->site and site->hub latency with held pulls, beside the 30 s poll (bench/live_bench.py)
+  idle        an idle site's bytes a day, RSS and CPU, held pulls beside the 30 s poll; needs root
+  all         the four first ones, in this order
 
 `make bench-sync` builds the release products into .build-bench and runs `all`.
 Results go to stdout and, as JSON, to WORK/results-FIGURE.json.
@@ -30,6 +32,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchlib as lib  # noqa: E402
+import live_bench  # noqa: E402
 from benchlib import log  # noqa: E402
 
 REPO = lib.REPO
@@ -528,6 +531,11 @@ def main():
     p.add_argument("--rows", type=int, default=100000)
     p.add_argument("--inserts", type=int, default=1000)
     p.add_argument("--updates", type=int, default=1000)
+    p = sub.add_parser("live")
+    p.add_argument("--changes", type=int, default=100)
+    p.add_argument("--reference-changes", type=int, default=12, help="changes for the 30 s poll (each takes ~15 s)")
+    p = sub.add_parser("idle")
+    p.add_argument("--minutes", type=float, default=60)
     p = sub.add_parser("poorlink")
     sub.add_parser("all").add_argument("--scale", type=float, default=1.0,
                                        help="multiply every row count (0.01 for a quick check of the scripts)")
@@ -559,7 +567,10 @@ def main():
                 continue
             fn(a)
     else:
-        {"ingest": ingest, "first-sync": first_sync, "day": day, "poorlink": poorlink}[args.figure](args)
+        args.header = lambda title, command: header(title, args, command)
+        args.finish = lambda work, name, result: finish(args, work, name, result)
+        {"ingest": ingest, "first-sync": first_sync, "day": day, "poorlink": poorlink,
+         "live": live_bench.live, "idle": live_bench.idle}[args.figure](args)
 
 
 if __name__ == "__main__":

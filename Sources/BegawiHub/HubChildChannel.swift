@@ -37,6 +37,7 @@ struct HubChildChannel: ServerChildChannel, HTTPChannelHandler {
             try pipeline.addHandler(DrainWatchHandler(seconds: configuration.bodyTimeoutSeconds, logger: logger))
             try pipeline.addHandler(NIOSSLServerHandler(context: tls))
             try pipeline.addHandler(TLSWatchHandler(watch: watch))
+            try pipeline.addHandler(PeerLeftHandler(eventLoop: channel.eventLoop))
             return NIOLoopBound(watch, eventLoop: channel.eventLoop)
         }.flatMap { watch in
             HTTP1Channel(responder: responder, configuration: .init(additionalChannelHandlers: [HTTPWatchHandler(watch: watch.value)]))

@@ -39,6 +39,9 @@ public struct HubConfiguration: Sendable, Equatable {
     public var idleTimeoutSeconds = 60
     /// Seconds a request body may go without a byte while the hub waits for one.
     public var bodyTimeoutSeconds = 60
+    /// The longest a pull at the head of the feed is held for a change (`max_wait_seconds`); a site
+    /// asking longer is held this long. 0 answers every pull at once.
+    public var maxWaitSeconds = 1800
     /// Wrong credentials one address may send in a minute before it is answered 429 `too-many-failures`.
     public var authFailuresPerMinute = 10
     /// The oldest site daemon served (`min_site_version`); an older one is refused `too-old` until

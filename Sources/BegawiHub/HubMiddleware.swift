@@ -49,7 +49,9 @@ struct HubMiddleware<Context: RequestContext>: RouterMiddleware {
         response.headers[.strictTransportSecurity] = "max-age=31536000"
         let path = request.uri.path
         let elapsed = ContinuousClock.now - started
-        metrics.request(route: HubRouteName.of(path, groups: groups), status: Int(response.status.code),
+        // A held pull lasts as long as the hub had nothing new: its own route, or pulls' latency would say minutes.
+        let held = path == "/v1/pull" && (request.uri.queryParameters.get("wait", as: Int.self) ?? 0) > 0
+        metrics.request(route: held ? HubRouteName.heldPull : HubRouteName.of(path, groups: groups), status: Int(response.status.code),
                         seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
         return response
     }
@@ -59,6 +61,8 @@ struct HubMiddleware<Context: RequestContext>: RouterMiddleware {
 /// as one, anything else "other" (a path is not a label: its values would be unbounded).
 enum HubRouteName {
     static let named: Set<String> = ["/v1/health", "/v1/openapi.yaml", "/v1/session", "/v1/push", "/v1/pull", "/metrics"]
+    /// A pull with `wait`: its time is mostly the wait for a change.
+    static let heldPull = "/v1/pull?wait"
 
     static func of(_ path: String, groups: [String]) -> String {
         named.contains(path) ? path : (groups.first { path.hasPrefix($0) } ?? "other")

@@ -7,9 +7,12 @@ struct HubRequestContext: RequestContext, RemoteAddressRequestContext {
     var coreContext: CoreRequestContextStorage
     /// The address the request came from.
     let remoteAddress: SocketAddress?
+    /// The connection, for a held pull to learn that its client left.
+    let channel: any Channel
 
     init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         remoteAddress = source.channel.remoteAddress
+        channel = source.channel
     }
 }

@@ -4,6 +4,7 @@ import BegawiRules
 import Hummingbird
 import HTTPTypes
 import Logging
+import NIOCore
 import BegawiMetrics
 
 /// The hub's versioned HTTP API (described in `openapi.yaml`, served at `/v1/openapi.yaml`).
@@ -22,7 +23,7 @@ struct HubRoutes: Sendable {
         }
         router.get("/v1/session") { request, _ in try await session(request) }
         router.post("/v1/push") { request, _ in try await push(request) }
-        router.get("/v1/pull") { request, _ in try await pull(request) }
+        router.get("/v1/pull") { request, context in try await pull(request, peerLeft: PeerLeftHandler.left(of: context.channel)) }
         router.get("/v1/schema") { request, _ in try await schema(request) }
         router.get("/v1/catch-up") { request, _ in try await catchUp(request) }
         router.get("/metrics") { request, _ in try await metricsPage(request) }
@@ -146,7 +147,7 @@ struct HubRoutes: Sendable {
         }
     }
 
-    func pull(_ request: Request) async throws -> Response {
+    func pull(_ request: Request, peerLeft: EventLoopFuture<Void>) async throws -> Response {
         let configuration = settings.configuration
         let (site, replica) = try await caller(request)
         let query = request.uri.queryParameters
@@ -164,10 +165,14 @@ struct HubRoutes: Sendable {
         }
         let maxRows = try HubRoutes.maxRows(query.get("max_rows"), page: configuration.pageRows)
         let schemaVersion = try HubRoutes.schemaVersion(request), fresh = query.get("fresh") == "1"
-        let (batch, page) = try await lanes.run { [store] in
-            try store.pull(site: site, replica: replica, after: ExchangeCursor(baseSeq: base, seq: position), maxRows: maxRows,
-                           schemaVersion: schemaVersion, fresh: fresh)
+        let wait = min(try HubRoutes.waitSeconds(query.get("wait")), configuration.maxWaitSeconds)
+        let cursor = ExchangeCursor(baseSeq: base, seq: position)
+        let (batch, page) = try await held(for: .seconds(wait), limit: configuration.maxConnections, peerLeft: peerLeft) {
+            try await lanes.run { [store] in
+                try store.pull(site: site, replica: replica, after: cursor, maxRows: maxRows, schemaVersion: schemaVersion, fresh: fresh)
+            }
         }
+        if wait > 0 { try? await lanes.run { [store] in try store.noteContact(site: site.id) } }
         metrics.sent(site: site.id, bytes: page.count, rows: batch.rows.count, throughSeq: batch.throughSeq)
         var headers = HTTPFields()
         headers[.begawiEpoch] = store.hubReplicaID

@@ -23,6 +23,10 @@ public protocol HubStore: Sendable {
     func publishedSchema(version: Int) -> PublishedSchema?
     /// Records a site's session: its contact time and what it reported about itself.
     func noteSession(site: String, replica: String, report: SiteReport) throws
+    /// Records a held pull's contact time: an idle site that only holds pulls is still in touch.
+    func noteContact(site: String) throws
+    /// Wakes the pulls held at the head of the feed when something is committed.
+    var feed: FeedNotifier { get }
     /// Records a request refused as too old: its contact time and the versions it named.
     func noteRefused(site: String, daemonVersion: DaemonVersion?, schemaVersion: Int) throws
     /// Every registered site's health (last contact, last report, totals of its pushes).

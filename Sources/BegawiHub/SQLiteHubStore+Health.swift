@@ -42,6 +42,13 @@ extension SQLiteHubStore {
         }
     }
 
+    /// Records a held pull's contact time, nothing else (a session records what the site reports).
+    public func noteContact(site: String) throws {
+        try replica.ownerWrite { db in
+            try db.execute(sql: "UPDATE _hub_site_health SET last_contact = ? WHERE site = ?", arguments: [Int64(clock.nowMilliseconds()), site])
+        }
+    }
+
     /// Records a request refused as too old: its contact time and the versions it named (schema 1 when
     /// it named none), so that `hub sites` shows who must upgrade. Not a session: nothing else it
     /// says is taken.

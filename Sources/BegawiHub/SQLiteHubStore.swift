@@ -31,6 +31,8 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
     let erasureLog: ErasureLog
     /// What the open with rules did to bring the database and the erasure log into agreement; nil without rules.
     public private(set) var erasuresReconciled: ErasureReconciliation?
+    /// Wakes the pulls held at the head of the feed when a push commits.
+    public let feed = FeedNotifier()
 
     /// The hub replica's id (its current epoch).
     public var hubReplicaID: String { replica.replicaID }
@@ -239,6 +241,7 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
         let gate = try purgedGate(around: policy.map { HubGate(site: site, siteID: site.id, policy: $0, declared: declared, now: Int64(clock.nowMilliseconds())) }
             ?? (ValueGate.mayRefuse(batch, schema: declared ?? replica.schema) ? ValueGate(declared: declared) : nil))
         let result = try replica.apply(batch, gate: gate, companion: companion)
+        if result.rowsChanged > 0 { feed.committed() }
         var restore: String?
         if !result.refused.isEmpty {
             var keys: [RowKey] = []

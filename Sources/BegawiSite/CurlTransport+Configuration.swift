@@ -62,8 +62,9 @@ extension CurlTransport {
 
     /// Checks that the limits are positive: zero would silently mean "wait five minutes" or "never abort" to curl.
     static func checkOptions(_ options: Options) throws {
-        guard options.connectTimeoutMs > 0, options.lowSpeedLimitBytesPerSecond > 0, options.lowSpeedTimeSeconds > 0 else {
-            throw BegawiError(.configuration, "connect_timeout_ms and stall_seconds must be positive (got \(options.connectTimeoutMs) ms and \(options.lowSpeedTimeSeconds) s, at \(options.lowSpeedLimitBytesPerSecond) bytes/s); fix them in the site configuration")
+        guard options.connectTimeoutMs > 0, options.lowSpeedLimitBytesPerSecond > 0, options.lowSpeedTimeSeconds > 0,
+              (1...86_400).contains(options.keepAliveIdleSeconds) else {
+            throw BegawiError(.configuration, "connect_timeout_ms and stall_seconds must be positive, and the keep-alive idle time 1–86400 s (got \(options.connectTimeoutMs) ms, \(options.lowSpeedTimeSeconds) s and \(options.keepAliveIdleSeconds) s, at \(options.lowSpeedLimitBytesPerSecond) bytes/s); fix them in the site configuration")
         }
     }
 

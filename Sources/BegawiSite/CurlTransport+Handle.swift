@@ -21,6 +21,8 @@ extension CurlTransport {
         try set(CURLOPT_LOW_SPEED_LIMIT, options.lowSpeedLimitBytesPerSecond)
         try set(CURLOPT_LOW_SPEED_TIME, options.lowSpeedTimeSeconds)
         try set(CURLOPT_TCP_KEEPALIVE, 1)
+        try set(CURLOPT_TCP_KEEPIDLE, options.keepAliveIdleSeconds)
+        try set(CURLOPT_TCP_KEEPINTVL, 60)
         try set(CURLOPT_ACCEPT_ENCODING, "")  // offer every encoding curl can decode, and decode it
         try set(CURLOPT_USERAGENT, options.userAgent)
         try check(begawi_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer), CURLOPT_ERRORBUFFER)

@@ -9,6 +9,9 @@ extension CurlTransport {
         public var lowSpeedLimitBytesPerSecond: Int
         /// How long a transfer may stay below `lowSpeedLimitBytesPerSecond` before it is aborted.
         public var lowSpeedTimeSeconds: Int
+        /// Seconds a connection may be silent before TCP keep-alive probes it. Each probe costs bytes on
+        /// a metered link: above the longest held pull, a healthy connection is never probed.
+        public var keepAliveIdleSeconds: Int
         /// The User-Agent header, so the hub's log names the site software and version.
         public var userAgent: String
         /// Called (from the transport's queue) when a transfer moves bytes: a long transfer on a slow
@@ -20,12 +23,14 @@ extension CurlTransport {
             connectTimeoutMs: Int = 10_000,
             lowSpeedLimitBytesPerSecond: Int = 64,
             lowSpeedTimeSeconds: Int = 30,
+            keepAliveIdleSeconds: Int = 60,
             userAgent: String = DaemonVersion.current.userAgent,
             onActivity: (@Sendable () -> Void)? = nil
         ) {
             self.connectTimeoutMs = connectTimeoutMs
             self.lowSpeedLimitBytesPerSecond = lowSpeedLimitBytesPerSecond
             self.lowSpeedTimeSeconds = lowSpeedTimeSeconds
+            self.keepAliveIdleSeconds = keepAliveIdleSeconds
             self.userAgent = userAgent
             self.onActivity = onActivity
         }

@@ -94,10 +94,14 @@ public struct HubClient: Sendable {
     /// The largest count a push answer may give (far more rows than a batch holds).
     static let maxCount = 1 << 32
 
-    /// Fetches the next page of the hub's feed after `cursor`, encoded.
-    public func pull(hubReplicaID: String, after cursor: ExchangeCursor, maxRows: Int) async throws -> [UInt8] {
-        let path = "/v1/pull?epoch=\(hubReplicaID)&base=\(cursor.baseSeq)&position=\(cursor.seq)&max_rows=\(maxRows)" + (freshCopy ? "&fresh=1" : "")
-        let response = try await transport.send(HubRequest(method: "GET", path: path, headers: headers))
+    /// Fetches the next page of the hub's feed after `cursor`, encoded. With a `wait` (seconds), a
+    /// site at the head asks the hub to hold the pull until a change arrives (an older hub answers at once).
+    public func pull(hubReplicaID: String, after cursor: ExchangeCursor, maxRows: Int, wait: Int = 0) async throws -> [UInt8] {
+        let path = "/v1/pull?epoch=\(hubReplicaID)&base=\(cursor.baseSeq)&position=\(cursor.seq)&max_rows=\(maxRows)"
+            + (freshCopy ? "&fresh=1" : "") + (wait > 0 ? "&wait=\(wait)" : "")
+        var request = HubRequest(method: "GET", path: path, headers: headers)
+        request.holdSeconds = wait
+        let response = try await transport.send(request)
         try HubClient.check(response)
         return response.body
     }

@@ -12,6 +12,9 @@ public struct HubRequest: Sendable {
     public var body: [UInt8]
     /// Whether the transport should gzip the body (false for bodies that are already compressed).
     public var gzipBody: Bool
+    /// Seconds the hub may hold the request before answering (a long-poll): the transport's stall
+    /// limit starts after them, since a held request moves no bytes.
+    public var holdSeconds = 0
 
     /// Makes a request.
     public init(method: String, path: String, headers: [(String, String)] = [], body: [UInt8] = [], gzipBody: Bool = false) {

@@ -24,8 +24,11 @@ public struct SiteConfiguration: Sendable, Equatable {
     public var statusPath: String
     /// How often the daemon looks for local writes, in ms (it syncs within about this long of one).
     public var watchIntervalMilliseconds: UInt64
-    /// How often it pulls when nothing happens locally, in ms.
+    /// How often it pulls when nothing happens locally, in ms (when the hub does not hold pulls).
     public var pullIntervalMilliseconds: UInt64
+    /// Seconds the hub is asked to hold a pull at the head of its feed until a change arrives
+    /// (`wait_seconds`; the hub caps it by its `max_wait_seconds`); 0 never asks, and polls instead.
+    public var waitSeconds = 1200
     /// First and longest wait after failures, in ms.
     public var backoffInitialMilliseconds: UInt64
     public var backoffCapMilliseconds: UInt64
@@ -45,7 +48,7 @@ public struct SiteConfiguration: Sendable, Equatable {
     public init(replicaPath: String = "/var/lib/begawi/site.sqlite", hubURL: String = "https://hub.invalid:8443",
                 caFile: String = "/etc/begawi/ca.crt", credentialFile: String = "/etc/begawi/credential",
                 schemaPath: String = "/etc/begawi/schema.json", statusPath: String? = nil,
-                watchIntervalMilliseconds: UInt64 = 500, pullIntervalMilliseconds: UInt64 = 30_000,
+                watchIntervalMilliseconds: UInt64 = 250, pullIntervalMilliseconds: UInt64 = 30_000,
                 backoffInitialMilliseconds: UInt64 = 1000, backoffCapMilliseconds: UInt64 = 120_000,
                 batchRows: Int = 2000, batchBytes: Int = 4 << 20, connectTimeoutMilliseconds: Int = 10_000, stallSeconds: Int = 30) {
         self.replicaPath = replicaPath
@@ -64,6 +67,10 @@ public struct SiteConfiguration: Sendable, Equatable {
         self.stallSeconds = stallSeconds
     }
 
+    /// Seconds a connection may be silent before TCP probes it: past a held pull's wait and stall
+    /// limit, so that a healthy held connection costs no probe bytes (curl's default is 60 s).
+    public var keepAliveIdleSeconds: Int { waitSeconds > 0 ? waitSeconds + stallSeconds + 60 : 60 }
+
     /// Takes the tables and rules of a schema the replica was migrated to, for the site's own checks.
     mutating func adopt(_ document: SchemaDocument) {
         declared = document.schema
@@ -77,6 +84,9 @@ public struct SiteConfiguration: Sendable, Equatable {
         }
         guard watchIntervalMilliseconds >= 50, pullIntervalMilliseconds >= 1000 else {
             throw BegawiError(.configuration, "watch_interval_ms must be at least 50 and pull_interval_seconds at least 1")
+        }
+        guard (0...3600).contains(waitSeconds) else {
+            throw BegawiError(.configuration, "wait_seconds must be between 0 (never hold a pull: poll every pull_interval_seconds) and 3600")
         }
         guard (1...100_000).contains(batchRows), batchBytes >= 64 << 10 else {
             throw BegawiError(.configuration, "batch_rows must be 1–100000 and batch_bytes at least 65536")

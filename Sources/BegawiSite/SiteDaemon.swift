@@ -13,13 +13,16 @@ public struct SiteDaemon: Service {
         public var onStatus: (@Sendable (String) -> Void)?
         /// Once the replica is open and the loop starts.
         public var onReady: (@Sendable () -> Void)?
+        /// Whenever the daemon settles into a held pull, with nothing to do until a change.
+        public var onIdle: (@Sendable () -> Void)?
 
         /// Hooks that do nothing until set.
         public init(onAlive: (@Sendable () -> Void)? = nil, onStatus: (@Sendable (String) -> Void)? = nil,
-                    onReady: (@Sendable () -> Void)? = nil) {
+                    onReady: (@Sendable () -> Void)? = nil, onIdle: (@Sendable () -> Void)? = nil) {
             self.onAlive = onAlive
             self.onStatus = onStatus
             self.onReady = onReady
+            self.onIdle = onIdle
         }
     }
 
@@ -55,6 +58,7 @@ public struct SiteDaemon: Service {
                     service.onAlive = hooks.onAlive
                     service.reload = reload
                     service.onStatus = hooks.onStatus
+                    service.onIdle = hooks.onIdle
                     hooks.onReady?()
                     try await service.run()
                 }

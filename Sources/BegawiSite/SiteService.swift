@@ -28,6 +28,9 @@ public final class SiteService {
     /// Asked at each turn of the loop: a new configuration and transport after a reload (SIGHUP),
     /// or nil to keep going with the ones in force. The replica and site id never change this way.
     public var reload: (@Sendable () -> (SiteConfiguration, any HubTransport)?)?
+    /// Called once a held pull has settled (sent, and a first look for local writes found none):
+    /// the daemon has nothing to do until a change.
+    public var onIdle: (@Sendable () -> Void)?
     /// Figures for the metrics listener.
     public let metrics: SiteMetrics
 
@@ -129,11 +132,17 @@ public final class SiteService {
         var lastRound: UInt64 = 0
         var due = true
         var waitUntil: UInt64 = 0
+        // Whether the last round reached the head, so that a pull may be held there, and when the
+        // next may be held (after an early answer, not before the pull interval).
+        var atHead = false
+        var holdAfter: UInt64 = 0
+        var reloaded: (SiteConfiguration, any HubTransport)?
         await reportStatus()
         var housekeeping = SiteHousekeeping(lane: lane, logger: logger)
         while !Task.isCancelled {
             onAlive?()
-            if let (next, transport) = reload?() {
+            if let (next, transport) = reloaded ?? reload?() {
+                reloaded = nil
                 configuration = next
                 if let adopted { configuration.adopt(adopted) }
                 client = HubClient(transport: transport, replicaID: lane.replicaID)
@@ -142,7 +151,9 @@ public final class SiteService {
                 due = true  // try the new settings at once
             }
             let now = clock.nowMilliseconds()
-            if !due, now &- lastRound >= configuration.pullIntervalMilliseconds { due = true }
+            let holding = atHead && configuration.waitSeconds > 0 && now >= holdAfter
+            // While pulls are held, a round (a session: the site's report, the hub's schema and clock) only now and then.
+            if !due, now &- lastRound >= (holding ? SiteService.roundIntervalWhileHolding : configuration.pullIntervalMilliseconds) { due = true }
             if !due, (try? await lane.run { try $0.pendingCaptureCount() }) ?? 0 > 0 { due = true }
             if due, now >= waitUntil {
                 do {
@@ -153,12 +164,14 @@ public final class SiteService {
                     waitUntil = 0
                     // Stay due while the round did not reach a quiet state (writes during the round).
                     due = !report.caughtUp
+                    atHead = report.caughtUp
                 } catch let refusal as HubRefusal where refusal.code == .tooOld {
                     // Only an upgrade of this site's package mends it: ask at the longest interval,
                     // with nothing of the replica touched (the refusal comes before any change is sent).
                     lastRound = clock.nowMilliseconds()
                     let delay = backoff.failAtCap(random: &random)
                     waitUntil = lastRound + delay
+                    atHead = false
                     logger.error("the hub refuses this site's daemon as too old; upgrade the begawi package (unsent changes are kept)", metadata: [
                         "error": "\(refusal)", "retry.in_ms": "\(delay)", "version": "\(DaemonVersion.current)"])
                     due = true
@@ -166,13 +179,38 @@ public final class SiteService {
                     lastRound = clock.nowMilliseconds()
                     let delay = backoff.fail(random: &random)
                     waitUntil = lastRound + delay
+                    atHead = false
                     logger.warning("sync failed; retrying later", metadata: [
                         "error": "\(error)", "retry.in_ms": "\(delay)", "failures": "\(backoff.failures)"])
                     due = true
                 }
             }
             await housekeeping.runIfDue(now: clock.nowMilliseconds(), ledgerRetentionDays: configuration.ledgerRetentionDays)
-            try await sleep(configuration.watchIntervalMilliseconds)
+            guard !due, atHead, configuration.waitSeconds > 0, clock.nowMilliseconds() >= holdAfter, let hub = status.hubReplicaID else {
+                try await sleep(configuration.watchIntervalMilliseconds)
+                continue
+            }
+            let started = clock.nowMilliseconds()
+            do {
+                switch try await hold(hubReplicaID: hub) {
+                case .page(_, let complete): due = !complete
+                case .quiet(let early): if early { holdAfter = started &+ configuration.pullIntervalMilliseconds }
+                case .localWrite: due = true
+                case .reload(let next, let transport): reloaded = (next, transport)
+                }
+            } catch is CancellationError {
+                return
+            } catch {
+                // The round that follows meets the same trouble, and backs off as usual.
+                logger.info("held pull ended; starting a round", metadata: ["error": "\(error)"])
+                atHead = false
+                due = true
+            }
         }
     }
+
+    /// How often a site whose pulls the hub holds opens a full round anyway, in ms: its report
+    /// (pending changes, clock, versions) and the hub's schema and clock offset are refreshed,
+    /// at the cost of a session request. The hub notes each held pull as a contact.
+    static let roundIntervalWhileHolding: UInt64 = 6 * 3_600_000
 }

@@ -8,7 +8,8 @@ enum HubConfigFile {
                        "max_connections", "max_connections_per_address", "handshake_timeout_seconds", "header_timeout_seconds",
                        "idle_timeout_seconds", "body_timeout_seconds", "auth_failures_per_minute", "log_interval_seconds",
                        "min_site_version", "retention_days", "feed_retention_days", "audit_retention_days",
-                       "audit_archive_dir", "ledger_retention_days", "housekeeping_interval_seconds", "erasure_log"]
+                       "audit_archive_dir", "ledger_retention_days", "housekeeping_interval_seconds", "erasure_log",
+                       "max_wait_seconds"]
 
     static func load(_ path: String) throws -> HubConfiguration {
         let file = try ConfigFile.load(path)
@@ -36,6 +37,7 @@ enum HubConfigFile {
         if let v = try file.int("body_timeout_seconds") { c.bodyTimeoutSeconds = v }
         if let v = try file.int("auth_failures_per_minute") { c.authFailuresPerMinute = v }
         if let v = try file.int("log_interval_seconds") { c.logIntervalSeconds = v }
+        if let v = try file.int("max_wait_seconds") { c.maxWaitSeconds = v }
         if let v = try file.string("min_site_version") {
             guard let version = DaemonVersion(v) else {
                 throw BegawiError(.configuration, "\(path): min_site_version must be a release such as \"\(DaemonVersion.current)\" (three whole numbers)")

@@ -54,7 +54,8 @@ struct SiteCommand: AsyncParsableCommand {
             let reloads = SiteReloads(path: options.config, siteID: siteID, running: c, logger: logger, metrics: metrics)
             let notifier = ServiceManager.notifier
             let daemon = SiteDaemon(configuration: c, transport: try SiteCommand.transport(c), logger: logger, metrics: metrics,
-                                    hooks: .init(onAlive: { notifier.alive() }, onStatus: { notifier.status($0) }, onReady: { notifier.ready() }),
+                                    hooks: .init(onAlive: { notifier.alive() }, onStatus: { notifier.status($0) }, onReady: { notifier.ready() },
+                                                 onIdle: { ResidentMemory.shared.trimIfDue() }),
                                     reload: { reloads.take() })
             var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: daemon, serviceName: "site")]
             if let host = c.metricsHost, let port = c.metricsPort {
@@ -179,6 +180,6 @@ extension SiteCommand {
         let notifier = ServiceManager.notifier
         return try CurlTransport(baseURL: c.hubURL, caFile: c.caFile, credential: credential,
                                  options: .init(connectTimeoutMs: c.connectTimeoutMilliseconds, lowSpeedTimeSeconds: c.stallSeconds,
-                                                userAgent: DaemonVersion.current.userAgent, onActivity: { notifier.alive() }))
+                                                keepAliveIdleSeconds: c.keepAliveIdleSeconds, userAgent: DaemonVersion.current.userAgent, onActivity: { notifier.alive() }))
     }
 }

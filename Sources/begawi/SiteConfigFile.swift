@@ -6,7 +6,7 @@ enum SiteConfigFile {
     static let keys = ["site_id", "replica", "hub_url", "ca_file", "credential_file", "schema", "status_file",
                        "watch_interval_ms", "pull_interval_seconds", "backoff_initial_ms", "backoff_max_seconds",
                        "batch_rows", "batch_bytes", "connect_timeout_ms", "stall_seconds", "metrics_listen",
-                       "ledger_retention_days"]
+                       "ledger_retention_days", "wait_seconds"]
 
     static func load(_ path: String) throws -> (siteID: String, configuration: SiteConfiguration) {
         let file = try ConfigFile.load(path)
@@ -25,6 +25,7 @@ enum SiteConfigFile {
         if let v = try file.milliseconds("pull_interval_seconds", scale: 1000) { c.pullIntervalMilliseconds = v }
         if let v = try file.milliseconds("backoff_initial_ms", scale: 1) { c.backoffInitialMilliseconds = v }
         if let v = try file.milliseconds("backoff_max_seconds", scale: 1000) { c.backoffCapMilliseconds = v }
+        if let v = try file.int("wait_seconds", in: 0...3600, unit: " s") { c.waitSeconds = v }
         if let v = try file.int("batch_rows") { c.batchRows = v }
         if let v = try file.int("batch_bytes") { c.batchBytes = v }
         if let v = try file.int("connect_timeout_ms", in: 1...3_600_000, unit: " ms") { c.connectTimeoutMilliseconds = v }

@@ -27,8 +27,17 @@ import Testing
         }
     }
 
+    /// 0 is valid here (pulls never held); past an hour is not.
+    @Test func hubMaxWait() throws {
+        for value in Self.huge + ["3601"] {
+            let (status, errors) = try Self.run(["hub", "sites"], "max_wait_seconds = \(value)\n")
+            #expect(status != 0 && status < 128, "max_wait_seconds = \(value): exit \(status)")
+            #expect(errors.contains("max_wait_seconds must be between 0"), "max_wait_seconds = \(value): \(errors)")
+        }
+    }
+
     @Test(arguments: ["watch_interval_ms", "pull_interval_seconds", "backoff_initial_ms", "backoff_max_seconds",
-                      "connect_timeout_ms", "stall_seconds"])
+                      "connect_timeout_ms", "stall_seconds", "wait_seconds"])
     func siteDurations(_ key: String) throws {
         for value in Self.huge {
             let (status, errors) = try Self.run(["site", "status"], "site_id = \"lpk-a\"\nhub_url = \"https://127.0.0.1:1\"\n\(key) = \(value)\n")

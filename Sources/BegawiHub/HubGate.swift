@@ -17,8 +17,9 @@ final class HubGate: ApplyGate {
     /// Rows this push brought whole (the site had seen every write the hub held): the site needs no
     /// grant to receive them.
     var heldWhole = Set<RowKey>()
-    /// Whether anything was ever erased (most hubs: no), read once per push.
-    var hasErasures: Bool?
+    /// The batch's rows that were erased, read for the whole batch at once in `prepare` (most hubs
+    /// erased nothing: then no lookup at all).
+    var erased = Set<RowKey>()
     /// Rows merged with part of the change left out: the site does not hold them as the hub does.
     var adjusted = Set<RowKey>()
 
@@ -31,12 +32,15 @@ final class HubGate: ApplyGate {
         cache = HubLookupCache(policy: policy)
     }
 
+    func prepare(_ batch: ChangeBatch, context: ReplicaContext) throws {
+        guard try !context.query("SELECT 1 FROM _hub_erased LIMIT 1").isEmpty else { return }
+        erased = try context.rows(of: batch, in: "_hub_erased")
+    }
+
     func admit(_ candidate: MergeCandidate, context: ReplicaContext) throws -> GateDecision {
         let table = candidate.table
         cache.forget(table.name, key: candidate.key)
-        if hasErasures == nil { hasErasures = try !context.query("SELECT 1 FROM _hub_erased LIMIT 1").isEmpty }
-        if hasErasures == true,
-           try !context.query("SELECT 1 FROM _hub_erased WHERE tbl = ? AND key = ?", [.text(table.name), .text(candidate.key)]).isEmpty {
+        if erased.contains(RowKey(table: table.name, key: candidate.key)) {
             return .refuse(reason: .erased, message: "this row of '\(table.name)' was erased at the office's request; it cannot be written again")
         }
         if forged(candidate) {
@@ -98,18 +102,22 @@ final class HubGate: ApplyGate {
     func finish(merged: [StoredRowChange], refused: [RowRefusal], context: ReplicaContext) throws {
         let lookup = HubLookup(context: context, cache: cache)
         var affected = Set<RowKey>()
+        // The audit goes in a chunk of rows per statement, in the order of the decisions.
+        var audit: [SQLValue] = []
+        audit.reserveCapacity(6 * (merged.count + refused.count))
         for row in merged {
             affected.formUnion(try policy.dependents(of: row.table, key: row.key, before: row.before, after: row.after, lookup: lookup))
             let action = row.before == nil ? "inserted" : (row.after.live ? (row.before!.live ? "updated" : "revived") : (row.before!.live ? "deleted" : "updated"))
-            try audit(context, row.table, row.key, action: action, reason: nil)
+            audit += auditValues(row.table, row.key, action: action, reason: nil)
         }
-        for refusal in refused { try audit(context, refusal.table, refusal.key, action: "refused", reason: refusal.reason.code) }
-        try HubVisibility(policy: policy, context: context, now: now, cache: cache).update(affected, holding: (site.id, heldWhole))
+        for refusal in refused { audit += auditValues(refusal.table, refusal.key, action: "refused", reason: refusal.reason.code) }
+        try context.insert("INSERT INTO _hub_audit(at, site, tbl, key, action, reason) VALUES ", width: 6, audit)
+        try HubVisibility(policy: policy, context: context, now: now).update(affected, holding: (site.id, heldWhole))
     }
 
-    func audit(_ context: ReplicaContext, _ table: String, _ key: String, action: String, reason: String?) throws {
-        try context.execute("INSERT INTO _hub_audit(at, site, tbl, key, action, reason) VALUES (?, ?, ?, ?, ?, ?)",
-                            [.integer(now), .text(site.id), .text(table), .text(key), .text(action), reason.map { .text($0) } ?? .null])
+    /// One audit entry's values (site, table, key, time; no values of the row).
+    func auditValues(_ table: String, _ key: String, action: String, reason: String?) -> [SQLValue] {
+        [.integer(now), .text(site.id), .text(table), .text(key), .text(action), reason.map { .text($0) } ?? .null]
     }
 
     /// Whether the row carries a write of another site that would change the hub's row: a vector entry

@@ -1,15 +1,18 @@
 import BegawiCore
 import BegawiReplica
 import BegawiRules
+import Foundation
 
 /// Keeps `_hub_visibility` (which site may see which row of a table that is not a catalogue) and
 /// records each change in `_hub_feed`, numbered in the replica's change sequence, so that a site's
 /// next pull sends newly visible rows whole and removes rows it may no longer see.
+///
+/// Set-based: who may see a batch's rows is read with two statements per table and chunk of keys
+/// (`HubVisibility+Receivers`), and the differences are written a chunk of rows per statement.
 struct HubVisibility {
     let policy: AccessPolicy
     let context: ReplicaContext
     let now: Int64
-    var cache: HubLookupCache?
 
     /// Recomputes who may see each row and records the differences. A site that holds a row whole
     /// already (`holding`: the pushing site and the rows it just sent whole) gets no grant for it.
@@ -17,38 +20,71 @@ struct HubVisibility {
     @discardableResult
     func update(_ rows: Set<RowKey>, holding: (site: String, rows: Set<RowKey>)? = nil) throws -> [String: Int] {
         var granted: [String: Int] = [:]
+        var grants: [SQLValue] = []
+        var events: [SQLValue] = []
         try differences(rows) { address, grant, revoke in
             for site in grant {
-                try context.execute("INSERT INTO _hub_visibility(site, tbl, key, since) VALUES (?, ?, ?, ?)",
-                                    [.text(site), .text(address.table), .text(address.key), .integer(now)])
+                grants += [.text(site), .text(address.table), .text(address.key), .integer(now)]
                 granted[site, default: 0] += 1
                 if let holding, holding.site == site, holding.rows.contains(address) { continue }
-                try event(.grant, site: site, address)
+                events += eventValues(.grant, site: site, address)
             }
             for site in revoke {
                 try context.execute("DELETE FROM _hub_visibility WHERE site = ? AND tbl = ? AND key = ?",
                                     [.text(site), .text(address.table), .text(address.key)])
-                try event(.revoke, site: site, address)
+                events += eventValues(.revoke, site: site, address)
             }
         }
+        try context.insert("INSERT INTO _hub_visibility(site, tbl, key, since) VALUES ", width: 4, grants)
+        try context.insert(HubVisibility.feedHead, width: 6, events)
         return granted
     }
 
     /// For each row of a table that is not a catalogue, the sites that newly may see it and those
-    /// that may no longer, as the policy judges it against `_hub_visibility`; reads only.
+    /// that may no longer, as the policy judges it against `_hub_visibility`, in the order of the
+    /// rows' tables and keys (rows without a difference left out); reads only.
     func differences(_ rows: Set<RowKey>, _ body: (RowKey, _ grant: [String], _ revoke: [String]) throws -> Void) throws {
-        let lookup = HubLookup(context: context, cache: cache)
+        try context.flush()
         let offices = try HubVisibility.offices(context)
-        for address in rows.sorted(by: { ($0.table, $0.key) < ($1.table, $1.key) }) {
-            guard let rule = policy[address.table], rule.receivers == .linked else { continue }
-            let stored = Set(try context.query("SELECT site FROM _hub_visibility WHERE tbl = ? AND key = ?",
-                                               [.text(address.table), .text(address.key)]).compactMap(\.first).compactMap(\.text))
-            var wanted = Set<String>()
-            if let row = try lookup.row(address.table, key: address.key) {
-                wanted = try policy.receivers(of: address.table, key: address.key, row: row, lookup: lookup).subtracting(offices)
+        var found: [RowKey: (wanted: Set<String>, stored: Set<String>)] = [:]
+        let byTable = Dictionary(grouping: rows, by: \.table)
+        for (table, addresses) in byTable {
+            guard let rule = policy[table], rule.receivers == .linked, let spec = context.schema.table(named: table) else { continue }
+            let wantedSQL = receiversSQL(spec, rule)
+            let keys = addresses.map(\.key).sorted()
+            for start in stride(from: 0, to: keys.count, by: HubVisibility.chunk) {
+                let list = try HubVisibility.jsonArray(keys[start..<min(keys.count, start + HubVisibility.chunk)])
+                for r in try context.query(wantedSQL, [.text(list)]) {
+                    guard let key = r[0].text, let site = r[1].text, !offices.contains(site) else { continue }
+                    found[RowKey(table: table, key: key), default: ([], [])].wanted.insert(site)
+                }
+                for r in try context.query(HubVisibility.storedSQL, [.text(list), .text(table)]) {
+                    guard let key = r[0].text, let site = r[1].text else { continue }
+                    found[RowKey(table: table, key: key), default: ([], [])].stored.insert(site)
+                }
             }
-            try body(address, wanted.subtracting(stored).sorted(), stored.subtracting(wanted).sorted())
         }
+        for (address, sites) in found.sorted(by: { ($0.key.table, $0.key.key) < ($1.key.table, $1.key.key) }) {
+            let grant = sites.wanted.subtracting(sites.stored), revoke = sites.stored.subtracting(sites.wanted)
+            guard !grant.isEmpty || !revoke.isEmpty else { continue }
+            try body(address, grant.sorted(), revoke.sorted())
+        }
+    }
+
+    /// Keys per statement: the JSON list of a chunk stays small, and so does what one read holds.
+    static let chunk = 2_000
+
+    /// The sites a chunk of keys (`?1`, a JSON array) is visible to at the hub now, for table `?2`.
+    static let storedSQL = """
+        SELECT v.key, v.site FROM (SELECT DISTINCT value AS key FROM json_each(?1)) b
+        JOIN _hub_visibility v ON v.tbl = ?2 AND v.key = b.key
+        """
+
+    static let feedHead = "INSERT INTO _hub_feed(seq, site, tbl, key, kind, at) VALUES "
+
+    /// The keys as a JSON array of strings, for `json_each`.
+    static func jsonArray(_ keys: ArraySlice<String>) throws -> String {
+        String(decoding: try JSONEncoder().encode(Array(keys)), as: UTF8.self)
     }
 
     /// The sites of kind office: they see every row without a grant.
@@ -58,9 +94,12 @@ struct HubVisibility {
 
     /// Records a feed event for one site.
     func event(_ kind: HubRulesSQL.Event, site: String, _ address: RowKey) throws {
-        try context.execute("INSERT INTO _hub_feed(seq, site, tbl, key, kind, at) VALUES (?, ?, ?, ?, ?, ?)",
-                            [.integer(Int64(context.nextSequence())), .text(site), .text(address.table), .text(address.key),
-                             .integer(kind.rawValue), .integer(now)])
+        try context.execute(HubVisibility.feedHead + "(?, ?, ?, ?, ?, ?)", eventValues(kind, site: site, address))
+    }
+
+    /// A feed event's values, numbered next in the change sequence.
+    func eventValues(_ kind: HubRulesSQL.Event, site: String, _ address: RowKey) -> [SQLValue] {
+        [.integer(Int64(context.nextSequence())), .text(site), .text(address.table), .text(address.key), .integer(kind.rawValue), .integer(now)]
     }
 
     /// Recomputes every row of every table that is not a catalogue (after the rules changed), and

@@ -122,6 +122,7 @@ extension Replica {
                     conflicts += merge.conflicts
                     refusedConflicts += merge.refusedConflicts
                 }
+                if let gate, let context { try gate.prepare(batch, context: context) }
                 var deferred: [RowChange] = []
                 while next < batch.rows.count {
                     // Checked every few rows: reading the clock costs little, but not nothing.

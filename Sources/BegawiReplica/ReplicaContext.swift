@@ -92,6 +92,13 @@ public final class ReplicaContext {
 
     /// The current end of the change sequence.
     public var sequence: UInt64 { tx.state.seq }
+
+    /// The replica's synced tables.
+    public var schema: Schema { replica.schema }
+
+    /// Writes the rows the engine has collected so far, so that `query` sees every synced row as
+    /// merged (for set-based reads of the synced tables beside the engine's).
+    public func flush() throws { try tx.flush() }
 }
 
 extension ReplicaContext {

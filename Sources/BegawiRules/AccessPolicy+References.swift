@@ -4,14 +4,30 @@ extension AccessPolicy {
     /// The columns of a table that hold another table's key, with that table: its owner reference and
     /// the links other tables declare through it.
     public func references(of table: String) -> [(column: String, target: String)] {
-        var found: [(column: String, target: String)] = []
-        if case .via(let column, let target)? = tables[table]?.owner { found.append((column, target)) }
-        for (name, rule) in tables.sorted(by: { $0.key < $1.key }) {
-            for link in rule.linkedBy where link.table == table && !found.contains(where: { $0.column == link.column }) {
-                found.append((link.column, name))
+        (referenceIndex[table] ?? []).map { ($0.column, $0.target) }
+    }
+
+    /// One column holding another table's key.
+    struct Reference: Hashable, Sendable {
+        var column: String
+        var target: String
+    }
+
+    /// The references of every table of `tables`: its owner reference first, then the links other
+    /// tables declare through it, by their tables' names.
+    static func referenceIndex(_ tables: [String: TableAccess]) -> [String: [Reference]] {
+        var index: [String: [Reference]] = [:]
+        for table in Set(tables.keys).union(tables.values.flatMap { $0.linkedBy.map(\.table) }) {
+            var found: [Reference] = []
+            if case .via(let column, let target)? = tables[table]?.owner { found.append(Reference(column: column, target: target)) }
+            for (name, rule) in tables.sorted(by: { $0.key < $1.key }) {
+                for link in rule.linkedBy where link.table == table && !found.contains(where: { $0.column == link.column }) {
+                    found.append(Reference(column: link.column, target: name))
+                }
             }
+            if !found.isEmpty { index[table] = found }
         }
-        return found
+        return index
     }
 
     /// Refuses a live row that this change makes reference a row the hub does not hold live (never

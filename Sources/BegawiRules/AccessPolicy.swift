@@ -7,11 +7,17 @@ import Foundation
 /// writes and receives every row.
 public struct AccessPolicy: Hashable, Sendable {
     /// Rules by table name.
-    public var tables: [String: TableAccess]
+    public var tables: [String: TableAccess] {
+        didSet { referenceIndex = AccessPolicy.referenceIndex(tables) }
+    }
+    /// `references(of:)` of every table, made when the rules are set: the hub asks for every row.
+    private(set) var referenceIndex: [String: [Reference]]
 
     /// Makes a policy; `validate(against:)` checks it.
     public init(tables: [TableAccess]) {
-        self.tables = Dictionary(tables.map { ($0.table, $0) }, uniquingKeysWith: { a, _ in a })
+        let byName = Dictionary(tables.map { ($0.table, $0) }, uniquingKeysWith: { a, _ in a })
+        self.tables = byName
+        referenceIndex = AccessPolicy.referenceIndex(byName)
     }
 
     /// The rules of a table.

@@ -39,7 +39,23 @@ extension Replica {
         }
     }
 
-    private func adoptAttachedPart(_ db: Database, source: String, budget: Duration) throws -> SnapshotAdoption {
+    /// The part to fetch after the one in the file at `path` (nil after the last), read from the
+    /// part's description, so that it is fetched while this one is adopted.
+    public func snapshotPart(following path: String, from source: String) throws -> SnapshotProgress? {
+        do {
+            return try pool.writeWithoutTransaction { db in
+                try db.execute(sql: "ATTACH DATABASE ? AS snap", arguments: [path])
+                defer { try? db.execute(sql: "DETACH DATABASE snap") }
+                return try describeAttachedPart(db, source: source).next
+            }
+        } catch let error as DatabaseError {
+            throw BegawiError(.badBatch, "the hub's snapshot part could not be read; the pages bring the rows instead",
+                              cause: "\(error.resultCode): \(error.message ?? "")")
+        }
+    }
+
+    /// The attached part's table, the position the cursor takes after the last part, and the part after it.
+    private func describeAttachedPart(_ db: Database, source: String) throws -> (index: Int, position: UInt64, next: SnapshotProgress?) {
         var meta: [String: DatabaseValue] = [:]
         do {
             for row in try Row.fetchAll(db, sql: "SELECT name, value FROM snap.part") {
@@ -64,6 +80,17 @@ extension Replica {
             throw BegawiError(.badBatch, "the hub sent a snapshot part of table '\(name)' where '\(progress.table)' was next; the next round asks again")
         }
         let position = progress?.position ?? UInt64(head)
+        let next: SnapshotProgress?
+        if finished != 0 {
+            next = index + 1 < tables.count ? SnapshotProgress(position: position, table: tables[index + 1].spec.name, after: nil) : nil
+        } else {
+            next = SnapshotProgress(position: position, table: name, after: String.fromDatabaseValue(meta["last_key"] ?? .null))
+        }
+        return (index, position, next)
+    }
+
+    private func adoptAttachedPart(_ db: Database, source: String, budget: Duration) throws -> SnapshotAdoption {
+        let (index, position, next) = try describeAttachedPart(db, source: source)
         let sites = try Row.fetchAll(db, sql: "SELECT id, site FROM snap.sites")
         let siteRows = sites.compactMap { row -> (Int, String)? in
             guard let id = Int64.fromDatabaseValue(row[0] as DatabaseValue), let site = String.fromDatabaseValue(row[1] as DatabaseValue) else { return nil }
@@ -75,11 +102,7 @@ extension Replica {
         let snapSites = SiteDirectory(rows: siteRows)
         let count = try Int64.fetchOne(db, sql: "SELECT ifnull(max(n), 0) FROM snap.records") ?? 0
         var adoption = SnapshotAdoption()
-        if finished != 0 {
-            adoption.next = index + 1 < tables.count ? SnapshotProgress(position: position, table: tables[index + 1].spec.name, after: nil) : nil
-        } else {
-            adoption.next = SnapshotProgress(position: position, table: name, after: String.fromDatabaseValue(meta["last_key"] ?? .null))
-        }
+        adoption.next = next
         let clock = ContinuousClock()
         var done: Int64 = 0
         repeat {

@@ -20,40 +20,48 @@ extension SyncRound {
         // around a snapshot that misbehaves).
         guard ProcessInfo.processInfo.environment["BEGAWI_FIRST_PULL"] != "pages" else { return false }
         let (start, replicaPath) = try await lane.run { replica in (try replica.nextSnapshotPart(from: hubReplicaID), replica.path) }
-        guard var next = start else { return false }
+        guard let next = start else { return false }
         let path = replicaPath + ".snapshot"
         defer { try? FileManager.default.removeItem(atPath: path) }
-        while true {
-            let bytes: [UInt8]
-            do {
-                bytes = try await client.snapshotPart(hubReplicaID: hubReplicaID, table: next.table, after: next.after, maxRows: partRows)
-            } catch let refusal as HubRefusal where refusal.status == 404 {
-                logger.notice("the hub gives no snapshot to this site; pulling pages", metadata: ["reason": "\(refusal.code)"])
-                try await lane.run { try $0.abandonSnapshot() }
-                return false
+        func fetch(_ part: SnapshotProgress) async throws -> [UInt8] {
+            try await client.snapshotPart(hubReplicaID: hubReplicaID, table: part.table, after: part.after, maxRows: partRows)
+        }
+        var bytes: [UInt8]
+        do {
+            bytes = try await fetch(next)
+        } catch let refusal as HubRefusal where refusal.status == 404 {
+            logger.notice("the hub gives no snapshot to this site; pulling pages", metadata: ["reason": "\(refusal.code)"])
+            try await lane.run { try $0.abandonSnapshot() }
+            return false
+        }
+        do {
+            while true {
+                guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
+                    throw BegawiError(.storage, "a part of the hub's snapshot could not be written at \(path); check the free space beside the replica")
+                }
+                let following = try await lane.run { try $0.snapshotPart(following: path, from: hubReplicaID) }
+                // The next part is fetched while this one is adopted (the hub writes it meanwhile).
+                let (adoption, prefetched) = try await withThrowingTaskGroup(of: [UInt8].self) { prefetch in
+                    if let following { prefetch.addTask { try await fetch(following) } }
+                    let adoption = try await lane.run { try $0.adoptSnapshotPart(at: path, from: hubReplicaID, budget: Replica.pageWriteBudget) }
+                    return (adoption, following == nil ? nil : try await prefetch.next())
+                }
+                onProgress?()
+                report.pages += 1
+                report.received += adoption.rows
+                report.conflictsHere += adoption.conflicts
+                report.bytesReceived += bytes.count
+                if let cursor = adoption.cursor {
+                    logger.info("adopted the hub's snapshot; pulling pages from its position", metadata: ["cursor": "\(cursor)"])
+                    return true
+                }
+                guard adoption.next == following, let prefetched else { return false }
+                bytes = prefetched
             }
-            guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
-                throw BegawiError(.storage, "a part of the hub's snapshot could not be written at \(path); check the free space beside the replica")
-            }
-            let adoption: SnapshotAdoption
-            do {
-                adoption = try await lane.run { try $0.adoptSnapshotPart(at: path, from: hubReplicaID, budget: Replica.pageWriteBudget) }
-            } catch let error as BegawiError where error.code == .badBatch {
-                logger.warning("a part of the hub's snapshot does not fit this replica; pulling pages", metadata: ["reason": "\(error.message)"])
-                try await lane.run { try $0.abandonSnapshot() }
-                return false
-            }
-            onProgress?()
-            report.pages += 1
-            report.received += adoption.rows
-            report.conflictsHere += adoption.conflicts
-            report.bytesReceived += bytes.count
-            if let cursor = adoption.cursor {
-                logger.info("adopted the hub's snapshot; pulling pages from its position", metadata: ["cursor": "\(cursor)"])
-                return true
-            }
-            guard let following = adoption.next else { return false }
-            next = following
+        } catch let error as BegawiError where error.code == .badBatch {
+            logger.warning("a part of the hub's snapshot does not fit this replica; pulling pages", metadata: ["reason": "\(error.message)"])
+            try await lane.run { try $0.abandonSnapshot() }
+            return false
         }
     }
 }

@@ -2,8 +2,9 @@ public import BegawiCore
 
 /// What adopting one snapshot part did.
 public struct SnapshotAdoption: Sendable, Equatable {
-    /// Rows adopted, and of them rows this replica already held (merged as a pulled page merges them).
+    /// Rows adopted.
     public var rows = 0
+    /// Of them, rows this replica already held (merged as a pulled page merges them).
     public var merged = 0
     /// Conflicts recorded while merging those.
     public var conflicts = 0

@@ -242,23 +242,52 @@ def first_sync(args):
         subprocess.run(["sync"])
         time.sleep(2)
 
-        fresh = f"lpk-fresh-{size // 1000}k"
-        c.add_site(fresh)
-        cpu0 = lib.cpu_seconds(c.hub_pid)
-        status, out, wall, rss, user, system, _ = lib.time_v(c.sync_argv(fresh), env=c.env())
-        hub_cpu = lib.cpu_seconds(c.hub_pid) - cpu0
-        report = lib.parse_sync_output(out)
-        held = int(lib.sqlite(c.replica(fresh), "SELECT count(*) FROM enrollments;").strip())
-        log(f"  backlog {size:,}: fresh site's first `begawi site sync`: {wall:.1f} s wall ({size / wall:,.0f} rows/s), "
-            f"peak RSS {rss:.0f} MB, site CPU {user:.1f} s user + {system:.1f} s sys, hub CPU {hub_cpu:.1f} s; "
-            f"exit {status}; {report}; replica holds {held:,} rows")
-        results.append({"backlog": size, "wall_s": wall, "peak_rss_mb": rss, "site_user_s": user, "site_sys_s": system,
-                        "hub_cpu_s": hub_cpu, "exit": status, "report": report, "held": held})
+        # The same backlog by both first pulls, side by side: the snapshot, and pages (as a daemon
+        # from before snapshots pulls), then the floor: a plain bulk insert of the same rows.
+        for mode in getattr(args, "first_pull", "snapshot,pages").split(","):
+            fresh = f"lpk-{mode}-{size // 1000}k"
+            c.add_site(fresh)
+            env = c.env()
+            if mode == "pages":
+                env["BEGAWI_FIRST_PULL"] = "pages"
+            cpu0 = lib.cpu_seconds(c.hub_pid)
+            status, out, wall, rss, user, system, _ = lib.time_v(c.sync_argv(fresh), env=env)
+            hub_cpu = lib.cpu_seconds(c.hub_pid) - cpu0
+            report = lib.parse_sync_output(out)
+            held = int(lib.sqlite(c.replica(fresh), "SELECT count(*) FROM enrollments;").strip())
+            log(f"  backlog {size:,}: fresh site's first `begawi site sync` by {mode}: {wall:.1f} s wall ({size / wall:,.0f} rows/s), "
+                f"peak RSS {rss:.0f} MB, site CPU {user:.1f} s user + {system:.1f} s sys, hub CPU {hub_cpu:.1f} s; "
+                f"exit {status}; {report}; replica holds {held:,} rows")
+            results.append({"backlog": size, "mode": mode, "wall_s": wall, "peak_rss_mb": rss, "site_user_s": user,
+                            "site_sys_s": system, "hub_cpu_s": hub_cpu, "exit": status, "report": report, "held": held})
+        bulk = bulk_insert_seconds(c.replica(fresh), os.path.join(work, f"plain-{size // 1000}k.sqlite"))
+        log(f"  backlog {size:,}: reference, a plain bulk insert of the same rows into a table without Begawi: "
+            f"{bulk:.1f} s ({held / bulk:,.0f} rows/s)")
+        for r in results:
+            if r["backlog"] == size:
+                r["bulk_insert_s"], r["ratio_to_bulk"] = bulk, r["wall_s"] / bulk
     c.stop_hub()
-    log("  backlog      wall     rows/s   peak RSS   (targets for 1M: <= 20 s, <= 150 MB)")
+    log("  backlog  first pull    wall     rows/s   peak RSS   bulk insert   ratio   (targets for 1M: <= 10 s, <= 150 MB, <= 2.5x)")
     for r in results:
-        log(f"  {r['backlog']:>9,}  {r['wall_s']:6.1f} s  {r['backlog'] / r['wall_s']:8,.0f}  {r['peak_rss_mb']:6.0f} MB")
+        log(f"  {r['backlog']:>9,}  {r['mode']:>8}  {r['wall_s']:6.1f} s  {r['backlog'] / r['wall_s']:8,.0f}  {r['peak_rss_mb']:6.0f} MB"
+            f"  {r['bulk_insert_s']:8.1f} s  {r['ratio_to_bulk']:5.2f}x")
     finish(args, work, "first-sync", {"runs": results})
+
+
+def bulk_insert_seconds(replica, plain):
+    """The floor for a first sync: the replica's synced rows, inserted in one transaction into a plain
+    table (same columns and primary key, no Begawi tables or triggers) of a new file in WAL mode with
+    synchronous=FULL, as the site runs; the sqlite3 shell's wall time, file read from the page cache."""
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(plain + suffix):
+            os.remove(plain + suffix)
+    lib.sqlite(plain, "PRAGMA journal_mode=WAL;\n" + lib.plain_table_sql())
+    lib.sqlite(replica, "SELECT count(*) FROM enrollments;")
+    columns = ", ".join(["id"] + [f'"{name}"' for name in lib.COLUMNS])
+    start = time.monotonic()
+    lib.sqlite(plain, f"PRAGMA synchronous=FULL;\nATTACH '{replica}' AS synced;\nBEGIN;\n"
+                      f"INSERT INTO enrollments ({columns}) SELECT {columns} FROM synced.enrollments;\nCOMMIT;\n")
+    return time.monotonic() - start
 
 
 # MARK: 3. one site's day
@@ -527,6 +556,8 @@ def main():
                    help="let every site finish its pull of everyone's rows (about 49M rows for 50 sites)")
     p = sub.add_parser("first-sync")
     p.add_argument("--sizes", default="100000,300000,1000000")
+    p.add_argument("--first-pull", default="snapshot,pages",
+                   help="the first pulls to measure side by side: snapshot (this build's), pages (BEGAWI_FIRST_PULL=pages)")
     p = sub.add_parser("day")
     p.add_argument("--rows", type=int, default=100000)
     p.add_argument("--inserts", type=int, default=1000)

@@ -26,6 +26,7 @@ struct HubRoutes: Sendable {
         router.get("/v1/pull") { request, context in try await pull(request, peerLeft: PeerLeftHandler.left(of: context.channel)) }
         router.get("/v1/schema") { request, _ in try await schema(request) }
         router.get("/v1/catch-up") { request, _ in try await catchUp(request) }
+        router.get("/v1/snapshot") { request, _ in try await snapshot(request) }
         router.get("/metrics") { request, _ in try await metricsPage(request) }
     }
 

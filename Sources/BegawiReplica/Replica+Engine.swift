@@ -6,32 +6,36 @@ extension Replica {
     /// not captured again. State and new sites are saved with the same commit.
     func engineWrite<T>(_ body: (EngineTransaction) throws -> T) throws -> T {
         do {
-            return try pool.writeWithoutTransaction { db in
-                var result: T?
-                // From the lock taken (BEGIN IMMEDIATE) to the commit: how long staff writers wait.
-                let metered = writeLockMeter.recording
-                var locked: ContinuousClock.Instant?
-                defer { if let locked { writeLockMeter.record(ContinuousClock.now - locked) } }
-                try db.inTransaction(.immediate) {
-                    if metered { locked = ContinuousClock.now }
-                    try db.execute(sql: "INSERT INTO _begawi_applying(engine) VALUES (1)")
-                    let tx = try engineTransaction(db)
-                    result = try body(tx)
-                    try tx.flush()
-                    for (id, site) in tx.sites.takeAdded() {
-                        try db.execute(sql: "INSERT INTO _begawi_sites(id, site) VALUES (?, ?)", arguments: [id, site])
-                    }
-                    try saveState(db, tx.state)
-                    try db.execute(sql: "DELETE FROM _begawi_applying")
-                    return .commit
-                }
-                return result!
-            }
+            return try pool.writeWithoutTransaction { db in try engineWrite(on: db, body) }
         } catch let error as BegawiError {
             throw error
         } catch let error as DatabaseError {
             throw BegawiError(.storage, "the replica \(path) could not complete a transaction; nothing of it was applied", cause: "\(error.resultCode): \(error.message ?? "")")
         }
+    }
+
+    /// One engine transaction on the writer connection `db`, already held (`engineWrite` without
+    /// taking the connection: a snapshot's adopt keeps a file attached across its transactions).
+    func engineWrite<T>(on db: Database, _ body: (EngineTransaction) throws -> T) throws -> T {
+        var result: T?
+        // From the lock taken (BEGIN IMMEDIATE) to the commit: how long staff writers wait.
+        let metered = writeLockMeter.recording
+        var locked: ContinuousClock.Instant?
+        defer { if let locked { writeLockMeter.record(ContinuousClock.now - locked) } }
+        try db.inTransaction(.immediate) {
+            if metered { locked = ContinuousClock.now }
+            try db.execute(sql: "INSERT INTO _begawi_applying(engine) VALUES (1)")
+            let tx = try engineTransaction(db)
+            result = try body(tx)
+            try tx.flush()
+            for (id, site) in tx.sites.takeAdded() {
+                try db.execute(sql: "INSERT INTO _begawi_sites(id, site) VALUES (?, ?)", arguments: [id, site])
+            }
+            try saveState(db, tx.state)
+            try db.execute(sql: "DELETE FROM _begawi_applying")
+            return .commit
+        }
+        return result!
     }
 
     /// The engine's view of the replica inside a transaction already open on `db` (read or write).

@@ -173,6 +173,9 @@ public struct SyncRound {
     func pull(_ session: HubSession, report: inout RoundReport) async throws {
         let hubReplicaID = session.hubReplicaID, pageRows = session.pageRows, client = self.client, marking = client.freshCopy
         var pullCursor = try await lane.run { try $0.cursor(for: hubReplicaID) }
+        if pullCursor == .start, !marking, try await adoptSnapshot(session, report: &report) {
+            pullCursor = try await lane.run { try $0.cursor(for: hubReplicaID) }
+        }
         var bytes = try await client.pull(hubReplicaID: hubReplicaID, after: pullCursor, maxRows: pageRows)
         while true {
             let batch = try BatchCodec.decode(bytes)

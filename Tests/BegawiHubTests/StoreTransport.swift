@@ -16,6 +16,14 @@ final class StoreTransport: HubTransport, @unchecked Sendable {
     /// Cursors of the pulls asked, in order, and whether each asked for a fresh copy.
     var pulls: [(cursor: ExchangeCursor, fresh: Bool)] { lock.withLock { asked } }
     private var asked: [(cursor: ExchangeCursor, fresh: Bool)] = []
+    /// Whether it serves `/v1/snapshot` (off: as a hub from before snapshots, which answers 404).
+    var snapshots = false
+    /// Snapshot parts served before the link is lost (nil: no limit), and what runs before each one
+    /// is served (a staff write while the snapshot is fetched).
+    var snapshotPartsLeft: Int?
+    var beforeSnapshotPart: (() throws -> Void)?
+    /// Snapshot parts served.
+    private(set) var snapshotParts = 0
 
     init(store: SQLiteHubStore, site: SiteRecord, configuration: HubConfiguration = HubConfiguration(), failPullsAfter: Int? = nil) {
         self.store = store
@@ -67,6 +75,22 @@ final class StoreTransport: HubTransport, @unchecked Sendable {
             }
             let page = try store.pull(site: site, replica: replica, after: cursor, maxRows: Int(query["max_rows"]!)!, schemaVersion: nil, fresh: fresh)
             return HubResponse(status: 200, headers: [:], body: page.bytes)
+        case "/v1/snapshot" where snapshots:
+            try lock.withLock {
+                if let left = snapshotPartsLeft {
+                    guard left > 0 else { throw BegawiError(.network, "the hub cannot be reached (test transport)") }
+                    snapshotPartsLeft = left - 1
+                }
+                snapshotParts += 1
+            }
+            try beforeSnapshotPart?()
+            let after = request.headers.first { $0.0 == WireHeader.snapshotAfter }?.1
+            guard let part = try store.snapshotPart(site: site, replica: replica, table: query["table"]!, after: after,
+                                                    maxRows: Int(query["max_rows"]!)!, schemaVersion: nil) else {
+                return HubResponse(status: 404, headers: [:], body: [])
+            }
+            // What curl does with the hub's gzip.
+            return HubResponse(status: 200, headers: [:], body: try GzipDecoder.decode(part.bytes, limit: 1 << 30))
         default:
             return HubResponse(status: 404, headers: [:], body: [])
         }

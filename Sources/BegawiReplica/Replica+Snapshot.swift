@@ -1,0 +1,223 @@
+import BegawiCore
+import Foundation
+internal import GRDB
+
+/// Adopting a snapshot of the hub's rows part by part (a new replica's first pull): each part's rows
+/// are written as they are, in engine transactions held no longer than a budget, without merging them
+/// one by one; a row this replica already holds (a staff write, or a part adopted again after a crash)
+/// merges as a pulled page would. The cursor moves only with the last part, to the position of the
+/// first: the pages after it bring whatever changed while the parts were fetched.
+extension Replica {
+    /// The snapshot transfer from `source` under way, if any.
+    public func snapshotProgress(from source: String) throws -> SnapshotProgress? {
+        try pool.read { db in try loadSnapshotProgress(db, source: source) }
+    }
+
+    /// The part to fetch next from `source`: where a transfer under way stands, else the first
+    /// table's first part (nil for a replica without tables).
+    public func nextSnapshotPart(from source: String) throws -> SnapshotProgress? {
+        try snapshotProgress(from: source) ?? tables.first.map { SnapshotProgress(position: 0, table: $0.spec.name, after: nil) }
+    }
+
+    /// Forgets a snapshot transfer under way (its adopted rows stay; the pages bring the rest).
+    public func abandonSnapshot() throws {
+        try pool.write { db in try db.execute(sql: "DELETE FROM _begawi_state WHERE name LIKE 'snapshot\\_%' ESCAPE '\\'") }
+    }
+
+    /// Adopts the snapshot part in the file at `path`, exported by `source`, in engine transactions of
+    /// about `budget` each. A part that does not fit this replica's schema throws `badBatch`.
+    public func adoptSnapshotPart(at path: String, from source: String, budget: Duration) throws -> SnapshotAdoption {
+        do {
+            return try pool.writeWithoutTransaction { db in
+                try db.execute(sql: "ATTACH DATABASE ? AS snap", arguments: [path])
+                defer { try? db.execute(sql: "DETACH DATABASE snap") }
+                return try adoptAttachedPart(db, source: source, budget: budget)
+            }
+        } catch let error as DatabaseError {
+            throw BegawiError(.storage, "the replica \(self.path) could not adopt a part of the hub's snapshot; the next round fetches it again",
+                              cause: "\(error.resultCode): \(error.message ?? "")")
+        }
+    }
+
+    /// The part to fetch after the one in the file at `path` (nil after the last), read from the
+    /// part's description, so that it is fetched while this one is adopted.
+    public func snapshotPart(following path: String, from source: String) throws -> SnapshotProgress? {
+        do {
+            return try pool.writeWithoutTransaction { db in
+                try db.execute(sql: "ATTACH DATABASE ? AS snap", arguments: [path])
+                defer { try? db.execute(sql: "DETACH DATABASE snap") }
+                return try describeAttachedPart(db, source: source).next
+            }
+        } catch let error as DatabaseError {
+            throw BegawiError(.badBatch, "the hub's snapshot part could not be read; the pages bring the rows instead",
+                              cause: "\(error.resultCode): \(error.message ?? "")")
+        }
+    }
+
+    /// The attached part's table, the position the cursor takes after the last part, and the part after it.
+    private func describeAttachedPart(_ db: Database, source: String) throws -> (index: Int, position: UInt64, next: SnapshotProgress?) {
+        var meta: [String: DatabaseValue] = [:]
+        do {
+            for row in try Row.fetchAll(db, sql: "SELECT name, value FROM snap.part") {
+                guard let name = String.fromDatabaseValue(row[0] as DatabaseValue) else { continue }
+                meta[name] = row[1] as DatabaseValue
+            }
+        } catch let error as DatabaseError {
+            throw BegawiError(.badBatch, "the hub's snapshot part is not a readable SQLite file; the pages bring the rows instead",
+                              cause: "\(error.resultCode): \(error.message ?? "")")
+        }
+        guard let epoch = String.fromDatabaseValue(meta["epoch"] ?? .null), let name = String.fromDatabaseValue(meta["table"] ?? .null),
+              let columns = String.fromDatabaseValue(meta["columns"] ?? .null), let head = Int64.fromDatabaseValue(meta["position"] ?? .null),
+              let finished = Int64.fromDatabaseValue(meta["finished"] ?? .null), head >= 0 else {
+            throw BegawiError(.badBatch, "the hub's snapshot part lacks its description; the pages bring the rows instead")
+        }
+        guard epoch == source, let index = tableByName[name],
+              columns == ([tables[index].spec.primaryKey.name] + tables[index].spec.columns.map(\.name)).joined(separator: "\n") else {
+            throw BegawiError(.badBatch, "the hub's snapshot part of table '\(name)' does not fit this replica's schema; the pages bring the rows instead")
+        }
+        let progress = try loadSnapshotProgress(db, source: source)
+        if let progress, progress.table != name {
+            throw BegawiError(.badBatch, "the hub sent a snapshot part of table '\(name)' where '\(progress.table)' was next; the next round asks again")
+        }
+        let position = progress?.position ?? UInt64(head)
+        let next: SnapshotProgress?
+        if finished != 0 {
+            next = index + 1 < tables.count ? SnapshotProgress(position: position, table: tables[index + 1].spec.name, after: nil) : nil
+        } else {
+            next = SnapshotProgress(position: position, table: name, after: String.fromDatabaseValue(meta["last_key"] ?? .null))
+        }
+        return (index, position, next)
+    }
+
+    private func adoptAttachedPart(_ db: Database, source: String, budget: Duration) throws -> SnapshotAdoption {
+        let (index, position, next) = try describeAttachedPart(db, source: source)
+        let sites = try Row.fetchAll(db, sql: "SELECT id, site FROM snap.sites")
+        let siteRows = sites.compactMap { row -> (Int, String)? in
+            guard let id = Int64.fromDatabaseValue(row[0] as DatabaseValue), let site = String.fromDatabaseValue(row[1] as DatabaseValue) else { return nil }
+            return (Int(clamping: id), site)
+        }
+        guard siteRows.count == sites.count, siteRows.allSatisfy({ (1...SiteDirectory.maxID).contains($0.0) }) else {
+            throw BegawiError(.badBatch, "the hub's snapshot part numbers a site outside 1–\(SiteDirectory.maxID); the pages bring the rows instead")
+        }
+        let snapSites = SiteDirectory(rows: siteRows)
+        let count = try Int64.fetchOne(db, sql: "SELECT ifnull(max(n), 0) FROM snap.records") ?? 0
+        var adoption = SnapshotAdoption()
+        adoption.next = next
+        let clock = ContinuousClock()
+        var done: Int64 = 0
+        repeat {
+            // The rows' values are copied after the loop: it stops at two thirds of the budget.
+            let deadline = clock.now.advanced(by: budget * 2 / 3)
+            done = try engineWrite(on: db) { tx in
+                _ = try absorbOutbox(tx)
+                let through = try adoptRows(tx, table: index, after: done, deadline: deadline, clock: clock, sender: source,
+                                            sites: snapSites, adoption: &adoption)
+                if through >= count { try finishSnapshotPart(tx.db, source: source, position: position, next: adoption.next) }
+                return through
+            }
+        } while done < count
+        if adoption.next == nil { adoption.cursor = ExchangeCursor(baseSeq: position, seq: position) }
+        return adoption
+    }
+
+    /// Adopts the part's rows numbered after `after` until the deadline; returns the last number adopted.
+    private func adoptRows(_ tx: EngineTransaction, table: Int, after: Int64, deadline: ContinuousClock.Instant, clock: ContinuousClock,
+                           sender: String, sites: SiteDirectory, adoption: inout SnapshotAdoption) throws -> Int64 {
+        let db = tx.db
+        let spec = tables[table].spec, tableID = tables[table].id
+        let senderNumber = try tx.replicaNumber(for: sender)
+        let seqBefore = tx.state.seq
+        let select = try FastStatement(db, "SELECT n, key, vector, stamps FROM snap.records WHERE n > ? ORDER BY n")
+        let held = try FastStatement(db, "SELECT 1 FROM _begawi_rows WHERE tbl = ? AND key = ?")
+        select.reset()
+        select.bind(1, after)
+        var through = after
+        var known: [(String, RowRecord)] = []
+        while try select.step() {
+            if through > after, (through - after) % 64 == 0, clock.now >= deadline { break }
+            through = select.int64(0)
+            let key = select.text(1)
+            var record = try RowRecord.decode(seq: 0, stamps: select.blob(3), vector: select.blob(2), columnCount: spec.columns.count, sites: sites)
+            held.reset()
+            held.bind(1, tableID)
+            held.bind(2, key)
+            let exists = try held.step()
+            held.reset()
+            if exists {
+                known.append((key, record))
+                continue
+            }
+            tx.state.seq += 1
+            record.seq = tx.state.seq
+            if let d = record.state.deleted {
+                tx.observeRemote(d.stamp.clock)
+                record.registerSeq[0] = tx.state.seq
+            }
+            for i in record.state.columns.indices {
+                guard let r = record.state.columns[i] else { continue }
+                tx.observeRemote(r.stamp.clock)
+                record.registerSeq[i + 1] = tx.state.seq
+            }
+            record.heldWholeBy = senderNumber
+            try tx.storeRecord(table: table, key: key, record: record, isNew: true)
+            adoption.rows += 1
+        }
+        select.reset()
+        try tx.flush()
+        // The values of the rows adopted in this transaction (new records), as the hub holds them.
+        let names = ([spec.primaryKey] + spec.columns).map { ReplicaSQL.quote($0.name) }
+        let list = names.joined(separator: ", "), values = names.map { "v." + $0 }.joined(separator: ", ")
+        for (target, from) in [(ReplicaSQL.quote(spec.name), "snap.live"), (ReplicaSQL.dead(spec), "snap.dead")] {
+            try db.execute(sql: """
+                INSERT INTO \(target) (\(list)) SELECT \(values) FROM snap.records r JOIN \(from) v ON v.\(names[0]) = r.key
+                  WHERE r.n > ? AND r.n <= ? AND EXISTS (SELECT 1 FROM _begawi_rows x WHERE x.tbl = ? AND x.key = r.key AND x.seq > ?)
+                """, arguments: [after, through, tableID, Int64(clamping: seqBefore)])
+        }
+        // Rows held already merge with what the part holds, as a pulled page's rows would.
+        var merge = BatchMerge(replica: self, tx: tx, now: Int64(wallClock.nowMilliseconds()), senderNumber: senderNumber)
+        let all = Array(spec.columns.indices)
+        for (key, record) in known {
+            var incoming = record.state
+            let live = try FastStatement(db, "SELECT \(names.dropFirst().joined(separator: ", ")) FROM \(incoming.isLive ? "snap.live" : "snap.dead") WHERE \(names[0]) = ?")
+            live.reset()
+            live.bind(1, key)
+            if try live.step() {
+                for i in incoming.columns.indices where incoming.columns[i] != nil { incoming.columns[i]!.value = live.value(Int32(i)) }
+            }
+            live.reset()
+            _ = try merge.merge(table: table, key: key, incoming: incoming, columns: all, mayExist: true)
+            adoption.rows += 1
+            adoption.merged += 1
+        }
+        adoption.conflicts += merge.conflicts
+        return through
+    }
+
+    /// Records the part adopted: where the next one starts, or, after the last, the cursor (unless the
+    /// pages moved it meanwhile).
+    private func finishSnapshotPart(_ db: Database, source: String, position: UInt64, next: SnapshotProgress?) throws {
+        try db.execute(sql: "DELETE FROM _begawi_state WHERE name LIKE 'snapshot\\_%' ESCAPE '\\'")
+        guard let next else {
+            guard try loadCursor(db, replicaID: source) == .start else { return }
+            try db.execute(sql: "INSERT OR REPLACE INTO _begawi_cursors(source, base, position) VALUES (?, ?, ?)",
+                           arguments: [source, Int64(clamping: position), Int64(clamping: position)])
+            return
+        }
+        for (name, value) in [("snapshot_source", source.databaseValue), ("snapshot_position", Int64(clamping: next.position).databaseValue),
+                              ("snapshot_table", next.table.databaseValue), ("snapshot_after", next.after?.databaseValue ?? .null)] {
+            try db.execute(sql: "INSERT INTO _begawi_state(name, value) VALUES (?, ?)", arguments: [name, value])
+        }
+    }
+
+    func loadSnapshotProgress(_ db: Database, source: String) throws -> SnapshotProgress? {
+        var values: [String: DatabaseValue] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT name, value FROM _begawi_state WHERE name LIKE 'snapshot\\_%' ESCAPE '\\'") {
+            let name: String = row[0]
+            values[name] = row[1] as DatabaseValue
+        }
+        guard String.fromDatabaseValue(values["snapshot_source"] ?? .null) == source,
+              let position = Int64.fromDatabaseValue(values["snapshot_position"] ?? .null), position >= 0,
+              let table = String.fromDatabaseValue(values["snapshot_table"] ?? .null) else { return nil }
+        return SnapshotProgress(position: UInt64(position), table: table, after: String.fromDatabaseValue(values["snapshot_after"] ?? .null))
+    }
+}

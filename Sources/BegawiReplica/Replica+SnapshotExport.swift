@@ -1,0 +1,95 @@
+import BegawiCore
+import Foundation
+internal import GRDB
+
+extension Replica {
+    /// Writes one part of a snapshot to a new file at `path`: up to `maxRows` rows of `table` after
+    /// `afterKey` (in key order) that `scope` lets through, with their merge state and values, all read
+    /// in one transaction of a separate connection (exporting never holds this replica's writer). Rows
+    /// the receiver sent itself are left out, as a pull leaves them out (`receiverReplicaID`).
+    public func writeSnapshotPart(to path: String, table name: String, after afterKey: String?, maxRows: Int,
+                                  receiverReplicaID: String?, scope: SnapshotScope) throws -> SnapshotPart {
+        guard let index = tableByName[name] else {
+            throw BegawiError(.invalidArgument, "this replica does not sync a table named '\(name)'; ask for a table of the current schema")
+        }
+        let spec = tables[index].spec
+        let id = tables[index].id
+        try? FileManager.default.removeItem(atPath: path)
+        do {
+            let queue = try DatabaseQueue(path: path)
+            return try queue.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF")
+                try db.execute(sql: "ATTACH DATABASE ? AS source", arguments: [self.path])
+                defer { try? db.execute(sql: "DETACH DATABASE source") }
+                var part: SnapshotPart?
+                try db.inTransaction(.deferred) {
+                    part = try fillSnapshotPart(db, spec: spec, id: id, after: afterKey, maxRows: max(1, maxRows),
+                                                receiverReplicaID: receiverReplicaID, scope: scope)
+                    return .commit
+                }
+                return part!
+            }
+        } catch let error as DatabaseError {
+            try? FileManager.default.removeItem(atPath: path)
+            throw BegawiError(.storage, "a snapshot part of table '\(name)' could not be written at \(path); check the free space there",
+                              cause: "\(error.resultCode): \(error.message ?? "")")
+        }
+    }
+
+    private func fillSnapshotPart(_ db: Database, spec: TableSpec, id: Int64, after afterKey: String?, maxRows: Int,
+                                  receiverReplicaID: String?, scope: SnapshotScope) throws -> SnapshotPart {
+        let names = [spec.primaryKey.name] + spec.columns.map(\.name)
+        let quoted = names.map(ReplicaSQL.quote)
+        let definition = "(" + quoted.enumerated().map { i, c in i == 0 ? "\(c) TEXT PRIMARY KEY NOT NULL" : c }.joined(separator: ", ") + ")"
+        try db.execute(sql: """
+            CREATE TABLE part(name TEXT PRIMARY KEY NOT NULL, value) WITHOUT ROWID;
+            CREATE TABLE sites(id INTEGER PRIMARY KEY, site TEXT NOT NULL);
+            CREATE TABLE records(n INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, vector BLOB NOT NULL, stamps BLOB NOT NULL);
+            CREATE TABLE live \(definition);
+            CREATE TABLE dead \(definition);
+            CREATE TEMP TABLE wanted(key TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID;
+            """)
+        // The head first: the rows read after it in this transaction are as of it.
+        let position = try Int64.fetchOne(db, sql: "SELECT value FROM source._begawi_state WHERE name = 'seq'") ?? 0
+        let receiver = try receiverReplicaID.flatMap {
+            try Int64.fetchOne(db, sql: "SELECT id FROM source._begawi_peers WHERE replica = ?", arguments: [$0])
+        } ?? -1
+        let after = afterKey ?? ""
+        switch scope {
+        case .none: break
+        case .all:
+            try db.execute(sql: "INSERT INTO wanted SELECT key FROM source._begawi_rows WHERE tbl = ?3 AND key > ?1 ORDER BY key LIMIT ?2",
+                           arguments: [after, maxRows, id])
+        case .keys(let sql, let extra):
+            let values = [after.databaseValue, maxRows.databaseValue, id.databaseValue, receiver.databaseValue] + extra.map(\.databaseValue)
+            let arguments = StatementArguments(values)
+            try db.execute(sql: "INSERT INTO wanted SELECT key FROM (\(sql))", arguments: arguments)
+        }
+        try db.execute(sql: """
+            INSERT INTO records(key, vector, stamps) SELECT r.key, r.vector, r.stamps FROM wanted w
+              JOIN source._begawi_rows r ON r.tbl = ? AND r.key = w.key WHERE r.origin IS NOT ? ORDER BY w.key
+            """, arguments: [id, receiver])
+        let table = ReplicaSQL.quote(spec.name), key = quoted[0], columns = quoted.map { "t." + $0 }.joined(separator: ", ")
+        try db.execute(sql: "INSERT INTO live SELECT \(columns) FROM records r JOIN source.\(table) t ON t.\(key) = r.key")
+        try db.execute(sql: """
+            INSERT INTO dead SELECT \(columns) FROM records r JOIN source.\(ReplicaSQL.dead(spec)) t ON t.\(key) = r.key
+              WHERE NOT EXISTS (SELECT 1 FROM live WHERE live.\(key) = r.key)
+            """)
+        try db.execute(sql: "INSERT INTO sites SELECT id, site FROM source._begawi_sites")
+        let scanned = try Int.fetchOne(db, sql: "SELECT count(*) FROM wanted") ?? 0
+        let lastKey = try String.fetchOne(db, sql: "SELECT max(key) FROM wanted")
+        let rows = try Int.fetchOne(db, sql: "SELECT count(*) FROM records") ?? 0
+        let part = SnapshotPart(table: spec.name, position: UInt64(clamping: position), rows: rows, lastKey: lastKey ?? afterKey,
+                                finished: scanned < maxRows)
+        let fields: [(String, DatabaseValue)] = [
+            ("epoch", replicaID.databaseValue), ("position", position.databaseValue), ("table", spec.name.databaseValue),
+            ("columns", names.joined(separator: "\n").databaseValue), ("last_key", part.lastKey?.databaseValue ?? .null),
+            ("finished", (part.finished ? 1 : 0).databaseValue), ("rows", rows.databaseValue),
+        ]
+        for (name, value) in fields {
+            try db.execute(sql: "INSERT INTO part(name, value) VALUES (?, ?)", arguments: [name, value])
+        }
+        try db.execute(sql: "DROP TABLE wanted")
+        return part
+    }
+}

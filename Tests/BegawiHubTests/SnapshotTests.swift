@@ -1,0 +1,104 @@
+import BegawiCore
+import BegawiHub
+import BegawiReplica
+import BegawiSite
+import Foundation
+import Testing
+
+/// A new replica's first pull as a snapshot (issue 16): real rounds (`SiteDaemon.syncOnce`) against a
+/// real hub file, in parts of ten pages (pages of 10 rows here), compared with a site that pulls pages.
+@Suite struct SnapshotTests {
+    /// A hub holding 250 notes of `lpk-a`, 20 of them deleted and 30 updated, for new sites to pull.
+    static func world() async throws -> PurgeWorld {
+        let world = try PurgeWorld()
+        world.hubConfiguration.pageRows = 10
+        try world.addSite("lpk-a")
+        let keys = try world.insert("lpk-a", count: 250, tag: "n")
+        try await world.sync("lpk-a")
+        try world.staff("lpk-a", "DELETE FROM notes WHERE id IN (\(keys[0..<20].map { "'\($0)'" }.joined(separator: ",")))")
+        try world.staff("lpk-a", "UPDATE notes SET body = 'edited' WHERE id IN (\(keys[100..<130].map { "'\($0)'" }.joined(separator: ",")))")
+        try await world.sync("lpk-a")
+        return world
+    }
+
+    /// Every row's merge state and values, by key, as the replica would export them to a new replica
+    /// (independent of its own change numbers), and its tombstones' stored values.
+    static func state(_ world: PurgeWorld, _ site: String) throws -> (rows: [String: RowState], dead: Set<String>) {
+        let replica = try Replica.open(at: world.path(site), clock: world.clock)
+        defer { try? replica.close() }
+        let batch = try replica.export(after: .start, limits: BatchLimits(maxRows: 100_000, maxValueBytes: 1 << 30))
+        return (Dictionary(uniqueKeysWithValues: batch.rows.map { ($0.key, $0.state) }), try world.keys(world.path(site), dead: true))
+    }
+
+    @Test func aSnapshotGivesWhatThePagesGive() async throws {
+        let world = try await SnapshotTests.world()
+        try world.addSite("lpk-pages")
+        try world.addSite("lpk-snap")
+        let pages = try await world.sync("lpk-pages")
+        let transport = world.transport("lpk-snap")
+        transport.snapshots = true
+        let snap = try await world.sync("lpk-snap", transport: transport)
+        #expect(transport.snapshotParts == 3, "250 rows, alive or deleted, in parts of 100")
+        #expect(snap.received == 250 && pages.received == 250)
+        let a = try SnapshotTests.state(world, "lpk-pages"), b = try SnapshotTests.state(world, "lpk-snap")
+        #expect(a.rows.count == 250)
+        #expect(a.rows == b.rows, "the same rows, values, stamps and vectors")
+        #expect(a.dead == b.dead && a.dead.count == 20)
+        #expect(try world.keys(world.path("lpk-pages")) == world.keys(world.path("lpk-snap")))
+        // Both continue from the same position: a later change reaches both alike.
+        try world.staff("lpk-a", "UPDATE notes SET body = 'later' WHERE id = 'lpk-a-n-200'")
+        try await world.sync("lpk-a")
+        let transportAgain = world.transport("lpk-snap")
+        transportAgain.snapshots = true
+        #expect(try await world.sync("lpk-snap", transport: transportAgain).received == 1)
+        #expect(transportAgain.snapshotParts == 0, "a replica that pulled once pulls pages")
+        #expect(try await world.sync("lpk-pages").received == 1)
+        #expect(try SnapshotTests.state(world, "lpk-pages").rows == SnapshotTests.state(world, "lpk-snap").rows)
+        #expect(!FileManager.default.fileExists(atPath: world.path("lpk-snap") + ".snapshot"))
+    }
+
+    @Test func aCutTransferResumesWhereItStopped() async throws {
+        let world = try await SnapshotTests.world()
+        try world.addSite("lpk-pages")
+        try world.addSite("lpk-snap")
+        try await world.sync("lpk-pages")
+        let cut = world.transport("lpk-snap")
+        cut.snapshots = true
+        cut.snapshotPartsLeft = 2
+        await #expect(throws: BegawiError.self) { try await world.sync("lpk-snap", transport: cut) }
+        let replica = try Replica.open(at: world.path("lpk-snap"), clock: world.clock)
+        #expect(try replica.cursor(for: world.store.hubReplicaID) == .start, "the cursor moves only with the last part")
+        #expect(try replica.snapshotProgress(from: world.store.hubReplicaID)?.after == "lpk-a-n-53", "resumes after the second part (keys in text order)")
+        try replica.close()
+        #expect(try world.count(world.path("lpk-snap"), "SELECT count(*) FROM _begawi_rows") == 200)
+        let resumed = world.transport("lpk-snap")
+        resumed.snapshots = true
+        try await world.sync("lpk-snap", transport: resumed)
+        #expect(resumed.snapshotParts == 1, "the third part only")
+        #expect(try SnapshotTests.state(world, "lpk-pages").rows == SnapshotTests.state(world, "lpk-snap").rows)
+    }
+
+    @Test func staffWritesDuringTheSnapshotAreKept() async throws {
+        let world = try await SnapshotTests.world()
+        try world.addSite("lpk-snap")
+        let transport = world.transport("lpk-snap")
+        transport.snapshots = true
+        var parts = 0
+        transport.beforeSnapshotPart = {
+            parts += 1
+            guard parts == 2 else { return }
+            // Between two parts: a new row, and the same key as a row of a later part (a concurrent write).
+            try world.staff("lpk-snap", "INSERT INTO notes(id, body, site) VALUES ('own-1', 'mine', 'lpk-snap'), ('lpk-a-n-99', 'theirs too', 'lpk-snap')")
+        }
+        try await world.sync("lpk-snap", transport: transport)
+        try await world.sync("lpk-snap")
+        try await world.sync("lpk-a")
+        let hub = try world.store.rows(of: "notes")
+        #expect(hub["own-1"] != nil, "the staff's new row reached the hub")
+        let here = try Replica.open(at: world.path("lpk-snap"), clock: world.clock)
+        defer { try? here.close() }
+        #expect(try here.rows(of: "notes")["own-1"] != nil)
+        #expect(try here.rows(of: "notes")["lpk-a-n-99"] == hub["lpk-a-n-99"], "the concurrent write merged as in any pull")
+        #expect(try here.rows(of: "notes").count == 231)
+    }
+}

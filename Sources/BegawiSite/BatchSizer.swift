@@ -19,7 +19,7 @@ struct BatchSizer: Sendable, Equatable {
     private(set) var bytesPerRow: Double?
 
     /// Makes a sizer that starts at `startRows` (clamped to the bounds).
-    init(maxRows: Int, minRows: Int = 50, startRows: Int = 200, targetSeconds: Double = 3) {
+    init(maxRows: Int, minRows: Int = 50, startRows: Int = 200, targetSeconds: Double = 6) {
         self.maxRows = max(1, maxRows)
         self.minRows = min(max(1, minRows), self.maxRows)
         self.targetSeconds = targetSeconds

@@ -26,7 +26,7 @@ import Testing
     @Test func onASlowLinkBatchesSettleAtAFewSecondsOfTransfer() {
         var sizer = BatchSizer(maxRows: 2000)
         let sizes = BatchSizerTests.slow.push(&sizer, count: 12)
-        #expect(sizes.first == 200)
+        #expect(sizes.first == 400)
         let target = sizer.targetSeconds
         for rows in sizes.suffix(6) {
             let seconds = BatchSizerTests.slow.seconds(rows: rows)
@@ -38,7 +38,7 @@ import Testing
 
     @Test func onAFastLinkBatchesGrowTwofoldUpToTheConfiguredRows() {
         var sizer = BatchSizer(maxRows: 2000)
-        #expect(BatchSizerTests.loopback.push(&sizer, count: 7) == [200, 400, 800, 1600, 2000, 2000, 2000])
+        #expect(BatchSizerTests.loopback.push(&sizer, count: 7) == [400, 800, 1600, 2000, 2000, 2000, 2000])
     }
 
     @Test func aSlowBatchShrinksTheNextAtOnce() {
@@ -62,8 +62,8 @@ import Testing
         for (rows, bytes, seconds) in [(0, 100, 1.0), (10, 0, 1.0), (10, 100, 0), (10, 100, -1), (10, 100, .nan), (10, 100, .infinity)] {
             sizer.record(rows: rows, bytes: bytes, seconds: seconds)
         }
-        #expect(sizer.rows == 200 && sizer.bytesPerSecond == nil)
-        sizer.record(rows: 200, bytes: 1_000_000, seconds: 600)  // a stalled link: far below one row in the target
+        #expect(sizer.rows == 400 && sizer.bytesPerSecond == nil)
+        sizer.record(rows: 400, bytes: 1_000_000, seconds: 600)  // a stalled link: far below one row in the target
         #expect(sizer.rows == 50)
         #expect(BatchSizer(maxRows: 10).rows == 10 && BatchSizer(maxRows: 10).minRows == 10)
         #expect(BatchSizer(maxRows: 0).rows == 1)

@@ -138,10 +138,14 @@ def ingest(args):
     watcher = HubWatcher(c.path("hub.sqlite"), c.hub_pid, total, t0, count_rows=rules)
     watcher.start()
     procs = {}
+    # The Popen objects stay referenced: a dropped one that is still running is reaped by the next
+    # Popen (subprocess._cleanup), and wait4 below would then wait for an exit it never sees.
+    popens = []
     for s in sites:
         p = subprocess.Popen(c.sync_argv(s), stdout=open(os.path.join(out_dir, f"{s}.out"), "wb"),
                              stderr=open(os.path.join(out_dir, f"{s}.err"), "wb"), env=env)
         procs[p.pid] = s
+        popens.append(p)
     spawned = time.monotonic() - t0
     exits = {}
     stopped = False
@@ -525,7 +529,7 @@ def poorlink(args):
         if r is steady or not steady or not steady["seconds"] or not r["seconds"]:
             continue
         log(f"  steady {steady['seconds']:.1f} s (target <= 110 s); {r['label']}: {r['seconds']:.1f} s = "
-            f"{r['seconds'] / steady['seconds']:.2f} x steady (target <= 1.5 x)")
+            f"{r['seconds'] / steady['seconds']:.2f} x steady (target <= 1.2 x, issue 16)")
     finish(args, work, "poorlink", {"runs": results, "stall_seconds": args.stall_seconds})
 
 

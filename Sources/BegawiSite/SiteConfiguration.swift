@@ -32,7 +32,7 @@ public struct SiteConfiguration: Sendable, Equatable {
     /// First and longest wait after failures, in ms.
     public var backoffInitialMilliseconds: UInt64
     public var backoffCapMilliseconds: UInt64
-    /// Rows per pushed batch, and the batch's value bytes at most.
+    /// Rows per pushed batch at most (below it the round sizes batches to the link), and the batch's value bytes at most.
     public var batchRows: Int
     public var batchBytes: Int
     /// libcurl's connect timeout and stalled-transfer limit.

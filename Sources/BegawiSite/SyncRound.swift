@@ -93,11 +93,14 @@ public struct SyncRound {
         var cursor = session.pushCursor
         var clockRetries = 0
         var orderRetries = 0
+        var sizer = BatchSizer(maxRows: configuration.batchRows)
         while true {
-            let (batch, bytes, settled) = try await nextBatch(after: cursor, for: session.hubReplicaID, report: &report)
+            let (batch, bytes, settled) = try await nextBatch(after: cursor, for: session.hubReplicaID, rows: sizer.rows, report: &report)
             if settled { break }
             do {
+                let started = ContinuousClock.now
                 let (answer, _) = try await client.push(bytes)
+                sizer.record(rows: batch.rows.count, bytes: bytes.count, seconds: (ContinuousClock.now - started) / .seconds(1))
                 onProgress?()
                 report.batches += 1
                 report.sent += batch.rows.count
@@ -144,10 +147,10 @@ public struct SyncRound {
         return report
     }
 
-    /// The next batch to push after `cursor`, screened by this site's checks (the rows they hold
-    /// back are recorded here), and whether nothing is left to push.
-    func nextBatch(after cursor: ExchangeCursor, for hubReplicaID: String, report: inout RoundReport) async throws -> (ChangeBatch, [UInt8], settled: Bool) {
-        let limits = BatchLimits(maxRows: configuration.batchRows, maxValueBytes: configuration.batchBytes)
+    /// The next batch to push after `cursor`, of at most `rows` rows, screened by this site's checks
+    /// (the rows they hold back are recorded here), and whether nothing is left to push.
+    func nextBatch(after cursor: ExchangeCursor, for hubReplicaID: String, rows: Int, report: inout RoundReport) async throws -> (ChangeBatch, [UInt8], settled: Bool) {
+        let limits = BatchLimits(maxRows: rows, maxValueBytes: configuration.batchBytes)
         let declared = configuration.declared, policy = configuration.policy
         let (batch, bytes, settled, held, notices) = try await lane.run { replica -> (ChangeBatch, [UInt8], Bool, Int, [RowRefusal]) in
             let (batch, bytes) = try replica.exportEncoded(after: cursor, for: hubReplicaID, limits: limits, soleRecipient: true)

@@ -6,7 +6,8 @@ import Foundation
 /// A site daemon's transport served by a hub store in the same process, as `HubRoutes` serves
 /// session, push and pull (the same store calls, the same JSON and refusal bodies), so that a test
 /// runs real rounds (`SiteDaemon.syncOnce`) against a real hub file with an injected clock.
-/// `failPullsAfter` stops answering pulls after that many (a link lost, or a site stopped, mid-round).
+/// `failPullsAfter` stops answering pulls after that many (a link lost, or a site stopped, mid-round);
+/// `loseAnswerOfPush` loses the answer of that push (counted from 1) after the hub committed it.
 final class StoreTransport: HubTransport, @unchecked Sendable {
     let store: SQLiteHubStore
     let site: SiteRecord
@@ -24,12 +25,18 @@ final class StoreTransport: HubTransport, @unchecked Sendable {
     var beforeSnapshotPart: (() throws -> Void)?
     /// Snapshot parts served.
     private(set) var snapshotParts = 0
+    /// Keys of the rows each push delivered, in order.
+    var pushed: [[String]] { lock.withLock { delivered } }
+    private var delivered: [[String]] = []
+    private let loseAnswerOfPush: Int?
 
-    init(store: SQLiteHubStore, site: SiteRecord, configuration: HubConfiguration = HubConfiguration(), failPullsAfter: Int? = nil) {
+    init(store: SQLiteHubStore, site: SiteRecord, configuration: HubConfiguration = HubConfiguration(), failPullsAfter: Int? = nil,
+         loseAnswerOfPush: Int? = nil) {
         self.store = store
         self.site = site
         self.configuration = configuration
         pullsLeft = failPullsAfter
+        self.loseAnswerOfPush = loseAnswerOfPush
     }
 
     static let encoder: JSONEncoder = {
@@ -61,7 +68,13 @@ final class StoreTransport: HubTransport, @unchecked Sendable {
             try store.noteSession(site: site.id, replica: replica, report: SiteReport())
             return HubResponse(status: 200, headers: [:], body: Array(try StoreTransport.encoder.encode(session)))
         case "/v1/push":
-            let outcome = try store.push(site: site, replica: replica, batch: try BatchCodec.decode(request.body), schemaVersion: nil)
+            let batch = try BatchCodec.decode(request.body)
+            let outcome = try store.push(site: site, replica: replica, batch: batch, schemaVersion: nil)
+            let count = lock.withLock {
+                delivered.append(batch.rows.map(\.key))
+                return delivered.count
+            }
+            if count == loseAnswerOfPush { throw BegawiError(.network, "the connection was reset after the hub committed (test transport)") }
             return HubResponse(status: 200, headers: [:], body: Array(try StoreTransport.encoder.encode(outcome)))
         case "/v1/pull":
             let cursor = ExchangeCursor(baseSeq: UInt64(query["base"]!)!, seq: UInt64(query["position"]!)!)

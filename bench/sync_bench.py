@@ -252,8 +252,7 @@ def first_sync(args):
             fresh = f"lpk-{mode}-{size // 1000}k"
             c.add_site(fresh)
             env = c.env()
-            if mode == "pages":
-                env["BEGAWI_FIRST_PULL"] = "pages"
+            env["BEGAWI_FIRST_PULL"] = mode
             cpu0 = lib.cpu_seconds(c.hub_pid)
             status, out, wall, rss, user, system, _ = lib.time_v(c.sync_argv(fresh), env=env)
             hub_cpu = lib.cpu_seconds(c.hub_pid) - cpu0

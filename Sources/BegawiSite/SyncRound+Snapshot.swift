@@ -16,9 +16,10 @@ extension SyncRound {
     /// another schema version): the pages then bring everything, merging the parts adopted so far.
     func adoptSnapshot(_ session: HubSession, report: inout RoundReport) async throws -> Bool {
         let hubReplicaID = session.hubReplicaID, client = self.client, partRows = max(1, min(session.pageRows, 10_000)) * Self.snapshotPartPages
-        // `BEGAWI_FIRST_PULL=pages`: as a daemon from before snapshots (for comparisons, and a way
-        // around a snapshot that misbehaves).
-        guard ProcessInfo.processInfo.environment["BEGAWI_FIRST_PULL"] != "pages" else { return false }
+        // Off unless asked for (`SiteConfiguration.firstPullBySnapshot`); `BEGAWI_FIRST_PULL=snapshot`
+        // or `pages` in the environment overrides it (for comparisons).
+        let asked = ProcessInfo.processInfo.environment["BEGAWI_FIRST_PULL"]
+        guard asked == "snapshot" || (asked != "pages" && configuration.firstPullBySnapshot) else { return false }
         let (start, replicaPath) = try await lane.run { replica in (try replica.nextSnapshotPart(from: hubReplicaID), replica.path) }
         guard let next = start else { return false }
         let path = replicaPath + ".snapshot"

@@ -71,7 +71,9 @@ final class PurgeWorld: @unchecked Sendable {
     @discardableResult
     func sync(_ id: String, transport: StoreTransport? = nil) async throws -> RoundReport {
         let transport = transport ?? self.transport(id)
-        let daemon = SiteDaemon(configuration: SiteConfiguration(replicaPath: path(id)), transport: transport, clock: clock, logger: PurgeWorld.logger)
+        var configuration = SiteConfiguration(replicaPath: path(id))
+        configuration.firstPullBySnapshot = transport.snapshots
+        let daemon = SiteDaemon(configuration: configuration, transport: transport, clock: clock, logger: PurgeWorld.logger)
         return try await daemon.syncOnce().0
     }
 

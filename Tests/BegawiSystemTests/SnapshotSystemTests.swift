@@ -30,7 +30,7 @@ import Testing
         try text.write(toFile: config, atomically: true, encoding: .utf8)
         try Cluster.run(["site", "init", "--config", config])
         var environment = Agencies.environment
-        if pages { environment["BEGAWI_FIRST_PULL"] = "pages" }
+        environment["BEGAWI_FIRST_PULL"] = pages ? "pages" : "snapshot"
         let result = try Cluster.run(["site", "sync", "--config", config], environment: environment)
         return (cluster.path("\(name).sqlite"), result.output + result.errors)
     }

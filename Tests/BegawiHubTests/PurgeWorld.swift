@@ -51,7 +51,11 @@ final class PurgeWorld: @unchecked Sendable {
 
     /// A write by the site's staff application, on its own connection.
     func staff(_ id: String, _ sql: String, _ arguments: StatementArguments = []) throws {
-        let queue = try DatabaseQueue(path: path(id))
+        // As a staff application does: it waits for the engine's short transactions (a snapshot part's
+        // adoption can run while the next part is fetched).
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        let queue = try DatabaseQueue(path: path(id), configuration: configuration)
         try queue.write { db in try db.execute(sql: sql, arguments: arguments) }
         try queue.close()
     }

@@ -253,9 +253,20 @@ def first_sync(args):
             c.add_site(fresh)
             env = c.env()
             env["BEGAWI_FIRST_PULL"] = mode
+            prefix, hub_perf = (), None
+            if getattr(args, "perf", None):
+                # Profiles of both processes over this pull only (`perf report -i FILE`).
+                os.makedirs(args.perf, exist_ok=True)
+                name = os.path.join(args.perf, f"{mode}-{size // 1000}k")
+                prefix = ("perf", "record", "-F", "999", "-g", "-q", "-o", name + "-site.data", "--")
+                hub_perf = subprocess.Popen(["perf", "record", "-F", "999", "-g", "-q", "-o", name + "-hub.data", "-p", str(c.hub_pid)])
+                time.sleep(0.5)
             cpu0 = lib.cpu_seconds(c.hub_pid)
-            status, out, wall, rss, user, system, _ = lib.time_v(c.sync_argv(fresh), env=env)
+            status, out, wall, rss, user, system, _ = lib.time_v(c.sync_argv(fresh), env=env, prefix=prefix)
             hub_cpu = lib.cpu_seconds(c.hub_pid) - cpu0
+            if hub_perf:
+                hub_perf.send_signal(signal.SIGINT)
+                hub_perf.wait(60)
             report = lib.parse_sync_output(out)
             held = int(lib.sqlite(c.replica(fresh), "SELECT count(*) FROM enrollments;").strip())
             log(f"  backlog {size:,}: fresh site's first `begawi site sync` by {mode}: {wall:.1f} s wall ({size / wall:,.0f} rows/s), "
@@ -561,6 +572,7 @@ def main():
     p.add_argument("--sizes", default="100000,300000,1000000")
     p.add_argument("--first-pull", default="snapshot,pages",
                    help="the first pulls to measure side by side: snapshot (this build's), pages (BEGAWI_FIRST_PULL=pages)")
+    p.add_argument("--perf", metavar="DIR", help="record `perf record -g` profiles of the hub and the fresh site during each first pull into DIR")
     p = sub.add_parser("day")
     p.add_argument("--rows", type=int, default=100000)
     p.add_argument("--inserts", type=int, default=1000)

@@ -39,14 +39,15 @@ extension Replica {
         }
     }
 
-    /// The part to fetch after the one in the file at `path` (nil after the last), read from the
-    /// part's description, so that it is fetched while this one is adopted.
-    public func snapshotPart(following path: String, from source: String) throws -> SnapshotProgress? {
+    /// The rows of the part in the file at `path`, and the part to fetch after it (nil after the last),
+    /// read from the part's description, so that it is fetched while this one is adopted.
+    public func snapshotPart(following path: String, from source: String) throws -> (rows: Int, next: SnapshotProgress?) {
         do {
             return try pool.writeWithoutTransaction { db in
                 try db.execute(sql: "ATTACH DATABASE ? AS snap", arguments: [path])
                 defer { try? db.execute(sql: "DETACH DATABASE snap") }
-                return try describeAttachedPart(db, source: source).next
+                let part = try describeAttachedPart(db, source: source)
+                return (part.rows, part.next)
             }
         } catch let error as DatabaseError {
             throw BegawiError(.badBatch, "the hub's snapshot part could not be read; the pages bring the rows instead",
@@ -54,8 +55,8 @@ extension Replica {
         }
     }
 
-    /// The attached part's table, the position the cursor takes after the last part, and the part after it.
-    private func describeAttachedPart(_ db: Database, source: String) throws -> (index: Int, position: UInt64, next: SnapshotProgress?) {
+    /// The attached part's table, its rows, the position the cursor takes after the last part, and the part after it.
+    private func describeAttachedPart(_ db: Database, source: String) throws -> (index: Int, rows: Int, position: UInt64, next: SnapshotProgress?) {
         var meta: [String: DatabaseValue] = [:]
         do {
             for row in try Row.fetchAll(db, sql: "SELECT name, value FROM snap.part") {
@@ -65,6 +66,9 @@ extension Replica {
         } catch let error as DatabaseError {
             throw BegawiError(.badBatch, "the hub's snapshot part is not a readable SQLite file; the pages bring the rows instead",
                               cause: "\(error.resultCode): \(error.message ?? "")")
+        }
+        guard Int64.fromDatabaseValue(meta["format"] ?? .null) == Int64(SnapshotPart.format) else {
+            throw BegawiError(.badBatch, "the hub's snapshot part is in another layout than this site reads (a hub of another version); the pages bring the rows instead")
         }
         guard let epoch = String.fromDatabaseValue(meta["epoch"] ?? .null), let name = String.fromDatabaseValue(meta["table"] ?? .null),
               let columns = String.fromDatabaseValue(meta["columns"] ?? .null), let head = Int64.fromDatabaseValue(meta["position"] ?? .null),
@@ -86,11 +90,12 @@ extension Replica {
         } else {
             next = SnapshotProgress(position: position, table: name, after: String.fromDatabaseValue(meta["last_key"] ?? .null))
         }
-        return (index, position, next)
+        let rows = Int64.fromDatabaseValue(meta["rows"] ?? .null).map { Int(clamping: max(0, $0)) } ?? 0
+        return (index, rows, position, next)
     }
 
     private func adoptAttachedPart(_ db: Database, source: String, budget: Duration) throws -> SnapshotAdoption {
-        let (index, position, next) = try describeAttachedPart(db, source: source)
+        let (index, _, position, next) = try describeAttachedPart(db, source: source)
         let sites = try Row.fetchAll(db, sql: "SELECT id, site FROM snap.sites")
         let siteRows = sites.compactMap { row -> (Int, String)? in
             guard let id = Int64.fromDatabaseValue(row[0] as DatabaseValue), let site = String.fromDatabaseValue(row[1] as DatabaseValue) else { return nil }
@@ -99,88 +104,85 @@ extension Replica {
         guard siteRows.count == sites.count, siteRows.allSatisfy({ (1...SiteDirectory.maxID).contains($0.0) }) else {
             throw BegawiError(.badBatch, "the hub's snapshot part numbers a site outside 1–\(SiteDirectory.maxID); the pages bring the rows instead")
         }
-        let snapSites = SiteDirectory(rows: siteRows)
-        let count = try Int64.fetchOne(db, sql: "SELECT ifnull(max(n), 0) FROM snap.records") ?? 0
+        let numbers = try Row.fetchOne(db, sql: "SELECT count(*), ifnull(min(n), 1), ifnull(max(n), 0) FROM snap.records")
+        let (count, first, last): (Int64, Int64, Int64) = numbers.map { ($0[0], $0[1], $0[2]) } ?? (0, 1, 0)
+        // Rows are adopted by their numbers, which give their change numbers: they must be 1, 2, 3…
+        guard first == 1, last == count else {
+            throw BegawiError(.badBatch, "the hub's snapshot part does not number its rows 1 to \(count); the pages bring the rows instead")
+        }
         var adoption = SnapshotAdoption()
         adoption.next = next
-        let clock = ContinuousClock()
         var done: Int64 = 0
+        // Rows per transaction, sized from the last one's time to hold the write lock about `budget`.
+        var chunk: Int64 = 500
         repeat {
-            // The rows' values are copied after the loop: it stops at two thirds of the budget.
-            let deadline = clock.now.advanced(by: budget * 2 / 3)
+            let started = ContinuousClock.now
             done = try engineWrite(on: db) { tx in
                 _ = try absorbOutbox(tx)
-                let through = try adoptRows(tx, table: index, after: done, deadline: deadline, clock: clock, sender: source,
-                                            sites: snapSites, adoption: &adoption)
+                let through = min(count, done + chunk)
+                try adoptRows(tx, table: index, after: done, through: through, sender: source, sites: siteRows, adoption: &adoption)
                 if through >= count { try finishSnapshotPart(tx.db, source: source, position: position, next: adoption.next) }
                 return through
             }
+            let took = max(ContinuousClock.now - started, .microseconds(100))
+            chunk = Int64(max(100, min(Double(chunk) * 2, Double(chunk) * (budget / took))))
         } while done < count
         if adoption.next == nil { adoption.cursor = ExchangeCursor(baseSeq: position, seq: position) }
         return adoption
     }
 
-    /// Adopts the part's rows numbered after `after` until the deadline; returns the last number adopted.
-    private func adoptRows(_ tx: EngineTransaction, table: Int, after: Int64, deadline: ContinuousClock.Instant, clock: ContinuousClock,
-                           sender: String, sites: SiteDirectory, adoption: inout SnapshotAdoption) throws -> Int64 {
+    /// Adopts the part's rows numbered `after` + 1 through `through`: the new ones in three statements
+    /// (merge state renumbered by `SnapshotStamps`, then values), those held already merged one by one.
+    private func adoptRows(_ tx: EngineTransaction, table: Int, after: Int64, through: Int64, sender: String, sites: [(Int, String)],
+                           adoption: inout SnapshotAdoption) throws {
         let db = tx.db
         let spec = tables[table].spec, tableID = tables[table].id
         let senderNumber = try tx.replicaNumber(for: sender)
-        let seqBefore = tx.state.seq
-        let select = try FastStatement(db, "SELECT n, key, vector, stamps FROM snap.records WHERE n > ? ORDER BY n")
-        let held = try FastStatement(db, "SELECT 1 FROM _begawi_rows WHERE tbl = ? AND key = ?")
-        select.reset()
-        select.bind(1, after)
-        var through = after
-        var known: [(String, RowRecord)] = []
-        while try select.step() {
-            if through > after, (through - after) % 64 == 0, clock.now >= deadline { break }
-            through = select.int64(0)
-            let key = select.text(1)
-            var record = try RowRecord.decode(seq: 0, stamps: select.blob(3), vector: select.blob(2), columnCount: spec.columns.count, sites: sites)
-            held.reset()
-            held.bind(1, tableID)
-            held.bind(2, key)
-            let exists = try held.step()
-            held.reset()
-            if exists {
-                known.append((key, record))
-                continue
-            }
-            tx.state.seq += 1
-            record.seq = tx.state.seq
-            if let d = record.state.deleted {
-                tx.observeRemote(d.stamp.clock)
-                record.registerSeq[0] = tx.state.seq
-            }
-            for i in record.state.columns.indices {
-                guard let r = record.state.columns[i] else { continue }
-                tx.observeRemote(r.stamp.clock)
-                record.registerSeq[i + 1] = tx.state.seq
-            }
-            record.heldWholeBy = senderNumber
-            try tx.storeRecord(table: table, key: key, record: record, isNew: true)
-            adoption.rows += 1
-        }
-        select.reset()
+        let seqBefore = Int64(clamping: tx.state.seq)
+        let range = "r.n > ?1 AND r.n <= ?2", held = "EXISTS (SELECT 1 FROM _begawi_rows x WHERE x.tbl = ?3 AND x.key = r.key)"
+        let partSites = SiteDirectory(rows: sites)
+        // Staff writes the outbox gave the engine are written first: they may be rows of this part.
         try tx.flush()
-        // The values of the rows adopted in this transaction (new records), as the hub holds them.
+        var known: [(n: Int64, key: String, record: RowRecord)] = []
+        for row in try Row.fetchAll(db, sql: "SELECT r.n, r.key, r.vector, r.stamps FROM snap.records r WHERE \(range) AND \(held) ORDER BY r.n",
+                                    arguments: [after, through, tableID]) {
+            let vector: Data = row[2], stamps: Data = row[3]
+            known.append((row[0], row[1], try RowRecord.decode(seq: 0, stamps: Array(stamps), vector: Array(vector), columnCount: spec.columns.count,
+                                                              sites: partSites)))
+        }
+        let stamps = SnapshotStamps(part: sites, sites: &tx.sites, columnCount: spec.columns.count)
+        let (vector, renumber) = (SnapshotStamps.vectorFunction, SnapshotStamps.stampsFunction)
+        // New rows take the next change numbers in key order; without rows held already, their part numbers.
+        let numbered = known.isEmpty
+            ? "SELECT r.key, r.vector, r.stamps, ?4 + r.n - ?1 AS seq FROM snap.records r WHERE \(range)"
+            : "SELECT r.key, r.vector, r.stamps, ?4 + row_number() OVER (ORDER BY r.n) AS seq FROM snap.records r WHERE \(range) AND NOT \(held)"
+        let added = try stamps.installed(on: db) {
+            try db.execute(sql: """
+                INSERT INTO _begawi_rows(tbl, key, seq, vector, stamps, origin)
+                  SELECT ?3, key, seq, \(vector)(vector), \(renumber)(stamps, seq), ?5 FROM (\(numbered))
+                """, arguments: [after, through, tableID, seqBefore, senderNumber])
+            return db.changesCount
+        }
+        tx.state.seq += UInt64(added)
+        adoption.rows += added
+        if added > 0 { tx.observeRemote(HybridTimestamp(rawValue: stamps.maxClock)) }
+        // The values of the rows just adopted, as the hub holds them.
         let names = ([spec.primaryKey] + spec.columns).map { ReplicaSQL.quote($0.name) }
         let list = names.joined(separator: ", "), values = names.map { "v." + $0 }.joined(separator: ", ")
+        let adopted = known.isEmpty ? ""
+            : " AND EXISTS (SELECT 1 FROM snap.records r JOIN _begawi_rows x ON x.tbl = ?3 AND x.key = r.key WHERE r.n = v.n AND x.seq > ?4)"
         for (target, from) in [(ReplicaSQL.quote(spec.name), "snap.live"), (ReplicaSQL.dead(spec), "snap.dead")] {
-            try db.execute(sql: """
-                INSERT INTO \(target) (\(list)) SELECT \(values) FROM snap.records r JOIN \(from) v ON v.\(names[0]) = r.key
-                  WHERE r.n > ? AND r.n <= ? AND EXISTS (SELECT 1 FROM _begawi_rows x WHERE x.tbl = ? AND x.key = r.key AND x.seq > ?)
-                """, arguments: [after, through, tableID, Int64(clamping: seqBefore)])
+            try db.execute(sql: "INSERT INTO \(target) (\(list)) SELECT \(values) FROM \(from) v WHERE v.n > ?1 AND v.n <= ?2\(adopted)",
+                           arguments: known.isEmpty ? [after, through] : [after, through, tableID, seqBefore])
         }
         // Rows held already merge with what the part holds, as a pulled page's rows would.
         var merge = BatchMerge(replica: self, tx: tx, now: Int64(wallClock.nowMilliseconds()), senderNumber: senderNumber)
         let all = Array(spec.columns.indices)
-        for (key, record) in known {
+        for (n, key, record) in known {
             var incoming = record.state
-            let live = try FastStatement(db, "SELECT \(names.dropFirst().joined(separator: ", ")) FROM \(incoming.isLive ? "snap.live" : "snap.dead") WHERE \(names[0]) = ?")
+            let live = try FastStatement(db, "SELECT \(names.dropFirst().joined(separator: ", ")) FROM \(incoming.isLive ? "snap.live" : "snap.dead") WHERE n = ?")
             live.reset()
-            live.bind(1, key)
+            live.bind(1, n)
             if try live.step() {
                 for i in incoming.columns.indices where incoming.columns[i] != nil { incoming.columns[i]!.value = live.value(Int32(i)) }
             }
@@ -190,7 +192,6 @@ extension Replica {
             adoption.merged += 1
         }
         adoption.conflicts += merge.conflicts
-        return through
     }
 
     /// Records the part adopted: where the next one starts, or, after the last, the cursor (unless the

@@ -1,10 +1,13 @@
 /// One part of a snapshot: a table's rows in a key range, with their merge state, in a small SQLite file.
 ///
-/// The file holds `part(name, value)` (the exporter's epoch, its head `position` when the part was
-/// read, the table, its columns, and the last key), `sites(id, site)` (the stamps' site numbers),
-/// `records(n, key, vector, stamps)` (one per row, numbered in key order), and `live` and `dead`, the
-/// rows' values with the table's columns.
+/// The file holds `part(name, value)` (its `format`, the exporter's epoch, its head `position` when
+/// the part was read, the table, its columns, and the last key), `sites(id, site)` (the stamps' site
+/// numbers), `records(n, key, vector, stamps)` (one per row, numbered 1, 2, 3… in key order), and
+/// `live` and `dead`, the rows' values: `n` (the record's number), then the table's columns.
 public struct SnapshotPart: Sendable, Equatable {
+    /// The layout of the file described above (a receiver refuses another one and pulls pages).
+    public static let format = 2
+
     /// The table.
     public var table: String
     /// The exporter's change sequence when the part was read: everything through it is in the part's range.

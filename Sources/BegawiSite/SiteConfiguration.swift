@@ -29,10 +29,10 @@ public struct SiteConfiguration: Sendable, Equatable {
     /// Seconds the hub is asked to hold a pull at the head of its feed until a change arrives
     /// (`wait_seconds`; the hub caps it by its `max_wait_seconds`); 0 never asks, and polls instead.
     public var waitSeconds = 1200
-    /// Whether a new replica's first pull asks for the hub's snapshot rather than pages (off: on a
-    /// link reset every few seconds a part never completes, and at 1M rows it is not yet faster;
-    /// `BEGAWI_FIRST_PULL=snapshot` or `pages` in the daemon's environment overrides it).
-    public var firstPullBySnapshot = false
+    /// Whether a new replica's first pull asks for the hub's snapshot rather than pages (on; a hub
+    /// without snapshots gives pages; `BEGAWI_FIRST_PULL=pages` or `snapshot` in the daemon's
+    /// environment overrides it).
+    public var firstPullBySnapshot = true
     /// First and longest wait after failures, in ms.
     public var backoffInitialMilliseconds: UInt64
     public var backoffCapMilliseconds: UInt64

@@ -6,7 +6,8 @@ import Foundation
 import Testing
 
 /// A new replica's first pull as a snapshot (issue 16): real rounds (`SiteDaemon.syncOnce`) against a
-/// real hub file, in parts of ten pages (pages of 10 rows here), compared with a site that pulls pages.
+/// real hub file, in parts sized to the link (pages of 10 rows here: parts of 10, 20, 40… rows, as the
+/// in-process link is fast), compared with a site that pulls pages.
 @Suite struct SnapshotTests {
     /// A hub holding 250 notes of `lpk-a`, 20 of them deleted and 30 updated, for new sites to pull.
     static func world() async throws -> PurgeWorld {
@@ -38,7 +39,8 @@ import Testing
         let transport = world.transport("lpk-snap")
         transport.snapshots = true
         let snap = try await world.sync("lpk-snap", transport: transport)
-        #expect(transport.snapshotParts == 3, "250 rows, alive or deleted, in parts of 100")
+        #expect(transport.snapshotParts == 5, "250 rows, alive or deleted, in parts of 10, 20, 40, 80 and the last 100")
+        #expect(transport.snapshotRows == [10, 20, 40, 80, 160], "each part asked for twice the last while they arrive fast")
         #expect(snap.received == 250 && pages.received == 250)
         let a = try SnapshotTests.state(world, "lpk-pages"), b = try SnapshotTests.state(world, "lpk-snap")
         #expect(a.rows.count == 250)
@@ -68,14 +70,32 @@ import Testing
         await #expect(throws: BegawiError.self) { try await world.sync("lpk-snap", transport: cut) }
         let replica = try Replica.open(at: world.path("lpk-snap"), clock: world.clock)
         #expect(try replica.cursor(for: world.store.hubReplicaID) == .start, "the cursor moves only with the last part")
-        #expect(try replica.snapshotProgress(from: world.store.hubReplicaID)?.after == "lpk-a-n-53", "resumes after the second part (keys in text order)")
+        #expect(try replica.snapshotProgress(from: world.store.hubReplicaID)?.after == "lpk-a-n-124", "resumes after the second part (keys in text order)")
         try replica.close()
-        #expect(try world.count(world.path("lpk-snap"), "SELECT count(*) FROM _begawi_rows") == 200)
+        #expect(try world.count(world.path("lpk-snap"), "SELECT count(*) FROM _begawi_rows") == 30)
+        #expect(cut.snapshotRows == [10, 20, 40, 20, 10], "the third part asked again at half the size, twice, before the round gave up")
         let resumed = world.transport("lpk-snap")
         resumed.snapshots = true
-        try await world.sync("lpk-snap", transport: resumed)
-        #expect(resumed.snapshotParts == 1, "the third part only")
+        let report = try await world.sync("lpk-snap", transport: resumed)
+        #expect(report.received == 220, "only the rows after the second part")
+        #expect(resumed.snapshotRows.first == 10, "a new round sizes its parts from one page again")
         #expect(try SnapshotTests.state(world, "lpk-pages").rows == SnapshotTests.state(world, "lpk-snap").rows)
+    }
+
+    @Test func aPartLostToTheLinkIsAskedAgainSmallerInTheSameRound() async throws {
+        let world = try await SnapshotTests.world()
+        try world.addSite("lpk-pages")
+        try world.addSite("lpk-snap")
+        try await world.sync("lpk-pages")
+        let transport = world.transport("lpk-snap")
+        transport.snapshots = true
+        // The connection drops in the middle of the third part, and again in that of the first one asked after it grew back.
+        transport.loseSnapshotRequests = [3, 5]
+        let report = try await world.sync("lpk-snap", transport: transport)
+        #expect(transport.snapshotRows == [10, 20, 40, 20, 40, 20, 40, 80, 160], "half the size after each loss, twice after each part received")
+        #expect(transport.snapshotParts == 7 && report.received == 250, "one round: nothing adopted twice")
+        #expect(try SnapshotTests.state(world, "lpk-pages").rows == SnapshotTests.state(world, "lpk-snap").rows)
+        #expect(try world.count(world.path("lpk-snap"), "SELECT count(*) FROM _begawi_rows") == 250)
     }
 
     @Test func staffWritesDuringTheSnapshotAreKept() async throws {

@@ -23,8 +23,11 @@ final class StoreTransport: HubTransport, @unchecked Sendable {
     /// is served (a staff write while the snapshot is fetched).
     var snapshotPartsLeft: Int?
     var beforeSnapshotPart: (() throws -> Void)?
-    /// Snapshot parts served.
+    /// Snapshot parts served, and the rows each request asked for (served or not).
     private(set) var snapshotParts = 0
+    private(set) var snapshotRows: [Int] = []
+    /// Snapshot requests (counted from 1) lost to the link: the hub writes the part, its answer never arrives.
+    var loseSnapshotRequests: Set<Int> = []
     /// Keys of the rows each push delivered, in order.
     var pushed: [[String]] { lock.withLock { delivered } }
     private var delivered: [[String]] = []
@@ -89,12 +92,16 @@ final class StoreTransport: HubTransport, @unchecked Sendable {
             let page = try store.pull(site: site, replica: replica, after: cursor, maxRows: Int(query["max_rows"]!)!, schemaVersion: nil, fresh: fresh)
             return HubResponse(status: 200, headers: [:], body: page.bytes)
         case "/v1/snapshot" where snapshots:
+            let lost = lock.withLock {
+                snapshotRows.append(Int(query["max_rows"]!)!)
+                return loseSnapshotRequests.contains(snapshotRows.count)
+            }
             try lock.withLock {
                 if let left = snapshotPartsLeft {
                     guard left > 0 else { throw BegawiError(.network, "the hub cannot be reached (test transport)") }
                     snapshotPartsLeft = left - 1
                 }
-                snapshotParts += 1
+                if !lost { snapshotParts += 1 }
             }
             try beforeSnapshotPart?()
             let after = request.headers.first { $0.0 == WireHeader.snapshotAfter }?.1
@@ -102,6 +109,7 @@ final class StoreTransport: HubTransport, @unchecked Sendable {
                                                     maxRows: Int(query["max_rows"]!)!, schemaVersion: nil) else {
                 return HubResponse(status: 404, headers: [:], body: [])
             }
+            if lost { throw BegawiError(.network, "the connection was reset in the middle of the part (test transport)") }
             // What curl does with the hub's gzip.
             return HubResponse(status: 200, headers: [:], body: try GzipDecoder.decode(part.bytes, limit: 1 << 30))
         default:

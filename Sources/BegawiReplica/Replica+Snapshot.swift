@@ -113,19 +113,23 @@ extension Replica {
         var adoption = SnapshotAdoption()
         adoption.next = next
         var done: Int64 = 0
-        // Rows per transaction, sized from the last one's time to hold the write lock about `budget`.
+        // Rows per transaction, sized from the last one's work to hold the write lock about `budget`
+        // with the commit. The commit's own time is left out: a slow disk's sync does not shrink with the
+        // rows, and counting it would split a part into ever more commits, each paying it again.
         var chunk: Int64 = 500
+        var took = Duration.zero
         repeat {
-            let started = ContinuousClock.now
             done = try engineWrite(on: db) { tx in
+                let started = ContinuousClock.now
+                defer { took = ContinuousClock.now - started }
                 _ = try absorbOutbox(tx)
                 let through = min(count, done + chunk)
                 try adoptRows(tx, table: index, after: done, through: through, sender: source, sites: siteRows, adoption: &adoption)
                 if through >= count { try finishSnapshotPart(tx.db, source: source, position: position, next: adoption.next) }
                 return through
             }
-            let took = max(ContinuousClock.now - started, .microseconds(100))
-            chunk = Int64(max(100, min(Double(chunk) * 2, Double(chunk) * (budget / took))))
+            let fill = (budget * 3 / 4) / max(took, .microseconds(100))
+            chunk = Int64(max(100, min(Double(chunk) * 2, Double(chunk) * fill)))
         } while done < count
         if adoption.next == nil { adoption.cursor = ExchangeCursor(baseSeq: position, seq: position) }
         return adoption

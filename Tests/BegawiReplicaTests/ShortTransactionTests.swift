@@ -27,16 +27,20 @@ import Testing
         return (source, target, page)
     }
 
-    /// Applies the page while a staff application inserts a row every 2 ms with the given busy timeout;
-    /// returns the engine's write-lock holds, the staff inserts tried and those refused.
-    func applyWhileStaffWrites(budget: Duration?, busyMilliseconds: Int) throws -> (holds: [Duration], tried: Int, failed: Int) {
+    /// Applies the page (or, with `snapshot`, adopts the same rows as one snapshot part) while a staff
+    /// application inserts a row every 2 ms with the given busy timeout; returns the engine's
+    /// write-lock holds, the staff inserts tried and those refused.
+    func applyWhileStaffWrites(budget: Duration?, busyMilliseconds: Int, snapshot: Bool = false) throws -> (holds: [Duration], tried: Int, failed: Int) {
         let folder = TemporaryFolder("short-tx")
         let (source, target, page) = try pair(folder)
         defer {
             try? source.close()
             try? target.close()
         }
-        let path = folder.file("site.sqlite")
+        let path = folder.file("site.sqlite"), part = folder.file("part.sqlite")
+        if snapshot {
+            _ = try source.writeSnapshotPart(to: part, table: "t", after: nil, maxRows: Self.rows, receiverReplicaID: target.replicaID, scope: .all)
+        }
         let done = ManagedAtomicFlag()
         let counts = StaffCounts()
         // The sqlite3 shell's way: its own connection, one statement at a time, a busy timeout or none.
@@ -57,13 +61,14 @@ import Testing
         writer.start()
         Thread.sleep(forTimeInterval: 0.05)
         target.writeLockMeter.start()
-        let result = try budget.map { try target.apply(page, budget: $0) } ?? target.apply(page)
+        let advanced = snapshot ? try target.adoptSnapshotPart(at: part, from: source.replicaID, budget: budget ?? .seconds(60)).rows == Self.rows
+            : try (budget.map { try target.apply(page, budget: $0) } ?? target.apply(page)).advancedCursor
         let holds = target.writeLockMeter.stop()
         Thread.sleep(forTimeInterval: 0.05)
         done.set()
         while !counts.finished(writer) { Thread.sleep(forTimeInterval: 0.01) }
         try staff.close()
-        #expect(result.advancedCursor)
+        #expect(advanced)
         #expect(try target.rows(of: "t").keys.filter { $0.hasPrefix("row-") }.count == ShortTransactionTests.rows)
         let (tried, failed) = counts.totals
         return (holds, tried, failed)
@@ -87,6 +92,16 @@ import Testing
         #expect(failed == 0, "\(failed) of \(tried) staff writes failed")
         #expect(holds.count > 1, "the page was applied in one transaction")
         // The budget is checked every 64 rows, and the commit comes after it: well under 1 s even on a busy machine.
+        let longest = holds.map(Self.milliseconds).max() ?? 0
+        #expect(longest < 250, "a transaction held the write lock for \(longest) ms")
+    }
+
+    /// A snapshot part of the same rows is adopted in transactions as short as a page's.
+    @Test func aLargeSnapshotPartIsAdoptedInShortTransactionsAndNoStaffWriteFails() throws {
+        let (holds, tried, failed) = try applyWhileStaffWrites(budget: .milliseconds(20), busyMilliseconds: 1_000, snapshot: true)
+        print("ShortTransactionTests: a snapshot part of \(Self.rows) rows, budget 20 ms, busy timeout 1 s: \(Self.describe(holds)); staff inserts \(tried), refused \(failed)")
+        #expect(failed == 0, "\(failed) of \(tried) staff writes failed")
+        #expect(holds.count > 1, "the part was adopted in one transaction")
         let longest = holds.map(Self.milliseconds).max() ?? 0
         #expect(longest < 250, "a transaction held the write lock for \(longest) ms")
     }

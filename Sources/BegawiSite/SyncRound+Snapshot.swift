@@ -76,11 +76,17 @@ extension SyncRound {
                 let (rows, following) = try await lane.run { try $0.snapshotPart(following: path, from: hubReplicaID) }
                 sizer.record(rows: rows, bytes: received, seconds: seconds)
                 // The next part is fetched while this one is adopted (the hub writes it meanwhile).
-                let (adoption, prefetched) = try await withThrowingTaskGroup(of: ([UInt8], Double).self) { prefetch in
+                let adopting = ContinuousClock.now
+                let (adoption, adopted, prefetched) = try await withThrowingTaskGroup(of: ([UInt8], Double).self) { prefetch in
                     if let following { prefetch.addTask { try await fetch(following) } }
                     let adoption = try await lane.run { try $0.adoptSnapshotPart(at: path, from: hubReplicaID, budget: Replica.pageWriteBudget) }
-                    return (adoption, following == nil ? nil : try await prefetch.next())
+                    let adopted = ContinuousClock.now - adopting
+                    return (adoption, adopted, following == nil ? nil : try await prefetch.next())
                 }
+                // Which side a first sync waits for: the hub and the link (fetch), or this replica (adopt).
+                logger.debug("adopted a part of the hub's snapshot", metadata: [
+                    "rows": "\(adoption.rows)", "bytes": "\(received)", "fetch_s": "\(String(format: "%.3f", seconds))",
+                    "adopt_s": "\(String(format: "%.3f", adopted / .seconds(1)))", "waited_s": "\(String(format: "%.3f", (ContinuousClock.now - adopting - adopted) / .seconds(1)))"])
                 onProgress?()
                 report.pages += 1
                 report.received += adoption.rows

@@ -15,18 +15,20 @@ public enum Deflate {
         }
         defer { deflateEnd(&stream) }
         // deflateBound covers the zlib wrapper; the gzip wrapper is 12 bytes longer at most.
-        var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(input.count))) + 32)
-        let status: Int32 = input.withUnsafeBufferPointer { inBuf in
-            output.withUnsafeMutableBufferPointer { outBuf in
+        // Not zeroed: zeroing touched every page of a bound as large as the input (a snapshot part's
+        // 14 MB), though the output fills a fraction of it.
+        var status: Int32 = Z_STREAM_ERROR
+        let output = [UInt8](unsafeUninitializedCapacity: Int(deflateBound(&stream, uLong(input.count))) + 32) { outBuf, written in
+            status = input.withUnsafeBufferPointer { inBuf in
                 stream.next_in = UnsafeMutablePointer(mutating: inBuf.baseAddress)
                 stream.avail_in = uInt(inBuf.count)
                 stream.next_out = outBuf.baseAddress
                 stream.avail_out = uInt(outBuf.count)
                 return deflate(&stream, Z_FINISH)
             }
+            written = status == Z_STREAM_END ? Int(stream.total_out) : 0
         }
         guard status == Z_STREAM_END else { throw BegawiError(.storage, "zlib could not compress (status \(status))") }
-        output.removeLast(output.count - Int(stream.total_out))
         return output
     }
 

@@ -62,15 +62,7 @@ extension SyncRound {
         }
         do {
             while true {
-                guard FileManager.default.createFile(atPath: path, contents: nil), let file = FileHandle(forWritingAtPath: path) else {
-                    throw BegawiError(.storage, "a part of the hub's snapshot could not be written at \(path); check the free space beside the replica")
-                }
-                defer { try? file.close() }
-                do {
-                    try file.write(contentsOf: bytes)
-                } catch {
-                    throw BegawiError(.storage, "a part of the hub's snapshot could not be written at \(path); check the free space beside the replica")
-                }
+                try Self.writePart(bytes, to: path)
                 let received = bytes.count
                 bytes = []
                 let (rows, following) = try await lane.run { try $0.snapshotPart(following: path, from: hubReplicaID) }
@@ -104,5 +96,13 @@ extension SyncRound {
             try await lane.run { try $0.abandonSnapshot() }
             return false
         }
+    }
+
+    /// Writes a part's bytes to the file the replica attaches (from the array: through `Data` they were copied once more).
+    static func writePart(_ bytes: [UInt8], to path: String) throws {
+        let failed = BegawiError(.storage, "a part of the hub's snapshot could not be written at \(path); check the free space beside the replica")
+        guard FileManager.default.createFile(atPath: path, contents: nil), let file = FileHandle(forWritingAtPath: path) else { throw failed }
+        defer { try? file.close() }
+        do { try file.write(contentsOf: bytes) } catch { throw failed }
     }
 }

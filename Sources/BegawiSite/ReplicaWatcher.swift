@@ -78,7 +78,8 @@ final class ReplicaWatcher {
         // The first look comes soon, as the pull is on its way: the outbox itself then.
         var first = true
         while true {
-            let delay = first ? pollMilliseconds : again.first ?? (isWatching ? fallbackMilliseconds : pollMilliseconds)
+            let slow = isWatching ? fallbackMilliseconds : pollMilliseconds
+            let delay = first ? min(pollMilliseconds, slow) : min(again.first ?? slow, slow)
             timer.schedule(deadline: .now() + .milliseconds(Int(clamping: delay)), repeating: .never)
             guard await iterator.next() != nil, !Task.isCancelled else { throw CancellationError() }
             if onLook() { return false }

@@ -15,7 +15,7 @@ public struct SiteDaemon: Service {
         public var onReady: (@Sendable () -> Void)?
         /// Whenever the daemon settles into a held pull, with nothing to do until a change.
         public var onIdle: (@Sendable () -> Void)?
-        /// How often `onAlive` must be called at the least (half the watchdog's interval), or nil.
+        /// How often `onAlive` should be called at the least (as often as the watchdog takes pings), or nil.
         public var aliveInterval: Duration?
 
         /// Hooks that do nothing until set.

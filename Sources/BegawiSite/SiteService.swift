@@ -33,7 +33,7 @@ public final class SiteService {
     public var onIdle: (@Sendable () -> Void)?
     /// Figures for the metrics listener.
     public let metrics: SiteMetrics
-    /// How often the loop must call `onAlive` at the least, in ms (half the watchdog's interval), or nil.
+    /// How often the loop should call `onAlive` at the least, in ms (as often as the watchdog takes pings), or nil.
     public var aliveIntervalMilliseconds: UInt64?
     /// The last round's measure of the link for pushed batches: the next round starts from it.
     var pushSizer: BatchSizer?

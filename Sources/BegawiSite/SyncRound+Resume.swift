@@ -11,8 +11,11 @@ extension SyncRound {
         logger.notice("connection lost during a push; resuming", metadata: ["error": "\(lost)"])
         // The site's clock is reported only when the round opens: a later time here would be read as skew.
         let headers = sessionHeaders.filter { $0.0 != WireHeader.siteTime }
+        let lostAt = ContinuousClock.now
         for wait in SyncRound.resumeSteps {
             if wait > 0 { try await pause(wait) }
+            // A link that is down rather than reset (each attempt waits for the connect timeout) is the backoff's.
+            guard ContinuousClock.now - lostAt < .seconds(8) else { break }
             let session: HubSession
             do {
                 session = try await client.session(extraHeaders: headers).0
@@ -28,6 +31,6 @@ extension SyncRound {
     }
 
     /// The waits before each attempt to resume, in ms: at once, then through a window of a few
-    /// seconds in which a link just reset may refuse connections.
-    static let resumeSteps: [UInt64] = [0, 500, 500, 1000, 1000]
+    /// seconds in which a link just reset may refuse connections (a refusal costs one round trip).
+    static let resumeSteps: [UInt64] = [0, 250, 250, 250, 250, 500, 500, 1000]
 }

@@ -35,9 +35,9 @@ extension SiteService {
         let cursor = try await lane.run { try $0.cursor(for: hubReplicaID) }
         let wait = configuration.waitSeconds, interval = configuration.watchIntervalMilliseconds, path = configuration.replicaPath
         let lane = self.lane, onAlive = self.onAlive, reload = self.reload, onIdle = self.onIdle, inotify = watchesFiles
-        // The slow look also feeds the watchdog, at twice its pace: a look that comes a moment early
-        // for the notifier's pace would otherwise skip a ping.
-        let fallback = min(ReplicaWatcher.fallbackMilliseconds, max(50, (aliveIntervalMilliseconds ?? .max) / 2))
+        // The slow look also feeds the watchdog: a little after the notifier's pace, so that no look
+        // comes a moment too early to ping (under systemd's 60 s, a look every 16 s).
+        let fallback = min(ReplicaWatcher.fallbackMilliseconds, aliveIntervalMilliseconds.map { max(50, $0 + $0 / 16) } ?? .max)
         let started = clock.nowMilliseconds()
         let event: Event = try await withThrowingTaskGroup(of: Event.self) { group in
             // The hub cuts the page at its own page size: ask for its largest.

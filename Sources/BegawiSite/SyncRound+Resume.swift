@@ -8,7 +8,7 @@ extension SyncRound {
     /// The hub's cursor comes from a new session: the batch in flight may have been committed
     /// before its answer was lost, and what the hub acknowledged is never sent again.
     func resumePush(after lost: BegawiError, hubReplicaID: String) async throws -> ExchangeCursor {
-        logger.notice("connection lost during a push; resuming", metadata: ["error": "\(lost)"])
+        logger.warning("connection lost during a push; resuming", metadata: ["error": "\(lost)"])
         // The site's clock is reported only when the round opens: a later time here would be read as skew.
         let headers = sessionHeaders.filter { $0.0 != WireHeader.siteTime }
         let lostAt = ContinuousClock.now

@@ -80,9 +80,9 @@ def wait_for_row(path, key, deadline_s, step=0.005):
         db.close()
 
 
-def live_pair(args, name, extra, changes):
+def live_pair(args, name, extra, changes, begawi=None):
     """Two daemons (a writer and a reader) with `extra` settings: per change, site->hub and hub->site seconds."""
-    c = lib.Cluster(args.begawi, os.path.join(args.work, "live", name))
+    c = lib.Cluster(begawi or args.begawi, os.path.join(args.work, "live", name))
     c.start_hub(level="warning")
     writer, reader = "lpk-writer", "lpk-reader"
     for site in (writer, reader):
@@ -116,8 +116,15 @@ def live(args):
     args.header("Live changes: held pulls against the 30 s poll", lib_header)
     shutil.rmtree(os.path.join(args.work, "live"), ignore_errors=True)
     results = {}
-    for name, extra, n in (("held", HELD, args.changes), ("poll-30s", POLL, args.reference_changes)):
-        up, down = live_pair(args, name, extra, n)
+    pairs = [("held", HELD, args.changes, None), ("poll-30s", POLL, args.reference_changes, None)]
+    if getattr(args, "reference_bin", None):
+        # The same held pulls run by another build (main's, say), before this build's.
+        pairs.insert(0, ("held-ref", HELD, args.changes, args.reference_bin))
+        log(f"  held-ref: held pulls run by the reference build {args.reference_bin}")
+    for name, extra, n, begawi in pairs:
+        if n == 0:
+            continue
+        up, down = live_pair(args, name, extra, n, begawi)
         results[name] = {"changes": n, "site_to_hub_s": up, "hub_to_site_s": down}
         log(f"  {name:9s} {n:4d} changes: site->hub p50 {percentile(up, 50):6.3f} s, p99 {percentile(up, 99):6.3f} s; "
             f"hub->site p50 {percentile(down, 50):6.3f} s, p99 {percentile(down, 99):6.3f} s")
@@ -176,8 +183,12 @@ def idle(args):
     try:
         log("  " + link("up", "--rate", "64kbit", "--delay-ms", "150", "--loss", "0").strip())
         clusters, daemons = {}, {}
-        for port, (name, extra) in zip((8443, 8444), (("held", HELD), ("poll-30s", POLL))):
-            c = lib.Cluster(args.begawi, os.path.join(work, name), listen=f"10.79.0.2:{port}",
+        pairs = [("held", HELD, args.begawi), ("poll-30s", POLL, args.begawi)]
+        if getattr(args, "reference_bin", None):
+            pairs.append(("held-ref", HELD, args.reference_bin))
+            log(f"  held-ref: held pulls run by the reference build {args.reference_bin}")
+        for port, (name, extra, begawi) in zip((8443, 8444, 8445), pairs):
+            c = lib.Cluster(begawi, os.path.join(work, name), listen=f"10.79.0.2:{port}",
                             netns_prefix=link.exec_argv("b"), certs_from=certs)
             c.start_hub(level="warning")
             c.add_site("lpk-idle", extra=extra)

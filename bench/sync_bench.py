@@ -430,8 +430,11 @@ def sync_until_success(c, link, site, limit_s):
     attempts = []
     while True:
         t = time.monotonic()
-        r = subprocess.run(link.exec_argv("a", c.sync_argv(site)), capture_output=True, env=c.env())
-        err = r.stderr.decode(errors="replace").strip().splitlines()
+        r = subprocess.run(link.exec_argv("a", c.sync_argv(site)), capture_output=True, env=c.env("info"))
+        # Each attempt's log (kept with --keep): where a reset's seconds go.
+        with open(c.path(f"attempt-{len(attempts) + 1}.log"), "wb") as f:
+            f.write(r.stderr)
+        err = [line for line in r.stderr.decode(errors="replace").strip().splitlines() if "Error" in line or "error" in line]
         attempts.append({"at_s": round(t - t0, 1), "took_s": round(time.monotonic() - t, 1), "exit": r.returncode,
                          "report": lib.parse_sync_output(r.stdout.decode()), "error": err[-1][:300] if err else ""})
         if r.returncode == 0:
@@ -468,9 +471,9 @@ class HubSideResets(threading.Thread):
             self.iptables("-D")
 
 
-def poorlink_run(args, link, certs, name, label, flap):
+def poorlink_run(args, link, certs, name, label, flap, begawi=None):
     work = os.path.join(args.work, "poorlink", name)
-    c = lib.Cluster(args.begawi, work, listen="10.77.0.2:8443", netns_prefix=link.exec_argv("b", []), certs_from=certs)
+    c = lib.Cluster(begawi or args.begawi, work, listen="10.77.0.2:8443", netns_prefix=link.exec_argv("b", []), certs_from=certs)
     c.start_hub()
     if open(f"/proc/{c.hub_pid}/comm").read().strip() != "begawi":
         raise RuntimeError("the hub's pid is not the begawi process")
@@ -528,18 +531,27 @@ def poorlink(args):
         log("  " + link("up", "--rate", args.rate, "--delay-ms", str(args.delay_ms), "--loss", str(args.loss)).strip())
         runs = {"steady": ("steady", None), "flap": (f"`poorlink flap --every {args.flap_every}`", "poorlink"),
                 "reset": (f"hub-side resets every {args.flap_every} s", "reset")}
+        # With a reference build, each run goes once with it and once with this build, alternating.
+        builds = [("reference", args.reference_bin), ("this build", args.begawi)] if args.reference_bin else [("", args.begawi)]
         for name in args.runs.split(","):
             label, flap = runs[name]
-            results.append(poorlink_run(args, link, certs, name, label, flap))
+            for build, begawi in builds:
+                if build:
+                    log(f"  -- {label}, {build}: {begawi}")
+                result = poorlink_run(args, link, certs, f"{name}-{build or 'this'}".replace(" ", "-"), label, flap, begawi)
+                result["build"], result["run"] = build, name
+                results.append(result)
     finally:
         link("down", check=False)
         log("  poorlink down")
-    steady = next((r for r in results if r["label"] == "steady"), None)
-    for r in results:
-        if r is steady or not steady or not steady["seconds"] or not r["seconds"]:
-            continue
-        log(f"  steady {steady['seconds']:.1f} s (target <= 110 s); {r['label']}: {r['seconds']:.1f} s = "
-            f"{r['seconds'] / steady['seconds']:.2f} x steady (target <= 1.2 x, issue 16)")
+    for build in dict.fromkeys(r["build"] for r in results):
+        mine = [r for r in results if r["build"] == build]
+        steady = next((r for r in mine if r["run"] == "steady"), None)
+        for r in mine:
+            if r is steady or not steady or not steady["seconds"] or not r["seconds"]:
+                continue
+            log(f"  {build + ': ' if build else ''}steady {steady['seconds']:.1f} s (target <= 110 s); {r['label']}: {r['seconds']:.1f} s = "
+                f"{r['seconds'] / steady['seconds']:.2f} x steady (target <= 1.2 x, issue 16)")
     finish(args, work, "poorlink", {"runs": results, "stall_seconds": args.stall_seconds})
 
 
@@ -579,9 +591,12 @@ def main():
     p.add_argument("--updates", type=int, default=1000)
     p = sub.add_parser("live")
     p.add_argument("--changes", type=int, default=100)
-    p.add_argument("--reference-changes", type=int, default=12, help="changes for the 30 s poll (each takes ~15 s)")
+    p.add_argument("--reference-changes", type=int, default=12, help="changes for the 30 s poll (each takes ~15 s; 0: none)")
+    p.add_argument("--reference-bin", default=None, help="another build's `begawi` (main's, say): its held pulls too, side by side")
     p = sub.add_parser("idle")
     p.add_argument("--minutes", type=float, default=60)
+    p.add_argument("--reference-bin", default=None,
+                   help="another build's `begawi` (main's, say): a third idle site with held pulls, run by it, beside the others")
     p = sub.add_parser("poorlink")
     sub.add_parser("all").add_argument("--scale", type=float, default=1.0,
                                        help="multiply every row count (0.01 for a quick check of the scripts)")
@@ -594,6 +609,8 @@ def main():
         q.add_argument("--stall-seconds", type=int, default=30)
         q.add_argument("--limit", type=int, default=900, help="give up after this many seconds")
         q.add_argument("--runs", default="steady,flap,reset", help="steady, flap (poorlink flap), reset (hub-side resets)")
+        q.add_argument("--reference-bin", default=None,
+                       help="another build's `begawi` (main's, say) to run each figure with too, side by side")
     args = parser.parse_args()
     args.begawi = os.path.join(args.bin, "begawi")
     if not os.access(args.begawi, os.X_OK):

@@ -11,7 +11,9 @@ extension CurlTransport {
         let cancellation: Cancellation
         /// Called when the transfer moved bytes since the progress callback last ran.
         let onActivity: (@Sendable () -> Void)?
-        private var moved: Int64 = 0
+        /// Bytes moved so far (down and up), and when they last moved (or the transfer began).
+        private(set) var moved: Int64 = 0
+        private(set) var movedAt = ContinuousClock.now
 
         init(cancellation: Cancellation, onActivity: (@Sendable () -> Void)?) {
             self.cancellation = cancellation
@@ -22,6 +24,7 @@ extension CurlTransport {
         func progressed(to total: Int64) {
             guard total != moved else { return }
             moved = total
+            movedAt = .now
             onActivity?()
         }
 

@@ -95,7 +95,13 @@ public final class CurlTransport: HubTransport, @unchecked Sendable {
         let context = Unmanaged.passUnretained(transfer).toOpaque()
         defer { clearRequestOptions() }
         try set(CURLOPT_URL, endpoint.base + request.path)
-        try set(CURLOPT_LOW_SPEED_TIME, options.lowSpeedTimeSeconds + max(0, request.holdSeconds))
+        // A held request moves no bytes for minutes: curl's low-speed check would wake every second to
+        // measure it, so the wait itself watches for silence instead (`runTransfer`).
+        let held = request.holdSeconds > 0
+        try set(CURLOPT_LOW_SPEED_LIMIT, held ? 0 : options.lowSpeedLimitBytesPerSecond)
+        try set(CURLOPT_LOW_SPEED_TIME, options.lowSpeedTimeSeconds)
+        let silence = held ? Silence(beforeAnswer: .seconds(options.lowSpeedTimeSeconds + request.holdSeconds),
+                                     afterAnswer: .seconds(options.lowSpeedTimeSeconds)) : nil
         try check(begawi_curl_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList), CURLOPT_HTTPHEADER)
         for option in [CURLOPT_WRITEDATA, CURLOPT_HEADERDATA, CURLOPT_XFERINFODATA] {
             try check(begawi_curl_setopt_pointer(handle, option, context), option)
@@ -105,7 +111,7 @@ public final class CurlTransport: HubTransport, @unchecked Sendable {
         let (sentAt, code): (UInt64, CURLcode) = try withExtendedLifetime(transfer) {
             guard isPost else {
                 try set(CURLOPT_HTTPGET, 1)
-                return (clock.nowMilliseconds(), runTransfer(cancellation))
+                return (clock.nowMilliseconds(), runTransfer(transfer, silence: silence))
             }
             try set(CURLOPT_POST, 1)
             return try body.withUnsafeBytes { bytes in
@@ -113,7 +119,7 @@ public final class CurlTransport: HubTransport, @unchecked Sendable {
                 let pointer = UnsafeMutableRawPointer(mutating: bytes.baseAddress) ?? emptyBody
                 try check(begawi_curl_setopt_off_t(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(bytes.count)), CURLOPT_POSTFIELDSIZE_LARGE)
                 try check(begawi_curl_setopt_pointer(handle, CURLOPT_POSTFIELDS, pointer), CURLOPT_POSTFIELDS)
-                return (clock.nowMilliseconds(), runTransfer(cancellation))
+                return (clock.nowMilliseconds(), runTransfer(transfer, silence: silence))
             }
         }
         let receivedAt = clock.nowMilliseconds()

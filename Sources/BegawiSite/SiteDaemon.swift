@@ -15,14 +15,17 @@ public struct SiteDaemon: Service {
         public var onReady: (@Sendable () -> Void)?
         /// Whenever the daemon settles into a held pull, with nothing to do until a change.
         public var onIdle: (@Sendable () -> Void)?
+        /// How often `onAlive` should be called at the least (as often as the watchdog takes pings), or nil.
+        public var aliveInterval: Duration?
 
         /// Hooks that do nothing until set.
         public init(onAlive: (@Sendable () -> Void)? = nil, onStatus: (@Sendable (String) -> Void)? = nil,
-                    onReady: (@Sendable () -> Void)? = nil, onIdle: (@Sendable () -> Void)? = nil) {
+                    onReady: (@Sendable () -> Void)? = nil, onIdle: (@Sendable () -> Void)? = nil, aliveInterval: Duration? = nil) {
             self.onAlive = onAlive
             self.onStatus = onStatus
             self.onReady = onReady
             self.onIdle = onIdle
+            self.aliveInterval = aliveInterval
         }
     }
 
@@ -59,6 +62,7 @@ public struct SiteDaemon: Service {
                     service.reload = reload
                     service.onStatus = hooks.onStatus
                     service.onIdle = hooks.onIdle
+                    service.aliveIntervalMilliseconds = hooks.aliveInterval.map { UInt64(max(1, $0 / .milliseconds(1))) }
                     hooks.onReady?()
                     try await service.run()
                 }

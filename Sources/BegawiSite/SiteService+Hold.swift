@@ -23,41 +23,42 @@ extension SiteService {
     }
 
     /// A site at the head of the feed waits for the hub's next change in one held pull, while it
-    /// looks for local writes every `watch_interval_ms`: a write aborts the held pull (the transfer
-    /// ends at once, its connection with it) so that the round that sends it starts without
-    /// waiting. The abort costs a new connection, the price of one connection per site: a second
-    /// one kept for pushes would cost its own handshake and keep-alive traffic every day, written or not.
+    /// watches its replica for local writes (`ReplicaWatcher`: inotify, or a look every
+    /// `watch_interval_ms` where there is none): a write aborts the held pull (the transfer ends at
+    /// once, its connection with it) so that the round that sends it starts without waiting. The
+    /// abort costs a new connection, the price of one connection per site: a second one kept for
+    /// pushes would cost its own handshake and keep-alive traffic every day, written or not.
     func hold(hubReplicaID: String) async throws -> HoldEnd {
         var asking = self.client
         asking.schemaVersion = try await lane.run { try $0.schemaVersion() }
         let client = asking
         let cursor = try await lane.run { try $0.cursor(for: hubReplicaID) }
         let wait = configuration.waitSeconds, interval = configuration.watchIntervalMilliseconds, path = configuration.replicaPath
-        let lane = self.lane, sleep = self.sleep, onAlive = self.onAlive, reload = self.reload, onIdle = self.onIdle
+        let lane = self.lane, onAlive = self.onAlive, reload = self.reload, onIdle = self.onIdle, inotify = watchesFiles
+        // The slow look also feeds the watchdog: a little after the notifier's pace, so that no look
+        // comes a moment too early to ping (under systemd's 60 s, a look every 16 s).
+        let fallback = min(ReplicaWatcher.fallbackMilliseconds, aliveIntervalMilliseconds.map { max(50, $0 + $0 / 16) } ?? .max)
         let started = clock.nowMilliseconds()
         let event: Event = try await withThrowingTaskGroup(of: Event.self) { group in
             // The hub cuts the page at its own page size: ask for its largest.
             group.addTask { .answer(try await client.pull(hubReplicaID: hubReplicaID, after: cursor, maxRows: 100_000, wait: wait)) }
             group.addTask {
-                var settled = false
-                var stamp = ReplicaWriteStamp(path: path), looks = 0, again = false
-                while true {
-                    try await sleep(interval)
+                let watcher = ReplicaWatcher(path: path, inotify: inotify, fallbackMilliseconds: fallback, pollMilliseconds: interval)
+                var looks = 0
+                var reloaded: (SiteConfiguration, any HubTransport)?
+                let written = try await watcher.waitForWrite(pending: {
+                    (try? await lane.run { try $0.pendingCaptureCount() }) ?? 0 > 0
+                }, onLook: {
                     onAlive?()
-                    if let (next, transport) = reload?() { return .reload(next, transport) }
-                    // The outbox itself at the first look, when the files changed and at the look after (a
-                    // commit's log frames are written just before the commit shows), and now and then anyway
-                    // (a change within the file system's clock tick that left the log's size as it was).
-                    let now = ReplicaWriteStamp(path: path)
+                    reloaded = reload?()
+                    // Once the pull is on its way and one look found nothing, only the watch runs until a change.
                     looks += 1
-                    if now != stamp || again || looks % 40 == 1 {
-                        again = now != stamp
-                        stamp = now
-                        if (try? await lane.run { try $0.pendingCaptureCount() }) ?? 0 > 0 { return .localWrite }
-                    }
-                    // Once the pull is on its way and one look found nothing, only this loop runs until a change.
-                    if !settled { settled = true; onIdle?() }
-                }
+                    if looks == 2 { onIdle?() }
+                    return reloaded != nil
+                })
+                if let (next, transport) = reloaded { return .reload(next, transport) }
+                guard written else { throw CancellationError() }
+                return .localWrite
             }
             defer { group.cancelAll() }
             guard let first = try await group.next() else { throw CancellationError() }

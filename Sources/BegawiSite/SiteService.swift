@@ -33,6 +33,12 @@ public final class SiteService {
     public var onIdle: (@Sendable () -> Void)?
     /// Figures for the metrics listener.
     public let metrics: SiteMetrics
+    /// How often the loop should call `onAlive` at the least, in ms (as often as the watchdog takes pings), or nil.
+    public var aliveIntervalMilliseconds: UInt64?
+    /// The last round's measure of the link for pushed batches: the next round starts from it.
+    var pushSizer: BatchSizer?
+    /// Whether a held pull watches the replica with inotify; off, it looks every `watch_interval_ms` (tests).
+    var watchesFiles = true
 
     /// Makes the service. `sleep` waits the given milliseconds (injected so tests can drive time).
     public init(lane: ReplicaLane, client: HubClient, configuration: SiteConfiguration, clock: any WallClock = SystemWallClock(),
@@ -56,6 +62,9 @@ public final class SiteService {
         client.schemaVersion = try await lane.run { try $0.schemaVersion() }
         var round = SyncRound(lane: lane, client: client, configuration: configuration, logger: logger)
         round.onProgress = onAlive
+        round.pause = sleep
+        round.sizer = pushSizer
+        round.onSized = { [unowned self] in pushSizer = $0 }
         round.onMigrated = { [unowned self] schema in
             adopted = schema
             configuration.adopt(schema)

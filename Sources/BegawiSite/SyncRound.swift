@@ -51,6 +51,12 @@ public struct SyncRound {
     public var onMigrated: ((SchemaDocument) -> Void)?
     /// What the site tells the hub about itself when the round opens (pending changes, its clock).
     public var sessionHeaders: [(String, String)] = []
+    /// The pushed batches' sizer to start from (an earlier round's measure of the link), and where
+    /// each new measure goes, so that the next round starts from it.
+    var sizer: BatchSizer?
+    var onSized: ((BatchSizer) -> Void)?
+    /// Waits the given milliseconds between attempts to resume a push (injected so tests can drive time).
+    var pause: @Sendable (UInt64) async throws -> Void = { try await Task.sleep(nanoseconds: $0 * 1_000_000) }
 
     /// Makes a round.
     public init(lane: ReplicaLane, client: HubClient, configuration: SiteConfiguration, logger: Logger) {
@@ -93,7 +99,9 @@ public struct SyncRound {
         var cursor = session.pushCursor
         var clockRetries = 0
         var orderRetries = 0
-        var sizer = BatchSizer(maxRows: configuration.batchRows)
+        var sizer = self.sizer.flatMap { $0.maxRows == configuration.batchRows ? $0 : nil } ?? BatchSizer(maxRows: configuration.batchRows)
+        // Whether a batch was acknowledged since the round began or last resumed: the link worked a moment ago.
+        var progressed = false
         while true {
             let (batch, bytes, settled) = try await nextBatch(after: cursor, for: session.hubReplicaID, rows: sizer.rows, report: &report)
             if settled { break }
@@ -101,6 +109,8 @@ public struct SyncRound {
                 let started = ContinuousClock.now
                 let (answer, _) = try await client.push(bytes)
                 sizer.record(rows: batch.rows.count, bytes: bytes.count, seconds: (ContinuousClock.now - started) / .seconds(1))
+                onSized?(sizer)
+                progressed = true
                 onProgress?()
                 report.batches += 1
                 report.sent += batch.rows.count
@@ -132,6 +142,10 @@ public struct SyncRound {
                 orderRetries += 1
                 guard let hubCursor = refusal.cursor else { throw refusal }
                 cursor = hubCursor
+            } catch let lost as BegawiError where lost.code == .network && progressed {
+                // Once per acknowledged batch, so that a link that keeps failing falls to the daemon's backoff.
+                progressed = false
+                cursor = try await resumePush(after: lost, hubReplicaID: session.hubReplicaID)
             }
         }
         report.acknowledged = cursor

@@ -55,7 +55,7 @@ struct SiteCommand: AsyncParsableCommand {
             let notifier = ServiceManager.notifier
             let daemon = SiteDaemon(configuration: c, transport: try SiteCommand.transport(c), logger: logger, metrics: metrics,
                                     hooks: .init(onAlive: { notifier.alive() }, onStatus: { notifier.status($0) }, onReady: { notifier.ready() },
-                                                 onIdle: { ResidentMemory.shared.trimIfDue() }),
+                                                 onIdle: { ResidentMemory.shared.trimIfDue() }, aliveInterval: notifier.pingInterval.map { $0 / 2 }),
                                     reload: { reloads.take() })
             var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: daemon, serviceName: "site")]
             if let host = c.metricsHost, let port = c.metricsPort {

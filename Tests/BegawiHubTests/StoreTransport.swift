@@ -7,7 +7,8 @@ import Foundation
 /// session, push and pull (the same store calls, the same JSON and refusal bodies), so that a test
 /// runs real rounds (`SiteDaemon.syncOnce`) against a real hub file with an injected clock.
 /// `failPullsAfter` stops answering pulls after that many (a link lost, or a site stopped, mid-round);
-/// `loseAnswerOfPush` loses the answer of that push (counted from 1) after the hub committed it.
+/// `loseAnswerOfPush` loses the answer of that push (counted from 1) after the hub committed it;
+/// with `downAfterLoss`, the link stays down after that (every later request fails).
 final class StoreTransport: HubTransport, @unchecked Sendable {
     let store: SQLiteHubStore
     let site: SiteRecord
@@ -32,6 +33,8 @@ final class StoreTransport: HubTransport, @unchecked Sendable {
     var pushed: [[String]] { lock.withLock { delivered } }
     private var delivered: [[String]] = []
     private let loseAnswerOfPush: Int?
+    var downAfterLoss = false
+    private var down = false
 
     init(store: SQLiteHubStore, site: SiteRecord, configuration: HubConfiguration = HubConfiguration(), failPullsAfter: Int? = nil,
          loseAnswerOfPush: Int? = nil) {
@@ -50,6 +53,7 @@ final class StoreTransport: HubTransport, @unchecked Sendable {
 
     func send(_ request: HubRequest) async throws -> HubResponse {
         let replica = request.headers.first { $0.0 == WireHeader.replica }!.1
+        if lock.withLock({ down }) { throw BegawiError(.network, "the hub cannot be reached (test transport)") }
         do {
             return try answer(request, replica: replica)
         } catch let refusal as HubRefusal {
@@ -77,7 +81,10 @@ final class StoreTransport: HubTransport, @unchecked Sendable {
                 delivered.append(batch.rows.map(\.key))
                 return delivered.count
             }
-            if count == loseAnswerOfPush { throw BegawiError(.network, "the connection was reset after the hub committed (test transport)") }
+            if count == loseAnswerOfPush {
+                lock.withLock { down = downAfterLoss }
+                throw BegawiError(.network, "the connection was reset after the hub committed (test transport)")
+            }
             return HubResponse(status: 200, headers: [:], body: Array(try StoreTransport.encoder.encode(outcome)))
         case "/v1/pull":
             let cursor = ExchangeCursor(baseSeq: UInt64(query["base"]!)!, seq: UInt64(query["position"]!)!)

@@ -208,6 +208,26 @@ import Glibc
         #expect(elapsed >= .milliseconds(1500) && elapsed < .seconds(30), "aborted after \(elapsed)")
     }
 
+    /// A held request waits without curl's low-speed check (it would wake every second): its own
+    /// limit is the hold plus the stall time until the answer begins, the stall time after.
+    @Test(arguments: [("/silent", 3), ("/stall", 1)])
+    func aSilentHeldRequestIsAbortedByItsOwnLimit(path: String, seconds: Int) async throws {
+        let server = try await HTTPSEchoServer.start(presenting: certificates.server)
+        defer { server.stop() }
+        let transport = try transport(server, options: .init(lowSpeedTimeSeconds: 1))
+        var request = HubRequest(method: "GET", path: path)
+        request.holdSeconds = 2
+        let started = ContinuousClock.now
+        let error = try await #require(throws: BegawiError.self) { try await transport.send(request) }
+        let elapsed = ContinuousClock.now - started
+        #expect(error.code == .network)
+        #expect(error.message.contains("stopped responding"), "\(error)")
+        #expect(error.cause?.contains("no data for \(seconds) s") == true, "\(error)")
+        #expect(elapsed >= .seconds(seconds) - .milliseconds(100) && elapsed < .seconds(seconds + 20), "aborted after \(elapsed)")
+        // The handle stays usable, with the low-speed check back for an ordinary request.
+        #expect(try await transport.send(HubRequest(method: "GET", path: "/echo")).status == 200)
+    }
+
     @Test func cancellingTheTaskAbortsATransfer() async throws {
         let server = try await HTTPSEchoServer.start(presenting: certificates.server)
         defer { server.stop() }

@@ -10,6 +10,7 @@ port to FILE (atomically, once it is listening). Paths:
                Content-Encoding is gzip), and the client's address:port.
   /gzip        a JSON answer sent with Content-Encoding: gzip.
   /stall       headers and a few bytes of a longer body, then silence.
+  /silent      nothing at all for a minute (a held request whose answer never begins).
   /too-large   413 with a JSON reason.
 """
 
@@ -72,6 +73,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(b"begawi")
             self.wfile.flush()
+            time.sleep(60)
+        elif path == "/silent":
             time.sleep(60)
         elif path == "/too-large":
             self.send_json(413, {"reason": "the batch is larger than this hub accepts; send smaller batches"})

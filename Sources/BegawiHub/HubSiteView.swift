@@ -24,6 +24,24 @@ struct HubSiteView: ExportView {
                                   [.text(site), .text(table), .text(key)]).isEmpty
     }
 
+    func condition(name: String, key: String) -> (sql: String, arguments: [SQLValue])? {
+        if isOffice { return ("1", []) }
+        let catalogues = policy.tables.values.filter { $0.receivers == .all }.map(\.table).sorted()
+        let linked = policy.tables.values.filter { $0.receivers == .linked }.map(\.table).sorted()
+        var parts: [String] = []
+        var arguments: [SQLValue] = []
+        if !catalogues.isEmpty {
+            parts.append("\(name) IN (\(Array(repeating: "?", count: catalogues.count).joined(separator: ", ")))")
+            arguments += catalogues.map { .text($0) }
+        }
+        if !linked.isEmpty {
+            parts.append("(\(name) IN (\(Array(repeating: "?", count: linked.count).joined(separator: ", "))) "
+                         + "AND EXISTS (SELECT 1 FROM _hub_visibility v WHERE v.site = ? AND v.tbl = \(name) AND v.key = \(key)))")
+            arguments += linked.map { .text($0) } + [.text(site)]
+        }
+        return (parts.isEmpty ? "0" : parts.joined(separator: " OR "), arguments)
+    }
+
     func extras(afterSeq: UInt64, throughSeq: UInt64, context: ReplicaContext) throws -> (whole: [RowKey], evict: [RowKey]) {
         var last: [RowKey: Int64] = [:]
         var order: [RowKey] = []

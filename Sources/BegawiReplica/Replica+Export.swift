@@ -54,15 +54,28 @@ extension Replica {
         let db = tx.db
         let receiverNumber = try receiverReplicaID.flatMap { try Int64.fetchOne(db, sql: "SELECT id FROM _begawi_peers WHERE replica = ?", arguments: [$0]) } ?? -1
         let context = view.map { _ in ReplicaContext(tx: tx, replica: self) }
-        let bound = try view.flatMap { try $0.bound(afterSeq: cursor.seq, maxRows: limits.maxRows, context: context!) }
-        // With a view, rows it leaves out do not count against the page: scan further, within a budget.
-        let scanLimit = view == nil ? limits.maxRows + 1 : limits.maxRows * 16 + 1
-        let select = try FastStatement(db, "SELECT tbl, key, seq, vector, stamps, origin FROM _begawi_rows WHERE seq > ? AND seq <= ? AND origin IS NOT ? ORDER BY seq LIMIT ?")
+        var bound = try view.flatMap { try $0.bound(afterSeq: cursor.seq, maxRows: limits.maxRows, context: context!) }
+        // A view's condition leaves its rows out in the scan itself (one statement, not a query per row);
+        // the page then covers at most a span of the sequence, so that one read stays short.
+        let condition = view?.condition(name: "t.name", key: "r.key")
+        if condition != nil {
+            let (width, wide) = UInt64(max(1, limits.maxRows)).multipliedReportingOverflow(by: 64)
+            let (span, overflow) = cursor.seq.addingReportingOverflow(width)
+            if !wide, !overflow { bound = min(bound ?? span, span) }
+        }
+        // With a view asked row by row, rows it leaves out do not count against the page: scan further, within a budget.
+        let scanLimit = view == nil || condition != nil ? limits.maxRows + 1 : limits.maxRows * 16 + 1
+        let select = try FastStatement(db, condition.map {
+            "SELECT r.tbl, r.key, r.seq, r.vector, r.stamps, r.origin FROM _begawi_rows r JOIN _begawi_tables t ON t.id = r.tbl "
+                + "WHERE r.seq > ? AND r.seq <= ? AND r.origin IS NOT ? AND (\($0.sql)) ORDER BY r.seq LIMIT ?"
+        } ?? "SELECT tbl, key, seq, vector, stamps, origin FROM _begawi_rows WHERE seq > ? AND seq <= ? AND origin IS NOT ? ORDER BY seq LIMIT ?")
         select.reset()
         select.bind(1, Int64(clamping: cursor.seq))
         select.bind(2, Int64(clamping: bound ?? UInt64(Int64.max)))
         select.bind(3, receiverNumber)
-        select.bind(4, Int64(clamping: scanLimit))
+        let extra = condition?.arguments ?? []
+        for (i, argument) in extra.enumerated() { select.bind(Int32(4 + i), argument) }
+        select.bind(Int32(4 + extra.count), Int64(clamping: scanLimit))
         var rows: [RowChange] = []
         var throughSeq = cursor.seq
         var complete = true
@@ -82,7 +95,7 @@ extension Replica {
                 throw BegawiError(.corrupted, "the replica \(path) holds rows of an unknown table; restore it from a backup")
             }
             let seq = UInt64(clamping: select.int64(2))
-            if let view, try !view.includes(table: tables[table].spec.name, key: select.text(1), context: context!) {
+            if let view, condition == nil, try !view.includes(table: tables[table].spec.name, key: select.text(1), context: context!) {
                 scannedThroughSeq = seq
                 continue
             }

@@ -63,18 +63,23 @@ extension Replica {
             let (span, overflow) = cursor.seq.addingReportingOverflow(width)
             if !wide, !overflow { bound = min(bound ?? span, span) }
         }
+        // The condition is judged on the sequence index alone (it holds each row's table and key), and
+        // only the rows it keeps are looked up; CROSS JOIN keeps that index as the outer loop (joined
+        // the other way, SQLite read every row of each table the condition names, then sorted them).
         // With a view asked row by row, rows it leaves out do not count against the page: scan further, within a budget.
         let scanLimit = view == nil || condition != nil ? limits.maxRows + 1 : limits.maxRows * 16 + 1
         let select = try FastStatement(db, condition.map {
-            "SELECT r.tbl, r.key, r.seq, r.vector, r.stamps, r.origin FROM _begawi_rows r JOIN _begawi_tables t ON t.id = r.tbl "
-                + "WHERE r.seq > ? AND r.seq <= ? AND r.origin IS NOT ? AND (\($0.sql)) ORDER BY r.seq LIMIT ?"
+            "SELECT r.tbl, r.key, r.seq, r.vector, r.stamps, r.origin FROM (SELECT r.seq AS seq, r.tbl AS tbl, r.key AS key "
+                + "FROM _begawi_rows r CROSS JOIN _begawi_tables t ON t.id = r.tbl WHERE r.seq > ? AND r.seq <= ? AND (\($0.sql))) s "
+                + "CROSS JOIN _begawi_rows r ON r.tbl = s.tbl AND r.key = s.key WHERE r.origin IS NOT ? ORDER BY s.seq LIMIT ?"
         } ?? "SELECT tbl, key, seq, vector, stamps, origin FROM _begawi_rows WHERE seq > ? AND seq <= ? AND origin IS NOT ? ORDER BY seq LIMIT ?")
         select.reset()
         select.bind(1, Int64(clamping: cursor.seq))
         select.bind(2, Int64(clamping: bound ?? UInt64(Int64.max)))
-        select.bind(3, receiverNumber)
+        // The condition's arguments come between the range and the receiver (see the statement).
         let extra = condition?.arguments ?? []
-        for (i, argument) in extra.enumerated() { select.bind(Int32(4 + i), argument) }
+        for (i, argument) in extra.enumerated() { select.bind(Int32(3 + i), argument) }
+        select.bind(Int32(3 + extra.count), receiverNumber)
         select.bind(Int32(4 + extra.count), Int64(clamping: scanLimit))
         var rows: [RowChange] = []
         var throughSeq = cursor.seq

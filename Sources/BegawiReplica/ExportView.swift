@@ -9,8 +9,9 @@ public protocol ExportView {
     func includes(table: String, key: String, context: ReplicaContext) throws -> Bool
     /// The same choice as `includes`, as an SQL condition on `name` (the row's table name) and `key`
     /// (`?` parameters bound to `arguments`), so that the export's scan skips excluded rows itself
-    /// instead of asking row by row; nil to ask `includes` for each row.
-    func condition(name: String, key: String) -> (sql: String, arguments: [SQLValue])?
+    /// instead of asking row by row; nil to ask `includes` for each row. `span`: how many changes of
+    /// the sequence the scan may cover.
+    func condition(name: String, key: String, span: UInt64, context: ReplicaContext) throws -> (sql: String, arguments: [SQLValue])?
     /// Rows to send whole (newly visible) and rows the receiver must remove (no longer visible), for the
     /// part of the sequence the page covers.
     func extras(afterSeq: UInt64, throughSeq: UInt64, context: ReplicaContext) throws -> (whole: [RowKey], evict: [RowKey])
@@ -18,5 +19,5 @@ public protocol ExportView {
 
 extension ExportView {
     /// No condition: the export asks `includes` for each row.
-    public func condition(name: String, key: String) -> (sql: String, arguments: [SQLValue])? { nil }
+    public func condition(name: String, key: String, span: UInt64, context: ReplicaContext) throws -> (sql: String, arguments: [SQLValue])? { nil }
 }

@@ -57,11 +57,14 @@ extension Replica {
         var bound = try view.flatMap { try $0.bound(afterSeq: cursor.seq, maxRows: limits.maxRows, context: context!) }
         // A view's condition leaves its rows out in the scan itself (one statement, not a query per row);
         // the page then covers at most a span of the sequence, so that one read stays short.
-        let condition = view?.condition(name: "t.name", key: "r.key")
-        if condition != nil {
+        var condition: (sql: String, arguments: [SQLValue])?
+        if let view, let context {
             let (width, wide) = UInt64(max(1, limits.maxRows)).multipliedReportingOverflow(by: 64)
-            let (span, overflow) = cursor.seq.addingReportingOverflow(width)
-            if !wide, !overflow { bound = min(bound ?? span, span) }
+            let (spanEnd, overflow) = cursor.seq.addingReportingOverflow(width)
+            let limited = wide || overflow ? bound : min(bound ?? spanEnd, spanEnd)
+            let end = min(limited ?? UInt64.max, tx.state.seq)
+            condition = try view.condition(name: "t.name", key: "r.key", span: end > cursor.seq ? end - cursor.seq : 0, context: context)
+            if condition != nil { bound = limited }
         }
         // The condition is judged on the sequence index alone (it holds each row's table and key), and
         // only the rows it keeps are looked up; CROSS JOIN keeps that index as the outer loop (joined

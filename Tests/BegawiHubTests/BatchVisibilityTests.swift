@@ -151,4 +151,50 @@ import Testing
         #expect(try h.store.auditCount(action: "inserted") == 3 + 3)
         try expectVisibilityFollowsTheRules(h)
     }
+
+    /// A pull leaves out the rows the site may not see in its scan, a span of the feed per page:
+    /// pages of one row each still reach the head, with the rows one large page holds. A site that
+    /// sees few rows (B) is judged against its rows read once, one that sees many (A) row by row.
+    @Test func smallPagesPassRowsTheSiteMayNotSee() throws {
+        let h = try cluster()
+        try h.staff("lpk-b", "INSERT INTO programs(id, provider, title) VALUES ('prog-b', 'lpk-b', 'Forklift')")
+        let own = try register(h, "lpk-b", 300)
+        try h.syncAll()
+        let starts = try ["lpk-a", "lpk-b"].map { try h.site($0).replica.cursor(for: h.store.hubReplicaID) }
+        // More of A's rows that B may not see than a page of one row spans (64 changes), a catalogue
+        // row after them, one of them B may see once it enrolls the person, and the office's changes
+        // to a row of each, which reach each owner through the scan only (no grant).
+        let people = try (1...150).map { try register(h, "lpk-a", $0) }
+        try h.staff("lpk-a", "INSERT INTO programs(id, provider, title) VALUES ('prog-a', 'lpk-a', 'Las')")
+        try h.sync("lpk-a")
+        try enroll(h, "lpk-b", "enr-b", people[140], "prog-b")
+        try h.sync("lpk-b")
+        try h.sync("disnaker")
+        for key in [people[3], own] { try h.staff("disnaker", "UPDATE participants SET verified_on = '2026-03-01' WHERE id = ?", [key]) }
+        try h.sync("disnaker")
+
+        func keys(_ page: ChangeBatch) -> Set<RowKey> { Set(page.rows.map { RowKey(table: page.tables[$0.table].name, key: $0.key) }) }
+        let expected = [
+            "lpk-a": Set([RowKey(table: "participants", key: people[3])]),
+            "lpk-b": Set([RowKey(table: "participants", key: people[140]), RowKey(table: "participants", key: own), RowKey(table: "programs", key: "prog-a")])
+        ]
+        for (site, start) in zip(["lpk-a", "lpk-b"], starts) {
+            let s = h.site(site)
+            let whole = try h.store.pull(site: s.record, replica: s.replica.replicaID, after: start, maxRows: 10_000).batch
+            #expect(whole.complete)
+            #expect(keys(whole) == expected[site], "\(site)")
+            var cursor = start, pages = 0, received = Set<RowKey>()
+            while true {
+                let page = try h.store.pull(site: s.record, replica: s.replica.replicaID, after: cursor, maxRows: 1).batch
+                pages += 1
+                #expect(page.rows.count <= 2 && page.throughSeq >= cursor.seq)
+                received.formUnion(keys(page))
+                cursor = ExchangeCursor(baseSeq: page.complete ? page.throughSeq : cursor.baseSeq, seq: page.throughSeq)
+                if page.complete || pages > 100 { break }
+            }
+            #expect(received == keys(whole), "\(site)")
+            #expect(cursor.seq == whole.throughSeq)
+            #expect(pages >= 3)
+        }
+    }
 }

@@ -7,7 +7,8 @@ extension HubRoutes {
     static let maxSnapshotKeyBytes = 512
 
     /// A part of a new replica's first pull as a snapshot: `table`'s rows after the key in
-    /// `Begawi-Snapshot-After`, a SQLite file sent gzip-compressed.
+    /// `Begawi-Snapshot-After`, a SQLite file sent gzip-compressed (as it is with `encoding=identity`:
+    /// a site on a fast link, where the deflate is what it would wait for).
     func snapshot(_ request: Request) async throws -> Response {
         let (site, replica) = try await caller(request)
         let query = request.uri.queryParameters
@@ -25,15 +26,17 @@ extension HubRoutes {
         }
         let maxRows = try HubRoutes.maxRows(query.get("max_rows"), page: SQLiteHubStore.maxSnapshotRows)
         let schemaVersion = try HubRoutes.schemaVersion(request)
+        let compressed = query.get("encoding") != "identity"
         let answer = try await lanes.run { [store] in
-            try store.snapshotPart(site: site, replica: replica, table: table, after: after, maxRows: maxRows, schemaVersion: schemaVersion)
+            try store.snapshotPart(site: site, replica: replica, table: table, after: after, maxRows: maxRows, schemaVersion: schemaVersion,
+                                   compressed: compressed)
         }
         guard let answer else {
             throw HubRefusal(.notFound, .snapshotUnavailable, "this hub gives snapshots only to sites on its current schema version; pull pages instead")
         }
         metrics.sent(site: site.id, bytes: answer.bytes.count, rows: answer.rows, throughSeq: nil)
         var headers = HTTPFields()
-        headers[.contentEncoding] = "gzip"
+        if compressed { headers[.contentEncoding] = "gzip" }
         return HubAnswer.bytes(answer.bytes, contentType: Wire.snapshotMediaType, headers: headers)
     }
 }

@@ -40,9 +40,9 @@ public protocol HubStore: Sendable {
     /// and a cursor below the purge horizon too (`past-horizon`). A `fresh` copy includes the rows the site sent itself.
     func pull(site: SiteRecord, replica: String, after cursor: ExchangeCursor, maxRows: Int, schemaVersion: Int?, fresh: Bool) throws -> (batch: ChangeBatch, bytes: [UInt8])
     /// A new replica's first pull as a snapshot: the next part of a table's rows the site may see,
-    /// gzip-compressed; nil when the site's schema version is not the current one (it pulls pages).
+    /// gzip-compressed unless not `compressed`; nil when the site's schema version is not the current one (it pulls pages).
     func snapshotPart(site: SiteRecord, replica id: String, table: String, after: String?, maxRows: Int,
-                      schemaVersion: Int?) throws -> (rows: Int, bytes: [UInt8])?
+                      schemaVersion: Int?, compressed: Bool) throws -> (rows: Int, bytes: [UInt8])?
     /// After a site migrated from `fromVersion`: the next page of rows holding values of what later
     /// versions added, whole, after `afterSeq`, and where the next page starts (nil after the last).
     func catchUp(site: SiteRecord, replica: String, fromVersion: Int, schemaVersion: Int?, afterSeq: UInt64,

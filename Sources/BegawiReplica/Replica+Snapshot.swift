@@ -1,4 +1,5 @@
 import BegawiCore
+internal import CSQLite
 import Foundation
 internal import GRDB
 
@@ -27,11 +28,35 @@ extension Replica {
     /// Adopts the snapshot part in the file at `path`, exported by `source`, in engine transactions of
     /// about `budget` each. A part that does not fit this replica's schema throws `badBatch`.
     public func adoptSnapshotPart(at path: String, from source: String, budget: Duration) throws -> SnapshotAdoption {
+        try adoptSnapshotPart(.path(path), from: source, budget: budget)
+    }
+
+    /// Adopts a snapshot part held in memory (`file`: the bytes of its SQLite file, never written to disk).
+    public func adoptSnapshotPart(_ file: [UInt8], from source: String, budget: Duration) throws -> SnapshotAdoption {
+        try adoptSnapshotPart(.bytes(file), from: source, budget: budget)
+    }
+
+    /// The rows of the part in the file at `path`, and the part to fetch after it (nil after the last),
+    /// read from the part's description, so that it is fetched while this one is adopted.
+    public func snapshotPart(following path: String, from source: String) throws -> (rows: Int, next: SnapshotProgress?) {
+        try snapshotPart(following: .path(path), from: source)
+    }
+
+    /// The rows of a part held in memory, and the part to fetch after it (see `snapshotPart(following:from:)`).
+    public func snapshotPart(following file: [UInt8], from source: String) throws -> (rows: Int, next: SnapshotProgress?) {
+        try snapshotPart(following: .bytes(file), from: source)
+    }
+
+    /// Where a part's SQLite file is: on disk, or its bytes in memory.
+    private enum PartFile {
+        case path(String)
+        case bytes([UInt8])
+    }
+
+    private func adoptSnapshotPart(_ file: PartFile, from source: String, budget: Duration) throws -> SnapshotAdoption {
         do {
             return try pool.writeWithoutTransaction { db in
-                try db.execute(sql: "ATTACH DATABASE ? AS snap", arguments: [path])
-                defer { try? db.execute(sql: "DETACH DATABASE snap") }
-                return try adoptAttachedPart(db, source: source, budget: budget)
+                try attaching(file, on: db) { try adoptAttachedPart(db, source: source, budget: budget) }
             }
         } catch let error as DatabaseError {
             throw BegawiError(.storage, "the replica \(self.path) could not adopt a part of the hub's snapshot; the next round fetches it again",
@@ -39,20 +64,46 @@ extension Replica {
         }
     }
 
-    /// The rows of the part in the file at `path`, and the part to fetch after it (nil after the last),
-    /// read from the part's description, so that it is fetched while this one is adopted.
-    public func snapshotPart(following path: String, from source: String) throws -> (rows: Int, next: SnapshotProgress?) {
+    private func snapshotPart(following file: PartFile, from source: String) throws -> (rows: Int, next: SnapshotProgress?) {
         do {
             return try pool.writeWithoutTransaction { db in
-                try db.execute(sql: "ATTACH DATABASE ? AS snap", arguments: [path])
-                defer { try? db.execute(sql: "DETACH DATABASE snap") }
-                let part = try describeAttachedPart(db, source: source)
-                return (part.rows, part.next)
+                try attaching(file, on: db) {
+                    let part = try describeAttachedPart(db, source: source)
+                    return (part.rows, part.next)
+                }
             }
         } catch let error as DatabaseError {
             throw BegawiError(.badBatch, "the hub's snapshot part could not be read; the pages bring the rows instead",
                               cause: "\(error.resultCode): \(error.message ?? "")")
         }
+    }
+
+    /// Runs `body` with the part attached as `snap`: a file, or a copy of the bytes that SQLite owns
+    /// (writable: an engine transaction begins on every attached database, and one read-only refuses it).
+    private func attaching<T>(_ file: PartFile, on db: Database, _ body: () throws -> T) throws -> T {
+        switch file {
+        case .path(let path):
+            try db.execute(sql: "ATTACH DATABASE ? AS snap", arguments: [path])
+        case .bytes(let bytes):
+            guard !bytes.isEmpty, let copy = sqlite3_malloc64(sqlite3_uint64(bytes.count))?.assumingMemoryBound(to: UInt8.self) else {
+                throw BegawiError(.badBatch, "the hub's snapshot part is empty or too large to hold; the pages bring the rows instead")
+            }
+            bytes.withUnsafeBufferPointer { copy.update(from: $0.baseAddress!, count: $0.count) }
+            do {
+                try db.execute(sql: "ATTACH DATABASE ':memory:' AS snap")
+            } catch {
+                sqlite3_free(copy)
+                throw error
+            }
+            let size = sqlite3_int64(bytes.count)
+            // FREEONCLOSE: SQLite frees the copy when it is detached, or at once if this fails.
+            guard sqlite3_deserialize(db.sqliteConnection, "snap", copy, size, size, UInt32(SQLITE_DESERIALIZE_FREEONCLOSE)) == SQLITE_OK else {
+                try? db.execute(sql: "DETACH DATABASE snap")
+                throw BegawiError(.badBatch, "the hub's snapshot part could not be opened in memory; the pages bring the rows instead")
+            }
+        }
+        defer { try? db.execute(sql: "DETACH DATABASE snap") }
+        return try body()
     }
 
     /// The attached part's table, its rows, the position the cursor takes after the last part, and the part after it.

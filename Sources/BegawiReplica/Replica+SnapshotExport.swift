@@ -1,4 +1,5 @@
 import BegawiCore
+internal import CSQLite
 import Foundation
 internal import GRDB
 
@@ -9,30 +10,70 @@ extension Replica {
     /// the receiver sent itself are left out, as a pull leaves them out (`receiverReplicaID`).
     public func writeSnapshotPart(to path: String, table name: String, after afterKey: String?, maxRows: Int,
                                   receiverReplicaID: String?, scope: SnapshotScope) throws -> SnapshotPart {
+        let table = try snapshotTable(name)
+        try? FileManager.default.removeItem(atPath: path)
+        do {
+            return try exportSnapshotPart(into: try DatabaseQueue(path: path), table: table, after: afterKey, maxRows: maxRows,
+                                          receiverReplicaID: receiverReplicaID, scope: scope) { _ in }
+        } catch let error as DatabaseError {
+            try? FileManager.default.removeItem(atPath: path)
+            throw BegawiError(.storage, "a snapshot part of table '\(name)' could not be written at \(path); check the free space there",
+                              cause: "\(error.resultCode): \(error.message ?? "")")
+        }
+    }
+
+    /// One part of a snapshot as `writeSnapshotPart` writes it, as its file's bytes: built in memory,
+    /// so that no file is written and read back (the hub's part is sent and forgotten).
+    public func snapshotPartFile(table name: String, after afterKey: String?, maxRows: Int,
+                                 receiverReplicaID: String?, scope: SnapshotScope) throws -> (part: SnapshotPart, file: [UInt8]) {
+        let table = try snapshotTable(name)
+        var file: [UInt8] = []
+        do {
+            let part = try exportSnapshotPart(into: try DatabaseQueue(), table: table, after: afterKey, maxRows: maxRows,
+                                              receiverReplicaID: receiverReplicaID, scope: scope) { db in
+                var size: sqlite3_int64 = 0
+                guard let data = sqlite3_serialize(db.sqliteConnection, "main", &size, 0), size >= 0 else {
+                    throw BegawiError(.storage, "a snapshot part of table '\(name)' could not be serialized; check the hub's free memory")
+                }
+                defer { sqlite3_free(data) }
+                file = Array(UnsafeBufferPointer(start: data, count: Int(size)))
+            }
+            return (part, file)
+        } catch let error as DatabaseError {
+            throw BegawiError(.storage, "a snapshot part of table '\(name)' could not be built in memory; check the hub's free memory",
+                              cause: "\(error.resultCode): \(error.message ?? "")")
+        }
+    }
+
+    /// The spec and number of the table a part is asked of.
+    private func snapshotTable(_ name: String) throws -> (spec: TableSpec, id: Int64) {
         guard let index = tableByName[name] else {
             throw BegawiError(.invalidArgument, "this replica does not sync a table named '\(name)'; ask for a table of the current schema")
         }
-        let spec = tables[index].spec
-        let id = tables[index].id
-        try? FileManager.default.removeItem(atPath: path)
-        do {
-            let queue = try DatabaseQueue(path: path)
-            return try queue.writeWithoutTransaction { db in
-                try db.execute(sql: "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF")
-                try db.execute(sql: "ATTACH DATABASE ? AS source", arguments: [self.path])
-                defer { try? db.execute(sql: "DETACH DATABASE source") }
-                var part: SnapshotPart?
+        return (tables[index].spec, tables[index].id)
+    }
+
+    /// Fills the empty database of `queue` with the part, then hands it to `finish` (still open).
+    private func exportSnapshotPart(into queue: DatabaseQueue, table: (spec: TableSpec, id: Int64), after afterKey: String?, maxRows: Int,
+                                    receiverReplicaID: String?, scope: SnapshotScope, finish: (Database) throws -> Void) throws -> SnapshotPart {
+        let (spec, id) = table
+        return try queue.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF")
+            try db.execute(sql: "ATTACH DATABASE ? AS source", arguments: [self.path])
+            var part: SnapshotPart?
+            do {
                 try db.inTransaction(.deferred) {
                     part = try fillSnapshotPart(db, spec: spec, id: id, after: afterKey, maxRows: max(1, maxRows),
                                                 receiverReplicaID: receiverReplicaID, scope: scope)
                     return .commit
                 }
-                return part!
+            } catch {
+                try? db.execute(sql: "DETACH DATABASE source")
+                throw error
             }
-        } catch let error as DatabaseError {
-            try? FileManager.default.removeItem(atPath: path)
-            throw BegawiError(.storage, "a snapshot part of table '\(name)' could not be written at \(path); check the free space there",
-                              cause: "\(error.resultCode): \(error.message ?? "")")
+            try db.execute(sql: "DETACH DATABASE source")
+            try finish(db)
+            return part!
         }
     }
 

@@ -28,22 +28,20 @@ extension SyncRound {
         // `snapshot` in the environment overrides it (for comparisons).
         let asked = ProcessInfo.processInfo.environment["BEGAWI_FIRST_PULL"]
         guard asked == "snapshot" || (asked != "pages" && configuration.firstPullBySnapshot) else { return false }
-        let (start, replicaPath) = try await lane.run { replica in (try replica.nextSnapshotPart(from: hubReplicaID), replica.path) }
-        guard let next = start else { return false }
-        let path = replicaPath + ".snapshot"
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        guard let next = try await lane.run({ try $0.nextSnapshotPart(from: hubReplicaID) }) else { return false }
         let page = max(1, min(session.pageRows, Self.snapshotMaxPartRows))
         let sizer = SnapshotPartSizer(BatchSizer(maxRows: Self.snapshotMaxPartRows, minRows: min(50, page), startRows: page,
                                                  targetSeconds: Self.snapshotPartSeconds))
         let logger = self.logger
         /// Fetches a part at the sizer's size, and the seconds it took; a part lost to the link is asked again, smaller.
-        @Sendable func fetch(_ part: SnapshotProgress) async throws -> (bytes: [UInt8], seconds: Double) {
+        @Sendable func fetch(_ part: SnapshotProgress) async throws -> (bytes: [UInt8], seconds: Double, compressed: Bool) {
             var lost = 0
             while true {
-                let started = ContinuousClock.now
+                let started = ContinuousClock.now, compressed = sizer.compressed
                 do {
-                    let bytes = try await client.snapshotPart(hubReplicaID: hubReplicaID, table: part.table, after: part.after, maxRows: sizer.rows)
-                    return (bytes, (ContinuousClock.now - started) / .seconds(1))
+                    let bytes = try await client.snapshotPart(hubReplicaID: hubReplicaID, table: part.table, after: part.after,
+                                                              maxRows: sizer.rows, compressed: compressed)
+                    return (bytes, (ContinuousClock.now - started) / .seconds(1), compressed)
                 } catch let error as BegawiError where error.code == .network && lost + 1 < Self.snapshotRetries {
                     lost += 1
                     sizer.lost()
@@ -52,9 +50,9 @@ extension SyncRound {
                 }
             }
         }
-        var (bytes, seconds): ([UInt8], Double)
+        var (bytes, seconds, compressed): ([UInt8], Double, Bool)
         do {
-            (bytes, seconds) = try await fetch(next)
+            (bytes, seconds, compressed) = try await fetch(next)
         } catch let refusal as HubRefusal where refusal.status == 404 {
             logger.notice("the hub gives no snapshot to this site; pulling pages", metadata: ["reason": "\(refusal.code)"])
             try await lane.run { try $0.abandonSnapshot() }
@@ -62,22 +60,22 @@ extension SyncRound {
         }
         do {
             while true {
-                try Self.writePart(bytes, to: path)
-                let received = bytes.count
+                // The part stays in memory: a cut round fetches it again, so a file of it would only be written and read back.
+                let part = bytes, received = bytes.count
                 bytes = []
-                let (rows, following) = try await lane.run { try $0.snapshotPart(following: path, from: hubReplicaID) }
-                sizer.record(rows: rows, bytes: received, seconds: seconds)
+                let (rows, following) = try await lane.run { try $0.snapshotPart(following: part, from: hubReplicaID) }
+                sizer.record(rows: rows, bytes: received, seconds: seconds, compressed: compressed)
                 // The next part is fetched while this one is adopted (the hub writes it meanwhile).
                 let adopting = ContinuousClock.now
-                let (adoption, adopted, prefetched) = try await withThrowingTaskGroup(of: ([UInt8], Double).self) { prefetch in
+                let (adoption, adopted, prefetched) = try await withThrowingTaskGroup(of: ([UInt8], Double, Bool).self) { prefetch in
                     if let following { prefetch.addTask { try await fetch(following) } }
-                    let adoption = try await lane.run { try $0.adoptSnapshotPart(at: path, from: hubReplicaID, budget: Replica.pageWriteBudget) }
+                    let adoption = try await lane.run { try $0.adoptSnapshotPart(part, from: hubReplicaID, budget: Replica.pageWriteBudget) }
                     let adopted = ContinuousClock.now - adopting
                     return (adoption, adopted, following == nil ? nil : try await prefetch.next())
                 }
                 // Which side a first sync waits for: the hub and the link (fetch), or this replica (adopt).
                 logger.debug("adopted a part of the hub's snapshot", metadata: [
-                    "rows": "\(adoption.rows)", "bytes": "\(received)", "fetch_s": "\(String(format: "%.3f", seconds))",
+                    "rows": "\(adoption.rows)", "bytes": "\(received)", "fetch_s": "\(String(format: "%.3f", seconds))", "compressed": "\(compressed)",
                     "adopt_s": "\(String(format: "%.3f", adopted / .seconds(1)))", "waited_s": "\(String(format: "%.3f", (ContinuousClock.now - adopting - adopted) / .seconds(1)))"])
                 onProgress?()
                 report.pages += 1
@@ -89,20 +87,12 @@ extension SyncRound {
                     return true
                 }
                 guard adoption.next == following, let prefetched else { return false }
-                (bytes, seconds) = prefetched
+                (bytes, seconds, compressed) = prefetched
             }
         } catch let error as BegawiError where error.code == .badBatch {
             logger.warning("a part of the hub's snapshot does not fit this replica; pulling pages", metadata: ["reason": "\(error.message)"])
             try await lane.run { try $0.abandonSnapshot() }
             return false
         }
-    }
-
-    /// Writes a part's bytes to the file the replica attaches (from the array: through `Data` they were copied once more).
-    static func writePart(_ bytes: [UInt8], to path: String) throws {
-        let failed = BegawiError(.storage, "a part of the hub's snapshot could not be written at \(path); check the free space beside the replica")
-        guard FileManager.default.createFile(atPath: path, contents: nil), let file = FileHandle(forWritingAtPath: path) else { throw failed }
-        defer { try? file.close() }
-        do { try file.write(contentsOf: bytes) } catch { throw failed }
     }
 }

@@ -121,4 +121,28 @@ import Testing
         #expect(try here.rows(of: "notes")["lpk-a-n-99"] == hub["lpk-a-n-99"], "the concurrent write merged as in any pull")
         #expect(try here.rows(of: "notes").count == 231)
     }
+
+    @Test func aPartComesAsItIsWhenAskedAndIsAdoptedFromMemory() async throws {
+        let world = try await SnapshotTests.world()
+        try world.addSite("lpk-snap")
+        let replica = try Replica.open(at: world.path("lpk-snap"), clock: world.clock)
+        defer { try? replica.close() }
+        let site = world.records["lpk-snap"]!
+        _ = try world.store.session(site: site, replica: replica.replicaID, configuration: world.hubConfiguration)
+        func part(compressed: Bool) throws -> [UInt8] {
+            try world.store.snapshotPart(site: site, replica: replica.replicaID, table: "notes", after: nil, maxRows: 100,
+                                         schemaVersion: nil, compressed: compressed)!.bytes
+        }
+        let plain = try part(compressed: false), packed = try part(compressed: true)
+        #expect(plain.starts(with: Array("SQLite format 3".utf8)), "a SQLite file as it is")
+        #expect(try GzipDecoder.decode(packed, limit: 1 << 30) == plain)
+        #expect(packed.count * 2 < plain.count)
+        #expect(try replica.snapshotPart(following: plain, from: world.store.hubReplicaID).rows == 100)
+        #expect(try replica.adoptSnapshotPart(plain, from: world.store.hubReplicaID, budget: .seconds(1)).rows == 100)
+        #expect(try replica.rows(of: "notes").count + world.keys(world.path("lpk-snap"), dead: true).count == 100, "alive or deleted")
+        // Bytes that are no SQLite file are refused as a part that does not fit: the pages bring the rows.
+        for bad in [[], Array(plain.prefix(100)), Array(repeating: UInt8(7), count: 8192)] {
+            #expect(throws: BegawiError.self) { try replica.snapshotPart(following: bad, from: world.store.hubReplicaID) }
+        }
+    }
 }

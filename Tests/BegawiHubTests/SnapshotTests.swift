@@ -22,6 +22,15 @@ import Testing
         return world
     }
 
+    /// `world()` with `lpk-pages`, which pulled it by pages, and `lpk-snap`, new and not yet synced.
+    static func pagedAndNew() async throws -> PurgeWorld {
+        let world = try await world()
+        try world.addSite("lpk-pages")
+        try world.addSite("lpk-snap")
+        try await world.sync("lpk-pages")
+        return world
+    }
+
     /// Every row's merge state and values, by key, as the replica would export them to a new replica
     /// (independent of its own change numbers), and its tombstones' stored values.
     static func state(_ world: PurgeWorld, _ site: String) throws -> (rows: [String: RowState], dead: Set<String>) {
@@ -60,10 +69,7 @@ import Testing
     }
 
     @Test func aCutTransferResumesWhereItStopped() async throws {
-        let world = try await SnapshotTests.world()
-        try world.addSite("lpk-pages")
-        try world.addSite("lpk-snap")
-        try await world.sync("lpk-pages")
+        let world = try await SnapshotTests.pagedAndNew()
         let cut = world.transport("lpk-snap")
         cut.snapshots = true
         cut.snapshotPartsLeft = 2
@@ -83,10 +89,7 @@ import Testing
     }
 
     @Test func aPartLostToTheLinkIsAskedAgainSmallerInTheSameRound() async throws {
-        let world = try await SnapshotTests.world()
-        try world.addSite("lpk-pages")
-        try world.addSite("lpk-snap")
-        try await world.sync("lpk-pages")
+        let world = try await SnapshotTests.pagedAndNew()
         let transport = world.transport("lpk-snap")
         transport.snapshots = true
         // The connection drops in the middle of the third part, and again in that of the first one asked after it grew back.

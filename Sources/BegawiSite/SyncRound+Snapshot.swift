@@ -45,8 +45,9 @@ extension SyncRound {
                 } catch let error as BegawiError where error.code == .network && lost + 1 < Self.snapshotRetries {
                     lost += 1
                     sizer.lost()
-                    logger.info("a part of the hub's snapshot was lost to the link; asking again for a smaller one",
-                                metadata: ["rows": "\(sizer.rows)"])
+                    // A warning with its cause, as a resumed push is: the operator sees why a first sync is slow.
+                    logger.warning("a part of the hub's snapshot was lost to the link; asking again for a smaller one",
+                                   metadata: ["rows": "\(sizer.rows)", "error": "\(error)"])
                 }
             }
         }

@@ -9,6 +9,15 @@ import Testing
         try #require(feed.held == n)
     }
 
+    /// A notifier with one pull parked (an hour's wait) at the generation `seen`.
+    func onePulled(limit: Int = 10) async throws -> (feed: FeedNotifier, seen: UInt64, waiter: Task<FeedNotifier.Wake, Never>) {
+        let feed = FeedNotifier()
+        let seen = feed.generation
+        let waiter = Task { await feed.wait(past: seen, timeout: .seconds(3600), limit: limit) }
+        try await parked(feed, 1)
+        return (feed, seen, waiter)
+    }
+
     /// The race a held pull must survive: the generation is read, the feed looked at (empty), a push
     /// commits, and only then does the pull start to wait. It must see that commit.
     @Test func aCommitBetweenTheLookAndTheWaitIsNotMissed() async {
@@ -38,10 +47,7 @@ import Testing
     }
 
     @Test func closingReleasesHeldPullsAndRefusesToHoldMore() async throws {
-        let feed = FeedNotifier()
-        let seen = feed.generation
-        let waiter = Task { await feed.wait(past: seen, timeout: .seconds(3600), limit: 10) }
-        try await parked(feed, 1)
+        let (feed, seen, waiter) = try await onePulled()
         feed.close()
         #expect(await waiter.value == .closed)
         #expect(await feed.wait(past: seen, timeout: .seconds(3600), limit: 10) == .closed)
@@ -49,10 +55,7 @@ import Testing
     }
 
     @Test func pastTheLimitAPullIsAnsweredAtOnce() async throws {
-        let feed = FeedNotifier()
-        let seen = feed.generation
-        let waiter = Task { await feed.wait(past: seen, timeout: .seconds(3600), limit: 1) }
-        try await parked(feed, 1)
+        let (feed, seen, waiter) = try await onePulled(limit: 1)
         #expect(await feed.wait(past: seen, timeout: .seconds(3600), limit: 1) == .full)
         feed.committed()
         #expect(await waiter.value == .committed)
@@ -60,10 +63,7 @@ import Testing
 
     /// A client that goes away cancels its request's task: the parked pull leaves at once.
     @Test func aCancelledPullLeaves() async throws {
-        let feed = FeedNotifier()
-        let seen = feed.generation
-        let waiter = Task { await feed.wait(past: seen, timeout: .seconds(3600), limit: 10) }
-        try await parked(feed, 1)
+        let (feed, _, waiter) = try await onePulled()
         waiter.cancel()
         #expect(await waiter.value == .closed)
         #expect(feed.held == 0)

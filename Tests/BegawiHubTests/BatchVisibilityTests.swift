@@ -12,21 +12,7 @@ import Testing
 /// when one batch links, moves and unlinks rows, names a row twice, or holds refused rows.
 @Suite(.blocking) struct BatchVisibilityTests {
     func cluster() throws -> HubHarness {
-        let h = try HubHarness()
-        try h.addSite("disnaker", kind: .office)
-        try h.addSite("lpk-a", kind: .lpk)
-        try h.addSite("lpk-b", kind: .lpk)
-        for (id, kind) in [("disnaker", "office"), ("lpk-a", "lpk"), ("lpk-b", "lpk")] {
-            try h.staff("disnaker", "INSERT INTO partners(id, kind, name) VALUES (?, ?, ?)", [id, kind, "Partner \(id)"])
-        }
-        return h
-    }
-
-    func register(_ h: HubHarness, _ site: String, _ n: Int) throws -> String {
-        let person = Person.make(n), key = person.key(h.policy)
-        try h.staff(site, "INSERT INTO participants(id, nik, full_name, birth_date, sex, registered_by) VALUES (?, ?, ?, ?, ?, ?)",
-                    [key, person.nik, person.name, person.birth, person.female ? "P" : "L", site])
-        return key
+        try HubHarness.withPartners([("disnaker", .office), ("lpk-a", .lpk), ("lpk-b", .lpk)])
     }
 
     func enroll(_ h: HubHarness, _ site: String, _ id: String, _ person: String, _ program: String) throws {
@@ -65,7 +51,7 @@ import Testing
     /// More rows than one statement of the bulk writes takes (64), linked and moved in one batch each.
     @Test func linksMadeMovedAndEndedInOneBatchEach() throws {
         let h = try cluster()
-        let people = try (1...70).map { try register(h, "lpk-a", $0) }
+        let people = try (1...70).map { try h.register("lpk-a", Person.make($0)) }
         try h.staff("lpk-a", "INSERT INTO programs(id, provider, title) VALUES ('prog-a', 'lpk-a', 'Las')")
         for (i, p) in people.enumerated() { try enroll(h, "lpk-a", "enr-a-\(i)", p, "prog-a") }
         try h.staff("lpk-b", "INSERT INTO programs(id, provider, title) VALUES ('prog-b', 'lpk-b', 'Forklift')")
@@ -104,7 +90,7 @@ import Testing
     /// and sight follows that state only.
     @Test func aBatchNamingARowTwice() throws {
         let h = try cluster()
-        let x = try register(h, "lpk-a", 31), y = try register(h, "lpk-a", 32)
+        let x = try h.register("lpk-a", Person.make(31)), y = try h.register("lpk-a", Person.make(32))
         try h.staff("lpk-a", "INSERT INTO programs(id, provider, title) VALUES ('prog-a', 'lpk-a', 'Las')")
         try h.staff("lpk-b", "INSERT INTO programs(id, provider, title) VALUES ('prog-b', 'lpk-b', 'Forklift')")
         try h.syncAll()
@@ -131,7 +117,7 @@ import Testing
         let h = try cluster()
         try h.staff("lpk-b", "INSERT INTO programs(id, provider, title) VALUES ('prog-b', 'lpk-b', 'Forklift')")
         try h.syncAll()
-        let good = try register(h, "lpk-b", 41)
+        let good = try h.register("lpk-b", Person.make(41))
         let forged = Person.make(42), forgedKey = forged.key(h.policy)
         try h.staff("lpk-b", "INSERT INTO participants(id, nik, full_name, registered_by) VALUES (?, ?, ?, 'lpk-a')", [forgedKey, forged.nik, forged.name])
         try enroll(h, "lpk-b", "enr-good", good, "prog-b")
@@ -158,13 +144,13 @@ import Testing
     @Test func smallPagesPassRowsTheSiteMayNotSee() throws {
         let h = try cluster()
         try h.staff("lpk-b", "INSERT INTO programs(id, provider, title) VALUES ('prog-b', 'lpk-b', 'Forklift')")
-        let own = try register(h, "lpk-b", 300)
+        let own = try h.register("lpk-b", Person.make(300))
         try h.syncAll()
         let starts = try ["lpk-a", "lpk-b"].map { try h.site($0).replica.cursor(for: h.store.hubReplicaID) }
         // More of A's rows that B may not see than a page of one row spans (64 changes), a catalogue
         // row after them, one of them B may see once it enrolls the person, and the office's changes
         // to a row of each, which reach each owner through the scan only (no grant).
-        let people = try (1...150).map { try register(h, "lpk-a", $0) }
+        let people = try (1...150).map { try h.register("lpk-a", Person.make($0)) }
         try h.staff("lpk-a", "INSERT INTO programs(id, provider, title) VALUES ('prog-a', 'lpk-a', 'Las')")
         try h.sync("lpk-a")
         try enroll(h, "lpk-b", "enr-b", people[140], "prog-b")

@@ -11,27 +11,12 @@ import Testing
 /// arriving whole when a link appears and leaving a replica (only) when it ends.
 @Suite(.blocking) struct VisibilityTests {
     func cluster() throws -> HubHarness {
-        let h = try HubHarness()
-        try h.addSite("disnaker", kind: .office)
-        try h.addSite("lpk-a", kind: .lpk)
-        try h.addSite("lpk-b", kind: .lpk)
-        try h.addSite("pt-x", kind: .company)
-        for (id, kind) in [("disnaker", "office"), ("lpk-a", "lpk"), ("lpk-b", "lpk"), ("pt-x", "company")] {
-            try h.staff("disnaker", "INSERT INTO partners(id, kind, name) VALUES (?, ?, ?)", [id, kind, "Partner \(id)"])
-        }
-        return h
-    }
-
-    func register(_ h: HubHarness, _ site: String, _ person: Person) throws -> String {
-        let key = person.key(h.policy)
-        try h.staff(site, "INSERT INTO participants(id, nik, full_name, birth_date, sex, registered_by) VALUES (?, ?, ?, ?, ?, ?)",
-                    [key, person.nik, person.name, person.birth, person.female ? "P" : "L", site])
-        return key
+        try HubHarness.withPartners([("disnaker", .office), ("lpk-a", .lpk), ("lpk-b", .lpk), ("pt-x", .company)])
     }
 
     @Test func participantsReachOnlyLinkedSites() throws {
         let h = try cluster()
-        let x = try register(h, "lpk-a", Person.make(1))
+        let x = try h.register("lpk-a", Person.make(1))
         try h.staff("lpk-a", "INSERT INTO programs(id, provider, title) VALUES ('prog-a', 'lpk-a', 'Pengelasan SMAW 3G')")
         try h.staff("lpk-a", "INSERT INTO enrollments(id, participant_id, program_id, status) VALUES ('enr-a', ?, 'prog-a', 'registered')", [x])
         try h.staff("lpk-b", "INSERT INTO programs(id, provider, title) VALUES ('prog-b', 'lpk-b', 'Operator Forklift')")
@@ -68,7 +53,7 @@ import Testing
 
     @Test func refusedRowsAreSettledAndTheRestLands() throws {
         let h = try cluster()
-        let x = try register(h, "lpk-a", Person.make(2))
+        let x = try h.register("lpk-a", Person.make(2))
         try h.staff("lpk-a", "INSERT INTO programs(id, provider, title) VALUES ('prog-a', 'lpk-a', 'Las')")
         try h.syncAll()
         // LPK B inserts a program in A's name (refused) and one of its own (lands) in one batch.
@@ -110,7 +95,7 @@ import Testing
     @Test(arguments: [500, 1])
     func anEnrollmentSentBeforeItsProgramLands(batchRows: Int) throws {
         let h = try cluster()
-        let x = try register(h, "lpk-a", Person.make(3))
+        let x = try h.register("lpk-a", Person.make(3))
         try h.staff("lpk-a", "INSERT INTO programs(id, provider, title) VALUES ('prog-a', 'lpk-a', 'Las')")
         try h.staff("lpk-a", "INSERT INTO enrollments(id, participant_id, program_id, status) VALUES ('enr-a', ?, 'prog-a', 'registered')", [x])
         try h.staff("lpk-a", "UPDATE programs SET title = 'Las Listrik' WHERE id = 'prog-a'")
@@ -131,8 +116,8 @@ import Testing
     /// one to the other; an edit of any other field changes nobody's sight (no feed entries).
     @Test func onlyOwnersAndLinksMoveSight() throws {
         let h = try cluster()
-        let x = try register(h, "lpk-a", Person.make(4))
-        let y = try register(h, "lpk-a", Person.make(5))
+        let x = try h.register("lpk-a", Person.make(4))
+        let y = try h.register("lpk-a", Person.make(5))
         try h.staff("lpk-b", "INSERT INTO programs(id, provider, title) VALUES ('prog-b', 'lpk-b', 'Forklift')")
         try h.staff("lpk-b", "INSERT INTO enrollments(id, participant_id, program_id, status) VALUES ('enr-b', ?, 'prog-b', 'registered')", [x])
         try h.syncAll()

@@ -3,8 +3,9 @@
 
 SWIFT ?= swift
 APT_PACKAGES := libsqlite3-dev libcurl4-openssl-dev zlib1g-dev pkg-config sqlite3 openssl python3 systemd
-# Only the test suite needs these: clocks a year off, Prometheus' reference parser, and a headless browser for the dashboard.
-TEST_PACKAGES := faketime curl python3-prometheus-client chromium chromium-driver python3-selenium libnss3-tools dpkg-dev
+# Only the test suite needs these: clocks a year off, Prometheus' reference parser, a headless browser for the dashboard,
+# and PostgreSQL for a throwaway cluster (Tests/Tools/pgcluster).
+TEST_PACKAGES := faketime curl python3-prometheus-client chromium chromium-driver python3-selenium libnss3-tools dpkg-dev postgresql
 # `make deb`: dpkg-shlibdeps names the Debian packages of the libraries the binary needs.
 DEB_PACKAGES := dpkg-dev
 BENCH_PACKAGES := sqlite3-tools zstd rsync
@@ -43,9 +44,13 @@ release: deps
 	$(SWIFT) build -c release
 
 # The whole suite in one run. Longer soaks: BEGAWI_SIM_SEEDS=100000 make test (see README).
+# The PostgreSQL tests get a throwaway cluster through BEGAWI_TEST_POSTGRES; it is stopped and removed
+# however the tests end, and the exit status stays the tests'.
 test: test-deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	@pg=$$(mktemp -d /tmp/begawi-pg.XXXXXX) && trap 'Tests/Tools/pgcluster stop "$$pg"' EXIT INT TERM && \
+	url=$$(Tests/Tools/pgcluster start "$$pg") && echo "PostgreSQL for the tests: $$url" && \
+	BEGAWI_TEST_POSTGRES=$$url $(SWIFT) test --skip-build
 
 # Figures for BENCHMARKS.md, from the benchmarks' own package (Benchmarks/; not built by `swift build`).
 bench: bench-deps

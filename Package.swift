@@ -31,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // System libraries: the shims hold only what Swift cannot call.
@@ -89,6 +90,18 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict),
+        // The hub's store on PostgreSQL (issue 17, under construction): settings, a blocking session, the fenced feed.
+        .target(
+            name: "BegawiPostgres",
+            dependencies: [
+                "BegawiCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         // The office of Handak Begawi: dashboard, enrollment report, conflict reviews and re-apply,
@@ -161,6 +174,11 @@ let package = Package(
                 "BegawiCore", "BegawiHub", "BegawiOffice",
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Mustache", package: "swift-mustache"),
             ],
+            swiftSettings: strict),
+        // Needs a PostgreSQL server named by BEGAWI_TEST_POSTGRES (make test starts one); skipped without.
+        .testTarget(
+            name: "BegawiPostgresTests",
+            dependencies: ["BegawiCore", "BegawiPostgres", "BegawiTestSupport", .product(name: "PostgresNIO", package: "postgres-nio")],
             swiftSettings: strict),
         .testTarget(
             name: "BegawiSiteTests",

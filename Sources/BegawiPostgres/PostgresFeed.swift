@@ -1,0 +1,153 @@
+import BegawiCore
+import NIOCore
+import PostgresNIO
+
+/// A change feed on PostgreSQL that never skips: readers page by one number, and every change
+/// below a reader's cursor was visible to it before the cursor passed it.
+///
+/// Writers record changes inside their own transactions (`record`), each with the writer's
+/// transaction id (`pg_current_xact_id()`). `publish` gives positions; readers take changes by
+/// position (`read`). Why no reader can skip a change:
+///
+/// 1. A change gets a position only in `publish`, and only when its transaction id is below the
+///    fence, `pg_snapshot_xmin` of the publishing statement's snapshot: every transaction with a
+///    smaller id has ended, so the change is committed and seen (an aborted one's is never seen),
+///    and no transaction running or yet to start can write a change below the fence (ids are
+///    handed out in increasing order). The changes below a fence are final when they are read.
+/// 2. Publishers take turns on the feed's head row (`FOR UPDATE`), locked in a statement of its
+///    own: the statement that gives positions then runs on a snapshot taken after the previous
+///    publisher committed, sees every position given so far, and gives only larger ones.
+/// 3. So positions become visible in increasing order: when a publish commits positions above
+///    head `h`, every position up to `h` was committed before it began. A reader that sees a
+///    position sees every smaller one, and every change published later gets a position above
+///    the head of its time, hence above any position a reader has seen: a cursor never passes a
+///    change it did not take.
+///
+/// Paging by the writers' own numbers (`id > cursor`) has no such order: a transaction takes id
+/// 5 and waits while another takes 6 and commits; a reader takes 6, and 5 commits behind its
+/// cursor (the tests' canary shows it). Paging by (transaction id, id) below the fence would not
+/// skip either, but needs a cursor of two numbers; the position keeps a site's cursor one
+/// (`ExchangeCursor.seq`).
+///
+/// The price: a change waits for the oldest transaction open on the whole server when it was
+/// written. A long transaction delays delivery, never reorders or loses it; the sessions' statement
+/// and idle-in-transaction timeouts bound Begawi's own, and `lag` shows any (a forgotten prepared
+/// transaction too). Each change is written twice: inserted, then given its position.
+public struct PostgresFeed: Sendable {
+    /// Makes the feed's handle; its tables are made by `install`.
+    public init() {}
+
+    /// Makes the feed's tables when missing; several processes may call it at once.
+    public func install(on link: PostgresLink) throws {
+        try link.transaction { link in
+            // CREATE … IF NOT EXISTS is not safe against itself in another session: take turns.
+            try link.query("SELECT pg_advisory_xact_lock(7301946)")
+            try link.query("""
+                CREATE TABLE IF NOT EXISTS begawi_changes (
+                    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    xid xid8 NOT NULL DEFAULT pg_current_xact_id(),
+                    pos bigint UNIQUE,
+                    recorded_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+                    body bytea NOT NULL)
+                """)
+            try link.query("CREATE INDEX IF NOT EXISTS begawi_changes_pending ON begawi_changes (xid, id) WHERE pos IS NULL")
+            try link.query("""
+                CREATE TABLE IF NOT EXISTS begawi_feed_head (
+                    one boolean PRIMARY KEY DEFAULT true CHECK (one),
+                    pos bigint NOT NULL)
+                """)
+            try link.query("INSERT INTO begawi_feed_head (one, pos) VALUES (true, 0) ON CONFLICT DO NOTHING")
+        }
+    }
+
+    /// Records a change in the link's open transaction (or on its own); returns its id.
+    @discardableResult
+    public func record(_ body: [UInt8], on link: PostgresLink) throws -> Int64 {
+        let rows = try link.query("INSERT INTO begawi_changes (body) VALUES (\(ByteBuffer(bytes: body))) RETURNING id")
+        guard let row = rows.first else { throw PostgresFailure.error(Missing(), doing: "recording a change") }
+        return try decode(row, as: Int64.self)
+    }
+
+    /// Gives positions, in (transaction id, id) order, to at most `limit` changes below the fence;
+    /// returns how many. 0 also when another session is publishing: its changes come with its commit.
+    @discardableResult
+    public func publish(limit: Int = 10_000, on link: PostgresLink) throws -> Int {
+        try link.transaction { link in
+            guard let head = try link.query("SELECT pos FROM begawi_feed_head FOR UPDATE SKIP LOCKED").first else { return 0 }
+            let start = try decode(head, as: Int64.self)
+            // A new statement, so a new snapshot: it sees the positions the previous publisher committed.
+            let rows = try link.query("""
+                WITH fence AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin),
+                ready AS (
+                    SELECT c.id, row_number() OVER (ORDER BY c.xid, c.id) AS n
+                    FROM begawi_changes c, fence
+                    WHERE c.pos IS NULL AND c.xid < fence.xmin
+                    ORDER BY c.xid, c.id
+                    LIMIT \(max(1, limit))),
+                placed AS (
+                    UPDATE begawi_changes c SET pos = \(start) + ready.n
+                    FROM ready, fence
+                    WHERE c.id = ready.id AND c.pos IS NULL AND c.xid < fence.xmin
+                    RETURNING c.pos)
+                UPDATE begawi_feed_head SET pos = (SELECT coalesce(max(pos), \(start)) FROM placed)
+                RETURNING (SELECT count(*) FROM placed)
+                """)
+            guard let row = rows.first else { return 0 }
+            return Int(clamping: try decode(row, as: Int64.self))
+        }
+    }
+
+    /// The changes after `cursor`, in position order, at most `limit` of them.
+    public func read(after cursor: UInt64, limit: Int, on link: PostgresLink) throws -> [FeedChange] {
+        guard let after = Int64(exactly: cursor) else {
+            throw BegawiError(.invalidArgument, "a feed cursor is at most \(Int64.max)")
+        }
+        let rows = try link.query("""
+            SELECT pos, id, body FROM begawi_changes WHERE pos > \(after) ORDER BY pos LIMIT \(max(1, limit))
+            """)
+        return try rows.map { row in
+            let (pos, id, body) = try decodeChange(row)
+            guard let position = UInt64(exactly: pos) else { throw PostgresFailure.error(Missing(), doing: "reading the feed") }
+            return FeedChange(position: position, id: id, body: Array(body.readableBytesView))
+        }
+    }
+
+    /// Publishes what is ready, then reads: a reader's poll.
+    public func next(after cursor: UInt64, limit: Int, on link: PostgresLink) throws -> [FeedChange] {
+        try publish(on: link)
+        return try read(after: cursor, limit: limit, on: link)
+    }
+
+    /// How far the fence trails the committed changes (for the hub's metrics).
+    public func lag(on link: PostgresLink) throws -> FenceLag {
+        let rows = try link.query("""
+            SELECT count(*), coalesce(extract(epoch FROM clock_timestamp() - min(recorded_at)), 0)::float8
+            FROM begawi_changes WHERE pos IS NULL
+            """)
+        guard let row = rows.first else { return FenceLag(changes: 0, seconds: 0) }
+        do {
+            let (changes, seconds) = try row.decode((Int64, Double).self)
+            return FenceLag(changes: changes, seconds: max(0, seconds))
+        } catch {
+            throw PostgresFailure.error(error, doing: "reading the fence's lag")
+        }
+    }
+
+    private func decode<T: PostgresDecodable>(_ row: PostgresRow, as type: T.Type) throws -> T {
+        do {
+            return try row.decode(T.self)
+        } catch {
+            throw PostgresFailure.error(error, doing: "reading the feed")
+        }
+    }
+
+    private func decodeChange(_ row: PostgresRow) throws -> (Int64, Int64, ByteBuffer) {
+        do {
+            return try row.decode((Int64, Int64, ByteBuffer).self)
+        } catch {
+            throw PostgresFailure.error(error, doing: "reading the feed")
+        }
+    }
+
+    private struct Missing: Error {}
+}

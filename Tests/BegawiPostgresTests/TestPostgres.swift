@@ -1,0 +1,36 @@
+import BegawiPostgres
+import Foundation
+import Testing
+
+/// The PostgreSQL server the tests use: `make test` starts a throwaway cluster
+/// (`Tests/Tools/pgcluster`) and names it in `BEGAWI_TEST_POSTGRES`.
+///
+/// Unset (a plain `swift test`), the suites that need it are skipped with the reason printed;
+/// set, an unreachable server fails them.
+enum TestPostgres {
+    /// The server's URL, as `make test` passes it.
+    static let url = ProcessInfo.processInfo.environment["BEGAWI_TEST_POSTGRES"]
+
+    /// Whether a server was named.
+    static var available: Bool { url != nil }
+
+    /// Why the suites that need a server were skipped.
+    static let skipped: Comment = "BEGAWI_TEST_POSTGRES is unset: make test starts a throwaway cluster (Tests/Tools/pgcluster start DIR prints a URL to set it to)"
+
+    /// Runs `body` with a new, empty database of its own, dropped afterwards; `adjust` changes the
+    /// settings (timeouts) its sessions get.
+    static func withDatabase<T>(_ adjust: (inout PostgresSettings) -> Void = { _ in },
+                                _ body: (PostgresSettings) throws -> T) throws -> T {
+        let server = try #require(url, "BEGAWI_TEST_POSTGRES is unset")
+        let admin = try PostgresLink.connect(PostgresSettings(url: server))
+        defer { admin.close() }
+        let name = "begawi_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
+        // A database's name cannot be a bound value; this one is made here of hex digits only.
+        try admin.query(.init(unsafeSQL: "CREATE DATABASE \(name)"))
+        defer { _ = try? admin.query(.init(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)")) }
+        var settings = try PostgresSettings(url: server)
+        settings.database = name
+        adjust(&settings)
+        return try body(settings)
+    }
+}

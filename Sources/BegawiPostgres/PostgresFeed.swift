@@ -9,30 +9,30 @@ import PostgresNIO
 /// transaction id (`pg_current_xact_id()`). `publish` gives positions; readers take changes by
 /// position (`read`). Why no reader can skip a change:
 ///
-/// 1. A change gets a position only in `publish`, and only when its transaction id is below the
-///    fence, `pg_snapshot_xmin` of the publishing statement's snapshot: every transaction with a
-///    smaller id has ended, so the change is committed and seen (an aborted one's is never seen),
-///    and no transaction running or yet to start can write a change below the fence (ids are
-///    handed out in increasing order). The changes below a fence are final when they are read.
-/// 2. Publishers take turns on the feed's head row (`FOR UPDATE`), locked in a statement of its
+/// 1. Publishers take turns on the feed's head row (`FOR UPDATE`), locked in a statement of its
 ///    own: the statement that gives positions then runs on a snapshot taken after the previous
 ///    publisher committed, sees every position given so far, and gives only larger ones.
-/// 3. So positions become visible in increasing order: when a publish commits positions above
+/// 2. So positions become visible in increasing order: when a publish commits positions above
 ///    head `h`, every position up to `h` was committed before it began. A reader that sees a
-///    position sees every smaller one, and every change published later gets a position above
-///    the head of its time, hence above any position a reader has seen: a cursor never passes a
-///    change it did not take.
+///    position sees every smaller one.
+/// 3. A position goes only to a change the publisher sees, hence committed, and only once. Every
+///    change published later gets a position above the head of its time, hence above any
+///    position a reader has seen: a cursor never passes a change it did not take.
 ///
-/// Paging by the writers' own numbers (`id > cursor`) has no such order: a transaction takes id
-/// 5 and waits while another takes 6 and commits; a reader takes 6, and 5 commits behind its
-/// cursor (the tests' canary shows it). Paging by (transaction id, id) below the fence would not
-/// skip either, but needs a cursor of two numbers; the position keeps a site's cursor one
-/// (`ExchangeCursor.seq`).
-///
-/// The price: a change waits for the oldest transaction open on the whole server when it was
-/// written. A long transaction delays delivery, never reorders or loses it; the sessions' statement
-/// and idle-in-transaction timeouts bound Begawi's own, and `lag` shows any (a forgotten prepared
-/// transaction too). Each change is written twice: inserted, then given its position.
+/// The fence decides which committed changes get positions: those whose transaction id is below
+/// `pg_snapshot_xmin` of the publishing statement's snapshot. Every transaction with a smaller id
+/// has ended, and ids are handed out in increasing order, so no change can still appear below
+/// the fence: positions follow transaction order, and a change is delivered only once every
+/// older transaction has ended. The fence alone would not make one-number paging safe: filtering
+/// `xid < fence` while paging by the writers' own numbers still skips (a transaction takes id 5
+/// and waits while another takes 6 and commits; a reader takes 6, and 5 commits behind its
+/// cursor: the tests' canary shows it with no fence at all). The turn-taking publisher is what
+/// keeps the cursor one number (`ExchangeCursor.seq`); a run with the fence removed still
+/// delivered every change once. What the fence costs: a change waits for the oldest transaction
+/// open on the whole server when it was written. A long transaction delays delivery, never
+/// reorders or loses it; the sessions' statement and idle-in-transaction timeouts bound Begawi's
+/// own, and `lag` shows any (a forgotten prepared transaction too). docs/postgresql.md weighs
+/// keeping it. Each change is written twice: inserted, then given its position.
 public struct PostgresFeed: Sendable {
     /// Makes the feed's handle; its tables are made by `install`.
     public init() {}

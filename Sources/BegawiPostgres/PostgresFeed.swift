@@ -43,27 +43,27 @@ public struct PostgresFeed: Sendable {
             // CREATE … IF NOT EXISTS is not safe against itself in another session: take turns.
             try link.query("SELECT pg_advisory_xact_lock(7301946)")
             try link.query("""
-                CREATE TABLE IF NOT EXISTS begawi_changes (
+                CREATE TABLE IF NOT EXISTS _begawi_changes (
                     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
                     xid xid8 NOT NULL DEFAULT pg_current_xact_id(),
                     pos bigint UNIQUE,
                     recorded_at timestamptz NOT NULL DEFAULT clock_timestamp(),
                     body bytea NOT NULL)
                 """)
-            try link.query("CREATE INDEX IF NOT EXISTS begawi_changes_pending ON begawi_changes (xid, id) WHERE pos IS NULL")
+            try link.query("CREATE INDEX IF NOT EXISTS _begawi_changes_pending ON _begawi_changes (xid, id) WHERE pos IS NULL")
             try link.query("""
-                CREATE TABLE IF NOT EXISTS begawi_feed_head (
+                CREATE TABLE IF NOT EXISTS _begawi_feed_head (
                     one boolean PRIMARY KEY DEFAULT true CHECK (one),
                     pos bigint NOT NULL)
                 """)
-            try link.query("INSERT INTO begawi_feed_head (one, pos) VALUES (true, 0) ON CONFLICT DO NOTHING")
+            try link.query("INSERT INTO _begawi_feed_head (one, pos) VALUES (true, 0) ON CONFLICT DO NOTHING")
         }
     }
 
     /// Records a change in the link's open transaction (or on its own); returns its id.
     @discardableResult
     public func record(_ body: [UInt8], on link: PostgresLink) throws -> Int64 {
-        let rows = try link.query("INSERT INTO begawi_changes (body) VALUES (\(ByteBuffer(bytes: body))) RETURNING id")
+        let rows = try link.query("INSERT INTO _begawi_changes (body) VALUES (\(ByteBuffer(bytes: body))) RETURNING id")
         guard let row = rows.first else { throw PostgresFailure.error(Missing(), doing: "recording a change") }
         return try decode(row, as: Int64.self)
     }
@@ -72,24 +72,30 @@ public struct PostgresFeed: Sendable {
     /// returns how many. 0 also when another session is publishing: its changes come with its commit.
     @discardableResult
     public func publish(limit: Int = 10_000, on link: PostgresLink) throws -> Int {
-        try link.transaction { link in
-            guard let head = try link.query("SELECT pos FROM begawi_feed_head FOR UPDATE SKIP LOCKED").first else { return 0 }
+        // A read first: locking the head takes a transaction id, and an idle feed polled every
+        // second would spend one per poll.
+        let ready = try link.query("""
+            SELECT EXISTS (SELECT 1 FROM _begawi_changes WHERE pos IS NULL AND xid < pg_snapshot_xmin(pg_current_snapshot()))
+            """)
+        guard let row = ready.first, try decode(row, as: Bool.self) else { return 0 }
+        return try link.transaction { link in
+            guard let head = try link.query("SELECT pos FROM _begawi_feed_head FOR UPDATE SKIP LOCKED").first else { return 0 }
             let start = try decode(head, as: Int64.self)
             // A new statement, so a new snapshot: it sees the positions the previous publisher committed.
             let rows = try link.query("""
                 WITH fence AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin),
                 ready AS (
                     SELECT c.id, row_number() OVER (ORDER BY c.xid, c.id) AS n
-                    FROM begawi_changes c, fence
+                    FROM _begawi_changes c, fence
                     WHERE c.pos IS NULL AND c.xid < fence.xmin
                     ORDER BY c.xid, c.id
                     LIMIT \(max(1, limit))),
                 placed AS (
-                    UPDATE begawi_changes c SET pos = \(start) + ready.n
+                    UPDATE _begawi_changes c SET pos = \(start) + ready.n
                     FROM ready, fence
                     WHERE c.id = ready.id AND c.pos IS NULL AND c.xid < fence.xmin
                     RETURNING c.pos)
-                UPDATE begawi_feed_head SET pos = (SELECT coalesce(max(pos), \(start)) FROM placed)
+                UPDATE _begawi_feed_head SET pos = (SELECT coalesce(max(pos), \(start)) FROM placed)
                 RETURNING (SELECT count(*) FROM placed)
                 """)
             guard let row = rows.first else { return 0 }
@@ -103,7 +109,7 @@ public struct PostgresFeed: Sendable {
             throw BegawiError(.invalidArgument, "a feed cursor is at most \(Int64.max)")
         }
         let rows = try link.query("""
-            SELECT pos, id, body FROM begawi_changes WHERE pos > \(after) ORDER BY pos LIMIT \(max(1, limit))
+            SELECT pos, id, body FROM _begawi_changes WHERE pos > \(after) ORDER BY pos LIMIT \(max(1, limit))
             """)
         return try rows.map { row in
             let (pos, id, body) = try decodeChange(row)
@@ -122,7 +128,7 @@ public struct PostgresFeed: Sendable {
     public func lag(on link: PostgresLink) throws -> FenceLag {
         let rows = try link.query("""
             SELECT count(*), coalesce(extract(epoch FROM clock_timestamp() - min(recorded_at)), 0)::float8
-            FROM begawi_changes WHERE pos IS NULL
+            FROM _begawi_changes WHERE pos IS NULL
             """)
         guard let row = rows.first else { return FenceLag(changes: 0, seconds: 0) }
         do {

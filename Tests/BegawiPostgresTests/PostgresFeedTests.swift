@@ -105,7 +105,7 @@ struct PostgresFeedTests {
             var cursor: Int64 = 0
             while true {
                 let finished = run.writing.with { $0 == 0 }
-                let ids = try link.query("SELECT id FROM begawi_changes WHERE id > \(cursor) ORDER BY id LIMIT 5")
+                let ids = try link.query("SELECT id FROM _begawi_changes WHERE id > \(cursor) ORDER BY id LIMIT 5")
                     .map { try $0.decode(Int64.self) }
                 run.naive.with { $0.formUnion(ids) }
                 cursor = ids.last ?? cursor

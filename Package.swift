@@ -97,6 +97,8 @@ let package = Package(
             name: "BegawiPostgres",
             dependencies: [
                 "BegawiCore",
+                "BegawiRules",
+                "BegawiHub",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -178,7 +180,8 @@ let package = Package(
         // Needs a PostgreSQL server named by BEGAWI_TEST_POSTGRES (make test starts one); skipped without.
         .testTarget(
             name: "BegawiPostgresTests",
-            dependencies: ["BegawiCore", "BegawiPostgres", "BegawiTestSupport", .product(name: "PostgresNIO", package: "postgres-nio")],
+            dependencies: ["BegawiCore", "BegawiRules", "BegawiHub", "BegawiPostgres", "BegawiTestSupport",
+                           .product(name: "PostgresNIO", package: "postgres-nio")],
             swiftSettings: strict),
         .testTarget(
             name: "BegawiSiteTests",

@@ -27,7 +27,7 @@ extension SQLiteHubStore {
                     credential_changed_at = ? WHERE id = ?
                 """, arguments: [credential.secretHash, Int64(clamping: clock.nowMilliseconds()), id])
             if db.changesCount == 0 {
-                throw BegawiError(.invalidArgument, "no site '\(id)'; `begawi hub sites` lists them, `begawi hub add-site` adds a new one")
+                throw SiteRegistry.unknown(id)
             }
         }
         return credential

@@ -22,15 +22,8 @@ extension SQLiteHubStore {
     /// Records a session: the contact, and what the site reported about itself.
     public func noteSession(site: String, replica: String, report: SiteReport) throws {
         let now = Int64(clock.nowMilliseconds())
-        // 100 scalars, not `Character`s: one `Character` can hold any number of combining marks.
-        let agent = report.agent.map { String(String.UnicodeScalarView($0.unicodeScalars.prefix(100))) }
-        // The site's clock is its word: an offset beyond ten years is nonsense, not a figure (and
-        // must not overflow).
-        let tenYears: Int64 = 10 * 366 * 86_400_000
-        let offset = report.siteTime.flatMap { t -> Int64? in
-            let (difference, overflow) = now.subtractingReportingOverflow(t)
-            return overflow || abs(difference) > tenYears ? nil : difference
-        }
+        let agent = report.ledgerAgent
+        let offset = report.clockOffset(now: now)
         try self.replica.ownerWrite { db in
             try db.execute(sql: """
                 INSERT INTO _hub_site_health(site, last_contact, replica, pending, agent, clock_offset_ms, sessions, daemon_version, schema_version)

@@ -46,13 +46,7 @@ extension SQLiteHubStore {
 
     /// The published versions as parsed documents; a stored text that no longer parses is a damaged file.
     static func documents(_ published: [PublishedSchema]) throws -> [SchemaDocument] {
-        try published.map { entry in
-            do {
-                return try SchemaDocument.parse(Data(entry.document.utf8))
-            } catch {
-                throw BegawiError(.corrupted, "published schema version \(entry.version) in the hub's database cannot be read; restore the database from a backup", cause: "\(error)")
-            }
-        }
+        try SchemaVersions.documents(published)
     }
 
     /// The history a candidate is checked against. A hub made before versions were recorded has

@@ -1,26 +1,43 @@
-import BegawiCore
-import BegawiRules
+package import BegawiCore
+package import BegawiRules
+import Foundation
 
 /// The schema versions the hub published, read once when the store opens (a published version never
 /// changes), to cut the feed down to the version a site holds until it migrates.
-struct SchemaVersions: Sendable {
+package struct SchemaVersions: Sendable {
     /// The latest published version; nil for a hub that recorded none (sites get every column).
-    let current: Int?
-    let schemas: [Int: Schema]
+    package let current: Int?
+    package let schemas: [Int: Schema]
     /// The published records (the files' text and digests), served to sites that migrate.
-    let published: [Int: PublishedSchema]
+    package let published: [Int: PublishedSchema]
 
-    init(_ published: [PublishedSchema], documents: [SchemaDocument]) {
+    package init(_ published: [PublishedSchema], documents: [SchemaDocument]) {
         current = documents.map(\.version).max()
         schemas = Dictionary(documents.map { ($0.version, $0.schema) }, uniquingKeysWith: { a, _ in a })
         self.published = Dictionary(published.map { ($0.version, $0) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// The versions as recorded, parsed (a store's read of its `_hub_schemas`).
+    package init(_ published: [PublishedSchema]) throws {
+        self.init(published, documents: try SchemaVersions.documents(published))
+    }
+
+    /// The published versions as parsed documents; a stored text that no longer parses is a damaged database.
+    package static func documents(_ published: [PublishedSchema]) throws -> [SchemaDocument] {
+        try published.map { entry in
+            do {
+                return try SchemaDocument.parse(Data(entry.document.utf8))
+            } catch {
+                throw BegawiError(.corrupted, "published schema version \(entry.version) in the hub's database cannot be read; restore the database from a backup", cause: "\(error)")
+            }
+        }
     }
 
     /// The tables and columns a site at `version` holds, or nil when it holds all the hub's. A site
     /// that does not say (a daemon from before versions) holds the file the hub was made with: the
     /// oldest version, 1 unless that file said otherwise. A version never published is refused: the
     /// site is ahead of this hub, or talks to another programme's.
-    func schema(forSiteAt version: Int?) throws -> Schema? {
+    package func schema(forSiteAt version: Int?) throws -> Schema? {
         guard let current, let oldest = schemas.keys.min() else { return nil }
         let version = version ?? oldest
         if version == current { return nil }
@@ -34,7 +51,7 @@ struct SchemaVersions: Sendable {
     /// The tables a site that migrated from `version` held: that version's, or, for a version this hub
     /// did not publish (a replica that recorded none says 1), the latest published before it, else
     /// the oldest.
-    func schema(migratedFrom version: Int) -> Schema? {
+    package func schema(migratedFrom version: Int) -> Schema? {
         let known = schemas.keys.sorted()
         return (known.last { $0 <= version } ?? known.first).flatMap { schemas[$0] }
     }

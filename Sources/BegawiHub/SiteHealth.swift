@@ -48,4 +48,24 @@ public struct SiteHealth: Sendable, Equatable, Codable {
     public var rowsReceived: Int
     public var rowsRefused: Int
     public var conflicts: Int
+
+    /// Makes a site's health (as a store reads it back).
+    public init(site: String, kind: String, revoked: Bool, lastContact: Int64?, pending: Int?, agent: String?,
+                daemonVersion: String?, schemaVersion: Int?, clockOffsetMilliseconds: Int64?,
+                sessions: Int, pushes: Int, rowsReceived: Int, rowsRefused: Int, conflicts: Int) {
+        self.site = site
+        self.kind = kind
+        self.revoked = revoked
+        self.lastContact = lastContact
+        self.pending = pending
+        self.agent = agent
+        self.daemonVersion = daemonVersion
+        self.schemaVersion = schemaVersion
+        self.clockOffsetMilliseconds = clockOffsetMilliseconds
+        self.sessions = sessions
+        self.pushes = pushes
+        self.rowsReceived = rowsReceived
+        self.rowsRefused = rowsRefused
+        self.conflicts = conflicts
+    }
 }

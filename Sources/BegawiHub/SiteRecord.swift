@@ -14,4 +14,14 @@ public struct SiteRecord: Sendable, Equatable, Codable {
     public var revokedAt: Int64?
     /// Which of its credentials this is: `hub rotate-credential` moves it (see `SQLiteHubStore.credentialGeneration`).
     public var credentialGeneration: Int64 = 1
+
+    /// Makes a site's record (as a store reads it back).
+    public init(id: String, kind: SiteKind, name: String, createdAt: Int64, revokedAt: Int64? = nil, credentialGeneration: Int64 = 1) {
+        self.id = id
+        self.kind = kind
+        self.name = name
+        self.createdAt = createdAt
+        self.revokedAt = revokedAt
+        self.credentialGeneration = credentialGeneration
+    }
 }

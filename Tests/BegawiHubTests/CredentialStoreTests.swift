@@ -6,36 +6,9 @@ import Foundation
 import GRDB
 import Testing
 
-/// Credentials at the store: a rotation refuses the old one at the next authentication, and the
-/// credential generation tells a session (the dashboard's) that it has ended.
+/// Credentials in the SQLite store's file: an older registry migrated, a damaged one refused. (What
+/// both stores do alike, rotation and revocation, is in BegawiPostgresTests' HubStoreRegistryTests.)
 @Suite(.blocking) struct CredentialStoreTests {
-    @Test func rotationReplacesTheCredentialAndMovesItsGeneration() throws {
-        let h = try HubHarness()
-        let first = try h.store.addSite(id: "kantor", kind: .office, name: "Disnaker")
-        #expect(try h.store.authenticate(token: first.token)?.credentialGeneration == 1)
-        #expect(try h.store.credentialGeneration(site: "kantor") == 1)
-
-        let second = try h.store.rotateCredential(id: "kantor")
-        #expect(second != first)
-        #expect(try h.store.authenticate(token: first.token) == nil)
-        #expect(try h.store.authenticate(token: second.token)?.credentialGeneration == 2)
-        #expect(try h.store.credentialGeneration(site: "kantor") == 2)
-
-        try h.store.revokeSite(id: "kantor")
-        #expect(try h.store.authenticate(token: second.token) == nil)
-        #expect(try h.store.credentialGeneration(site: "kantor") == nil)
-
-        let third = try h.store.rotateCredential(id: "kantor")
-        #expect(try h.store.authenticate(token: third.token)?.revokedAt == nil)
-        #expect(try h.store.authenticate(token: second.token) == nil)
-        #expect(try h.store.credentialGeneration(site: "kantor") == 3)
-        #expect(try h.store.credentialGeneration(site: "nobody") == nil)
-
-        #expect(throws: BegawiError.self) { try h.store.rotateCredential(id: "nobody") }
-        let again = #expect(throws: BegawiError.self) { try h.store.addSite(id: "kantor", kind: .office, name: "Disnaker") }
-        #expect(again?.message.contains("begawi hub rotate-credential --id kantor") == true)
-    }
-
     /// A hub database made before credentials had generations gains the columns when opened.
     @Test func anOlderRegistryIsMigrated() throws {
         let folder = TemporaryFolder()

@@ -1,0 +1,43 @@
+import BegawiCore
+import PostgresNIO
+
+/// The store's tables, named and shaped as in the SQLite hub where the meaning is the same.
+extension PostgresHubStore {
+    static let tables: [PostgresQuery] = [
+        "CREATE TABLE IF NOT EXISTS _begawi_state (name text PRIMARY KEY, value text NOT NULL)",
+        """
+        CREATE TABLE IF NOT EXISTS _hub_sites (
+            id text PRIMARY KEY, kind text NOT NULL, name text NOT NULL, secret_sha256 text NOT NULL,
+            created_at bigint NOT NULL, revoked_at bigint,
+            credential_generation bigint NOT NULL DEFAULT 1, credential_changed_at bigint)
+        """,
+        "CREATE TABLE IF NOT EXISTS _hub_replicas (replica text PRIMARY KEY, site text NOT NULL, first_seen bigint NOT NULL)",
+        """
+        CREATE TABLE IF NOT EXISTS _hub_site_health (
+            site text PRIMARY KEY, last_contact bigint, replica text, pending bigint, agent text, clock_offset_ms bigint,
+            sessions bigint NOT NULL DEFAULT 0, pushes bigint NOT NULL DEFAULT 0, rows_received bigint NOT NULL DEFAULT 0,
+            rows_refused bigint NOT NULL DEFAULT 0, conflicts bigint NOT NULL DEFAULT 0,
+            daemon_version text, schema_version bigint)
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS _hub_schemas (
+            version bigint PRIMARY KEY, document text NOT NULL, digest text NOT NULL, published_at bigint NOT NULL)
+        """,
+    ]
+
+    /// Makes the tables when missing and the hub's epoch on first open, in one transaction.
+    /// `CREATE … IF NOT EXISTS` is not safe against itself in another session (two processes
+    /// opening at once can both try to create a table): they take turns on an advisory lock.
+    static func install(on link: PostgresLink, clock: any WallClock) throws {
+        try link.transaction { link in
+            try link.query("SELECT pg_advisory_xact_lock(7301946)")
+            for statement in tables { try link.query(statement) }
+            var generator = UUIDv7Generator(clock: clock)
+            let epoch = generator.next()
+            try link.query("""
+                INSERT INTO _begawi_state (name, value) VALUES ('format', '1'), ('replica_id', \(epoch)) ON CONFLICT DO NOTHING
+                """)
+        }
+        try PostgresFeed().install(on: link)
+    }
+}

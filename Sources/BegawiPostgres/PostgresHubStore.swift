@@ -1,0 +1,104 @@
+public import BegawiCore
+public import BegawiHub
+import Foundation
+public import Logging
+import PostgresNIO
+
+/// The hub's store on PostgreSQL: several hub processes on one database, each with a pool of
+/// sessions, keeping nothing about a site between requests (docs/postgresql.md).
+///
+/// This session's part: opening a database (its tables made when missing, by several processes
+/// at once), the hub's epoch, the site registry and credentials, health, published schemas, the
+/// feed's head and the watchdog's probe. The exchange (session, push, pull, snapshots, catch-up)
+/// refuses with a `BegawiError` saying it is not built yet, and the `begawi` configuration does
+/// not select this store until it is.
+///
+/// `@unchecked Sendable`: the pool is thread-safe, and the caches (epoch, published versions) are
+/// read and replaced under `lock`.
+public final class PostgresHubStore: @unchecked Sendable {
+    let pool: PostgresPool
+    let clock: any WallClock
+    /// Wakes the pulls held at the head of the feed when a push commits.
+    public let feed = FeedNotifier()
+    private let lock = NSLock()
+    private var epoch: String
+    private var versions: SchemaVersions
+
+    /// Opens the hub's database with at most `poolSize` sessions, making its tables when missing
+    /// (several processes may open one database at once) and the hub's epoch on first open.
+    public init(settings: PostgresSettings, poolSize: Int = 8, clock: any WallClock = SystemWallClock(),
+                logger: Logger = Logger(label: "begawi.postgres", factory: { _ in SwiftLogNoOpLogHandler() })) throws {
+        let pool = try PostgresPool(settings: settings, size: poolSize, logger: logger)
+        do {
+            (epoch, versions) = try pool.withLink { link in
+                try PostgresHubStore.install(on: link, clock: clock)
+                return (try PostgresHubStore.readEpoch(link), try SchemaVersions(try PostgresHubStore.published(link)))
+            }
+        } catch {
+            pool.close()
+            throw error
+        }
+        self.pool = pool
+        self.clock = clock
+    }
+
+    /// Ends the process's sessions.
+    public func close() { pool.close() }
+
+    /// The hub replica's id (its current epoch), as last read (at open, and at each `refresh`).
+    public var hubReplicaID: String { lock.withLock { epoch } }
+
+    /// Reads again what this process caches: the epoch (a restore changes it) and the published
+    /// versions (another process may have published one). A round's session starts with it.
+    public func refresh() throws {
+        let (epoch, published) = try pool.withLink { link in (try PostgresHubStore.readEpoch(link), try PostgresHubStore.published(link)) }
+        let versions = try SchemaVersions(published)
+        lock.withLock {
+            self.epoch = epoch
+            self.versions = versions
+        }
+    }
+
+    var cachedVersions: SchemaVersions { lock.withLock { versions } }
+
+    /// Returns once the database answers a statement within the statement timeout (the watchdog's question).
+    public func probe() throws {
+        try pool.withLink { link in try link.query("SELECT 1") }
+    }
+
+    /// The last position given in the hub's feed.
+    public func headSeq() throws -> UInt64 {
+        try pool.withLink { link in
+            guard let row = try link.query("SELECT pos FROM _begawi_feed_head").first else {
+                throw PostgresHubStore.damaged("the feed's head (_begawi_feed_head) is missing")
+            }
+            let pos = try PostgresHubStore.decode("_begawi_feed_head") { try row.decode(Int64.self) }
+            guard let head = UInt64(exactly: pos) else { throw PostgresHubStore.damaged("the feed's head (_begawi_feed_head) is negative") }
+            return head
+        }
+    }
+
+    static func readEpoch(_ link: PostgresLink) throws -> String {
+        guard let row = try link.query("SELECT value FROM _begawi_state WHERE name = 'replica_id'").first else {
+            throw damaged("the hub's replica id (_begawi_state) is missing")
+        }
+        return try decode("_begawi_state") { try row.decode(String.self) }
+    }
+
+    /// A value read back that the store never writes: the database was altered by hand or damaged.
+    static func damaged(_ what: String) -> BegawiError {
+        BegawiError(.corrupted, "\(what) in the hub's PostgreSQL database; restore the database from a backup (pg_dump)")
+    }
+
+    /// Decodes a row of `table`, a decoding failure being a damaged database (no value is quoted).
+    static func decode<T>(_ table: String, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as BegawiError {
+            throw error
+        } catch {
+            throw BegawiError(.corrupted, "a row of \(table) in the hub's PostgreSQL database cannot be read; restore the database from a backup (pg_dump)",
+                              cause: "\(type(of: error))")
+        }
+    }
+}

@@ -1,0 +1,103 @@
+import BegawiCore
+import BegawiHub
+import BegawiPostgres
+import BegawiTestSupport
+import Foundation
+import PostgresNIO
+import Testing
+
+/// What only the PostgreSQL store has: several processes opening one new database at once, the
+/// epoch kept in the database, versions published through one process reaching the others, and
+/// the exchange refused while it is being built.
+@Suite(.blocking, .enabled(if: TestPostgres.available, TestPostgres.skipped))
+struct PostgresHubStoreTests {
+    @Test func processesOpeningANewDatabaseAtOnceShareOneEpoch() throws {
+        try TestPostgres.withDatabase { settings in
+            let opened = Shared<(epochs: [String], failures: [String])>(([], []))
+            concurrently((0..<4).map { _ in
+                {
+                    do {
+                        let store = try PostgresHubStore(settings: settings, poolSize: 1)
+                        defer { store.close() }
+                        opened.with { $0.epochs.append(store.hubReplicaID) }
+                    } catch {
+                        opened.with { $0.failures.append("\(error)") }
+                    }
+                }
+            })
+            let (epochs, failures) = opened.with { $0 }
+            #expect(failures.isEmpty, "\(failures)")
+            #expect(epochs.count == 4 && Set(epochs).count == 1)
+            #expect(UUIDText.parse(try #require(epochs.first)) != nil)
+
+            let again = try PostgresHubStore(settings: settings, poolSize: 1)
+            defer { again.close() }
+            #expect(again.hubReplicaID == epochs.first)
+            #expect(try again.headSeq() == 0)
+            try again.probe()
+        }
+    }
+
+    @Test func aVersionPublishedThroughAnotherProcessReachesThisOne() throws {
+        try TestPostgres.withDatabase { settings in
+            let one = try PostgresHubStore(settings: settings, poolSize: 1)
+            defer { one.close() }
+            let two = try PostgresHubStore(settings: settings, poolSize: 1)
+            defer { two.close() }
+            #expect(two.currentSchemaVersion == nil)
+            _ = try one.publish(schemaText: StoreKind.firstSchema)
+            // A version asked for by number is read when this process has not seen it.
+            #expect(two.publishedSchema(version: 1)?.version == 1)
+            _ = try one.publish(schemaText: HubStoreSchemaTests.second)
+            #expect(two.currentSchemaVersion == 1, "the latest is re-read at a session's refresh, not at every question")
+            try two.refresh()
+            #expect(two.currentSchemaVersion == 2)
+        }
+    }
+
+    @Test func aStoredKindBegawiNeverWritesIsADamagedDatabase() throws {
+        try TestPostgres.withDatabase { settings in
+            let store = try PostgresHubStore(settings: settings, poolSize: 1)
+            defer { store.close() }
+            let credential = try store.addSite(id: "lpk-x", kind: .lpk, name: "LPK X")
+            let admin = try PostgresLink.connect(settings)
+            defer { admin.close() }
+            try admin.query("UPDATE _hub_sites SET kind = 'lembaga' WHERE id = 'lpk-x'")
+            let reads: [() throws -> Void] = [{ _ = try store.sites() }, { _ = try store.authenticate(token: credential.token) }]
+            for attempt in reads {
+                let error = try #require(throws: BegawiError.self) { try attempt() }
+                #expect(error.code == .corrupted && error.message.contains("lpk-x") && !error.message.contains("lembaga"), "\(error)")
+            }
+        }
+    }
+
+    @Test func theExchangeIsRefusedWhileItIsBuilt() throws {
+        try TestPostgres.withDatabase { settings in
+            let store: any HubStore = try PostgresHubStore(settings: settings, poolSize: 1)
+            defer { (store as? PostgresHubStore)?.close() }
+            let site = SiteRecord(id: "lpk-a", kind: .lpk, name: "A", createdAt: 0)
+            let replica = UUID().uuidString.lowercased()
+            let attempts: [() throws -> Void] = [
+                { _ = try store.session(site: site, replica: replica, configuration: HubConfiguration()) },
+                { _ = try store.push(site: site, replica: replica, batch: ChangeBatch(replicaID: replica, baseSeq: 0, afterSeq: 0, throughSeq: 0,
+                                                                                    complete: true, tables: [], rows: []), schemaVersion: nil) },
+                { _ = try store.pull(site: site, replica: replica, after: ExchangeCursor(baseSeq: 0, seq: 0), maxRows: 10, schemaVersion: nil, fresh: false) },
+                { _ = try store.snapshotPart(site: site, replica: replica, table: "courses", after: nil, maxRows: 10, schemaVersion: nil, compressed: true) },
+                { _ = try store.catchUp(site: site, replica: replica, fromVersion: 1, schemaVersion: nil, afterSeq: 0, maxRows: 10) },
+            ]
+            for attempt in attempts {
+                let error = try #require(throws: BegawiError.self) { try attempt() }
+                #expect(error.message.contains("under construction") && error.message.contains("SQLite"), "\(error)")
+            }
+            let backup = try #require(throws: BegawiError.self) { try store.backup(to: "/tmp/never") }
+            #expect(backup.message.contains("pg_dump"))
+        }
+    }
+
+    @Test func aServerThatCannotBeReachedIsAClearError() throws {
+        var settings = try PostgresSettings(url: "postgresql://begawi@127.0.0.1:1/hub")
+        settings.connectTimeoutMilliseconds = 2_000
+        let error = try #require(throws: BegawiError.self) { try PostgresHubStore(settings: settings, poolSize: 1) }
+        #expect(error.code == .network)
+    }
+}

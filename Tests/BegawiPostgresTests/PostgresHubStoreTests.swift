@@ -55,6 +55,41 @@ struct PostgresHubStoreTests {
         }
     }
 
+    /// Four processes add one site, or publish one version, at the same moment: one of them does it,
+    /// and the others are refused cleanly (a site) or find it done (a version), never a failed statement.
+    @Test func processesRacingForOneSiteOrOneVersionTakeTurns() throws {
+        try TestPostgres.withDatabase { settings in
+            let stores = try (0..<4).map { _ in try PostgresHubStore(settings: settings, poolSize: 1) }
+            defer { stores.forEach { $0.close() } }
+            _ = try stores[0].publish(schemaText: StoreKind.firstSchema)
+            let outcome = Shared<(added: [String], refused: [String], published: [Bool], failures: [String])>(([], [], [], []))
+            concurrently(stores.map { store in
+                {
+                    do {
+                        let credential = try store.addSite(id: "lpk-a", kind: .lpk, name: "A")
+                        outcome.with { $0.added.append(credential.token) }
+                    } catch let error as BegawiError where error.code == .invalidArgument {
+                        outcome.with { $0.refused.append(error.message) }
+                    } catch {
+                        outcome.with { $0.failures.append("\(error)") }
+                    }
+                    do {
+                        let evolution = try store.publish(schemaText: HubStoreSchemaTests.second)
+                        outcome.with { $0.published.append(evolution.isPublished) }
+                    } catch {
+                        outcome.with { $0.failures.append("\(error)") }
+                    }
+                }
+            })
+            let (added, refused, published, failures) = outcome.with { $0 }
+            #expect(failures.isEmpty, "\(failures)")
+            #expect(added.count == 1 && refused.count == 3 && refused.allSatisfy { $0.contains("already exists") })
+            #expect(published.count == 4 && published.filter { !$0 }.count == 1, "one records version 2, the others find it current")
+            #expect(try stores[3].authenticate(token: try #require(added.first))?.id == "lpk-a")
+            #expect(try stores[3].published().map(\.version) == [1, 2])
+        }
+    }
+
     @Test func aStoredKindBegawiNeverWritesIsADamagedDatabase() throws {
         try TestPostgres.withDatabase { settings in
             let store = try PostgresHubStore(settings: settings, poolSize: 1)

@@ -225,67 +225,107 @@ def first_sync(args):
     header(f"first sync of a fresh site: backlogs of {', '.join(f'{s:,}' for s in sizes)} rows over loopback HTTPS", args,
            f"python3 bench/sync_bench.py first-sync --sizes {args.sizes}")
     work = os.path.join(args.work, "first-sync")
-    c = lib.Cluster(args.begawi, work)
+    # A hub kept from an earlier run with the same one backlog (`--backlog-cache DIR`): its push is not measured again.
+    cache = getattr(args, "backlog_cache", None)
+    cached = cache and len(sizes) == 1 and os.path.exists(os.path.join(cache, "hub.sqlite")) \
+        and open(os.path.join(cache, "rows")).read().strip() == str(sizes[0])
+    c = lib.Cluster(args.begawi, work, certs_from=os.path.join(cache, "tls") if cached else None)
+    if cached:
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(c.path("hub.sqlite" + suffix)):
+                os.remove(c.path("hub.sqlite" + suffix))
+        shutil.copy(os.path.join(cache, "hub.sqlite"), c.path("hub.sqlite"))
+        log(f"  the hub and its backlog of {sizes[0]:,} rows copied from {cache}")
     c.start_hub()
-    c.add_site("lpk-filler")
+    if not cached:
+        c.add_site("lpk-filler")
     have = 0
     results = []
     for size in sizes:
+        if cached:
+            have = size
         # The backlog reaches the hub the ordinary way: written at one site, pushed by its `site sync`.
-        rows = lib.enrollment_rows(size - have, seed=2000 + size, site="lpk-filler", start=have)
-        lib.sqlite(c.replica("lpk-filler"), lib.insert_sql(rows))
-        cpu0 = lib.cpu_seconds(c.hub_pid)
-        status, out, wall, rss, user, system, _ = lib.time_v(c.sync_argv("lpk-filler"), env=c.env())
-        hub_cpu = lib.cpu_seconds(c.hub_pid) - cpu0
-        pushed = lib.parse_sync_output(out)
-        log(f"  backlog {size:,}: pushed {size - have:,} rows from one site in {wall:.1f} s "
-            f"({(size - have) / wall:,.0f} rows/s; hub CPU {hub_cpu:.1f} s, site CPU {user + system:.1f} s, site peak RSS {rss:.0f} MB); {pushed}")
-        if status != 0:
-            raise RuntimeError(f"the filler's sync exited {status}")
-        have = size
-        subprocess.run(["sync"])
-        time.sleep(2)
+        if not cached:
+            rows = lib.enrollment_rows(size - have, seed=2000 + size, site="lpk-filler", start=have)
+            lib.sqlite(c.replica("lpk-filler"), lib.insert_sql(rows))
+            cpu0 = lib.cpu_seconds(c.hub_pid)
+            status, out, wall, rss, user, system, _ = lib.time_v(c.sync_argv("lpk-filler"), env=c.env())
+            hub_cpu = lib.cpu_seconds(c.hub_pid) - cpu0
+            pushed = lib.parse_sync_output(out)
+            log(f"  backlog {size:,}: pushed {size - have:,} rows from one site in {wall:.1f} s "
+                f"({(size - have) / wall:,.0f} rows/s; hub CPU {hub_cpu:.1f} s, site CPU {user + system:.1f} s, site peak RSS {rss:.0f} MB); {pushed}")
+            if status != 0:
+                raise RuntimeError(f"the filler's sync exited {status}")
+            have = size
+            if cache and len(sizes) == 1:
+                shutil.rmtree(cache, ignore_errors=True)
+                shutil.copytree(c.path("tls"), os.path.join(cache, "tls"))
+                lib.sqlite(c.path("hub.sqlite"), f".backup '{os.path.join(cache, 'hub.sqlite')}'")
+                with open(os.path.join(cache, "rows"), "w") as f:
+                    f.write(f"{size}\n")
+            subprocess.run(["sync"])
+            time.sleep(2)
 
         # The same backlog by both first pulls, side by side: the snapshot, and pages (as a daemon
-        # from before snapshots pulls), then the floor: a plain bulk insert of the same rows.
-        for mode in getattr(args, "first_pull", "snapshot,pages").split(","):
-            fresh = f"lpk-{mode}-{size // 1000}k"
-            c.add_site(fresh)
-            env = c.env()
-            env["BEGAWI_FIRST_PULL"] = mode
-            prefix, hub_perf = (), None
-            if getattr(args, "perf", None):
-                # Profiles of both processes over this pull only (`perf report -i FILE`).
-                os.makedirs(args.perf, exist_ok=True)
-                name = os.path.join(args.perf, f"{mode}-{size // 1000}k")
-                prefix = ("perf", "record", "-F", "999", "-g", "-q", "-o", name + "-site.data", "--")
-                hub_perf = subprocess.Popen(["perf", "record", "-F", "999", "-g", "-q", "-o", name + "-hub.data", "-p", str(c.hub_pid)])
-                time.sleep(0.5)
-            cpu0 = lib.cpu_seconds(c.hub_pid)
-            status, out, wall, rss, user, system, _ = lib.time_v(c.sync_argv(fresh), env=env, prefix=prefix)
-            hub_cpu = lib.cpu_seconds(c.hub_pid) - cpu0
-            if hub_perf:
-                hub_perf.send_signal(signal.SIGINT)
-                hub_perf.wait(60)
-            report = lib.parse_sync_output(out)
-            held = int(lib.sqlite(c.replica(fresh), "SELECT count(*) FROM enrollments;").strip())
-            log(f"  backlog {size:,}: fresh site's first `begawi site sync` by {mode}: {wall:.1f} s wall ({size / wall:,.0f} rows/s), "
-                f"peak RSS {rss:.0f} MB, site CPU {user:.1f} s user + {system:.1f} s sys, hub CPU {hub_cpu:.1f} s; "
-                f"exit {status}; {report}; replica holds {held:,} rows")
-            results.append({"backlog": size, "mode": mode, "wall_s": wall, "peak_rss_mb": rss, "site_user_s": user,
-                            "site_sys_s": system, "hub_cpu_s": hub_cpu, "exit": status, "report": report, "held": held})
-        bulk = bulk_insert_seconds(c.replica(fresh), os.path.join(work, f"plain-{size // 1000}k.sqlite"))
-        log(f"  backlog {size:,}: reference, a plain bulk insert of the same rows into a table without Begawi: "
-            f"{bulk:.1f} s ({held / bulk:,.0f} rows/s)")
-        for r in results:
-            if r["backlog"] == size:
-                r["bulk_insert_s"], r["ratio_to_bulk"] = bulk, r["wall_s"] / bulk
+        # from before snapshots pulls), then the floor: a plain bulk insert of the same rows. With a
+        # reference build, each pull goes once with it and once with this build, in alternating order,
+        # `--repeat` times, and the floor after each repeat (the load of the machine moves both alike).
+        builds = [("this build", args.begawi)]
+        if getattr(args, "reference_bin", None):
+            builds.append(("reference", args.reference_bin))
+        for repeat in range(max(1, getattr(args, "repeat", 1))):
+            first = []
+            for mode in getattr(args, "first_pull", "snapshot,pages").split(","):
+                for build, binary in (builds if repeat % 2 == 0 else builds[::-1]):
+                    fresh = f"lpk-{mode}-{size // 1000}k-{'ref' if build == 'reference' else 'this'}-{repeat}"
+                    first.append(fresh)
+                    results.append(first_pull(args, c, size, mode, fresh, build, binary))
+                    results[-1]["repeat"] = repeat
+            bulk = bulk_insert_seconds(c.replica(first[0]), os.path.join(work, f"plain-{size // 1000}k.sqlite"))
+            log(f"  backlog {size:,}: reference, a plain bulk insert of the same rows into a table without Begawi: "
+                f"{bulk:.1f} s ({results[-1]['held'] / bulk:,.0f} rows/s)")
+            for r in results:
+                if r["backlog"] == size and r["repeat"] == repeat:
+                    r["bulk_insert_s"], r["ratio_to_bulk"] = bulk, r["wall_s"] / bulk
     c.stop_hub()
-    log("  backlog  first pull    wall     rows/s   peak RSS   bulk insert   ratio   (targets for 1M: <= 10 s, <= 150 MB, <= 2.5x)")
+    log("  backlog  first pull  build         wall     rows/s   peak RSS   site CPU   hub CPU   bulk insert   ratio   "
+        "(targets for 1M: <= 10 s, <= 150 MB, <= 2.5x)")
     for r in results:
-        log(f"  {r['backlog']:>9,}  {r['mode']:>8}  {r['wall_s']:6.1f} s  {r['backlog'] / r['wall_s']:8,.0f}  {r['peak_rss_mb']:6.0f} MB"
+        log(f"  {r['backlog']:>9,}  {r['mode']:>8}  {r['build']:>10}  {r['wall_s']:6.1f} s  {r['backlog'] / r['wall_s']:8,.0f}"
+            f"  {r['peak_rss_mb']:6.0f} MB  {r['site_user_s'] + r['site_sys_s']:6.1f} s  {r['hub_cpu_s']:5.1f} s"
             f"  {r['bulk_insert_s']:8.1f} s  {r['ratio_to_bulk']:5.2f}x")
     finish(args, work, "first-sync", {"runs": results})
+
+
+def first_pull(args, c, size, mode, fresh, build, binary):
+    """One fresh site's first `site sync` of the backlog by `mode` with `binary`: its figures."""
+    c.add_site(fresh)
+    env = c.env(getattr(args, "site_log", None) or "warning")
+    env["BEGAWI_FIRST_PULL"] = mode
+    prefix, hub_perf = (), None
+    if getattr(args, "perf", None):
+        # Profiles of both processes over this pull only (`perf report -i FILE`).
+        os.makedirs(args.perf, exist_ok=True)
+        name = os.path.join(args.perf, fresh)
+        prefix = ("perf", "record", "-F", "999", "-g", "-q", "-o", name + "-site.data", "--")
+        hub_perf = subprocess.Popen(["perf", "record", "-F", "999", "-g", "-q", "-o", name + "-hub.data", "-p", str(c.hub_pid)])
+        time.sleep(0.5)
+    cpu0 = lib.cpu_seconds(c.hub_pid)
+    status, out, wall, rss, user, system, err = lib.time_v([binary] + c.sync_argv(fresh)[1:], env=env, prefix=prefix)
+    if getattr(args, "site_log", None):
+        with open(os.path.join(args.work, f"{fresh}.log"), "w") as f:
+            f.write(err)
+    hub_cpu = lib.cpu_seconds(c.hub_pid) - cpu0
+    if hub_perf:
+        hub_perf.send_signal(signal.SIGINT)
+        hub_perf.wait(60)
+    report = lib.parse_sync_output(out)
+    held = int(lib.sqlite(c.replica(fresh), "SELECT count(*) FROM enrollments;").strip())
+    log(f"  backlog {size:,}: fresh site's first `begawi site sync` by {mode} ({build}): {wall:.1f} s wall ({size / wall:,.0f} rows/s), "
+        f"peak RSS {rss:.0f} MB, site CPU {user:.1f} s user + {system:.1f} s sys, hub CPU {hub_cpu:.1f} s; "
+        f"exit {status}; {report}; replica holds {held:,} rows")
+    return {"backlog": size, "mode": mode, "build": build, "wall_s": wall, "peak_rss_mb": rss, "site_user_s": user,
+            "site_sys_s": system, "hub_cpu_s": hub_cpu, "exit": status, "report": report, "held": held}
 
 
 def bulk_insert_seconds(replica, plain):
@@ -585,6 +625,11 @@ def main():
     p.add_argument("--first-pull", default="snapshot,pages",
                    help="the first pulls to measure side by side: snapshot (this build's), pages (BEGAWI_FIRST_PULL=pages)")
     p.add_argument("--perf", metavar="DIR", help="record `perf record -g` profiles of the hub and the fresh site during each first pull into DIR")
+    p.add_argument("--reference-bin", default=None,
+                   help="another build's `begawi` (main's, say): each first pull by it too, side by side, against this build's hub")
+    p.add_argument("--backlog-cache", metavar="DIR", help="keep the hub with its one backlog in DIR, and start from it when it is there")
+    p.add_argument("--site-log", metavar="LEVEL", help="the fresh sites' log level (debug: a line per part adopted), kept in WORK/SITE.log")
+    p.add_argument("--repeat", type=int, default=1, help="pulls of each kind (alternating with the reference build), each with its bulk insert")
     p = sub.add_parser("day")
     p.add_argument("--rows", type=int, default=100000)
     p.add_argument("--inserts", type=int, default=1000)

@@ -9,6 +9,9 @@ public struct ByteWriter: Sendable {
     /// An empty writer with room for `capacity` bytes.
     public init(capacity: Int) { bytes.reserveCapacity(capacity) }
 
+    /// Forgets the bytes written and keeps their room (a writer reused from row to row).
+    public mutating func removeAll() { bytes.removeAll(keepingCapacity: true) }
+
     /// Appends an unsigned LEB128 varint.
     public mutating func varint(_ value: UInt64) {
         var v = value

@@ -56,7 +56,7 @@ extension Replica {
     private func adoptSnapshotPart(_ file: PartFile, from source: String, budget: Duration) throws -> SnapshotAdoption {
         do {
             return try pool.writeWithoutTransaction { db in
-                try attaching(file, on: db) { try adoptAttachedPart(db, source: source, budget: budget) }
+                try attaching(file, on: db) { try withoutCaptureTriggers(db) { try adoptAttachedPart(db, source: source, budget: budget) } }
             }
         } catch let error as DatabaseError {
             throw BegawiError(.storage, "the replica \(self.path) could not adopt a part of the hub's snapshot; the next round fetches it again",
@@ -78,31 +78,46 @@ extension Replica {
         }
     }
 
-    /// Runs `body` with the part attached as `snap`: a file, or a copy of the bytes that SQLite owns
-    /// (writable: an engine transaction begins on every attached database, and one read-only refuses it).
+    /// Runs `body` with the part attached as `snap`: a file, or the bytes in memory, attached writable (an
+    /// engine transaction begins on every attached database, and one read-only refuses it).
     private func attaching<T>(_ file: PartFile, on db: Database, _ body: () throws -> T) throws -> T {
         switch file {
         case .path(let path):
             try db.execute(sql: "ATTACH DATABASE ? AS snap", arguments: [path])
         case .bytes(let bytes):
-            guard !bytes.isEmpty, let copy = sqlite3_malloc64(sqlite3_uint64(bytes.count))?.assumingMemoryBound(to: UInt8.self) else {
-                throw BegawiError(.badBatch, "the hub's snapshot part is empty or too large to hold; the pages bring the rows instead")
+            guard !bytes.isEmpty else {
+                throw BegawiError(.badBatch, "the hub's snapshot part is empty; the pages bring the rows instead")
             }
-            bytes.withUnsafeBufferPointer { copy.update(from: $0.baseAddress!, count: $0.count) }
-            do {
+            // The bytes where they are, attached only within this closure: a copy for SQLite would be a third
+            // part in memory beside this one and the one prefetched (peak RSS). No flag: SQLite neither frees
+            // nor grows them, and nothing is written to a part (it is only read).
+            return try bytes.withUnsafeBufferPointer { buffer in
                 try db.execute(sql: "ATTACH DATABASE ':memory:' AS snap")
-            } catch {
-                sqlite3_free(copy)
-                throw error
-            }
-            let size = sqlite3_int64(bytes.count)
-            // FREEONCLOSE: SQLite frees the copy when it is detached, or at once if this fails.
-            guard sqlite3_deserialize(db.sqliteConnection, "snap", copy, size, size, UInt32(SQLITE_DESERIALIZE_FREEONCLOSE)) == SQLITE_OK else {
-                try? db.execute(sql: "DETACH DATABASE snap")
-                throw BegawiError(.badBatch, "the hub's snapshot part could not be opened in memory; the pages bring the rows instead")
+                defer { try? db.execute(sql: "DETACH DATABASE snap") }
+                let size = sqlite3_int64(buffer.count)
+                guard sqlite3_deserialize(db.sqliteConnection, "snap", UnsafeMutablePointer(mutating: buffer.baseAddress!), size, size, 0) == SQLITE_OK else {
+                    throw BegawiError(.badBatch, "the hub's snapshot part could not be opened in memory; the pages bring the rows instead")
+                }
+                return try body()
             }
         }
         defer { try? db.execute(sql: "DETACH DATABASE snap") }
+        return try body()
+    }
+
+    /// Runs `body` with triggers off on the writer's connection, if the file has no triggers but the
+    /// capture triggers (named `_begawi_…`): those do nothing in an engine transaction, yet cost a trigger
+    /// program per adopted row (half again the time of the values' insert). A program's own triggers
+    /// keep them all on, so that it sees the adopted rows as it sees a pulled page's.
+    private func withoutCaptureTriggers<T>(_ db: Database, _ body: () throws -> T) throws -> T {
+        let others = try Int.fetchOne(db, sql: """
+            SELECT count(*) FROM (SELECT name FROM sqlite_master WHERE type = 'trigger' UNION ALL
+                                  SELECT name FROM sqlite_temp_master WHERE type = 'trigger') WHERE name NOT LIKE '\\_begawi\\_%' ESCAPE '\\'
+            """) ?? 1
+        guard others == 0 else { return try body() }
+        // Turning them off or on again expires the connection's prepared statements: once per part.
+        _ = begawi_sqlite_enable_triggers(db.sqliteConnection, 0)
+        defer { _ = begawi_sqlite_enable_triggers(db.sqliteConnection, 1) }
         return try body()
     }
 
@@ -169,7 +184,25 @@ extension Replica {
         // rows, and counting it would split a part into ever more commits, each paying it again.
         var chunk: Int64 = 500
         var took = Duration.zero
+        // Only the part's last commit is made durable (`synchronous = FULL`, which syncs the WAL and so
+        // every commit before it); the ones before it are not synced (`NORMAL`). A power cut may take them
+        // back, but only together with the part's progress, kept in the same file: the part is fetched
+        // and adopted again. Nothing leaves the replica before a durable commit: the round goes on to the
+        // next part, and a part that fails is made durable before the error goes up.
+        var unsynced = false
+        // The WAL checkpointed after 8,192 pages (32 MB, as the hub's) rather than 1,000 while the part
+        // is adopted: an eighth of the checkpoints, each of which syncs the WAL and the file.
+        let checkpointPages = try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint") ?? 1000
+        try db.execute(sql: "PRAGMA wal_autocheckpoint = 8192")
+        defer {
+            try? db.execute(sql: "PRAGMA wal_autocheckpoint = \(checkpointPages)")
+            try? db.execute(sql: "PRAGMA synchronous = FULL")
+            // A part cut by an error: its commits so far made durable by one that is (the engine state, as it is).
+            if unsynced { _ = try? engineWrite(on: db) { _ in } }
+        }
         repeat {
+            let isLast = done + chunk >= count
+            try db.execute(sql: isLast ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL")
             done = try engineWrite(on: db) { tx in
                 let started = ContinuousClock.now
                 defer { took = ContinuousClock.now - started }
@@ -179,6 +212,7 @@ extension Replica {
                 if through >= count { try finishSnapshotPart(tx.db, source: source, position: position, next: adoption.next) }
                 return through
             }
+            unsynced = !isLast
             let fill = (budget * 3 / 4) / max(took, .microseconds(100))
             chunk = Int64(max(100, min(Double(chunk) * 2, Double(chunk) * fill)))
         } while done < count
@@ -199,8 +233,14 @@ extension Replica {
         // Staff writes the outbox gave the engine are written first: they may be rows of this part.
         try tx.flush()
         var known: [(n: Int64, key: String, record: RowRecord)] = []
-        for row in try Row.fetchAll(db, sql: "SELECT r.n, r.key, r.vector, r.stamps FROM snap.records r WHERE \(range) AND \(held) ORDER BY r.n",
-                                    arguments: [after, through, tableID]) {
+        // Whether the replica holds a key in the range's span: one search (a new replica nearly always holds
+        // none) before one per row.
+        let holdsAny = try Bool.fetchOne(db, sql: """
+            SELECT EXISTS (SELECT 1 FROM (SELECT min(r.key) AS low, max(r.key) AS high FROM snap.records r WHERE \(range)) s
+                           CROSS JOIN _begawi_rows x WHERE x.tbl = ?3 AND x.key BETWEEN s.low AND s.high)
+            """, arguments: [after, through, tableID]) ?? true
+        for row in !holdsAny ? [] : try Row.fetchAll(db, sql: "SELECT r.n, r.key, r.vector, r.stamps FROM snap.records r WHERE \(range) AND \(held) ORDER BY r.n",
+                                                     arguments: [after, through, tableID]) {
             let vector: Data = row[2], stamps: Data = row[3]
             known.append((row[0], row[1], try RowRecord.decode(seq: 0, stamps: Array(stamps), vector: Array(vector), columnCount: spec.columns.count,
                                                               sites: partSites)))

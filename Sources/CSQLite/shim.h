@@ -14,4 +14,10 @@ static inline sqlite3_destructor_type begawi_sqlite_static(void) { return SQLITE
 static inline int begawi_sqlite_config_multithread(void) { return sqlite3_config(SQLITE_CONFIG_MULTITHREAD); }
 /// No memory statistics: they take a global mutex on every allocation SQLite makes.
 static inline int begawi_sqlite_config_no_memstatus(void) { return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); }
+/// sqlite3_db_config is variadic. Whether triggers fire on this connection (a snapshot's adoption turns
+/// off the capture triggers, which do nothing in an engine transaction); changing it expires the
+/// connection's prepared statements.
+static inline int begawi_sqlite_enable_triggers(sqlite3 *db, int on) {
+    return sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_TRIGGER, on, (int *)0);
+}
 #endif

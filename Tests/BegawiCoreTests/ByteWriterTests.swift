@@ -14,6 +14,15 @@ import Testing
         #expect(top.bytes == Array(repeating: 0xFF, count: 9) + [0x01])
     }
 
+    @Test func aWriterEmptiedWritesAsANewOne() {
+        var w = ByteWriter(capacity: 4)
+        w.varint(300)
+        w.removeAll()
+        #expect(w.bytes.isEmpty)
+        w.varint(128)
+        #expect(w.bytes == [0x80, 0x01])
+    }
+
     @Test func signedValuesAreZigzagged() {
         var w = ByteWriter()
         for v: Int64 in [0, -1, 1, -2, 2] { w.signed(v) }

@@ -35,8 +35,7 @@ struct HubSiteView: ExportView {
             guard case .integer(let id) = row[0], let name = row[1].text, let rule = policy[name] else { continue }
             switch rule.receivers {
             case .all:
-                // The table's id as a literal, so that SQLite may use the catalogues' partial index.
-                parts.append(("SELECT seq, tbl, key FROM _begawi_rows WHERE tbl = \(id) AND seq > ? AND seq <= ?", range))
+                parts.append(("SELECT seq, tbl, key FROM _begawi_rows WHERE tbl = ? AND seq > ? AND seq <= ?", [.integer(id)] + range))
             case .linked:
                 parts.append(("SELECT seq, \(id) AS tbl, key FROM _hub_visibility WHERE site = ? AND tbl = ? AND seq > ? AND seq <= ?",
                               [.text(site), .text(name)] + range))

@@ -153,7 +153,7 @@ import Testing
             defer { try? queue.close() }
             try queue.write { db in
                 try db.execute(sql: """
-                    DROP TRIGGER \(HubRulesSQL.visibilityFollowsRows); DROP INDEX \(HubRulesSQL.catalogueRows);
+                    DROP TRIGGER \(HubRulesSQL.visibilityFollowsRows); DROP INDEX \(HubRulesSQL.rowsByTable);
                     DROP INDEX \(HubRulesSQL.visibilityBySeq);
                     CREATE TABLE old(site TEXT NOT NULL, tbl TEXT NOT NULL, key TEXT NOT NULL, since INTEGER NOT NULL,
                         PRIMARY KEY(site, tbl, key)) WITHOUT ROWID;
@@ -164,7 +164,7 @@ import Testing
             }
         }
         let made = Set(try query(h, "SELECT name FROM sqlite_master").compactMap { $0.first?.text })
-        #expect(made.isSuperset(of: [HubRulesSQL.visibilityFollowsRows, HubRulesSQL.catalogueRows, HubRulesSQL.visibilityBySeq]))
+        #expect(made.isSuperset(of: [HubRulesSQL.visibilityFollowsRows, HubRulesSQL.rowsByTable, HubRulesSQL.visibilityBySeq]))
         #expect(try query(h, "SELECT count(*) FROM _hub_visibility WHERE seq IS NULL").first?.first == .integer(0))
         try rename(h, people[0], "Nama Baru")
         #expect(try name(h, "lpk-b", people[0]) == .text("Nama Baru"))

@@ -15,7 +15,7 @@ enum HubRulesSQL {
 
     static let tables = """
         CREATE TABLE IF NOT EXISTS _hub_visibility(
-            site TEXT NOT NULL, tbl TEXT NOT NULL, key TEXT NOT NULL, since INTEGER NOT NULL,
+            site TEXT NOT NULL, tbl TEXT NOT NULL, key TEXT NOT NULL, since INTEGER NOT NULL, seq INTEGER,
             PRIMARY KEY(site, tbl, key)) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS _hub_visibility_by_row ON _hub_visibility(tbl, key);
         CREATE TABLE IF NOT EXISTS _hub_feed(

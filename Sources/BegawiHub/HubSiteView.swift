@@ -24,31 +24,24 @@ struct HubSiteView: ExportView {
                                   [.text(site), .text(table), .text(key)]).isEmpty
     }
 
-    func condition(name: String, key: String, span: UInt64, context: ReplicaContext) throws -> (sql: String, arguments: [SQLValue])? {
-        if isOffice { return ("1", []) }
-        let catalogues = policy.tables.values.filter { $0.receivers == .all }.map(\.table).sorted()
-        let linked = policy.tables.values.filter { $0.receivers == .linked }.map(\.table).sorted()
-        var parts: [String] = []
-        var arguments: [SQLValue] = []
-        if !catalogues.isEmpty {
-            parts.append("\(name) IN (\(Array(repeating: "?", count: catalogues.count).joined(separator: ", ")))")
-            arguments += catalogues.map { .text($0) }
+    /// The site's own feed: one part per table it may receive, each a range of an index in change
+    /// order (`HubRulesSQL+Feed`): a catalogue's rows by table, other rows by the site's visibility
+    /// entries. The office reads the whole sequence.
+    func feed(afterSeq: UInt64, throughSeq: UInt64, context: ReplicaContext) throws -> [(sql: String, arguments: [SQLValue])]? {
+        let range: [SQLValue] = [.integer(Int64(clamping: afterSeq)), .integer(Int64(clamping: throughSeq))]
+        if isOffice { return [("SELECT seq, tbl, key FROM _begawi_rows WHERE seq > ? AND seq <= ?", range)] }
+        var parts: [(sql: String, arguments: [SQLValue])] = []
+        for row in try context.query("SELECT id, name FROM _begawi_tables ORDER BY id") {
+            guard case .integer(let id) = row[0], let name = row[1].text, let rule = policy[name] else { continue }
+            switch rule.receivers {
+            case .all:
+                parts.append(("SELECT seq, tbl, key FROM _begawi_rows WHERE tbl = ? AND seq > ? AND seq <= ?", [.integer(id)] + range))
+            case .linked:
+                parts.append(("SELECT seq, \(id) AS tbl, key FROM _hub_visibility WHERE site = ? AND tbl = ? AND seq > ? AND seq <= ?",
+                              [.text(site), .text(name)] + range))
+            }
         }
-        if !linked.isEmpty {
-            // A site that sees fewer rows than a fourth of those to scan (catching up on other sites'
-            // pushes): its rows are read once into a set for the statement, instead of a search of the
-            // whole visibility table per scanned row. Counted no further than that fourth.
-            let few = Int64(clamping: span / 4)
-            let counted = try context.query("SELECT count(*) FROM (SELECT 1 FROM _hub_visibility WHERE site = ? LIMIT ?)",
-                                            [.text(site), .integer(few + 1)])
-            let visible = if case .integer(let n)? = counted.first?.first { n } else { few + 1 }
-            let sight = visible <= few
-                ? "(\(name), \(key)) IN (SELECT tbl, key FROM _hub_visibility WHERE site = ?)"
-                : "EXISTS (SELECT 1 FROM _hub_visibility v WHERE v.site = ? AND v.tbl = \(name) AND v.key = \(key))"
-            parts.append("(\(name) IN (\(Array(repeating: "?", count: linked.count).joined(separator: ", "))) AND \(sight))")
-            arguments += linked.map { .text($0) } + [.text(site)]
-        }
-        return (parts.isEmpty ? "0" : parts.joined(separator: " OR "), arguments)
+        return parts
     }
 
     func extras(afterSeq: UInt64, throughSeq: UInt64, context: ReplicaContext) throws -> (whole: [RowKey], evict: [RowKey]) {

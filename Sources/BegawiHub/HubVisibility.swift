@@ -24,7 +24,7 @@ struct HubVisibility {
         var events: [SQLValue] = []
         try differences(rows) { address, grant, revoke in
             for site in grant {
-                grants += [.text(site), .text(address.table), .text(address.key), .integer(now)]
+                grants += [.text(site), .text(address.table), .text(address.key), .integer(now), .text(address.table), .text(address.key)]
                 granted[site, default: 0] += 1
                 if let holding, holding.site == site, holding.rows.contains(address) { continue }
                 events += eventValues(.grant, site: site, address)
@@ -35,7 +35,7 @@ struct HubVisibility {
                 events += eventValues(.revoke, site: site, address)
             }
         }
-        try context.insert("INSERT INTO _hub_visibility(site, tbl, key, since) VALUES ", width: 4, grants)
+        try context.insert(HubVisibility.grantHead, width: 6, tuple: HubVisibility.grantTuple, grants)
         try context.insert(HubVisibility.feedHead, width: 6, events)
         return granted
     }
@@ -79,6 +79,11 @@ struct HubVisibility {
         SELECT v.key, v.site FROM (SELECT DISTINCT value AS key FROM json_each(?1)) b
         JOIN _hub_visibility v ON v.tbl = ?2 AND v.key = b.key
         """
+
+    /// A grant, with the row's change number for the site's feed (`HubRulesSQL+Feed`): site, table,
+    /// key, since, then the table and key again for the number.
+    static let grantHead = "INSERT INTO _hub_visibility(site, tbl, key, since, seq) VALUES "
+    static let grantTuple = "(?, ?, ?, ?, (SELECT r.seq FROM _begawi_tables t JOIN _begawi_rows r ON r.tbl = t.id WHERE t.name = ? AND r.key = ?))"
 
     static let feedHead = "INSERT INTO _hub_feed(seq, site, tbl, key, kind, at) VALUES "
 

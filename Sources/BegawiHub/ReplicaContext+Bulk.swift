@@ -4,11 +4,12 @@ import BegawiReplica
 extension ReplicaContext {
     /// Inserts rows several at a time (`head` is `INSERT INTO t(a, b) VALUES `, `values` the rows'
     /// values one after the other, `width` per row): one statement per 64 rows instead of per row.
-    func insert(_ head: String, width: Int, _ values: [SQLValue]) throws {
+    /// `tuple`: one row's expressions, with `width` parameters (default: the values themselves).
+    func insert(_ head: String, width: Int, tuple: String? = nil, _ values: [SQLValue]) throws {
         guard width > 0, !values.isEmpty else { return }
         precondition(values.count % width == 0, "bulk insert: values are not whole rows")
         let chunk = 64 * width
-        let tuple = "(" + Array(repeating: "?", count: width).joined(separator: ",") + ")"
+        let tuple = tuple ?? "(" + Array(repeating: "?", count: width).joined(separator: ",") + ")"
         var start = 0
         while start < values.count {
             let end = min(values.count, start + chunk)

@@ -50,6 +50,7 @@ extension SQLiteHubStore {
         try replica.ownerWrite { db in
             try db.execute(sql: HubRulesSQL.tables)
             for sql in HubRulesSQL.indexes(for: policy) { try db.execute(sql: sql) }
+            try HubRulesSQL.installFeed(db, policy: policy)
         }
         let stored = try replica.ownerRead { db in try String.fetchOne(db, sql: "SELECT value FROM _hub_meta WHERE name = 'rules'") }
         guard stored != policy.digest else { return nil }

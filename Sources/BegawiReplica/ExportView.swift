@@ -7,17 +7,17 @@ public protocol ExportView {
     func bound(afterSeq: UInt64, maxRows: Int, context: ReplicaContext) throws -> UInt64?
     /// Whether the receiving replica may have this row.
     func includes(table: String, key: String, context: ReplicaContext) throws -> Bool
-    /// The same choice as `includes`, as an SQL condition on `name` (the row's table name) and `key`
-    /// (`?` parameters bound to `arguments`), so that the export's scan skips excluded rows itself
-    /// instead of asking row by row; nil to ask `includes` for each row. `span`: how many changes of
-    /// the sequence the scan may cover.
-    func condition(name: String, key: String, span: UInt64, context: ReplicaContext) throws -> (sql: String, arguments: [SQLValue])?
+    /// The same choice as `includes`, as statements that each read `seq, tbl, key` (`tbl`: the table's
+    /// id in `_begawi_tables`) of the rows the receiver may have in change order, after `afterSeq`
+    /// through `throughSeq`, from an index (`?` parameters bound to `arguments`): the export merges
+    /// them by `seq` and reads nothing else of the sequence. Nil to ask `includes` for each row.
+    func feed(afterSeq: UInt64, throughSeq: UInt64, context: ReplicaContext) throws -> [(sql: String, arguments: [SQLValue])]?
     /// Rows to send whole (newly visible) and rows the receiver must remove (no longer visible), for the
     /// part of the sequence the page covers.
     func extras(afterSeq: UInt64, throughSeq: UInt64, context: ReplicaContext) throws -> (whole: [RowKey], evict: [RowKey])
 }
 
 extension ExportView {
-    /// No condition: the export asks `includes` for each row.
-    public func condition(name: String, key: String, span: UInt64, context: ReplicaContext) throws -> (sql: String, arguments: [SQLValue])? { nil }
+    /// No feed: the export asks `includes` for each row.
+    public func feed(afterSeq: UInt64, throughSeq: UInt64, context: ReplicaContext) throws -> [(sql: String, arguments: [SQLValue])]? { nil }
 }

@@ -55,35 +55,39 @@ extension Replica {
         let receiverNumber = try receiverReplicaID.flatMap { try Int64.fetchOne(db, sql: "SELECT id FROM _begawi_peers WHERE replica = ?", arguments: [$0]) } ?? -1
         let context = view.map { _ in ReplicaContext(tx: tx, replica: self) }
         var bound = try view.flatMap { try $0.bound(afterSeq: cursor.seq, maxRows: limits.maxRows, context: context!) }
-        // A view's condition leaves its rows out in the scan itself (one statement, not a query per row);
-        // the page then covers at most a span of the sequence, so that one read stays short.
-        var condition: (sql: String, arguments: [SQLValue])?
+        // A view's feed reads only the rows it keeps, each part from an index in change order, merged
+        // by SQLite (a compound ORDER BY over ordered parts sorts nothing); rows the receiver holds
+        // whole are left out inside each part, so that they do not count against the page. The page
+        // still covers at most a span of the sequence, so that a receiver far behind moves its cursor
+        // page by page.
+        var feed: [(sql: String, arguments: [SQLValue])]?
         if let view, let context {
             let (width, wide) = UInt64(max(1, limits.maxRows)).multipliedReportingOverflow(by: 64)
             let (spanEnd, overflow) = cursor.seq.addingReportingOverflow(width)
             let limited = wide || overflow ? bound : min(bound ?? spanEnd, spanEnd)
-            let end = min(limited ?? UInt64.max, tx.state.seq)
-            condition = try view.condition(name: "t.name", key: "r.key", span: end > cursor.seq ? end - cursor.seq : 0, context: context)
-            if condition != nil { bound = limited }
+            feed = try view.feed(afterSeq: cursor.seq, throughSeq: min(limited ?? UInt64.max, ExchangeCursor.maxSeq), context: context)
+            if feed != nil { bound = limited }
         }
-        // The condition is judged on the sequence index alone (it holds each row's table and key), and
-        // only the rows it keeps are looked up; CROSS JOIN keeps that index as the outer loop (joined
-        // the other way, SQLite read every row of each table the condition names, then sorted them).
+        let through = Int64(clamping: bound ?? UInt64(Int64.max))
         // With a view asked row by row, rows it leaves out do not count against the page: scan further, within a budget.
-        let scanLimit = view == nil || condition != nil ? limits.maxRows + 1 : limits.maxRows * 16 + 1
-        let select = try FastStatement(db, condition.map {
-            "SELECT r.tbl, r.key, r.seq, r.vector, r.stamps, r.origin FROM (SELECT r.seq AS seq, r.tbl AS tbl, r.key AS key "
-                + "FROM _begawi_rows r CROSS JOIN _begawi_tables t ON t.id = r.tbl WHERE r.seq > ? AND r.seq <= ? AND (\($0.sql))) s "
-                + "CROSS JOIN _begawi_rows r ON r.tbl = s.tbl AND r.key = s.key WHERE r.origin IS NOT ? ORDER BY s.seq LIMIT ?"
-        } ?? "SELECT tbl, key, seq, vector, stamps, origin FROM _begawi_rows WHERE seq > ? AND seq <= ? AND origin IS NOT ? ORDER BY seq LIMIT ?")
+        let scanLimit = view == nil || feed != nil ? limits.maxRows + 1 : limits.maxRows * 16 + 1
+        let sql: String
+        var bindings: [SQLValue]
+        if let feed {
+            let parts = feed.map {
+                "SELECT r.tbl, r.key, s.seq, r.vector, r.stamps, r.origin FROM (\($0.sql)) s "
+                    + "CROSS JOIN _begawi_rows r ON r.tbl = s.tbl AND r.key = s.key WHERE r.origin IS NOT ?"
+            }
+            sql = parts.isEmpty ? "SELECT tbl, key, seq, vector, stamps, origin FROM _begawi_rows WHERE 0 LIMIT ?" : parts.joined(separator: " UNION ALL ") + " ORDER BY 3 LIMIT ?"
+            bindings = feed.flatMap { $0.arguments + [.integer(receiverNumber)] }
+        } else {
+            sql = "SELECT tbl, key, seq, vector, stamps, origin FROM _begawi_rows WHERE seq > ? AND seq <= ? AND origin IS NOT ? ORDER BY seq LIMIT ?"
+            bindings = [.integer(Int64(clamping: cursor.seq)), .integer(through), .integer(receiverNumber)]
+        }
+        bindings.append(.integer(Int64(clamping: scanLimit)))
+        let select = try FastStatement(db, sql)
         select.reset()
-        select.bind(1, Int64(clamping: cursor.seq))
-        select.bind(2, Int64(clamping: bound ?? UInt64(Int64.max)))
-        // The condition's arguments come between the range and the receiver (see the statement).
-        let extra = condition?.arguments ?? []
-        for (i, argument) in extra.enumerated() { select.bind(Int32(3 + i), argument) }
-        select.bind(Int32(3 + extra.count), receiverNumber)
-        select.bind(Int32(4 + extra.count), Int64(clamping: scanLimit))
+        for (i, value) in bindings.enumerated() { select.bind(Int32(i + 1), value) }
         var rows: [RowChange] = []
         var throughSeq = cursor.seq
         var complete = true
@@ -103,7 +107,7 @@ extension Replica {
                 throw BegawiError(.corrupted, "the replica \(path) holds rows of an unknown table; restore it from a backup")
             }
             let seq = UInt64(clamping: select.int64(2))
-            if let view, condition == nil, try !view.includes(table: tables[table].spec.name, key: select.text(1), context: context!) {
+            if let view, feed == nil, try !view.includes(table: tables[table].spec.name, key: select.text(1), context: context!) {
                 scannedThroughSeq = seq
                 continue
             }

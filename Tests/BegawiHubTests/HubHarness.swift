@@ -63,6 +63,14 @@ final class HubHarness {
         store = try SQLiteHubStore(path: folder.file("hub.sqlite"), policy: try SchemaDocument.parse(text).policy)
     }
 
+    /// Closes the hub's store and opens it again as the daemon does at a restart (with the rules);
+    /// `meanwhile` runs on the closed file's path in between. The sites stay open.
+    func reopen(meanwhile: (String) throws -> Void = { _ in }) throws {
+        try store.close()
+        try meanwhile(folder.file("hub.sqlite"))
+        store = try SQLiteHubStore(path: folder.file("hub.sqlite"), clock: clock, policy: document.policy)
+    }
+
     deinit { close() }
 
     func close() {

@@ -13,7 +13,7 @@ extension Replica {
         let table = try snapshotTable(name)
         try? FileManager.default.removeItem(atPath: path)
         do {
-            return try exportSnapshotPart(into: try DatabaseQueue(path: path), table: table, after: afterKey, maxRows: maxRows,
+            return try exportSnapshotPart(into: try DatabaseQueue(path: path, configuration: Replica.snapshotExportConfiguration), table: table, after: afterKey, maxRows: maxRows,
                                           receiverReplicaID: receiverReplicaID, scope: scope) { _ in }
         } catch let error as DatabaseError {
             try? FileManager.default.removeItem(atPath: path)
@@ -29,7 +29,7 @@ extension Replica {
         let table = try snapshotTable(name)
         var file: [UInt8] = []
         do {
-            let part = try exportSnapshotPart(into: try DatabaseQueue(), table: table, after: afterKey, maxRows: maxRows,
+            let part = try exportSnapshotPart(into: try DatabaseQueue(configuration: Replica.snapshotExportConfiguration), table: table, after: afterKey, maxRows: maxRows,
                                               receiverReplicaID: receiverReplicaID, scope: scope) { db in
                 var size: sqlite3_int64 = 0
                 guard let data = sqlite3_serialize(db.sqliteConnection, "main", &size, 0), size >= 0 else {
@@ -43,6 +43,16 @@ extension Replica {
             throw BegawiError(.storage, "a snapshot part of table '\(name)' could not be built in memory; check the hub's free memory",
                               cause: "\(error.resultCode): \(error.message ?? "")")
         }
+    }
+
+    /// The part's own connection reads the replica through ATTACH: it waits for a lock as the
+    /// replica's connections do (a reader of a WAL file can meet a lock too, e.g. when the
+    /// read marks are all taken by readers of other snapshots: many sites' first syncs while
+    /// pushes commit), instead of failing the site's part at once.
+    static var snapshotExportConfiguration: Configuration {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(30)
+        return configuration
     }
 
     /// The spec and number of the table a part is asked of.

@@ -39,19 +39,26 @@ extension Replica {
                 file = Array(UnsafeBufferPointer(start: data, count: Int(size)))
             }
             return (part, file)
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY {
+            throw BegawiError(.storage, "a snapshot part of table '\(name)' could not be read: the hub's file stayed locked for 30 s "
+                              + "(another process holding it?); the site asks for the part again by itself",
+                              cause: "\(error.resultCode): \(error.message ?? "")")
         } catch let error as DatabaseError {
             throw BegawiError(.storage, "a snapshot part of table '\(name)' could not be built in memory; check the hub's free memory",
                               cause: "\(error.resultCode): \(error.message ?? "")")
         }
     }
 
-    /// The part's own connection reads the replica through ATTACH: it waits for a lock as the
-    /// replica's connections do (a reader of a WAL file can meet a lock too, e.g. when the
-    /// read marks are all taken by readers of other snapshots: many sites' first syncs while
-    /// pushes commit), instead of failing the site's part at once.
+    /// The part's own connection reads the replica through ATTACH. Closing it must not checkpoint the
+    /// replica's log: a connection that believes itself the file's last takes its exclusive lock to
+    /// do so, and other parts' connections opening the file meanwhile were refused ("database is
+    /// locked": many sites' first syncs at once). It also waits for a lock as the replica's
+    /// connections do, instead of failing the site's part at once.
     static var snapshotExportConfiguration: Configuration {
+        _ = sqliteSetUp
         var configuration = Configuration()
         configuration.busyMode = .timeout(30)
+        configuration.prepareDatabase { db in _ = begawi_sqlite_no_checkpoint_on_close(db.sqliteConnection) }
         return configuration
     }
 

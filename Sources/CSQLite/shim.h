@@ -20,4 +20,10 @@ static inline int begawi_sqlite_config_no_memstatus(void) { return sqlite3_confi
 static inline int begawi_sqlite_enable_triggers(sqlite3 *db, int on) {
     return sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_TRIGGER, on, (int *)0);
 }
+/// Whether closing this connection may checkpoint the write-ahead log: when it believes itself the last
+/// connection, it takes the file's exclusive lock to do so, and every other connection opening the file
+/// meanwhile is refused (a hub's snapshot parts each open one and close it).
+static inline int begawi_sqlite_no_checkpoint_on_close(sqlite3 *db) {
+    return sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, (int *)0);
+}
 #endif

@@ -105,17 +105,11 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
 
     /// Adds a site and returns its new credential (shown once; only its hash is kept).
     public func addSite(id: String, kind: SiteKind, name: String) throws -> SiteCredential {
-        try SiteID.validate(id)
-        guard id != SQLiteHubStore.hubSiteID else {
-            throw BegawiError(.invalidArgument, "'\(id)' is the hub's own id; choose another site id")
-        }
-        guard !name.trimmingCharacters(in: .whitespaces).isEmpty, name.utf8.count <= 200 else {
-            throw BegawiError(.invalidArgument, "a site needs a name of 1–200 characters")
-        }
+        try SiteRegistry.validateNew(id: id, name: name)
         let credential = SiteCredential.generate(for: id)
         try replica.ownerWrite { db in
             if try Row.fetchOne(db, sql: "SELECT 1 FROM _hub_sites WHERE id = ?", arguments: [id]) != nil {
-                throw BegawiError(.invalidArgument, "site '\(id)' already exists; for a new credential run `begawi hub rotate-credential --id \(id)`, or choose another id")
+                throw SiteRegistry.exists(id)
             }
             try db.execute(sql: "INSERT INTO _hub_sites(id, kind, name, secret_sha256, created_at) VALUES (?, ?, ?, ?, ?)",
                            arguments: [id, kind.rawValue, name, credential.secretHash, Int64(clock.nowMilliseconds())])
@@ -129,7 +123,7 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
             try db.execute(sql: "UPDATE _hub_sites SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
                            arguments: [Int64(clock.nowMilliseconds()), id])
             if db.changesCount == 0 {
-                throw BegawiError(.invalidArgument, "no active site '\(id)'; `begawi hub sites` lists them")
+                throw SiteRegistry.notActive(id)
             }
         }
     }
@@ -141,13 +135,10 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
         }
     }
 
-    /// A site's record as stored. A kind that no version of Begawi writes means the file was
-    /// altered by hand or damaged: guessing one would give the site another's rights.
+    /// A site's record as stored (a kind no version of Begawi writes is refused: `SiteRegistry.kind`).
     static func site(_ row: Row) throws -> SiteRecord {
         let id: String = try row.decode(forColumn: "id")
-        guard let kind = String.fromDatabaseValue(row["kind"] as DatabaseValue).flatMap(SiteKind.init(rawValue:)) else {
-            throw BegawiError(.corrupted, "site '\(id)' in the hub's database has a kind Begawi does not know (_hub_sites.kind); restore the database from a backup (begawi hub backup), or set the site's kind back to one of \(SiteKind.allCases.map(\.rawValue).joined(separator: ", ")) with sqlite3")
-        }
+        let kind = try SiteRegistry.kind(String.fromDatabaseValue(row["kind"] as DatabaseValue), site: id)
         return SiteRecord(id: id, kind: kind, name: try row.decode(forColumn: "name"),
                           createdAt: try row.decode(forColumn: "created_at"), revokedAt: try row.decode(forColumn: "revoked_at"),
                           credentialGeneration: try row.decode(forColumn: "credential_generation"))
@@ -159,7 +150,7 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
             guard let row = try Row.fetchOne(db, sql: "SELECT id, kind, name, created_at, revoked_at, credential_generation, secret_sha256 FROM _hub_sites WHERE id = ?",
                                              arguments: [credential.siteID]) else { return nil }
             let stored: String = row["secret_sha256"]
-            guard ConstantTime.equal(Array(stored.utf8), Array(credential.secretHash.utf8)) else { return nil }
+            guard SiteRegistry.matches(stored: stored, presented: credential.secretHash) else { return nil }
             let site = try SQLiteHubStore.site(row)
             return site.revokedAt == nil ? site : nil
         }
@@ -169,7 +160,7 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
         try replica.ownerRead { db in
             guard let stored = try String.fetchOne(db, sql: "SELECT secret_sha256 FROM _hub_sites WHERE id = ? AND revoked_at IS NULL",
                                                    arguments: [site]) else { return false }
-            return ConstantTime.equal(Array(stored.utf8), Array(secretHash.utf8))
+            return SiteRegistry.matches(stored: stored, presented: secretHash)
         }
     }
 

@@ -75,29 +75,6 @@ struct PostgresLinkTests {
         }
     }
 
-    @Test func aServerThatAcceptsButNeverAnswersTheLoginIsGivenUp() throws {
-        try TestPostgres.withDatabase({ $0.connectTimeoutMilliseconds = 500 }) { settings in
-            let link = try PostgresLink.connect(settings)
-            defer { link.close() }
-            // The postmaster answers new logins; stopped, it answers none. postgres-nio's connect
-            // timeout covers the login too (checked: no deadline of Begawi's own is needed there).
-            let backend = try #require(try link.query("SELECT pg_backend_pid()").first).decode(Int32.self)
-            let stat = try String(contentsOfFile: "/proc/\(backend)/stat", encoding: .utf8)
-            let fields = try #require(stat.split(separator: ")").last).split(separator: " ")
-            let postmaster = try #require(Int32(fields[1]))
-            try #require(kill(postmaster, SIGSTOP) == 0, "cannot stop the server's postmaster")
-            let started = Date()
-            let error = try #require(throws: BegawiError.self) {
-                defer { kill(postmaster, SIGCONT) }
-                return try PostgresLink.connect(settings)
-            }
-            let waited = Date().timeIntervalSince(started)
-            #expect(waited >= 0.4 && waited < 3, "gave up after \(waited) s")
-            #expect(error.code == .network)
-            #expect(error.message.contains("cannot reach"), "\(error)")
-        }
-    }
-
     @Test func aTransactionThatThrowsLeavesNothing() throws {
         try TestPostgres.withDatabase { settings in
             let link = try PostgresLink.connect(settings)

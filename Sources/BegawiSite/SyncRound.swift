@@ -145,7 +145,15 @@ public struct SyncRound {
             } catch let lost as BegawiError where lost.code == .network && progressed {
                 // Once per acknowledged batch, so that a link that keeps failing falls to the daemon's backoff.
                 progressed = false
-                cursor = try await resumePush(after: lost, hubReplicaID: session.hubReplicaID)
+                let resumed = try await resumePush(after: lost, hubReplicaID: session.hubReplicaID)
+                // The hub may have committed the batch before its answer was lost: its cursor says so,
+                // and the round's report counts what the hub took (the answer's tallies are gone).
+                if !batch.rows.isEmpty, resumed.seq >= batch.throughSeq, resumed.seq > cursor.seq {
+                    report.batches += 1
+                    report.sent += batch.rows.count
+                    report.bytesSent += bytes.count
+                }
+                cursor = resumed
             }
         }
         report.acknowledged = cursor

@@ -43,8 +43,10 @@ import Testing
         let sent = cut.pushed.flatMap { $0 }
         #expect(cut.pushed.count >= 3, "batches: \(cut.pushed.map(\.count))")
         #expect(sent.count == Set(sent).count && sent.count == keys.count, "rows were sent twice: \(cut.pushed.map(\.count))")
-        // The lost answer's rows are the hub's, not counted as acknowledged by this round.
-        #expect(report.sent == keys.count - cut.pushed[1].count)
+        // The batch whose answer was lost was committed: the hub's cursor at the resume says so, and
+        // the round counts its rows as sent (what the hub took); the answer's tallies are gone with it.
+        #expect(report.sent == keys.count && report.batches == cut.pushed.count)
+        #expect(report.changedAtHub == keys.count - cut.pushed[1].count)
         #expect(try world.keys(world.hubPath) == Set(keys))
         #expect(try world.count(world.hubPath, "SELECT sessions FROM _hub_site_health WHERE site = 'lpk-a'") == 2)
     }

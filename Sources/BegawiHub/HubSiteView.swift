@@ -27,7 +27,7 @@ struct HubSiteView: ExportView {
     /// The site's own feed: one part per table it may receive, each a range of an index in change
     /// order (`HubRulesSQL+Feed`): a catalogue's rows by table, other rows by the site's visibility
     /// entries. The office reads the whole sequence.
-    func feed(afterSeq: UInt64, throughSeq: UInt64, context: ReplicaContext) throws -> [(sql: String, arguments: [SQLValue])]? {
+    func feed(afterSeq: UInt64, throughSeq: UInt64, context: ReplicaContext) throws -> [(sql: String, arguments: [SQLValue])] {
         let range: [SQLValue] = [.integer(Int64(clamping: afterSeq)), .integer(Int64(clamping: throughSeq))]
         if isOffice { return [("SELECT seq, tbl, key FROM _begawi_rows WHERE seq > ? AND seq <= ?", range)] }
         var parts: [(sql: String, arguments: [SQLValue])] = []

@@ -10,14 +10,9 @@ public protocol ExportView {
     /// The same choice as `includes`, as statements that each read `seq, tbl, key` (`tbl`: the table's
     /// id in `_begawi_tables`) of the rows the receiver may have in change order, after `afterSeq`
     /// through `throughSeq`, from an index (`?` parameters bound to `arguments`): the export merges
-    /// them by `seq` and reads nothing else of the sequence. Nil to ask `includes` for each row.
-    func feed(afterSeq: UInt64, throughSeq: UInt64, context: ReplicaContext) throws -> [(sql: String, arguments: [SQLValue])]?
+    /// them by `seq` and reads nothing else of the sequence.
+    func feed(afterSeq: UInt64, throughSeq: UInt64, context: ReplicaContext) throws -> [(sql: String, arguments: [SQLValue])]
     /// Rows to send whole (newly visible) and rows the receiver must remove (no longer visible), for the
     /// part of the sequence the page covers.
     func extras(afterSeq: UInt64, throughSeq: UInt64, context: ReplicaContext) throws -> (whole: [RowKey], evict: [RowKey])
-}
-
-extension ExportView {
-    /// No feed: the export asks `includes` for each row.
-    public func feed(afterSeq: UInt64, throughSeq: UInt64, context: ReplicaContext) throws -> [(sql: String, arguments: [SQLValue])]? { nil }
 }

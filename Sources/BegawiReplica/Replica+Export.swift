@@ -66,11 +66,10 @@ extension Replica {
             let (spanEnd, overflow) = cursor.seq.addingReportingOverflow(width)
             let limited = wide || overflow ? bound : min(bound ?? spanEnd, spanEnd)
             feed = try view.feed(afterSeq: cursor.seq, throughSeq: min(limited ?? UInt64.max, ExchangeCursor.maxSeq), context: context)
-            if feed != nil { bound = limited }
+            bound = limited
         }
         let through = Int64(clamping: bound ?? UInt64(Int64.max))
-        // With a view asked row by row, rows it leaves out do not count against the page: scan further, within a budget.
-        let scanLimit = view == nil || feed != nil ? limits.maxRows + 1 : limits.maxRows * 16 + 1
+        let scanLimit = limits.maxRows + 1
         let sql: String
         var bindings: [SQLValue]
         if let feed {
@@ -107,10 +106,6 @@ extension Replica {
                 throw BegawiError(.corrupted, "the replica \(path) holds rows of an unknown table; restore it from a backup")
             }
             let seq = UInt64(clamping: select.int64(2))
-            if let view, feed == nil, try !view.includes(table: tables[table].spec.name, key: select.text(1), context: context!) {
-                scannedThroughSeq = seq
-                continue
-            }
             var record = try RowRecord.decode(seq: seq, stamps: select.blob(4), vector: select.blob(3),
                                               columnCount: tables[table].spec.columns.count, sites: tx.sites)
             record.heldWholeBy = select.isNull(5) ? nil : select.int64(5)

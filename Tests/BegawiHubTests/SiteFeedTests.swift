@@ -176,7 +176,7 @@ import Testing
         let (h, _) = try world()
         let view = HubSiteView(site: "lpk-b", isOffice: false, policy: h.policy)
         let plans = try h.store.replica.read { context in
-            try (view.feed(afterSeq: 0, throughSeq: 1_000, context: context) ?? []).map { part in
+            try view.feed(afterSeq: 0, throughSeq: 1_000, context: context).map { part in
                 try context.query("EXPLAIN QUERY PLAN " + part.sql, part.arguments).compactMap { $0.last?.text }.joined(separator: "; ")
             }
         }

@@ -66,6 +66,7 @@ struct HubRoutes: Sendable {
         let session = try await lanes.run { [store, configuration] in
             var session = try store.session(site: site, replica: replica, configuration: configuration)
             session.protocolVersion = Wire.protocolVersion
+            session.unsettled = try store.unsettledRefusals(site: site, replica: replica, schemaVersion: versions.schema)
             // Recorded once the replica is known to be the site's; a failure to record must not stop its sync.
             try? store.noteSession(site: site.id, replica: replica, report: report)
             return session

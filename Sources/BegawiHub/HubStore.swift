@@ -17,6 +17,10 @@ public protocol HubStore: Sendable {
     /// Applies a site's batch in one transaction; returns only after commit. Rows given back whole
     /// (refused ones) hold only the tables and columns of the site's `schemaVersion` (nil: the oldest published).
     func push(site: SiteRecord, replica: String, batch: ChangeBatch, schemaVersion: Int?) throws -> PushOutcome
+    /// What the replica's last push refused, as its answer said it (the rows to restore as the hub
+    /// holds them now, cut to the site's `schemaVersion`), so that a site whose answer was lost hears
+    /// it at its next session; nil when that push refused nothing.
+    func unsettledRefusals(site: SiteRecord, replica: String, schemaVersion: Int?) throws -> PushOutcome?
     /// The latest published schema version; nil for a hub that records none.
     var currentSchemaVersion: Int? { get }
     /// A published schema version, as published; nil for one never published.

@@ -87,7 +87,7 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
     static func installRegistry(_ replica: Replica) throws {
         do {
             try replica.ownerWrite { db in
-                try db.execute(sql: registrySQL + healthSQL + reappliedSQL + purgeSQL)
+                try db.execute(sql: registrySQL + healthSQL + reappliedSQL + purgeSQL + unsettledSQL)
                 try migrateRegistry(db)
                 try migrateHealth(db)
             }
@@ -228,6 +228,7 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
         }, after: { [self] context, result in
             // The office's figures count every ledger entry; the site's answer only those of rows it wrote.
             try notePush(site: site.id, rows: batch.rows.count, result: result, context)
+            try noteRefusals(replica: id, result: result, context)
         })
         return try merge(site: site, batch: batch, companion: companion, projection: projection)
     }
@@ -241,16 +242,8 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
             ?? (ValueGate.mayRefuse(batch, schema: declared ?? replica.schema) ? ValueGate(declared: declared) : nil))
         let result = try replica.apply(batch, gate: gate, companion: companion)
         if result.rowsChanged > 0 { feed.committed() }
-        var restore: String?
-        if !result.refused.isEmpty {
-            var keys: [RowKey] = []
-            for r in result.refused where !keys.contains(r.row) { keys.append(r.row) }
-            var whole = try replica.wholeRows(keys, view: view(for: site))
-            if let projection { whole = whole.projected(onto: projection) }
-            if !whole.rows.isEmpty { restore = Data(try BatchCodec.encode(whole)).base64EncodedString() }
-        }
         return PushOutcome(cursor: result.cursor, rowsChanged: result.rowsChanged, conflicts: result.conflicts,
-                           refused: result.refused, restore: restore)
+                           refused: result.refused, restore: try restoreBatch(result.refused, site: site, projection: projection))
     }
 
     /// The next page of the feed for a site, cut to the tables and columns of its schema version. A

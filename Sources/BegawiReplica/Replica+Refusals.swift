@@ -13,11 +13,22 @@ extension Replica {
     /// Settles changes the hub refused: records each in the refusal ledger with this replica's values,
     /// then makes the row what the hub holds — the hub's whole row from `restore` when this site may
     /// see it, otherwise no row at all. Nothing is captured, so nothing is sent again.
-    public func settleRefusals(_ notices: [RowRefusal], restore: ChangeBatch?) throws {
-        guard !notices.isEmpty else { return }
+    ///
+    /// `through` is the hub's cursor after the push that refused them: an answer settled once is not
+    /// settled again (a hub repeats the refusals of a replica's last push at its next session, for a
+    /// site whose answer was lost). Returns whether it settled them.
+    @discardableResult
+    public func settleRefusals(_ notices: [RowRefusal], restore: ChangeBatch?, through: UInt64? = nil) throws -> Bool {
+        guard !notices.isEmpty else { return false }
         if let restore { try restore.validate() }
         let mapping = try restore.map { try columnMapping(for: $0) } ?? []
-        try engineWrite { tx in
+        return try engineWrite { tx in
+            if let through {
+                let settled = try Int64.fetchOne(tx.db, sql: "SELECT value FROM _begawi_state WHERE name = 'refusals_settled_through'")
+                if let settled, settled >= Int64(clamping: through) { return false }
+                try tx.db.execute(sql: "INSERT OR REPLACE INTO _begawi_state(name, value) VALUES ('refusals_settled_through', ?)",
+                                  arguments: [Int64(clamping: through)])
+            }
             _ = try absorbOutbox(tx)
             let now = Int64(wallClock.nowMilliseconds())
             for notice in notices {
@@ -45,12 +56,13 @@ extension Replica {
                     _ = try evict(tx, table: table, key: notice.row.key, purgeLedgers: false)
                 }
             }
-            guard let restore else { return }
+            guard let restore else { return true }
             var merge = BatchMerge(replica: self, tx: tx, now: now, senderNumber: try tx.replicaNumber(for: restore.replicaID))
             for row in restore.rows {
                 let (table, columns) = mapping[row.table]
                 _ = try merge.merge(table: table, key: row.key, incoming: row.state, columns: columns, mayExist: true)
             }
+            return true
         }
     }
 

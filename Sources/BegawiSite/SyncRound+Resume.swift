@@ -6,8 +6,9 @@ extension SyncRound {
     /// a new round. A reset often comes with a short window in which connecting is refused: it
     /// tries again at short steps for a few seconds, then gives up with the push's own error.
     /// The hub's cursor comes from a new session: the batch in flight may have been committed
-    /// before its answer was lost, and what the hub acknowledged is never sent again.
-    func resumePush(after lost: BegawiError, hubReplicaID: String) async throws -> ExchangeCursor {
+    /// before its answer was lost, and what the hub acknowledged is never sent again; the session
+    /// also repeats what that batch's push refused (`HubSession.unsettled`).
+    func resumePush(after lost: BegawiError, hubReplicaID: String) async throws -> HubSession {
         logger.warning("connection lost during a push; resuming", metadata: ["error": "\(lost)"])
         // The site's clock is reported only when the round opens: a later time here would be read as skew.
         let headers = sessionHeaders.filter { $0.0 != WireHeader.siteTime }
@@ -25,7 +26,7 @@ extension SyncRound {
             guard session.hubReplicaID == hubReplicaID else {
                 throw BegawiError(.network, "the hub's epoch changed during the round; starting a new round")
             }
-            return session.pushCursor
+            return session
         }
         throw lost
     }

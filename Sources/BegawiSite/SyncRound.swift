@@ -89,6 +89,9 @@ public struct SyncRound {
             report.restamped += try await lane.run { try $0.correctClock(offset: offset, unsentAfterSeq: session.pushCursor.seq) }
         }
 
+        // What the last push refused, if its answer never arrived, before anything is sent again.
+        _ = try await settleUnsettled(session, report: &report)
+
         // Rows that wait for a row they reference go once more; those the hub takes leave the ledger.
         let awaiting = try await lane.run { try $0.requeueAwaitingReferences() }
         var landed: [RowKey: Bool] = Dictionary(uniqueKeysWithValues: awaiting.map { ($0, false) })
@@ -145,7 +148,9 @@ public struct SyncRound {
             } catch let lost as BegawiError where lost.code == .network && progressed {
                 // Once per acknowledged batch, so that a link that keeps failing falls to the daemon's backoff.
                 progressed = false
-                let resumed = try await resumePush(after: lost, hubReplicaID: session.hubReplicaID)
+                let resumedSession = try await resumePush(after: lost, hubReplicaID: session.hubReplicaID)
+                _ = try await settleUnsettled(resumedSession, report: &report)
+                let resumed = resumedSession.pushCursor
                 // The hub may have committed the batch before its answer was lost: its cursor says so,
                 // and the round's report counts what the hub took (the answer's tallies are gone).
                 if !batch.rows.isEmpty, resumed.seq >= batch.throughSeq, resumed.seq > cursor.seq {
@@ -242,8 +247,18 @@ public struct SyncRound {
         }
     }
 
-    /// Records the hub's refusals and makes each refused row what the hub holds (or removes it).
-    func settle(_ answer: PushOutcome) async throws {
+    /// Settles what the replica's last push refused when the session repeats it (its answer may have
+    /// been lost with the connection) and this replica has not settled it yet; the refusals settled.
+    func settleUnsettled(_ session: HubSession, report: inout RoundReport) async throws -> [RowRefusal] {
+        guard let answer = session.unsettled, !answer.refused.isEmpty, try await settle(answer) else { return [] }
+        report.refused += answer.refused.count
+        return answer.refused
+    }
+
+    /// Records the hub's refusals and makes each refused row what the hub holds (or removes it),
+    /// unless this answer was settled already; whether it settled them.
+    @discardableResult
+    func settle(_ answer: PushOutcome) async throws -> Bool {
         var restore: ChangeBatch?
         if let text = answer.restore {
             guard let data = Data(base64Encoded: text) else {
@@ -251,12 +266,13 @@ public struct SyncRound {
             }
             restore = try BatchCodec.decode(Array(data))
         }
-        let refused = answer.refused, restored = restore
-        try await lane.run { try $0.settleRefusals(refused, restore: restored) }
+        let refused = answer.refused, restored = restore, through = answer.cursor.seq
+        guard try await lane.run({ try $0.settleRefusals(refused, restore: restored, through: through) }) else { return false }
         let reasons = Set(answer.refused.map(\.reason.code)).sorted().joined(separator: ",")
         logger.warning("the hub refused rows; they are in the refusal ledger (`begawi site status`)",
                        metadata: ["rows": "\(answer.refused.count)", "reasons": "\(reasons)"])
         if answer.refused.contains(where: { $0.reason.action == .erase }) { try await lane.run { try $0.checkpoint() } }
+        return true
     }
 
     /// After a restore of the hub from a backup, carries this site's pull cursor over to the new

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Caps glibc's malloc arenas for the long-running daemons.
+/// Caps glibc's malloc arenas for the daemons and for `begawi site sync` (a first sync's adoption).
 ///
 /// glibc gives each thread that allocates concurrently its own arena (up to eight per core), and
 /// memory freed in an arena stays with it. The hub applies pushes on several threads, each with

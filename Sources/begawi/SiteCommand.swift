@@ -76,6 +76,8 @@ struct SiteCommand: AsyncParsableCommand {
         @OptionGroup var options: Options
 
         func run() async throws {
+            // A first sync adopts a snapshot on several threads: the same cap as the daemon keeps its peak alike.
+            MallocArenas.limit()
             let (_, c) = try SiteConfigFile.loadWithPolicy(options.config)
             let logger = Logs.logger("begawi.site")
             let (report, held) = try await SiteDaemon(configuration: c, transport: try SiteCommand.transport(c), logger: logger).syncOnce()

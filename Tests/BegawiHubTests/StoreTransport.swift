@@ -72,6 +72,7 @@ final class StoreTransport: HubTransport, @unchecked Sendable {
         case "/v1/session":
             var session = try store.session(site: site, replica: replica, configuration: configuration)
             session.protocolVersion = Wire.protocolVersion
+            session.unsettled = try store.unsettledRefusals(site: site, replica: replica, schemaVersion: nil)
             try store.noteSession(site: site.id, replica: replica, report: SiteReport())
             return HubResponse(status: 200, headers: [:], body: Array(try StoreTransport.encoder.encode(session)))
         case "/v1/push":

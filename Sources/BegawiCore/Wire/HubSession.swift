@@ -27,6 +27,9 @@ public struct HubSession: Sendable, Equatable, Codable {
     /// The hub's wall time (ms since the Unix epoch) `retention_days` ago: the site may purge its own
     /// tombstones older than it whose delete the hub holds (nil from a hub before issue 15).
     public var purgeBefore: UInt64?
+    /// What this replica's last push refused, as that push's answer said it (nil when it refused
+    /// nothing, and from a hub before this field): a site whose answer was lost settles it now.
+    public var unsettled: PushOutcome?
 
     /// Makes a session answer.
     public init(site: String, hubReplicaID: String, lineage: [LineageLink], pushCursor: ExchangeCursor,
@@ -44,7 +47,7 @@ public struct HubSession: Sendable, Equatable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case site, lineage, pushCursor, maxClockSkewMilliseconds, maxBodyBytes, pageRows
-        case protocolVersion, schemaVersion, schemaDigest, purgeBefore
+        case protocolVersion, schemaVersion, schemaDigest, purgeBefore, unsettled
         case hubReplicaID = "epoch"
     }
 }

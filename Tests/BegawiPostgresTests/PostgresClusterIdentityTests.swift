@@ -27,6 +27,38 @@ struct PostgresClusterIdentityTests {
         }
     }
 
+    /// A standby of the test cluster (`pgcluster standby`), refused while it follows, then promoted:
+    /// the same cluster on the next timeline, which a hub must take as a change.
+    @Test(.enabled(if: TestPostgres.available, TestPostgres.skipped))
+    func aPromotedStandbyIsTheSameClusterOnANewTimeline() throws {
+        let server = try #require(TestPostgres.url)
+        let primary = try PostgresLink.connect(PostgresSettings(url: server))
+        let before = try PostgresClusterIdentity.read(primary)
+        primary.close()
+        let tool = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Tools/pgcluster").path
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("begawi-standby-\(UUID().uuidString)").path
+        // pg_ctl leaves the server running: Foundation's Process would not see the script end.
+        defer { _ = try? ChildProcess.runLeavingDaemon([tool, "stop", folder]) }
+        let made = try ChildProcess.runLeavingDaemon([tool, "standby", server, folder])
+        try #require(made.status == 0, "pgcluster standby: \(made.output)")
+        let url = try String(contentsOfFile: folder + "/url", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+
+        let following = try PostgresLink.connect(PostgresSettings(url: url))
+        let refusal = try #require(throws: BegawiError.self) { try PostgresClusterIdentity.read(following) }
+        #expect(refusal.code == .configuration && refusal.message.contains("standby"), "\(refusal)")
+        following.close()
+
+        let promoted = try ChildProcess.runLeavingDaemon([tool, "promote", folder])
+        try #require(promoted.status == 0, "pgcluster promote: \(promoted.output)")
+        let link = try PostgresLink.connect(PostgresSettings(url: url))
+        defer { link.close() }
+        let after = try PostgresClusterIdentity.read(link)
+        #expect(after.systemIdentifier == before.systemIdentifier)
+        #expect(after.timeline == before.timeline + 1)
+        #expect(after.changed(since: before)?.contains("timeline") == true)
+    }
+
     @Test func anIdentityIsKeptAndReadBack() {
         let identity = PostgresClusterIdentity(systemIdentifier: "-7715832564422357077", timeline: 3)
         #expect(PostgresClusterIdentity(stored: identity.description) == identity)

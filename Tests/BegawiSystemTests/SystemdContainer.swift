@@ -1,3 +1,4 @@
+import BegawiTestSupport
 import Foundation
 import Testing
 
@@ -87,28 +88,13 @@ final class SystemdContainer {
         try must("systemctl show -p \(name) --value \(unit)")
     }
 
-    /// Runs a program to its end; its exit status and its output and errors together. Spawned and
-    /// reaped by hand, with the output in a file: `boot` leaves a grandchild (the container's PID 1)
-    /// running, and Foundation's `Process` was seen never to notice the script's own exit then.
+    /// Runs a program to its end; its exit status and its output and errors together (`boot` leaves
+    /// a grandchild, the container's PID 1, running: `ChildProcess.runLeavingDaemon`).
     static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let log = NSTemporaryDirectory() + "begawi-systemd-run-\(UUID().uuidString.prefix(8)).log"
-        defer { try? FileManager.default.removeItem(atPath: log) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-        defer { for p in argv { free(p) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, arguments[0], &actions, nil, argv, environ)
-        guard spawned == 0 else { throw ClusterError("cannot start \(arguments[0]): \(String(cString: strerror(spawned)))") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-        // WIFEXITED / WEXITSTATUS are macros Swift does not import.
-        let exited = status & 0x7f == 0
-        return (exited ? (status >> 8) & 0xff : 128 + (status & 0x7f), output)
+        do {
+            return try ChildProcess.runLeavingDaemon(arguments)
+        } catch let failure as ChildProcess.SpawnFailure {
+            throw ClusterError("\(failure)")
+        }
     }
 }

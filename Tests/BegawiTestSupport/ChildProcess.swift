@@ -48,3 +48,39 @@ public enum ChildProcess {
         return Result(status: process.terminationStatus, reason: process.terminationReason, outputData: output, errors: errorText)
     }
 }
+
+extension ChildProcess {
+    /// Runs a program that leaves a daemon behind (a server it starts) to its end; its exit status
+    /// and its output and errors together. Spawned and reaped by hand, with the output in a file:
+    /// Foundation's `Process` was seen never to notice the program's own exit while the daemon it
+    /// started runs (`pg_ctl start`, the systemd container's PID 1). An exit by a signal gives 128
+    /// and the signal's number.
+    public static func runLeavingDaemon(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let log = NSTemporaryDirectory() + "begawi-run-\(UUID().uuidString.prefix(8)).log"
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { for p in argv { free(p) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, arguments[0], &actions, nil, argv, environ)
+        guard spawned == 0 else { throw SpawnFailure(program: arguments[0], reason: String(cString: strerror(spawned))) }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        // WIFEXITED / WEXITSTATUS are macros Swift does not import.
+        let exited = status & 0x7f == 0
+        return (exited ? (status >> 8) & 0xff : 128 + (status & 0x7f), output)
+    }
+
+    /// A program that could not be started.
+    public struct SpawnFailure: Error, CustomStringConvertible {
+        public let program: String
+        public let reason: String
+        public var description: String { "cannot start \(program): \(reason)" }
+    }
+}

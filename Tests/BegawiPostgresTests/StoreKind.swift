@@ -1,6 +1,7 @@
 import BegawiCore
 import BegawiHub
 import BegawiPostgres
+import BegawiReplica
 import BegawiRules
 import BegawiTestSupport
 import Foundation
@@ -107,5 +108,52 @@ final class StoreHub {
     private static func close(_ store: any RegistryHubStore) {
         if let sqlite = store as? SQLiteHubStore { try? sqlite.close() }
         if let postgres = store as? PostgresHubStore { postgres.close() }
+    }
+}
+
+// MARK: - The merge cases at the store level (StoreConformanceTests)
+
+/// What the merge cases read back from a hub store: its merged rows and its conflict ledger, as the
+/// site replicas give theirs. The names differ from the stores' own (`rows(of:)`, `conflicts()`) so
+/// that a store gaining those methods does not clash with these.
+protocol MergedHubStore: RegistryHubStore {
+    /// The visible merged rows of a synced table, by key, values in declared column order.
+    func mergedRows(of table: String) throws -> [String: [SQLValue]]
+    /// Every entry of the store's conflict ledger.
+    func conflictLedger() throws -> [ConflictLedgerEntry]
+}
+
+extension SQLiteHubStore: MergedHubStore {
+    func mergedRows(of table: String) throws -> [String: [SQLValue]] { try rows(of: table) }
+    func conflictLedger() throws -> [ConflictLedgerEntry] { try conflicts() }
+}
+
+extension PostgresHubStore: MergedHubStore {
+    /// Not readable yet: the merged rows arrive with push and pull (docs/postgresql.md, step 2).
+    /// Once they exist, read the synced table here (visible rows only, columns in declared order).
+    func mergedRows(of table: String) throws -> [String: [SQLValue]] {
+        throw StoreNotReadable(what: "merged rows")
+    }
+
+    /// Not readable yet: the ledger arrives with push and pull; once it does, read `_begawi_conflicts` here.
+    func conflictLedger() throws -> [ConflictLedgerEntry] {
+        throw StoreNotReadable(what: "conflict ledger")
+    }
+}
+
+/// A store whose merged rows or ledger the tests cannot read yet (PostgreSQL until its push and pull
+/// exist): the suites that need them skip it, saying why.
+struct StoreNotReadable: Error, CustomStringConvertible {
+    let what: String
+    var description: String { "the PostgreSQL store's \(what) cannot be read by the tests yet: write StoreKind.swift's PostgresHubStore.MergedHubStore conformance once push and pull exist" }
+}
+
+extension StoreKind {
+    /// Whether `error` is a store's refusal of what it does not do yet (the PostgreSQL store's
+    /// exchange while it is built, or its rows and ledger unread): a suite skips that store then.
+    static func notBuiltYet(_ error: any Error) -> Bool {
+        if error is StoreNotReadable { return true }
+        guard let refusal = error as? BegawiError else { return false }
+        return refusal.code == .configuration && refusal.message.contains("under construction")
     }
 }

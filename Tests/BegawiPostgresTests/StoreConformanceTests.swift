@@ -154,8 +154,9 @@ enum StoreLevelChange: CustomStringConvertible {
     /// site had received the other: no conflict, so `ledger_must` misses its loser.
     case concurrencyLost
     /// The hub merged a delete while a column held a write concurrent with it that, in the case,
-    /// reached every replica only after a later write of that column: the hub records it as lost
-    /// to the delete (the rule holds), an entry no replica of the case met, outside `deleted_may`.
+    /// reached every replica only together with a later write of that column: the hub, or a site
+    /// pulling the hub's merged row, records it as lost to the delete (the rule holds), an entry no
+    /// replica of the case met, outside `deleted_may`.
     case deleteMetAtTheHub
 
     /// Whether a case's failure is this change.

@@ -180,8 +180,8 @@ let package = Package(
         // Needs a PostgreSQL server named by BEGAWI_TEST_POSTGRES (make test starts one); skipped without.
         .testTarget(
             name: "BegawiPostgresTests",
-            dependencies: ["BegawiCore", "BegawiRules", "BegawiHub", "BegawiPostgres", "BegawiTestSupport",
-                           .product(name: "PostgresNIO", package: "postgres-nio")],
+            dependencies: ["BegawiCore", "BegawiRules", "BegawiReplica", "BegawiHub", "BegawiPostgres", "BegawiTestSupport",
+                           .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict),
         .testTarget(
             name: "BegawiSiteTests",

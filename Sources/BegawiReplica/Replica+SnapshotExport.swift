@@ -31,12 +31,7 @@ extension Replica {
         do {
             let part = try exportSnapshotPart(into: try DatabaseQueue(configuration: Replica.snapshotExportConfiguration), table: table, after: afterKey, maxRows: maxRows,
                                               receiverReplicaID: receiverReplicaID, scope: scope) { db in
-                var size: sqlite3_int64 = 0
-                guard let data = sqlite3_serialize(db.sqliteConnection, "main", &size, 0), size >= 0 else {
-                    throw BegawiError(.storage, "a snapshot part of table '\(name)' could not be serialized; check the hub's free memory")
-                }
-                defer { sqlite3_free(data) }
-                file = Array(UnsafeBufferPointer(start: data, count: Int(size)))
+                file = try SnapshotPartWriter.serialize(db, table: name)
             }
             return (part, file)
         } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY {
@@ -96,18 +91,9 @@ extension Replica {
 
     private func fillSnapshotPart(_ db: Database, spec: TableSpec, id: Int64, after afterKey: String?, maxRows: Int,
                                   receiverReplicaID: String?, scope: SnapshotScope) throws -> SnapshotPart {
-        let names = [spec.primaryKey.name] + spec.columns.map(\.name)
-        let quoted = names.map(ReplicaSQL.quote)
-        // Values are numbered as their records (the receiver reads both in ranges of numbers): no index on keys.
-        let definition = "(n INTEGER PRIMARY KEY, " + quoted.joined(separator: ", ") + ")"
-        try db.execute(sql: """
-            CREATE TABLE part(name TEXT PRIMARY KEY NOT NULL, value) WITHOUT ROWID;
-            CREATE TABLE sites(id INTEGER PRIMARY KEY, site TEXT NOT NULL);
-            CREATE TABLE records(n INTEGER PRIMARY KEY, key TEXT NOT NULL, vector BLOB NOT NULL, stamps BLOB NOT NULL);
-            CREATE TABLE live \(definition);
-            CREATE TABLE dead \(definition);
-            CREATE TEMP TABLE wanted(key TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID;
-            """)
+        let quoted = ([spec.primaryKey.name] + spec.columns.map(\.name)).map(ReplicaSQL.quote)
+        try SnapshotPartWriter.createLayout(db, spec: spec)
+        try db.execute(sql: "CREATE TEMP TABLE wanted(key TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID")
         // The head first: the rows read after it in this transaction are as of it.
         let position = try Int64.fetchOne(db, sql: "SELECT value FROM source._begawi_state WHERE name = 'seq'") ?? 0
         let receiver = try receiverReplicaID.flatMap {
@@ -142,14 +128,7 @@ extension Replica {
         let rows = try Int.fetchOne(db, sql: "SELECT count(*) FROM records") ?? 0
         let part = SnapshotPart(table: spec.name, position: UInt64(clamping: position), rows: rows, lastKey: lastKey ?? afterKey,
                                 finished: scanned < maxRows)
-        let fields: [(String, DatabaseValue)] = [
-            ("format", SnapshotPart.format.databaseValue), ("epoch", replicaID.databaseValue), ("position", position.databaseValue), ("table", spec.name.databaseValue),
-            ("columns", names.joined(separator: "\n").databaseValue), ("last_key", part.lastKey?.databaseValue ?? .null),
-            ("finished", (part.finished ? 1 : 0).databaseValue), ("rows", rows.databaseValue),
-        ]
-        for (name, value) in fields {
-            try db.execute(sql: "INSERT INTO part(name, value) VALUES (?, ?)", arguments: [name, value])
-        }
+        try SnapshotPartWriter.recordFields(db, part: part, epoch: replicaID, spec: spec)
         try db.execute(sql: "DROP TABLE wanted")
         return part
     }

@@ -1,6 +1,7 @@
 import BegawiCore
 import BegawiHub
 import BegawiPostgres
+import BegawiReplica
 import BegawiRules
 import BegawiTestSupport
 import Foundation
@@ -107,5 +108,134 @@ final class StoreHub {
     private static func close(_ store: any RegistryHubStore) {
         if let sqlite = store as? SQLiteHubStore { try? sqlite.close() }
         if let postgres = store as? PostgresHubStore { postgres.close() }
+    }
+}
+
+// MARK: - The merge cases at the store level (StoreConformanceTests)
+
+/// What the merge cases read back from a hub store: its merged rows and its conflict ledger, as the
+/// site replicas give theirs. The names differ from the stores' own (`rows(of:)`, `conflicts()`) so
+/// that a store gaining those methods does not clash with these.
+protocol MergedHubStore: RegistryHubStore {
+    /// The visible merged rows of a synced table, by key, values in declared column order.
+    func mergedRows(of table: String) throws -> [String: [SQLValue]]
+    /// Every entry of the store's conflict ledger.
+    func conflictLedger() throws -> [ConflictLedgerEntry]
+}
+
+extension SQLiteHubStore: MergedHubStore {
+    func mergedRows(of table: String) throws -> [String: [SQLValue]] { try rows(of: table) }
+    func conflictLedger() throws -> [ConflictLedgerEntry] { try conflicts() }
+}
+
+extension PostgresHubStore: MergedHubStore {
+    /// Not readable yet: the merged rows arrive with push and pull (docs/postgresql.md, step 2).
+    /// Once they exist, read the synced table here (visible rows only, columns in declared order).
+    func mergedRows(of table: String) throws -> [String: [SQLValue]] {
+        throw StoreNotReadable(what: "merged rows")
+    }
+
+    /// Not readable yet: the ledger arrives with push and pull; once it does, read `_begawi_conflicts` here.
+    func conflictLedger() throws -> [ConflictLedgerEntry] {
+        throw StoreNotReadable(what: "conflict ledger")
+    }
+}
+
+/// A store whose merged rows or ledger the tests cannot read yet (PostgreSQL until its push and pull
+/// exist): the suites that need them skip it, saying why.
+struct StoreNotReadable: Error, CustomStringConvertible {
+    let what: String
+    var description: String { "the PostgreSQL store's \(what) cannot be read by the tests yet: write StoreKind.swift's PostgresHubStore.MergedHubStore conformance once push and pull exist" }
+}
+
+extension StoreKind {
+    /// Whether `error` is a store's refusal of what it does not do yet (the PostgreSQL store's
+    /// exchange while it is built, or its rows and ledger unread): a suite skips that store then.
+    static func notBuiltYet(_ error: any Error) -> Bool {
+        if error is StoreNotReadable { return true }
+        guard let refusal = error as? BegawiError else { return false }
+        return refusal.code == .configuration && refusal.message.contains("under construction")
+    }
+}
+
+/// New hubs of one kind, each with one schema published as version 2 over the first, for a suite
+/// that needs hundreds of them in turn (the merge cases).
+///
+/// On PostgreSQL a database per hub costs ~630 ms here (`CREATE DATABASE` alone 250–400 ms on this
+/// shared machine, and as much from a prepared template), so each hub gets a schema of its own in
+/// one database made for the run: the database's `search_path` names the new schema before the
+/// hub's sessions open (the store names its tables unqualified), and the schema is dropped after.
+/// That works only for hubs made one after another, which is how this type gives them. On SQLite
+/// each hub is made by `StoreKind.withHub` and publishes the version (~25 ms).
+final class FreshHubs {
+    let kind: StoreKind
+    let schemaText: Data
+    /// PostgreSQL: the run's database, and a session on it for making and dropping schemas.
+    private var database: (name: String, link: PostgresLink, settings: PostgresSettings)?
+
+    init(kind: StoreKind, schemaText: Data) {
+        self.kind = kind
+        self.schemaText = schemaText
+    }
+
+    deinit { drop() }
+
+    /// Runs `body` with a new hub holding the schema, removed afterwards.
+    func withHub<T>(_ body: (StoreHub) throws -> T) throws -> T {
+        switch kind {
+        case .sqlite:
+            return try kind.withHub { hub in
+                _ = try hub.publish(schemaText)
+                return try body(hub)
+            }
+        case .postgres:
+            let (name, link, settings) = try prepared()
+            let schema = "hub_" + FreshHubs.hex()
+            // Names cannot be bound values; these are made here of letters, digits and '_' only.
+            try link.query(.init(unsafeSQL: "CREATE SCHEMA \(schema)"))
+            defer { _ = try? link.query(.init(unsafeSQL: "DROP SCHEMA IF EXISTS \(schema) CASCADE")) }
+            try link.query(.init(unsafeSQL: "ALTER DATABASE \(name) SET search_path TO \(schema)"))
+            let hub = try StoreHub(kind: .postgres, open: { try PostgresHubStore(settings: settings, poolSize: 2) },
+                                   publish: { text, store in try #require(store as? PostgresHubStore).publish(schemaText: text) },
+                                   published: { store in try #require(store as? PostgresHubStore).published() })
+            defer { hub.close() }
+            _ = try hub.publish(StoreKind.firstSchema)
+            _ = try hub.publish(schemaText)
+            return try body(hub)
+        }
+    }
+
+    /// Drops the run's database (PostgreSQL); a later hub makes a new one.
+    func drop() {
+        guard let (name, link, _) = database else { return }
+        link.close()
+        database = nil
+        guard let server = TestPostgres.url, let admin = try? PostgresLink.connect(PostgresSettings(url: server)) else { return }
+        _ = try? admin.query(.init(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"))
+        admin.close()
+    }
+
+    /// The run's database, made on first use.
+    private func prepared() throws -> (String, PostgresLink, PostgresSettings) {
+        if let database { return database }
+        let server = try #require(TestPostgres.url, "BEGAWI_TEST_POSTGRES is unset")
+        let admin = try PostgresLink.connect(PostgresSettings(url: server))
+        defer { admin.close() }
+        let name = "begawi_test_" + FreshHubs.hex()
+        try admin.query(.init(unsafeSQL: "CREATE DATABASE \(name)"))
+        do {
+            var settings = try PostgresSettings(url: server)
+            settings.database = name
+            let link = try PostgresLink.connect(settings)
+            database = (name, link, settings)
+            return (name, link, settings)
+        } catch {
+            _ = try? admin.query(.init(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"))
+            throw error
+        }
+    }
+
+    private static func hex() -> String {
+        UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
     }
 }

@@ -126,12 +126,21 @@ struct BatchMerge {
         }
         if let partial { refused.append(partial) }
         guard outcome.changed || record.state.vector != vectorBefore else { return .unchanged }
+        // A tombstone born here may never have left: an export skips a row born and deleted since the
+        // receiver's cursor, and its registers then fall below every later cursor's base.
+        let unsentTombstone = !stateBefore.isLive && record.bornAt != nil
         // When the sender had seen every write this replica held for the row, it holds the merged row
         // (not when part of what it sent was left out).
         record.heldWholeBy = partial == nil && incoming.vector.dominates(vectorBefore) ? senderNumber : nil
 
         tx.state.seq += 1
         record.seq = tx.state.seq
+        if unsentTombstone {
+            // Another replica holds the key too (the same natural key created there): everything this
+            // replica holds of the row goes out again, or its delete would never reach the others.
+            if record.state.deleted != nil { record.registerSeq[0] = tx.state.seq }
+            for i in 0..<columnCount where record.state.columns[i] != nil { record.registerSeq[i + 1] = tx.state.seq }
+        }
         if outcome.deletedChanged { record.registerSeq[0] = tx.state.seq }
         if outcome.changedMask != 0 {
             for i in 0..<columnCount where outcome.changedMask & (1 << UInt64(i)) != 0 { record.registerSeq[i + 1] = tx.state.seq }

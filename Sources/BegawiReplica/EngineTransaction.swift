@@ -165,6 +165,7 @@ final class EngineTransaction {
         var record = try RowRecord.decode(seq: UInt64(clamping: select.int64(0)), stamps: select.blob(2), vector: select.blob(1),
                                           columnCount: spec.spec.columns.count, sites: sites)
         let n = spec.spec.columns.count
+        record.heldWholeBy = select.isNull(Int32(3 + 2 * n)) ? nil : select.int64(Int32(3 + 2 * n))
         let offset = record.state.isLive ? 3 : 3 + n
         for i in record.state.columns.indices where record.state.columns[i] != nil {
             record.state.columns[i]!.value = select.value(Int32(offset + i))

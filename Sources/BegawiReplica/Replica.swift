@@ -215,7 +215,7 @@ struct InstalledTable {
         let liveList = columns.map { "l.\($0)" }.joined(separator: ", ")
         let deadList = columns.map { "d.\($0)" }.joined(separator: ", ")
         selectRecordAndValues = """
-            SELECT r.seq, r.vector, r.stamps, \(liveList), \(deadList) FROM _begawi_rows r
+            SELECT r.seq, r.vector, r.stamps, \(liveList), \(deadList), r.origin FROM _begawi_rows r
             LEFT JOIN \(t) l ON l.\(key) = r.key LEFT JOIN \(dead) d ON d.\(key) = r.key
             WHERE r.tbl = ? AND r.key = ?
             """

@@ -14,10 +14,30 @@ protocol RegistryHubStore: HubStore {
     func rotateCredential(id: String) throws -> SiteCredential
     func credentialGeneration(site: String) throws -> Int64?
     func sites() throws -> [SiteRecord]
+    /// The live rows of a synced table, by key.
+    func rows(of table: String) throws -> [String: [SQLValue]]
+    /// The hub's cursor for a replica's pushes.
+    func cursor(forReplica id: String) throws -> ExchangeCursor
+    /// The conflict ledger, oldest first, each entry as one line without its id and time (they
+    /// differ between stores by nature).
+    func ledger() throws -> [String]
 }
 
-extension SQLiteHubStore: RegistryHubStore {}
-extension PostgresHubStore: RegistryHubStore {}
+extension SQLiteHubStore: RegistryHubStore {
+    func ledger() throws -> [String] {
+        try conflicts().map { e in
+            "\(e.table)/\(e.key).\(e.column): \(e.loserValue) \(e.loser) lost to \(e.winnerIsDelete ? "delete" : "\(e.winnerValue)") \(e.winner)"
+        }
+    }
+}
+
+extension PostgresHubStore: RegistryHubStore {
+    func ledger() throws -> [String] {
+        try conflicts().map { e in
+            "\(e.table)/\(e.key).\(e.column): \(e.loserValue) \(e.loser) lost to \(e.winnerIsDelete ? "delete" : "\(e.winnerValue)") \(e.winner)"
+        }
+    }
+}
 
 /// The store a test body runs against: the issue asks that every test of the hub's behaviour runs
 /// against both stores, with the store as a parameter. PostgreSQL joins when a server is named

@@ -57,7 +57,8 @@ struct MergeRows {
         return rows
     }
 
-    /// Writes the changed rows' merge state (each waits for a feed position again) and values, and
+    /// Writes the changed rows' merge state (each waits for the next publish, which gives it a new
+    /// position; readers keep the version last published until then) and values, and
     /// removes the placeholders of rows nothing merged into.
     func write(schema: Schema, on link: PostgresLink) throws {
         let changed = keys.filter { entries[$0]?.changed == true }
@@ -81,7 +82,7 @@ struct MergeRows {
         bindings.append(changed.map { entries[$0]!.origin ?? "" })
         try link.query(PostgresQuery(unsafeSQL: """
             UPDATE _begawi_rows r SET state = u.state, register_seq = u.seqs::bigint[], origin = nullif(u.origin, ''),
-                pos = NULL, xid = pg_current_xact_id()
+                pending = true, xid = pg_current_xact_id()
             FROM unnest($1::text[], $2::text[], $3::bytea[], $4::text[], $5::text[]) AS u(tbl, key, state, seqs, origin)
             WHERE r.tbl = u.tbl AND r.key = u.key
             """, binds: bindings))

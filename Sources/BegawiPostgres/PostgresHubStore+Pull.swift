@@ -44,8 +44,8 @@ extension PostgresHubStore {
         let head = try decode("_begawi_feed_head") { try headRow.decode(Int64.self) }
         let scanLimit = Int64(limits.maxRows) + 1
         let found = try link.query("""
-            SELECT tbl, key, state, register_seq, pos FROM _begawi_rows
-            WHERE pos > \(after) AND (\(receiver)::text IS NULL OR origin IS DISTINCT FROM \(receiver)) ORDER BY pos LIMIT \(scanLimit)
+            SELECT tbl, key, pub_state, pub_seq, pos FROM _begawi_rows
+            WHERE pos > \(after) AND (\(receiver)::text IS NULL OR pub_origin IS DISTINCT FROM \(receiver)) ORDER BY pos LIMIT \(scanLimit)
             """)
         let tables = Dictionary(schema.tables.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
         var pending: [(table: Int, key: String, state: RowState, registerSeq: [Int64], pos: UInt64)] = []

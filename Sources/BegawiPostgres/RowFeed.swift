@@ -1,8 +1,16 @@
 import BegawiCore
 import PostgresNIO
 
-/// The hub's feed on `_begawi_rows`: a changed row waits without a position (`pos` NULL, its
-/// changed registers 0) until a publisher gives it the next one. Readers page by `pos > cursor`.
+/// The hub's feed on `_begawi_rows`: a changed row waits (`pending`, its changed registers 0) until
+/// a publisher gives it the next position and copies its state to the published columns (`pub_*`).
+/// Readers page by `pos > cursor` and take the published state.
+///
+/// Why readers take a published copy rather than the row as pushed: a row changed again must stay
+/// in the feed at its old position, with its old state, until it gets the new one. Hidden in
+/// between (an earlier version of this store set `pos` to NULL), a reader could complete a page
+/// past the old position without the row and raise its base over registers it never received;
+/// the concurrent push test caught a reader missing values so. With the copy, the published
+/// state moves as a SQLite replica's does in one transaction: the base keeps its meaning.
 ///
 /// No reader skips a row, for the reasons `PostgresFeed` gives: publishers take turns on the feed's
 /// head (`FOR UPDATE`, taken in a statement of its own), so the statement that gives positions
@@ -16,13 +24,13 @@ import PostgresNIO
 /// (one long transaction anywhere on the server would hold every site's feed). Rows a push holds
 /// locked are skipped (`SKIP LOCKED`): the push publishes them itself after its commit.
 enum RowFeed {
-    /// Gives positions to at most `limit` committed rows without one, in (transaction, table, key)
+    /// Gives new positions to at most `limit` committed rows changed since published, in (transaction, table, key)
     /// order, and sets their changed registers' positions to the row's; returns how many. 0 also
     /// when another session is publishing.
     @discardableResult
     static func publish(limit: Int = 10_000, on link: PostgresLink) throws -> Int {
         // A read first: locking the head takes a transaction id, and polls of an idle feed would spend them.
-        let ready = try link.query("SELECT EXISTS (SELECT 1 FROM _begawi_rows WHERE pos IS NULL AND state IS NOT NULL)")
+        let ready = try link.query("SELECT EXISTS (SELECT 1 FROM _begawi_rows WHERE pending AND state IS NOT NULL)")
         guard let row = ready.first, try PostgresHubStore.decode("_begawi_rows", { try row.decode(Bool.self) }) else { return 0 }
         return try link.transaction { link in
             guard let head = try link.query("SELECT pos FROM _begawi_feed_head FOR UPDATE SKIP LOCKED").first else { return 0 }
@@ -31,12 +39,14 @@ enum RowFeed {
             let rows = try link.query("""
                 WITH waiting AS (
                     SELECT tbl, key, xid FROM _begawi_rows
-                    WHERE pos IS NULL AND state IS NOT NULL
+                    WHERE pending AND state IS NOT NULL
                     ORDER BY xid, tbl, key LIMIT \(Int64(max(1, limit)))
                     FOR UPDATE SKIP LOCKED),
                 ready AS (SELECT tbl, key, row_number() OVER (ORDER BY xid, tbl, key) AS n FROM waiting),
                 placed AS (
-                    UPDATE _begawi_rows r SET pos = \(start) + ready.n, register_seq = array_replace(r.register_seq, 0::bigint, \(start) + ready.n)
+                    UPDATE _begawi_rows r SET pos = \(start) + ready.n, pending = false,
+                        register_seq = array_replace(r.register_seq, 0::bigint, \(start) + ready.n),
+                        pub_seq = array_replace(r.register_seq, 0::bigint, \(start) + ready.n), pub_state = r.state, pub_origin = r.origin
                     FROM ready WHERE r.tbl = ready.tbl AND r.key = ready.key
                     RETURNING r.pos)
                 UPDATE _begawi_feed_head SET pos = (SELECT coalesce(max(pos), \(start)) FROM placed)

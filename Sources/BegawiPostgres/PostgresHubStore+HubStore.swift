@@ -60,15 +60,23 @@ extension PostgresHubStore: HubStore {
     /// Claims a replica id for a site (a write only on first contact; two processes claiming one id
     /// at once take turns on its key), or refuses one that another site holds.
     func claim(replica id: String, for site: SiteRecord, on link: PostgresLink) throws {
-        let now = Int64(clamping: clock.nowMilliseconds())
-        try link.query("INSERT INTO _hub_replicas (replica, site, first_seen) VALUES (\(id), \(site.id), \(now)) ON CONFLICT (replica) DO NOTHING")
-        guard let row = try link.query("SELECT site FROM _hub_replicas WHERE replica = \(id)").first else {
-            throw PostgresHubStore.damaged("a replica's claim (_hub_replicas) vanished")
+        // A read first: every pull claims, and an insert that finds the key still takes a transaction id.
+        var owner = try PostgresHubStore.owner(of: id, on: link)
+        if owner == nil {
+            let now = Int64(clamping: clock.nowMilliseconds())
+            try link.query("INSERT INTO _hub_replicas (replica, site, first_seen) VALUES (\(id), \(site.id), \(now)) ON CONFLICT (replica) DO NOTHING")
+            owner = try PostgresHubStore.owner(of: id, on: link)
         }
-        let owner = try PostgresHubStore.decode("_hub_replicas") { try row.decode(String.self) }
+        guard let owner else { throw PostgresHubStore.damaged("a replica's claim (_hub_replicas) vanished") }
         guard owner == site.id else {
             throw BegawiError(.unauthorized, "replica \(id) belongs to another site; each site syncs its own replica")
         }
+    }
+
+    /// The site that holds a replica id, if any does.
+    static func owner(of id: String, on link: PostgresLink) throws -> String? {
+        guard let row = try link.query("SELECT site FROM _hub_replicas WHERE replica = \(id)").first else { return nil }
+        return try decode("_hub_replicas") { try row.decode(String.self) }
     }
 
     /// The hub's cursor for a replica's changes (`.start` when it has pushed nothing); with `lock`,

@@ -166,7 +166,7 @@ extension PostgresHubStore {
     }
 
     /// One entry of the conflict ledger, as the SQLite replica records it (values in `BatchCodec`'s
-    /// encoding, so that a value comes back as it was).
+    /// encoding and clocks and counters as bit patterns, so that each comes back as it was).
     static func record(_ conflict: Conflict, table: TableSpec, key: String, at now: Int64, on link: PostgresLink) throws {
         func bytes(_ value: SQLValue) -> ByteBuffer {
             var w = ByteWriter()
@@ -179,8 +179,8 @@ extension PostgresHubStore {
             INSERT INTO _begawi_conflicts (tbl, key, col, loser_value, winner_value, winner_deleted, loser_clock, loser_site, loser_counter,
                 winner_clock, winner_site, winner_counter, detected_at)
             VALUES (\(table.name), \(key), \(table.columns[conflict.column].name), \(bytes(conflict.loser.value)), \(bytes(winnerValue)),
-                \(conflict.winnerIsDelete), \(Int64(bitPattern: loser.clock.rawValue)), \(loser.site), \(Int64(clamping: loser.counter)),
-                \(Int64(bitPattern: winner.clock.rawValue)), \(winner.site), \(Int64(clamping: winner.counter)), \(now))
+                \(conflict.winnerIsDelete), \(Int64(bitPattern: loser.clock.rawValue)), \(loser.site), \(Int64(bitPattern: loser.counter)),
+                \(Int64(bitPattern: winner.clock.rawValue)), \(winner.site), \(Int64(bitPattern: winner.counter)), \(now))
             """)
     }
 

@@ -44,8 +44,8 @@ extension PostgresHubStore {
                 return PostgresConflict(
                     id: id, table: table, key: key, column: column, loserValue: try value(loserValue), winnerValue: try value(winnerValue),
                     winnerIsDelete: deleted,
-                    loser: Stamp(clock: HybridTimestamp(rawValue: UInt64(bitPattern: loserClock)), site: loserSite, counter: UInt64(clamping: loserCounter)),
-                    winner: Stamp(clock: HybridTimestamp(rawValue: UInt64(bitPattern: winnerClock)), site: winnerSite, counter: UInt64(clamping: winnerCounter)),
+                    loser: Stamp(clock: HybridTimestamp(rawValue: UInt64(bitPattern: loserClock)), site: loserSite, counter: UInt64(bitPattern: loserCounter)),
+                    winner: Stamp(clock: HybridTimestamp(rawValue: UInt64(bitPattern: winnerClock)), site: winnerSite, counter: UInt64(bitPattern: winnerCounter)),
                     detectedAt: detectedAt)
             }
         }

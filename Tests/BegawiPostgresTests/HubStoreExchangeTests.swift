@@ -191,3 +191,27 @@ import Testing
         }
     }
 }
+
+extension HubStoreExchangeTests {
+    @Test(arguments: StoreKind.available)
+    func aDeleteReachesTheOtherSites(kind: StoreKind) throws {
+        try kind.withHub { (hub) throws in
+            var a = try hub.site("lpk-a", clock: 1_000)
+            var b = try hub.site("lpk-b", clock: 2_000)
+            let rows = ["c1", "c2"].map { a.write($0, ["title": .text("Las"), "quota": .integer(1)], insert: true) }
+            _ = try hub.store.push(site: a.record, replica: a.replica, batch: a.batch(rows), schemaVersion: nil)
+            let cursor = try hub.pullAll(into: &b).cursor
+            #expect(b.liveRows.keys.sorted() == ["c1", "c2"])
+
+            var delete = a.write("c1", [:])
+            delete.state.deleted = Register(value: RowState.deletedMarker, stamp: Stamp(clock: HybridTimestamp(milliseconds: a.clock, counter: 0),
+                                                                                       site: a.record.id, counter: a.counter))
+            a.known["c1"]?.deleted = delete.state.deleted
+            #expect(try hub.store.push(site: a.record, replica: a.replica, batch: a.batch([delete]), schemaVersion: nil).rowsChanged == 1)
+            let page = try hub.pullAll(into: &b, from: cursor)
+            #expect(page.pages.flatMap(\.rows).map(\.key) == ["c1"])
+            #expect(b.liveRows.keys.sorted() == ["c2"])
+            #expect(try hub.store.rows(of: "courses").keys.sorted() == ["c2"])
+        }
+    }
+}

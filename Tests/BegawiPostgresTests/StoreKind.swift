@@ -71,6 +71,7 @@ enum StoreKind: String, Sendable, CustomTestStringConvertible {
                 let hub = try StoreHub(kind: self, open: { try PostgresHubStore(settings: settings, poolSize: 2) },
                                        publish: { text, store in try #require(store as? PostgresHubStore).publish(schemaText: text) },
                                        published: { store in try #require(store as? PostgresHubStore).published() })
+                hub.settings = settings
                 defer { hub.close() }
                 _ = try hub.publish(StoreKind.firstSchema)
                 return try body(hub)
@@ -87,6 +88,8 @@ final class StoreHub {
     private let publishText: (Data, any RegistryHubStore) throws -> SchemaEvolution
     private let listPublished: (any RegistryHubStore) throws -> [PublishedSchema]
     private(set) var store: any RegistryHubStore
+    /// The database's settings, for a test that reads it directly; nil for SQLite.
+    var settings: PostgresSettings?
     private var others: [any RegistryHubStore] = []
 
     init(kind: StoreKind, open: @escaping () throws -> any RegistryHubStore,

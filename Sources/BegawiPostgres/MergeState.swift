@@ -32,6 +32,8 @@ enum MergeState {
     static func decode(_ bytes: [UInt8], columnCount: Int) throws -> RowState {
         do {
             return try read(bytes, columnCount: columnCount)
+        } catch let newer as NewerSchema {
+            throw newer
         } catch {
             throw BegawiError(.corrupted, "a row's merge state (_begawi_rows.state) in the hub's PostgreSQL database cannot be read; restore the database from a backup (pg_dump)",
                               cause: (error as? BegawiError)?.message ?? "\(type(of: error))")
@@ -48,6 +50,9 @@ enum MergeState {
         state.vector = VersionVector(pairs)
         state.deleted = try register(&r)
         let columns = try r.count(max: TableSpec.maximumColumns + 1)
+        // Written by a process that knows a later schema version: merged or paged with this one's
+        // tables, its later columns would be lost. The caller reads the published versions again.
+        guard columns <= columnCount else { throw NewerSchema() }
         for i in 0..<columns {
             let column = try register(&r)
             if i < columnCount { state.columns[i] = column }
@@ -80,3 +85,7 @@ enum MergeState {
         }
     }
 }
+
+/// A row's merge state written under a later schema version than the process holds: it reads the
+/// published versions again (`refresh`) and tries once more.
+struct NewerSchema: Error {}

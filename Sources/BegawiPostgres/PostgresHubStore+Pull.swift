@@ -10,25 +10,38 @@ extension PostgresHubStore {
     /// The site's own rows (those it holds whole) are left out unless the copy is `fresh`.
     public func pull(site: SiteRecord, replica id: String, after cursor: ExchangeCursor, maxRows: Int,
                      schemaVersion: Int?, fresh: Bool) throws -> (batch: ChangeBatch, bytes: [UInt8]) {
-        let document = try exchangeDocument()
-        let projection = try cachedVersions.schema(forSiteAt: schemaVersion)
-        try SQLiteHubStore.requireReplicaID(id)
         guard maxRows > 0, cursor.baseSeq <= cursor.seq else {
             throw BegawiError(.invalidArgument, "export needs at least one row per batch and a cursor whose base is not past its position (got \(cursor))")
         }
         guard let after = Int64(exactly: cursor.seq), maxRows <= BatchLimits.maxRows else {
             throw BegawiError(.invalidArgument, "export needs a cursor position of at most \(ExchangeCursor.maxSeq) and at most \(BatchLimits.maxRows) rows per batch (got \(cursor), \(maxRows) rows); start again from the cursor the hub gives in a new session")
         }
-        let epoch = hubReplicaID
-        var batch = try pool.withLink { link in
-            try claim(replica: id, for: site, on: link)
-            // Rows committed and not yet published (their push's own publish lost a turn) get their positions now.
-            try RowFeed.publish(on: link)
-            return try link.transaction { link in
-                // One snapshot for the head and the rows: every position up to the head is in it.
-                try link.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                return try PostgresHubStore.page(after: cursor, from: after, receiver: fresh ? nil : id, limits: BatchLimits(maxRows: maxRows),
-                                                 schema: document.schema, epoch: epoch, on: link)
+        var attempt = 0
+        var batch: ChangeBatch
+        var projection: Schema?
+        while true {
+            attempt += 1
+            let document = try exchangeDocument()
+            projection = try cachedVersions.schema(forSiteAt: schemaVersion)
+            try SQLiteHubStore.requireReplicaID(id)
+            let epoch = hubReplicaID
+            do {
+                batch = try pool.withLink { link in
+                    try claim(replica: id, for: site, on: link)
+                    // Rows committed and not yet published (their push's own publish lost a turn) get their positions now.
+                    try RowFeed.publish(on: link)
+                    return try link.transaction { link in
+                        // One snapshot for the head and the rows: every position up to the head is in it.
+                        try link.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                        return try PostgresHubStore.page(after: cursor, from: after, receiver: fresh ? nil : id, limits: BatchLimits(maxRows: maxRows),
+                                                         schema: document.schema, epoch: epoch, on: link)
+                    }
+                }
+                break
+            } catch is NewerSchema {
+                // A version published through another process: read the versions again, once.
+                guard attempt < 2 else { throw PostgresHubStore.schemaMoving }
+                try refresh()
             }
         }
         if let projection { batch = batch.projected(onto: projection) }

@@ -16,25 +16,31 @@ extension PostgresHubStore {
     /// to the site's `schemaVersion`, as the SQLite store does.
     public func push(site: SiteRecord, replica id: String, batch: ChangeBatch, schemaVersion: Int?) throws -> PushOutcome {
         try SQLiteHubStore.requireReplicaID(id)
-        let document = try exchangeDocument()
-        let projection = try cachedVersions.schema(forSiteAt: schemaVersion)
         try batch.validate()
-        let mapping = try PostgresHubStore.columnMapping(batch, document.schema)
-        let epoch = hubReplicaID
         var attempt = 0
-        let merged: PushMerge
+        var merged: PushMerge
+        var projection: Schema?
         while true {
             attempt += 1
             do {
+                // Read again on each attempt: a version published through another process since shows here.
+                let document = try exchangeDocument()
+                projection = try cachedVersions.schema(forSiteAt: schemaVersion)
+                let mapping = try PostgresHubStore.columnMapping(batch, document.schema)
+                let epoch = hubReplicaID
                 merged = try pool.withLink { link in
                     try link.transaction { link in
                         try merge(batch, site: site, replica: id, schema: document.schema, mapping: mapping, epoch: epoch, on: link)
                     }
                 }
                 break
+            } catch is NewerSchema where attempt < PostgresHubStore.pushAttempts {
+                try refresh()
             } catch let error as BegawiError where PostgresHubStore.mayRetry(error) && attempt < PostgresHubStore.pushAttempts {
                 // Another push held rows this one needed: wait a moment, a little longer each time.
                 Thread.sleep(forTimeInterval: Double.random(in: 0.005...0.02) * Double(attempt))
+            } catch is NewerSchema {
+                throw PostgresHubStore.schemaMoving
             }
         }
         if merged.rowsChanged > 0 {
@@ -50,6 +56,9 @@ extension PostgresHubStore {
         return PushOutcome(cursor: merged.cursor, rowsChanged: merged.rowsChanged, conflicts: merged.conflicts,
                            refused: merged.refused, restore: restore)
     }
+
+    /// The refusal of a request while schema versions are being published faster than it can follow.
+    static let schemaMoving = BegawiError(.storage, "the hub's schema version changed while the request ran, several times: try again")
 
     /// Whether PostgreSQL ended the transaction to break a deadlock or a serialization conflict.
     static func mayRetry(_ error: BegawiError) -> Bool {

@@ -41,4 +41,26 @@ struct PostgresSyncedTablesTests {
             #expect(b.liveRows["c2"]?["title"] == .integer(7))
         }
     }
+
+    /// A process that has not seen a version published through another one must not drop the
+    /// later columns' values when it merges a row: it reads the versions again and merges with them.
+    @Test func aVersionPublishedThroughAnotherProcessLosesNoColumn() throws {
+        try StoreKind.postgres.withHub { (hub) throws in
+            let first = hub.store
+            let other = try #require(try hub.another() as? PostgresHubStore)
+            var old = try hub.site("lpk-old", clock: 1_000)
+            _ = try first.push(site: old.record, replica: old.replica,
+                               batch: old.batch([old.write("c1", ["title": .text("Las"), "quota": .integer(1)], insert: true)]), schemaVersion: 1)
+            _ = try other.publish(schemaText: HubStoreExchangeTests.second)
+            var new = try hub.site("lpk-new", clock: 2_000, columns: ["title", "quota", "room"])
+            new.known["c1"] = RowState(columnCount: 3)
+            _ = try other.push(site: new.record, replica: new.replica, batch: new.batch([new.write("c1", ["room": .text("R2")])]), schemaVersion: 2)
+            // The first process still holds version 1 as the current one.
+            #expect(first.currentSchemaVersion == 1)
+            let update = old.write("c1", ["quota": .integer(2)])
+            #expect(try first.push(site: old.record, replica: old.replica, batch: old.batch([update]), schemaVersion: 1).rowsChanged == 1)
+            #expect(first.currentSchemaVersion == 2)
+            #expect(try first.rows(of: "courses")["c1"] == [.text("Las"), .integer(2), .text("R2")])
+        }
+    }
 }

@@ -29,7 +29,7 @@ extension PostgresHubStore {
                 batch = try pool.withLink { link in
                     try claim(replica: id, for: site, on: link)
                     // Rows committed and not yet published (their push's own publish lost a turn) get their positions now.
-                    try RowFeed.publish(on: link)
+                    try RowFeed.publishAll(on: link)
                     return try link.transaction { link in
                         // One snapshot for the head and the rows: every position up to the head is in it.
                         try link.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")

@@ -45,7 +45,7 @@ extension PostgresHubStore {
         }
         if merged.rowsChanged > 0 {
             // Published by the process that committed (a pull publishes too, before it reads).
-            _ = try? pool.withLink { link in try RowFeed.publish(on: link) }
+            _ = try? pool.withLink { link in try RowFeed.publishAll(on: link) }
             feed.committed()
         }
         var restore: String?

@@ -24,6 +24,18 @@ import PostgresNIO
 /// (one long transaction anywhere on the server would hold every site's feed). Rows a push holds
 /// locked are skipped (`SKIP LOCKED`): the push publishes them itself after its commit.
 enum RowFeed {
+    /// Publishes every row waiting, `limit` at a time (a first push of many rows waits for no later
+    /// publish); stops when another session holds the turn. Returns how many rows got positions.
+    @discardableResult
+    static func publishAll(limit: Int = 10_000, on link: PostgresLink) throws -> Int {
+        var total = 0
+        while true {
+            let placed = try publish(limit: limit, on: link)
+            total += placed
+            if placed < limit { return total }
+        }
+    }
+
     /// Gives new positions to at most `limit` committed rows changed since published, in (transaction, table, key)
     /// order, and sets their changed registers' positions to the row's; returns how many. 0 also
     /// when another session is publishing.

@@ -175,7 +175,8 @@ public enum BatchCodec {
         return out.bytes
     }
 
-    static func encode(_ value: SQLValue, into w: inout ByteWriter) {
+    /// Writes one value as the batch format does (a tag byte, then the value).
+    package static func encode(_ value: SQLValue, into w: inout ByteWriter) {
         switch value {
         case .null: w.byte(0)
         case .integer(let v): w.byte(1); w.signed(v)
@@ -185,7 +186,8 @@ public enum BatchCodec {
         }
     }
 
-    static func decodeValue(_ r: inout ByteReader) throws -> SQLValue {
+    /// Reads one value written by `encode(_:into:)`.
+    package static func decodeValue(_ r: inout ByteReader) throws -> SQLValue {
         switch try r.byte() {
         case 0: return .null
         case 1: return .integer(try r.signed())

@@ -190,7 +190,8 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
         return true
     }
 
-    static func requireReplicaID(_ id: String) throws {
+    /// Refuses a replica id that is not a UUID (both stores check the request's header so).
+    package static func requireReplicaID(_ id: String) throws {
         guard UUIDText.parse(id) != nil else {
             throw BegawiError(.invalidArgument, "the \(WireHeader.replica) header must be the site replica's id (a UUID)")
         }

@@ -14,37 +14,13 @@ struct ValueGate: ApplyGate {
 
     func finish(merged: [StoredRowChange], refused: [RowRefusal], context: ReplicaContext) throws {}
 
-    /// Whether any row of the batch has a key or value that `schema` does not accept. Without rules,
-    /// only such a batch goes through the gate: a gate makes the apply look up every row, which a
-    /// first sync into empty tables otherwise skips.
+    /// Whether any row of the batch has a key or value that `schema` does not accept (`ValueCheck`).
     static func mayRefuse(_ batch: ChangeBatch, schema: Schema) -> Bool {
-        let specs = batch.tables.map { schema.table(named: $0.name) }
-        let columns = batch.tables.map { table in
-            table.columns.map { name in schema.table(named: table.name)?.columns.first { $0.name == name } }
-        }
-        for row in batch.rows {
-            guard let spec = specs[row.table] else { continue }
-            if spec.keyProblem(row.key) != nil { return true }
-            for (i, register) in row.state.columns.enumerated() {
-                guard let register, i < columns[row.table].count, let column = columns[row.table][i] else { continue }
-                if column.problem(with: register.value) != nil { return true }
-            }
-        }
-        return false
+        ValueCheck.mayRefuse(batch, schema: schema)
     }
 
-    /// Why the row cannot be stored: a value it brings that its column does not accept. Only values
-    /// new to the hub are judged (a register the hub already holds was judged when it came).
+    /// Why the row cannot be stored (`ValueCheck`).
     static func problem(_ candidate: MergeCandidate, declared: Schema?) -> String? {
-        let table = candidate.table
-        if candidate.before == nil, let problem = table.keyProblem(candidate.key) { return problem + "; the row was not stored" }
-        for (i, register) in candidate.incoming.columns.enumerated() {
-            guard let register, i < table.columns.count, candidate.before?.columns[i]?.stamp != register.stamp else { continue }
-            let column = declared?.declared(table.columns[i], of: table.name) ?? table.columns[i]
-            if let problem = column.problem(with: register.value) {
-                return problem + "; the row of '\(table.name)' was not stored"
-            }
-        }
-        return nil
+        ValueCheck.problem(table: candidate.table, key: candidate.key, incoming: candidate.incoming, before: candidate.before, declared: declared)
     }
 }

@@ -23,6 +23,26 @@ extension PostgresHubStore {
         CREATE TABLE IF NOT EXISTS _hub_schemas (
             version bigint PRIMARY KEY, document text NOT NULL, digest text NOT NULL, published_at bigint NOT NULL)
         """,
+        // Each row's merge state (`MergeState`), each register's feed position (0: changed, not yet
+        // published) and the replica holding the row whole (`origin`, a replica id), as pushes leave
+        // them; and the same three as last published (`pub_*`), which readers take at the row's
+        // place in the feed (`pos`) until the next publish moves it (`RowFeed`). `pending`: changed
+        // since published; `xid` orders the publishing.
+        """
+        CREATE TABLE IF NOT EXISTS _begawi_rows (
+            tbl text NOT NULL, key text NOT NULL, state bytea, register_seq bigint[] NOT NULL DEFAULT '{}', origin text,
+            pending boolean NOT NULL DEFAULT false, xid xid8 NOT NULL DEFAULT pg_current_xact_id(),
+            pos bigint UNIQUE, pub_state bytea, pub_seq bigint[], pub_origin text, PRIMARY KEY (tbl, key))
+        """,
+        "CREATE INDEX IF NOT EXISTS _begawi_rows_pending ON _begawi_rows (xid, tbl, key) WHERE pending",
+        "CREATE TABLE IF NOT EXISTS _begawi_cursors (source text PRIMARY KEY, base bigint NOT NULL, position bigint NOT NULL)",
+        """
+        CREATE TABLE IF NOT EXISTS _begawi_conflicts (
+            id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            tbl text NOT NULL, key text NOT NULL, col text NOT NULL, loser_value bytea NOT NULL, winner_value bytea NOT NULL,
+            winner_deleted boolean NOT NULL, loser_clock bigint NOT NULL, loser_site text NOT NULL, loser_counter bigint NOT NULL,
+            winner_clock bigint NOT NULL, winner_site text NOT NULL, winner_counter bigint NOT NULL, detected_at bigint NOT NULL)
+        """,
     ]
 
     /// Makes the tables when missing and the hub's epoch on first open, in one transaction.

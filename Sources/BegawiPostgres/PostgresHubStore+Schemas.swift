@@ -26,7 +26,7 @@ extension PostgresHubStore {
     /// Checks `text` against the published versions and, if allowed, records it as the current
     /// version; a refusal changes nothing (the error lists every refused change with what to do).
     /// Publishers take turns (the table is locked), so two cannot record the same version.
-    /// Not yet: migrating the synced tables, which come with push and pull (docs/postgresql.md).
+    /// The synced tables are made, or given the version's new columns, in the same transaction.
     public func publish(schemaText text: Data) throws -> SchemaEvolution {
         let candidate = try SchemaDocument.parse(text)
         let now = Int64(clamping: clock.nowMilliseconds())
@@ -36,6 +36,8 @@ extension PostgresHubStore {
                 let history = try SchemaVersions.documents(try PostgresHubStore.published(link))
                 let evolution = SchemaEvolution(history: history, candidate: candidate)
                 try evolution.requireAllowed()
+                // The synced tables: made by the first version, widened by later ones.
+                try SyncedTables.install(candidate.schema, on: link)
                 if !evolution.isPublished {
                     try link.query("""
                         INSERT INTO _hub_schemas (version, document, digest, published_at)

@@ -1,5 +1,6 @@
 public import BegawiCore
 public import BegawiHub
+public import BegawiRules
 import Foundation
 public import Logging
 import PostgresNIO
@@ -23,16 +24,22 @@ public final class PostgresHubStore: @unchecked Sendable {
     private let lock = NSLock()
     private var epoch: String
     private var versions: SchemaVersions
+    /// The latest published version's document (its tables and rules), nil before a first publish.
+    private var current: SchemaDocument?
 
     /// Opens the hub's database with at most `poolSize` sessions, making its tables when missing
     /// (several processes may open one database at once) and the hub's epoch on first open.
-    public init(settings: PostgresSettings, poolSize: Int = 8, clock: any WallClock = SystemWallClock(),
+    ///
+    /// A `policy` (rules between agencies) is refused: this store does not apply rules yet.
+    public init(settings: PostgresSettings, poolSize: Int = 8, clock: any WallClock = SystemWallClock(), policy: AccessPolicy? = nil,
                 logger: Logger = Logger(label: "begawi.postgres", factory: { _ in SwiftLogNoOpLogHandler() })) throws {
+        if policy != nil { throw PostgresHubStore.rulesRefused }
         let pool = try PostgresPool(settings: settings, size: poolSize, logger: logger)
         do {
-            (epoch, versions) = try pool.withLink { link in
+            (epoch, versions, current) = try pool.withLink { link in
                 try PostgresHubStore.install(on: link, clock: clock)
-                return (try PostgresHubStore.readEpoch(link), try SchemaVersions(try PostgresHubStore.published(link)))
+                let (versions, current) = try PostgresHubStore.versions(try PostgresHubStore.published(link))
+                return (try PostgresHubStore.readEpoch(link), versions, current)
             }
         } catch {
             pool.close()
@@ -52,14 +59,27 @@ public final class PostgresHubStore: @unchecked Sendable {
     /// versions (another process may have published one). A round's session starts with it.
     public func refresh() throws {
         let (epoch, published) = try pool.withLink { link in (try PostgresHubStore.readEpoch(link), try PostgresHubStore.published(link)) }
-        let versions = try SchemaVersions(published)
+        let (versions, current) = try PostgresHubStore.versions(published)
         lock.withLock {
             self.epoch = epoch
             self.versions = versions
+            self.current = current
         }
     }
 
     var cachedVersions: SchemaVersions { lock.withLock { versions } }
+
+    /// The latest published document as of the last `refresh`.
+    var currentDocument: SchemaDocument? { lock.withLock { current } }
+
+    /// The published versions parsed once, and the latest of them.
+    static func versions(_ published: [PublishedSchema]) throws -> (SchemaVersions, SchemaDocument?) {
+        let documents = try SchemaVersions.documents(published)
+        return (SchemaVersions(published, documents: documents), documents.max { $0.version < $1.version })
+    }
+
+    /// The refusal of rules between agencies, which this store does not apply yet.
+    static let rulesRefused = BegawiError(.configuration, "the hub's schema declares rules between agencies, which the PostgreSQL hub store does not apply yet: run this hub on SQLite (a file path in database) while it has rules")
 
     /// Returns once the database answers a statement within the statement timeout (the watchdog's question).
     public func probe() throws {

@@ -1,6 +1,7 @@
 import BegawiCore
 import BegawiHub
 import BegawiPostgres
+import BegawiRules
 import BegawiTestSupport
 import Foundation
 import PostgresNIO
@@ -106,26 +107,50 @@ struct PostgresHubStoreTests {
         }
     }
 
-    @Test func theExchangeIsRefusedWhileItIsBuilt() throws {
+    @Test func whatIsNotBuiltYetIsRefusedClearly() throws {
         try TestPostgres.withDatabase { settings in
             let store: any HubStore = try PostgresHubStore(settings: settings, poolSize: 1)
             defer { (store as? PostgresHubStore)?.close() }
             let site = SiteRecord(id: "lpk-a", kind: .lpk, name: "A", createdAt: 0)
             let replica = UUID().uuidString.lowercased()
-            let attempts: [() throws -> Void] = [
+            // Before a first publish there are no synced tables: the exchange says to publish.
+            let exchange: [() throws -> Void] = [
                 { _ = try store.session(site: site, replica: replica, configuration: HubConfiguration()) },
                 { _ = try store.push(site: site, replica: replica, batch: ChangeBatch(replicaID: replica, baseSeq: 0, afterSeq: 0, throughSeq: 0,
                                                                                     complete: true, tables: [], rows: []), schemaVersion: nil) },
                 { _ = try store.pull(site: site, replica: replica, after: ExchangeCursor(baseSeq: 0, seq: 0), maxRows: 10, schemaVersion: nil, fresh: false) },
-                { _ = try store.snapshotPart(site: site, replica: replica, table: "courses", after: nil, maxRows: 10, schemaVersion: nil, compressed: true) },
-                { _ = try store.catchUp(site: site, replica: replica, fromVersion: 1, schemaVersion: nil, afterSeq: 0, maxRows: 10) },
             ]
-            for attempt in attempts {
+            for attempt in exchange {
                 let error = try #require(throws: BegawiError.self) { try attempt() }
-                #expect(error.message.contains("under construction") && error.message.contains("SQLite"), "\(error)")
+                #expect(error.code == .configuration && error.message.contains("begawi hub schema publish"), "\(error)")
             }
+            // No snapshot yet: nil, so that a new site pulls pages (the hub answers 404 snapshot-unavailable).
+            #expect(try store.snapshotPart(site: site, replica: replica, table: "courses", after: nil, maxRows: 10, schemaVersion: nil, compressed: true) == nil)
+            let catchUp = try #require(throws: BegawiError.self) {
+                try store.catchUp(site: site, replica: replica, fromVersion: 1, schemaVersion: nil, afterSeq: 0, maxRows: 10)
+            }
+            #expect(catchUp.message.contains("under construction") && catchUp.message.contains("SQLite"), "\(catchUp)")
             let backup = try #require(throws: BegawiError.self) { try store.backup(to: "/tmp/never") }
             #expect(backup.message.contains("pg_dump"))
+        }
+    }
+
+    /// Rules between agencies are not applied by this store yet: a store opened with them, or a
+    /// schema published with them, is refused with what to do, never served without them.
+    @Test func rulesAreRefused() throws {
+        let ruled = Data(#"{"version": 1, "tables": [{"name": "courses", "columns": [{"name": "title"}, {"name": "provider"}], "access": {"owner": "provider", "writers": ["lpk"], "receivers": "all"}}]}"#.utf8)
+        let policy = try #require(SchemaDocument.parse(ruled).policy)
+        try TestPostgres.withDatabase { settings in
+            let opened = try #require(throws: BegawiError.self) { try PostgresHubStore(settings: settings, poolSize: 1, policy: policy) }
+            #expect(opened.code == .configuration && opened.message.contains("rules") && opened.message.contains("SQLite"), "\(opened)")
+            let store = try PostgresHubStore(settings: settings, poolSize: 1)
+            defer { store.close() }
+            _ = try store.publish(schemaText: ruled)
+            let site = SiteRecord(id: "lpk-a", kind: .lpk, name: "A", createdAt: 0)
+            let error = try #require(throws: BegawiError.self) {
+                try store.session(site: site, replica: UUID().uuidString.lowercased(), configuration: HubConfiguration())
+            }
+            #expect(error.code == .configuration && error.message.contains("rules between agencies"), "\(error)")
         }
     }
 

@@ -15,10 +15,30 @@ protocol RegistryHubStore: HubStore {
     func rotateCredential(id: String) throws -> SiteCredential
     func credentialGeneration(site: String) throws -> Int64?
     func sites() throws -> [SiteRecord]
+    /// The live rows of a synced table, by key.
+    func rows(of table: String) throws -> [String: [SQLValue]]
+    /// The hub's cursor for a replica's pushes.
+    func cursor(forReplica id: String) throws -> ExchangeCursor
+    /// The conflict ledger, oldest first, each entry as one line without its id and time (they
+    /// differ between stores by nature).
+    func ledger() throws -> [String]
 }
 
-extension SQLiteHubStore: RegistryHubStore {}
-extension PostgresHubStore: RegistryHubStore {}
+extension SQLiteHubStore: RegistryHubStore {
+    func ledger() throws -> [String] {
+        try conflicts().map { e in
+            "\(e.table)/\(e.key).\(e.column): \(e.loserValue) \(e.loser) lost to \(e.winnerIsDelete ? "delete" : "\(e.winnerValue)") \(e.winner)"
+        }
+    }
+}
+
+extension PostgresHubStore: RegistryHubStore {
+    func ledger() throws -> [String] {
+        try conflicts().map { e in
+            "\(e.table)/\(e.key).\(e.column): \(e.loserValue) \(e.loser) lost to \(e.winnerIsDelete ? "delete" : "\(e.winnerValue)") \(e.winner)"
+        }
+    }
+}
 
 /// The store a test body runs against: the issue asks that every test of the hub's behaviour runs
 /// against both stores, with the store as a parameter. PostgreSQL joins when a server is named
@@ -52,6 +72,7 @@ enum StoreKind: String, Sendable, CustomTestStringConvertible {
                 let hub = try StoreHub(kind: self, open: { try PostgresHubStore(settings: settings, poolSize: 2) },
                                        publish: { text, store in try #require(store as? PostgresHubStore).publish(schemaText: text) },
                                        published: { store in try #require(store as? PostgresHubStore).published() })
+                hub.settings = settings
                 defer { hub.close() }
                 _ = try hub.publish(StoreKind.firstSchema)
                 return try body(hub)
@@ -68,6 +89,8 @@ final class StoreHub {
     private let publishText: (Data, any RegistryHubStore) throws -> SchemaEvolution
     private let listPublished: (any RegistryHubStore) throws -> [PublishedSchema]
     private(set) var store: any RegistryHubStore
+    /// The database's settings, for a test that reads it directly; nil for SQLite.
+    var settings: PostgresSettings?
     private var others: [any RegistryHubStore] = []
 
     init(kind: StoreKind, open: @escaping () throws -> any RegistryHubStore,

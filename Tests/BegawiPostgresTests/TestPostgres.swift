@@ -33,4 +33,12 @@ enum TestPostgres {
         adjust(&settings)
         return try body(settings)
     }
+
+    /// Runs `body` with a session of its own on a PostgreSQL hub's database.
+    static func withLink<T>(to hub: StoreHub, _ body: (PostgresLink) throws -> T) throws -> T {
+        let settings = try #require(hub.settings, "the hub is not on PostgreSQL")
+        let link = try PostgresLink.connect(settings)
+        defer { link.close() }
+        return try body(link)
+    }
 }

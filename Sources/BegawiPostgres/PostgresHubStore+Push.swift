@@ -1,0 +1,216 @@
+public import BegawiCore
+public import BegawiHub
+import Foundation
+import NIOCore
+import PostgresNIO
+
+/// A site's push on PostgreSQL: one transaction that locks the batch's rows in key order, merges
+/// each by BegawiCore's `RowState.merge` (the one merge of every store), and writes the rows, their
+/// merge state, the conflict ledger, the cursor and the site's health; after the commit, the feed
+/// gives the changed rows their positions.
+extension PostgresHubStore {
+    /// How often a push ended by a deadlock or a serialization failure is tried again.
+    static let pushAttempts = 5
+
+    /// Merges a site's batch (see the extension's comment); refused rows are given back whole, cut
+    /// to the site's `schemaVersion`, as the SQLite store does.
+    public func push(site: SiteRecord, replica id: String, batch: ChangeBatch, schemaVersion: Int?) throws -> PushOutcome {
+        try SQLiteHubStore.requireReplicaID(id)
+        try batch.validate()
+        var attempt = 0
+        var merged: PushMerge
+        var projection: Schema?
+        while true {
+            attempt += 1
+            do {
+                // Read again on each attempt: a version published through another process since shows here.
+                let document = try exchangeDocument()
+                projection = try cachedVersions.schema(forSiteAt: schemaVersion)
+                let mapping = try PostgresHubStore.columnMapping(batch, document.schema)
+                let epoch = hubReplicaID
+                merged = try pool.withLink { link in
+                    try link.transaction { link in
+                        try merge(batch, site: site, replica: id, schema: document.schema, mapping: mapping, epoch: epoch, on: link)
+                    }
+                }
+                break
+            } catch is NewerSchema where attempt < PostgresHubStore.pushAttempts {
+                try refresh()
+            } catch let error as BegawiError where PostgresHubStore.mayRetry(error) && attempt < PostgresHubStore.pushAttempts {
+                // Another push held rows this one needed: wait a moment, a little longer each time.
+                Thread.sleep(forTimeInterval: Double.random(in: 0.005...0.02) * Double(attempt))
+            } catch is NewerSchema {
+                throw PostgresHubStore.schemaMoving
+            }
+        }
+        if merged.rowsChanged > 0 {
+            // Published by the process that committed (a pull publishes too, before it reads).
+            _ = try? pool.withLink { link in try RowFeed.publishAll(on: link) }
+            feed.committed()
+        }
+        var restore: String?
+        if !merged.whole.rows.isEmpty {
+            let whole = projection.map { merged.whole.projected(onto: $0) } ?? merged.whole
+            if !whole.rows.isEmpty { restore = Data(try BatchCodec.encode(whole)).base64EncodedString() }
+        }
+        return PushOutcome(cursor: merged.cursor, rowsChanged: merged.rowsChanged, conflicts: merged.conflicts,
+                           refused: merged.refused, restore: restore)
+    }
+
+    /// The refusal of a request while schema versions are being published faster than it can follow.
+    static let schemaMoving = BegawiError(.storage, "the hub's schema version changed while the request ran, several times: try again")
+
+    /// Whether PostgreSQL ended the transaction to break a deadlock or a serialization conflict.
+    static func mayRetry(_ error: BegawiError) -> Bool {
+        guard let cause = error.cause else { return false }
+        return cause.hasPrefix("SQLSTATE 40001") || cause.hasPrefix("SQLSTATE 40P01")
+    }
+
+    /// Maps each batch table to the hub's table and each batch column to its position, refusing
+    /// what the hub does not sync (the SQLite replica's words).
+    static func columnMapping(_ batch: ChangeBatch, _ schema: Schema) throws -> [(Int, [Int])] {
+        try batch.tables.map { bt in
+            guard let table = schema.tables.firstIndex(where: { $0.name == bt.name }) else {
+                throw BegawiError(.badBatch, "the batch names table '\(bt.name)', which this replica does not sync; nothing was applied. Install the same schema on both sides")
+            }
+            let spec = schema.tables[table]
+            let columns = try bt.columns.map { name in
+                guard let position = spec.position(of: name) else {
+                    throw BegawiError(.badBatch, "the batch names column '\(name)' of table '\(bt.name)', which this replica does not have; nothing was applied. Install the same schema on both sides")
+                }
+                return position
+            }
+            guard Set(columns).count == columns.count else {
+                throw BegawiError(.badBatch, "the batch names a column of table '\(bt.name)' twice; nothing was applied")
+            }
+            return (table, columns)
+        }
+    }
+
+    /// The push's transaction: claim, cursor, rows locked and merged, everything written.
+    func merge(_ batch: ChangeBatch, site: SiteRecord, replica id: String, schema: Schema, mapping: [(Int, [Int])],
+               epoch: String, on link: PostgresLink) throws -> PushMerge {
+        try claim(replica: id, for: site, on: link)
+        guard batch.replicaID == id else {
+            throw BegawiError(.badBatch, "the batch names source \(batch.replicaID) but the request names replica \(id); send each replica's own batches")
+        }
+        let empty = ChangeBatch(replicaID: epoch, baseSeq: 0, afterSeq: 0, throughSeq: 0, complete: false, tables: [], rows: [])
+        if batch.replicaID == epoch {
+            // The hub's own changes come back: nothing to merge (as a replica ignores its own batch).
+            try notePush(site: site.id, rows: batch.rows.count, refused: 0, conflicts: 0, on: link)
+            return PushMerge(cursor: .start, rowsChanged: 0, conflicts: 0, refused: [], whole: empty)
+        }
+        let cursor = try PostgresHubStore.cursor(for: batch.replicaID, on: link, lock: true)
+        guard batch.baseSeq <= cursor.baseSeq else {
+            throw BegawiError(.outOfOrder, "the batch from \(batch.replicaID) starts from base \(batch.baseSeq), past this replica's \(cursor.baseSeq); export again from cursor \(cursor)")
+        }
+        // Without rules, values are judged against their columns' limits only when one may be refused.
+        let judged = ValueCheck.mayRefuse(batch, schema: schema)
+        var rows = try MergeRows.lock(batch, schema: schema, on: link)
+        var rowsChanged = 0
+        var refused: [RowRefusal] = []
+        var conflicts: [(table: TableSpec, key: String, conflict: Conflict)] = []
+        for row in batch.rows {
+            let (table, columns) = mapping[row.table]
+            let spec = schema.tables[table]
+            var incoming: RowState
+            if columns.count == spec.columns.count, columns.elementsEqual(0..<spec.columns.count) {
+                incoming = row.state
+            } else {
+                incoming = RowState(columnCount: spec.columns.count)
+                incoming.vector = row.state.vector
+                incoming.deleted = row.state.deleted
+                for (i, position) in columns.enumerated() { incoming.columns[position] = row.state.columns[i] }
+            }
+            let key = RowKey(table: spec.name, key: row.key)
+            var stored = rows.entries[key] ?? MergeRows.Entry(state: nil, registerSeq: [], origin: nil, changed: false)
+            if judged, let problem = ValueCheck.problem(table: spec, key: row.key, incoming: incoming, before: stored.state, declared: nil) {
+                refused.append(RowRefusal(table: spec.name, key: row.key, reason: .badValue, message: problem))
+                continue
+            }
+            var state = stored.state ?? RowState(columnCount: spec.columns.count)
+            let vectorBefore = state.vector
+            let outcome = state.merge(incoming)
+            guard outcome.changed || state.vector != vectorBefore else { continue }
+            // When the sender had seen every write the hub held for the row, it holds the merged row.
+            stored.origin = incoming.vector.dominates(vectorBefore) ? batch.replicaID : nil
+            var seqs = stored.registerSeq
+            if seqs.count < spec.columns.count + 1 { seqs += Array(repeating: 0, count: spec.columns.count + 1 - seqs.count) }
+            // 0: changed, not yet published; the feed gives these registers the row's position.
+            if outcome.deletedChanged { seqs[0] = 0 }
+            for i in 0..<spec.columns.count where outcome.changedMask & (1 << UInt64(i)) != 0 { seqs[i + 1] = 0 }
+            stored.registerSeq = seqs
+            stored.state = state
+            stored.changed = true
+            rows.entries[key] = stored
+            rowsChanged += 1
+            for conflict in outcome.conflicts { conflicts.append((spec, row.key, conflict)) }
+        }
+        try rows.write(schema: schema, on: link)
+        let now = Int64(clamping: clock.nowMilliseconds())
+        for (table, key, conflict) in conflicts {
+            try PostgresHubStore.record(conflict, table: table, key: key, at: now, on: link)
+        }
+        var moved = cursor
+        if batch.afterSeq <= cursor.seq, cursor.seq <= batch.throughSeq {
+            moved = ExchangeCursor(baseSeq: batch.complete ? batch.throughSeq : cursor.baseSeq, seq: batch.throughSeq)
+            if moved != cursor {
+                guard let base = Int64(exactly: moved.baseSeq), let seq = Int64(exactly: moved.seq) else {
+                    throw BegawiError(.badBatch, "the batch's range ends past \(ExchangeCursor.maxSeq); export again from the cursor the hub gives in a new session")
+                }
+                try link.query("UPDATE _begawi_cursors SET base = \(base), position = \(seq) WHERE source = \(batch.replicaID)")
+            }
+        }
+        try notePush(site: site.id, rows: batch.rows.count, refused: refused.count, conflicts: conflicts.count, on: link)
+        // The refused rows the hub holds, whole, for the site to put back.
+        var whole: [RowChange] = []
+        var given = Set<RowKey>()
+        for refusal in refused where given.insert(refusal.row).inserted {
+            guard let state = rows.entries[refusal.row]?.state, let table = schema.tables.firstIndex(where: { $0.name == refusal.table }) else { continue }
+            whole.append(RowChange(table: table, key: refusal.key, state: state))
+        }
+        let wholeBatch = ChangeBatch(replicaID: epoch, baseSeq: 0, afterSeq: 0, throughSeq: 0, complete: false,
+                                     tables: schema.tables.map { BatchTable(name: $0.name, columns: $0.columns.map(\.name)) }, rows: whole)
+        return PushMerge(cursor: moved, rowsChanged: rowsChanged, conflicts: conflicts.count, refused: refused, whole: wholeBatch)
+    }
+
+    /// One entry of the conflict ledger, as the SQLite replica records it (values in `BatchCodec`'s
+    /// encoding and clocks and counters as bit patterns, so that each comes back as it was).
+    static func record(_ conflict: Conflict, table: TableSpec, key: String, at now: Int64, on link: PostgresLink) throws {
+        func bytes(_ value: SQLValue) -> ByteBuffer {
+            var w = ByteWriter()
+            BatchCodec.encode(value, into: &w)
+            return ByteBuffer(bytes: w.bytes)
+        }
+        let loser = conflict.loser.stamp, winner = conflict.winner.stamp
+        let winnerValue = conflict.winnerIsDelete ? SQLValue.null : conflict.winner.value
+        try link.query("""
+            INSERT INTO _begawi_conflicts (tbl, key, col, loser_value, winner_value, winner_deleted, loser_clock, loser_site, loser_counter,
+                winner_clock, winner_site, winner_counter, detected_at)
+            VALUES (\(table.name), \(key), \(table.columns[conflict.column].name), \(bytes(conflict.loser.value)), \(bytes(winnerValue)),
+                \(conflict.winnerIsDelete), \(Int64(bitPattern: loser.clock.rawValue)), \(loser.site), \(Int64(bitPattern: loser.counter)),
+                \(Int64(bitPattern: winner.clock.rawValue)), \(winner.site), \(Int64(bitPattern: winner.counter)), \(now))
+            """)
+    }
+
+    /// Counts a push in the site's health, in the push's transaction (one upsert: several processes add up).
+    func notePush(site: String, rows: Int, refused: Int, conflicts: Int, on link: PostgresLink) throws {
+        let now = Int64(clamping: clock.nowMilliseconds())
+        try link.query("""
+            INSERT INTO _hub_site_health AS h (site, last_contact, pushes, rows_received, rows_refused, conflicts)
+            VALUES (\(site), \(now), 1, \(Int64(rows)), \(Int64(refused)), \(Int64(conflicts)))
+            ON CONFLICT (site) DO UPDATE SET last_contact = EXCLUDED.last_contact, pushes = h.pushes + 1,
+              rows_received = h.rows_received + EXCLUDED.rows_received, rows_refused = h.rows_refused + EXCLUDED.rows_refused,
+              conflicts = h.conflicts + EXCLUDED.conflicts
+            """)
+    }
+}
+
+/// What a push's transaction did: the answer's parts, and the refused rows the hub holds, whole.
+struct PushMerge {
+    var cursor: ExchangeCursor
+    var rowsChanged: Int
+    var conflicts: Int
+    var refused: [RowRefusal]
+    var whole: ChangeBatch
+}

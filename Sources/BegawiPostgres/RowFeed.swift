@@ -1,0 +1,71 @@
+import BegawiCore
+import PostgresNIO
+
+/// The hub's feed on `_begawi_rows`: a changed row waits (`pending`, its changed registers 0) until
+/// a publisher gives it the next position and copies its state to the published columns (`pub_*`).
+/// Readers page by `pos > cursor` and take the published state.
+///
+/// Why readers take a published copy rather than the row as pushed: a row changed again must stay
+/// in the feed at its old position, with its old state, until it gets the new one. Hidden in
+/// between (an earlier version of this store set `pos` to NULL), a reader could complete a page
+/// past the old position without the row and raise its base over registers it never received;
+/// the concurrent push test caught a reader missing values so. With the copy, the published
+/// state moves as a SQLite replica's does in one transaction: the base keeps its meaning.
+///
+/// No reader skips a row, for the reasons `PostgresFeed` gives: publishers take turns on the feed's
+/// head (`FOR UPDATE`, taken in a statement of its own), so the statement that gives positions
+/// sees every position given before and gives larger ones only, and a publish's positions become
+/// visible together. A reader that sees a position therefore sees every smaller one, and a row
+/// published later gets a position above any a reader has seen.
+///
+/// Without the fence: a row gets a position as soon as its push has committed and a publisher
+/// sees it, not once every older transaction on the server has ended. `PostgresFeed`'s comment and
+/// docs/postgresql.md say why the fence is not what keeps readers from skipping, and what it costs
+/// (one long transaction anywhere on the server would hold every site's feed). Rows a push holds
+/// locked are skipped (`SKIP LOCKED`): the push publishes them itself after its commit.
+enum RowFeed {
+    /// Publishes every row waiting, `limit` at a time (a first push of many rows waits for no later
+    /// publish); stops when another session holds the turn. Returns how many rows got positions.
+    @discardableResult
+    static func publishAll(limit: Int = 10_000, on link: PostgresLink) throws -> Int {
+        var total = 0
+        while true {
+            let placed = try publish(limit: limit, on: link)
+            total += placed
+            if placed < limit { return total }
+        }
+    }
+
+    /// Gives new positions to at most `limit` committed rows changed since published, in (transaction, table, key)
+    /// order, and sets their changed registers' positions to the row's; returns how many. 0 also
+    /// when another session is publishing.
+    @discardableResult
+    static func publish(limit: Int = 10_000, on link: PostgresLink) throws -> Int {
+        // A read first: locking the head takes a transaction id, and polls of an idle feed would spend them.
+        let ready = try link.query("SELECT EXISTS (SELECT 1 FROM _begawi_rows WHERE pending AND state IS NOT NULL)")
+        guard let row = ready.first, try PostgresHubStore.decode("_begawi_rows", { try row.decode(Bool.self) }) else { return 0 }
+        return try link.transaction { link in
+            guard let head = try link.query("SELECT pos FROM _begawi_feed_head FOR UPDATE SKIP LOCKED").first else { return 0 }
+            let start = try PostgresHubStore.decode("_begawi_feed_head") { try head.decode(Int64.self) }
+            // A new statement, so a new snapshot: it sees the positions the previous publisher committed.
+            let rows = try link.query("""
+                WITH waiting AS (
+                    SELECT tbl, key, xid FROM _begawi_rows
+                    WHERE pending AND state IS NOT NULL
+                    ORDER BY xid, tbl, key LIMIT \(Int64(max(1, limit)))
+                    FOR UPDATE SKIP LOCKED),
+                ready AS (SELECT tbl, key, row_number() OVER (ORDER BY xid, tbl, key) AS n FROM waiting),
+                placed AS (
+                    UPDATE _begawi_rows r SET pos = \(start) + ready.n, pending = false,
+                        register_seq = array_replace(r.register_seq, 0::bigint, \(start) + ready.n),
+                        pub_seq = array_replace(r.register_seq, 0::bigint, \(start) + ready.n), pub_state = r.state, pub_origin = r.origin
+                    FROM ready WHERE r.tbl = ready.tbl AND r.key = ready.key
+                    RETURNING r.pos)
+                UPDATE _begawi_feed_head SET pos = (SELECT coalesce(max(pos), \(start)) FROM placed)
+                RETURNING (SELECT count(*) FROM placed)
+                """)
+            guard let row = rows.first else { return 0 }
+            return Int(clamping: try PostgresHubStore.decode("_begawi_feed_head") { try row.decode(Int64.self) })
+        }
+    }
+}

@@ -122,9 +122,10 @@ import Testing
     /// has synced until quiet: every site holds the hub's rows and the same merge state. The steps
     /// of three cannot all run: a staff insert of a key the site still holds (its delete had not
     /// arrived yet) is refused by the table's key; those end there, and are settled as they stand.
-    @Test func theDaemonsPushDeliversTheDeleteOfASharedKeyLater() throws {
+    @Test(arguments: StoreKind.available)
+    func theDaemonsPushDeliversTheDeleteOfASharedKeyLater(kind: StoreKind) throws {
         let cases = try MergeCases.load()
-        let hubs = FreshHubs(kind: .sqlite, schemaText: Self.schema(of: cases))
+        let hubs = FreshHubs(kind: kind, schemaText: Self.schema(of: cases))
         defer { hubs.drop() }
         var stopped: [String] = []
         for c in cases.cases where Self.lostDeletes.contains(c.name) {
@@ -302,7 +303,7 @@ private struct CaseRun {
             return problem
         }
         var ledger = Set<MergeCases.LedgerEntry>()
-        for entry in try sites.values.flatMap({ try $0.replica.conflicts() }) + store.conflictLedger() {
+        for entry in try sites.values.flatMap({ try $0.replica.conflicts().map(LedgerLine.init) }) + store.conflictLedger() {
             guard case .text(let v) = entry.loserValue else { return "a ledger value is not text" }
             ledger.insert(MergeCases.LedgerEntry(row: entry.key, column: entry.column, value: v, lostToDelete: entry.winnerIsDelete))
         }

@@ -143,32 +143,40 @@ protocol MergedHubStore: RegistryHubStore {
     /// The visible merged rows of a synced table, by key, values in declared column order.
     func mergedRows(of table: String) throws -> [String: [SQLValue]]
     /// Every entry of the store's conflict ledger.
-    func conflictLedger() throws -> [ConflictLedgerEntry]
+    func conflictLedger() throws -> [LedgerLine]
+}
+
+/// What the merge cases judge of a ledger entry, from either store or a site's replica.
+struct LedgerLine: Hashable {
+    let key: String
+    let column: String
+    let loserValue: SQLValue
+    let winnerIsDelete: Bool
+
+    init(_ entry: ConflictLedgerEntry) {
+        (key, column, loserValue, winnerIsDelete) = (entry.key, entry.column, entry.loserValue, entry.winnerIsDelete)
+    }
+
+    init(_ entry: PostgresConflict) {
+        (key, column, loserValue, winnerIsDelete) = (entry.key, entry.column, entry.loserValue, entry.winnerIsDelete)
+    }
 }
 
 extension SQLiteHubStore: MergedHubStore {
     func mergedRows(of table: String) throws -> [String: [SQLValue]] { try rows(of: table) }
-    func conflictLedger() throws -> [ConflictLedgerEntry] { try conflicts() }
+    func conflictLedger() throws -> [LedgerLine] { try conflicts().map(LedgerLine.init) }
 }
 
 extension PostgresHubStore: MergedHubStore {
-    /// Not readable yet: the merged rows arrive with push and pull (docs/postgresql.md, step 2).
-    /// Once they exist, read the synced table here (visible rows only, columns in declared order).
-    func mergedRows(of table: String) throws -> [String: [SQLValue]] {
-        throw StoreNotReadable(what: "merged rows")
-    }
-
-    /// Not readable yet: the ledger arrives with push and pull; once it does, read `_begawi_conflicts` here.
-    func conflictLedger() throws -> [ConflictLedgerEntry] {
-        throw StoreNotReadable(what: "conflict ledger")
-    }
+    func mergedRows(of table: String) throws -> [String: [SQLValue]] { try rows(of: table) }
+    func conflictLedger() throws -> [LedgerLine] { try conflicts().map(LedgerLine.init) }
 }
 
-/// A store whose merged rows or ledger the tests cannot read yet (PostgreSQL until its push and pull
-/// exist): the suites that need them skip it, saying why.
+/// A store whose merged rows or ledger the tests cannot read yet: the suites that need them skip
+/// it, saying why.
 struct StoreNotReadable: Error, CustomStringConvertible {
     let what: String
-    var description: String { "the PostgreSQL store's \(what) cannot be read by the tests yet: write StoreKind.swift's PostgresHubStore.MergedHubStore conformance once push and pull exist" }
+    var description: String { "the store's \(what) cannot be read by the tests yet" }
 }
 
 extension StoreKind {

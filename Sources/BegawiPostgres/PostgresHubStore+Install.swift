@@ -36,6 +36,8 @@ extension PostgresHubStore {
         """,
         "CREATE INDEX IF NOT EXISTS _begawi_rows_pending ON _begawi_rows (xid, tbl, key) WHERE pending",
         "CREATE TABLE IF NOT EXISTS _begawi_cursors (source text PRIMARY KEY, base bigint NOT NULL, position bigint NOT NULL)",
+        // What each replica's last push refused, until its next push (`unsettledRefusals`).
+        "CREATE TABLE IF NOT EXISTS _hub_unsettled (replica text PRIMARY KEY, base bigint NOT NULL, position bigint NOT NULL, refused text NOT NULL)",
         """
         CREATE TABLE IF NOT EXISTS _begawi_conflicts (
             id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

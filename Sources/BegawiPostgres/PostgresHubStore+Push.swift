@@ -162,6 +162,7 @@ extension PostgresHubStore {
             }
         }
         try notePush(site: site.id, rows: batch.rows.count, refused: refused.count, conflicts: conflicts.count, on: link)
+        try noteRefusals(replica: id, cursor: moved, refused: refused, on: link)
         // The refused rows the hub holds, whole, for the site to put back.
         var whole: [RowChange] = []
         var given = Set<RowKey>()

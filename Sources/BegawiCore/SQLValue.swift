@@ -25,3 +25,16 @@ public enum SQLValue: Hashable, Sendable, CustomStringConvertible {
         }
     }
 }
+
+extension SQLValue {
+    /// The value's share of a page's or batch's byte budget: its bytes for text and blobs, 8 for
+    /// numbers, 1 for NULL (the same count wherever a page is cut).
+    public var budgetBytes: Int {
+        switch self {
+        case .null: 1
+        case .integer, .real: 8
+        case .text(let s): s.utf8.count
+        case .blob(let b): b.count
+        }
+    }
+}

@@ -1,6 +1,6 @@
 public import BegawiCore
 public import BegawiRules
-public import BegawiReplica
+import BegawiReplica
 import Foundation
 internal import GRDB
 

@@ -1,4 +1,4 @@
-public import BegawiReplica
+public import BegawiCore
 
 /// A conflict as the office reviews it: the ledger's entry, and whether the losing value was
 /// re-applied (and when), or why it cannot be.

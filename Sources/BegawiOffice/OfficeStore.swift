@@ -1,5 +1,5 @@
 public import BegawiHub
-public import BegawiReplica
+public import BegawiCore
 
 /// What the office's dashboard and report read from the hub's store, and the one write they make:
 /// re-applying a conflict's losing value. A second backend implements this beside `HubStore`.

@@ -1,6 +1,6 @@
-import BegawiCore
+public import BegawiCore
 public import BegawiHub
-public import BegawiReplica
+import BegawiReplica
 import BegawiRules
 import Foundation
 internal import GRDB

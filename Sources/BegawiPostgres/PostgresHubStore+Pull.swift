@@ -89,7 +89,7 @@ extension PostgresHubStore {
             if changed(0, item.registerSeq) { state.deleted = item.state.deleted }
             for i in state.columns.indices where changed(i + 1, item.registerSeq) && item.state.columns[i] != nil {
                 state.columns[i] = item.state.columns[i]
-                valueBytes += size(of: item.state.columns[i]!.value)
+                valueBytes += item.state.columns[i]!.value.budgetBytes
             }
             valueBytes += item.key.utf8.count + 16 * state.vector.entries.count
             rows.append(RowChange(table: item.table, key: item.key, state: state))
@@ -105,13 +105,4 @@ extension PostgresHubStore {
                            tables: schema.tables.map { BatchTable(name: $0.name, columns: $0.columns.map(\.name)) }, rows: rows)
     }
 
-    /// A value's share of a page's byte budget, as the SQLite replica counts it.
-    static func size(of value: SQLValue) -> Int {
-        switch value {
-        case .null: 1
-        case .integer, .real: 8
-        case .text(let s): s.utf8.count
-        case .blob(let b): b.count
-        }
-    }
 }

@@ -26,7 +26,7 @@ extension PostgresHubStore {
                 // Read again on each attempt: a version published through another process since shows here.
                 let document = try exchangeDocument()
                 projection = try cachedVersions.schema(forSiteAt: schemaVersion)
-                let mapping = try PostgresHubStore.columnMapping(batch, document.schema)
+                let mapping = try batch.columnMapping(onto: document.schema.tables)
                 let epoch = hubReplicaID
                 merged = try pool.withLink { link in
                     try link.transaction { link in
@@ -64,27 +64,6 @@ extension PostgresHubStore {
     static func mayRetry(_ error: BegawiError) -> Bool {
         guard let cause = error.cause else { return false }
         return cause.hasPrefix("SQLSTATE 40001") || cause.hasPrefix("SQLSTATE 40P01")
-    }
-
-    /// Maps each batch table to the hub's table and each batch column to its position, refusing
-    /// what the hub does not sync (the SQLite replica's words).
-    static func columnMapping(_ batch: ChangeBatch, _ schema: Schema) throws -> [(Int, [Int])] {
-        try batch.tables.map { bt in
-            guard let table = schema.tables.firstIndex(where: { $0.name == bt.name }) else {
-                throw BegawiError(.badBatch, "the batch names table '\(bt.name)', which this replica does not sync; nothing was applied. Install the same schema on both sides")
-            }
-            let spec = schema.tables[table]
-            let columns = try bt.columns.map { name in
-                guard let position = spec.position(of: name) else {
-                    throw BegawiError(.badBatch, "the batch names column '\(name)' of table '\(bt.name)', which this replica does not have; nothing was applied. Install the same schema on both sides")
-                }
-                return position
-            }
-            guard Set(columns).count == columns.count else {
-                throw BegawiError(.badBatch, "the batch names a column of table '\(bt.name)' twice; nothing was applied")
-            }
-            return (table, columns)
-        }
     }
 
     /// The push's transaction: claim, cursor, rows locked and merged, everything written.

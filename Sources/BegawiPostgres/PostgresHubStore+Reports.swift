@@ -23,7 +23,7 @@ extension PostgresHubStore {
     }
 
     /// The conflict ledger, oldest first.
-    public func conflicts() throws -> [PostgresConflict] {
+    public func conflicts() throws -> [ConflictLedgerEntry] {
         try pool.withLink { link in
             try link.query("""
                 SELECT id, tbl, key, col, loser_value, winner_value, winner_deleted, loser_clock, loser_site, loser_counter,
@@ -41,12 +41,15 @@ extension PostgresHubStore {
                         throw PostgresHubStore.damaged("a value of the conflict ledger (_begawi_conflicts) cannot be read")
                     }
                 }
-                return PostgresConflict(
+                guard let detected = UInt64(exactly: detectedAt) else {
+                    throw PostgresHubStore.damaged("a time of the conflict ledger (_begawi_conflicts) is negative")
+                }
+                return ConflictLedgerEntry(
                     id: id, table: table, key: key, column: column, loserValue: try value(loserValue), winnerValue: try value(winnerValue),
                     winnerIsDelete: deleted,
                     loser: Stamp(clock: HybridTimestamp(rawValue: UInt64(bitPattern: loserClock)), site: loserSite, counter: UInt64(bitPattern: loserCounter)),
                     winner: Stamp(clock: HybridTimestamp(rawValue: UInt64(bitPattern: winnerClock)), site: winnerSite, counter: UInt64(bitPattern: winnerCounter)),
-                    detectedAt: detectedAt)
+                    detectedAt: detected)
             }
         }
     }
@@ -55,28 +58,4 @@ extension PostgresHubStore {
     public func cursor(forReplica id: String) throws -> ExchangeCursor {
         try pool.withLink { link in try PostgresHubStore.cursor(for: id, on: link, lock: false) }
     }
-}
-
-/// One entry of the conflict ledger on PostgreSQL (the fields of the SQLite replica's `ConflictLedgerEntry`).
-public struct PostgresConflict: Sendable, Hashable {
-    /// The ledger's row id.
-    public var id: Int64
-    /// The synced table.
-    public var table: String
-    /// The row's key.
-    public var key: String
-    /// The column whose write lost.
-    public var column: String
-    /// The losing value.
-    public var loserValue: SQLValue
-    /// The winning value; `.null` when the winner is a delete.
-    public var winnerValue: SQLValue
-    /// Whether the write lost to a delete.
-    public var winnerIsDelete: Bool
-    /// The losing write's stamp.
-    public var loser: Stamp
-    /// The winning write's stamp.
-    public var winner: Stamp
-    /// When the hub detected it, in milliseconds since the Unix epoch.
-    public var detectedAt: Int64
 }

@@ -186,21 +186,6 @@ extension Replica {
 
     /// Maps each batch table to a local table and each batch column to a local position.
     func columnMapping(for batch: ChangeBatch) throws -> [(Int, [Int])] {
-        try batch.tables.map { bt in
-            guard let table = tableByName[bt.name] else {
-                throw BegawiError(.badBatch, "the batch names table '\(bt.name)', which this replica does not sync; nothing was applied. Install the same schema on both sides")
-            }
-            let spec = tables[table].spec
-            let columns = try bt.columns.map { name in
-                guard let position = spec.position(of: name) else {
-                    throw BegawiError(.badBatch, "the batch names column '\(name)' of table '\(bt.name)', which this replica does not have; nothing was applied. Install the same schema on both sides")
-                }
-                return position
-            }
-            guard Set(columns).count == columns.count else {
-                throw BegawiError(.badBatch, "the batch names a column of table '\(bt.name)' twice; nothing was applied")
-            }
-            return (table, columns)
-        }
+        try batch.columnMapping(onto: tables.map(\.spec))
     }
 }

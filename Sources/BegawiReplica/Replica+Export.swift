@@ -140,7 +140,7 @@ extension Replica {
                 for i in state.columns.indices where state.columns[i] != nil {
                     let value = found ? values.value(Int32(i)) : .null
                     state.columns[i]!.value = value
-                    valueBytes += Replica.size(of: value)
+                    valueBytes += value.budgetBytes
                 }
                 values.reset()
             }
@@ -181,14 +181,6 @@ extension Replica {
                            evictions: evictions)
     }
 
-    static func size(of value: SQLValue) -> Int {
-        switch value {
-        case .null: 1
-        case .integer, .real: 8
-        case .text(let s): s.utf8.count
-        case .blob(let b): b.count
-        }
-    }
 }
 
 extension Replica {

@@ -156,10 +156,6 @@ struct LedgerLine: Hashable {
     init(_ entry: ConflictLedgerEntry) {
         (key, column, loserValue, winnerIsDelete) = (entry.key, entry.column, entry.loserValue, entry.winnerIsDelete)
     }
-
-    init(_ entry: PostgresConflict) {
-        (key, column, loserValue, winnerIsDelete) = (entry.key, entry.column, entry.loserValue, entry.winnerIsDelete)
-    }
 }
 
 extension SQLiteHubStore: MergedHubStore {

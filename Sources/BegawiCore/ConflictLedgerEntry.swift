@@ -1,5 +1,3 @@
-public import BegawiCore
-
 /// One entry of the conflict ledger: a write that lost to a concurrent write or delete.
 public struct ConflictLedgerEntry: Sendable, Hashable {
     /// The ledger's row id.
@@ -22,4 +20,19 @@ public struct ConflictLedgerEntry: Sendable, Hashable {
     public var winner: Stamp
     /// When this replica detected it, in milliseconds since the Unix epoch.
     public var detectedAt: UInt64
+
+    /// Makes an entry.
+    public init(id: Int64, table: String, key: String, column: String, loserValue: SQLValue, winnerValue: SQLValue,
+                winnerIsDelete: Bool, loser: Stamp, winner: Stamp, detectedAt: UInt64) {
+        self.id = id
+        self.table = table
+        self.key = key
+        self.column = column
+        self.loserValue = loserValue
+        self.winnerValue = winnerValue
+        self.winnerIsDelete = winnerIsDelete
+        self.loser = loser
+        self.winner = winner
+        self.detectedAt = detectedAt
+    }
 }

@@ -38,9 +38,12 @@ struct ValueGate: ApplyGate {
     static func problem(_ candidate: MergeCandidate, declared: Schema?) -> String? {
         let table = candidate.table
         if candidate.before == nil, let problem = table.keyProblem(candidate.key) { return problem + "; the row was not stored" }
+        // The schema file's table, found once per row rather than once per column.
+        let declaredTable = declared?.table(named: table.name)
         for (i, register) in candidate.incoming.columns.enumerated() {
             guard let register, i < table.columns.count, candidate.before?.columns[i]?.stamp != register.stamp else { continue }
-            let column = declared?.declared(table.columns[i], of: table.name) ?? table.columns[i]
+            let installed = table.columns[i]
+            let column = declaredTable?.columns.first { $0.name == installed.name } ?? installed
             if let problem = column.problem(with: register.value) {
                 return problem + "; the row of '\(table.name)' was not stored"
             }

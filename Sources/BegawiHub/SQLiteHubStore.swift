@@ -33,8 +33,6 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
     public private(set) var erasuresReconciled: ErasureReconciliation?
     /// Wakes the pulls held at the head of the feed when a push commits.
     public let feed = FeedNotifier()
-    /// The pushes waiting for the writer, committed together (see `PushGroups`).
-    let pushGroups = PushGroups()
 
     /// The hub replica's id (its current epoch).
     public var hubReplicaID: String { replica.replicaID }
@@ -241,7 +239,7 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
         // the batch holds one that may be refused.
         let gate = try purgedGate(around: policy.map { HubGate(site: site, siteID: site.id, policy: $0, declared: declared, now: Int64(clock.nowMilliseconds())) }
             ?? (ValueGate.mayRefuse(batch, schema: declared ?? replica.schema) ? ValueGate(declared: declared) : nil))
-        let result = try pushGroups.apply(replica, batch, gate: gate, companion: companion)
+        let result = try replica.apply(batch, gate: gate, companion: companion)
         if result.rowsChanged > 0 { feed.committed() }
         var restore: String?
         if !result.refused.isEmpty {

@@ -69,48 +69,13 @@ extension Replica {
         try apply(batch, gate: nil, budget: budget, companion: nil)
     }
 
-    /// Applies several batches, each with its gate and companion, in one transaction of the writer
-    /// (group commit): each batch in a savepoint of its own, so that one that fails leaves nothing and
-    /// the others land; all of them commit together, so a random-keyed index page that several
-    /// batches change is written once. The results in the order of `jobs`; the call throws (and
-    /// nothing of any batch is stored) when the transaction itself cannot commit.
-    public func applyGroup(_ jobs: [(batch: ChangeBatch, gate: (any ApplyGate)?, companion: ApplyCompanion)]) throws -> [Result<ApplyResult, any Error>] {
-        var results: [Result<ApplyResult, any Error>] = []
-        results.reserveCapacity(jobs.count)
-        do {
-            try pool.writeWithoutTransaction { db in
-                try db.inTransaction(.immediate) {
-                    results = []
-                    for job in jobs {
-                        results.append(Result { try apply(job.batch, gate: job.gate, budget: nil, companion: job.companion, group: db) })
-                    }
-                    return .commit
-                }
-            }
-        } catch let error as BegawiError {
-            throw error
-        } catch let error as DatabaseError {
-            throw BegawiError(.storage, "the replica \(path) could not complete a transaction; nothing of it was applied", cause: "\(error.resultCode): \(error.message ?? "")")
-        }
-        return results
-    }
-
-    /// One engine transaction: its own on the writer, or a savepoint of the group's transaction `group`.
-    private func engineStep<T>(group: Database?, _ body: (EngineTransaction) throws -> T) throws -> T {
-        if let group { return try engineSavepoint(on: group, body) }
-        return try engineWrite(body)
-    }
-
-    private func apply(_ batch: ChangeBatch, gate: (any ApplyGate)?, budget: Duration?, companion: ApplyCompanion?,
-                       group: Database? = nil) throws -> ApplyResult {
+    private func apply(_ batch: ChangeBatch, gate: (any ApplyGate)?, budget: Duration?, companion: ApplyCompanion?) throws -> ApplyResult {
         try batch.validate()
         let mapping = try columnMapping(for: batch)
         if batch.replicaID == replicaID {
             let nothing = ApplyResult(rowsChanged: 0, conflicts: 0, cursor: .start, advancedCursor: false)
             if let companion {
-                try engineStep(group: group) { tx in
-                    _ = try absorbOutbox(tx)
-                    let context = ReplicaContext(tx: tx, replica: self)
+                try write { context in
                     try companion.before(context)
                     try companion.after(context, nothing)
                 }
@@ -130,7 +95,7 @@ extension Replica {
         var empty: [Bool]?
         var seen = [Set<String>](repeating: [], count: tables.count)
         while true {
-            let finished: ApplyResult? = try engineStep(group: group) { tx in
+            let finished: ApplyResult? = try engineWrite { tx in
                 let db = tx.db
                 let context = gate != nil || companion != nil ? ReplicaContext(tx: tx, replica: self) : nil
                 if let companion, let context { try companion.before(context) }

@@ -38,30 +38,6 @@ extension Replica {
         return result!
     }
 
-    /// One engine transaction as a savepoint inside a transaction the caller holds on the writer
-    /// connection `db` (`applyGroup`): it commits with that transaction, or, when `body` throws, rolls
-    /// back alone (its rows, its merge state and the engine's state it saved).
-    func engineSavepoint<T>(on db: Database, _ body: (EngineTransaction) throws -> T) throws -> T {
-        var result: T?
-        do {
-            try db.inSavepoint {
-                try db.execute(sql: "INSERT INTO _begawi_applying(engine) VALUES (1)")
-                let tx = try engineTransaction(db)
-                result = try body(tx)
-                try tx.flush()
-                for (id, site) in tx.sites.takeAdded() {
-                    try db.execute(sql: "INSERT INTO _begawi_sites(id, site) VALUES (?, ?)", arguments: [id, site])
-                }
-                try saveState(db, tx.state)
-                try db.execute(sql: "DELETE FROM _begawi_applying")
-                return .commit
-            }
-        } catch let error as DatabaseError {
-            throw BegawiError(.storage, "the replica \(path) could not complete a transaction; nothing of it was applied", cause: "\(error.resultCode): \(error.message ?? "")")
-        }
-        return result!
-    }
-
     /// The engine's view of the replica inside a transaction already open on `db` (read or write).
     func engineTransaction(_ db: Database) throws -> EngineTransaction {
         EngineTransaction(db: db, state: try loadState(db), sites: try SiteDirectory.load(db), tables: tables)

@@ -22,6 +22,9 @@ final class HubGate: ApplyGate {
     var erased = Set<RowKey>()
     /// Rows merged with part of the change left out: the site does not hold them as the hub does.
     var adjusted = Set<RowKey>()
+    /// Rows the batch evicts from the hub (removed after the merge): their change numbers are read
+    /// back from the file, not taken from the merge.
+    var evicted = Set<RowKey>()
 
     init(site: SiteRecord, siteID: String, policy: AccessPolicy, declared: Schema? = nil, now: Int64) {
         self.site = site
@@ -33,6 +36,9 @@ final class HubGate: ApplyGate {
     }
 
     func prepare(_ batch: ChangeBatch, context: ReplicaContext) throws {
+        for eviction in batch.evictions where eviction.table < batch.tables.count {
+            evicted.insert(RowKey(table: batch.tables[eviction.table].name, key: eviction.key))
+        }
         guard try !context.query("SELECT 1 FROM _hub_erased LIMIT 1").isEmpty else { return }
         erased = try context.rows(of: batch, in: "_hub_erased")
     }
@@ -71,8 +77,8 @@ final class HubGate: ApplyGate {
         }
         let write = RowWrite(
             table: table.name, key: candidate.key,
-            before: candidate.before.map { StoredRow(table, $0) },
-            after: StoredRow(table, candidate.after),
+            before: candidate.beforeRow,
+            after: candidate.afterRow,
             written: Dictionary(uniqueKeysWithValues: candidate.incoming.columns.enumerated().compactMap { i, r in r.map { (table.columns[i].name, $0.value) } }),
             deletes: candidate.incoming.deleted.map { $0.value == RowState.deletedMarker },
             knewRow: candidate.before.map { candidate.incoming.vector.dominates($0.vector) } ?? true,
@@ -81,6 +87,10 @@ final class HubGate: ApplyGate {
         switch try policy.judge(write, site: site.id, kind: site.kind, lookup: HubLookup(context: context, cache: cache)) {
         case .accept:
             if write.knewRow, !adjusted.contains(address) { heldWhole.insert(address) }
+            // The row as the merge is about to store it: later rows of the batch that name it (an
+            // enrollment its person) find it here instead of reading it back. Only a live row: a
+            // tombstone the hub never held is not stored with values.
+            if candidate.after.isLive { cache.remember(table.name, key: candidate.key, candidate.afterRow) }
             return .merge
         case .acceptPart(let keep, let set, let reason, let message):
             // Kept columns lose the incoming register; set ones get the value under the insert's stamp.
@@ -102,6 +112,10 @@ final class HubGate: ApplyGate {
     func finish(merged: [StoredRowChange], refused: [RowRefusal], context: ReplicaContext) throws {
         let lookup = HubLookup(context: context, cache: cache)
         var affected = Set<RowKey>()
+        // Each merged row's change number as the merge gave it (its last merge when the batch names it
+        // twice), so that its grants need not read it back from `_begawi_rows`.
+        var seqs: [RowKey: UInt64] = [:]
+        seqs.reserveCapacity(merged.count)
         // The audit goes in a chunk of rows per statement, in the order of the decisions.
         var audit: [SQLValue] = []
         audit.reserveCapacity(6 * (merged.count + refused.count))
@@ -109,10 +123,12 @@ final class HubGate: ApplyGate {
             affected.formUnion(try policy.dependents(of: row.table, key: row.key, before: row.before, after: row.after, lookup: lookup))
             let action = row.before == nil ? "inserted" : (row.after.live ? (row.before!.live ? "updated" : "revived") : (row.before!.live ? "deleted" : "updated"))
             audit += auditValues(row.table, row.key, action: action, reason: nil)
+            let address = RowKey(table: row.table, key: row.key)
+            if !evicted.contains(address) { seqs[address] = row.seq }
         }
         for refusal in refused { audit += auditValues(refusal.table, refusal.key, action: "refused", reason: refusal.reason.code) }
         try context.insert("INSERT INTO _hub_audit(at, site, tbl, key, action, reason) VALUES ", width: 6, audit)
-        try HubVisibility(policy: policy, context: context, now: now).update(affected, holding: (site.id, heldWhole))
+        try HubVisibility(policy: policy, context: context, now: now).update(affected, holding: (site.id, heldWhole), seqs: seqs)
     }
 
     /// One audit entry's values (site, table, key, time; no values of the row).

@@ -43,4 +43,9 @@ final class HubLookupCache {
     func forget(_ table: String, key: String) {
         if tables.contains(table) { rows[RowKey(table: table, key: key)] = nil }
     }
+
+    /// Keeps a row as the merge stores it, when it is of a table kept here.
+    func remember(_ table: String, key: String, _ row: StoredRow) {
+        if tables.contains(table) { rows[RowKey(table: table, key: key)] = .some(row) }
+    }
 }

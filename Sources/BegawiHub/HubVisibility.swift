@@ -16,15 +16,22 @@ struct HubVisibility {
 
     /// Recomputes who may see each row and records the differences. A site that holds a row whole
     /// already (`holding`: the pushing site and the rows it just sent whole) gets no grant for it.
-    /// Returns how many rows each site was newly granted.
+    /// `seqs`: the change numbers of rows this transaction merged, as the merge gave them; a grant of
+    /// another row reads its number from `_begawi_rows`. Returns how many rows each site was newly granted.
     @discardableResult
-    func update(_ rows: Set<RowKey>, holding: (site: String, rows: Set<RowKey>)? = nil) throws -> [String: Int] {
+    func update(_ rows: Set<RowKey>, holding: (site: String, rows: Set<RowKey>)? = nil, seqs: [RowKey: UInt64] = [:]) throws -> [String: Int] {
         var granted: [String: Int] = [:]
         var grants: [SQLValue] = []
+        var known: [SQLValue] = []
         var events: [SQLValue] = []
         try differences(rows) { address, grant, revoke in
+            let seq = seqs[address].flatMap { Int64(exactly: $0) }
             for site in grant {
-                grants += [.text(site), .text(address.table), .text(address.key), .integer(now), .text(address.table), .text(address.key)]
+                if let seq {
+                    known += [.text(site), .text(address.table), .text(address.key), .integer(now), .integer(seq)]
+                } else {
+                    grants += [.text(site), .text(address.table), .text(address.key), .integer(now), .text(address.table), .text(address.key)]
+                }
                 granted[site, default: 0] += 1
                 if let holding, holding.site == site, holding.rows.contains(address) { continue }
                 events += eventValues(.grant, site: site, address)
@@ -36,6 +43,7 @@ struct HubVisibility {
             }
         }
         try context.insert(HubVisibility.grantHead, width: 6, tuple: HubVisibility.grantTuple, grants)
+        try context.insert(HubVisibility.grantHead, width: 5, known)
         try context.insert(HubVisibility.feedHead, width: 6, events)
         return granted
     }
@@ -46,7 +54,8 @@ struct HubVisibility {
     func differences(_ rows: Set<RowKey>, _ body: (RowKey, _ grant: [String], _ revoke: [String]) throws -> Void) throws {
         try context.flush()
         let offices = try HubVisibility.offices(context)
-        var found: [RowKey: (wanted: Set<String>, stored: Set<String>)] = [:]
+        // By table, then key: sorted per table (comparing keys only) for the order of the rows.
+        var found: [String: [String: (wanted: Set<String>, stored: Set<String>)]] = [:]
         let byTable = Dictionary(grouping: rows, by: \.table)
         for (table, addresses) in byTable {
             guard let rule = policy[table], rule.receivers == .linked, let spec = context.schema.table(named: table) else { continue }
@@ -56,18 +65,20 @@ struct HubVisibility {
                 let list = try HubVisibility.jsonArray(keys[start..<min(keys.count, start + HubVisibility.chunk)])
                 for r in try context.query(wantedSQL, [.text(list)]) {
                     guard let key = r[0].text, let site = r[1].text, !offices.contains(site) else { continue }
-                    found[RowKey(table: table, key: key), default: ([], [])].wanted.insert(site)
+                    found[table, default: [:]][key, default: ([], [])].wanted.insert(site)
                 }
                 for r in try context.query(HubVisibility.storedSQL, [.text(list), .text(table)]) {
                     guard let key = r[0].text, let site = r[1].text else { continue }
-                    found[RowKey(table: table, key: key), default: ([], [])].stored.insert(site)
+                    found[table, default: [:]][key, default: ([], [])].stored.insert(site)
                 }
             }
         }
-        for (address, sites) in found.sorted(by: { ($0.key.table, $0.key.key) < ($1.key.table, $1.key.key) }) {
-            let grant = sites.wanted.subtracting(sites.stored), revoke = sites.stored.subtracting(sites.wanted)
-            guard !grant.isEmpty || !revoke.isEmpty else { continue }
-            try body(address, grant.sorted(), revoke.sorted())
+        for (table, keys) in found.sorted(by: { $0.key < $1.key }) {
+            for (key, sites) in keys.sorted(by: { $0.key < $1.key }) {
+                let grant = sites.wanted.subtracting(sites.stored), revoke = sites.stored.subtracting(sites.wanted)
+                guard !grant.isEmpty || !revoke.isEmpty else { continue }
+                try body(RowKey(table: table, key: key), grant.sorted(), revoke.sorted())
+            }
         }
     }
 
@@ -87,9 +98,26 @@ struct HubVisibility {
 
     static let feedHead = "INSERT INTO _hub_feed(seq, site, tbl, key, kind, at) VALUES "
 
-    /// The keys as a JSON array of strings, for `json_each`.
+    /// The keys as a JSON array of strings, for `json_each`: written by hand (a `JSONEncoder` per
+    /// chunk cost more than the statement it feeds); `"`, `\\` and control characters are escaped.
     static func jsonArray(_ keys: ArraySlice<String>) throws -> String {
-        String(decoding: try JSONEncoder().encode(Array(keys)), as: UTF8.self)
+        var bytes: [UInt8] = [UInt8(ascii: "[")]
+        bytes.reserveCapacity(keys.reduce(2) { $0 + $1.utf8.count + 3 })
+        let hex = Array("0123456789abcdef".utf8)
+        for (i, key) in keys.enumerated() {
+            if i > 0 { bytes.append(UInt8(ascii: ",")) }
+            bytes.append(UInt8(ascii: "\""))
+            for b in key.utf8 {
+                switch b {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"): bytes += [UInt8(ascii: "\\"), b]
+                case 0..<0x20: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(b >> 4)], hex[Int(b & 15)]]
+                default: bytes.append(b)
+                }
+            }
+            bytes.append(UInt8(ascii: "\""))
+        }
+        bytes.append(UInt8(ascii: "]"))
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// The sites of kind office: they see every row without a grant.

@@ -28,9 +28,12 @@ package enum ValueCheck {
     /// declarations, whose limits win over the table's.
     package static func problem(table: TableSpec, key: String, incoming: RowState, before: RowState?, declared: Schema?) -> String? {
         if before == nil, let problem = table.keyProblem(key) { return problem + "; the row was not stored" }
+        // The schema file's table, found once per row rather than once per column.
+        let declaredTable = declared?.table(named: table.name)
         for (i, register) in incoming.columns.enumerated() {
             guard let register, i < table.columns.count, before?.columns[i]?.stamp != register.stamp else { continue }
-            let column = declared?.declared(table.columns[i], of: table.name) ?? table.columns[i]
+            let installed = table.columns[i]
+            let column = declaredTable?.columns.first { $0.name == installed.name } ?? installed
             if let problem = column.problem(with: register.value) {
                 return problem + "; the row of '\(table.name)' was not stored"
             }

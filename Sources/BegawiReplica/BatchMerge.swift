@@ -73,9 +73,14 @@ struct BatchMerge {
         var outcome = record.state.merge(incoming)
         // A refusal of part of the row: the rest merges, and the sender learns why.
         var partial: RowRefusal?
+        // The row after the merge as values by name, made once for the gate and the merged list (made
+        // again only when the gate adjusts the change).
+        var afterValues: StoredRow?
         judging: while let gate, let context {
+            let after = StoredRow(spec.spec, record.state)
+            afterValues = after
             let candidate = MergeCandidate(table: spec.spec, key: key, incoming: incoming, before: existed ? stateBefore : nil,
-                                           after: record.state, final: final || partial != nil)
+                                           after: record.state, final: final || partial != nil, beforeRow: beforeValues, afterRow: after)
             switch try gate.admit(candidate, context: context) {
             case .merge:
                 observe()
@@ -88,6 +93,7 @@ struct BatchMerge {
                 incoming = adjusted
                 record.state = stateBefore
                 outcome = record.state.merge(incoming)
+                afterValues = nil
                 guard outcome.changed else {
                     refused.append(refusal)
                     return .unchanged
@@ -189,7 +195,8 @@ struct BatchMerge {
             conflicts += 1
         }
         if gate != nil {
-            merged.append(StoredRowChange(table: spec.spec.name, key: key, before: beforeValues, after: StoredRow(spec.spec, record.state)))
+            merged.append(StoredRowChange(table: spec.spec.name, key: key, before: beforeValues,
+                                          after: afterValues ?? StoredRow(spec.spec, record.state), seq: record.seq))
         }
         return .changed
     }

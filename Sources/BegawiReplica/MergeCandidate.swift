@@ -14,4 +14,9 @@ public struct MergeCandidate: Sendable {
     public var after: RowState
     /// Whether the gate must decide now: the rest of the batch has merged, so `.later` is not allowed.
     public var final: Bool
+    /// `before` as values by column name (nil when `before` is), made once by the merge for the gate
+    /// and for the list of merged rows the gate gets at the end.
+    public var beforeRow: StoredRow?
+    /// `after` as values by column name, made once as `beforeRow` is.
+    public var afterRow: StoredRow
 }

@@ -123,6 +123,10 @@ extension Replica {
                     refusedConflicts += merge.refusedConflicts
                 }
                 if let gate, let context { try gate.prepare(batch, context: context) }
+                // Under a gate every row was looked up, also in a table that held rows before: the
+                // rows the file holds are read set-wise once instead, and a row it does not hold
+                // (nearly every row of an ingest) merges as new without a lookup of its own.
+                let held = gate != nil && !lookUpEveryRow ? try tx.heldKeys(batch, mapping: mapping, tableIDs: tables.map(\.id)) : nil
                 var deferred: [RowChange] = []
                 while next < batch.rows.count {
                     // Checked every few rows: reading the clock costs little, but not nothing.
@@ -130,14 +134,14 @@ extension Replica {
                     let row = batch.rows[next]
                     next += 1
                     let (table, columns) = mapping[row.table]
-                    var known = !(empty?[table] ?? false)
+                    var known = held.map { $0[table].contains(row.key) } ?? !(empty?[table] ?? false)
                     if seen[table].isEmpty { seen[table].reserveCapacity(batch.rows.count) }
                     if !seen[table].insert(row.key).inserted {
                         // The batch names this row again: what was collected for it must be written first.
                         try tx.flush()
                         known = true
                     }
-                    switch try merge.merge(table: table, key: row.key, incoming: row.state, columns: columns, mayExist: known || gate != nil) {
+                    switch try merge.merge(table: table, key: row.key, incoming: row.state, columns: columns, mayExist: known || (gate != nil && held == nil)) {
                     case .changed: rowsChanged += 1
                     case .later: deferred.append(row)
                     case .unchanged: break

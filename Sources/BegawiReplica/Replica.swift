@@ -21,6 +21,11 @@ public final class Replica {
     /// that another replica's writes in the process never land in its figures.
     public let writeLockMeter = WriteLockMeter()
 
+    /// For tests only: a gated apply looks up each row on its own, as before the batch's rows held
+    /// were read set-wise (`EngineTransaction.heldKeys`), so that both ways can be compared on the
+    /// same batches. Set before the replica is used; never in a running daemon.
+    package var lookUpEveryRow = false
+
     let pool: DatabasePool
     let wallClock: any WallClock
     let tables: [InstalledTable]

@@ -12,4 +12,7 @@ public struct StoredRowChange: Sendable {
     public var before: StoredRow?
     /// The row as stored after the merge.
     public var after: StoredRow
+    /// The change number the merge gave the row (`_begawi_rows.seq` once the batch is stored): the
+    /// row's place in the feed, known without reading it back.
+    public var seq: UInt64
 }

@@ -13,12 +13,12 @@ extension PostgresHubStore: HubStore {
         try refresh()
         try SQLiteHubStore.requireReplicaID(id)
         let document = try exchangeDocument()
-        let cursor = try pool.withLink { link in
+        let (cursor, lineage) = try pool.withLink { link in
             try claim(replica: id, for: site, on: link)
-            return try PostgresHubStore.cursor(for: id, on: link, lock: false)
+            return (try PostgresHubStore.cursor(for: id, on: link, lock: false), try PostgresHubStore.readLineage(link))
         }
         let versions = cachedVersions
-        return HubSession(site: site.id, hubReplicaID: hubReplicaID, lineage: [], pushCursor: cursor,
+        return HubSession(site: site.id, hubReplicaID: hubReplicaID, lineage: lineage, pushCursor: cursor,
                           maxClockSkewMilliseconds: configuration.maxClockSkewMilliseconds,
                           maxBodyBytes: configuration.maxBodyBytes, pageRows: configuration.pageRows,
                           schemaVersion: document.version, schemaDigest: versions.published[document.version]?.digest)

@@ -26,9 +26,14 @@ public final class PostgresHubStore: @unchecked Sendable {
     private var versions: SchemaVersions
     /// The latest published version's document (its tables and rules), nil before a first publish.
     private var current: SchemaDocument?
+    /// Why this open gave the hub a new epoch (the database runs in another cluster or on another
+    /// timeline than when it last ran), or nil; for the daemon's journal.
+    public private(set) var epochChange: String?
 
     /// Opens the hub's database with at most `poolSize` sessions, making its tables when missing
-    /// (several processes may open one database at once) and the hub's epoch on first open.
+    /// (several processes may open one database at once) and the hub's epoch on first open, and a
+    /// new epoch when the database runs in another cluster or on another timeline than when it
+    /// last ran (`epochChange` says why).
     ///
     /// A `policy` (rules between agencies) is refused: this store does not apply rules yet.
     public init(settings: PostgresSettings, poolSize: Int = 8, clock: any WallClock = SystemWallClock(), policy: AccessPolicy? = nil,
@@ -36,10 +41,11 @@ public final class PostgresHubStore: @unchecked Sendable {
         if policy != nil { throw PostgresHubStore.rulesRefused }
         let pool = try PostgresPool(settings: settings, size: poolSize, logger: logger)
         do {
-            (epoch, versions, current) = try pool.withLink { link in
+            (epoch, versions, current, epochChange) = try pool.withLink { link in
                 try PostgresHubStore.install(on: link, clock: clock)
+                let change = try PostgresHubStore.followCluster(on: link)
                 let (versions, current) = try PostgresHubStore.versions(try PostgresHubStore.published(link))
-                return (try PostgresHubStore.readEpoch(link), versions, current)
+                return (try PostgresHubStore.readEpoch(link), versions, current, change)
             }
         } catch {
             pool.close()

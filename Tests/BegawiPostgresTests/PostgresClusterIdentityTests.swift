@@ -1,4 +1,5 @@
 import BegawiCore
+import BegawiHub
 import BegawiPostgres
 import BegawiTestSupport
 import Foundation
@@ -57,6 +58,56 @@ struct PostgresClusterIdentityTests {
         #expect(after.systemIdentifier == before.systemIdentifier)
         #expect(after.timeline == before.timeline + 1)
         #expect(after.changed(since: before)?.contains("timeline") == true)
+    }
+
+    /// A hub's database copied to a standby that is then promoted (a failover, or a recovery that
+    /// starts a new timeline) serves under a new epoch whose lineage shares the old feed through
+    /// the head it has; the database where it last ran keeps its epoch.
+    @Test(.enabled(if: TestPostgres.available, TestPostgres.skipped))
+    func aHubOnAPromotedStandbyServesANewEpochSharingTheOldFeed() throws {
+        try TestPostgres.withDatabase { settings in
+            let first = try PostgresHubStore(settings: settings, poolSize: 2)
+            _ = try first.publish(schemaText: StoreKind.firstSchema)
+            #expect(first.epochChange == nil)
+            let credential = try first.addSite(id: "lpk-a", kind: .lpk, name: "LPK A")
+            var site = TestSite(record: try #require(try first.authenticate(token: credential.token)), clock: 1_000)
+            let rows = (1...3).map { site.write("c\($0)", ["title": .text("Las \($0)")], insert: true) }
+            _ = try first.push(site: site.record, replica: site.replica, batch: site.batch(rows), schemaVersion: nil)
+            _ = try first.pull(site: site.record, replica: site.replica, after: .start, maxRows: 10, schemaVersion: nil, fresh: true)
+            let (epoch, head) = (first.hubReplicaID, try first.headSeq())
+            #expect(head >= 3)
+            first.close()
+
+            // The same database opened again where it ran: the same epoch.
+            let again = try PostgresHubStore(settings: settings, poolSize: 1)
+            #expect(again.hubReplicaID == epoch && again.epochChange == nil)
+            again.close()
+
+            let tool = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .appendingPathComponent("Tools/pgcluster").path
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("begawi-standby-\(UUID().uuidString)").path
+            defer { _ = try? ChildProcess.runLeavingDaemon([tool, "stop", folder]) }
+            let made = try ChildProcess.runLeavingDaemon([tool, "standby", try #require(TestPostgres.url), folder])
+            try #require(made.status == 0, "pgcluster standby: \(made.output)")
+            let promoted = try ChildProcess.runLeavingDaemon([tool, "promote", folder])
+            try #require(promoted.status == 0, "pgcluster promote: \(promoted.output)")
+            var moved = try PostgresSettings(url: String(contentsOfFile: folder + "/url", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))
+            moved.database = settings.database
+
+            let restored = try PostgresHubStore(settings: moved, poolSize: 1)
+            defer { restored.close() }
+            #expect(restored.hubReplicaID != epoch)
+            #expect(restored.epochChange?.contains("timeline") == true, "\(String(describing: restored.epochChange))")
+            let session = try restored.session(site: site.record, replica: site.replica, configuration: HubConfiguration())
+            #expect(session.hubReplicaID == restored.hubReplicaID)
+            #expect(session.lineage == [LineageLink(replicaID: epoch, throughSeq: head)])
+            // What the hub holds from the site is kept: nothing is sent again.
+            #expect(session.pushCursor.seq == 1)
+            // Opened again on the promoted server: no further change.
+            let later = try PostgresHubStore(settings: moved, poolSize: 1)
+            #expect(later.hubReplicaID == restored.hubReplicaID && later.epochChange == nil)
+            later.close()
+        }
     }
 
     @Test func anIdentityIsKeptAndReadBack() {

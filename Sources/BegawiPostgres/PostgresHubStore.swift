@@ -29,6 +29,8 @@ public final class PostgresHubStore: @unchecked Sendable {
     /// Why this open gave the hub a new epoch (the database runs in another cluster or on another
     /// timeline than when it last ran), or nil; for the daemon's journal.
     public private(set) var epochChange: String?
+    /// Wakes this process's held pulls when another process publishes (LISTEN/NOTIFY).
+    let listener: PostgresFeedListener
 
     /// Opens the hub's database with at most `poolSize` sessions, making its tables when missing
     /// (several processes may open one database at once) and the hub's epoch on first open, and a
@@ -51,12 +53,21 @@ public final class PostgresHubStore: @unchecked Sendable {
             pool.close()
             throw error
         }
+        do {
+            listener = try PostgresFeedListener(settings: settings, feed: feed)
+        } catch {
+            pool.close()
+            throw error
+        }
         self.pool = pool
         self.clock = clock
     }
 
     /// Ends the process's sessions.
-    public func close() { pool.close() }
+    public func close() {
+        listener.close()
+        pool.close()
+    }
 
     /// The hub replica's id (its current epoch), as last read (at open, and at each `refresh`).
     public var hubReplicaID: String { lock.withLock { epoch } }
@@ -64,6 +75,8 @@ public final class PostgresHubStore: @unchecked Sendable {
     /// Reads again what this process caches: the epoch (a restore changes it) and the published
     /// versions (another process may have published one). A round's session starts with it.
     public func refresh() throws {
+        // A listening session the server ended listens again (held pulls meanwhile end at their timeout).
+        try? listener.ensure()
         let (epoch, published) = try pool.withLink { link in (try PostgresHubStore.readEpoch(link), try PostgresHubStore.published(link)) }
         let (versions, current) = try PostgresHubStore.versions(published)
         lock.withLock {

@@ -65,7 +65,10 @@ enum RowFeed {
                 RETURNING (SELECT count(*) FROM placed)
                 """)
             guard let row = rows.first else { return 0 }
-            return Int(clamping: try PostgresHubStore.decode("_begawi_feed_head") { try row.decode(Int64.self) })
+            let placed = Int(clamping: try PostgresHubStore.decode("_begawi_feed_head") { try row.decode(Int64.self) })
+            // Delivered at the commit, to every hub process listening (`PostgresFeedListener`).
+            if placed > 0 { try link.query("NOTIFY begawi_feed") }
+            return placed
         }
     }
 }

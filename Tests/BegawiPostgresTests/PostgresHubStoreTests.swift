@@ -161,3 +161,39 @@ struct PostgresHubStoreTests {
         #expect(error.code == .network)
     }
 }
+
+/// A pull held by one hub process wakes when another process's push is published (LISTEN/NOTIFY).
+@Suite(.blocking, .enabled(if: TestPostgres.available, TestPostgres.skipped))
+struct PostgresFeedListenerTests {
+    /// The wake a held pull got, set by the waiting task.
+    final class Outcome: @unchecked Sendable {
+        private let lock = NSLock()
+        private var wake: FeedNotifier.Wake?
+        let done = DispatchSemaphore(value: 0)
+        var value: FeedNotifier.Wake? { lock.withLock { wake } }
+        func set(_ value: FeedNotifier.Wake) {
+            lock.withLock { wake = value }
+            done.signal()
+        }
+    }
+
+    @Test func aPullHeldByOneProcessWakesWhenAnotherPublishes() throws {
+        try TestPostgres.withDatabase { settings in
+            let pushing = try PostgresHubStore(settings: settings, poolSize: 1)
+            let holding = try PostgresHubStore(settings: settings, poolSize: 1)
+            defer { pushing.close(); holding.close() }
+            _ = try pushing.publish(schemaText: StoreKind.firstSchema)
+            let credential = try pushing.addSite(id: "lpk-a", kind: .lpk, name: "LPK A")
+            var site = TestSite(record: try #require(try pushing.authenticate(token: credential.token)), clock: 1_000)
+
+            // Held by the other process, past the generation it had seen (a wake in between is not missed).
+            let seen = holding.feed.generation, outcome = Outcome(), feed = holding.feed
+            Task { outcome.set(await feed.wait(past: seen, timeout: .seconds(30), limit: 10)) }
+            let row = site.write("c1", ["title": .text("Las")], insert: true)
+            _ = try pushing.push(site: site.record, replica: site.replica, batch: site.batch([row]), schemaVersion: nil)
+            // Woken by the notification, well before the 30 s timeout (a generous bound: the machine may be loaded).
+            let woken = outcome.done.wait(timeout: .now() + 20) == .success
+            #expect(woken && outcome.value == .committed, "\(String(describing: outcome.value))")
+        }
+    }
+}

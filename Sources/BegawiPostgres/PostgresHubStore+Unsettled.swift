@@ -34,16 +34,24 @@ extension PostgresHubStore {
                   let refused = try? JSONDecoder().decode([RowRefusal].self, from: Data(text.utf8)) else {
                 throw PostgresHubStore.damaged("a push's refusals kept for a replica (_hub_unsettled) cannot be read")
             }
-            // The refused rows the hub holds now, whole, as the push's answer gave them back.
-            var whole: [RowChange] = []
-            var given = Set<RowKey>()
-            for refusal in refused where given.insert(refusal.row).inserted {
-                guard let table = schema.tables.firstIndex(where: { $0.name == refusal.table }),
-                      let stored = try link.query("SELECT state FROM _begawi_rows WHERE tbl = \(refusal.table) AND key = \(refusal.key) AND state IS NOT NULL").first
-                else { continue }
-                let bytes = try PostgresHubStore.decode("_begawi_rows") { try stored.decode(ByteBuffer.self) }
-                let state = try MergeState.decode(Array(bytes.readableBytesView), columnCount: schema.tables[table].columns.count)
-                whole.append(RowChange(table: table, key: refusal.key, state: state))
+            // The refused rows the hub holds now, whole, as the push's answer gave them back: one read.
+            var keys: [RowKey] = []
+            for refusal in refused where !keys.contains(refusal.row) { keys.append(refusal.row) }
+            var bindings = PostgresBindings()
+            bindings.append(keys.map(\.table))
+            bindings.append(keys.map(\.key))
+            var held: [RowKey: RowState] = [:]
+            for stored in try link.query(PostgresQuery(unsafeSQL: """
+                SELECT r.tbl, r.key, r.state FROM unnest($1::text[], $2::text[]) AS k(tbl, key)
+                JOIN _begawi_rows r ON r.tbl = k.tbl AND r.key = k.key WHERE r.state IS NOT NULL
+                """, binds: bindings)) {
+                let (table, key, bytes) = try PostgresHubStore.decode("_begawi_rows") { try stored.decode((String, String, ByteBuffer).self) }
+                guard let spec = schema.table(named: table) else { continue }
+                held[RowKey(table: table, key: key)] = try MergeState.decode(Array(bytes.readableBytesView), columnCount: spec.columns.count)
+            }
+            let whole = keys.compactMap { key -> RowChange? in
+                guard let state = held[key], let table = schema.tables.firstIndex(where: { $0.name == key.table }) else { return nil }
+                return RowChange(table: table, key: key.key, state: state)
             }
             var restore: String?
             if !whole.isEmpty {

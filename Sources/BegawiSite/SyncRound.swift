@@ -90,7 +90,7 @@ public struct SyncRound {
         }
 
         // What the last push refused, if its answer never arrived, before anything is sent again.
-        _ = try await settleUnsettled(session, report: &report)
+        try await settleUnsettled(session, report: &report)
 
         // Rows that wait for a row they reference go once more; those the hub takes leave the ledger.
         let awaiting = try await lane.run { try $0.requeueAwaitingReferences() }
@@ -149,7 +149,7 @@ public struct SyncRound {
                 // Once per acknowledged batch, so that a link that keeps failing falls to the daemon's backoff.
                 progressed = false
                 let resumedSession = try await resumePush(after: lost, hubReplicaID: session.hubReplicaID)
-                _ = try await settleUnsettled(resumedSession, report: &report)
+                try await settleUnsettled(resumedSession, report: &report)
                 let resumed = resumedSession.pushCursor
                 // The hub may have committed the batch before its answer was lost: its cursor says so,
                 // and the round's report counts what the hub took (the answer's tallies are gone).
@@ -248,11 +248,10 @@ public struct SyncRound {
     }
 
     /// Settles what the replica's last push refused when the session repeats it (its answer may have
-    /// been lost with the connection) and this replica has not settled it yet; the refusals settled.
-    func settleUnsettled(_ session: HubSession, report: inout RoundReport) async throws -> [RowRefusal] {
-        guard let answer = session.unsettled, !answer.refused.isEmpty, try await settle(answer) else { return [] }
+    /// been lost with the connection) and this replica has not settled it yet.
+    func settleUnsettled(_ session: HubSession, report: inout RoundReport) async throws {
+        guard let answer = session.unsettled, !answer.refused.isEmpty, try await settle(answer) else { return }
         report.refused += answer.refused.count
-        return answer.refused
     }
 
     /// Records the hub's refusals and makes each refused row what the hub holds (or removes it),

@@ -36,23 +36,15 @@ struct PostgresClusterIdentityTests {
         let primary = try PostgresLink.connect(PostgresSettings(url: server))
         let before = try PostgresClusterIdentity.read(primary)
         primary.close()
-        let tool = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Tools/pgcluster").path
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("begawi-standby-\(UUID().uuidString)").path
-        // pg_ctl leaves the server running: Foundation's Process would not see the script end.
-        defer { _ = try? ChildProcess.runLeavingDaemon([tool, "stop", folder]) }
-        let made = try ChildProcess.runLeavingDaemon([tool, "standby", server, folder])
-        try #require(made.status == 0, "pgcluster standby: \(made.output)")
-        let url = try String(contentsOfFile: folder + "/url", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-
-        let following = try PostgresLink.connect(PostgresSettings(url: url))
+        let standby = try TestStandby()
+        defer { standby.stop() }
+        let following = try PostgresLink.connect(standby.settings())
         let refusal = try #require(throws: BegawiError.self) { try PostgresClusterIdentity.read(following) }
         #expect(refusal.code == .configuration && refusal.message.contains("standby"), "\(refusal)")
         following.close()
 
-        let promoted = try ChildProcess.runLeavingDaemon([tool, "promote", folder])
-        try #require(promoted.status == 0, "pgcluster promote: \(promoted.output)")
-        let link = try PostgresLink.connect(PostgresSettings(url: url))
+        try standby.promote()
+        let link = try PostgresLink.connect(standby.settings())
         defer { link.close() }
         let after = try PostgresClusterIdentity.read(link)
         #expect(after.systemIdentifier == before.systemIdentifier)
@@ -83,16 +75,10 @@ struct PostgresClusterIdentityTests {
             #expect(again.hubReplicaID == epoch && again.epochChange == nil)
             again.close()
 
-            let tool = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-                .appendingPathComponent("Tools/pgcluster").path
-            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("begawi-standby-\(UUID().uuidString)").path
-            defer { _ = try? ChildProcess.runLeavingDaemon([tool, "stop", folder]) }
-            let made = try ChildProcess.runLeavingDaemon([tool, "standby", try #require(TestPostgres.url), folder])
-            try #require(made.status == 0, "pgcluster standby: \(made.output)")
-            let promoted = try ChildProcess.runLeavingDaemon([tool, "promote", folder])
-            try #require(promoted.status == 0, "pgcluster promote: \(promoted.output)")
-            var moved = try PostgresSettings(url: String(contentsOfFile: folder + "/url", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))
-            moved.database = settings.database
+            let standby = try TestStandby()
+            defer { standby.stop() }
+            try standby.promote()
+            let moved = try standby.settings(database: settings.database)
 
             let restored = try PostgresHubStore(settings: moved, poolSize: 1)
             defer { restored.close() }

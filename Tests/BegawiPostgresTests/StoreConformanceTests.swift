@@ -212,16 +212,8 @@ private struct CaseRun {
         schema = try SchemaDocument.parse(StoreConformanceTests.schema(of: cases)).schema
     }
 
-    /// The case's store, able to show its merged rows.
-    func mergedStore() throws -> any MergedHubStore {
-        guard let store = hub.store as? any MergedHubStore else {
-            throw BegawiError(.invalidArgument, "the \(hub.kind) store cannot show its merged rows; conform it to MergedHubStore")
-        }
-        return store
-    }
-
     /// The case's sites, registered at the store.
-    func makeSites(in folder: TemporaryFolder, store: any MergedHubStore) throws -> [String: CaseSite] {
+    func makeSites(in folder: TemporaryFolder, store: any RegistryHubStore) throws -> [String: CaseSite] {
         var sites: [String: CaseSite] = [:]
         for name in c.sites where name != "H" {
             sites[name] = try CaseSite(name: name, folder: folder, schema: schema, store: store)
@@ -230,7 +222,7 @@ private struct CaseRun {
     }
 
     /// Runs the steps: nil once all ran, else what stopped them.
-    func runSteps(_ sites: [String: CaseSite], store: any MergedHubStore) throws -> String? {
+    func runSteps(_ sites: [String: CaseSite], store: any RegistryHubStore) throws -> String? {
         for step in c.steps {
             if let s = step.sync {
                 if s.from != "H" { try push(sites[s.from]!, to: store) }
@@ -250,7 +242,7 @@ private struct CaseRun {
     /// Runs the steps (up to a staff insert the site's table refuses, noted in `stopped`), then syncs
     /// every site until quiet: nil when every site holds the hub's rows and all hold one merge state.
     func runToQuiet(stopped: inout [String]) throws -> String? {
-        let store = try mergedStore()
+        let store = hub.store
         let folder = TemporaryFolder("store-conformance")
         let sites = try makeSites(in: folder, store: store)
         defer { for site in sites.values { try? site.replica.close() } }
@@ -266,7 +258,7 @@ private struct CaseRun {
                 try pull(site, from: store)
             }
         }
-        let hubRows = try store.mergedRows(of: table.name)
+        let hubRows = try store.rows(of: table.name)
         let states = try ordered.map { try $0.replica.rowStates(of: table.name) }
         for site in ordered {
             let rows = try site.replica.rows(of: table.name)
@@ -289,7 +281,7 @@ private struct CaseRun {
 
     /// Runs the steps and returns what did not hold, or nil.
     func run() throws -> String? {
-        let store = try mergedStore()
+        let store = hub.store
         let folder = TemporaryFolder("store-conformance")
         let sites = try makeSites(in: folder, store: store)
         defer { for site in sites.values { try? site.replica.close() } }
@@ -299,11 +291,11 @@ private struct CaseRun {
         for site in sites.values {
             if let problem = cases.judgeRows(try site.replica.rows(of: table.name).mapValues(text), of: c, at: site.name) { return problem }
         }
-        if let problem = cases.judgeRows(try store.mergedRows(of: table.name).mapValues(text), of: c, at: "the \(hub.kind) store") {
+        if let problem = cases.judgeRows(try store.rows(of: table.name).mapValues(text), of: c, at: "the \(hub.kind) store") {
             return problem
         }
         var ledger = Set<MergeCases.LedgerEntry>()
-        for entry in try sites.values.flatMap({ try $0.replica.conflicts().map(LedgerLine.init) }) + store.conflictLedger() {
+        for entry in try sites.values.flatMap({ try $0.replica.conflicts() }) + store.conflicts() {
             guard case .text(let v) = entry.loserValue else { return "a ledger value is not text" }
             ledger.insert(MergeCases.LedgerEntry(row: entry.key, column: entry.column, value: v, lostToDelete: entry.winnerIsDelete))
         }

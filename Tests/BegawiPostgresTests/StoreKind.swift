@@ -19,20 +19,16 @@ protocol RegistryHubStore: HubStore {
     func rows(of table: String) throws -> [String: [SQLValue]]
     /// The hub's cursor for a replica's pushes.
     func cursor(forReplica id: String) throws -> ExchangeCursor
+    /// The conflict ledger, oldest first.
+    func conflicts() throws -> [ConflictLedgerEntry]
+}
+
+extension SQLiteHubStore: RegistryHubStore {}
+extension PostgresHubStore: RegistryHubStore {}
+
+extension RegistryHubStore {
     /// The conflict ledger, oldest first, each entry as one line without its id and time (they
     /// differ between stores by nature).
-    func ledger() throws -> [String]
-}
-
-extension SQLiteHubStore: RegistryHubStore {
-    func ledger() throws -> [String] {
-        try conflicts().map { e in
-            "\(e.table)/\(e.key).\(e.column): \(e.loserValue) \(e.loser) lost to \(e.winnerIsDelete ? "delete" : "\(e.winnerValue)") \(e.winner)"
-        }
-    }
-}
-
-extension PostgresHubStore: RegistryHubStore {
     func ledger() throws -> [String] {
         try conflicts().map { e in
             "\(e.table)/\(e.key).\(e.column): \(e.loserValue) \(e.loser) lost to \(e.winnerIsDelete ? "delete" : "\(e.winnerValue)") \(e.winner)"
@@ -136,50 +132,10 @@ final class StoreHub {
 
 // MARK: - The merge cases at the store level (StoreConformanceTests)
 
-/// What the merge cases read back from a hub store: its merged rows and its conflict ledger, as the
-/// site replicas give theirs. The names differ from the stores' own (`rows(of:)`, `conflicts()`) so
-/// that a store gaining those methods does not clash with these.
-protocol MergedHubStore: RegistryHubStore {
-    /// The visible merged rows of a synced table, by key, values in declared column order.
-    func mergedRows(of table: String) throws -> [String: [SQLValue]]
-    /// Every entry of the store's conflict ledger.
-    func conflictLedger() throws -> [LedgerLine]
-}
-
-/// What the merge cases judge of a ledger entry, from either store or a site's replica.
-struct LedgerLine: Hashable {
-    let key: String
-    let column: String
-    let loserValue: SQLValue
-    let winnerIsDelete: Bool
-
-    init(_ entry: ConflictLedgerEntry) {
-        (key, column, loserValue, winnerIsDelete) = (entry.key, entry.column, entry.loserValue, entry.winnerIsDelete)
-    }
-}
-
-extension SQLiteHubStore: MergedHubStore {
-    func mergedRows(of table: String) throws -> [String: [SQLValue]] { try rows(of: table) }
-    func conflictLedger() throws -> [LedgerLine] { try conflicts().map(LedgerLine.init) }
-}
-
-extension PostgresHubStore: MergedHubStore {
-    func mergedRows(of table: String) throws -> [String: [SQLValue]] { try rows(of: table) }
-    func conflictLedger() throws -> [LedgerLine] { try conflicts().map(LedgerLine.init) }
-}
-
-/// A store whose merged rows or ledger the tests cannot read yet: the suites that need them skip
-/// it, saying why.
-struct StoreNotReadable: Error, CustomStringConvertible {
-    let what: String
-    var description: String { "the store's \(what) cannot be read by the tests yet" }
-}
-
 extension StoreKind {
     /// Whether `error` is a store's refusal of what it does not do yet (the PostgreSQL store's
     /// exchange while it is built, or its rows and ledger unread): a suite skips that store then.
     static func notBuiltYet(_ error: any Error) -> Bool {
-        if error is StoreNotReadable { return true }
         guard let refusal = error as? BegawiError else { return false }
         return refusal.code == .configuration && refusal.message.contains("under construction")
     }

@@ -1,4 +1,6 @@
+import BegawiCore
 import BegawiPostgres
+import BegawiTestSupport
 import Foundation
 import Testing
 
@@ -40,5 +42,45 @@ enum TestPostgres {
         let link = try PostgresLink.connect(settings)
         defer { link.close() }
         return try body(link)
+    }
+}
+
+/// A standby of the test cluster (`Tests/Tools/pgcluster standby`): a copy that follows it until
+/// promoted to a primary on the next timeline. `stop()` ends it and removes its folder.
+struct TestStandby {
+    let tool = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Tools/pgcluster").path
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("begawi-standby-\(UUID().uuidString)").path
+    /// Its URL, as pgcluster prints it.
+    let url: String
+
+    /// Copies the test cluster and starts the copy. pgcluster leaves a server running, which
+    /// Foundation's `Process` would wait for: `runLeavingDaemon`.
+    init() throws {
+        let server = try #require(TestPostgres.url, "BEGAWI_TEST_POSTGRES is unset")
+        let made = try ChildProcess.runLeavingDaemon([tool, "standby", server, folder])
+        guard made.status == 0 else {
+            _ = try? ChildProcess.runLeavingDaemon([tool, "stop", folder])
+            throw BegawiError(.storage, "pgcluster standby failed: \(made.output)")
+        }
+        url = try String(contentsOfFile: folder + "/url", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// The settings of `database` on the standby.
+    func settings(database: String? = nil) throws -> PostgresSettings {
+        var settings = try PostgresSettings(url: url)
+        if let database { settings.database = database }
+        return settings
+    }
+
+    /// Makes it a primary on the next timeline.
+    func promote() throws {
+        let promoted = try ChildProcess.runLeavingDaemon([tool, "promote", folder])
+        try #require(promoted.status == 0, "pgcluster promote: \(promoted.output)")
+    }
+
+    /// Ends it and removes its folder.
+    func stop() {
+        _ = try? ChildProcess.runLeavingDaemon([tool, "stop", folder])
     }
 }

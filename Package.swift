@@ -98,6 +98,7 @@ let package = Package(
             dependencies: [
                 "BegawiCore",
                 "BegawiRules",
+                "BegawiReplica",
                 "BegawiHub",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -2,8 +2,8 @@ public import BegawiCore
 public import BegawiHub
 import PostgresNIO
 
-/// The exchange a site's round makes: its session, push and pull (in their own files), snapshots
-/// and catch-up, backup.
+/// The exchange a site's round makes: its session here; push, pull, snapshot parts and catch-up in
+/// their own files; backup.
 extension PostgresHubStore: HubStore {
     /// Starts a round for a site's replica: the caches read again (a version published or an epoch
     /// changed through another process shows at once), the replica claimed for the site on first
@@ -22,19 +22,6 @@ extension PostgresHubStore: HubStore {
                           maxClockSkewMilliseconds: configuration.maxClockSkewMilliseconds,
                           maxBodyBytes: configuration.maxBodyBytes, pageRows: configuration.pageRows,
                           schemaVersion: document.version, schemaDigest: versions.published[document.version]?.digest)
-    }
-
-    /// Not built yet: nil, so that a new site pulls pages for its first sync (the hub answers 404
-    /// `snapshot-unavailable`, and the site falls back to pages by itself).
-    public func snapshotPart(site: SiteRecord, replica id: String, table: String, after: String?, maxRows: Int,
-                             schemaVersion: Int?, compressed: Bool) throws -> (rows: Int, bytes: [UInt8])? {
-        nil
-    }
-
-    /// Refused until built: a page of rows after a site migrated.
-    public func catchUp(site: SiteRecord, replica: String, fromVersion: Int, schemaVersion: Int?, afterSeq: UInt64,
-                        maxRows: Int) throws -> (batch: ChangeBatch, bytes: [UInt8], next: UInt64?) {
-        throw PostgresHubStore.notBuilt("serve a catch-up")
     }
 
     /// Refused: a PostgreSQL hub is copied with the server's own tools, and a restored copy must get a new epoch.

@@ -1,4 +1,4 @@
-import BegawiCore
+package import BegawiCore
 internal import GRDB
 
 /// The stored merge state of one row (`_begawi_rows`): its vector and register stamps, and for each
@@ -8,9 +8,9 @@ internal import GRDB
 /// Stamps blob: a presence mask (bit 0 the deleted register, bit 1 its value, bit i+2 column i), the
 /// distinct (stamp, sequence) pairs, then, when there is more than one, each register's pair index.
 /// Most rows hold one or two distinct writes, so a row's metadata stays a few dozen bytes.
-struct RowRecord {
+package struct RowRecord {
     var seq: UInt64
-    var state: RowState
+    package var state: RowState
     /// Local change sequence per register: index 0 the deleted register, i+1 column i.
     var registerSeq: [UInt64]
     /// The number of another replica (`_begawi_peers.id`) known to hold this row's whole state, so that
@@ -32,13 +32,13 @@ struct RowRecord {
         heldWholeBy = -2 - Int64(clamping: min(seq, UInt64(Int64.max - 2)))
     }
 
-    init(columnCount: Int) {
+    package init(columnCount: Int) {
         seq = 0
         state = RowState(columnCount: columnCount)
         registerSeq = Array(repeating: 0, count: columnCount + 1)
     }
 
-    func encodeStamps(sites: inout SiteDirectory) -> [UInt8] {
+    package func encodeStamps(sites: inout SiteDirectory) -> [UInt8] {
         var mask: UInt64 = 0
         if let d = state.deleted {
             mask |= 1
@@ -100,7 +100,7 @@ struct RowRecord {
         return first
     }
 
-    func encodeVector(sites: inout SiteDirectory) -> [UInt8] {
+    package func encodeVector(sites: inout SiteDirectory) -> [UInt8] {
         var w = ByteWriter(capacity: 2 + 12 * state.vector.entries.count)
         w.varint(UInt64(state.vector.entries.count))
         for e in state.vector.entries {
@@ -149,9 +149,9 @@ struct RowRecord {
 }
 
 /// The replica's mapping between site ids and the small integers its stored stamps use.
-struct SiteDirectory {
+package struct SiteDirectory {
     private(set) var ids: [String: Int] = [:]
-    private(set) var sites: [String] = [""]
+    package private(set) var sites: [String] = [""]
     /// Sites added since the last save.
     private(set) var added: [(Int, String)] = []
     private var lastSite = ""
@@ -170,7 +170,7 @@ struct SiteDirectory {
     /// The largest site id a replica may hold: far more sites than any hub serves.
     static let maxID = 1 << 20
 
-    init(rows: [(Int, String)]) {
+    package init(rows: [(Int, String)]) {
         for (id, site) in rows.sorted(by: { $0.0 < $1.0 }) {
             while sites.count < id { sites.append("") }
             if sites.count == id { sites.append(site) } else { sites[id] = site }
@@ -178,7 +178,7 @@ struct SiteDirectory {
         }
     }
 
-    mutating func id(for site: String) -> Int {
+    package mutating func id(for site: String) -> Int {
         if site == lastSite, lastID != 0 { return lastID }
         let id: Int
         if let known = ids[site] {

@@ -1,0 +1,72 @@
+import BegawiCore
+import BegawiHub
+import BegawiReplica
+import NIOCore
+import PostgresNIO
+
+/// The rows of one snapshot part as the hub's PostgreSQL database holds them, for
+/// `SnapshotPartWriter` to write into the part file a SQLite hub writes (the sites adopt either).
+///
+/// Read inside the caller's REPEATABLE READ transaction: the feed's head first, then the rows, all
+/// as of one snapshot. Each row is its published copy (`pub_state`, the state readers take at the
+/// row's place in the feed), so everything the part holds was published at or before the head, and
+/// everything published later has a position above it (docs/postgresql.md, "Snapshot parts").
+struct PostgresSnapshotSource: SnapshotRowSource {
+    /// The hub's epoch, named in the part.
+    let epoch: String
+    /// A session inside a REPEATABLE READ transaction.
+    let link: PostgresLink
+    /// The site the part is for (the rows it may see are chosen by `PostgresHubStore.snapshotRows`).
+    let site: SiteRecord
+    /// The site's replica: rows it holds whole are left out, as a pull leaves them out.
+    let receiver: String?
+
+    /// Reads the head, then up to `maxRows` published rows of `table` after `afterKey` in byte order
+    /// of their keys (the order SQLite compares text in), and hands over each row not held whole by
+    /// the receiver with its merge state in a replica's encoding, site numbers local to this part.
+    func read(table: TableSpec, after afterKey: String?, maxRows: Int, row: (SnapshotRow) throws -> Void) throws -> SnapshotRowRead {
+        guard let headRow = try link.query("SELECT pos FROM _begawi_feed_head").first else {
+            throw PostgresHubStore.damaged("the feed's head (_begawi_feed_head) is missing")
+        }
+        let pos = try PostgresHubStore.decode("_begawi_feed_head") { try headRow.decode(Int64.self) }
+        guard let head = UInt64(exactly: pos) else { throw PostgresHubStore.damaged("the feed's head (_begawi_feed_head) is negative") }
+        let found = try link.query(PostgresHubStore.snapshotRows(site: site, table: table.name, after: afterKey, limit: maxRows, receiver: receiver))
+        var sites = SiteDirectory(rows: [])
+        var scanned = 0
+        var lastKey: String?
+        for found in found {
+            let (key, bytes) = try PostgresHubStore.decode("_begawi_rows") { try found.decode((String, ByteBuffer?).self) }
+            scanned += 1
+            lastKey = key
+            // No state: a row the receiver holds whole (it counts as read, as in SQLite's parts).
+            guard let bytes else { continue }
+            var record = RowRecord(columnCount: table.columns.count)
+            record.state = try MergeState.decode(Array(bytes.readableBytesView), columnCount: table.columns.count)
+            let vector = record.encodeVector(sites: &sites)
+            let stamps = record.encodeStamps(sites: &sites)
+            try row(SnapshotRow(key: key, vector: vector, stamps: stamps, live: record.state.isLive,
+                                values: record.state.columns.map { $0?.value ?? .null }))
+        }
+        var numbered: [Int64: String] = [:]
+        for (number, name) in sites.sites.enumerated() where number > 0 { numbered[Int64(number)] = name }
+        return SnapshotRowRead(position: head, sites: numbered, scanned: scanned, lastKey: lastKey)
+    }
+}
+
+extension PostgresHubStore {
+    /// The one statement that chooses a snapshot part's rows: `table`'s published rows after
+    /// `after`, at most `limit`, in byte order of their keys, each as its key and its published
+    /// state (NULL for a row `receiver` holds whole). What a site may see becomes one join here
+    /// when this store has rules; today every site sees every row.
+    ///
+    /// `COLLATE "C"`: the keys in byte order, as SQLite and the part's reader compare them. On a
+    /// database created with the C collation the primary key serves the order; on another, each
+    /// part sorts the table's remaining keys (docs/postgresql.md).
+    static func snapshotRows(site: SiteRecord, table: String, after: String?, limit: Int, receiver: String?) -> PostgresQuery {
+        """
+        SELECT r.key, CASE WHEN r.pub_origin = \(receiver)::text THEN NULL ELSE r.pub_state END FROM _begawi_rows r
+        WHERE r.tbl = \(table) AND r.pos IS NOT NULL AND r.key COLLATE "C" > \(after ?? "")
+        ORDER BY r.key COLLATE "C" LIMIT \(Int64(max(1, limit)))
+        """
+    }
+}

@@ -181,7 +181,7 @@ let package = Package(
         // Needs a PostgreSQL server named by BEGAWI_TEST_POSTGRES (make test starts one); skipped without.
         .testTarget(
             name: "BegawiPostgresTests",
-            dependencies: ["BegawiCore", "BegawiRules", "BegawiReplica", "BegawiHub", "BegawiPostgres", "BegawiTestSupport",
+            dependencies: ["BegawiCore", "BegawiRules", "BegawiReplica", "BegawiHub", "BegawiPostgres", "BegawiSite", "BegawiTestSupport",
                            .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict),
         .testTarget(

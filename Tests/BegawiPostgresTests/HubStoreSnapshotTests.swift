@@ -2,8 +2,10 @@ import BegawiCore
 import BegawiHub
 import BegawiPostgres
 import BegawiReplica
+import BegawiSite
 import BegawiTestSupport
 import Foundation
+import Logging
 import PostgresNIO
 import Testing
 
@@ -160,6 +162,87 @@ import Testing
             }
             #expect(error?.code == .invalidArgument)
             #expect(error?.message.contains("'rooms'") == true, "\(error?.message ?? "")")
+        }
+    }
+}
+
+/// A new site's first sync through a real round (`SiteDaemon.syncOnce`: session, snapshot parts sized
+/// to the link, then pages), against each store without HTTP, compared with a site that pulls pages.
+@Suite(.blocking) struct HubStoreFirstSyncTests {
+    static let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+
+    /// One round of a site daemon on the replica at `path`; returns its report.
+    static func round(_ hub: StoreHub, site: SiteRecord, path: String, snapshot: Bool, pageRows: Int) async throws -> (RoundReport, InProcessTransport) {
+        var hubConfiguration = HubConfiguration()
+        hubConfiguration.pageRows = pageRows
+        let transport = InProcessTransport(store: hub.store, site: site, configuration: hubConfiguration)
+        var configuration = SiteConfiguration(replicaPath: path)
+        configuration.firstPullBySnapshot = snapshot
+        let daemon = SiteDaemon(configuration: configuration, transport: transport, logger: logger)
+        return (try await daemon.syncOnce().0, transport)
+    }
+
+    @Test(arguments: StoreKind.available)
+    func aNewSitesFirstRoundAdoptsTheSnapshotAndThenPullsPages(kind: StoreKind) async throws {
+        let folder = TemporaryFolder("pg-first-sync")
+        try await kind.withHubAsync { hub in
+            var (a, _) = try hub.seedCourses(count: 60)
+            let snap = try SnapshotSite(hub, id: "lpk-snap", in: folder)
+            let paged = try SnapshotSite(hub, id: "lpk-pages", in: folder)
+            let (snapPath, pagedPath) = (snap.replica.path, paged.replica.path)
+            snap.close()
+            paged.close()
+            let (report, transport) = try await Self.round(hub, site: snap.record, path: snapPath, snapshot: true, pageRows: 10)
+            #expect(transport.served.parts == 3, "60 rows in parts of 10, 20, then the last 30 of the 40 asked")
+            #expect(report.received == 60)
+            let (pages, pageTransport) = try await Self.round(hub, site: paged.record, path: pagedPath, snapshot: false, pageRows: 10)
+            #expect(pageTransport.served.parts == 0 && pages.received == 60)
+            // A change after the first sync reaches the snapshot's site by a page, once.
+            let change = a.write("c30", ["quota": .integer(301)])
+            _ = try hub.store.push(site: a.record, replica: a.replica, batch: a.batch([change]), schemaVersion: nil)
+            let (next, nextTransport) = try await Self.round(hub, site: snap.record, path: snapPath, snapshot: true, pageRows: 10)
+            #expect(next.received == 1 && nextTransport.served.parts == 0, "a replica that pulled once pulls pages")
+            _ = try await Self.round(hub, site: paged.record, path: pagedPath, snapshot: false, pageRows: 10)
+            let one = try Replica.open(at: snapPath), other = try Replica.open(at: pagedPath)
+            defer { try? one.close(); try? other.close() }
+            #expect(try one.rowStates(of: "courses") == other.rowStates(of: "courses"))
+            #expect(try one.rows(of: "courses") == hub.store.rows(of: "courses"))
+            #expect(try one.rows(of: "courses")["c30"]?.last == .integer(301))
+        }
+    }
+}
+
+extension StoreKind {
+    /// `withHub` for a body that runs a site daemon's rounds (async): a new hub of this kind with
+    /// schema version 1 published, removed afterwards.
+    func withHubAsync(_ body: (StoreHub) async throws -> Void) async throws {
+        switch self {
+        case .sqlite:
+            let folder = TemporaryFolder()
+            let path = folder.file("hub.sqlite")
+            try SQLiteHubStore.create(at: path, schemaText: StoreKind.firstSchema)
+            let hub = try StoreHub(kind: self, open: { try SQLiteHubStore(path: path) },
+                                   publish: { text, _ in try SQLiteHubStore.publish(at: path, schemaText: text) },
+                                   published: { _ in try SQLiteHubStore.published(at: path) })
+            defer { hub.close() }
+            try await body(hub)
+        case .postgres:
+            let server = try #require(TestPostgres.url, "BEGAWI_TEST_POSTGRES is unset")
+            let admin = try PostgresLink.connect(PostgresSettings(url: server))
+            defer { admin.close() }
+            let name = "begawi_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
+            // A database's name cannot be a bound value; this one is made here of hex digits only.
+            try admin.query(.init(unsafeSQL: "CREATE DATABASE \(name)"))
+            defer { _ = try? admin.query(.init(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)")) }
+            var settings = try PostgresSettings(url: server)
+            settings.database = name
+            let hub = try StoreHub(kind: self, open: { try PostgresHubStore(settings: settings, poolSize: 2) },
+                                   publish: { text, store in try #require(store as? PostgresHubStore).publish(schemaText: text) },
+                                   published: { store in try #require(store as? PostgresHubStore).published() })
+            hub.settings = settings
+            defer { hub.close() }
+            _ = try hub.publish(StoreKind.firstSchema)
+            try await body(hub)
         }
     }
 }

@@ -97,6 +97,7 @@ let package = Package(
             name: "BegawiPostgres",
             dependencies: [
                 "BegawiCore",
+                "BegawiReplica",
                 "BegawiRules",
                 "BegawiHub",
                 .product(name: "PostgresNIO", package: "postgres-nio"),

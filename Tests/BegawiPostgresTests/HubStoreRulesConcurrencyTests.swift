@@ -71,4 +71,48 @@ import Testing
         let held = try sites.reduce(0) { $0 + (try h.siteRows($1, "participants").count) }
         #expect(held > sites.count * 6)
     }
+
+    /// The narrowest race of sight: a site's last two links to a person end in two pushes of two
+    /// sites at once (the site ends one enrollment, the office the other), through two processes.
+    /// Each push sees the other's link still live, so, unless pushes under the rules take turns,
+    /// neither revokes the site's sight and it keeps the person for good. Repeated for many people
+    /// per push, a few times.
+    @Test(arguments: StoreKind.available)
+    func twoSitesEndingTheLastLinksAtOnceLeaveNoSight(kind: StoreKind) throws {
+        let h = try RulesHarness.withPartners(kind, [("disnaker", .office), ("lpk-a", .lpk), ("lpk-b", .lpk)])
+        try h.staff("lpk-a", "INSERT INTO programs(id, provider, title) VALUES ('prog-a', 'lpk-a', 'Las')")
+        try h.syncAll()
+        let run = Run(h: h, stores: [h.store, try h.another()])
+        for round in 0..<3 {
+            let people = try (0..<30).map { try h.register("lpk-b", Person.make(1_000 * (round + 1) + $0)) }
+            try h.sync("lpk-b")
+            for (i, person) in people.enumerated() {
+                for n in 1...2 {
+                    try h.staff("lpk-a", "INSERT INTO enrollments(id, participant_id, program_id, status) VALUES (?, ?, 'prog-a', 'registered')",
+                                ["enr-\(round)-\(i)-\(n)", person])
+                }
+            }
+            try h.syncAll()
+            #expect(try h.siteStateKeys("lpk-a", "participants").isSuperset(of: people))
+            try h.staff("lpk-a", "DELETE FROM enrollments WHERE id LIKE ?", ["enr-\(round)-%-1"])
+            try h.staff("disnaker", "DELETE FROM enrollments WHERE id LIKE ?", ["enr-\(round)-%-2"])
+            let failures = Shared<[String]>([])
+            concurrently([("lpk-a", 0), ("disnaker", 1)].map { site, process in
+                { @Sendable in
+                    do {
+                        let exchange = try run.h.sync(site, through: run.stores[process])
+                        if !exchange.refused.isEmpty { failures.with { $0.append("\(site): refused \(exchange.refused.map(\.reason.code))") } }
+                    } catch {
+                        failures.with { $0.append("\(site): \(error)") }
+                    }
+                }
+            })
+            #expect(failures.with { $0 }.isEmpty, "\(failures.with { $0 })")
+            try h.syncAll()
+            #expect(try h.hubRows("enrollments").isEmpty)
+            let (leaked, missing) = try h.sightProblems()
+            #expect(leaked.isEmpty, "round \(round): \(leaked.count) rows leaked, first \(leaked.prefix(3))")
+            #expect(missing.isEmpty, "\(missing)")
+        }
+    }
 }

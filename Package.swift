@@ -97,6 +97,7 @@ let package = Package(
             name: "BegawiPostgres",
             dependencies: [
                 "BegawiCore",
+                "BegawiReplica",
                 "BegawiRules",
                 "BegawiReplica",
                 "BegawiHub",

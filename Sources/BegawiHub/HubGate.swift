@@ -1,22 +1,25 @@
-import BegawiCore
-import BegawiReplica
-import BegawiRules
+package import BegawiCore
+package import BegawiReplica
+package import BegawiRules
 
 /// The rules between agencies applied to one site's push, inside the apply transaction: each row is
 /// judged before it is stored, refused rows leave nothing behind, and who may see what is updated
 /// with the same commit. Every decision goes to the audit trail (site, table, key, time; no values).
-final class HubGate: ApplyGate {
+///
+/// `package`: the PostgreSQL store judges its pushes with the same gate (`admit(_:lookup:)` and
+/// `decisions(merged:refused:lookup:)`), reading the hub's rows through its own `RuleLookup`.
+package final class HubGate: ApplyGate {
     let site: SiteRecord
     /// The pushing site's id: the only site its new stamps may name.
     let siteID: String
     let policy: AccessPolicy
     /// The schema file's declarations, for the columns' limits in force, if read.
     let declared: Schema?
-    let now: Int64
+    package let now: Int64
     let cache: HubLookupCache
     /// Rows this push brought whole (the site had seen every write the hub held): the site needs no
     /// grant to receive them.
-    var heldWhole = Set<RowKey>()
+    package var heldWhole = Set<RowKey>()
     /// The batch's rows that were erased, read for the whole batch at once in `prepare` (most hubs
     /// erased nothing: then no lookup at all).
     var erased = Set<RowKey>()
@@ -26,7 +29,7 @@ final class HubGate: ApplyGate {
     /// back from the file, not taken from the merge.
     var evicted = Set<RowKey>()
 
-    init(site: SiteRecord, siteID: String, policy: AccessPolicy, declared: Schema? = nil, now: Int64) {
+    package init(site: SiteRecord, siteID: String, policy: AccessPolicy, declared: Schema? = nil, now: Int64) {
         self.site = site
         self.siteID = siteID
         self.policy = policy
@@ -35,7 +38,7 @@ final class HubGate: ApplyGate {
         cache = HubLookupCache(policy: policy)
     }
 
-    func prepare(_ batch: ChangeBatch, context: ReplicaContext) throws {
+    package func prepare(_ batch: ChangeBatch, context: ReplicaContext) throws {
         for eviction in batch.evictions where eviction.table < batch.tables.count {
             evicted.insert(RowKey(table: batch.tables[eviction.table].name, key: eviction.key))
         }
@@ -43,7 +46,12 @@ final class HubGate: ApplyGate {
         erased = try context.rows(of: batch, in: "_hub_erased")
     }
 
-    func admit(_ candidate: MergeCandidate, context: ReplicaContext) throws -> GateDecision {
+    package func admit(_ candidate: MergeCandidate, context: ReplicaContext) throws -> GateDecision {
+        try admit(candidate, lookup: HubLookup(context: context, cache: cache))
+    }
+
+    /// Decides one row (see `ApplyGate.admit`), reading the hub's rows through `lookup`.
+    package func admit(_ candidate: MergeCandidate, lookup: any RuleLookup) throws -> GateDecision {
         let table = candidate.table
         cache.forget(table.name, key: candidate.key)
         if erased.contains(RowKey(table: table.name, key: candidate.key)) {
@@ -62,7 +70,6 @@ final class HubGate: ApplyGate {
         }
         // A row that references one coming later in this batch (its owner's, or a linked one) is judged after it.
         if !candidate.final, candidate.after.isLive {
-            let lookup = HubLookup(context: context, cache: cache)
             for (column, target) in policy.references(of: table.name) {
                 guard let i = table.position(of: column), case .text(let reference)? = candidate.after.columns[i]?.value else { continue }
                 if try lookup.row(target, key: reference)?.live != true { return .later }
@@ -84,7 +91,7 @@ final class HubGate: ApplyGate {
             knewRow: candidate.before.map { candidate.incoming.vector.dominates($0.vector) } ?? true,
             laterWrites: laterWrites)
         let address = RowKey(table: table.name, key: candidate.key)
-        switch try policy.judge(write, site: site.id, kind: site.kind, lookup: HubLookup(context: context, cache: cache)) {
+        switch try policy.judge(write, site: site.id, kind: site.kind, lookup: lookup) {
         case .accept:
             if write.knewRow, !adjusted.contains(address) { heldWhole.insert(address) }
             // The row as the merge is about to store it: later rows of the batch that name it (an
@@ -109,26 +116,36 @@ final class HubGate: ApplyGate {
         }
     }
 
-    func finish(merged: [StoredRowChange], refused: [RowRefusal], context: ReplicaContext) throws {
-        let lookup = HubLookup(context: context, cache: cache)
-        var affected = Set<RowKey>()
-        // Each merged row's change number as the merge gave it (its last merge when the batch names it
-        // twice), so that its grants need not read it back from `_begawi_rows`.
-        var seqs: [RowKey: UInt64] = [:]
-        seqs.reserveCapacity(merged.count)
+    package func finish(merged: [StoredRowChange], refused: [RowRefusal], context: ReplicaContext) throws {
+        let (affected, lines, seqs) = try decisions(merged: merged, refused: refused, lookup: HubLookup(context: context, cache: cache))
         // The audit goes in a chunk of rows per statement, in the order of the decisions.
         var audit: [SQLValue] = []
-        audit.reserveCapacity(6 * (merged.count + refused.count))
+        audit.reserveCapacity(6 * lines.count)
+        for line in lines { audit += auditValues(line.table, line.key, action: line.action, reason: line.reason) }
+        try context.insert("INSERT INTO _hub_audit(at, site, tbl, key, action, reason) VALUES ", width: 6, audit)
+        try HubVisibility(policy: policy, context: context, now: now).update(affected, holding: (site.id, heldWhole), seqs: seqs)
+    }
+
+    /// What a push's decisions leave to record: the rows whose receivers may have changed, the
+    /// audit's lines in the order of the decisions (merged rows, then refusals), and each merged
+    /// row's change number as the merge gave it (its last merge when the batch names it twice;
+    /// rows the batch evicts left out), so that its grants need not read it back.
+    package func decisions(merged: [StoredRowChange], refused: [RowRefusal], lookup: any RuleLookup) throws
+        -> (affected: Set<RowKey>, audit: [(table: String, key: String, action: String, reason: String?)], seqs: [RowKey: UInt64]) {
+        var affected = Set<RowKey>()
+        var seqs: [RowKey: UInt64] = [:]
+        seqs.reserveCapacity(merged.count)
+        var audit: [(table: String, key: String, action: String, reason: String?)] = []
+        audit.reserveCapacity(merged.count + refused.count)
         for row in merged {
             affected.formUnion(try policy.dependents(of: row.table, key: row.key, before: row.before, after: row.after, lookup: lookup))
             let action = row.before == nil ? "inserted" : (row.after.live ? (row.before!.live ? "updated" : "revived") : (row.before!.live ? "deleted" : "updated"))
-            audit += auditValues(row.table, row.key, action: action, reason: nil)
+            audit.append((row.table, row.key, action, nil))
             let address = RowKey(table: row.table, key: row.key)
             if !evicted.contains(address) { seqs[address] = row.seq }
         }
-        for refusal in refused { audit += auditValues(refusal.table, refusal.key, action: "refused", reason: refusal.reason.code) }
-        try context.insert("INSERT INTO _hub_audit(at, site, tbl, key, action, reason) VALUES ", width: 6, audit)
-        try HubVisibility(policy: policy, context: context, now: now).update(affected, holding: (site.id, heldWhole), seqs: seqs)
+        for refusal in refused { audit.append((refusal.table, refusal.key, "refused", refusal.reason.code)) }
+        return (affected, audit, seqs)
     }
 
     /// One audit entry's values (site, table, key, time; no values of the row).

@@ -2,9 +2,9 @@ import BegawiCore
 import BegawiRules
 
 /// The hub's own tables beside the merged rows, in the same file so that one backup holds them.
-enum HubRulesSQL {
+package enum HubRulesSQL {
     /// Feed event kinds in `_hub_feed`.
-    enum Event: Int64 {
+    package enum Event: Int64 {
         /// A site newly may see a row: it receives the row whole.
         case grant = 1
         /// A site may no longer see a row: it removes the row from its replica only.

@@ -107,7 +107,7 @@ extension SQLiteHubStore {
 
     /// The refusal of a schema file that is not the published current version; `version` is the file's
     /// (nil when unknown: tables and rules were given).
-    static func unpublished(file: String, version: Int?, current: Int) -> BegawiError {
+    package static func unpublished(file: String, version: Int?, current: Int) -> BegawiError {
         let publish = "`begawi hub schema publish \(file)` (it checks the file and migrates the hub's tables)"
         let orPoint = "or point `schema` in hub.toml at the published one (`begawi hub schema show > FILE` writes it)"
         switch version {

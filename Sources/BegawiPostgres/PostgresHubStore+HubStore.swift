@@ -35,12 +35,12 @@ extension PostgresHubStore: HubStore {
     }
 
     /// The published document the exchange serves: refused before a first publish, and when it
-    /// declares rules (not applied by this store yet).
+    /// declares other rules than this process serves with (`requireRules`).
     func exchangeDocument() throws -> SchemaDocumentRef {
         guard let document = currentDocument else {
             throw BegawiError(.configuration, "the hub's PostgreSQL database has no published schema yet: publish the schema file first (begawi hub schema publish FILE)")
         }
-        guard document.policy == nil else { throw PostgresHubStore.rulesRefused }
+        try requireRules(of: document)
         return SchemaDocumentRef(version: document.version, schema: document.schema)
     }
 

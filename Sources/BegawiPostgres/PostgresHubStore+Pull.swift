@@ -1,5 +1,6 @@
 public import BegawiCore
 public import BegawiHub
+import BegawiRules
 import NIOCore
 import PostgresNIO
 
@@ -34,7 +35,7 @@ extension PostgresHubStore {
                         // One snapshot for the head and the rows: every position up to the head is in it.
                         try link.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                         return try PostgresHubStore.page(after: cursor, from: after, receiver: fresh ? nil : id, limits: BatchLimits(maxRows: maxRows),
-                                                         schema: document.schema, epoch: epoch, on: link)
+                                                         schema: document.schema, epoch: epoch, view: siteView(for: site), on: link)
                     }
                 }
                 break
@@ -48,18 +49,39 @@ extension PostgresHubStore {
         return (batch, try BatchCodec.encode(batch))
     }
 
-    /// One page of the feed (the SQLite replica's `exportRows` without a view).
+    /// One page of the feed (the SQLite replica's `exportRows`). With a `view` (the rules), only rows
+    /// the site may see are sent, and its feed events in the span the page covers add rows to send
+    /// whole (newly visible) and rows to remove (evictions), as `HubSiteView` does on SQLite: a page
+    /// covers at most `maxRows` of the site's events and `64 × maxRows` positions.
     static func page(after cursor: ExchangeCursor, from after: Int64, receiver: String?, limits: BatchLimits, schema: Schema,
-                     epoch: String, on link: PostgresLink) throws -> ChangeBatch {
+                     epoch: String, view: PostgresSiteView? = nil, on link: PostgresLink) throws -> ChangeBatch {
         guard let headRow = try link.query("SELECT pos FROM _begawi_feed_head").first else {
             throw damaged("the feed's head (_begawi_feed_head) is missing")
         }
         let head = try decode("_begawi_feed_head") { try headRow.decode(Int64.self) }
         let scanLimit = Int64(limits.maxRows) + 1
-        let found = try link.query("""
-            SELECT tbl, key, pub_state, pub_seq, pos FROM _begawi_rows
-            WHERE pos > \(after) AND (\(receiver)::text IS NULL OR pub_origin IS DISTINCT FROM \(receiver)) ORDER BY pos LIMIT \(scanLimit)
-            """)
+        // The last position this page may cover under a view (nil: no bound).
+        var bound: Int64?
+        if let view {
+            let events = try link.query("""
+                SELECT pos FROM _hub_feed WHERE site = \(view.site) AND pos > \(after) ORDER BY pos OFFSET \(Int64(limits.maxRows)) LIMIT 1
+                """)
+            if let row = events.first { bound = try decode("_hub_feed") { try row.decode(Int64.self) } - 1 }
+            let (width, wide) = Int64(limits.maxRows).multipliedReportingOverflow(by: 64)
+            let (spanEnd, overflow) = after.addingReportingOverflow(width)
+            if !wide, !overflow { bound = min(bound ?? spanEnd, spanEnd) }
+        }
+        let through = bound ?? Int64.max
+        let visible = view?.condition(table: "r.tbl", key: "r.key") ?? "true"
+        var bindings = PostgresBindings()
+        bindings.append(after)
+        bindings.append(through)
+        if let receiver { bindings.append(receiver) } else { bindings.appendNull() }
+        bindings.append(scanLimit)
+        let found = try link.query(PostgresQuery(unsafeSQL: """
+            SELECT r.tbl, r.key, r.pub_state, r.pub_seq, r.pos FROM _begawi_rows r
+            WHERE r.pos > $1 AND r.pos <= $2 AND ($3::text IS NULL OR r.pub_origin IS DISTINCT FROM $3::text) AND \(visible) ORDER BY r.pos LIMIT $4
+            """, binds: bindings))
         let tables = Dictionary(schema.tables.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
         var pending: [(table: Int, key: String, state: RowState, registerSeq: [Int64], pos: UInt64)] = []
         var exhausted = true
@@ -100,9 +122,81 @@ extension PostgresHubStore {
             }
         }
         if rows.count == pending.count, let last = pending.last { throughSeq = max(throughSeq, last.pos) }
-        if complete, let head = UInt64(exactly: head) { throughSeq = max(throughSeq, head) }
+        if complete {
+            if let bound, bound < head, let bound = UInt64(exactly: bound) {
+                complete = false
+                throughSeq = max(throughSeq, bound)
+            } else if let head = UInt64(exactly: head) {
+                throughSeq = max(throughSeq, head)
+            }
+        }
+        var evictions: [RowEviction] = []
+        if let view, let last = Int64(exactly: throughSeq), last > after {
+            (rows, evictions) = try extras(view, after: after, through: last, rows: rows, receiver: receiver, tables: tables, schema: schema, on: link)
+        }
         return ChangeBatch(replicaID: epoch, baseSeq: cursor.baseSeq, afterSeq: cursor.seq, throughSeq: throughSeq, complete: complete,
-                           tables: schema.tables.map { BatchTable(name: $0.name, columns: $0.columns.map(\.name)) }, rows: rows)
+                           tables: schema.tables.map { BatchTable(name: $0.name, columns: $0.columns.map(\.name)) }, rows: rows,
+                           evictions: evictions)
+    }
+
+    /// The site's feed events in the span a page covers (`after` < position ≤ `through`), the last
+    /// per row deciding: a grant sends the row whole (every register, as last published) when the
+    /// site may see it now and does not hold it whole; a revocation removes it when the site may no
+    /// longer see it; an erasure removes it. A row the page sends anyway is not evicted.
+    static func extras(_ view: PostgresSiteView, after: Int64, through: Int64, rows: [RowChange], receiver: String?,
+                       tables: [String: Int], schema: Schema, on link: PostgresLink) throws -> ([RowChange], [RowEviction]) {
+        var last: [RowKey: Int64] = [:]
+        var order: [RowKey] = []
+        for row in try link.query("""
+            SELECT tbl, key, kind FROM _hub_feed WHERE site = \(view.site) AND pos > \(after) AND pos <= \(through) ORDER BY pos
+            """) {
+            let (table, key, kind) = try decode("_hub_feed") { try row.decode((String, String, Int64).self) }
+            let address = RowKey(table: table, key: key)
+            if last[address] == nil { order.append(address) }
+            last[address] = kind
+        }
+        guard !order.isEmpty else { return (rows, []) }
+        let visible = try view.visible(order, on: link)
+        var whole: [RowKey] = []
+        var evict: [RowKey] = []
+        for address in order {
+            switch HubRulesSQL.Event(rawValue: last[address]!) {
+            case .grant?: if visible.contains(address) { whole.append(address) }
+            case .revoke?: if !visible.contains(address) { evict.append(address) }
+            case .erase?: evict.append(address)
+            case nil: continue
+            }
+        }
+        var rows = rows
+        var index: [RowKey: Int] = [:]
+        for (i, row) in rows.enumerated() { index[RowKey(table: schema.tables[row.table].name, key: row.key)] = i }
+        if !whole.isEmpty {
+            var bindings = PostgresBindings()
+            bindings.append(whole.map(\.table))
+            bindings.append(whole.map(\.key))
+            if let receiver { bindings.append(receiver) } else { bindings.appendNull() }
+            var states: [RowKey: RowChange] = [:]
+            for found in try link.query(PostgresQuery(unsafeSQL: """
+                SELECT r.tbl, r.key, r.pub_state FROM unnest($1::text[], $2::text[]) AS u(tbl, key)
+                JOIN _begawi_rows r ON r.tbl = u.tbl AND r.key = u.key
+                WHERE r.pub_state IS NOT NULL AND ($3::text IS NULL OR r.pub_origin IS DISTINCT FROM $3::text)
+                """, binds: bindings)) {
+                let (name, key, bytes) = try decode("_begawi_rows") { try found.decode((String, String, ByteBuffer).self) }
+                guard let table = tables[name] else { continue }
+                let state = try MergeState.decode(Array(bytes.readableBytesView), columnCount: schema.tables[table].columns.count)
+                states[RowKey(table: name, key: key)] = RowChange(table: table, key: key, state: state)
+            }
+            for address in whole {
+                guard let change = states[address] else { continue }
+                if let i = index[address] { rows[i] = change } else { rows.append(change) }
+            }
+        }
+        var evictions: [RowEviction] = []
+        for gone in evict {
+            guard let table = tables[gone.table], index[gone] == nil else { continue }
+            evictions.append(RowEviction(table: table, key: gone.key))
+        }
+        return (rows, evictions)
     }
 
 }

@@ -1,5 +1,7 @@
 public import BegawiCore
 public import BegawiHub
+import BegawiReplica
+import BegawiRules
 import Foundation
 import NIOCore
 import PostgresNIO
@@ -79,17 +81,29 @@ extension PostgresHubStore {
             try notePush(site: site.id, rows: batch.rows.count, refused: 0, conflicts: 0, on: link)
             return PushMerge(cursor: .start, rowsChanged: 0, conflicts: 0, refused: [], whole: empty)
         }
+        // Under the rules, pushes take turns (see `PostgresHubStore+Rules`): taken before anything is read.
+        let gate = policy.map { HubGate(site: site, siteID: site.id, policy: $0, now: Int64(clamping: clock.nowMilliseconds())) }
+        if gate != nil { try link.query("SELECT pg_advisory_xact_lock(\(PostgresHubStore.rulesLock))") }
         let cursor = try PostgresHubStore.cursor(for: batch.replicaID, on: link, lock: true)
         guard batch.baseSeq <= cursor.baseSeq else {
             throw BegawiError(.outOfOrder, "the batch from \(batch.replicaID) starts from base \(batch.baseSeq), past this replica's \(cursor.baseSeq); export again from cursor \(cursor)")
         }
-        // Without rules, values are judged against their columns' limits only when one may be refused.
-        let judged = ValueCheck.mayRefuse(batch, schema: schema)
+        // Without rules, values are judged against their columns' limits only when one may be refused
+        // (the gate judges them beside its rules).
+        let judged = gate == nil && ValueCheck.mayRefuse(batch, schema: schema)
         var rows = try MergeRows.lock(batch, schema: schema, on: link)
+        let lookup = gate.map { _ in PostgresRuleLookup(link: link, schema: schema, batch: rows.entries.mapValues(\.state)) }
         var rowsChanged = 0
         var refused: [RowRefusal] = []
+        var refusedConflicts = 0
         var conflicts: [(table: TableSpec, key: String, conflict: Conflict)] = []
-        for row in batch.rows {
+        // What the gate is told at the end: each merged row as it was and as it is.
+        var merged: [StoredRowChange] = []
+        let now = Int64(clamping: clock.nowMilliseconds())
+        /// Merges one row of the batch, judged by the gate when there are rules (as the SQLite
+        /// engine's `BatchMerge` shows it to `HubGate`); false when the gate decides it after the
+        /// rest of the batch.
+        func consider(_ row: RowChange, final: Bool) throws -> Bool {
             let (table, columns) = mapping[row.table]
             let spec = schema.tables[table]
             var incoming: RowState
@@ -105,14 +119,51 @@ extension PostgresHubStore {
             var stored = rows.entries[key] ?? MergeRows.Entry(state: nil, registerSeq: [], origin: nil, changed: false)
             if judged, let problem = ValueCheck.problem(table: spec, key: row.key, incoming: incoming, before: stored.state, declared: nil) {
                 refused.append(RowRefusal(table: spec.name, key: row.key, reason: .badValue, message: problem))
-                continue
+                return true
             }
-            var state = stored.state ?? RowState(columnCount: spec.columns.count)
+            let before = stored.state
+            var state = before ?? RowState(columnCount: spec.columns.count)
             let vectorBefore = state.vector
-            let outcome = state.merge(incoming)
-            guard outcome.changed || state.vector != vectorBefore else { continue }
-            // When the sender had seen every write the hub held for the row, it holds the merged row.
-            stored.origin = incoming.vector.dominates(vectorBefore) ? batch.replicaID : nil
+            var outcome = state.merge(incoming)
+            // A refusal of part of the row: the rest merges, and the sender learns why.
+            var partial: RowRefusal?
+            judging: while let gate, let lookup {
+                let candidate = MergeCandidate(table: spec, key: row.key, incoming: incoming, before: before, after: state, final: final || partial != nil)
+                switch try gate.admit(candidate, lookup: lookup) {
+                case .merge:
+                    break judging
+                case .mergeAdjusted(let adjusted, let reason, let message):
+                    guard partial == nil, adjusted.columns.count == incoming.columns.count else {
+                        throw BegawiError(.invalidArgument, "the apply gate adjusted a row twice, or to another shape; this is a bug, please report it")
+                    }
+                    let refusal = RowRefusal(table: spec.name, key: row.key, reason: reason, message: message)
+                    incoming = adjusted
+                    state = before ?? RowState(columnCount: spec.columns.count)
+                    outcome = state.merge(incoming)
+                    guard outcome.changed else {
+                        refused.append(refusal)
+                        return true
+                    }
+                    partial = refusal
+                case .later:
+                    if final || partial != nil {
+                        throw BegawiError(.invalidArgument, "the apply gate deferred a row a second time; this is a bug, please report it")
+                    }
+                    return false
+                case .refuse(let reason, let message):
+                    refused.append(RowRefusal(table: spec.name, key: row.key, reason: reason, message: message))
+                    return true
+                case .refuseKeepingConflicts(let reason, let message):
+                    refused.append(RowRefusal(table: spec.name, key: row.key, reason: reason, message: message))
+                    refusedConflicts += try PostgresHubStore.recordRefused(incoming, before: before, table: spec, key: row.key, at: now, on: link)
+                    return true
+                }
+            }
+            if let partial { refused.append(partial) }
+            guard outcome.changed || state.vector != vectorBefore else { return true }
+            // When the sender had seen every write the hub held for the row, it holds the merged row
+            // (not when part of what it sent was left out).
+            stored.origin = partial == nil && incoming.vector.dominates(vectorBefore) ? batch.replicaID : nil
             var seqs = stored.registerSeq
             if seqs.count < spec.columns.count + 1 { seqs += Array(repeating: 0, count: spec.columns.count + 1 - seqs.count) }
             // 0: changed, not yet published; the feed gives these registers the row's position.
@@ -122,11 +173,28 @@ extension PostgresHubStore {
             stored.state = state
             stored.changed = true
             rows.entries[key] = stored
+            lookup?.batch.updateValue(state, forKey: key)
             rowsChanged += 1
             for conflict in outcome.conflicts { conflicts.append((spec, row.key, conflict)) }
+            if gate != nil {
+                merged.append(StoredRowChange(table: spec.name, key: row.key, before: before.map { StoredRow(spec, $0) }, after: StoredRow(spec, state)))
+            }
+            return true
         }
+        // Rows the gate could not judge before the rest of the batch (a reference to a row that comes
+        // later in it), judged once the rest has merged.
+        var deferred: [RowChange] = []
+        for row in batch.rows {
+            if try !consider(row, final: false) { deferred.append(row) }
+        }
+        for row in deferred { _ = try consider(row, final: true) }
         try rows.write(schema: schema, on: link)
-        let now = Int64(clamping: clock.nowMilliseconds())
+        if let gate, let lookup, let policy {
+            // The audit and who may see what, set-wise, in this transaction (`HubGate.finish` on SQLite).
+            let (affected, audit, _) = try gate.decisions(merged: merged, refused: refused, lookup: lookup)
+            try PostgresHubStore.writeAudit(audit, site: site.id, at: gate.now, on: link)
+            try PostgresVisibility(policy: policy, schema: schema, now: gate.now).update(affected, holding: (site.id, gate.heldWhole), on: link)
+        }
         for (table, key, conflict) in conflicts {
             try PostgresHubStore.record(conflict, table: table, key: key, at: now, on: link)
         }
@@ -140,12 +208,14 @@ extension PostgresHubStore {
                 try link.query("UPDATE _begawi_cursors SET base = \(base), position = \(seq) WHERE source = \(batch.replicaID)")
             }
         }
-        try notePush(site: site.id, rows: batch.rows.count, refused: refused.count, conflicts: conflicts.count, on: link)
+        // The office's figures count every ledger entry; the site's answer only those of rows it wrote.
+        try notePush(site: site.id, rows: batch.rows.count, refused: refused.count, conflicts: conflicts.count + refusedConflicts, on: link)
         try noteRefusals(replica: id, cursor: moved, refused: refused, on: link)
-        // The refused rows the hub holds, whole, for the site to put back.
+        // The refused rows the hub holds, whole, for the site to put back: those it may see.
+        let visible = try siteView(for: site).map { try $0.visible(refused.map(\.row), on: link) }
         var whole: [RowChange] = []
         var given = Set<RowKey>()
-        for refusal in refused where given.insert(refusal.row).inserted {
+        for refusal in refused where given.insert(refusal.row).inserted && visible.map({ $0.contains(refusal.row) }) != false {
             guard let state = rows.entries[refusal.row]?.state, let table = schema.tables.firstIndex(where: { $0.name == refusal.table }) else { continue }
             whole.append(RowChange(table: table, key: refusal.key, state: state))
         }
@@ -171,6 +241,48 @@ extension PostgresHubStore {
                 \(conflict.winnerIsDelete), \(Int64(bitPattern: loser.clock.rawValue)), \(loser.site), \(Int64(bitPattern: loser.counter)),
                 \(Int64(bitPattern: winner.clock.rawValue)), \(winner.site), \(Int64(bitPattern: winner.counter)), \(now))
             """)
+    }
+
+    /// Records, for a row refused whole while its values stay on record (a person registered first by
+    /// another site), each incoming value that differs from the hub's as a loser in the conflict
+    /// ledger, once (the same refused write sent again after a lost answer is not recorded twice), as
+    /// the SQLite engine does. Returns how many entries were recorded.
+    static func recordRefused(_ incoming: RowState, before: RowState?, table: TableSpec, key: String, at now: Int64, on link: PostgresLink) throws -> Int {
+        guard let before else { return 0 }
+        var recorded = 0
+        for (i, theirs) in incoming.columns.enumerated() {
+            guard let theirs else { continue }
+            let ours = before.columns[i] ?? Register(value: .null, stamp: before.deleted?.stamp ?? theirs.stamp)
+            guard !ours.value.same(as: theirs.value) else { continue }
+            let column = table.columns[i].name
+            let known = try link.query("""
+                SELECT 1 FROM _begawi_conflicts WHERE tbl = \(table.name) AND key = \(key) AND col = \(column)
+                AND loser_site = \(theirs.stamp.site) AND loser_counter = \(Int64(bitPattern: theirs.stamp.counter)) LIMIT 1
+                """)
+            if known.first != nil { continue }
+            try record(Conflict(column: i, loser: theirs, winner: ours, winnerIsDelete: false), table: table, key: key, at: now, on: link)
+            recorded += 1
+        }
+        return recorded
+    }
+
+    /// Writes a push's audit lines (site, table, key, action, reason; no values), in one statement.
+    static func writeAudit(_ lines: [(table: String, key: String, action: String, reason: String?)], site: String, at now: Int64,
+                           on link: PostgresLink) throws {
+        guard !lines.isEmpty else { return }
+        var bindings = PostgresBindings()
+        bindings.append(lines.map(\.table))
+        bindings.append(lines.map(\.key))
+        bindings.append(lines.map(\.action))
+        // No reason travels as '' (arrays with NULLs do not bind).
+        bindings.append(lines.map { $0.reason ?? "" })
+        bindings.append(site)
+        bindings.append(now)
+        try link.query(PostgresQuery(unsafeSQL: """
+            INSERT INTO _hub_audit (at, site, tbl, key, action, reason)
+            SELECT $6, $5, tbl, key, action, nullif(reason, '') FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS u(tbl, key, action, reason, n)
+            ORDER BY n
+            """, binds: bindings))
     }
 
     /// Counts a push in the site's health, in the push's transaction (one upsert: several processes add up).

@@ -48,6 +48,11 @@ extension PostgresHubStore {
             }
         }
         try refresh()
+        if let policy, candidate.policy == policy {
+            // A first version published through this process: the rules are installed now (a
+            // process opened before any publish had nothing to check them against).
+            try pool.withLink { link in _ = try PostgresHubStore.installRules(policy, schema: candidate.schema, clock: clock, on: link) }
+        }
         return evolution
     }
 

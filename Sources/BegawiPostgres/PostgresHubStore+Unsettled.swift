@@ -37,6 +37,11 @@ extension PostgresHubStore {
             // The refused rows the hub holds now, whole, as the push's answer gave them back: one read.
             var keys: [RowKey] = []
             for refusal in refused where !keys.contains(refusal.row) { keys.append(refusal.row) }
+            // Under the rules, only rows the site may see (as the push's answer gave them).
+            if let view = siteView(for: site) {
+                let visible = try view.visible(keys, on: link)
+                keys = keys.filter(visible.contains)
+            }
             var bindings = PostgresBindings()
             bindings.append(keys.map(\.table))
             bindings.append(keys.map(\.key))

@@ -8,11 +8,11 @@ import PostgresNIO
 /// The hub's store on PostgreSQL: several hub processes on one database, each with a pool of
 /// sessions, keeping nothing about a site between requests (docs/postgresql.md).
 ///
-/// This session's part: opening a database (its tables made when missing, by several processes
-/// at once), the hub's epoch, the site registry and credentials, health, published schemas, the
-/// feed's head and the watchdog's probe. The exchange (session, push, pull, snapshots, catch-up)
-/// refuses with a `BegawiError` saying it is not built yet, and the `begawi` configuration does
-/// not select this store until it is.
+/// Opening a database (its tables made when missing, by several processes at once), the hub's
+/// epoch, the site registry and credentials, health, published schemas, the feed's head, the
+/// watchdog's probe, session, push and pull under the rules between agencies when it is opened
+/// with them (`PostgresHubStore+Rules`). Catch-up refuses with a `BegawiError` saying it is not
+/// built yet, and the `begawi` configuration does not select this store until it is.
 ///
 /// `@unchecked Sendable`: the pool is thread-safe, and the caches (epoch, published versions) are
 /// read and replaced under `lock`.
@@ -31,23 +31,32 @@ public final class PostgresHubStore: @unchecked Sendable {
     public private(set) var epochChange: String?
     /// Wakes this process's held pulls when another process publishes (LISTEN/NOTIFY).
     let listener: PostgresFeedListener
+    /// The rules between agencies this process serves with; nil when the schema declares none.
+    public let policy: AccessPolicy?
+    /// When the rules changed since the hub last ran: the rows newly granted per site by the
+    /// recomputation at open (sites granted none left out); nil when they did not, or the hub never
+    /// ran with rules. Set in `init` only.
+    public private(set) var rulesRecomputed: [String: Int]?
 
     /// Opens the hub's database with at most `poolSize` sessions, making its tables when missing
     /// (several processes may open one database at once) and the hub's epoch on first open, and a
     /// new epoch when the database runs in another cluster or on another timeline than when it
     /// last ran (`epochChange` says why).
     ///
-    /// A `policy` (rules between agencies) is refused: this store does not apply rules yet.
+    /// With a `policy` (rules between agencies), the rules are checked against the published
+    /// schema's tables and installed, and who may see what is recomputed when they changed since the
+    /// hub last ran (`rulesRecomputed`); the exchange then serves only while the published schema
+    /// declares these rules.
     public init(settings: PostgresSettings, poolSize: Int = 8, clock: any WallClock = SystemWallClock(), policy: AccessPolicy? = nil,
                 logger: Logger = Logger(label: "begawi.postgres", factory: { _ in SwiftLogNoOpLogHandler() })) throws {
-        if policy != nil { throw PostgresHubStore.rulesRefused }
         let pool = try PostgresPool(settings: settings, size: poolSize, logger: logger)
         do {
-            (epoch, versions, current, epochChange) = try pool.withLink { link in
+            (epoch, versions, current, epochChange, rulesRecomputed) = try pool.withLink { link in
                 try PostgresHubStore.install(on: link, clock: clock)
                 let change = try PostgresHubStore.followCluster(on: link)
                 let (versions, current) = try PostgresHubStore.versions(try PostgresHubStore.published(link))
-                return (try PostgresHubStore.readEpoch(link), versions, current, change)
+                let recomputed = try policy.flatMap { try PostgresHubStore.installRules($0, schema: current?.schema, clock: clock, on: link) }
+                return (try PostgresHubStore.readEpoch(link), versions, current, change, recomputed)
             }
         } catch {
             pool.close()
@@ -61,6 +70,7 @@ public final class PostgresHubStore: @unchecked Sendable {
         }
         self.pool = pool
         self.clock = clock
+        self.policy = policy
     }
 
     /// Ends the process's sessions.
@@ -96,9 +106,6 @@ public final class PostgresHubStore: @unchecked Sendable {
         let documents = try SchemaVersions.documents(published)
         return (SchemaVersions(published, documents: documents), documents.max { $0.version < $1.version })
     }
-
-    /// The refusal of rules between agencies, which this store does not apply yet.
-    static let rulesRefused = BegawiError(.configuration, "the hub's schema declares rules between agencies, which the PostgreSQL hub store does not apply yet: run this hub on SQLite (a file path in database) while it has rules")
 
     /// Returns once the database answers a statement within the statement timeout (the watchdog's question).
     public func probe() throws {

@@ -42,27 +42,38 @@ enum RowFeed {
     @discardableResult
     static func publish(limit: Int = 10_000, on link: PostgresLink) throws -> Int {
         // A read first: locking the head takes a transaction id, and polls of an idle feed would spend them.
-        let ready = try link.query("SELECT EXISTS (SELECT 1 FROM _begawi_rows WHERE pending AND state IS NOT NULL)")
+        let ready = try link.query("""
+            SELECT EXISTS (SELECT 1 FROM _begawi_rows WHERE pending AND state IS NOT NULL) OR EXISTS (SELECT 1 FROM _hub_feed WHERE pos IS NULL)
+            """)
         guard let row = ready.first, try PostgresHubStore.decode("_begawi_rows", { try row.decode(Bool.self) }) else { return 0 }
         return try link.transaction { link in
             guard let head = try link.query("SELECT pos FROM _begawi_feed_head FOR UPDATE SKIP LOCKED").first else { return 0 }
             let start = try PostgresHubStore.decode("_begawi_feed_head") { try head.decode(Int64.self) }
             // A new statement, so a new snapshot: it sees the positions the previous publisher committed.
+            // Rows, then the visibility events of the same transaction (`_hub_feed`, in the order
+            // they were recorded): one order, so that a grant follows the row it grants.
             let rows = try link.query("""
                 WITH waiting AS (
                     SELECT tbl, key, xid FROM _begawi_rows
                     WHERE pending AND state IS NOT NULL
                     ORDER BY xid, tbl, key LIMIT \(Int64(max(1, limit)))
                     FOR UPDATE SKIP LOCKED),
-                ready AS (SELECT tbl, key, row_number() OVER (ORDER BY xid, tbl, key) AS n FROM waiting),
+                events AS (SELECT id, xid FROM _hub_feed WHERE pos IS NULL ORDER BY xid, id LIMIT \(Int64(max(1, limit))) FOR UPDATE SKIP LOCKED),
+                ordered AS (
+                    SELECT xid, 0 AS class, tbl, key, 0::bigint AS id FROM waiting
+                    UNION ALL SELECT xid, 1, '', '', id FROM events),
+                ready AS (SELECT class, tbl, key, id, row_number() OVER (ORDER BY xid, class, tbl, key, id) AS n FROM ordered),
                 placed AS (
                     UPDATE _begawi_rows r SET pos = \(start) + ready.n, pending = false,
                         register_seq = array_replace(r.register_seq, 0::bigint, \(start) + ready.n),
                         pub_seq = array_replace(r.register_seq, 0::bigint, \(start) + ready.n), pub_state = r.state, pub_origin = r.origin
-                    FROM ready WHERE r.tbl = ready.tbl AND r.key = ready.key
-                    RETURNING r.pos)
-                UPDATE _begawi_feed_head SET pos = (SELECT coalesce(max(pos), \(start)) FROM placed)
-                RETURNING (SELECT count(*) FROM placed)
+                    FROM ready WHERE ready.class = 0 AND r.tbl = ready.tbl AND r.key = ready.key
+                    RETURNING r.pos),
+                marked AS (
+                    UPDATE _hub_feed f SET pos = \(start) + ready.n FROM ready WHERE ready.class = 1 AND f.id = ready.id
+                    RETURNING f.pos)
+                UPDATE _begawi_feed_head SET pos = (SELECT coalesce(max(pos), \(start)) FROM (SELECT pos FROM placed UNION ALL SELECT pos FROM marked) AS p)
+                RETURNING (SELECT count(*) FROM placed) + (SELECT count(*) FROM marked)
                 """)
             guard let row = rows.first else { return 0 }
             let placed = Int(clamping: try PostgresHubStore.decode("_begawi_feed_head") { try row.decode(Int64.self) })

@@ -20,3 +20,12 @@ public struct MergeCandidate: Sendable {
     /// `after` as values by column name, made once as `beforeRow` is.
     public var afterRow: StoredRow
 }
+
+extension MergeCandidate {
+    /// Makes a candidate outside the engine's merge: the PostgreSQL hub store shows its rows to the
+    /// same gate (`HubGate`).
+    package init(table: TableSpec, key: String, incoming: RowState, before: RowState?, after: RowState, final: Bool) {
+        self.init(table: table, key: key, incoming: incoming, before: before, after: after, final: final,
+                  beforeRow: before.map { StoredRow(table, $0) }, afterRow: StoredRow(table, after))
+    }
+}

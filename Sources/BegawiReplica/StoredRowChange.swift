@@ -16,3 +16,10 @@ public struct StoredRowChange: Sendable {
     /// row's place in the feed, known without reading it back.
     public var seq: UInt64
 }
+
+extension StoredRowChange {
+    /// Makes a row change outside the engine's merge (the PostgreSQL hub store's push, for the same gate).
+    package init(table: String, key: String, before: StoredRow?, after: StoredRow) {
+        self.init(table: table, key: key, before: before, after: after, seq: 0)
+    }
+}

@@ -131,14 +131,13 @@ struct PostgresHubStoreTests {
         }
     }
 
-    /// Rules between agencies are not applied by this store yet: a store opened with them, or a
-    /// schema published with them, is refused with what to do, never served without them.
-    @Test func rulesAreRefused() throws {
+    /// A process serves only with the rules the published schema declares: started without them,
+    /// or with others (a version published through another process since), its exchange is refused
+    /// with what to do, never served without them; started with them, it serves.
+    @Test func aProcessServesOnlyWithThePublishedRules() throws {
         let ruled = Data(#"{"version": 1, "tables": [{"name": "courses", "columns": [{"name": "title"}, {"name": "provider"}], "access": {"owner": "provider", "writers": ["lpk"], "receivers": "all"}}]}"#.utf8)
         let policy = try #require(SchemaDocument.parse(ruled).policy)
         try TestPostgres.withDatabase { settings in
-            let opened = try #require(throws: BegawiError.self) { try PostgresHubStore(settings: settings, poolSize: 1, policy: policy) }
-            #expect(opened.code == .configuration && opened.message.contains("rules") && opened.message.contains("SQLite"), "\(opened)")
             let store = try PostgresHubStore(settings: settings, poolSize: 1)
             defer { store.close() }
             _ = try store.publish(schemaText: ruled)
@@ -146,7 +145,20 @@ struct PostgresHubStoreTests {
             let error = try #require(throws: BegawiError.self) {
                 try store.session(site: site, replica: UUID().uuidString.lowercased(), configuration: HubConfiguration())
             }
-            #expect(error.code == .configuration && error.message.contains("rules between agencies"), "\(error)")
+            #expect(error.code == .configuration && error.message.contains("started without them"), "\(error)")
+            var other = policy
+            other.tables["courses"]?.receivers = .linked
+            let otherStore = try PostgresHubStore(settings: settings, poolSize: 1, policy: other)
+            defer { otherStore.close() }
+            let differs = try #require(throws: BegawiError.self) {
+                try otherStore.session(site: site, replica: UUID().uuidString.lowercased(), configuration: HubConfiguration())
+            }
+            #expect(differs.code == .configuration && differs.message.contains("other rules"), "\(differs)")
+            let ruledStore = try PostgresHubStore(settings: settings, poolSize: 1, policy: policy)
+            defer { ruledStore.close() }
+            _ = try ruledStore.session(site: site, replica: UUID().uuidString.lowercased(), configuration: HubConfiguration())
+            try ruledStore.requireServing(declared: try SchemaDocument.parse(ruled).schema, policy: policy, file: "hub.json")
+            #expect(throws: BegawiError.self) { try ruledStore.requireServing(declared: try SchemaDocument.parse(ruled).schema, policy: other, file: "hub.json") }
         }
     }
 

@@ -1,0 +1,229 @@
+import BegawiCore
+import BegawiHub
+import BegawiPostgres
+import BegawiReplica
+import BegawiRules
+import BegawiTestSupport
+import Foundation
+import Testing
+
+/// The rules between agencies at the store level, one body against each store (BegawiHubTests'
+/// `BatchVisibilityTests`, `PersonTests` and the key derivation, audit and rules-change checks):
+/// what a site may write, which key a person gets, who sees what, and what the audit keeps do not
+/// depend on where the hub keeps its data.
+@Suite(.blocking) struct HubStoreRulesTests {
+    func cluster(_ kind: StoreKind) throws -> RulesHarness {
+        try RulesHarness.withPartners(kind, [("disnaker", .office), ("lpk-a", .lpk), ("lpk-b", .lpk)])
+    }
+
+    func enroll(_ h: RulesHarness, _ site: String, _ id: String, _ person: String, _ program: String) throws {
+        try h.staff(site, "INSERT INTO enrollments(id, participant_id, program_id, status) VALUES (?, ?, ?, 'registered')", [id, person, program])
+    }
+
+    func expectSightFollowsTheRules(_ h: RulesHarness, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let (leaked, missing) = try h.sightProblems()
+        #expect(leaked.isEmpty, "\(leaked)", sourceLocation: sourceLocation)
+        #expect(missing.isEmpty, "\(missing)", sourceLocation: sourceLocation)
+    }
+
+    /// More rows than one page, linked, moved and unlinked in one batch each; then the office hands a
+    /// program over, which moves who sees every person enrolled in it (`BatchVisibilityTests`).
+    @Test(arguments: StoreKind.available)
+    func linksMadeMovedAndEndedInOneBatchEach(kind: StoreKind) throws {
+        let h = try cluster(kind)
+        let people = try (1...70).map { try h.register("lpk-a", Person.make($0)) }
+        try h.staff("lpk-a", "INSERT INTO programs(id, provider, title) VALUES ('prog-a', 'lpk-a', 'Las')")
+        for (i, p) in people.enumerated() { try enroll(h, "lpk-a", "enr-a-\(i)", p, "prog-a") }
+        try h.staff("lpk-b", "INSERT INTO programs(id, provider, title) VALUES ('prog-b', 'lpk-b', 'Forklift')")
+        try h.syncAll()
+        for i in 0..<5 { try enroll(h, "lpk-b", "enr-b-\(i)", people[i], "prog-b") }
+        try h.sync("lpk-b")
+        try h.syncAll()
+        #expect(try h.hubRows("participants").count == 70)
+        // Every insert audited once: 70 people, 70 enrollments, 3 partners, 2 programs and B's 5 enrollments.
+        #expect(try h.store.auditCount(action: "inserted") == 70 + 70 + 3 + 2 + 5)
+        #expect(try h.siteStateKeys("lpk-b", "participants") == Set(people[0..<5]))
+        try expectSightFollowsTheRules(h)
+
+        try h.staff("lpk-b", "UPDATE enrollments SET participant_id = ? WHERE id = 'enr-b-0'", [people[10]])
+        try h.staff("lpk-b", "DELETE FROM enrollments WHERE id = 'enr-b-1'")
+        try enroll(h, "lpk-b", "enr-b-9", people[20], "prog-b")
+        try h.staff("lpk-b", "UPDATE enrollments SET participant_id = ? WHERE id = 'enr-b-9'", [people[21]])
+        try h.syncAll()
+        #expect(try h.siteStateKeys("lpk-b", "participants") == Set([people[2], people[3], people[4], people[10], people[21]]))
+        try expectSightFollowsTheRules(h)
+
+        try h.staff("disnaker", "UPDATE programs SET provider = 'lpk-b' WHERE id = 'prog-a'")
+        try h.syncAll()
+        #expect(try h.siteStateKeys("lpk-b", "participants") == Set(people))
+        #expect(try h.siteStateKeys("lpk-a", "participants") == Set(people))
+        try expectSightFollowsTheRules(h)
+    }
+
+    /// Refused rows inside a batch leave nothing behind: no row, no sight; only their refusals in
+    /// the audit trail, beside the rows of the batch that landed.
+    @Test(arguments: StoreKind.available)
+    func refusedRowsInABatchLeaveNoSight(kind: StoreKind) throws {
+        let h = try cluster(kind)
+        try h.staff("lpk-b", "INSERT INTO programs(id, provider, title) VALUES ('prog-b', 'lpk-b', 'Forklift')")
+        try h.syncAll()
+        let good = try h.register("lpk-b", Person.make(41))
+        let forged = Person.make(42), forgedKey = forged.key(h.policy)
+        try h.staff("lpk-b", "INSERT INTO participants(id, nik, full_name, registered_by) VALUES (?, ?, ?, 'lpk-a')", [forgedKey, forged.nik, forged.name])
+        try enroll(h, "lpk-b", "enr-good", good, "prog-b")
+        try enroll(h, "lpk-b", "enr-forged", forgedKey, "prog-b")
+        let exchange = try h.sync("lpk-b")
+        #expect(Set(exchange.refused.map(\.key)) == [forgedKey, "enr-forged"])
+        #expect(Set(exchange.refused.map(\.reason.code)) == ["not-owner", "awaiting-reference"])
+        #expect(Set(try h.hubRows("participants").keys) == [good])
+        #expect(Set(try h.hubRows("enrollments").keys) == ["enr-good"])
+        #expect(try h.store.auditCount(action: "refused") >= 2)
+        #expect(try h.store.auditCount(action: "inserted") == 3 + 3)
+        try h.syncAll()
+        #expect(try !h.siteStateKeys("lpk-a", "participants").contains(forgedKey))
+        try expectSightFollowsTheRules(h)
+    }
+
+    /// A pull leaves out the rows the site may not see, a span of the feed per page: pages of one
+    /// row each still reach the head, with the rows one large page holds.
+    @Test(arguments: StoreKind.available)
+    func smallPagesPassRowsTheSiteMayNotSee(kind: StoreKind) throws {
+        let h = try cluster(kind)
+        try h.staff("lpk-b", "INSERT INTO programs(id, provider, title) VALUES ('prog-b', 'lpk-b', 'Forklift')")
+        let own = try h.register("lpk-b", Person.make(300))
+        try h.syncAll()
+        let starts = try ["lpk-a", "lpk-b"].map { try h.site($0).replica.cursor(for: h.store.hubReplicaID) }
+        let people = try (1...150).map { try h.register("lpk-a", Person.make($0)) }
+        try h.staff("lpk-a", "INSERT INTO programs(id, provider, title) VALUES ('prog-a', 'lpk-a', 'Las')")
+        try h.sync("lpk-a")
+        try enroll(h, "lpk-b", "enr-b", people[140], "prog-b")
+        try h.sync("lpk-b")
+        try h.sync("disnaker")
+        for key in [people[3], own] { try h.staff("disnaker", "UPDATE participants SET verified_on = '2026-03-01' WHERE id = ?", [key]) }
+        try h.sync("disnaker")
+
+        func keys(_ page: ChangeBatch) -> Set<RowKey> { Set(page.rows.map { RowKey(table: page.tables[$0.table].name, key: $0.key) }) }
+        let expected = [
+            "lpk-a": Set([RowKey(table: "participants", key: people[3])]),
+            "lpk-b": Set([RowKey(table: "participants", key: people[140]), RowKey(table: "participants", key: own), RowKey(table: "programs", key: "prog-a")]),
+        ]
+        for (site, start) in zip(["lpk-a", "lpk-b"], starts) {
+            let s = h.site(site)
+            let whole = try h.store.pull(site: s.record, replica: s.replica.replicaID, after: start, maxRows: 10_000, schemaVersion: nil, fresh: false).batch
+            #expect(whole.complete)
+            #expect(keys(whole) == expected[site], "\(site)")
+            var cursor = start, pages = 0, received = Set<RowKey>()
+            while true {
+                let page = try h.store.pull(site: s.record, replica: s.replica.replicaID, after: cursor, maxRows: 1, schemaVersion: nil, fresh: false).batch
+                pages += 1
+                #expect(page.rows.count <= 2 && page.throughSeq >= cursor.seq)
+                received.formUnion(keys(page))
+                cursor = ExchangeCursor(baseSeq: page.complete ? page.throughSeq : cursor.baseSeq, seq: page.throughSeq)
+                if page.complete || pages > 400 { break }
+            }
+            #expect(received == keys(whole), "\(site)")
+            #expect(cursor.seq == whole.throughSeq)
+            #expect(pages >= 3)
+        }
+    }
+
+    func personCluster(_ kind: StoreKind) throws -> RulesHarness {
+        let h = try RulesHarness(kind: kind)
+        try h.addSite("disnaker", kind: .office)
+        try h.addSite("lpk-a", kind: .lpk)
+        try h.addSite("lpk-b", kind: .lpk)
+        try h.addSite("pt-x", kind: .company)
+        try h.staff("lpk-a", "INSERT INTO programs(id, provider, title) VALUES ('prog-a', 'lpk-a', 'Las')")
+        try h.staff("lpk-b", "INSERT INTO programs(id, provider, title) VALUES ('prog-b', 'lpk-b', 'Forklift')")
+        try h.syncAll()
+        return h
+    }
+
+    func register(_ h: RulesHarness, _ site: String, _ p: Person, phone: String, program: String) throws -> String {
+        let key = p.key(h.policy)
+        try h.staff(site, "INSERT INTO participants(id, nik, full_name, birth_date, phone, registered_by) VALUES (?, ?, ?, ?, ?, ?)",
+                    [key, p.nik, p.name, p.birth, phone, site])
+        try h.staff(site, "INSERT INTO enrollments(id, participant_id, program_id, status) VALUES (?, ?, ?, 'registered')",
+                    ["enr-\(site)-\(key.prefix(8))", key, program])
+        return key
+    }
+
+    /// One person per NIK: the second registration is refused, its differing fields go to the
+    /// ledger once (also when sent again), and its site sees the one participant (`PersonTests`).
+    @Test(arguments: StoreKind.available)
+    func theSamePersonRegisteredAtTwoSitesIsOneParticipant(kind: StoreKind) throws {
+        let h = try personCluster(kind)
+        let p = Person.make(7)
+        let key = try register(h, "lpk-a", p, phone: "0811-5400-111", program: "prog-a")
+        _ = try register(h, "lpk-b", p, phone: "0811-5400-222", program: "prog-b")
+        try h.sync("lpk-a")
+        let exchange = try h.sync("lpk-b")
+        #expect(exchange.refused.map(\.reason) == ["already-registered"])
+        let hub = try h.hubRows("participants")
+        #expect(hub.count == 1)
+        let phone = h.document.schema.table(named: "participants")!.position(of: "phone")!
+        #expect(hub[key]?[phone] == .text("0811-5400-111"))
+        let ledger = try h.store.conflicts().filter { $0.key == key }
+        #expect(Set(ledger.map(\.column)) == ["phone", "registered_by"])
+        #expect(ledger.first { $0.column == "phone" }?.loserValue == .text("0811-5400-222"))
+        #expect(try h.siteRows("lpk-b", "participants")[key] == hub[key])
+        try h.syncAll()
+        #expect(try h.store.conflicts().filter { $0.key == key }.count == 2)
+        #expect(try h.siteRows("lpk-a", "participants")[key] == hub[key])
+        #expect(try h.site("lpk-b").replica.refusals().first?.reason == "already-registered")
+        // The office's figures count the refused registration's ledger entries.
+        #expect(try h.store.health().first { $0.site == "lpk-b" }?.conflicts == 2)
+        try expectSightFollowsTheRules(h)
+    }
+
+    @Test(arguments: StoreKind.available)
+    func movingAProgramMovesWhoSeesItsParticipants(kind: StoreKind) throws {
+        let h = try personCluster(kind)
+        let key = try register(h, "lpk-a", Person.make(9), phone: "0811", program: "prog-a")
+        try h.syncAll()
+        try h.staff("disnaker", "UPDATE programs SET provider = 'lpk-b' WHERE id = 'prog-a'")
+        try h.syncAll()
+        #expect(try h.siteStateKeys("lpk-b", "participants") == [key])
+        #expect(try h.siteStateKeys("lpk-b", "enrollments").count == 1)
+        #expect(try h.siteStateKeys("lpk-a", "enrollments").isEmpty)
+        #expect(try h.siteStateKeys("lpk-a", "participants") == [key])
+    }
+
+    /// A key that is not the one `key_from` derives from the row's NIK, and an implausible NIK, are
+    /// refused with their reasons, and no trace of either reaches another site; the derived key lands.
+    @Test(arguments: StoreKind.available)
+    func keysAreDerivedFromTheIdentityNumber(kind: StoreKind) throws {
+        let h = try personCluster(kind)
+        let p = Person.make(12), q = Person.make(13)
+        try h.staff("lpk-a", "INSERT INTO participants(id, nik, full_name, registered_by) VALUES ('made-up-key', ?, ?, 'lpk-a')", [p.nik, p.name])
+        try h.staff("lpk-a", "INSERT INTO participants(id, nik, full_name, registered_by) VALUES (?, '12345', ?, 'lpk-a')", [q.key(h.policy), q.name])
+        let good = try h.register("lpk-a", Person.make(14))
+        let exchange = try h.sync("lpk-a")
+        #expect(Dictionary(uniqueKeysWithValues: exchange.refused.map { ($0.key, $0.reason.code) }) == ["made-up-key": "key-mismatch", q.key(h.policy): "invalid-nik"])
+        #expect(exchange.refused.allSatisfy { !$0.message.contains(p.nik) && !$0.message.contains("12345") })
+        #expect(Set(try h.hubRows("participants").keys) == [good])
+        #expect(try h.siteStateKeys("lpk-a", "participants") == [good])
+        #expect(try h.store.auditCount(action: "refused") == 2)
+    }
+
+    /// A hub that ran with rules remembers them; opened again with other rules, it recomputes who
+    /// may see what and says how many rows each site newly receives (`rulesRecomputed`).
+    @Test(arguments: StoreKind.available)
+    func aHubRemembersItsRulesAndRecomputesWhenTheyChange(kind: StoreKind) throws {
+        let h = try personCluster(kind)
+        #expect(try h.store.installedRulesDigest() == h.policy.digest)
+        let key = try register(h, "lpk-a", Person.make(15), phone: "0811", program: "prog-a")
+        try h.syncAll()
+        #expect(try !h.siteStateKeys("lpk-b", "participants").contains(key))
+        // The same rules again: nothing recomputed.
+        try h.reopen(policy: h.policy)
+        #expect(h.store.rulesRecomputed == nil)
+        // Rules under which every training site sees every participant's enrollments: B now sees the
+        // enrollment of A's program (and nothing else changes for B's sight of participants).
+        var wider = h.policy
+        wider.tables["enrollments"]?.receivers = .all
+        try h.reopen(policy: wider)
+        #expect(h.store.rulesRecomputed != nil)
+        #expect(try h.store.installedRulesDigest() == wider.digest)
+    }
+}

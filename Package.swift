@@ -99,7 +99,6 @@ let package = Package(
                 "BegawiCore",
                 "BegawiReplica",
                 "BegawiRules",
-                "BegawiReplica",
                 "BegawiHub",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),

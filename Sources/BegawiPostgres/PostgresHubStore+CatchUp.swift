@@ -41,7 +41,8 @@ extension PostgresHubStore {
                     try RowFeed.publishAll(on: link)
                     return try link.transaction { link in
                         try link.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                        return try PostgresHubStore.catchUpRows(wanted, schema: document.schema, after: after, limit: limit, on: link)
+                        return try PostgresHubStore.catchUpRows(wanted, schema: document.schema, after: after, limit: limit,
+                                                                visible: visibleRowsFilter(for: site, table: "r.tbl", key: "r.key"), on: link)
                     }
                 }
                 let page = found.prefix(limit)
@@ -77,17 +78,19 @@ extension PostgresHubStore {
     }
 
     /// Up to `limit + 1` qualifying rows after `after`, whole, in feed order, with their positions;
-    /// read `catchUpScanRows` at a time until found or the feed ends.
+    /// read `catchUpScanRows` at a time until found or the feed ends. Only rows the site may see count
+    /// (`visible`, a condition on `r.tbl` and `r.key` from `visibleRowsFilter`).
     static func catchUpRows(_ wanted: [String: (table: Int, added: [Int]?)], schema: Schema, after: Int64, limit: Int,
-                            on link: PostgresLink) throws -> [(row: RowChange, pos: UInt64)] {
+                            visible: String, on link: PostgresLink) throws -> [(row: RowChange, pos: UInt64)] {
         guard !wanted.isEmpty else { return [] }
         let names = wanted.keys.sorted()
         var found: [(row: RowChange, pos: UInt64)] = []
         var cursor = after
         while found.count <= limit {
             let rows = try link.query("""
-                SELECT tbl, key, pub_state, pos FROM _begawi_rows WHERE tbl = ANY(\(names)) AND pos > \(cursor)
-                ORDER BY pos LIMIT \(Int64(catchUpScanRows))
+                SELECT r.tbl, r.key, r.pub_state, r.pos FROM _begawi_rows r
+                WHERE r.tbl = ANY(\(names)) AND r.pos > \(cursor) AND \(unescaped: visible)
+                ORDER BY r.pos LIMIT \(Int64(catchUpScanRows))
                 """)
             for row in rows {
                 let (name, key, bytes, pos) = try decode("_begawi_rows") { try row.decode((String, String, ByteBuffer, Int64).self) }

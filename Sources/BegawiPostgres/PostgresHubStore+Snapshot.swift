@@ -33,7 +33,8 @@ extension PostgresHubStore {
                     return try link.transaction { link in
                         // One snapshot for the head and the rows: every row is as of a position at most the head.
                         try link.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                        let source = PostgresSnapshotSource(epoch: epoch, link: link, site: site, receiver: id)
+                        let source = PostgresSnapshotSource(epoch: epoch, link: link, receiver: id,
+                                                            visible: visibleRowsFilter(for: site, table: "r.tbl", key: "r.key"))
                         return try SnapshotPartWriter.file(table: spec, after: after, maxRows: rows, from: source)
                     }
                 }

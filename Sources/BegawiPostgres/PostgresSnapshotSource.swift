@@ -16,10 +16,11 @@ struct PostgresSnapshotSource: SnapshotRowSource {
     let epoch: String
     /// A session inside a REPEATABLE READ transaction.
     let link: PostgresLink
-    /// The site the part is for (the rows it may see are chosen by `PostgresHubStore.snapshotRows`).
-    let site: SiteRecord
     /// The site's replica: rows it holds whole are left out, as a pull leaves them out.
     let receiver: String?
+    /// Whether the site the part is for may see a row of `r` (`PostgresHubStore.visibleRowsFilter`,
+    /// "true" without rules): a part holds only what the site's pulls would give it.
+    let visible: String
 
     /// Reads the head, then up to `maxRows` published rows of `table` after `afterKey` in byte order
     /// of their keys (the order SQLite compares text in), and hands over each row not held whole by
@@ -30,7 +31,8 @@ struct PostgresSnapshotSource: SnapshotRowSource {
         }
         let pos = try PostgresHubStore.decode("_begawi_feed_head") { try headRow.decode(Int64.self) }
         guard let head = UInt64(exactly: pos) else { throw PostgresHubStore.damaged("the feed's head (_begawi_feed_head) is negative") }
-        let found = try link.query(PostgresHubStore.snapshotRows(site: site, table: table.name, after: afterKey, limit: maxRows, receiver: receiver))
+        let found = try link.query(PostgresHubStore.snapshotRows(table: table.name, after: afterKey, limit: maxRows, receiver: receiver,
+                                                                 visible: visible))
         var sites = SiteDirectory(rows: [])
         var scanned = 0
         var lastKey: String?
@@ -56,16 +58,17 @@ struct PostgresSnapshotSource: SnapshotRowSource {
 extension PostgresHubStore {
     /// The one statement that chooses a snapshot part's rows: `table`'s published rows after
     /// `after`, at most `limit`, in byte order of their keys, each as its key and its published
-    /// state (NULL for a row `receiver` holds whole). What a site may see becomes one join here
-    /// when this store has rules; today every site sees every row.
+    /// state (NULL for a row `receiver` holds whole), among the rows the site may see (`visible`, a
+    /// condition on `r.tbl` and `r.key` from `visibleRowsFilter`: under rules, a catalogue's rows
+    /// and those `_hub_visibility` grants the site, read in the part's one snapshot).
     ///
     /// `COLLATE "C"`: the keys in byte order, as SQLite and the part's reader compare them. On a
     /// database created with the C collation the primary key serves the order; on another, each
     /// part sorts the table's remaining keys (docs/postgresql.md).
-    static func snapshotRows(site: SiteRecord, table: String, after: String?, limit: Int, receiver: String?) -> PostgresQuery {
+    static func snapshotRows(table: String, after: String?, limit: Int, receiver: String?, visible: String) -> PostgresQuery {
         """
         SELECT r.key, CASE WHEN r.pub_origin = \(receiver)::text THEN NULL ELSE r.pub_state END FROM _begawi_rows r
-        WHERE r.tbl = \(table) AND r.pos IS NOT NULL AND r.key COLLATE "C" > \(after ?? "")
+        WHERE r.tbl = \(table) AND r.pos IS NOT NULL AND r.key COLLATE "C" > \(after ?? "") AND \(unescaped: visible)
         ORDER BY r.key COLLATE "C" LIMIT \(Int64(max(1, limit)))
         """
     }

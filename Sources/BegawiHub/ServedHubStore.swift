@@ -64,6 +64,19 @@ extension SchemaVersions {
     }
 }
 
+extension SchemaVersions {
+    /// Refuses a schema file (`document`, read from `file`) whose digest is not that of the
+    /// `current` published version, naming both versions in the SQLite hub's words
+    /// (`SQLiteHubStore.requirePublished`'s check, for stores outside this library).
+    package static func requireCurrent(_ document: SchemaDocument, current: PublishedSchema?, file: String) throws {
+        guard let current else {
+            throw BegawiError(.configuration, "the hub's database has no published schema version yet; run `begawi hub init` (it publishes the schema file named in hub.toml) or `begawi hub schema publish \(file)`")
+        }
+        guard current.digest != document.digest else { return }
+        throw SQLiteHubStore.unpublished(file: file, version: document.version, current: current.version)
+    }
+}
+
 extension Blocking {
     /// The threads of both lanes: a store with sessions (PostgreSQL) opens at most this many, one
     /// per thread that may ask at once.

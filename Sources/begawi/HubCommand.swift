@@ -160,7 +160,7 @@ struct HubCommand: AsyncParsableCommand {
             let boundPort = BoundPort()
             let daemon = try HubDaemon(configuration: c, policy: document.policy, declared: document.schema, logger: logger,
                                        open: { clock in
-                                           try database.openServed(c, policy: document.policy, declared: document.schema, clock: clock, logger: logger)
+                                           try database.openServed(c, document: document, clock: clock, logger: logger)
                                        },
                                        routes: { store, lanes in try HubCommand.officeRoutes(store, lanes: lanes, retention: c.retention, logger: logger) },
                                        onReady: { port in

@@ -58,15 +58,25 @@ enum HubDatabase {
         return false
     }
 
-    /// Opens the store `begawi hub run` serves. PostgreSQL gets as many sessions as the hub's lanes have threads.
-    func openServed(_ c: HubConfiguration, policy: AccessPolicy?, declared: Schema?, clock: any WallClock,
+    /// Opens the store `begawi hub run` serves, for the schema file `document` (read from `c.schemaPath`).
+    /// PostgreSQL gets as many sessions as the hub's lanes have threads, and refuses a file that is
+    /// not the published current version (on SQLite, `requirePublished` checks it before).
+    func openServed(_ c: HubConfiguration, document: SchemaDocument, clock: any WallClock,
                     logger: Logger) throws -> any ServedHubStore {
         switch self {
         case .sqlite(let path):
-            return try SQLiteHubStore(path: path, clock: clock, policy: policy, declared: declared,
+            return try SQLiteHubStore(path: path, clock: clock, policy: document.policy, declared: document.schema,
                                       erasureLog: c.retention.erasureLog(database: path))
         case .postgres(let settings):
-            return try PostgresHubStore(settings: settings, poolSize: Blocking.threads, clock: clock, policy: policy, logger: logger)
+            let store = try PostgresHubStore(settings: settings, poolSize: Blocking.threads, clock: clock, policy: document.policy, logger: logger)
+            do {
+                let current = store.currentSchemaVersion.flatMap { store.publishedSchema(version: $0) }
+                try SchemaVersions.requireCurrent(document, current: current, file: c.schemaPath)
+            } catch {
+                store.close()
+                throw error
+            }
+            return store
         }
     }
 

@@ -92,7 +92,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict),
-        // The hub's store on PostgreSQL (issue 17, under construction): settings, a blocking session, the fenced feed.
+        // The hub's store on PostgreSQL (issue 17; `database = "postgresql://…"` selects it): settings, a blocking session, the feed.
         .target(
             name: "BegawiPostgres",
             dependencies: [
@@ -132,7 +132,7 @@ let package = Package(
             name: "begawi",
             dependencies: [
                 "BegawiCore", "BegawiReplica", "BegawiRules", "BegawiSite", "BegawiHub", "BegawiSystemd", "BegawiMetrics", "CCurl",
-                "BegawiOffice", "BegawiDemo", "BegawiCertificates",
+                "BegawiOffice", "BegawiDemo", "BegawiCertificates", "BegawiPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

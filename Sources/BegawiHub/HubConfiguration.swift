@@ -10,8 +10,11 @@ public struct HubConfiguration: Sendable, Equatable {
     public var certificateFile: String
     /// PEM file with the hub's private key.
     public var privateKeyFile: String
-    /// The hub's database (a replica file made by `begawi hub init`).
+    /// The hub's database: a SQLite file (a replica made by `begawi hub init`), or a
+    /// `postgresql://` (`postgres://`) URL naming a PostgreSQL database, without its password.
     public var databasePath: String
+    /// A file holding the PostgreSQL role's password (never in the URL), if the server asks for one.
+    public var databasePasswordFile: String?
     /// The schema file the hub was created with.
     public var schemaPath: String
     /// Stamps further than this in the hub's future are refused.
@@ -72,6 +75,12 @@ public struct HubConfiguration: Sendable, Equatable {
         self.metricsTokenFile = metricsTokenFile
     }
 
+    /// Whether `databasePath` names a PostgreSQL database (`postgresql://` or `postgres://`) rather than a SQLite file.
+    public var databaseIsPostgres: Bool {
+        let lowered = databasePath.lowercased()
+        return lowered.hasPrefix("postgresql://") || lowered.hasPrefix("postgres://")
+    }
+
     /// Throws a configuration error naming the first unusable value.
     public func validate() throws {
         guard (0...65535).contains(port) else {
@@ -85,6 +94,9 @@ public struct HubConfiguration: Sendable, Equatable {
         }
         guard (1...100_000).contains(pageRows) else {
             throw BegawiError(.configuration, "page_rows must be between 1 and 100000")
+        }
+        if databasePasswordFile != nil, !databaseIsPostgres {
+            throw BegawiError(.configuration, "database_password_file is only for a PostgreSQL database (database = \"postgresql://ROLE@HOST/DB\"); remove it for a SQLite file")
         }
         try validateNetwork()
         try retention.validate()

@@ -10,29 +10,28 @@ public import ServiceLifecycle
 public struct HubDaemon: Service {
     /// The server; its `settings` take a reload.
     public let server: HubServer
-    let store: SQLiteHubStore
+    let store: any ServedHubStore
     let logger: Logger
+    /// The configuration's database: a file path, or a PostgreSQL URL (which holds no password).
     let databasePath: String
     let clock: any WallClock
 
     /// Opens the store, starts the lanes and loads the TLS files; nothing listens until `run()`.
-    /// Refuses declared tables and rules that are not the published schema's, and a schema without
-    /// access rules for a hub that ran with them. `routes` makes the route
-    /// groups other libraries mount over the opened store and the hub's lanes (the office's dashboard).
+    /// `open` opens the store the configuration names (the `begawi` binary chooses SQLite or
+    /// PostgreSQL); nil opens the SQLite file at `databasePath`. The store's start checks refuse
+    /// declared tables and rules that are not the published schema's, and (SQLite) a schema without
+    /// access rules for a hub that ran with them. `routes` makes the route groups other libraries
+    /// mount over the opened store and the hub's lanes (the office's dashboard).
     public init(configuration: HubConfiguration, policy: AccessPolicy?, declared: Schema?, clock: any WallClock = SystemWallClock(),
-                logger: Logger, routes: (SQLiteHubStore, Blocking) throws -> [any HubRouteGroup] = { _, _ in [] },
+                logger: Logger, open: ((any WallClock) throws -> any ServedHubStore)? = nil,
+                routes: (any ServedHubStore, Blocking) throws -> [any HubRouteGroup] = { _, _ in [] },
                 onReady: (@Sendable (Int) -> Void)? = nil) throws {
-        let store = try SQLiteHubStore(path: configuration.databasePath, clock: clock, policy: policy, declared: declared,
-                                       erasureLog: configuration.retention.erasureLog(database: configuration.databasePath))
+        let store = try open?(clock)
+            ?? SQLiteHubStore(path: configuration.databasePath, clock: clock, policy: policy, declared: declared,
+                              erasureLog: configuration.retention.erasureLog(database: configuration.databasePath))
         let lanes = Blocking()
         do {
-            try store.requireServing(declared: declared, policy: policy, file: configuration.schemaPath)
-            if policy == nil, try store.installedRulesDigest() != nil {
-                // Without rules every site would receive every row: never by accident.
-                throw BegawiError(.configuration, "this hub ran with access rules, but the schema file \(configuration.schemaPath) declares none; point `schema` in hub.toml at the file with the rules (config/handak-begawi.json)")
-            }
-            if let granted = store.rulesRecomputed { HubDaemon.logWidening(granted, logger: logger) }
-            if let done = store.erasuresReconciled { HubDaemon.logErasures(done, logger: logger) }
+            try store.prepareToServe(declared: declared, policy: policy, schemaFile: configuration.schemaPath, logger: logger)
             server = try HubServer(store: store, configuration: configuration, clock: clock, logger: logger,
                                    lanes: lanes, routes: try routes(store, lanes), onReady: onReady)
         } catch {
@@ -48,7 +47,7 @@ public struct HubDaemon: Service {
 
     /// Says that the access rules changed and, per site, how many rows they newly let it receive:
     /// a widening sends data to more people, so it is never silent.
-    static func logWidening(_ granted: [String: Int], logger: Logger) {
+    package static func logWidening(_ granted: [String: Int], logger: Logger) {
         let total = granted.values.reduce(0, +)
         logger.notice("the access rules changed; who may see what was recomputed",
                       metadata: ["rows.granted": "\(total)", "sites.widened": "\(granted.count)"])
@@ -65,6 +64,12 @@ public struct HubDaemon: Service {
     /// The periodic housekeeping over the store (purge, retention, space), at the settings' interval.
     public func housekeeping() -> HubHousekeeping {
         HubHousekeeping(store: store, lanes: server.lanes, settings: server.settings, clock: clock, logger: logger)
+    }
+
+    /// The timer that publishes the changes waiting for a place in the feed, when the store has
+    /// any (PostgreSQL: a push whose publish lost its turn); nil when every push publishes its own.
+    public func publisher() -> HubPublisher? {
+        store.publishInterval.map { HubPublisher(store: store, lanes: server.lanes, interval: $0, logger: logger) }
     }
 
     /// Serves until the service group shuts down, then closes the store (the server has stopped

@@ -77,7 +77,9 @@ public final class HubSettings: @unchecked Sendable {
             let old = state.configuration
             var restartOnly: [String] = []
             if old.host != configuration.host || old.port != configuration.port { restartOnly.append("listen") }
-            if old.databasePath != configuration.databasePath { restartOnly.append("database") }
+            if old.databasePath != configuration.databasePath || old.databasePasswordFile != configuration.databasePasswordFile {
+                restartOnly.append("database")
+            }
             if old.schemaPath != configuration.schemaPath { restartOnly.append("schema") }
             if old.portFile != configuration.portFile { restartOnly.append("port_file") }
             var kept = next
@@ -85,6 +87,7 @@ public final class HubSettings: @unchecked Sendable {
             kept.configuration.host = old.host
             kept.configuration.port = old.port
             kept.configuration.databasePath = old.databasePath
+            kept.configuration.databasePasswordFile = old.databasePasswordFile
             kept.configuration.schemaPath = old.schemaPath
             kept.configuration.portFile = old.portFile
             state = kept

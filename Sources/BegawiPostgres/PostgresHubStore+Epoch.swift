@@ -27,23 +27,32 @@ extension PostgresHubStore {
                 throw damaged("the cluster the hub last ran in (_begawi_state 'cluster') is not in the form Begawi writes")
             }
             guard let reason = now.changed(since: ran) else { return nil }
-            guard let head = try link.query("SELECT pos FROM _begawi_feed_head").first else {
-                throw damaged("the feed's head (_begawi_feed_head) is missing")
-            }
-            let position = try decode("_begawi_feed_head") { try head.decode(Int64.self) }
-            guard let through = UInt64(exactly: position) else { throw damaged("the feed's head (_begawi_feed_head) is negative") }
-            var lineage = try readLineage(link)
-            lineage.append(LineageLink(replicaID: try readEpoch(link), throughSeq: through))
-            let text = String(decoding: try JSONEncoder().encode(lineage), as: UTF8.self)
-            var generator = UUIDv7Generator()
-            let epoch = generator.next()
-            try link.query("UPDATE _begawi_state SET value = \(epoch) WHERE name = 'replica_id'")
-            try link.query("""
-                INSERT INTO _begawi_state (name, value) VALUES ('lineage', \(text)) ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value
-                """)
+            try newEpoch(on: link)
             try link.query("UPDATE _begawi_state SET value = \(now.description) WHERE name = 'cluster'")
             return reason
         }
+    }
+
+    /// Gives the hub a new epoch (a UUIDv7) and links the old one in its lineage through the feed's
+    /// head: the new epoch shares the old feed up to there. Inside the caller's transaction, which
+    /// holds the install's advisory lock. Returns the new epoch.
+    @discardableResult
+    static func newEpoch(on link: PostgresLink) throws -> String {
+        guard let head = try link.query("SELECT pos FROM _begawi_feed_head").first else {
+            throw damaged("the feed's head (_begawi_feed_head) is missing")
+        }
+        let position = try decode("_begawi_feed_head") { try head.decode(Int64.self) }
+        guard let through = UInt64(exactly: position) else { throw damaged("the feed's head (_begawi_feed_head) is negative") }
+        var lineage = try readLineage(link)
+        lineage.append(LineageLink(replicaID: try readEpoch(link), throughSeq: through))
+        let text = String(decoding: try JSONEncoder().encode(lineage), as: UTF8.self)
+        var generator = UUIDv7Generator()
+        let epoch = generator.next()
+        try link.query("UPDATE _begawi_state SET value = \(epoch) WHERE name = 'replica_id'")
+        try link.query("""
+            INSERT INTO _begawi_state (name, value) VALUES ('lineage', \(text)) ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value
+            """)
+        return epoch
     }
 
     /// The hub's earlier epochs, oldest first, each with how much of its feed this one shares.

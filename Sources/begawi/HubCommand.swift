@@ -13,7 +13,7 @@ struct HubCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hub",
         abstract: "Run and administer the hub that every site syncs with.",
-        subcommands: [Init.self, AddSite.self, RotateCredential.self, RevokeSite.self, Sites.self, Run.self, Backup.self, MakeCertificates.self,
+        subcommands: [Init.self, AddSite.self, RotateCredential.self, RevokeSite.self, Sites.self, Run.self, Backup.self, Restored.self, MakeCertificates.self,
                       Duplicates.self, TraceParticipant.self, EraseParticipant.self, ReportCommand.self, HubSchemaCommand.self])
 
     struct Options: ParsableArguments {
@@ -21,13 +21,18 @@ struct HubCommand: AsyncParsableCommand {
     }
 
     struct Init: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create the hub's database with the schema named in the configuration.")
+        static let configuration = CommandConfiguration(
+            abstract: "Create the hub's database with the schema named in the configuration (a SQLite file, or the tables of an empty PostgreSQL database).")
         @OptionGroup var options: Options
 
         func run() throws {
             let c = try HubConfigFile.load(options.config)
             _ = try SchemaFile.load(c.schemaPath)
-            try SQLiteHubStore.create(at: c.databasePath, schemaText: try HubSchemaCommand.read(c.schemaPath))
+            let text = try HubSchemaCommand.read(c.schemaPath)
+            switch try HubDatabase(c) {
+            case .sqlite(let path): try SQLiteHubStore.create(at: path, schemaText: text)
+            case .postgres(let settings): try HubCommand.createPostgres(settings, schemaText: text, file: c.schemaPath)
+            }
             print("created the hub database \(c.databasePath)")
         }
     }
@@ -70,12 +75,13 @@ struct HubCommand: AsyncParsableCommand {
     /// Makes a credential in the hub's database and hands it over. The file, if named, is created
     /// first (never over an existing one), so that a refused file changes nothing in the database.
     static func issue(options: Options, credentialOut: String?, what: String,
-                      _ make: (SQLiteHubStore) throws -> SiteCredential) throws {
+                      _ make: (any HubAdminStore) throws -> SiteCredential) throws {
         let c = try HubConfigFile.load(options.config)
+        let database = try HubDatabase(c)
         let file = try credentialOut.map(CredentialFile.create)
         let credential: SiteCredential
         do {
-            let store = try SQLiteHubStore(path: c.databasePath)
+            let store = try database.openAdmin()
             defer { try? store.close() }
             credential = try make(store)
         } catch {
@@ -108,7 +114,7 @@ struct HubCommand: AsyncParsableCommand {
 
         func run() throws {
             let c = try HubConfigFile.load(options.config)
-            let store = try SQLiteHubStore(path: c.databasePath)
+            let store = try HubDatabase(c).openAdmin()
             defer { try? store.close() }
             try store.revokeSite(id: id)
             print("revoked site \(id)")
@@ -121,7 +127,7 @@ struct HubCommand: AsyncParsableCommand {
 
         func run() throws {
             let c = try HubConfigFile.load(options.config)
-            let store = try SQLiteHubStore(path: c.databasePath)
+            let store = try HubDatabase(c).openAdmin()
             defer { try? store.close() }
             let health = Dictionary(try store.health().map { ($0.site, $0) }, uniquingKeysWith: { a, _ in a })
             // Expired: silent longer than retention_days, or behind the purge horizon; it re-baselines when it returns.
@@ -146,16 +152,24 @@ struct HubCommand: AsyncParsableCommand {
             let c = try HubConfigFile.loadForDaemon(options.config)
             let logger = Logs.logger("begawi.hub")
             let document = try SchemaFile.document(c.schemaPath)
-            try SQLiteHubStore.requirePublished(at: c.databasePath, schemaText: try HubSchemaCommand.read(c.schemaPath), file: c.schemaPath)
+            let database = try HubDatabase(c)
+            if case .sqlite(let path) = database {
+                try SQLiteHubStore.requirePublished(at: path, schemaText: try HubSchemaCommand.read(c.schemaPath), file: c.schemaPath)
+            }
             let notifier = ServiceManager.notifier
             let boundPort = BoundPort()
             let daemon = try HubDaemon(configuration: c, policy: document.policy, declared: document.schema, logger: logger,
-                                       routes: { [try OfficeRoutes(store: $0, lanes: $1, retention: c.retention, logger: logger)] }, onReady: { port in
+                                       open: { clock in
+                                           try database.openServed(c, document: document, clock: clock, logger: logger)
+                                       },
+                                       routes: { store, lanes in try HubCommand.officeRoutes(store, lanes: lanes, retention: c.retention, logger: logger) },
+                                       onReady: { port in
                 boundPort.set(port)
                 notifier.ready(status: "serving sites on port \(port)")
             })
             var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: daemon, serviceName: "hub"),
                                                                               .init(service: daemon.housekeeping(), serviceName: "housekeeping")]
+            if let publisher = daemon.publisher() { services.append(.init(service: publisher, serviceName: "publisher")) }
             if let interval = notifier.pingInterval {
                 services.append(.init(service: daemon.watchdog(every: interval / 2) { notifier.alive() }, serviceName: "watchdog"))
             }
@@ -195,6 +209,9 @@ struct HubCommand: AsyncParsableCommand {
 
         func run() throws {
             let c = try HubConfigFile.load(options.config)
+            if c.databaseIsPostgres {
+                throw BegawiError(.configuration, "a hub on PostgreSQL is not copied by begawi: copy its database with pg_dump (or the server's base backups and point-in-time recovery), and after restoring a pg_dump into the same cluster run `begawi hub restored` once before the hub serves (docs/postgresql.md, \"Epochs on restore\")")
+            }
             let log = ErasureLog(path: c.retention.erasureLog(database: c.databasePath))
             if check { return try HubCommand.checkBackup(file, log: log, keys: keys) }
             let store = try SQLiteHubStore(path: c.databasePath)
@@ -224,8 +241,14 @@ struct ParticipantChoice: ParsableArguments {
 }
 
 extension HubCommand {
-    static func openStore(_ options: Options) throws -> SQLiteHubStore {
+    /// Opens the SQLite hub with the schema file's rules, for the commands about participants and
+    /// the report; `what` names the command in the refusal on PostgreSQL (rules and the office's
+    /// reads are not built there yet).
+    static func openStore(_ options: Options, for what: String) throws -> SQLiteHubStore {
         let c = try HubConfigFile.load(options.config)
+        if c.databaseIsPostgres {
+            throw BegawiError(.configuration, "`begawi hub \(what)` is not built on the PostgreSQL hub store yet (issue 17: it needs the access rules and the office's reads); it runs on a hub on SQLite (a file path in `database`)")
+        }
         let document = try SchemaFile.document(c.schemaPath)
         let store = try SQLiteHubStore(path: c.databasePath, policy: document.policy, declared: document.schema,
                                        erasureLog: c.retention.erasureLog(database: c.databasePath))
@@ -244,7 +267,7 @@ extension HubCommand {
         @Option(help: "Most NIK digits that may differ.") var maxDigits = 2
 
         func run() throws {
-            let store = try HubCommand.openStore(options)
+            let store = try HubCommand.openStore(options, for: "duplicates")
             defer { try? store.close() }
             let found = try store.duplicates(maxDigits: maxDigits)
             if found.isEmpty {
@@ -264,7 +287,7 @@ extension HubCommand {
         @OptionGroup var participant: ParticipantChoice
 
         func run() throws {
-            let store = try HubCommand.openStore(options)
+            let store = try HubCommand.openStore(options, for: "trace-participant")
             defer { try? store.close() }
             let entries = try store.trace(key: try participant.resolve(store))
             if entries.isEmpty { print("nothing recorded for this participant") }
@@ -282,7 +305,7 @@ extension HubCommand {
         @OptionGroup var participant: ParticipantChoice
 
         func run() throws {
-            let store = try HubCommand.openStore(options)
+            let store = try HubCommand.openStore(options, for: "erase-participant")
             defer { try? store.close() }
             let key = try participant.resolve(store)
             let report: ErasureReport

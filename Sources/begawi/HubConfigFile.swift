@@ -9,7 +9,7 @@ enum HubConfigFile {
                        "idle_timeout_seconds", "body_timeout_seconds", "auth_failures_per_minute", "log_interval_seconds",
                        "min_site_version", "retention_days", "feed_retention_days", "audit_retention_days",
                        "audit_archive_dir", "ledger_retention_days", "housekeeping_interval_seconds", "erasure_log",
-                       "max_wait_seconds"]
+                       "max_wait_seconds", "database_password_file"]
 
     static func load(_ path: String) throws -> HubConfiguration {
         let file = try ConfigFile.load(path)
@@ -19,7 +19,11 @@ enum HubConfigFile {
             c.host = host
             c.port = port
         }
-        if let v = try file.path("database") { c.databasePath = v }
+        if let v = try file.string("database") {
+            // A PostgreSQL URL is kept as written (checked below); a file path is resolved from this file's folder.
+            c.databasePath = HubDatabase.isURL(v) ? v : try file.path("database") ?? v
+        }
+        if let v = try file.path("database_password_file") { c.databasePasswordFile = v }
         if let v = try file.path("schema") { c.schemaPath = v }
         if let v = try file.path("tls_certificate") { c.certificateFile = v }
         if let v = try file.path("tls_key") { c.privateKeyFile = v }
@@ -51,7 +55,12 @@ enum HubConfigFile {
         if let v = try file.int("ledger_retention_days") { c.retention.ledgerRetentionDays = v }
         if let v = try file.int("housekeeping_interval_seconds") { c.retention.housekeepingIntervalSeconds = v }
         if let v = try file.path("erasure_log") { c.retention.erasureLogPath = v }
-        do { try c.validate() } catch let e as BegawiError { throw BegawiError(.configuration, "\(path): \(e.message)") }
+        do {
+            try c.validate()
+            if c.databaseIsPostgres { _ = try HubDatabase.settings(url: c.databasePath) }
+        } catch let e as BegawiError {
+            throw BegawiError(.configuration, "\(path): \(e.message)")
+        }
         return c
     }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BegawiCore
 import BegawiHub
+import BegawiPostgres
 import BegawiRules
 import Foundation
 
@@ -37,7 +38,8 @@ struct HubSchemaCommand: ParsableCommand {
         func run() throws {
             let c = try HubConfigFile.load(options.config)
             let text = try HubSchemaCommand.read(file)
-            let evolution = try HubSchemaCommand.naming(file) { try SQLiteHubStore.publish(at: c.databasePath, schemaText: text) }
+            let database = try HubDatabase(c)
+            let evolution = try HubSchemaCommand.naming(file) { try HubSchemaCommand.publish(text, to: database) }
             if evolution.isPublished {
                 print("version \(evolution.version) is published already; nothing changed")
             } else {
@@ -45,9 +47,21 @@ struct HubSchemaCommand: ParsableCommand {
                 let was = evolution.current.flatMap { $0 > 0 ? " (was \($0))" : nil } ?? " (the first version recorded)"
                 print("published version \(evolution.version)\(was)")
                 for change in evolution.changes { print("  \(change)") }
-                try HubSchemaCommand.printWidening(c.databasePath, text)
+                if case .sqlite(let path) = database { try HubSchemaCommand.printWidening(path, text) }
             }
             print("next: make `schema` in \(options.config) name \(file), then restart the hub (systemctl restart begawi-hub)")
+        }
+    }
+
+    /// Publishes on the configuration's store: SQLite migrates the file's tables; PostgreSQL makes
+    /// or widens the synced tables, publishers of several processes taking turns.
+    static func publish(_ text: Data, to database: HubDatabase) throws -> SchemaEvolution {
+        switch database {
+        case .sqlite(let path): return try SQLiteHubStore.publish(at: path, schemaText: text)
+        case .postgres(let settings):
+            let store = try PostgresHubStore(settings: settings, poolSize: 1)
+            defer { store.close() }
+            return try store.publish(schemaText: text)
         }
     }
 
@@ -71,7 +85,7 @@ struct HubSchemaCommand: ParsableCommand {
 
         func run() throws {
             let c = try HubConfigFile.load(options.config)
-            let published = try SQLiteHubStore.published(at: c.databasePath)
+            let published = try HubDatabase(c).published()
             guard let latest = published.last else {
                 throw BegawiError(.invalidArgument, "this hub has no published schema yet; `begawi hub schema publish FILE` publishes one (a start of `begawi hub run` records the file in force)")
             }
@@ -90,7 +104,7 @@ struct HubSchemaCommand: ParsableCommand {
 
         func run() throws {
             let c = try HubConfigFile.load(options.config)
-            let published = try SQLiteHubStore.published(at: c.databasePath)
+            let published = try HubDatabase(c).published()
             if published.isEmpty { print("no schema version published yet") }
             var earlier: [SchemaDocument] = []
             print("version\tpublished_at\tdigest\tchanges")

@@ -22,7 +22,7 @@ struct ReportCommand: ParsableCommand {
     }
 
     func run() throws {
-        let store = try HubCommand.openStore(options)
+        let store = try HubCommand.openStore(options, for: "report")
         defer { try? store.close() }
         let report = try store.enrollmentReport(ReportFilter(from: from, to: to, partner: partner, program: program, status: status))
         switch format {

@@ -9,8 +9,8 @@ import Testing
 struct ClockTests {
     let ahead = ["faketime", "-f", "+365d"]
 
-    @Test func aSiteAYearAheadDoesNotWinALaterEdit() throws {
-        let cluster = try Cluster(label: "clock")
+    @Test(arguments: ClusterStore.available) func aSiteAYearAheadDoesNotWinALaterEdit(store: ClusterStore) throws {
+        let cluster = try Cluster(label: "clock", store: store)
         try cluster.startHub()
         try cluster.addSite("ahead")
         try cluster.addSite("right")

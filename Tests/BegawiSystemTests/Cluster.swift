@@ -18,6 +18,10 @@ final class Cluster {
     var hubEnvironment: [String: String] = [:]
     /// A command the hub runs under, e.g. `prlimit --nofile=1024:1024 --` (it must exec the hub).
     var hubPrefix: [String] = []
+    /// The hub's store: a SQLite file, or a fresh PostgreSQL database of its own.
+    let store: ClusterStore
+    /// The hub's PostgreSQL database (its URL), made for this cluster and dropped with it; nil on SQLite.
+    private(set) var postgres: TestDatabase?
 
     /// The `begawi` executable built beside the test bundle (or BEGAWI_BIN).
     static var binary: String {
@@ -34,16 +38,21 @@ final class Cluster {
 
     /// Makes the folder, certificates, schema and hub configuration, and initialises the hub database.
     /// `schema` is a schema file of the repository, copied for the hub and every site.
-    init(label: String = "cluster", hubExtra: String = "", schema: String = "config/schema.example.json") throws {
+    /// `store` chooses the hub's store: PostgreSQL makes a fresh database on the server
+    /// `BEGAWI_TEST_POSTGRES` names.
+    init(label: String = "cluster", hubExtra: String = "", schema: String = "config/schema.example.json",
+         store: ClusterStore = .sqlite) throws {
+        self.store = store
         let root = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
         folder = "\(root)/begawi-\(label)-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: Repository.root.appendingPathComponent(schema).path, toPath: "\(folder)/schema.json")
         try Cluster.run(["hub", "make-certificates", "--out", "\(folder)/tls"])
         hubConfig = "\(folder)/hub.toml"
+        if store == .postgres { postgres = try TestDatabase() }
         try """
             listen = "127.0.0.1:0"
-            database = "hub.sqlite"
+            database = "\(postgres?.url ?? "hub.sqlite")"
             schema = "schema.json"
             tls_certificate = "tls/hub.crt"
             tls_key = "tls/hub.key"
@@ -56,6 +65,7 @@ final class Cluster {
     deinit {
         for p in daemons.values where p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
         if let hub, hub.isRunning { kill(hub.processIdentifier, SIGKILL); hub.waitUntilExit() }
+        postgres?.drop()
         if ProcessInfo.processInfo.environment["BEGAWI_KEEP_TEST_FILES"] == nil {
             try? FileManager.default.removeItem(atPath: folder)
         }
@@ -210,6 +220,11 @@ final class Cluster {
 
     /// A table's rows in a replica file (the hub's is "hub"), keyed by primary key, read with plain SQL.
     func rows(_ id: String, _ table: String) throws -> [String: [String]] {
+        if id == "hub", let postgres {
+            var out: [String: [String]] = [:]
+            for values in try postgres.query("SELECT * FROM \"\(table)\"") { out[values[0]] = Array(values.dropFirst()) }
+            return out
+        }
         let file = id == "hub" ? path("hub.sqlite") : replicaPath(id)
         let queue = try DatabaseQueue(path: file, configuration: { var c = Configuration(); c.readonly = true; return c }())
         defer { try? queue.close() }
@@ -225,6 +240,9 @@ final class Cluster {
 
     /// The conflict ledger of a replica file: (table, key, column, loser site, winner site).
     func ledger(_ id: String) throws -> [[String]] {
+        if id == "hub", let postgres {
+            return try postgres.query("SELECT tbl, key, col, loser_site, winner_site FROM _begawi_conflicts ORDER BY tbl, key, col, loser_site")
+        }
         let file = id == "hub" ? path("hub.sqlite") : replicaPath(id)
         let queue = try DatabaseQueue(path: file, configuration: { var c = Configuration(); c.readonly = true; return c }())
         defer { try? queue.close() }

@@ -6,8 +6,8 @@ import Testing
 @Suite(.blocking) struct ConvergenceTests {
     /// A hub and three sites; each edits offline, two of them the same field; after syncing every
     /// replica equals the hub's view and the hub's ledger holds the conflict.
-    @Test func threeSitesConvergeWithTheConflictInTheLedger() throws {
-        let cluster = try Cluster(label: "converge")
+    @Test(arguments: ClusterStore.available) func threeSitesConvergeWithTheConflictInTheLedger(store: ClusterStore) throws {
+        let cluster = try Cluster(label: "converge", store: store)
         try cluster.startHub()
         for s in ["lpk-a", "lpk-b", "blki"] { try cluster.addSite(s, kind: s == "blki" ? "blki" : "lpk") }
         try cluster.staff("lpk-a", "INSERT INTO participants(id, nik, full_name, phone) VALUES ('p1', '6474010101900001', 'Siti Aminah', '0811')")

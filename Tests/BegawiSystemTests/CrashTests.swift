@@ -41,7 +41,7 @@ import Testing
         return (cluster, model)
     }
 
-    @Test func siteKilledAtRandomPointsOfSync() throws {
+    @Test(arguments: ClusterStore.available) func siteKilledAtRandomPointsOfSync(store: ClusterStore) throws {
         let seed = CrashTests.seed
         let target = (CrashTests.points + 1) / 2
         print("CrashTests.siteKilledAtRandomPointsOfSync: seed \(seed), \(target) kills (replay: BEGAWI_CRASH_SEED=\(seed))")
@@ -80,7 +80,7 @@ import Testing
         try CrashTests.settleAndVerify(cluster, model, seed: seed)
     }
 
-    @Test func hubKilledAtRandomPointsOfSync() throws {
+    @Test(arguments: ClusterStore.available) func hubKilledAtRandomPointsOfSync(store: ClusterStore) throws {
         let seed = CrashTests.seed
         let target = CrashTests.points / 2
         print("CrashTests.hubKilledAtRandomPointsOfSync: seed \(seed), \(target) kills (replay: BEGAWI_CRASH_SEED=\(seed))")

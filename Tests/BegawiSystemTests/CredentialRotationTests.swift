@@ -6,8 +6,8 @@ import Testing
 /// `revoke-site`; the running hub refuses the old one at the next request, and its 401 names the
 /// command. A credential file is never written over another file.
 @Suite(.blocking) struct CredentialRotationTests {
-    @Test func aRotatedCredentialReplacesTheOldOneAtOnce() throws {
-        let cluster = try Cluster(label: "rotate")
+    @Test(arguments: ClusterStore.available) func aRotatedCredentialReplacesTheOldOneAtOnce(store: ClusterStore) throws {
+        let cluster = try Cluster(label: "rotate", store: store)
         try cluster.startHub()
         try cluster.addSite("lpk-a")
         try cluster.staff("lpk-a", "INSERT INTO programs(id, title) VALUES ('prog-1', 'Las')")
@@ -67,8 +67,8 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: cluster.path("lpk-z.credential")))
     }
 
-    @Test func aCredentialFileIsNeverWrittenOverAnotherFile() throws {
-        let cluster = try Cluster(label: "credential-out")
+    @Test(arguments: ClusterStore.available) func aCredentialFileIsNeverWrittenOverAnotherFile(store: ClusterStore) throws {
+        let cluster = try Cluster(label: "credential-out", store: store)
         let hub = cluster.hubConfig
         try Cluster.run(["hub", "add-site", "--config", hub, "--id", "lpk-a", "--kind", "lpk", "--name", "A",
                          "--credential-out", cluster.path("lpk-a.credential")])

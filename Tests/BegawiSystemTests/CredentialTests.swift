@@ -6,8 +6,8 @@ import Testing
 /// in `$CREDENTIALS_DIRECTORY` (what `LoadCredential=NAME:PATH` provides), so that neither the
 /// unit nor the environment holds the secret.
 @Suite(.blocking) struct CredentialTests {
-    @Test func theSiteAndTheHubReadTheirSecretsFromTheCredentialsDirectory() throws {
-        let cluster = try Cluster(label: "credentials")
+    @Test(arguments: ClusterStore.available) func theSiteAndTheHubReadTheirSecretsFromTheCredentialsDirectory(store: ClusterStore) throws {
+        let cluster = try Cluster(label: "credentials", store: store)
         // The hub's TLS key as a credential.
         let hubKeys = cluster.path("hub-credentials")
         try FileManager.default.createDirectory(atPath: hubKeys, withIntermediateDirectories: true)
@@ -42,8 +42,8 @@ import Testing
 
     /// The credential goes into a header line: one with a line break inside (a file edited by hand,
     /// or a header smuggled in) is refused before anything is sent.
-    @Test func aCredentialWithALineBreakInsideIsRefused() throws {
-        let cluster = try Cluster(label: "credential-crlf")
+    @Test(arguments: ClusterStore.available) func aCredentialWithALineBreakInsideIsRefused(store: ClusterStore) throws {
+        let cluster = try Cluster(label: "credential-crlf", store: store)
         try cluster.startHub()
         try cluster.addSite("lpk-a")
         let file = cluster.path("lpk-a.credential")

@@ -15,8 +15,8 @@ import Testing
         return nil
     }
 
-    @Test func aLocalWriteReachesTheHubWithinAboutASecond() throws {
-        let cluster = try Cluster(label: "daemon")
+    @Test(arguments: ClusterStore.available) func aLocalWriteReachesTheHubWithinAboutASecond(store: ClusterStore) throws {
+        let cluster = try Cluster(label: "daemon", store: store)
         try cluster.startHub()
         try cluster.addSite("lpk-a", extra: "pull_interval_seconds = 60")
         try cluster.startDaemon("lpk-a")
@@ -32,8 +32,8 @@ import Testing
         cluster.stopDaemon("lpk-a")
     }
 
-    @Test func whileTheHubIsAwayTheDaemonBacksOffThenCatchesUp() throws {
-        let cluster = try Cluster(label: "daemon")
+    @Test(arguments: ClusterStore.available) func whileTheHubIsAwayTheDaemonBacksOffThenCatchesUp(store: ClusterStore) throws {
+        let cluster = try Cluster(label: "daemon", store: store)
         try cluster.startHub()
         try cluster.addSite("lpk-a")
         cluster.stopHub()

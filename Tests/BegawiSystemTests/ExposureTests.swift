@@ -107,8 +107,8 @@ import Testing
         """
 
     /// Past `max_connections` a connection is closed at once; one summary line covers them all.
-    @Test func connectionsPastTheLimitAreClosedAtOnceAndSummedUpOnce() throws {
-        let cluster = try Cluster(label: "limit", hubExtra: Self.shortLimits + "\nmetrics_token_file = \"metrics.token\"")
+    @Test(arguments: ClusterStore.available) func connectionsPastTheLimitAreClosedAtOnceAndSummedUpOnce(store: ClusterStore) throws {
+        let cluster = try Cluster(label: "limit", hubExtra: Self.shortLimits + "\nmetrics_token_file = \"metrics.token\"", store: store)
         try "0123456789abcdef0123456789abcdef\n".write(toFile: cluster.path("metrics.token"), atomically: true, encoding: .utf8)
         try cluster.startHub()
         let sockets = try (0..<30).map { _ in try HostileSocket(port: cluster.hubPort, source: "127.0.0.2") }

@@ -106,7 +106,7 @@ import Testing
 
     // MARK: tests
 
-    @Test func cutsInBothDirectionsResumeAfterAcknowledgedBatches() throws {
+    @Test(arguments: ClusterStore.available) func cutsInBothDirectionsResumeAfterAcknowledgedBatches(store: ClusterStore) throws {
         let seed = FaultProxyTests.seed
         print("FaultProxyTests.cutsInBothDirections: proxy seed \(seed) (replay: BEGAWI_FAULT_SEED=\(seed))")
         let cluster = try FaultProxyTests.makeCluster("fault-cut")
@@ -146,7 +146,7 @@ import Testing
         #expect(sentBySuccesses < written, "seed \(seed): successful attempts sent \(sentBySuccesses) rows of \(written): nothing was resumed")
     }
 
-    @Test func stallsLongerThanTheStallLimitAreAbandonedAndResumed() throws {
+    @Test(arguments: ClusterStore.available) func stallsLongerThanTheStallLimitAreAbandonedAndResumed(store: ClusterStore) throws {
         let seed = FaultProxyTests.seed
         print("FaultProxyTests.stalls: proxy seed \(seed) (replay: BEGAWI_FAULT_SEED=\(seed))")
         let cluster = try FaultProxyTests.makeCluster("fault-stall")
@@ -183,7 +183,7 @@ import Testing
         #expect(slowest < stallSeconds - 3, "seed \(seed): an attempt took \(slowest) s; a stalled transfer should be abandoned after about 2 s")
     }
 
-    @Test func trickleAt64KbitPerSecondCompletes() throws {
+    @Test(arguments: ClusterStore.available) func trickleAt64KbitPerSecondCompletes(store: ClusterStore) throws {
         let seed = FaultProxyTests.seed
         let cluster = try FaultProxyTests.makeCluster("fault-trickle")
         let proxy = try FaultProxy(cluster: cluster, name: "trickle", seed: seed, faults: ["--rate-bps", "64000"])
@@ -208,7 +208,7 @@ import Testing
         #expect(summary?.sent == 250 && summary?.received == 100, "unexpected round: \(String(describing: summary))")
     }
 
-    @Test func daemonBehindALinkResetEveryTwoSecondsConverges() throws {
+    @Test(arguments: ClusterStore.available) func daemonBehindALinkResetEveryTwoSecondsConverges(store: ClusterStore) throws {
         let seed = FaultProxyTests.seed
         let cluster = try FaultProxyTests.makeCluster("fault-reset", siteExtra: "batch_rows = 50\npull_interval_seconds = 1")
         // A link that drops every 2 s and carries 200 kbit/s: a round cannot finish between two drops.

@@ -18,8 +18,8 @@ import Testing
         return (result.status == 0 && result.output.contains("Cipher is \(cipher)"), result.output)
     }
 
-    @Test func tls12OffersOnlyAEADSuites() throws {
-        let cluster = try Cluster(label: "ciphers")
+    @Test(arguments: ClusterStore.available) func tls12OffersOnlyAEADSuites(store: ClusterStore) throws {
+        let cluster = try Cluster(label: "ciphers", store: store)
         try cluster.startHub()
         let ca = cluster.path("tls/ca.crt")
         for cbc in ["ECDHE-ECDSA-AES128-SHA", "ECDHE-ECDSA-AES256-SHA", "ECDHE-ECDSA-AES128-SHA256"] {

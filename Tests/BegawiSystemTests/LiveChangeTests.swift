@@ -20,8 +20,8 @@ import Testing
         Int(try cluster.query("hub", "SELECT sessions FROM _hub_site_health WHERE site = ?", [site]).first?.first ?? "0") ?? 0
     }
 
-    @Test func aChangeAtTheHubReachesAHeldSiteWithoutANewRound() throws {
-        let cluster = try Cluster(label: "live")
+    @Test(arguments: ClusterStore.available) func aChangeAtTheHubReachesAHeldSiteWithoutANewRound(store: ClusterStore) throws {
+        let cluster = try Cluster(label: "live", store: store)
         try cluster.startHub()
         // Neither the poll (an hour) nor the held pull's end (ten minutes) can explain an arrival.
         try cluster.addSite("lpk-a", extra: "pull_interval_seconds = 3600\nwait_seconds = 600")
@@ -39,8 +39,8 @@ import Testing
         #expect(cluster.daemonStatus("lpk-a") == 0)
     }
 
-    @Test func aLocalWriteEndsTheHeldPullAndReachesTheHub() throws {
-        let cluster = try Cluster(label: "live")
+    @Test(arguments: ClusterStore.available) func aLocalWriteEndsTheHeldPullAndReachesTheHub(store: ClusterStore) throws {
+        let cluster = try Cluster(label: "live", store: store)
         try cluster.startHub()
         try cluster.addSite("lpk-a", extra: "pull_interval_seconds = 3600\nwait_seconds = 600")
         try cluster.startDaemon("lpk-a")
@@ -53,8 +53,8 @@ import Testing
         #expect(cluster.daemonStatus("lpk-a") == 0)
     }
 
-    @Test func aWaitOutOfRangeIsRefused() async throws {
-        let cluster = try Cluster(label: "live")
+    @Test(arguments: ClusterStore.available) func aWaitOutOfRangeIsRefused(store: ClusterStore) async throws {
+        let cluster = try Cluster(label: "live", store: store)
         try cluster.startHub()
         try cluster.addSite("lpk-a")
         let probe = try HubProbe(cluster, site: "lpk-a")
@@ -71,8 +71,8 @@ import Testing
 
     /// A site gives up its held pull for a push by closing the connection: the hub must let the
     /// pull go at once, or each local write would leave a connection held until the wait ends.
-    @Test func aHeldPullWhoseClientLeftHoldsNoConnection() async throws {
-        let cluster = try Cluster(label: "live", hubExtra: "max_connections_per_address = 2\nmax_wait_seconds = 3600")
+    @Test(arguments: ClusterStore.available) func aHeldPullWhoseClientLeftHoldsNoConnection(store: ClusterStore) async throws {
+        let cluster = try Cluster(label: "live", hubExtra: "max_connections_per_address = 2\nmax_wait_seconds = 3600", store: store)
         try cluster.startHub()
         try cluster.addSite("lpk-a")
         let epoch = try #require(try await HubProbe(cluster, site: "lpk-a").session().field("epoch"))
@@ -90,8 +90,8 @@ import Testing
         #expect(answer.status == 200, "\(answer)")
     }
 
-    @Test func aHeldPullIsReleasedWhenTheHubStops() async throws {
-        let cluster = try Cluster(label: "live", hubExtra: "max_wait_seconds = 3600")
+    @Test(arguments: ClusterStore.available) func aHeldPullIsReleasedWhenTheHubStops(store: ClusterStore) async throws {
+        let cluster = try Cluster(label: "live", hubExtra: "max_wait_seconds = 3600", store: store)
         try cluster.startHub()
         try cluster.addSite("lpk-a")
         let probe = try HubProbe(cluster, site: "lpk-a")

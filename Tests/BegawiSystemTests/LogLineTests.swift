@@ -5,8 +5,8 @@ import Testing
 /// One event, one line: a value in a log line cannot end the line, fake another, colour a
 /// terminal or reorder what a reader sees (the journal and `journalctl` show lines as written).
 @Suite(.blocking) struct LogLineTests {
-    @Test func aValueWithControlAndBidiCharactersStaysInItsLine() throws {
-        let cluster = try Cluster(label: "log-lines")
+    @Test(arguments: ClusterStore.available) func aValueWithControlAndBidiCharactersStaysInItsLine(store: ClusterStore) throws {
+        let cluster = try Cluster(label: "log-lines", store: store)
         cluster.hubEnvironment = ["BEGAWI_LOG_LEVEL": "info"]
         try cluster.startHub()
         let hub = try #require(cluster.hub)

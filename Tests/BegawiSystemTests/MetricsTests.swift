@@ -1,7 +1,6 @@
 import BegawiCore
 import BegawiTestSupport
 import Foundation
-import GRDB
 import Testing
 
 /// Prometheus' `/metrics`: at the hub (per site: last contact, lag, pending, conflicts, refusals,
@@ -9,8 +8,8 @@ import Testing
 /// pull personal data); and
 /// at a site daemon on a loopback port when its configuration asks for one.
 @Suite(.blocking) struct MetricsTests {
-    @Test func theHubReportsEachSitesHealthAndItsOwnLatency() throws {
-        let cluster = try Cluster(label: "metrics-hub", hubExtra: "metrics_token_file = \"metrics.token\"")
+    @Test(arguments: ClusterStore.available) func theHubReportsEachSitesHealthAndItsOwnLatency(store: ClusterStore) throws {
+        let cluster = try Cluster(label: "metrics-hub", hubExtra: "metrics_token_file = \"metrics.token\"", store: store)
         try "0123456789abcdef0123456789abcdef\n".write(toFile: cluster.path("metrics.token"), atomically: true, encoding: .utf8)
         let started = Date().timeIntervalSince1970
         try cluster.startHub()
@@ -52,8 +51,7 @@ import Testing
         #expect(page.value("begawi_hub_site_info", ["site": "office", "version": "", "schema": ""]) == 1, "the office never synced")
 
         // The figures agree with the hub's database.
-        let hub = try DatabaseQueue(path: cluster.path("hub.sqlite"), configuration: { var c = Configuration(); c.readonly = true; return c }())
-        let conflicts = try hub.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM _begawi_conflicts") ?? 0 }
+        let conflicts = Int(try cluster.query("hub", "SELECT count(*) FROM _begawi_conflicts").first?.first ?? "") ?? -1
         #expect(conflicts == 1)
         let conflictsMetric = (page.value("begawi_hub_site_conflicts_total", ["site": "lpk-a"]) ?? -1)
             + (page.value("begawi_hub_site_conflicts_total", ["site": "lpk-b"]) ?? -1)
@@ -63,7 +61,9 @@ import Testing
         #expect(page.value("begawi_hub_site_pushes_total", ["site": "lpk-a"]) == 3)
         #expect(page.value("begawi_hub_site_refusals_total", ["site": "lpk-a"]) == 0, "no rules, no refusals")
         #expect(page.value("begawi_hub_site_pending_changes", ["site": "lpk-a"]) == 1, "prog-4 was pending when the last round opened")
-        let head = try hub.read { db in try Int.fetchOne(db, sql: "SELECT value FROM _begawi_state WHERE name = 'seq'") ?? 0 }
+        // The feed's head: the replica's sequence in SQLite, the feed's head row on PostgreSQL.
+        let headSQL = cluster.postgres == nil ? "SELECT value FROM _begawi_state WHERE name = 'seq'" : "SELECT pos FROM _begawi_feed_head"
+        let head = Int(try cluster.query("hub", headSQL).first?.first ?? "") ?? -1
         #expect(page.value("begawi_hub_feed_head") == Double(head))
         #expect(page.value("begawi_hub_site_lag_changes", ["site": "lpk-a"]) == 0)
         #expect((page.value("begawi_hub_site_lag_changes", ["site": "lpk-b"]) ?? 0) >= 1)
@@ -79,8 +79,8 @@ import Testing
     /// Without a token the page is off; a site's report about itself cannot upset the hub: a value out
     /// of range (a clock at the edge of 64 bits, a negative count) is refused with a reason, never
     /// subtracted or stored (issue 12: every number from a request is range-checked).
-    @Test func withoutATokenMetricsAreOffAndOddReportsAreRefused() async throws {
-        let cluster = try Cluster(label: "metrics-off")
+    @Test(arguments: ClusterStore.available) func withoutATokenMetricsAreOffAndOddReportsAreRefused(store: ClusterStore) async throws {
+        let cluster = try Cluster(label: "metrics-off", store: store)
         try cluster.startHub()
         try cluster.addSite("lpk-a")
         let probe = try HubProbe(cluster, site: "lpk-a")
@@ -92,15 +92,12 @@ import Testing
         let off = try await probe.send("GET", "/metrics")
         #expect(off.status == 404 && off.error == "metrics-off", "\(off)")
         #expect(cluster.hub?.isRunning == true)
-        let hub = try DatabaseQueue(path: cluster.path("hub.sqlite"), configuration: { var c = Configuration(); c.readonly = true; return c }())
-        let row = try hub.read { db in try Row.fetchOne(db, sql: "SELECT clock_offset_ms, pending, sessions FROM _hub_site_health WHERE site = 'lpk-a'") }
-        #expect(row?["clock_offset_ms"] == nil as Int64?)
-        #expect(row?["pending"] == 0 as Int64?)
-        #expect(row?["sessions"] == 1 as Int64?)
+        let row = try cluster.query("hub", "SELECT clock_offset_ms, pending, sessions FROM _hub_site_health WHERE site = 'lpk-a'")
+        #expect(row == [["NULL", "0", "1"]])
     }
 
-    @Test func aSiteServesItsFiguresOnLoopbackWhenAsked() throws {
-        let cluster = try Cluster(label: "metrics-site")
+    @Test(arguments: ClusterStore.available) func aSiteServesItsFiguresOnLoopbackWhenAsked(store: ClusterStore) throws {
+        let cluster = try Cluster(label: "metrics-site", store: store)
         try cluster.startHub()
         let port = Prometheus.freePort()
         try cluster.addSite("lpk-a", extra: "metrics_listen = \"127.0.0.1:\(port)\"")
@@ -149,8 +146,8 @@ import Testing
 
     /// A site's User-Agent becomes a label value: a quote under a combining mark must not end it,
     /// or the reference parser refuses the page and Prometheus fails the scrape.
-    @Test func aUserAgentCannotBreakThePage() async throws {
-        let cluster = try Cluster(label: "metrics-agent", hubExtra: "metrics_token_file = \"metrics.token\"")
+    @Test(arguments: ClusterStore.available) func aUserAgentCannotBreakThePage(store: ClusterStore) async throws {
+        let cluster = try Cluster(label: "metrics-agent", hubExtra: "metrics_token_file = \"metrics.token\"", store: store)
         try "0123456789abcdef0123456789abcdef\n".write(toFile: cluster.path("metrics.token"), atomically: true, encoding: .utf8)
         try cluster.startHub()
         try cluster.addSite("lpk-a")

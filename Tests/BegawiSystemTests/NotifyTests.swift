@@ -6,8 +6,8 @@ import Testing
 /// only after it listens), watchdog pings at half of WATCHDOG_USEC, a STATUS line of sync state,
 /// and STOPPING on SIGTERM before a clean exit.
 @Suite(.blocking) struct NotifyTests {
-    @Test func theSiteDaemonNotifiesReadyPingsTheWatchdogAndStops() throws {
-        let cluster = try Cluster(label: "notify-site")
+    @Test(arguments: ClusterStore.available) func theSiteDaemonNotifiesReadyPingsTheWatchdogAndStops(store: ClusterStore) throws {
+        let cluster = try Cluster(label: "notify-site", store: store)
         try cluster.startHub()
         try cluster.addSite("lpk-a")
         let socket = try NotifySocket(path: cluster.path("notify-site.sock"))
@@ -23,8 +23,8 @@ import Testing
         #expect(cluster.daemonStatus("lpk-a") == 0)
     }
 
-    @Test func theHubIsReadyOnlyOnceItListens() throws {
-        let cluster = try Cluster(label: "notify-hub")
+    @Test(arguments: ClusterStore.available) func theHubIsReadyOnlyOnceItListens(store: ClusterStore) throws {
+        let cluster = try Cluster(label: "notify-hub", store: store)
         let socket = try NotifySocket(path: cluster.path("notify-hub.sock"))
         cluster.hubEnvironment = ["NOTIFY_SOCKET": socket.path, "WATCHDOG_USEC": "2000000"]
         try cluster.startHub()
@@ -40,8 +40,8 @@ import Testing
 
     /// Under journald (`$JOURNAL_STREAM` names stderr) every line carries its syslog priority; a
     /// line is one event.
-    @Test func logLinesCarrySyslogPrioritiesUnderTheJournal() throws {
-        let cluster = try Cluster(label: "journal")
+    @Test(arguments: ClusterStore.available) func logLinesCarrySyslogPrioritiesUnderTheJournal(store: ClusterStore) throws {
+        let cluster = try Cluster(label: "journal", store: store)
         try cluster.startHub()
         try cluster.addSite("lpk-a")
         cluster.stopHub() // the daemon's rounds fail: a warning each

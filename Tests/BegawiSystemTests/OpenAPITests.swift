@@ -6,8 +6,8 @@ import Testing
 
 @Suite(.blocking) struct OpenAPITests {
     /// The hub serves the repository's OpenAPI document, unchanged, without a credential.
-    @Test func theHubServesTheDocumentInTheRepository() async throws {
-        let cluster = try Cluster(label: "openapi")
+    @Test(arguments: ClusterStore.available) func theHubServesTheDocumentInTheRepository(store: ClusterStore) async throws {
+        let cluster = try Cluster(label: "openapi", store: store)
         try cluster.startHub()
         let transport = try CurlTransport(baseURL: cluster.hubURL, caFile: cluster.path("tls/ca.crt"), credential: "none")
         let response = try await transport.send(HubRequest(method: "GET", path: "/v1/openapi.yaml"))

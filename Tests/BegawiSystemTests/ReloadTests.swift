@@ -6,8 +6,8 @@ import Testing
 /// RELOADING=1, then READY=1); a bad one is refused with the reason in the log, and the daemon goes
 /// on with the settings in force.
 @Suite(.blocking) struct ReloadTests {
-    @Test func aSiteTakesAGoodFileAndKeepsItsSettingsOnABadOne() throws {
-        let cluster = try Cluster(label: "reload-site")
+    @Test(arguments: ClusterStore.available) func aSiteTakesAGoodFileAndKeepsItsSettingsOnABadOne(store: ClusterStore) throws {
+        let cluster = try Cluster(label: "reload-site", store: store)
         try cluster.startHub()
         try cluster.addSite("lpk-a")
         // It starts pointed at a port where no hub listens.
@@ -50,8 +50,8 @@ import Testing
         #expect(cluster.daemonStatus("lpk-a") == 0)
     }
 
-    @Test func theHubTakesANewCertificateAndKeepsItsSettingsOnABadFile() throws {
-        let cluster = try Cluster(label: "reload-hub")
+    @Test(arguments: ClusterStore.available) func theHubTakesANewCertificateAndKeepsItsSettingsOnABadFile(store: ClusterStore) throws {
+        let cluster = try Cluster(label: "reload-hub", store: store)
         cluster.hubEnvironment = ["BEGAWI_LOG_LEVEL": "info"]
         try cluster.startHub()
         try cluster.addSite("lpk-a")

@@ -29,7 +29,10 @@ import Testing
     }
 
     static func columns(_ cluster: Cluster, _ table: String) throws -> [String] {
-        try DatabaseQueue(path: cluster.path("hub.sqlite")).read { db in
+        if let postgres = cluster.postgres {
+            return try postgres.query("SELECT column_name FROM information_schema.columns WHERE table_name = '\(table)' ORDER BY ordinal_position").map { $0[0] }
+        }
+        return try DatabaseQueue(path: cluster.path("hub.sqlite")).read { db in
             try String.fetchAll(db, sql: "SELECT name FROM pragma_table_info(?)", arguments: [table])
         }
     }
@@ -38,8 +41,8 @@ import Testing
         try Cluster.run(["hub", "schema"] + arguments + ["--config", cluster.hubConfig], expect: expect)
     }
 
-    @Test func aCompatibleVersionIsPublishedAndTheHubRunsWithIt() throws {
-        let cluster = try Cluster(label: "publish")
+    @Test(arguments: ClusterStore.available) func aCompatibleVersionIsPublishedAndTheHubRunsWithIt(store: ClusterStore) throws {
+        let cluster = try Cluster(label: "publish", store: store)
         let v2 = try Self.variant(cluster, "schema-v2.json") { root in
             root["version"] = 2
             Self.programs(&root) { $0.append(["name": "location", "type": "TEXT"]) }
@@ -71,8 +74,8 @@ import Testing
         cluster.stopHub()
     }
 
-    @Test func anIncompatibleVersionIsRefusedWithTheReasonAndChangesNothing() throws {
-        let cluster = try Cluster(label: "refuse")
+    @Test(arguments: ClusterStore.available) func anIncompatibleVersionIsRefusedWithTheReasonAndChangesNothing(store: ClusterStore) throws {
+        let cluster = try Cluster(label: "refuse", store: store)
         let before = try Self.columns(cluster, "programs")
         let bad = try Self.variant(cluster, "schema-bad.json") { root in
             root["version"] = 2
@@ -91,8 +94,8 @@ import Testing
         #expect(try hub(cluster, ["history"]).output.split(separator: "\n").count == 2)
     }
 
-    @Test func aChangedFileThatIsNotPublishedIsRefusedAtStart() throws {
-        let cluster = try Cluster(label: "unpublished")
+    @Test(arguments: ClusterStore.available) func aChangedFileThatIsNotPublishedIsRefusedAtStart(store: ClusterStore) throws {
+        let cluster = try Cluster(label: "unpublished", store: store)
         // The report of issue 14: a column added to the file in force, and the hub restarted.
         _ = try Self.variant(cluster, "schema.json") { root in
             Self.programs(&root) { $0.append(["name": "location", "type": "TEXT"]) }

@@ -6,8 +6,8 @@ import Testing
 /// held back in its refusal ledger as `bad-value`, never sent, never copied to another site; once the
 /// staff correct it, the row is sent whole.
 @Suite(.blocking) struct ValueHoldTests {
-    @Test func badValuesAreHeldAtTheSiteUntilCorrected() throws {
-        let cluster = try Cluster(label: "value-hold")
+    @Test(arguments: ClusterStore.available) func badValuesAreHeldAtTheSiteUntilCorrected(store: ClusterStore) throws {
+        let cluster = try Cluster(label: "value-hold", store: store)
         try cluster.startHub()
         try cluster.addSite("lpk-a")
         try cluster.addSite("lpk-b")

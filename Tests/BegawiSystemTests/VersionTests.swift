@@ -1,7 +1,6 @@
 import BegawiCore
 import BegawiTestSupport
 import Foundation
-import GRDB
 import Testing
 
 /// Daemon and protocol versions between real processes: the hub serves today's daemons (which name
@@ -18,8 +17,8 @@ import Testing
         return all
     }
 
-    @Test func aSiteBelowTheMinimumIsRefusedAndKeepsItsOutbox() throws {
-        let cluster = try Cluster(label: "min-version")
+    @Test(arguments: ClusterStore.available) func aSiteBelowTheMinimumIsRefusedAndKeepsItsOutbox(store: ClusterStore) throws {
+        let cluster = try Cluster(label: "min-version", store: store)
         try cluster.startHub()
         try cluster.addSite("lpk-a")
         try cluster.staff("lpk-a", "INSERT INTO participants(id, nik, full_name) VALUES ('p1', '6474010101900001', 'Siti Aminah')")
@@ -46,8 +45,8 @@ import Testing
         #expect(cluster.hubLog().contains("too old"), "\(cluster.hubLog())")
     }
 
-    @Test func aRefusedDaemonSaysWhyAndAsksAgainOnlyAtItsLongestBackoff() throws {
-        let cluster = try Cluster(label: "too-old-daemon")
+    @Test(arguments: ClusterStore.available) func aRefusedDaemonSaysWhyAndAsksAgainOnlyAtItsLongestBackoff(store: ClusterStore) throws {
+        let cluster = try Cluster(label: "too-old-daemon", store: store)
         try cluster.startHub()
         try cluster.addSite("lpk-a")
         // `site init` asks the hub for its schema, so the minimum is raised after it.
@@ -70,13 +69,14 @@ import Testing
         // The office sees who must upgrade: the refused daemon's versions, and no session counted.
         let sites = try Cluster.run(["hub", "sites", "--config", cluster.hubConfig]).output
         #expect(sites.contains("lpk-a\tlpk\tactive\tPartner lpk-a\t\(DaemonVersion.current)\t1\n"), "\(sites)")
-        let health = try DatabaseQueue(path: cluster.path("hub.sqlite")).read { db in
-            try Row.fetchOne(db, sql: "SELECT sessions, pushes, replica, last_contact IS NOT NULL AS contact FROM _hub_site_health WHERE site = 'lpk-a'")
-        }
-        #expect(health.map { [$0["sessions"], $0["pushes"], $0["contact"]] as [Int] } == [0, 0, 1])
-        #expect(health?["replica"] as String? == nil, "a refused request's replica was taken")
+        // Read as text from either store: a count, and whether a contact time and a replica are recorded.
+        let health = try cluster.query("hub", "SELECT sessions, pushes, CASE WHEN last_contact IS NULL THEN 0 ELSE 1 END, CASE WHEN replica IS NULL THEN 'none' ELSE replica END FROM _hub_site_health WHERE site = 'lpk-a'")
+        #expect(health.first.map { Array($0.prefix(3)) } == ["0", "0", "1"], "\(health)")
+        #expect(health.first?.last == "none", "a refused request's replica was taken")
     }
 
+    /// SQLite only for now: the PostgreSQL store refuses a session naming a schema version it never
+    /// published (its `unsettledRefusals` projects onto the version before it looks for refusals).
     @Test func theHubServesTodaysAndNewerDaemonsAndRefusesAnOlderProtocol() async throws {
         let cluster = try Cluster(label: "protocol")
         try cluster.startHub()

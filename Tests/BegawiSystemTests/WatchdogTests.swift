@@ -17,8 +17,8 @@ import Testing
         return try DatabaseQueue(path: path, configuration: c)
     }
 
-    @Test func aSiteWhoseSyncLoopIsStuckStopsPinging() throws {
-        let cluster = try Cluster(label: "stuck-site")
+    @Test(arguments: ClusterStore.available) func aSiteWhoseSyncLoopIsStuckStopsPinging(store: ClusterStore) throws {
+        let cluster = try Cluster(label: "stuck-site", store: store)
         try cluster.startHub()
         try cluster.addSite("lpk-a", extra: "pull_interval_seconds = 1")
         try cluster.addSite("lpk-b")

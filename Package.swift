@@ -160,8 +160,8 @@ let package = Package(
         .testTarget(
             name: "BegawiSystemTests",
             dependencies: [
-                "BegawiCore", "BegawiReplica", "BegawiRules", "BegawiSite", "BegawiTestSupport",
-                .product(name: "GRDB", package: "GRDB.swift"),
+                "BegawiCore", "BegawiReplica", "BegawiRules", "BegawiSite", "BegawiTestSupport", "BegawiHub", "BegawiPostgres",
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: strict),
         .testTarget(

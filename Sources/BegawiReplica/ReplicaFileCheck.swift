@@ -9,7 +9,31 @@ internal import CSQLite
 enum ReplicaFileCheck {
     static let sqliteHeader = Array("SQLite format 3\0".utf8)
 
+    /// How many times a check that failed for a reason that may pass is made again, and how long
+    /// it waits in between: a staff application writing while the daemon starts can hold a lock, or
+    /// change a file read `immutable` under the check, and neither is damage.
+    static let attempts = 10
+    static let pause: TimeInterval = 0.2
+
+    /// Refuses a missing file, another SQLite database, a replica of a newer format, and a damaged
+    /// file; a check that failed only because the file was busy or changing is made again before
+    /// anything is called damage, and a file still locked after every attempt is a storage error
+    /// (try again), never "damaged".
     static func verify(path: String) throws {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try verifyOnce(path: path)
+            } catch let error as BegawiError where error.code == .corrupted || error.code == .storage {
+                // Damage stays damage when read again; a lock or a file changing under an immutable read does not.
+                guard attempt < attempts else { throw error }
+                Thread.sleep(forTimeInterval: pause)
+            }
+        }
+    }
+
+    private static func verifyOnce(path: String) throws {
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw BegawiError(.notAReplica, "no replica at \(path): the file does not exist or cannot be read; check the path, or create the replica first")
         }
@@ -27,6 +51,8 @@ enum ReplicaFileCheck {
             format = try connection.scalar("SELECT value FROM _begawi_state WHERE name = 'format'")
         } catch let error as BegawiError where error.code == .notAReplica {
             throw error
+        } catch let failure as ReadFailure where failure.isLock {
+            throw ReplicaFileCheck.locked(path, failure)
         } catch {
             throw BegawiError(.corrupted, "\(path) is damaged: SQLite cannot read its schema. Restore it from a backup", cause: "\(error)")
         }
@@ -39,6 +65,8 @@ enum ReplicaFileCheck {
         let problems: [String]
         do {
             problems = try connection.column("PRAGMA quick_check")
+        } catch let failure as ReadFailure where failure.isLock {
+            throw ReplicaFileCheck.locked(path, failure)
         } catch {
             throw BegawiError(.corrupted, "\(path) is damaged: SQLite's check failed. Restore it from a backup", cause: "\(error)")
         }
@@ -46,6 +74,24 @@ enum ReplicaFileCheck {
             throw BegawiError(.corrupted, "\(path) is damaged: SQLite's quick_check found \(problems.count) problem(s). Restore it from a backup", cause: problems.prefix(3).joined(separator: "; "))
         }
     }
+}
+
+extension ReplicaFileCheck {
+    /// The file is locked by another program (a staff application's write, a checkpoint): not damage.
+    static func locked(_ path: String, _ failure: ReadFailure) -> BegawiError {
+        BegawiError(.storage, "\(path) is locked by another program (\(attempts) tries over \(Int(Double(attempts) * pause)) s); the file was not changed. Try again, and check which program holds it if this repeats",
+                    cause: failure.description)
+    }
+}
+
+/// A failed read of the file by the check: SQLite's primary result code and message.
+struct ReadFailure: Error, CustomStringConvertible {
+    let code: Int32
+    let message: String
+
+    /// A lock held by another connection: the read may pass when tried again.
+    var isLock: Bool { code == SQLITE_BUSY || code == SQLITE_LOCKED }
+    var description: String { "\(message) (SQLite \(code))" }
 }
 
 /// A read-only connection that creates no file: `immutable` when no write-ahead log exists
@@ -66,6 +112,13 @@ private final class ReadOnlyConnection {
             throw BegawiError(.corrupted, "\(path) cannot be opened as an SQLite database; it may be damaged. Restore it from a backup", cause: "SQLite status \(status)")
         }
         db = connection
+        // A writer's short lock (a commit, a checkpoint) is waited for rather than taken for damage.
+        sqlite3_busy_timeout(connection, 1_000)
+    }
+
+    /// The failure of the last call on this connection.
+    private var failure: ReadFailure {
+        ReadFailure(code: sqlite3_extended_errcode(db) & 0xff, message: String(cString: sqlite3_errmsg(db)))
     }
 
     deinit { sqlite3_close_v2(db) }
@@ -73,7 +126,7 @@ private final class ReadOnlyConnection {
     func rows(_ sql: String) throws -> [[SQLValue]] {
         var statement: OpaquePointer?
         guard sqlite3_prepare_v2(db, sql, -1, &statement, nil) == SQLITE_OK, let statement else {
-            throw BegawiError(.corrupted, String(cString: sqlite3_errmsg(db)))
+            throw failure
         }
         defer { sqlite3_finalize(statement) }
         var out: [[SQLValue]] = []
@@ -91,7 +144,7 @@ private final class ReadOnlyConnection {
             case SQLITE_DONE:
                 return out
             default:
-                throw BegawiError(.corrupted, String(cString: sqlite3_errmsg(db)))
+                throw failure
             }
         }
     }

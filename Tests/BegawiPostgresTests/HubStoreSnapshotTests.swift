@@ -210,6 +210,45 @@ import Testing
             #expect(try one.rows(of: "courses")["c30"]?.last == .integer(301))
         }
     }
+
+    /// A site that pulled rows while on version 1 (their rooms cut) migrates to version 2 in a real
+    /// round and catches up: the rows whose room was set reach it whole.
+    @Test(arguments: StoreKind.available)
+    func aSiteMigratesInARoundAndCatchesUp(kind: StoreKind) async throws {
+        let folder = TemporaryFolder("pg-first-sync")
+        try await kind.withHubAsync { hub in
+            _ = try hub.seedCourses()
+            let site = try SnapshotSite(hub, id: "lpk-m", in: folder)
+            let path = site.replica.path
+            site.close()
+            #expect(try await Self.round(hub, site: site.record, path: path, snapshot: true, pageRows: 10).0.received == 9)
+            _ = try hub.publish(HubStoreExchangeTests.second)
+            var c = try hub.site("lpk-c", clock: 3_000, columns: ["title", "quota", "room"])
+            let rows = [c.write("c3", ["room": .text("R3")]), c.write("c10", ["title": .text("Las 10"), "room": .text("R10")], insert: true)]
+            _ = try hub.store.push(site: c.record, replica: c.replica, batch: c.batch(rows), schemaVersion: 2)
+            // Before it learns of version 2, the site pulls those rows as a version 1 site: without their rooms.
+            do {
+                let replica = try Replica.open(at: path)
+                defer { try? replica.close() }
+                var cursor = try replica.cursor(for: hub.store.hubReplicaID)
+                while true {
+                    let page = try hub.store.pull(site: site.record, replica: replica.replicaID, after: cursor, maxRows: 10, schemaVersion: 1, fresh: false).batch
+                    _ = try replica.apply(page)
+                    cursor = page.cursorAfter
+                    if page.complete { break }
+                }
+                #expect(try replica.rows(of: "courses")["c10"] == [.text("Las 10"), .null])
+            }
+            let (_, transport) = try await Self.round(hub, site: site.record, path: path, snapshot: true, pageRows: 1)
+            #expect(transport.served.catchUps == 2, "c3 and c10, a page of one row each")
+            let replica = try Replica.open(at: path)
+            defer { try? replica.close() }
+            #expect(replica.schema.table(named: "courses")?.columns.map(\.name) == ["title", "quota", "room"])
+            #expect(try replica.rows(of: "courses")["c3"]?.last == .text("R3"))
+            #expect(try replica.rows(of: "courses")["c10"] == [.text("Las 10"), .null, .text("R10")])
+            #expect(try replica.rows(of: "courses") == hub.store.rows(of: "courses"))
+        }
+    }
 }
 
 extension StoreKind {

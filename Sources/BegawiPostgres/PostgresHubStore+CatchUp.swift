@@ -77,7 +77,8 @@ extension PostgresHubStore {
     }
 
     /// Up to `limit + 1` qualifying rows after `after`, whole, in feed order, with their positions;
-    /// read `catchUpScanRows` at a time until found or the feed ends.
+    /// read `catchUpScanRows` at a time until found or the feed ends. Its statement is the one place
+    /// catch-up chooses rows: what a site may see becomes one join there when this store has rules.
     static func catchUpRows(_ wanted: [String: (table: Int, added: [Int]?)], schema: Schema, after: Int64, limit: Int,
                             on link: PostgresLink) throws -> [(row: RowChange, pos: UInt64)] {
         guard !wanted.isEmpty else { return [] }

@@ -128,8 +128,7 @@ import Testing
             #expect(lost.bytes == again.bytes, "the same part file")
             let gzip = try part(after, compressed: true)
             #expect(Array(gzip.bytes.prefix(2)) == [0x1f, 0x8b], "gzip when asked compressed")
-            let size = gzip.bytes.suffix(4).reversed().reduce(0) { $0 << 8 | Int($1) }
-            #expect(size == again.bytes.count, "gzip of the same file")
+            #expect(try GzipDecoder.decode(gzip.bytes, limit: 1 << 30) == again.bytes, "gzip of the same file")
             var next = try snap.replica.adoptSnapshotPart(again.bytes, from: epoch, budget: .seconds(60))
             while next.cursor == nil {
                 let progress = try #require(next.next)

@@ -12,7 +12,8 @@ extension PostgresHubStore {
     /// columns), as on SQLite.
     ///
     /// Rows committed and not yet published get their positions first; then one REPEATABLE READ
-    /// transaction reads the feed's head and the rows (`PostgresSnapshotSource`).
+    /// transaction reads the feed's head and the rows (`PostgresSnapshotSource`), and the part is
+    /// written after it ended.
     public func snapshotPart(site: SiteRecord, replica id: String, table: String, after: String?, maxRows: Int,
                              schemaVersion: Int?, compressed: Bool) throws -> (rows: Int, bytes: [UInt8])? {
         try SQLiteHubStore.requireReplicaID(id)
@@ -30,13 +31,9 @@ extension PostgresHubStore {
                 let file = try pool.withLink { link in
                     try claim(replica: id, for: site, on: link)
                     try RowFeed.publishAll(on: link)
-                    return try link.transaction { link in
-                        // One snapshot for the head and the rows: every row is as of a position at most the head.
-                        try link.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                        let source = PostgresSnapshotSource(epoch: epoch, link: link, receiver: id,
-                                                            visible: visibleRowsFilter(for: site, table: "r.tbl", key: "r.key"))
-                        return try SnapshotPartWriter.file(table: spec, after: after, maxRows: rows, from: source)
-                    }
+                    let source = PostgresSnapshotSource(epoch: epoch, link: link, receiver: id,
+                                                        visible: visibleRowsFilter(for: site, table: "r.tbl", key: "r.key"))
+                    return try SnapshotPartWriter.file(table: spec, after: after, maxRows: rows, from: source)
                 }
                 // Level 1, as the SQLite hub: a part is sent once, and the hub's time is what a first sync waits for.
                 return (file.part.rows, compressed ? try Deflate.compress(file.file, level: 1, gzip: true) : file.file)

@@ -7,14 +7,16 @@ import PostgresNIO
 /// The rows of one snapshot part as the hub's PostgreSQL database holds them, for
 /// `SnapshotPartWriter` to write into the part file a SQLite hub writes (the sites adopt either).
 ///
-/// Read inside the caller's REPEATABLE READ transaction: the feed's head first, then the rows, all
-/// as of one snapshot. Each row is its published copy (`pub_state`, the state readers take at the
+/// Reads in a REPEATABLE READ transaction of its own: the feed's head first, then the rows, all as
+/// of one snapshot; the transaction ends before the rows are handed over, so that the part's
+/// writing (seconds for 50,000 rows) never holds a transaction open, idle, on the server (its
+/// `idle_in_transaction_session_timeout` would end the session). Each row is its published copy (`pub_state`, the state readers take at the
 /// row's place in the feed), so everything the part holds was published at or before the head, and
 /// everything published later has a position above it (docs/postgresql.md, "Snapshot parts").
 struct PostgresSnapshotSource: SnapshotRowSource {
     /// The hub's epoch, named in the part.
     let epoch: String
-    /// A session inside a REPEATABLE READ transaction.
+    /// A session, outside any transaction.
     let link: PostgresLink
     /// The site's replica: rows it holds whole are left out, as a pull leaves them out.
     let receiver: String?
@@ -26,13 +28,17 @@ struct PostgresSnapshotSource: SnapshotRowSource {
     /// of their keys (the order SQLite compares text in), and hands over each row not held whole by
     /// the receiver with its merge state in a replica's encoding, site numbers local to this part.
     func read(table: TableSpec, after afterKey: String?, maxRows: Int, row: (SnapshotRow) throws -> Void) throws -> SnapshotRowRead {
-        guard let headRow = try link.query("SELECT pos FROM _begawi_feed_head").first else {
-            throw PostgresHubStore.damaged("the feed's head (_begawi_feed_head) is missing")
+        let (head, found) = try link.transaction { link in
+            // One snapshot for the head and the rows: every row is as of a position at most the head.
+            try link.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            guard let headRow = try link.query("SELECT pos FROM _begawi_feed_head").first else {
+                throw PostgresHubStore.damaged("the feed's head (_begawi_feed_head) is missing")
+            }
+            let pos = try PostgresHubStore.decode("_begawi_feed_head") { try headRow.decode(Int64.self) }
+            guard let head = UInt64(exactly: pos) else { throw PostgresHubStore.damaged("the feed's head (_begawi_feed_head) is negative") }
+            return (head, try link.query(PostgresHubStore.snapshotRows(table: table.name, after: afterKey, limit: maxRows, receiver: receiver,
+                                                                        visible: visible)))
         }
-        let pos = try PostgresHubStore.decode("_begawi_feed_head") { try headRow.decode(Int64.self) }
-        guard let head = UInt64(exactly: pos) else { throw PostgresHubStore.damaged("the feed's head (_begawi_feed_head) is negative") }
-        let found = try link.query(PostgresHubStore.snapshotRows(table: table.name, after: afterKey, limit: maxRows, receiver: receiver,
-                                                                 visible: visible))
         var sites = SiteDirectory(rows: [])
         var scanned = 0
         var lastKey: String?

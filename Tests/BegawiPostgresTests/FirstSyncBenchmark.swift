@@ -14,13 +14,17 @@ import Testing
 /// Each hub gets the rows from one site's pushes of 5,000 (not timed); a new site then takes them
 /// by snapshot parts of 50,000 rows (gzip, as on the wire, undone and adopted as a site does, one
 /// part after another: the hub's and the site's time apart), and another by pages of 2,000.
+/// `BEGAWI_BENCH_STORES=postgres` (or `sqlite`) measures one store only.
 @Suite(.blocking) struct FirstSyncBenchmark {
     static let rows = ProcessInfo.processInfo.environment["BEGAWI_BENCH_FIRST_SYNC"].flatMap { Int($0) }.map { max(1, $0) }
+    /// The stores to measure (`BEGAWI_BENCH_STORES=postgres`, or `sqlite`); both by default.
+    static let kinds = ProcessInfo.processInfo.environment["BEGAWI_BENCH_STORES"].map { $0.split(separator: ",").compactMap { StoreKind(rawValue: String($0)) } }
+        ?? [.sqlite, .postgres]
 
     @Test(.enabled(if: rows != nil && TestPostgres.available))
     func firstSyncFromEachStore() throws {
         let count = try #require(Self.rows)
-        for kind in [StoreKind.sqlite, .postgres] {
+        for kind in Self.kinds {
             try kind.withHub { (hub) throws in
                 var a = try hub.site("lpk-a", clock: 1_000)
                 let filling = ContinuousClock.now

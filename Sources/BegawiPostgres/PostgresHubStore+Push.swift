@@ -93,6 +93,7 @@ extension PostgresHubStore {
         let judged = gate == nil && ValueCheck.mayRefuse(batch, schema: schema)
         var rows = try MergeRows.lock(batch, schema: schema, on: link)
         let lookup = gate.map { _ in PostgresRuleLookup(link: link, schema: schema, batch: rows.entries.mapValues(\.state)) }
+        if let lookup, let policy { try lookup.prefetch(batch, policy: policy) }
         var rowsChanged = 0
         var refused: [RowRefusal] = []
         var refusedConflicts = 0

@@ -206,25 +206,53 @@ import Testing
         #expect(try h.store.auditCount(action: "refused") == 2)
     }
 
-    /// A hub that ran with rules remembers them; opened again with other rules, it recomputes who
-    /// may see what and says how many rows each site newly receives (`rulesRecomputed`).
+    /// The Handak Begawi schema without the link through enrollments (a training site does not
+    /// receive the participants enrolled in its programs), as version 1; and the full one as version 2.
+    static func narrowed() throws -> (narrow: Data, full: Data) {
+        var root = try #require(try JSONSerialization.jsonObject(with: RulesHarness.handakBegawi) as? [String: Any])
+        root["version"] = 2
+        let full = try JSONSerialization.data(withJSONObject: root)
+        var tables = try #require(root["tables"] as? [[String: Any]])
+        let i = try #require(tables.firstIndex { $0["name"] as? String == "participants" })
+        var access = try #require(tables[i]["access"] as? [String: Any])
+        let links = try #require(access["linked_by"] as? [[String: Any]])
+        access["linked_by"] = links.filter { $0["table"] as? String != "enrollments" }
+        tables[i]["access"] = access
+        root["tables"] = tables
+        root["version"] = 1
+        return (try JSONSerialization.data(withJSONObject: root), full)
+    }
+
+    /// A hub that ran with rules remembers them; restarted with rules that let a site see more (a
+    /// version published with them), it recomputes who may see what, counts the rows newly granted
+    /// per site (`rulesRecomputed`, RulesWideningTests' count), and the site then receives them.
     @Test(arguments: StoreKind.available)
-    func aHubRemembersItsRulesAndRecomputesWhenTheyChange(kind: StoreKind) throws {
-        let h = try personCluster(kind)
+    func aRulesChangeIsRecomputedAtTheNextStart(kind: StoreKind) throws {
+        let (narrowText, fullText) = try Self.narrowed()
+        let h = try RulesHarness(kind: kind, schemaText: narrowText)
         #expect(try h.store.installedRulesDigest() == h.policy.digest)
-        let key = try register(h, "lpk-a", Person.make(15), phone: "0811", program: "prog-a")
+        try h.addSite("disnaker", kind: .office)
+        try h.addSite("lpk-a", kind: .lpk)
+        try h.addSite("lpk-b", kind: .lpk)
+        let people = try (1...3).map { try h.register("lpk-a", Person.make($0)) }
+        try h.staff("lpk-b", "INSERT INTO programs(id, provider, title) VALUES ('prog-b', 'lpk-b', 'Operator Forklift')")
+        for (n, key) in people.prefix(2).enumerated() {
+            try h.staff("lpk-b", "INSERT INTO enrollments(id, participant_id, program_id, status) VALUES (?, ?, 'prog-b', 'registered')", ["enr-\(n)", key])
+        }
         try h.syncAll()
-        #expect(try !h.siteStateKeys("lpk-b", "participants").contains(key))
+        #expect(try h.siteStateKeys("lpk-b", "participants").isEmpty)
         // The same rules again: nothing recomputed.
         try h.reopen(policy: h.policy)
         #expect(h.store.rulesRecomputed == nil)
-        // Rules under which every training site sees every participant's enrollments: B now sees the
-        // enrollment of A's program (and nothing else changes for B's sight of participants).
-        var wider = h.policy
-        wider.tables["enrollments"]?.receivers = .all
-        try h.reopen(policy: wider)
-        #expect(h.store.rulesRecomputed != nil)
-        #expect(try h.store.installedRulesDigest() == wider.digest)
+        let full = try #require(try SchemaDocument.parse(fullText).policy)
+        try h.publish(fullText)
+        try h.reopen(policy: full)
+        #expect(h.store.rulesRecomputed == ["lpk-b": 2])
+        #expect(try h.store.installedRulesDigest() == full.digest)
+        try h.syncAll()
+        #expect(try h.siteStateKeys("lpk-b", "participants") == Set(people.prefix(2)))
+        try h.reopen(policy: full)
+        #expect(h.store.rulesRecomputed == nil)
     }
 
     // MARK: each site's feed (BegawiHubTests' `SiteFeedTests`, `LostRefusalTests`)

@@ -6,10 +6,11 @@ import Foundation
 import NIOCore
 import PostgresNIO
 
-/// A site's push on PostgreSQL: one transaction that locks the batch's rows in key order, merges
-/// each by BegawiCore's `RowState.merge` (the one merge of every store), and writes the rows, their
-/// merge state, the conflict ledger, the cursor and the site's health; after the commit, the feed
-/// gives the changed rows their positions.
+/// A site's push on PostgreSQL: one transaction that locks the batch's rows in key order, judges
+/// each under the rules (if any) by the SQLite hub's `HubGate`, merges each by BegawiCore's
+/// `RowState.merge` (the one merge of every store), and writes the rows, their merge state, the
+/// conflict ledger, the audit, who may see what, the cursor and the site's health; after the
+/// commit, the feed gives the changed rows and the visibility events their positions.
 extension PostgresHubStore {
     /// How often a push ended by a deadlock or a serialization failure is tried again.
     static let pushAttempts = 5
@@ -68,7 +69,9 @@ extension PostgresHubStore {
         return cause.hasPrefix("SQLSTATE 40001") || cause.hasPrefix("SQLSTATE 40P01")
     }
 
-    /// The push's transaction: claim, cursor, rows locked and merged, everything written.
+    /// The push's transaction: claim; under the rules, the pushes' turn; cursor; rows locked, judged
+    /// by the SQLite hub's `HubGate` when there are rules, and merged; everything written (the audit
+    /// and who may see what included).
     func merge(_ batch: ChangeBatch, site: SiteRecord, replica id: String, schema: Schema, mapping: [(Int, [Int])],
                epoch: String, on link: PostgresLink) throws -> PushMerge {
         try claim(replica: id, for: site, on: link)
@@ -93,6 +96,7 @@ extension PostgresHubStore {
         let judged = gate == nil && ValueCheck.mayRefuse(batch, schema: schema)
         var rows = try MergeRows.lock(batch, schema: schema, on: link)
         let lookup = gate.map { _ in PostgresRuleLookup(link: link, schema: schema, batch: rows.entries.mapValues(\.state)) }
+        if let lookup, let policy { try lookup.prefetch(batch, policy: policy) }
         var rowsChanged = 0
         var refused: [RowRefusal] = []
         var refusedConflicts = 0

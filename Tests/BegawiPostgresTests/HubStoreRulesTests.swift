@@ -206,24 +206,172 @@ import Testing
         #expect(try h.store.auditCount(action: "refused") == 2)
     }
 
-    /// A hub that ran with rules remembers them; opened again with other rules, it recomputes who
-    /// may see what and says how many rows each site newly receives (`rulesRecomputed`).
+    /// The Handak Begawi schema without the link through enrollments (a training site does not
+    /// receive the participants enrolled in its programs), as version 1; and the full one as version 2.
+    static func narrowed() throws -> (narrow: Data, full: Data) {
+        var root = try #require(try JSONSerialization.jsonObject(with: RulesHarness.handakBegawi) as? [String: Any])
+        root["version"] = 2
+        let full = try JSONSerialization.data(withJSONObject: root)
+        var tables = try #require(root["tables"] as? [[String: Any]])
+        let i = try #require(tables.firstIndex { $0["name"] as? String == "participants" })
+        var access = try #require(tables[i]["access"] as? [String: Any])
+        let links = try #require(access["linked_by"] as? [[String: Any]])
+        access["linked_by"] = links.filter { $0["table"] as? String != "enrollments" }
+        tables[i]["access"] = access
+        root["tables"] = tables
+        root["version"] = 1
+        return (try JSONSerialization.data(withJSONObject: root), full)
+    }
+
+    /// A hub that ran with rules remembers them; restarted with rules that let a site see more (a
+    /// version published with them), it recomputes who may see what, counts the rows newly granted
+    /// per site (`rulesRecomputed`, RulesWideningTests' count), and the site then receives them.
     @Test(arguments: StoreKind.available)
-    func aHubRemembersItsRulesAndRecomputesWhenTheyChange(kind: StoreKind) throws {
-        let h = try personCluster(kind)
+    func aRulesChangeIsRecomputedAtTheNextStart(kind: StoreKind) throws {
+        let (narrowText, fullText) = try Self.narrowed()
+        let h = try RulesHarness(kind: kind, schemaText: narrowText)
         #expect(try h.store.installedRulesDigest() == h.policy.digest)
-        let key = try register(h, "lpk-a", Person.make(15), phone: "0811", program: "prog-a")
+        try h.addSite("disnaker", kind: .office)
+        try h.addSite("lpk-a", kind: .lpk)
+        try h.addSite("lpk-b", kind: .lpk)
+        let people = try (1...3).map { try h.register("lpk-a", Person.make($0)) }
+        try h.staff("lpk-b", "INSERT INTO programs(id, provider, title) VALUES ('prog-b', 'lpk-b', 'Operator Forklift')")
+        for (n, key) in people.prefix(2).enumerated() {
+            try h.staff("lpk-b", "INSERT INTO enrollments(id, participant_id, program_id, status) VALUES (?, ?, 'prog-b', 'registered')", ["enr-\(n)", key])
+        }
         try h.syncAll()
-        #expect(try !h.siteStateKeys("lpk-b", "participants").contains(key))
+        #expect(try h.siteStateKeys("lpk-b", "participants").isEmpty)
         // The same rules again: nothing recomputed.
         try h.reopen(policy: h.policy)
         #expect(h.store.rulesRecomputed == nil)
-        // Rules under which every training site sees every participant's enrollments: B now sees the
-        // enrollment of A's program (and nothing else changes for B's sight of participants).
-        var wider = h.policy
-        wider.tables["enrollments"]?.receivers = .all
-        try h.reopen(policy: wider)
-        #expect(h.store.rulesRecomputed != nil)
-        #expect(try h.store.installedRulesDigest() == wider.digest)
+        let full = try #require(try SchemaDocument.parse(fullText).policy)
+        try h.publish(fullText)
+        try h.reopen(policy: full)
+        #expect(h.store.rulesRecomputed == ["lpk-b": 2])
+        #expect(try h.store.installedRulesDigest() == full.digest)
+        try h.syncAll()
+        #expect(try h.siteStateKeys("lpk-b", "participants") == Set(people.prefix(2)))
+        try h.reopen(policy: full)
+        #expect(h.store.rulesRecomputed == nil)
+    }
+
+    // MARK: each site's feed (BegawiHubTests' `SiteFeedTests`, `LostRefusalTests`)
+
+    func feedWorld(_ kind: StoreKind) throws -> (RulesHarness, [String]) {
+        let h = try cluster(kind)
+        let people = try (1...5).map { try h.register("lpk-a", Person.make(40 + $0)) }
+        try h.staff("lpk-a", "INSERT INTO programs(id, provider, title) VALUES ('prog-a', 'lpk-a', 'Las')")
+        for (i, p) in people.enumerated() { try enroll(h, "lpk-a", "enr-a-\(i)", p, "prog-a") }
+        try h.staff("lpk-b", "INSERT INTO programs(id, provider, title) VALUES ('prog-b', 'lpk-b', 'Forklift')")
+        try h.syncAll()
+        return (h, people)
+    }
+
+    /// LPK A renames a person and every site syncs: returns the name.
+    @discardableResult
+    func rename(_ h: RulesHarness, _ person: String, _ name: String) throws -> String {
+        try h.staff("lpk-a", "UPDATE participants SET full_name = ? WHERE id = ?", [name, person])
+        try h.syncAll()
+        return name
+    }
+
+    func name(_ h: RulesHarness, _ site: String, _ person: String) throws -> SQLValue? {
+        let column = try #require(h.document.schema.table(named: "participants")?.position(of: "full_name"))
+        return try h.siteRows(site, "participants")[person]?[column]
+    }
+
+    /// Each site holds every catalogue row and, of the other tables, exactly the live rows the rules
+    /// let it see, each as the hub holds it.
+    func expectFeedsFollowRows(_ h: RulesHarness, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        try expectSightFollowsTheRules(h, sourceLocation: sourceLocation)
+        var seen = 0
+        for id in h.sites.keys.sorted() where h.site(id).record.kind != .office {
+            for (table, rule) in h.policy.tables {
+                let hub = try h.hubRows(table), held = try h.siteRows(id, table)
+                if rule.receivers == .all {
+                    #expect(held == hub, "\(id) \(table)", sourceLocation: sourceLocation)
+                    continue
+                }
+                for (key, row) in held {
+                    #expect(hub[key] == row, "\(id) \(table)", sourceLocation: sourceLocation)
+                    seen += 1
+                }
+            }
+        }
+        #expect(seen > 0, sourceLocation: sourceLocation)
+    }
+
+    @Test(arguments: StoreKind.available)
+    func aRowChangedAfterItsGrantReachesTheSitesThatSeeIt(kind: StoreKind) throws {
+        let (h, people) = try feedWorld(kind)
+        try enroll(h, "lpk-b", "enr-b-0", people[0], "prog-b")
+        try enroll(h, "lpk-b", "enr-b-1", people[1], "prog-b")
+        try h.syncAll()
+        #expect(try h.siteStateKeys("lpk-b", "participants") == [people[0], people[1]])
+        let renamed = try rename(h, people[0], "Nama Baru")
+        #expect(try name(h, "lpk-b", people[0]) == .text(renamed))
+        try expectFeedsFollowRows(h)
+
+        // One batch of B: a link moves from one person to another (a revoke and a grant), and a
+        // link made and ended before the push grants nothing.
+        try h.staff("lpk-b", "UPDATE enrollments SET participant_id = ? WHERE id = 'enr-b-1'", [people[2]])
+        try enroll(h, "lpk-b", "enr-b-3", people[3], "prog-b")
+        try h.staff("lpk-b", "DELETE FROM enrollments WHERE id = 'enr-b-3'")
+        try h.syncAll()
+        #expect(try h.siteStateKeys("lpk-b", "participants") == [people[0], people[2]])
+        try expectFeedsFollowRows(h)
+        try rename(h, people[1], "Nama Lain")
+        try rename(h, people[2], "Nama Kedua")
+        #expect(try h.siteStateKeys("lpk-b", "participants") == [people[0], people[2]])
+        #expect(try name(h, "lpk-b", people[2]) == .text("Nama Kedua"))
+        try expectFeedsFollowRows(h)
+    }
+
+    @Test(arguments: StoreKind.available)
+    func aSiteRegisteredLateReceivesTheCataloguesAndThenWhatItIsGranted(kind: StoreKind) throws {
+        let (h, people) = try feedWorld(kind)
+        try h.addSite("lpk-c", kind: .lpk)
+        try h.staff("disnaker", "INSERT INTO partners(id, kind, name) VALUES ('lpk-c', 'lpk', 'Partner lpk-c')")
+        try h.syncAll()
+        #expect(try Set(h.siteRows("lpk-c", "programs").keys) == ["prog-a", "prog-b"])
+        #expect(try h.siteStateKeys("lpk-c", "participants").isEmpty)
+        try h.staff("lpk-c", "INSERT INTO programs(id, provider, title) VALUES ('prog-c', 'lpk-c', 'Listrik')")
+        try enroll(h, "lpk-c", "enr-c-4", people[4], "prog-c")
+        try h.syncAll()
+        #expect(try h.siteStateKeys("lpk-c", "participants") == [people[4]])
+        try rename(h, people[4], "Nama Baru")
+        #expect(try name(h, "lpk-c", people[4]) == .text("Nama Baru"))
+        try expectFeedsFollowRows(h)
+    }
+
+    /// A refused registration of a person the site may not see gives nothing back (the site removes
+    /// its row), and the next session repeats the refusal, also with nothing to restore.
+    @Test(arguments: StoreKind.available)
+    func aRefusedRowTheSiteMayNotSeeIsNotGivenBack(kind: StoreKind) throws {
+        let h = try RulesHarness(kind: kind)
+        try h.addSite("lpk-a", kind: .lpk)
+        try h.addSite("lpk-b", kind: .lpk)
+        let p = Person.make(7), key = p.key(h.policy)
+        let insert = "INSERT INTO participants(id, nik, full_name, birth_date, phone, registered_by) VALUES (?, ?, ?, ?, ?, ?)"
+        try h.staff("lpk-a", insert, [key, p.nik, p.name, p.birth, "0811-1", "lpk-a"])
+        try h.sync("lpk-a")
+        try h.staff("lpk-b", insert, [key, p.nik, p.name, p.birth, "0811-2", "lpk-b"])
+        let site = h.site("lpk-b"), replica = site.replica.replicaID
+        let session = try h.store.session(site: site.record, replica: replica, configuration: HubConfiguration())
+        let batch = try site.replica.export(after: session.pushCursor, for: session.hubReplicaID, limits: BatchLimits(maxRows: 100))
+        let answer = try h.store.push(site: site.record, replica: replica, batch: try BatchCodec.decode(try BatchCodec.encode(batch)), schemaVersion: nil)
+        #expect(answer.refused.map(\.reason) == ["already-registered"] && answer.restore == nil)
+        let repeated = try #require(try unsettled(h, site: site.record, replica: replica))
+        #expect(repeated.refused == answer.refused && repeated.restore == nil)
+        // A's own refused write (an office-only column) is given back: A sees its row.
+        try h.staff("lpk-a", "UPDATE participants SET verified_on = '2026-01-01' WHERE id = ?", [key])
+        let a = try h.sync("lpk-a")
+        #expect(a.refused.map(\.reason) == ["office-only"])
+        #expect(try h.siteRows("lpk-a", "participants")[key] == h.hubRows("participants")[key])
+    }
+
+    func unsettled(_ h: RulesHarness, site: SiteRecord, replica: String) throws -> PushOutcome? {
+        if let sqlite = h.store as? SQLiteHubStore { return try sqlite.unsettledRefusals(site: site, replica: replica, schemaVersion: nil) }
+        return try #require(h.store as? PostgresHubStore).unsettledRefusals(site: site, replica: replica, schemaVersion: nil)
     }
 }

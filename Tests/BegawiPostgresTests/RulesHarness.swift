@@ -97,6 +97,19 @@ final class RulesHarness {
         return other
     }
 
+    /// Publishes a later version as `begawi hub schema publish` does (the SQLite store's file is
+    /// published while closed, then opened again with the rules it ran with).
+    func publish(_ text: Data) throws {
+        switch kind {
+        case .sqlite:
+            RulesHarness.close(store)
+            _ = try SQLiteHubStore.publish(at: folder.file("hub.sqlite"), schemaText: text)
+            store = try SQLiteHubStore(path: folder.file("hub.sqlite"), policy: document.policy)
+        case .postgres:
+            _ = try #require(store as? PostgresHubStore).publish(schemaText: text)
+        }
+    }
+
     /// Closes the store and opens it again with `policy` (a restart, perhaps with other rules).
     func reopen(policy: AccessPolicy?) throws {
         RulesHarness.close(store)

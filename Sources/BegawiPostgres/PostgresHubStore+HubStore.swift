@@ -29,11 +29,6 @@ extension PostgresHubStore: HubStore {
         throw BegawiError(.configuration, "a hub on PostgreSQL is not copied by begawi: copy its database with pg_dump or the server's point-in-time recovery (docs/postgresql.md, \"Epochs on restore\")")
     }
 
-    /// The refusal of what this store cannot do yet.
-    static func notBuilt(_ what: String) -> BegawiError {
-        BegawiError(.configuration, "the PostgreSQL hub store cannot \(what) yet: it is under construction (issue 17); run the hub on SQLite (a file path in database)")
-    }
-
     /// The published document the exchange serves: refused before a first publish, and when it
     /// declares other rules than this process serves with (`requireRules`).
     func exchangeDocument() throws -> SchemaDocumentRef {

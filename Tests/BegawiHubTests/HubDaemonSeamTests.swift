@@ -44,7 +44,7 @@ import Testing
         #expect(opened.last?.closed == true)
     }
 
-    @Test(.timeLimit(.minutes(1))) func housekeepingAStoreDoesNotDoIsSaidOnceAndPublishingRunsAtItsInterval() async throws {
+    @Test func housekeepingAStoreDoesNotDoIsSaidOnceAndPublishingRunsAtItsInterval() async throws {
         let h = try HubHarness(schemaText: PublishedSchemaTests.text(1))
         defer { h.close() }
         let store = try ForwardingStore(SQLiteHubStore(path: h.folder.file("hub.sqlite")), notBuilt: "not built here", interval: .milliseconds(50))
@@ -59,10 +59,13 @@ import Testing
             group.addTask { try await housekeeping.run() }
             group.addTask { try await publisher.run() }
         } }
-        while store.publishes < 3 { try await Task.sleep(for: .milliseconds(20)) }
+        // Generous: the machine is shared; the timer fires every 50 ms.
+        let deadline = ContinuousClock.now + .seconds(60)
+        while store.publishes < 3, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
         running.cancel()
         try await running.value
         try await lanes.shutdown()
+        #expect(store.publishes >= 3)
         #expect(lines.messages.filter { $0.contains("housekeeping is off: not built here") }.count == 1, "\(lines.messages)")
         #expect(store.housekeepings == 0)
     }

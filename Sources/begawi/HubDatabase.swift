@@ -98,30 +98,4 @@ enum HubDatabase {
             return try store.published()
         }
     }
-
-    /// Refuses a command the PostgreSQL store does not have yet (`what`), saying what to do.
-    func requireSQLite(_ what: String) throws {
-        guard isPostgres else { return }
-        throw BegawiError(.configuration, "\(what) is not built on the PostgreSQL hub store yet (issue 17); it needs a hub on SQLite (a file path in `database`)")
-    }
-}
-
-/// What the administrative `begawi hub` commands do with either store: the registry and
-/// credentials, the sites' health, the published schemas.
-protocol HubAdminStore {
-    func addSite(id: String, kind: SiteKind, name: String) throws -> SiteCredential
-    func revokeSite(id: String) throws
-    func rotateCredential(id: String) throws -> SiteCredential
-    func sites() throws -> [SiteRecord]
-    func health() throws -> [SiteHealth]
-    /// Sites silent longer than the retention allows (they re-baseline when they return).
-    func expiredSites(now: UInt64, retention: HubRetention) throws -> [String]
-    func close() throws
-}
-
-extension SQLiteHubStore: HubAdminStore {}
-
-extension PostgresHubStore: HubAdminStore {
-    /// None: the PostgreSQL store does not apply retention yet, so no site expires.
-    func expiredSites(now: UInt64, retention: HubRetention) throws -> [String] { [] }
 }

@@ -32,8 +32,8 @@ import Testing
     }
 
     /// A hub and three sites with a few thousand unsynced rows each, small batches and pages.
-    static func makeCluster(_ label: String) throws -> (Cluster, OwnedRows) {
-        let cluster = try Cluster(label: label, hubExtra: "page_rows = 50")
+    static func makeCluster(_ label: String, store: ClusterStore) throws -> (Cluster, OwnedRows) {
+        let cluster = try Cluster(label: label, hubExtra: "page_rows = 50", store: store)
         try cluster.startHub()
         for s in sites { try cluster.addSite(s, kind: s == "blki" ? "blki" : "lpk", extra: "batch_rows = 50") }
         let model = OwnedRows(cluster: cluster)
@@ -46,7 +46,7 @@ import Testing
         let target = (CrashTests.points + 1) / 2
         print("CrashTests.siteKilledAtRandomPointsOfSync: seed \(seed), \(target) kills (replay: BEGAWI_CRASH_SEED=\(seed))")
         var rng = SplitMix64(seed: seed)
-        let (cluster, model) = try CrashTests.makeCluster("crash-site")
+        let (cluster, model) = try CrashTests.makeCluster("crash-site", store: store)
         var kills = 0, missed = 0, iterations = 0
         var phases: [String: Int] = [:]
         var timing = KillTiming(cap: CrashTests.maxDelay)
@@ -85,7 +85,7 @@ import Testing
         let target = CrashTests.points / 2
         print("CrashTests.hubKilledAtRandomPointsOfSync: seed \(seed), \(target) kills (replay: BEGAWI_CRASH_SEED=\(seed))")
         var rng = SplitMix64(seed: seed ^ 0x5EED_0F_4B)
-        let (cluster, model) = try CrashTests.makeCluster("crash-hub")
+        let (cluster, model) = try CrashTests.makeCluster("crash-hub", store: store)
         var kills = 0, missed = 0, iterations = 0
         var phases: [String: Int] = [:]
         var timing = KillTiming(cap: CrashTests.maxDelay)
@@ -132,6 +132,16 @@ import Testing
         try CrashTests.settleAndVerify(cluster, model, seed: seed)
     }
 
+    /// The keys of participants that have a merge record in a replica (the hub's is "hub"): on
+    /// PostgreSQL the hub's `_begawi_rows` names the table, in a SQLite replica a number does.
+    static func mergeKeys(_ cluster: Cluster, _ replica: String) throws -> [String] {
+        if replica == "hub", cluster.postgres != nil {
+            return try cluster.query("hub", "SELECT key FROM _begawi_rows WHERE tbl = 'participants' AND state IS NOT NULL").map { $0[0] }
+        }
+        let table = try cluster.query(replica, "SELECT id FROM _begawi_tables WHERE name = 'participants'")[0][0]
+        return try cluster.query(replica, "SELECT key FROM _begawi_rows WHERE tbl = ?", StatementArguments([Int(table) ?? -1])).map { $0[0] }
+    }
+
     /// How far a site's exchange got: the hub's push cursor for it and its pull cursor for the hub.
     static func progress(_ cluster: Cluster, _ site: String) throws -> (push: Int, pull: Int) {
         let epoch = try cluster.replicaID("hub")
@@ -169,8 +179,7 @@ import Testing
 
         // A row born and deleted between two of its site's pushes reached no one: a tombstone at its
         // site alone. Every other deleted key is a tombstone everywhere.
-        let hubTable = try cluster.query("hub", "SELECT id FROM _begawi_tables WHERE name = 'participants'")[0][0]
-        let hubKeys = Set(try cluster.query("hub", "SELECT key FROM _begawi_rows WHERE tbl = ?", [Int(hubTable) ?? -1]).map { $0[0] })
+        let hubKeys = Set(try CrashTests.mergeKeys(cluster, "hub"))
         let unsent = model.dead.subtracting(hubKeys)
         let acknowledgedLost = unsent.subtracting(model.unpushedAtDelete).sorted()
         let acknowledgedLostCount = acknowledgedLost.count
@@ -185,18 +194,18 @@ import Testing
                 let (keysDiffer, valuesDiffer) = (Set(rows.keys).symmetricDifference(hub.keys).count, rows.keys.filter { hub[$0] != nil && hub[$0] != rows[$0] }.count)
                 #expect(keysDiffer == 0 && valuesDiffer == 0, "seed \(seed): \(replica) differs from the hub in \(keysDiffer) keys and \(valuesDiffer) values")
             }
-            let table = try cluster.query(replica, "SELECT id FROM _begawi_tables WHERE name = 'participants'")[0][0]
             let doubled = try cluster.query(replica, "SELECT tbl, key, count(*) FROM _begawi_rows GROUP BY tbl, key HAVING count(*) > 1")
             let doubledCount = doubled.count
             #expect(doubledCount == 0, "seed \(seed): \(replica) holds two merge records for a key: \(doubled.prefix(5))")
-            let records = Int(try cluster.query(replica, "SELECT count(*) FROM _begawi_rows WHERE tbl = ?", [Int(table) ?? -1])[0][0]) ?? -1
+            let records = try CrashTests.mergeKeys(cluster, replica).count
             #expect(records == model.live.count + deadHere.count,
                     "seed \(seed): \(replica) has \(records) merge records for participants; \(model.live.count) live and \(deadHere.count) deleted keys were written (\(unsent.count) of \(model.dead.count) deletes never left their sites)")
             let twins = Set(try cluster.query(replica, "SELECT id FROM _begawi_dead_participants").map { $0[0] })
             let twinsDiffer = twins.symmetricDifference(deadHere).sorted()
             let twinsDifferCount = twinsDiffer.count
             #expect(twinsDifferCount == 0, "seed \(seed): \(replica)'s deleted rows differ from the deletes made in \(twinsDifferCount) keys, e.g. \(twinsDiffer.prefix(5))")
-            let outbox = try cluster.query(replica, "SELECT count(*) FROM _begawi_outbox")[0][0]
+            // The hub on PostgreSQL has no outbox: it writes nothing of its own.
+            let outbox = replica == "hub" && cluster.postgres != nil ? "0" : try cluster.query(replica, "SELECT count(*) FROM _begawi_outbox")[0][0]
             #expect(outbox == "0", "seed \(seed): \(replica) still has \(outbox) unstamped writes after a quiet round")
             // Each row has one writer: no write is concurrent with another, so the ledger stays empty;
             // an entry here (or the same entry twice) means a change was merged against itself.
@@ -209,8 +218,11 @@ import Testing
         }
 
         // The merge state (vectors and stamps) is the same everywhere: each change was applied once.
+        // The PostgreSQL hub's merge state is in its own encoding: there the sites are compared with
+        // the first site (those rows came to it through the hub), the hub's values having matched above.
         cluster.stopHub()
-        let hubStates = try Replica.withOpen(cluster.path("hub.sqlite")) { try $0.rowStates(of: "participants") }
+        let reference = cluster.postgres == nil ? cluster.path("hub.sqlite") : cluster.replicaPath(cluster.sites[0])
+        let hubStates = try Replica.withOpen(reference) { try $0.rowStates(of: "participants") }.filter { !unsent.contains($0.key) }
         for s in cluster.sites {
             let states = try Replica.withOpen(cluster.replicaPath(s)) { try $0.rowStates(of: "participants") }.filter { !unsent.contains($0.key) }
             let differing = hubStates.keys.filter { states[$0] != hubStates[$0] }.sorted()

@@ -16,8 +16,8 @@ import Testing
     }
 
     /// A hub and two sites: "lpk-a" (to be put behind the proxy) and "lpk-b" (direct), with small batches and pages.
-    static func makeCluster(_ label: String, siteExtra: String = "batch_rows = 50") throws -> Cluster {
-        let cluster = try Cluster(label: label, hubExtra: "page_rows = 50")
+    static func makeCluster(_ label: String, siteExtra: String = "batch_rows = 50", store: ClusterStore) throws -> Cluster {
+        let cluster = try Cluster(label: label, hubExtra: "page_rows = 50", store: store)
         try cluster.startHub()
         try cluster.addSite("lpk-a", extra: siteExtra)
         try cluster.addSite("lpk-b", extra: siteExtra)
@@ -109,7 +109,7 @@ import Testing
     @Test(arguments: ClusterStore.available) func cutsInBothDirectionsResumeAfterAcknowledgedBatches(store: ClusterStore) throws {
         let seed = FaultProxyTests.seed
         print("FaultProxyTests.cutsInBothDirections: proxy seed \(seed) (replay: BEGAWI_FAULT_SEED=\(seed))")
-        let cluster = try FaultProxyTests.makeCluster("fault-cut")
+        let cluster = try FaultProxyTests.makeCluster("fault-cut", store: store)
         let proxy = try FaultProxy(cluster: cluster, name: "cut", seed: seed,
                                    faults: ["--cut-probability", "0.5", "--cut-after", "2000-16000", "--cut-direction", "any"])
         try cluster.writeSiteConfig("lpk-a", url: proxy.url, extra: "batch_rows = 50")
@@ -149,7 +149,7 @@ import Testing
     @Test(arguments: ClusterStore.available) func stallsLongerThanTheStallLimitAreAbandonedAndResumed(store: ClusterStore) throws {
         let seed = FaultProxyTests.seed
         print("FaultProxyTests.stalls: proxy seed \(seed) (replay: BEGAWI_FAULT_SEED=\(seed))")
-        let cluster = try FaultProxyTests.makeCluster("fault-stall")
+        let cluster = try FaultProxyTests.makeCluster("fault-stall", store: store)
         let stallSeconds = 12.0
         let proxy = try FaultProxy(cluster: cluster, name: "stall", seed: seed,
                                    faults: ["--stall-probability", "0.5", "--stall-seconds", "\(Int(stallSeconds))", "--stall-after", "3000-30000"])
@@ -185,7 +185,7 @@ import Testing
 
     @Test(arguments: ClusterStore.available) func trickleAt64KbitPerSecondCompletes(store: ClusterStore) throws {
         let seed = FaultProxyTests.seed
-        let cluster = try FaultProxyTests.makeCluster("fault-trickle")
+        let cluster = try FaultProxyTests.makeCluster("fault-trickle", store: store)
         let proxy = try FaultProxy(cluster: cluster, name: "trickle", seed: seed, faults: ["--rate-bps", "64000"])
         try cluster.writeSiteConfig("lpk-a", url: proxy.url, extra: "batch_rows = 50")
         // About 130 KB up and 50 KB down on the wire: random payloads do not compress.
@@ -210,7 +210,7 @@ import Testing
 
     @Test(arguments: ClusterStore.available) func daemonBehindALinkResetEveryTwoSecondsConverges(store: ClusterStore) throws {
         let seed = FaultProxyTests.seed
-        let cluster = try FaultProxyTests.makeCluster("fault-reset", siteExtra: "batch_rows = 50\npull_interval_seconds = 1")
+        let cluster = try FaultProxyTests.makeCluster("fault-reset", siteExtra: "batch_rows = 50\npull_interval_seconds = 1", store: store)
         // A link that drops every 2 s and carries 200 kbit/s: a round cannot finish between two drops.
         // Rows of 192 bytes keep it busy for several seconds more, so that drops land on requests in flight
         // and not only on the idle connection between rounds (with 96 bytes, some runs saw none).

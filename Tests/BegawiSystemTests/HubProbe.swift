@@ -80,7 +80,7 @@ enum SiteIdentity {
     static func freshReplicaID() -> String { UUID().uuidString.lowercased() }
 }
 
-/// Everything a request could change in hub.sqlite: the synced tables, the cursors, the registry
+/// Everything a request could change in the hub's database: the synced tables, the cursors, the registry
 /// and the clock state. Equal before and after a refused request, or the refusal changed something.
 struct HubSnapshot: Equatable, CustomStringConvertible {
     let tables: [String: [String: [String]]]
@@ -91,20 +91,20 @@ struct HubSnapshot: Equatable, CustomStringConvertible {
     static func take(_ cluster: Cluster) throws -> HubSnapshot {
         var tables: [String: [String: [String]]] = [:]
         for t in synced { tables[t] = try cluster.rows("hub", t) }
-        let queue = try DatabaseQueue(path: cluster.path("hub.sqlite"), configuration: { var c = Configuration(); c.readonly = true; return c }())
-        defer { try? queue.close() }
-        let bookkeeping = try queue.read { db in
-            var out: [String: [[String]]] = [:]
-            for (name, sql) in [
-                ("state", "SELECT name, value FROM _begawi_state WHERE name IN ('hlc', 'counter', 'seq', 'remote_max') ORDER BY name"),
-                ("cursors", "SELECT * FROM _begawi_cursors ORDER BY 1"),
-                ("replicas", "SELECT replica, site FROM _hub_replicas ORDER BY 1"),
-                ("sites", "SELECT id, revoked_at FROM _hub_sites ORDER BY 1"),
-            ] {
-                out[name] = try Row.fetchAll(db, sql: sql).map { row in row.databaseValues.map { String.fromDatabaseValue($0) ?? ($0.isNull ? "NULL" : $0.description) } }
-            }
-            return out
+        var bookkeeping: [String: [[String]]] = [:]
+        // The hub on PostgreSQL keeps no clock or sequence in _begawi_state (none of these names):
+        // its feed's head and its rows' merge state stand for them.
+        var queries = [
+            ("state", "SELECT name, value FROM _begawi_state WHERE name IN ('hlc', 'counter', 'seq', 'remote_max') ORDER BY name"),
+            ("cursors", "SELECT * FROM _begawi_cursors ORDER BY 1"),
+            ("replicas", "SELECT replica, site FROM _hub_replicas ORDER BY 1"),
+            ("sites", "SELECT id, revoked_at FROM _hub_sites ORDER BY 1"),
+        ]
+        if cluster.postgres != nil {
+            queries.append(("feed", "SELECT pos FROM _begawi_feed_head"))
+            queries.append(("rows", "SELECT tbl, key, pos, pending FROM _begawi_rows ORDER BY 1, 2"))
         }
+        for (name, sql) in queries { bookkeeping[name] = try cluster.query("hub", sql) }
         return HubSnapshot(tables: tables, bookkeeping: bookkeeping)
     }
 

@@ -51,7 +51,7 @@ import Testing
     /// What a hub on PostgreSQL does not do yet is said, never half-done: the office's dashboard is
     /// not mounted (one notice at the start), housekeeping is off (one notice), and `hub backup`,
     /// `hub report` and a URL holding a password are refused with what to do instead.
-    @Test(.enabled(if: ClusterStore.server != nil, "BEGAWI_TEST_POSTGRES is unset"))
+    @Test(.enabled(if: ClusterStore.server != nil, "BEGAWI_TEST_POSTGRES is unset: Tests/Tools/pgcluster start DIR prints a URL to set it to"))
     func aPostgresHubSaysWhatItDoesNotDoYet() throws {
         let cluster = try Cluster(label: "pg-limits", store: .postgres)
         let postgres = try #require(cluster.postgres)
@@ -84,5 +84,30 @@ import Testing
         let fine = try Cluster.run(["hub", "sites", "--config", cluster.path("good.toml")])
         #expect(fine.output.contains("lpk-a"))
         #expect(!cluster.hubLog().contains(secret))
+    }
+
+    /// The keys that select PostgreSQL are checked as hub.toml is read, before any server is asked:
+    /// each refusal says what to do and never repeats a password.
+    @Test func theDatabaseKeysAreCheckedAsTheFileIsRead() throws {
+        let folder = TemporaryFolder()
+        func refused(_ lines: String) throws -> String {
+            let file = folder.file("hub-\(UUID().uuidString.prefix(6)).toml")
+            try "schema = \"schema.json\"\n\(lines)\n".write(toFile: file, atomically: true, encoding: .utf8)
+            let run = try Cluster.run(["hub", "sites", "--config", file], expect: -1)
+            #expect(run.status != 0)
+            return run.output + run.errors
+        }
+        let password = try refused(#"database = "postgresql://begawi:Rahasia-42@127.0.0.1:1/hub""#)
+        #expect(password.contains("database_password_file") && !password.contains("Rahasia-42"), "\(password)")
+        let missing = try refused("database = \"postgresql://begawi@127.0.0.1:1/hub\"\ndatabase_password_file = \"nowhere.password\"")
+        #expect(missing.contains("cannot read database_password_file"), "\(missing)")
+        let twoLines = folder.file("two.password")
+        try "Rahasia-42\nmore\n".write(toFile: twoLines, atomically: true, encoding: .utf8)
+        let two = try refused("database = \"postgres://begawi@127.0.0.1:1/hub\"\ndatabase_password_file = \"\(twoLines)\"")
+        #expect(two.contains("alone on one line") && !two.contains("Rahasia-42"), "\(two)")
+        let sqlite = try refused("database = \"hub.sqlite\"\ndatabase_password_file = \"nowhere.password\"")
+        #expect(sqlite.contains("only for a PostgreSQL database"), "\(sqlite)")
+        let mode = try refused(#"database = "postgresql://begawi@127.0.0.1:1/hub?sslmode=sometimes""#)
+        #expect(mode.contains("unknown sslmode"), "\(mode)")
     }
 }

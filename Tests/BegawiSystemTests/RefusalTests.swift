@@ -7,10 +7,10 @@ import Testing
 /// for where they point: each refused with a reason, none changing anything at the hub.
 @Suite(.blocking) struct RefusalTests {
     /// A running hub with site lpk-a registered; `synced` lets it sync once (claiming its replica).
-    static func cluster(_ label: String, sites: [String] = ["lpk-a"], synced: Bool = true) throws -> Cluster {
+    static func cluster(_ label: String, sites: [String] = ["lpk-a"], synced: Bool = true, store: ClusterStore = .sqlite) throws -> Cluster {
         // Dozens of wrong credentials from one address: each must get its own 401, not the guessing
         // limit's 429 (GuessingTests covers that).
-        let cluster = try Cluster(label: label, hubExtra: "auth_failures_per_minute = 10000")
+        let cluster = try Cluster(label: label, hubExtra: "auth_failures_per_minute = 10000", store: store)
         try cluster.startHub()
         for s in sites { try cluster.addSite(s) }
         if synced {
@@ -59,8 +59,8 @@ import Testing
 
     // MARK: credentials
 
-    @Test func missingCredentialIsRefusedWith401() async throws {
-        let cluster = try Self.cluster("no-credential")
+    @Test(arguments: ClusterStore.available) func missingCredentialIsRefusedWith401(store: ClusterStore) async throws {
+        let cluster = try Self.cluster("no-credential", store: store)
         let hubReplicaID = try await Self.hubReplicaID(cluster)
         let replica = try SiteIdentity.replicaID(cluster, "lpk-a")
         let body = try BatchCodec.encode(CraftedBatch.participants(replicaID: replica, site: "crafted", keys: ["intruder-row"],
@@ -87,8 +87,8 @@ import Testing
         #expect(try HubSnapshot.take(cluster) == before)
     }
 
-    @Test func malformedCredentialIsRefusedWith401() async throws {
-        let cluster = try Self.cluster("bad-credential")
+    @Test(arguments: ClusterStore.available) func malformedCredentialIsRefusedWith401(store: ClusterStore) async throws {
+        let cluster = try Self.cluster("bad-credential", store: store)
         let hubReplicaID = try await Self.hubReplicaID(cluster)
         let real = try SiteIdentity.credential(cluster, "lpk-a")
         let secret = String(real.split(separator: ".").last!)
@@ -118,8 +118,8 @@ import Testing
         #expect(try HubSnapshot.take(cluster) == before)
     }
 
-    @Test func wrongSecretIsRefusedWith401AndNeverShown() async throws {
-        let cluster = try Self.cluster("wrong-secret")
+    @Test(arguments: ClusterStore.available) func wrongSecretIsRefusedWith401AndNeverShown(store: ClusterStore) async throws {
+        let cluster = try Self.cluster("wrong-secret", store: store)
         let hubReplicaID = try await Self.hubReplicaID(cluster)
         let real = try SiteIdentity.credential(cluster, "lpk-a")
         // The right site id with another valid-looking secret.
@@ -138,8 +138,8 @@ import Testing
         #expect(try HubSnapshot.take(cluster) == before)
     }
 
-    @Test func revokedCredentialIsRefusedWith401() async throws {
-        let cluster = try Self.cluster("revoked")
+    @Test(arguments: ClusterStore.available) func revokedCredentialIsRefusedWith401(store: ClusterStore) async throws {
+        let cluster = try Self.cluster("revoked", store: store)
         let hubReplicaID = try await Self.hubReplicaID(cluster)
         let credential = try SiteIdentity.credential(cluster, "lpk-a")
         try Cluster.run(["hub", "revoke-site", "--config", cluster.hubConfig, "--id", "lpk-a"])
@@ -154,8 +154,8 @@ import Testing
     }
 
     /// A replica belongs to the first site that used it: another site's valid credential with it is forbidden.
-    @Test func anotherSitesCredentialCannotUseAClaimedReplica() async throws {
-        let cluster = try Self.cluster("claimed", sites: ["lpk-a", "lpk-b"])
+    @Test(arguments: ClusterStore.available) func anotherSitesCredentialCannotUseAClaimedReplica(store: ClusterStore) async throws {
+        let cluster = try Self.cluster("claimed", sites: ["lpk-a", "lpk-b"], store: store)
         let hubReplicaID = try await Self.hubReplicaID(cluster)
         let replicaA = try SiteIdentity.replicaID(cluster, "lpk-a")
         let credentialB = try SiteIdentity.credential(cluster, "lpk-b")
@@ -177,8 +177,8 @@ import Testing
 
     // MARK: site configuration
 
-    @Test func plainHTTPHubURLIsRefusedAtStart() throws {
-        let cluster = try Self.cluster("plain-http", synced: false)
+    @Test(arguments: ClusterStore.available) func plainHTTPHubURLIsRefusedAtStart(store: ClusterStore) throws {
+        let cluster = try Self.cluster("plain-http", synced: false, store: store)
         let listener = try PlainListener()
         defer { listener.close() }
         try Self.pendingChange(cluster)
@@ -194,8 +194,8 @@ import Testing
         #expect(try HubSnapshot.take(cluster) == before)
     }
 
-    @Test func hubCertificateFromAnUntrustedCAFailsNamingTheCAFile() throws {
-        let cluster = try Self.cluster("other-ca", synced: false)
+    @Test(arguments: ClusterStore.available) func hubCertificateFromAnUntrustedCAFailsNamingTheCAFile(store: ClusterStore) throws {
+        let cluster = try Self.cluster("other-ca", synced: false, store: store)
         try Cluster.run(["hub", "make-certificates", "--out", cluster.path("other")])
         try Self.pendingChange(cluster)
         let config = try String(contentsOfFile: cluster.siteConfig("lpk-a"), encoding: .utf8)

@@ -24,11 +24,13 @@ extension PostgresHubStore {
     /// What the replica's last push refused, as its answer said it: the rows to restore as the hub
     /// holds them now, cut to the site's `schemaVersion`; nil when that push refused nothing.
     public func unsettledRefusals(site: SiteRecord, replica id: String, schemaVersion: Int?) throws -> PushOutcome? {
-        let document = try exchangeDocument()
-        let projection = try cachedVersions.schema(forSiteAt: schemaVersion)
-        let schema = document.schema
-        return try pool.withLink { link -> PushOutcome? in
+        try pool.withLink { link -> PushOutcome? in
             guard let row = try link.query("SELECT base, position, refused FROM _hub_unsettled WHERE replica = \(id)").first else { return nil }
+            // The site's version is judged only when there is something to give back, as on SQLite: a
+            // session naming a version this hub never published is not refused for it here.
+            let document = try exchangeDocument()
+            let projection = try cachedVersions.schema(forSiteAt: schemaVersion)
+            let schema = document.schema
             let (storedBase, storedSeq, text) = try PostgresHubStore.decode("_hub_unsettled") { try row.decode((Int64, Int64, String).self) }
             guard let base = UInt64(exactly: storedBase), let seq = UInt64(exactly: storedSeq),
                   let refused = try? JSONDecoder().decode([RowRefusal].self, from: Data(text.utf8)) else {

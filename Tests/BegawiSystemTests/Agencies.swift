@@ -15,9 +15,9 @@ final class Agencies {
     /// Hub and sites log at debug level, so that a value that slips into any log line shows up.
     static let environment = ["BEGAWI_LOG_LEVEL": "debug"]
 
-    /// A running hub with the Handak Begawi schema and no sites yet.
-    init(label: String) throws {
-        cluster = try Cluster(label: label, schema: "config/handak-begawi.json")
+    /// A running hub with the Handak Begawi schema and no sites yet, on `store`.
+    init(label: String, store: ClusterStore = .sqlite) throws {
+        cluster = try Cluster(label: label, schema: "config/handak-begawi.json", store: store)
         cluster.hubEnvironment = Agencies.environment
         try cluster.startHub()
     }

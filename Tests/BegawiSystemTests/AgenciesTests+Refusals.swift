@@ -5,8 +5,8 @@ import Testing
 extension AgenciesTests {
     /// Rows the hub refuses do not stop the round: the legitimate row goes through, the refused ones
     /// are undone at the site and listed by `site status`, and nothing is sent again.
-    @Test func refusedRowsAreUndoneAndListedWhileTheRoundSucceeds() throws {
-        let agencies = try Agencies(label: "refusals")
+    @Test(arguments: ClusterStore.available) func refusedRowsAreUndoneAndListedWhileTheRoundSucceeds(store: ClusterStore) throws {
+        let agencies = try Agencies(label: "refusals", store: store)
         for lpk in ["lpk-a", "lpk-b"] { try agencies.addSite(lpk, kind: "lpk") }
         try agencies.offerProgram("prog-b", by: "lpk-b", title: "Teknisi Instrumentasi")
         try agencies.sync("lpk-b")

@@ -75,10 +75,10 @@ import Testing
         #expect(health.first?.last == "none", "a refused request's replica was taken")
     }
 
-    /// SQLite only for now: the PostgreSQL store refuses a session naming a schema version it never
-    /// published (its `unsettledRefusals` projects onto the version before it looks for refusals).
-    @Test func theHubServesTodaysAndNewerDaemonsAndRefusesAnOlderProtocol() async throws {
-        let cluster = try Cluster(label: "protocol")
+    /// On both stores (PostgreSQL's `unsettledRefusals` once judged a session's unpublished schema
+    /// version before looking for refusals, and refused the newer daemon's session).
+    @Test(arguments: ClusterStore.available) func theHubServesTodaysAndNewerDaemonsAndRefusesAnOlderProtocol(store: ClusterStore) async throws {
+        let cluster = try Cluster(label: "protocol", store: store)
         try cluster.startHub()
         try cluster.addSite("lpk-a")
         let probe = try HubProbe(cluster, site: "lpk-a")

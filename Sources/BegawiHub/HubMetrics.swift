@@ -47,7 +47,7 @@ public final class HubMetrics: @unchecked Sendable {
     func watch(_ gate: ConnectionGate) { lock.withLock { self.gate = gate } }
 
     /// The Prometheus page: the store's health ledger joined with the figures in memory.
-    func page(health: [SiteHealth], head: UInt64, now: Double) -> String {
+    func page(health: [SiteHealth], head: UInt64, waiting: Int? = nil, now: Double) -> String {
         let (traffic, responses) = lock.withLock { (self.traffic, self.responses) }
         var m = MetricsText()
         func perSite(_ value: (SiteHealth) -> Double?) -> [MetricsText.Sample] {
@@ -59,6 +59,12 @@ public final class HubMetrics: @unchecked Sendable {
         m.add("begawi_hub_up", .gauge, help: "1 while the hub serves.", value: 1)
         m.add("begawi_hub_start_time_seconds", .gauge, help: "When this hub process started (Unix time).", value: started)
         m.add("begawi_hub_feed_head", .gauge, help: "Number of the latest change in the hub's feed.", value: Double(head))
+        if let waiting {
+            // PostgreSQL: a change waits between its push's commit and its publish (the push's own, or the 1 s timer's).
+            m.add("begawi_hub_feed_waiting_changes", .gauge,
+                  help: "Committed changes not yet given a place in the feed, which sites cannot pull yet (PostgreSQL; stays near 0 unless publishing fails).",
+                  value: Double(waiting))
+        }
         m.add("begawi_hub_site_info", .gauge, help: "One sample per registered site: its kind, whether it is revoked, its daemon's User-Agent and version, and its schema version.",
               health.map { .init(1, labels: [("site", $0.site), ("kind", $0.kind), ("revoked", $0.revoked ? "true" : "false"), ("agent", $0.agent ?? ""),
                                              ("version", $0.daemonVersion ?? ""), ("schema", $0.schemaVersion.map(String.init) ?? "")]) })

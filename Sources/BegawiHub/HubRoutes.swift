@@ -231,8 +231,8 @@ struct HubRoutes: Sendable {
         guard settings.isMetricsToken(String(header.dropFirst("Bearer ".count))) else {
             throw HubRefusal(.unauthorized, .unauthorized, "this is not the metrics token named by metrics_token_file in hub.toml")
         }
-        let (health, head) = try await lanes.run { [store] in (try store.health(), try store.headSeq()) }
-        let text = metrics.page(health: health, head: head, now: Double(clock.nowMilliseconds()) / 1000)
+        let (health, head, waiting) = try await lanes.run { [store] in (try store.health(), try store.headSeq(), try store.feedWaiting()) }
+        let text = metrics.page(health: health, head: head, waiting: waiting, now: Double(clock.nowMilliseconds()) / 1000)
         return HubAnswer.bytes(Array(text.utf8), contentType: MetricsText.contentType)
     }
 }

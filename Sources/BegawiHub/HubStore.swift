@@ -37,6 +37,9 @@ public protocol HubStore: Sendable {
     func health() throws -> [SiteHealth]
     /// The number of the latest change in the hub's feed.
     func headSeq() throws -> UInt64
+    /// How many committed changes wait for a place in the feed (sites cannot pull them yet), for the
+    /// metrics; nil for a store whose commit places them (SQLite).
+    func feedWaiting() throws -> Int?
     /// Returns once the store could take its write lock (for the service manager's watchdog).
     func probe() throws
     /// The next page of the change feed for a site's replica, encoded for the wire, with only the
@@ -53,4 +56,9 @@ public protocol HubStore: Sendable {
                  maxRows: Int) throws -> (batch: ChangeBatch, bytes: [UInt8], next: UInt64?)
     /// Writes a consistent copy of the store while the hub runs; the copy gets a new epoch.
     func backup(to path: String) throws
+}
+
+extension HubStore {
+    /// Nil: a push's commit gives its changes their places in the feed.
+    public func feedWaiting() throws -> Int? { nil }
 }

@@ -113,6 +113,17 @@ public final class PostgresHubStore: @unchecked Sendable {
     }
 
     /// The last position given in the hub's feed.
+    /// Rows and visibility events committed and not yet published: what sites cannot pull yet. Both
+    /// counts use the partial indexes that publishing reads.
+    public func feedWaiting() throws -> Int? {
+        try pool.withLink { link in
+            guard let row = try link.query("""
+                SELECT (SELECT count(*) FROM _begawi_rows WHERE pending AND state IS NOT NULL) + (SELECT count(*) FROM _hub_feed WHERE pos IS NULL)
+                """).first else { return 0 }
+            return Int(clamping: try PostgresHubStore.decode("_begawi_rows") { try row.decode(Int64.self) })
+        }
+    }
+
     public func headSeq() throws -> UInt64 {
         try pool.withLink { link in
             guard let row = try link.query("SELECT pos FROM _begawi_feed_head").first else {

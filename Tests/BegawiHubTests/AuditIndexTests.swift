@@ -42,14 +42,14 @@ import Testing
         let expected = try scanned(h, key)
         #expect(expected.map { $0[1].text ?? "" } == ["lpk-a", "lpk-b", "lpk-a"], "control: A inserted, B refused, A updated")
         #expect(try query(h, HubRulesSQL.rowAudit, [.text("participants"), .text(key)]) == expected)
-        let trail = try h.store.trace(key: key).filter { ["inserted", "updated", "refused"].contains($0.action) }
+        let trail = try h.store.trace(key: key).filter { $0.table == "participants" && ["inserted", "updated", "refused"].contains($0.action) }
         #expect(trail.map(\.site) == ["lpk-a", "lpk-b", "lpk-a"])
         #expect(trail.map(\.action) == ["inserted", "refused", "updated"])
         // One search of the index per site: no scan of the audit.
         let plan = try query(h, "EXPLAIN QUERY PLAN " + HubRulesSQL.rowAudit, [.text("participants"), .text(key)])
             .compactMap { $0.last?.text }
         #expect(plan.contains { $0.contains("SEARCH a USING INDEX _hub_audit_by_site (site=? AND tbl=? AND key=?)") }, "\(plan)")
-        #expect(!plan.contains { $0.hasPrefix("SCAN a") || $0.hasPrefix("SCAN _hub_audit") || $0.hasPrefix("SCAN x") }, "\(plan)")
+        #expect(!plan.contains { ["a", "x", "_hub_audit"].contains($0.split(separator: " ").dropFirst().first ?? "") && $0.hasPrefix("SCAN") }, "\(plan)")
     }
 
     @Test func anErasureTellsTheSiteWhoseRegistrationWasRefused() throws {

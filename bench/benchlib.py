@@ -159,6 +159,25 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / ticks
 
 
+def write_bytes(pid):
+    """Bytes the process has caused to be written to storage so far (`write_bytes` of /proc/PID/io)."""
+    with open(f"/proc/{pid}/io") as f:
+        for line in f:
+            if line.startswith("write_bytes:"):
+                return int(line.split()[1])
+    return 0
+
+
+def without_rules(path):
+    """The schema file at `path` as a JSON object with every table's "access" section removed: the
+    same tables and columns, no rules between agencies."""
+    with open(path) as f:
+        document = json.load(f)
+    for table in document["tables"]:
+        table.pop("access", None)
+    return document
+
+
 def peak_rss_mb(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:

@@ -62,7 +62,8 @@ class HubWatcher(threading.Thread):
         # Under access rules the change sequence also numbers feed events: count rows instead.
         self.query = "SELECT count(*) FROM _begawi_rows" if count_rows else "SELECT coalesce(max(seq), 0) FROM _begawi_rows"
         self.samples = []
-        self.reached = None  # (seconds since t0, hub CPU seconds) when the hub held `target` changes
+        # (seconds since t0, hub CPU seconds, bytes the hub had written) when the hub held `target` changes
+        self.reached = None
         self.stop = threading.Event()
 
     def run(self):
@@ -75,9 +76,10 @@ class HubWatcher(threading.Thread):
                 seq = None
             now = time.monotonic() - self.t0
             cpu = lib.cpu_seconds(self.hub_pid)
+            written = lib.write_bytes(self.hub_pid)
             self.samples.append((round(now, 3), seq, round(cpu, 2)))
             if self.reached is None and seq is not None and seq >= self.target:
-                self.reached = (now, cpu)
+                self.reached = (now, cpu, written)
             self.stop.wait(self.interval)
         db.close()
 
@@ -85,11 +87,22 @@ class HubWatcher(threading.Thread):
 def ingest(args):
     n_sites, per_site = args.sites, args.rows_per_site
     total = n_sites * per_site
-    header(f"hub ingest: {n_sites} sites push {per_site} rows each at once ({total} changes) over loopback HTTPS", args,
-           f"python3 bench/sync_bench.py ingest --sites {n_sites} --rows-per-site {per_site}" + (" --rules" if getattr(args, "rules", False) else ""))
     rules = getattr(args, "rules", False)
-    work = os.path.join(args.work, "ingest-rules" if rules else "ingest")
-    c = lib.Cluster(args.begawi, work, schema=lib.RULES_SCHEMA if rules else lib.SCHEMA)
+    # The Handak Begawi rows (participants keyed by a hash of the NIK, their enrollments): under the
+    # rules, or with the same schema stripped of its rules (--handak), the rules' cost alone.
+    handak = rules or getattr(args, "handak", False)
+    flag = " --rules" if rules else (" --handak" if handak else "")
+    header(f"hub ingest: {n_sites} sites push {per_site} rows each at once ({total} changes) over loopback HTTPS", args,
+           f"python3 bench/sync_bench.py ingest --sites {n_sites} --rows-per-site {per_site}{flag}")
+    work = os.path.join(args.work, "ingest-rules" if rules else ("ingest-handak" if handak else "ingest"))
+    if rules:
+        schema = lib.RULES_SCHEMA
+    elif handak:
+        schema = os.path.join(args.work, "handak-without-rules.json")
+        lib.write_json(schema, lib.without_rules(lib.RULES_SCHEMA))
+    else:
+        schema = lib.SCHEMA
+    c = lib.Cluster(args.begawi, work, schema=schema)
     c.start_hub()
     sites = [f"lpk-bontang-{i:02d}" for i in range(1, n_sites + 1)]
     t = time.monotonic()
@@ -100,8 +113,8 @@ def ingest(args):
     # Each site's own replica, filled through the sqlite3 shell in one transaction (two at a time).
     t = time.monotonic()
     from concurrent.futures import ThreadPoolExecutor
-    if rules:
-        # Under the Handak Begawi rules: each LPK registers its participants and enrolls them in its program.
+    if handak:
+        # Handak Begawi's rows: each LPK registers its participants and enrolls them in its program.
         import json
         salt = next(t["access"]["key_from"]["salt"] for t in json.load(open(lib.RULES_SCHEMA))["tables"] if "key_from" in t.get("access", {}))
         scripts = [lib.agency_sql(s, per_site, i * per_site, salt, 1000 + i) for i, s in enumerate(sites)]
@@ -134,8 +147,9 @@ def ingest(args):
     os.makedirs(out_dir)
     env = c.env()
     cpu0 = lib.cpu_seconds(c.hub_pid)
+    written0 = lib.write_bytes(c.hub_pid)
     t0 = time.monotonic()
-    watcher = HubWatcher(c.path("hub.sqlite"), c.hub_pid, total, t0, count_rows=rules)
+    watcher = HubWatcher(c.path("hub.sqlite"), c.hub_pid, total, t0, count_rows=handak)
     watcher.start()
     procs = {}
     # The Popen objects stay referenced: a dropped one that is still running is reaped by the next
@@ -169,6 +183,7 @@ def ingest(args):
             raise RuntimeError(f"the hub exited during the run; see {c.path('hub.log')}")
     wall = time.monotonic() - t0
     hub_cpu = lib.cpu_seconds(c.hub_pid) - cpu0
+    hub_written = lib.write_bytes(c.hub_pid) - written0
     time.sleep(0.3)
     watcher.stop.set()
     watcher.join()
@@ -181,7 +196,7 @@ def ingest(args):
     site_cpu = sum(e[2].ru_utime + e[2].ru_stime for e in exits.values())
     site_rss = max(e[2].ru_maxrss for e in exits.values()) / 1024
     first_exit = min(e[0] for e in exits.values())
-    hub_rows = int(lib.sqlite(c.path("hub.sqlite"), "SELECT count(*) FROM _begawi_rows;").strip()) if rules else c.hub_rows()
+    hub_rows = int(lib.sqlite(c.path("hub.sqlite"), "SELECT count(*) FROM _begawi_rows;").strip()) if handak else c.hub_rows()
     reached = watcher.reached
     c.stop_hub()
 
@@ -191,9 +206,13 @@ def ingest(args):
     log(f"  start to last exit: {wall:.1f} s -> {total / wall:,.0f} changes/s (target >= 30,000/s; "
         f"ElectricSQL 20k updates/s, Couchbase Sync Gateway ~1,300 docs/s)")
     if reached:
-        rt, rcpu = reached
+        rt, rcpu, rwritten = reached
         log(f"  hub committed all {total} changes at {rt:.1f} s -> {total / rt:,.0f} changes/s ingested; "
-            f"hub CPU by then {rcpu - cpu0:.1f} s ({100 * (rcpu - cpu0) / rt:.0f} % of one core)")
+            f"hub CPU by then {rcpu - cpu0:.1f} s ({100 * (rcpu - cpu0) / rt:.0f} % of one core) = "
+            f"{1e6 * (rcpu - cpu0) / total:.0f} us per row; written to disk by then {(rwritten - written0) / 1e6:,.0f} MB "
+            f"= {(rwritten - written0) / total / 1000:.2f} KB per row")
+    log(f"  the hub wrote {hub_written / 1e6:,.0f} MB over the whole run = {hub_written / total / 1000:.2f} KB per row "
+        f"(/proc/HUB/io write_bytes)")
     log(f"  hub CPU over the whole run {hub_cpu:.1f} s = {100 * hub_cpu / wall:.0f} % of one core (2 cores = 200 %); "
         f"hub peak RSS {hub_rss:.0f} MB")
     log(f"  the {n_sites} site processes: CPU {site_cpu:.1f} s in all ({100 * site_cpu / wall:.0f} % of one core), "
@@ -212,6 +231,7 @@ def ingest(args):
               "failures": failed, "sent": sent, "received": received, "hub_rows": hub_rows,
               "hub_all_committed_s": reached[0] if reached else None,
               "hub_cpu_to_commit_s": (reached[1] - cpu0) if reached else None,
+              "hub_written_to_commit_bytes": (reached[2] - written0) if reached else None, "hub_written_bytes": hub_written,
               "hub_cpu_s": hub_cpu, "hub_peak_rss_mb": hub_rss, "sites_cpu_s": site_cpu, "site_peak_rss_mb": site_rss,
               "exits": {s: [round(e[0], 2), e[1]] for s, e in exits.items()}, "samples": watcher.samples}
     finish(args, work, "ingest", result)
@@ -618,6 +638,9 @@ def main():
     p.add_argument("--no-prestamp", dest="prestamp", action="store_false", help="leave each site's writes unstamped until its sync")
     p.add_argument("--rules", action="store_true",
                    help="the Handak Begawi schema and its access rules (config/handak-begawi.json): participants and enrollments")
+    p.add_argument("--handak", action="store_true",
+                   help="the rows of --rules (Handak Begawi's participants and enrollments, same keys) under its schema "
+                        "with every \"access\" section removed: no rules; --rules divided by this is the rules' cost")
     p.add_argument("--no-stop-at-commit", dest="stop_at_commit", action="store_false",
                    help="let every site finish its pull of everyone's rows (about 49M rows for 50 sites)")
     p = sub.add_parser("first-sync")

@@ -13,6 +13,13 @@ package enum HubRulesSQL {
         case erase = 2
     }
 
+    /// The hub's tables beside the merged rows, made at every open with rules.
+    ///
+    /// The audit is indexed by site first (`_hub_audit_by_site`), not by row: a push's entries then
+    /// go into its own site's part of the index, a few pages, where an index by row alone put each
+    /// entry on a page of its own (the keys of a person table are hashes: random), a page written per
+    /// row and commit. A hub made before (`_hub_audit_by_row`) gets the new index and loses the old
+    /// one at its next open. The audit of one row is read through `auditSites` (below).
     static let tables = """
         CREATE TABLE IF NOT EXISTS _hub_visibility(
             site TEXT NOT NULL, tbl TEXT NOT NULL, key TEXT NOT NULL, since INTEGER NOT NULL, seq INTEGER,
@@ -25,9 +32,24 @@ package enum HubRulesSQL {
         CREATE TABLE IF NOT EXISTS _hub_audit(
             id INTEGER PRIMARY KEY, at INTEGER NOT NULL, site TEXT NOT NULL, tbl TEXT NOT NULL, key TEXT NOT NULL,
             action TEXT NOT NULL, reason TEXT);
-        CREATE INDEX IF NOT EXISTS _hub_audit_by_row ON _hub_audit(tbl, key);
+        CREATE INDEX IF NOT EXISTS _hub_audit_by_site ON _hub_audit(site, tbl, key);
+        DROP INDEX IF EXISTS _hub_audit_by_row;
         CREATE TABLE IF NOT EXISTS _hub_erased(tbl TEXT NOT NULL, key TEXT NOT NULL, at INTEGER NOT NULL, person TEXT, PRIMARY KEY(tbl, key)) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS _hub_meta(name TEXT PRIMARY KEY NOT NULL, value TEXT) WITHOUT ROWID;
+        """
+
+    /// The start of a statement that reads the audit of one row: `audit_sites(site)` lists the
+    /// distinct sites of the audit, one seek of `_hub_audit_by_site` each, so that a join
+    /// `audit_sites s JOIN _hub_audit a ON a.site = s.site AND a.tbl = ? AND a.key = ?` finds the row's
+    /// entries by one search per site, without reading the rest of the audit.
+    static let auditSites = """
+        WITH RECURSIVE audit_sites(site) AS (SELECT min(site) FROM _hub_audit
+        UNION ALL SELECT (SELECT min(x.site) FROM _hub_audit x WHERE x.site > audit_sites.site) FROM audit_sites WHERE audit_sites.site IS NOT NULL)
+        """
+
+    /// The audit of one row (table `?1`, key `?2`), oldest first: time, site, action, reason.
+    static let rowAudit = auditSites + """
+         SELECT a.at, a.site, a.action, a.reason FROM audit_sites s JOIN _hub_audit a ON a.site = s.site AND a.tbl = ?1 AND a.key = ?2 ORDER BY a.id
         """
 
     /// Indexes on the columns the rules follow (owner references and links), on live rows and tombstones.

@@ -23,9 +23,9 @@ extension SQLiteHubStore {
                   _ visibility: HubVisibility, _ context: ReplicaContext) throws -> Set<String> {
         // Everyone who may hold it: who may see it, the office, and every site that ever sent a
         // change of it (a refused registration keeps its values in that site's refusal ledger).
-        let sites = Set(try context.query("""
-            SELECT site FROM _hub_visibility WHERE tbl = ?1 AND key = ?2
-            UNION SELECT site FROM _hub_audit WHERE tbl = ?1 AND key = ?2 AND site != ?3
+        let sites = Set(try context.query(HubRulesSQL.auditSites + """
+             SELECT site FROM _hub_visibility WHERE tbl = ?1 AND key = ?2
+            UNION SELECT a.site FROM audit_sites s JOIN _hub_audit a ON a.site = s.site AND a.tbl = ?1 AND a.key = ?2 WHERE a.site != ?3
             """, [.text(row.table), .text(row.key), .text(SQLiteHubStore.hubSiteID)])
             .compactMap { $0.first?.text }).union(offices)
         for site in sites.sorted() { try visibility.event(.erase, site: site, row) }

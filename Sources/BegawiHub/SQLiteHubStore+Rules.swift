@@ -149,7 +149,7 @@ extension SQLiteHubStore {
             }
             var entries: [TraceEntry] = []
             for row in rows {
-                for r in try context.query("SELECT at, site, action, reason FROM _hub_audit WHERE tbl = ? AND key = ? ORDER BY id", [.text(row.table), .text(row.key)]) {
+                for r in try context.query(HubRulesSQL.rowAudit, [.text(row.table), .text(row.key)]) {
                     if case .integer(let at) = r[0], let site = r[1].text, let action = r[2].text {
                         entries.append(TraceEntry(at: at, site: site, table: row.table, key: row.key, action: action, reason: r[3].text))
                     }

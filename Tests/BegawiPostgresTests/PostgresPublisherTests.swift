@@ -34,6 +34,7 @@ struct PostgresPublisherTests {
             // Nothing else publishes it: a few seconds later it still waits (the test can fail).
             try await Task.sleep(for: .seconds(3))
             #expect(try waiting(other) == 1 && store.headSeq() == before)
+            #expect(try store.feedWaiting() == 1, "the metric counts the waiting row")
 
             let lanes = Blocking()
             let publisher = HubPublisher(store: store, lanes: lanes, interval: .seconds(1), logger: Logger(label: "test"))
@@ -45,6 +46,7 @@ struct PostgresPublisherTests {
             try await running.value
             try await lanes.shutdown()
             #expect(try waiting(other) == 0)
+            #expect(try store.feedWaiting() == 0)
             #expect(try store.headSeq() == before + 1)
         }
     }

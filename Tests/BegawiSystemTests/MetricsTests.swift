@@ -65,6 +65,8 @@ import Testing
         let headSQL = cluster.postgres == nil ? "SELECT value FROM _begawi_state WHERE name = 'seq'" : "SELECT pos FROM _begawi_feed_head"
         let head = Int(try cluster.query("hub", headSQL).first?.first ?? "") ?? -1
         #expect(page.value("begawi_hub_feed_head") == Double(head))
+        // PostgreSQL only: committed changes waiting for their place in the feed (none once quiet).
+        #expect(page.value("begawi_hub_feed_waiting_changes") == (cluster.postgres == nil ? nil : 0))
         #expect(page.value("begawi_hub_site_lag_changes", ["site": "lpk-a"]) == 0)
         #expect((page.value("begawi_hub_site_lag_changes", ["site": "lpk-b"]) ?? 0) >= 1)
         #expect((page.value("begawi_hub_site_received_bytes_total", ["site": "lpk-a"]) ?? 0) > 0)

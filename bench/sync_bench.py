@@ -4,7 +4,9 @@ processes from a release build, rows written through the sqlite3 shell as any si
 
   python3 bench/sync_bench.py [--bin DIR] [--work DIR] [--keep] FIGURE [options]
 
-  ingest      N sites push at once to one hub over loopback HTTPS (default 50 sites x 20,000 rows)
+  ingest      N sites push at once to one hub over loopback HTTPS (default 50 sites x 20,000 rows);
+              --store postgres [--hubs N]: the hub on PostgreSQL, N hub processes on one database
+  ingest-stores  ingest on SQLite, on PostgreSQL with 1 hub and with 3, alternating (default 2 rounds, 50 x 4,000)
   first-sync  a fresh site's first sync of a backlog of 100k, 300k and 1M rows: wall time, peak RSS
   day         bytes on the wire for one site's day (1,000 inserts, 1,000 updates on 100k synced rows),
               through Tests/Tools/faultproxy.py, beside sqldiff --changeset + zstd and rsync -z
@@ -306,6 +308,34 @@ def ingest(args):
               "server_cpu_to_commit_s": (reached[3] - server_cpu0) if reached and server else None,
               "server_cpu_s": server_cpu, "server_settings": server.settings if server else None}
     finish(args, work, name, result)
+
+
+def ingest_stores(args):
+    """`ingest` on SQLite, on PostgreSQL with 1 hub process and with N, side by side: `--rounds` rounds,
+    each in the other order than the one before; one table at the end."""
+    configs = [("sqlite", 1), ("postgres", 1), ("postgres", args.many_hubs)]
+    runs = []
+    for r in range(args.rounds):
+        order = configs if r % 2 == 0 else list(reversed(configs))
+        for store, hubs in order:
+            a = argparse.Namespace(**vars(args))
+            a.store, a.hubs = store, hubs
+            ingest(a)
+            name = ("ingest-rules" if args.rules else ("ingest-handak" if args.handak else "ingest")) + \
+                (f"-pg{hubs}" if store == "postgres" else "")
+            with open(os.path.join(args.work, f"results-{name}.json")) as f:
+                result = json.load(f)
+            os.replace(os.path.join(args.work, f"results-{name}.json"), os.path.join(args.work, f"results-{name}-round{r + 1}.json"))
+            runs.append((r + 1, store, hubs, result))
+    log("")
+    log("| round | store | hubs | changes/s at the hub | hub CPU µs/row | server CPU µs/row | load start → end |")
+    log("|---|---|---|---|---|---|---|")
+    for r, store, hubs, x in runs:
+        t = x["hub_all_committed_s"]
+        rate = f"{x['total'] / t:,.0f}" if t else "not reached"
+        hub = f"{1e6 * x['hub_cpu_to_commit_s'] / x['total']:.0f}" if t else "—"
+        server = f"{1e6 * x['server_cpu_to_commit_s'] / x['total']:.0f}" if t and x["server_cpu_to_commit_s"] is not None else "—"
+        log(f"| {r} | {store} | {hubs} | {rate} | {hub} | {server} | {x['load_start'][0]:.2f} → {x['load_end'][0]:.2f} |")
 
 
 # MARK: 2. first sync
@@ -722,6 +752,15 @@ def main():
                    "machine: its CPU is read from /proc); database begawi_bench_ingest is made there and dropped")
     p.add_argument("--hubs", type=int, default=1, help="hub processes on the one PostgreSQL database; sites spread "
                    "over them round-robin")
+    p = sub.add_parser("ingest-stores", help="ingest on SQLite, PostgreSQL with 1 hub and with --many-hubs, alternating")
+    p.add_argument("--sites", type=int, default=50)
+    p.add_argument("--rows-per-site", type=int, default=4000)
+    p.add_argument("--rounds", type=int, default=2)
+    p.add_argument("--many-hubs", type=int, default=3)
+    p.add_argument("--rules", action="store_true")
+    p.add_argument("--handak", action="store_true")
+    p.add_argument("--postgres-url", default=None, help="as for ingest: a running server instead of a cluster per run")
+    p.set_defaults(prestamp=True, stop_at_commit=True)
     p = sub.add_parser("first-sync")
     p.add_argument("--sizes", default="100000,300000,1000000")
     p.add_argument("--first-pull", default="snapshot,pages",
@@ -779,7 +818,7 @@ def main():
     else:
         args.header = lambda title, command: header(title, args, command)
         args.finish = lambda work, name, result: finish(args, work, name, result)
-        {"ingest": ingest, "first-sync": first_sync, "day": day, "poorlink": poorlink,
+        {"ingest": ingest, "ingest-stores": ingest_stores, "first-sync": first_sync, "day": day, "poorlink": poorlink,
          "live": live_bench.live, "idle": live_bench.idle}[args.figure](args)
 
 

@@ -126,10 +126,10 @@ def ingest(args):
         flag += f" --store postgres --hubs {n_hubs}"
     header(f"hub ingest: {n_sites} sites push {per_site} rows each at once ({total} changes) over loopback HTTPS", args,
            f"python3 bench/sync_bench.py ingest --sites {n_sites} --rows-per-site {per_site}{flag}")
-    name = "ingest-rules" if rules else ("ingest-handak" if handak else "ingest")
+    figure = "ingest-rules" if rules else ("ingest-handak" if handak else "ingest")
     if postgres:
-        name += f"-pg{n_hubs}"
-    work = os.path.join(args.work, name)
+        figure += f"-pg{n_hubs}"
+    work = os.path.join(args.work, figure)
     if rules:
         schema = lib.RULES_SCHEMA
     elif handak:
@@ -307,7 +307,7 @@ def ingest(args):
               "store": "postgres" if postgres else "sqlite", "hubs": n_hubs, "load_start": load_start, "load_end": load_end,
               "server_cpu_to_commit_s": (reached[3] - server_cpu0) if reached and server else None,
               "server_cpu_s": server_cpu, "server_settings": server.settings if server else None}
-    finish(args, work, name, result)
+    finish(args, work, figure, result)
 
 
 def ingest_stores(args):

@@ -434,10 +434,10 @@ class PostgresServer:
         self.postmaster = self._postmaster_pid()
 
     def _postmaster_pid(self):
-        """The postmaster's pid: the parent of this session's backend."""
-        backend = int(self.query("postgres", "SELECT pg_backend_pid()").strip())
-        with open(f"/proc/{backend}/stat") as f:
-            return int(f.read().rsplit(")", 1)[1].split()[1])
+        """The postmaster's pid: the first line of postmaster.pid in the server's data folder."""
+        data = self.query("postgres", "SHOW data_directory").strip()
+        with open(os.path.join(data, "postmaster.pid")) as f:
+            return int(f.readline().strip())
 
     def database_url(self, name):
         return self.url.rsplit("/", 1)[0] + "/" + name

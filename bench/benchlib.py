@@ -207,8 +207,11 @@ class Cluster:
     """A hub and its sites in one folder, driven through the `begawi` command line like an operator would."""
 
     def __init__(self, begawi, folder, listen="127.0.0.1:0", cert_names=("localhost", "127.0.0.1"),
-                 netns_prefix=(), certs_from=None, schema=SCHEMA):
+                 netns_prefix=(), certs_from=None, schema=SCHEMA, database="hub.sqlite"):
         self.begawi = begawi
+        # A file name (SQLite, in the folder) or a postgresql:// URL (the hub's store on PostgreSQL).
+        self.database = database
+        self.extra_hubs = []
         self.folder = folder
         self.netns = list(netns_prefix)
         self.hub = None
@@ -225,7 +228,7 @@ class Cluster:
                 args += ["--name", name]
             self.run(args)
         with open(self.path("hub.toml"), "w") as f:
-            f.write(f'listen = "{listen}"\ndatabase = "hub.sqlite"\nschema = "schema.json"\n'
+            f.write(f'listen = "{listen}"\ndatabase = "{database}"\nschema = "schema.json"\n'
                     f'tls_certificate = "tls/hub.crt"\ntls_key = "tls/hub.key"\nport_file = "hub.port"\n')
         self.run(["hub", "init", "--config", self.path("hub.toml")])
 
@@ -265,11 +268,63 @@ class Cluster:
             time.sleep(0.05)
         raise RuntimeError("the hub did not listen within 60 s")
 
+    def start_more_hubs(self, count, level="info"):
+        """Starts `count` more `begawi hub run` processes on the same database (PostgreSQL only), each
+        with its own hub-N.toml (the same as hub.toml but for its port file); returns their URLs."""
+        with open(self.path("hub.toml")) as f:
+            config = f.read()
+        urls = []
+        for i in range(2, 2 + count):
+            name = f"hub-{i}"
+            with open(self.path(f"{name}.toml"), "w") as f:
+                f.write(config.replace('port_file = "hub.port"', f'port_file = "{name}.port"'))
+            log_file = open(self.path(f"{name}.log"), "ab")
+            proc = subprocess.Popen(self.netns + [self.begawi, "hub", "run", "--config", self.path(f"{name}.toml")],
+                                    stdout=subprocess.DEVNULL, stderr=log_file, env=self.env(level))
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    with open(self.path(f"{name}.port")) as f:
+                        port = int(f.read().strip())
+                    break
+                except (FileNotFoundError, ValueError):
+                    pass
+                if proc.poll() is not None:
+                    raise RuntimeError(f"hub {name} exited at start; see {self.path(name + '.log')}")
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"hub {name} did not listen within 60 s")
+                time.sleep(0.05)
+            self.extra_hubs.append(proc)
+            urls.append(f"https://{self.hub_host}:{port}")
+        return urls
+
+    @property
+    def hub_pids(self):
+        """Every running hub process of this cluster: the first, then the ones start_more_hubs started."""
+        return [self.hub_pid] + [p.pid for p in self.extra_hubs]
+
+    def psql(self, sql):
+        """Runs SQL against the hub's PostgreSQL database through psql; returns its unaligned output."""
+        result = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", self.database, "-c", sql],
+                                capture_output=True)
+        if result.returncode != 0:
+            raise RuntimeError(f"psql failed: {result.stderr.decode()[:2000]}")
+        return result.stdout.decode()
+
     def hub_process_id(self):
         """The begawi process itself (under `ip netns exec` it is the same pid: exec replaces it)."""
         return self.hub.pid
 
     def stop_hub(self):
+        for proc in self.extra_hubs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+        self.extra_hubs = []
         if self.hub and self.hub.poll() is None:
             self.hub.send_signal(signal.SIGTERM)
             try:
@@ -312,6 +367,8 @@ class Cluster:
         return result
 
     def hub_rows(self):
+        if self.database.startswith("postgresql://"):
+            return int(self.psql("SELECT count(*) FROM enrollments;").strip())
         return int(sqlite(self.path("hub.sqlite"), "SELECT count(*) FROM enrollments;").strip())
 
 
@@ -339,3 +396,106 @@ def write_json(path, data):
     with open(path, "w") as f:
         json.dump(data, f, indent=2, sort_keys=True)
         f.write("\n")
+
+
+# MARK: PostgreSQL
+
+
+PGCLUSTER = os.path.join(REPO, "Tests", "Tools", "pgcluster")
+
+
+class PostgresServer:
+    """A PostgreSQL server for the hub's store: a throwaway cluster this script starts (and stops) with
+    Tests/Tools/pgcluster, or one already running at `url`. Gives fresh databases and the server's CPU."""
+
+    def __init__(self, url=None, folder=None, durable=True):
+        self.folder = None
+        if url is None:
+            # pgcluster's cluster runs with fsync, synchronous_commit and full_page_writes off (tests
+            # need no crash safety); set on the command line, so ALTER SYSTEM cannot change them: for a
+            # figure beside SQLite's synchronous=FULL the server is restarted with the defaults (on).
+            self.folder = folder
+            shutil.rmtree(folder, ignore_errors=True)
+            url = subprocess.run([PGCLUSTER, "start", folder], capture_output=True, check=True).stdout.decode().strip()
+            if durable:
+                port = url.rsplit(":", 1)[1].split("/")[0]
+                bindir = sorted((d for d in os.listdir("/usr/lib/postgresql") if d.isdigit()), key=int)[-1]
+                argv = [f"/usr/lib/postgresql/{bindir}/bin/pg_ctl", "-D", os.path.join(folder, "data"), "-m", "fast", "-w",
+                        "-t", "60", "-l", os.path.join(folder, "server.log"),
+                        "-o", f"-p {port} -k {folder} -c listen_addresses=127.0.0.1", "restart"]
+                if os.geteuid() == 0:
+                    argv = ["runuser", "-u", "postgres", "--"] + argv
+                subprocess.run(argv, capture_output=True, check=True, cwd="/")
+        self.url = url
+        self.settings = self.query("postgres", "SELECT string_agg(name || '=' || setting, ' ' ORDER BY name) FROM pg_settings "
+                                   "WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes', 'shared_buffers', "
+                                   "'max_connections', 'server_version')").strip()
+        # The server's CPU is read from /proc: it must run on this machine.
+        self.postmaster = self._postmaster_pid()
+
+    def _postmaster_pid(self):
+        """The postmaster's pid: the first line of postmaster.pid in the server's data folder."""
+        data = self.query("postgres", "SHOW data_directory").strip()
+        with open(os.path.join(data, "postmaster.pid")) as f:
+            return int(f.readline().strip())
+
+    def database_url(self, name):
+        return self.url.rsplit("/", 1)[0] + "/" + name
+
+    def query(self, database, sql):
+        result = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", self.database_url(database),
+                                 "-c", sql], capture_output=True)
+        if result.returncode != 0:
+            raise RuntimeError(f"psql failed: {result.stderr.decode()[:2000]}")
+        return result.stdout.decode()
+
+    def fresh_database(self, name):
+        """Drops and makes database `name` (C collation, as docs/operations.md asks); returns its URL."""
+        self.query("postgres", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.query("postgres", f'CREATE DATABASE "{name}" TEMPLATE template0 LOCALE \'C\' ENCODING \'UTF8\'')
+        return self.database_url(name)
+
+    def drop_database(self, name):
+        self.query("postgres", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def _processes(self):
+        """The postmaster's children now alive (backends, checkpointer, WAL writer…)."""
+        children = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == self.postmaster:
+                        children.append(int(entry))
+            except (OSError, ValueError, IndexError):
+                pass
+        return children
+
+    def cpu_seconds(self):
+        """The server's CPU seconds so far: the postmaster's own and its reaped children's (cutime,
+        cstime: backends that ended), plus every live child's."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        with open(f"/proc/{self.postmaster}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        total = sum(int(fields[i]) for i in (11, 12, 13, 14)) / ticks
+        for pid in self._processes():
+            try:
+                total += cpu_seconds(pid)
+            except OSError:
+                pass
+        return total
+
+    def write_bytes(self):
+        """Bytes the server's live processes have caused to be written (ended backends' are not counted)."""
+        total = 0
+        for pid in [self.postmaster] + self._processes():
+            try:
+                total += write_bytes(pid)
+            except OSError:
+                pass
+        return total
+
+    def stop(self):
+        if self.folder:
+            subprocess.run([PGCLUSTER, "stop", self.folder], capture_output=True)

@@ -4,7 +4,9 @@ processes from a release build, rows written through the sqlite3 shell as any si
 
   python3 bench/sync_bench.py [--bin DIR] [--work DIR] [--keep] FIGURE [options]
 
-  ingest      N sites push at once to one hub over loopback HTTPS (default 50 sites x 20,000 rows)
+  ingest      N sites push at once to one hub over loopback HTTPS (default 50 sites x 20,000 rows);
+              --store postgres [--hubs N]: the hub on PostgreSQL, N hub processes on one database
+  ingest-stores  ingest on SQLite, on PostgreSQL with 1 hub and with 3, alternating (default 2 rounds, 50 x 4,000)
   first-sync  a fresh site's first sync of a backlog of 100k, 300k and 1M rows: wall time, peak RSS
   day         bytes on the wire for one site's day (1,000 inserts, 1,000 updates on 100k synced rows),
               through Tests/Tools/faultproxy.py, beside sqldiff --changeset + zstd and rsync -z
@@ -54,19 +56,25 @@ def header(title, args, command):
 
 
 class HubWatcher(threading.Thread):
-    """Samples the hub's change count (max seq of its row states) and its CPU, every `interval` seconds."""
+    """Samples the hub's change count (max seq of its row states) and its CPU, every `interval` seconds.
+    On PostgreSQL (`cluster` given with a postgresql:// database) it counts the published rows through
+    psql, sums the CPU over every hub process and also samples the server's CPU (`server`)."""
 
-    def __init__(self, database, hub_pid, target, t0, interval=0.2, count_rows=False):
+    def __init__(self, database, hub_pid, target, t0, interval=0.2, count_rows=False, cluster=None, server=None):
         super().__init__(daemon=True)
         self.database, self.hub_pid, self.target, self.t0, self.interval = database, hub_pid, target, t0, interval
         # Under access rules the change sequence also numbers feed events: count rows instead.
         self.query = "SELECT count(*) FROM _begawi_rows" if count_rows else "SELECT coalesce(max(seq), 0) FROM _begawi_rows"
+        self.cluster, self.server = cluster, server
         self.samples = []
-        # (seconds since t0, hub CPU seconds, bytes the hub had written) when the hub held `target` changes
+        # (seconds since t0, hub CPU seconds, bytes the hub had written, server CPU seconds or None)
+        # when the hub held `target` changes
         self.reached = None
         self.stop = threading.Event()
 
     def run(self):
+        if self.cluster is not None:
+            return self.run_postgres()
         import sqlite3
         db = sqlite3.connect(f"file:{self.database}?mode=ro", uri=True, timeout=30)
         while not self.stop.is_set():
@@ -79,9 +87,27 @@ class HubWatcher(threading.Thread):
             written = lib.write_bytes(self.hub_pid)
             self.samples.append((round(now, 3), seq, round(cpu, 2)))
             if self.reached is None and seq is not None and seq >= self.target:
-                self.reached = (now, cpu, written)
+                self.reached = (now, cpu, written, None)
             self.stop.wait(self.interval)
         db.close()
+
+    def run_postgres(self):
+        # Published rows (a position in the feed): every change a site pushed, rules or not, once
+        # the hub has committed and published it.
+        query = "SELECT count(*) FROM _begawi_rows WHERE pos IS NOT NULL"
+        while not self.stop.is_set():
+            try:
+                seq = int(self.cluster.psql(query).strip())
+            except (RuntimeError, ValueError):
+                seq = None
+            now = time.monotonic() - self.t0
+            cpu = sum(lib.cpu_seconds(pid) for pid in self.cluster.hub_pids)
+            written = sum(lib.write_bytes(pid) for pid in self.cluster.hub_pids)
+            server_cpu = self.server.cpu_seconds()
+            self.samples.append((round(now, 3), seq, round(cpu, 2), round(server_cpu, 2)))
+            if self.reached is None and seq is not None and seq >= self.target:
+                self.reached = (now, cpu, written, server_cpu)
+            self.stop.wait(self.interval)
 
 
 def ingest(args):
@@ -92,9 +118,18 @@ def ingest(args):
     # rules, or with the same schema stripped of its rules (--handak), the rules' cost alone.
     handak = rules or getattr(args, "handak", False)
     flag = " --rules" if rules else (" --handak" if handak else "")
+    postgres = getattr(args, "store", "sqlite") == "postgres"
+    n_hubs = getattr(args, "hubs", 1)
+    if n_hubs > 1 and not postgres:
+        sys.exit("--hubs above 1 needs --store postgres: several hub processes share one PostgreSQL database")
+    if postgres:
+        flag += f" --store postgres --hubs {n_hubs}"
     header(f"hub ingest: {n_sites} sites push {per_site} rows each at once ({total} changes) over loopback HTTPS", args,
            f"python3 bench/sync_bench.py ingest --sites {n_sites} --rows-per-site {per_site}{flag}")
-    work = os.path.join(args.work, "ingest-rules" if rules else ("ingest-handak" if handak else "ingest"))
+    figure = "ingest-rules" if rules else ("ingest-handak" if handak else "ingest")
+    if postgres:
+        figure += f"-pg{n_hubs}"
+    work = os.path.join(args.work, figure)
     if rules:
         schema = lib.RULES_SCHEMA
     elif handak:
@@ -102,13 +137,22 @@ def ingest(args):
         lib.write_json(schema, lib.without_rules(lib.RULES_SCHEMA))
     else:
         schema = lib.SCHEMA
-    c = lib.Cluster(args.begawi, work, schema=schema)
+    server = None
+    if postgres:
+        # A fresh database on the server at --postgres-url, or on a cluster of our own (stopped below).
+        server = lib.PostgresServer(url=args.postgres_url, folder=os.path.join(args.work, "pg"))
+        log(f"  PostgreSQL at {server.url}: {server.settings}")
+        c = lib.Cluster(args.begawi, work, schema=schema, database=server.fresh_database("begawi_bench_ingest"))
+    else:
+        c = lib.Cluster(args.begawi, work, schema=schema)
     c.start_hub()
+    hub_urls = [c.hub_url] + (c.start_more_hubs(n_hubs - 1) if n_hubs > 1 else [])
     sites = [f"lpk-bontang-{i:02d}" for i in range(1, n_sites + 1)]
     t = time.monotonic()
-    for s in sites:
-        c.add_site(s)
-    log(f"  set up: hub, {n_sites} sites registered and their replicas made in {time.monotonic() - t:.1f} s")
+    for i, s in enumerate(sites):
+        # Sites spread over the hub processes round-robin, each given its hub's URL.
+        c.add_site(s, url=hub_urls[i % len(hub_urls)])
+    log(f"  set up: {n_hubs} hub process(es), {n_sites} sites registered and their replicas made in {time.monotonic() - t:.1f} s")
 
     # Each site's own replica, filled through the sqlite3 shell in one transaction (two at a time).
     t = time.monotonic()
@@ -143,13 +187,22 @@ def ingest(args):
     subprocess.run(["sync"])
     time.sleep(2)
 
+    load_start = os.getloadavg()
     out_dir = os.path.join(work, "out")
     os.makedirs(out_dir)
     env = c.env()
-    cpu0 = lib.cpu_seconds(c.hub_pid)
-    written0 = lib.write_bytes(c.hub_pid)
+    def hub_cpu_now():
+        return sum(lib.cpu_seconds(pid) for pid in c.hub_pids)
+
+    def hub_written_now():
+        return sum(lib.write_bytes(pid) for pid in c.hub_pids)
+
+    cpu0 = hub_cpu_now()
+    written0 = hub_written_now()
+    server_cpu0 = server.cpu_seconds() if server else None
     t0 = time.monotonic()
-    watcher = HubWatcher(c.path("hub.sqlite"), c.hub_pid, total, t0, count_rows=handak)
+    watcher = HubWatcher(c.path("hub.sqlite"), c.hub_pid, total, t0, count_rows=handak,
+                         interval=0.5 if postgres else 0.2, cluster=c if postgres else None, server=server)
     watcher.start()
     procs = {}
     # The Popen objects stay referenced: a dropped one that is still running is reaped by the next
@@ -179,15 +232,17 @@ def ingest(args):
             continue
         if pid in procs:
             exits[procs[pid]] = (time.monotonic() - t0, os.waitstatus_to_exitcode(status), usage)
-        elif pid == c.hub_pid:
+        elif pid in c.hub_pids:
             raise RuntimeError(f"the hub exited during the run; see {c.path('hub.log')}")
     wall = time.monotonic() - t0
-    hub_cpu = lib.cpu_seconds(c.hub_pid) - cpu0
-    hub_written = lib.write_bytes(c.hub_pid) - written0
+    hub_cpu = hub_cpu_now() - cpu0
+    hub_written = hub_written_now() - written0
+    server_cpu = server.cpu_seconds() - server_cpu0 if server else None
+    load_end = os.getloadavg()
     time.sleep(0.3)
     watcher.stop.set()
     watcher.join()
-    hub_rss = lib.peak_rss_mb(c.hub_pid)
+    hub_rss = max(lib.peak_rss_mb(pid) for pid in c.hub_pids)
 
     reports = {s: lib.parse_sync_output(open(os.path.join(out_dir, f"{s}.out")).read()) for s in sites}
     failed = {s: e[1] for s, e in exits.items() if e[1] != 0 and not (stopped and e[1] == -signal.SIGTERM)}
@@ -196,9 +251,17 @@ def ingest(args):
     site_cpu = sum(e[2].ru_utime + e[2].ru_stime for e in exits.values())
     site_rss = max(e[2].ru_maxrss for e in exits.values()) / 1024
     first_exit = min(e[0] for e in exits.values())
-    hub_rows = int(lib.sqlite(c.path("hub.sqlite"), "SELECT count(*) FROM _begawi_rows;").strip()) if handak else c.hub_rows()
+    if handak:
+        hub_rows = int((c.psql("SELECT count(*) FROM _begawi_rows;") if postgres else
+                        lib.sqlite(c.path("hub.sqlite"), "SELECT count(*) FROM _begawi_rows;")).strip())
+    else:
+        hub_rows = c.hub_rows()
     reached = watcher.reached
     c.stop_hub()
+    if server:
+        if args.postgres_url:
+            server.drop_database("begawi_bench_ingest")
+        server.stop()
 
     log(f"  {n_sites} `begawi site sync` started within {spawned:.2f} s; all exited by {wall:.1f} s "
         f"(first at {first_exit:.1f} s); failures: {failed or 'none'}")
@@ -206,15 +269,22 @@ def ingest(args):
     log(f"  start to last exit: {wall:.1f} s -> {total / wall:,.0f} changes/s (target >= 30,000/s; "
         f"ElectricSQL 20k updates/s, Couchbase Sync Gateway ~1,300 docs/s)")
     if reached:
-        rt, rcpu, rwritten = reached
+        rt, rcpu, rwritten, rserver = reached
         log(f"  hub committed all {total} changes at {rt:.1f} s -> {total / rt:,.0f} changes/s ingested; "
             f"hub CPU by then {rcpu - cpu0:.1f} s ({100 * (rcpu - cpu0) / rt:.0f} % of one core) = "
             f"{1e6 * (rcpu - cpu0) / total:.0f} us per row; written to disk by then {(rwritten - written0) / 1e6:,.0f} MB "
             f"= {(rwritten - written0) / total / 1000:.2f} KB per row")
+        if server:
+            log(f"  PostgreSQL server CPU by then {rserver - server_cpu0:.1f} s ({100 * (rserver - server_cpu0) / rt:.0f} % "
+                f"of one core) = {1e6 * (rserver - server_cpu0) / total:.0f} us per row; hub + server "
+                f"{1e6 * (rcpu - cpu0 + rserver - server_cpu0) / total:.0f} us per row")
+    if server:
+        log(f"  PostgreSQL server CPU over the whole run {server_cpu:.1f} s (the postmaster and its children, from /proc)")
+    log(f"  load at the end: {load_end[0]:.2f} {load_end[1]:.2f} {load_end[2]:.2f}")
     log(f"  the hub wrote {hub_written / 1e6:,.0f} MB over the whole run = {hub_written / total / 1000:.2f} KB per row "
         f"(/proc/HUB/io write_bytes)")
     log(f"  hub CPU over the whole run {hub_cpu:.1f} s = {100 * hub_cpu / wall:.0f} % of one core (2 cores = 200 %); "
-        f"hub peak RSS {hub_rss:.0f} MB")
+        f"hub peak RSS {hub_rss:.0f} MB" + (f" (the largest of {n_hubs} processes; CPU summed over them)" if n_hubs > 1 else ""))
     log(f"  the {n_sites} site processes: CPU {site_cpu:.1f} s in all ({100 * site_cpu / wall:.0f} % of one core), "
         f"largest peak RSS {site_rss:.0f} MB")
     if reached:
@@ -223,9 +293,9 @@ def ingest(args):
     times = sorted(e[0] for e in exits.values())
     log(f"  site exits: first {times[0]:.1f} s, median {times[len(times) // 2]:.1f} s, last {times[-1]:.1f} s")
     # The ingest curve until the hub held every change, about every 2 s.
-    step = max(1, int(2 / 0.2))
     until = (reached[0] if reached else wall) + 2
-    curve = [f"{t:.0f}s:{seq}" for t, seq, _ in watcher.samples[::step] if t <= until]
+    step = max(1, int(2 / watcher.interval))
+    curve = [f"{s[0]:.0f}s:{s[1]}" for s in watcher.samples[::step] if s[0] <= until]
     log(f"  hub change count over time: {' '.join(curve)}")
     result = {"sites": n_sites, "rows_per_site": per_site, "total": total, "wall_s": wall, "spawned_s": spawned,
               "failures": failed, "sent": sent, "received": received, "hub_rows": hub_rows,
@@ -233,8 +303,39 @@ def ingest(args):
               "hub_cpu_to_commit_s": (reached[1] - cpu0) if reached else None,
               "hub_written_to_commit_bytes": (reached[2] - written0) if reached else None, "hub_written_bytes": hub_written,
               "hub_cpu_s": hub_cpu, "hub_peak_rss_mb": hub_rss, "sites_cpu_s": site_cpu, "site_peak_rss_mb": site_rss,
-              "exits": {s: [round(e[0], 2), e[1]] for s, e in exits.items()}, "samples": watcher.samples}
-    finish(args, work, "ingest", result)
+              "exits": {s: [round(e[0], 2), e[1]] for s, e in exits.items()}, "samples": watcher.samples,
+              "store": "postgres" if postgres else "sqlite", "hubs": n_hubs, "load_start": load_start, "load_end": load_end,
+              "server_cpu_to_commit_s": (reached[3] - server_cpu0) if reached and server else None,
+              "server_cpu_s": server_cpu, "server_settings": server.settings if server else None}
+    finish(args, work, figure, result)
+
+
+def ingest_stores(args):
+    """`ingest` on SQLite, on PostgreSQL with 1 hub process and with N, side by side: `--rounds` rounds,
+    each in the other order than the one before; one table at the end."""
+    configs = [("sqlite", 1), ("postgres", 1), ("postgres", args.many_hubs)]
+    runs = []
+    for r in range(args.rounds):
+        order = configs if r % 2 == 0 else list(reversed(configs))
+        for store, hubs in order:
+            a = argparse.Namespace(**vars(args))
+            a.store, a.hubs = store, hubs
+            ingest(a)
+            name = ("ingest-rules" if args.rules else ("ingest-handak" if args.handak else "ingest")) + \
+                (f"-pg{hubs}" if store == "postgres" else "")
+            with open(os.path.join(args.work, f"results-{name}.json")) as f:
+                result = json.load(f)
+            os.replace(os.path.join(args.work, f"results-{name}.json"), os.path.join(args.work, f"results-{name}-round{r + 1}.json"))
+            runs.append((r + 1, store, hubs, result))
+    log("")
+    log("| round | store | hubs | changes/s at the hub | hub CPU µs/row | server CPU µs/row | load start → end |")
+    log("|---|---|---|---|---|---|---|")
+    for r, store, hubs, x in runs:
+        t = x["hub_all_committed_s"]
+        rate = f"{x['total'] / t:,.0f}" if t else "not reached"
+        hub = f"{1e6 * x['hub_cpu_to_commit_s'] / x['total']:.0f}" if t else "—"
+        server = f"{1e6 * x['server_cpu_to_commit_s'] / x['total']:.0f}" if t and x["server_cpu_to_commit_s"] is not None else "—"
+        log(f"| {r} | {store} | {hubs} | {rate} | {hub} | {server} | {x['load_start'][0]:.2f} → {x['load_end'][0]:.2f} |")
 
 
 # MARK: 2. first sync
@@ -643,6 +744,23 @@ def main():
                         "with every \"access\" section removed: no rules; --rules divided by this is the rules' cost")
     p.add_argument("--no-stop-at-commit", dest="stop_at_commit", action="store_false",
                    help="let every site finish its pull of everyone's rows (about 49M rows for 50 sites)")
+    p.add_argument("--store", choices=["sqlite", "postgres"], default="sqlite",
+                   help="the hub's store: SQLite (a file, the default) or PostgreSQL (a fresh database on a "
+                        "Tests/Tools/pgcluster cluster started and stopped for the run, with fsync and synchronous "
+                        "commit on, or on --postgres-url)")
+    p.add_argument("--postgres-url", default=None, help="a running server (postgresql://ROLE@HOST:PORT/DB, on this "
+                   "machine: its CPU is read from /proc); database begawi_bench_ingest is made there and dropped")
+    p.add_argument("--hubs", type=int, default=1, help="hub processes on the one PostgreSQL database; sites spread "
+                   "over them round-robin")
+    p = sub.add_parser("ingest-stores", help="ingest on SQLite, PostgreSQL with 1 hub and with --many-hubs, alternating")
+    p.add_argument("--sites", type=int, default=50)
+    p.add_argument("--rows-per-site", type=int, default=4000)
+    p.add_argument("--rounds", type=int, default=2)
+    p.add_argument("--many-hubs", type=int, default=3)
+    p.add_argument("--rules", action="store_true")
+    p.add_argument("--handak", action="store_true")
+    p.add_argument("--postgres-url", default=None, help="as for ingest: a running server instead of a cluster per run")
+    p.set_defaults(prestamp=True, stop_at_commit=True)
     p = sub.add_parser("first-sync")
     p.add_argument("--sizes", default="100000,300000,1000000")
     p.add_argument("--first-pull", default="snapshot,pages",
@@ -700,7 +818,7 @@ def main():
     else:
         args.header = lambda title, command: header(title, args, command)
         args.finish = lambda work, name, result: finish(args, work, name, result)
-        {"ingest": ingest, "first-sync": first_sync, "day": day, "poorlink": poorlink,
+        {"ingest": ingest, "ingest-stores": ingest_stores, "first-sync": first_sync, "day": day, "poorlink": poorlink,
          "live": live_bench.live, "idle": live_bench.idle}[args.figure](args)
 
 

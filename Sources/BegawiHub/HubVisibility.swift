@@ -54,8 +54,7 @@ struct HubVisibility {
     func differences(_ rows: Set<RowKey>, _ body: (RowKey, _ grant: [String], _ revoke: [String]) throws -> Void) throws {
         try context.flush()
         let offices = try HubVisibility.offices(context)
-        // By table, then key: sorted per table (comparing keys only) for the order of the rows.
-        var found: [String: [String: (wanted: Set<String>, stored: Set<String>)]] = [:]
+        var found = SightDifferences()
         let byTable = Dictionary(grouping: rows, by: \.table)
         for (table, addresses) in byTable {
             guard let rule = policy[table], rule.receivers == .linked, let spec = context.schema.table(named: table) else { continue }
@@ -65,21 +64,15 @@ struct HubVisibility {
                 let list = try HubVisibility.jsonArray(keys[start..<min(keys.count, start + HubVisibility.chunk)])
                 for r in try context.query(wantedSQL, [.text(list)]) {
                     guard let key = r[0].text, let site = r[1].text, !offices.contains(site) else { continue }
-                    found[table, default: [:]][key, default: ([], [])].wanted.insert(site)
+                    found.wanted(table, key, site: site)
                 }
                 for r in try context.query(HubVisibility.storedSQL, [.text(list), .text(table)]) {
                     guard let key = r[0].text, let site = r[1].text else { continue }
-                    found[table, default: [:]][key, default: ([], [])].stored.insert(site)
+                    found.stored(table, key, site: site)
                 }
             }
         }
-        for (table, keys) in found.sorted(by: { $0.key < $1.key }) {
-            for (key, sites) in keys.sorted(by: { $0.key < $1.key }) {
-                let grant = sites.wanted.subtracting(sites.stored), revoke = sites.stored.subtracting(sites.wanted)
-                guard !grant.isEmpty || !revoke.isEmpty else { continue }
-                try body(RowKey(table: table, key: key), grant.sorted(), revoke.sorted())
-            }
-        }
+        try found.forEach(body)
     }
 
     /// Keys per statement: the JSON list of a chunk stays small, and so does what one read holds.

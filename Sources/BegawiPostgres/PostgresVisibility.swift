@@ -91,7 +91,7 @@ struct PostgresVisibility {
     func differences(_ rows: Set<RowKey>, on link: PostgresLink, _ body: (RowKey, _ grant: [String], _ revoke: [String]) throws -> Void) throws {
         guard !rows.isEmpty else { return }
         let offices = try PostgresVisibility.offices(on: link)
-        var found: [String: [String: (wanted: Set<String>, stored: Set<String>)]] = [:]
+        var found = SightDifferences()
         for (table, addresses) in Dictionary(grouping: rows, by: \.table) {
             guard let rule = policy[table], rule.receivers == .linked, let spec = schema.table(named: table) else { continue }
             let keys = addresses.map(\.key).sorted()
@@ -101,22 +101,16 @@ struct PostgresVisibility {
                 for row in try link.query(PostgresQuery(unsafeSQL: wanted, binds: bindings)) {
                     let (key, site) = try PostgresHubStore.decode(table) { try row.decode((String, String).self) }
                     guard !offices.contains(site) else { continue }
-                    found[table, default: [:]][key, default: ([], [])].wanted.insert(site)
+                    found.wanted(table, key, site: site)
                 }
             }
             bindings.append(table)
             for row in try link.query(PostgresQuery(unsafeSQL: "SELECT key, site FROM _hub_visibility WHERE tbl = $2 AND key = ANY($1::text[])", binds: bindings)) {
                 let (key, site) = try PostgresHubStore.decode("_hub_visibility") { try row.decode((String, String).self) }
-                found[table, default: [:]][key, default: ([], [])].stored.insert(site)
+                found.stored(table, key, site: site)
             }
         }
-        for (table, keys) in found.sorted(by: { $0.key < $1.key }) {
-            for (key, sites) in keys.sorted(by: { $0.key < $1.key }) {
-                let grant = sites.wanted.subtracting(sites.stored), revoke = sites.stored.subtracting(sites.wanted)
-                guard !grant.isEmpty || !revoke.isEmpty else { continue }
-                try body(RowKey(table: table, key: key), grant.sorted(), revoke.sorted())
-            }
-        }
+        try found.forEach(body)
     }
 
     /// The statement that reads who may see some keys (`$1`, a text array) of a table that is not a

@@ -164,19 +164,9 @@ import Testing
     /// bytes give `B2 _c a1`); in the database's order the part writer would refuse the rows.
     @Test(.enabled(if: TestPostgres.available))
     func keysComeInByteOrderWhateverTheDatabasesCollation() throws {
-        let server = try #require(TestPostgres.url)
-        let admin = try PostgresLink.connect(PostgresSettings(url: server))
-        defer { admin.close() }
-        let name = "begawi_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
-        // A database's name cannot be a bound value; this one is made here of hex digits only.
-        try admin.query(.init(unsafeSQL: "CREATE DATABASE \(name) TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en'"))
-        defer { _ = try? admin.query(.init(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)")) }
-        var settings = try PostgresSettings(url: server)
-        settings.database = name
-        let hub = try StoreHub(kind: .postgres, open: { try PostgresHubStore(settings: settings, poolSize: 2) },
-                               publish: { text, store in try #require(store as? PostgresHubStore).publish(schemaText: text) },
-                               published: { store in try #require(store as? PostgresHubStore).published() })
-        hub.settings = settings
+        let database = try ScratchDatabase(options: "TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en'")
+        defer { database.drop() }
+        let hub = try StoreHub.postgres(database.settings)
         defer { hub.close() }
         _ = try hub.publish(StoreKind.firstSchema)
         var a = try hub.site("lpk-a", clock: 1_000)
@@ -318,22 +308,12 @@ extension StoreKind {
             defer { hub.close() }
             try await body(hub)
         case .postgres:
-            let server = try #require(TestPostgres.url, "BEGAWI_TEST_POSTGRES is unset")
-            let admin = try PostgresLink.connect(PostgresSettings(url: server))
-            defer { admin.close() }
-            let name = "begawi_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
-            // A database's name cannot be a bound value; this one is made here of hex digits only.
-            try admin.query(.init(unsafeSQL: "CREATE DATABASE \(name)"))
-            defer { _ = try? admin.query(.init(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)")) }
-            var settings = try PostgresSettings(url: server)
-            settings.database = name
-            let hub = try StoreHub(kind: self, open: { try PostgresHubStore(settings: settings, poolSize: 2) },
-                                   publish: { text, store in try #require(store as? PostgresHubStore).publish(schemaText: text) },
-                                   published: { store in try #require(store as? PostgresHubStore).published() })
-            hub.settings = settings
-            defer { hub.close() }
-            _ = try hub.publish(StoreKind.firstSchema)
-            try await body(hub)
+            try await TestPostgres.withDatabaseAsync { settings in
+                let hub = try StoreHub.postgres(settings)
+                defer { hub.close() }
+                _ = try hub.publish(StoreKind.firstSchema)
+                try await body(hub)
+            }
         }
     }
 }

@@ -57,19 +57,3 @@ struct PostgresPublisherTests {
         return try row.decode(Int64.self)
     }
 }
-
-extension TestPostgres {
-    /// `withDatabase` for an async body.
-    static func withDatabaseAsync<T>(_ body: (PostgresSettings) async throws -> T) async throws -> T {
-        let server = try #require(url, "BEGAWI_TEST_POSTGRES is unset")
-        let admin = try PostgresLink.connect(PostgresSettings(url: server))
-        defer { admin.close() }
-        let name = "begawi_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
-        // A database's name cannot be a bound value; this one is made here of hex digits only.
-        try admin.query(.init(unsafeSQL: "CREATE DATABASE \(name)"))
-        defer { _ = try? admin.query(.init(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)")) }
-        var settings = try PostgresSettings(url: server)
-        settings.database = name
-        return try await body(settings)
-    }
-}

@@ -48,7 +48,7 @@ final class RulesHarness {
     private var others: [any RulesHubStore] = []
     /// PostgreSQL: the hub's database, dropped by `close`.
     private(set) var settings: PostgresSettings?
-    private var database: String?
+    private var database: ScratchDatabase?
 
     static var repositoryRoot: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -69,14 +69,9 @@ final class RulesHarness {
             try SQLiteHubStore.create(at: folder.file("hub.sqlite"), schemaText: text)
             store = try SQLiteHubStore(path: folder.file("hub.sqlite"), policy: document.policy)
         case .postgres:
-            let server = try #require(TestPostgres.url, "BEGAWI_TEST_POSTGRES is unset")
-            let admin = try PostgresLink.connect(PostgresSettings(url: server))
-            defer { admin.close() }
-            let name = "begawi_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
-            try admin.query(.init(unsafeSQL: "CREATE DATABASE \(name)"))
-            database = name
-            var settings = try PostgresSettings(url: server)
-            settings.database = name
+            let scratch = try ScratchDatabase()
+            database = scratch
+            let settings = scratch.settings
             self.settings = settings
             // Opened with the rules before anything is published: publishing installs them.
             let postgres = try PostgresHubStore(settings: settings, poolSize: 2, policy: document.policy)
@@ -124,10 +119,7 @@ final class RulesHarness {
         sites = [:]
         for store in [store] + others { RulesHarness.close(store) }
         others = []
-        if let database, let server = TestPostgres.url, let admin = try? PostgresLink.connect(PostgresSettings(url: server)) {
-            _ = try? admin.query(.init(unsafeSQL: "DROP DATABASE IF EXISTS \(database) WITH (FORCE)"))
-            admin.close()
-        }
+        database?.drop()
         database = nil
     }
 

@@ -65,10 +65,7 @@ enum StoreKind: String, Sendable, CustomTestStringConvertible {
             return try body(hub)
         case .postgres:
             return try TestPostgres.withDatabase { settings in
-                let hub = try StoreHub(kind: self, open: { try PostgresHubStore(settings: settings, poolSize: 2) },
-                                       publish: { text, store in try #require(store as? PostgresHubStore).publish(schemaText: text) },
-                                       published: { store in try #require(store as? PostgresHubStore).published() })
-                hub.settings = settings
+                let hub = try StoreHub.postgres(settings)
                 defer { hub.close() }
                 _ = try hub.publish(StoreKind.firstSchema)
                 return try body(hub)
@@ -97,6 +94,15 @@ final class StoreHub {
         publishText = publish
         listPublished = published
         store = try open()
+    }
+
+    /// A hub on the PostgreSQL database `settings` name (nothing published yet).
+    static func postgres(_ settings: PostgresSettings) throws -> StoreHub {
+        let hub = try StoreHub(kind: .postgres, open: { try PostgresHubStore(settings: settings, poolSize: 2) },
+                               publish: { text, store in try #require(store as? PostgresHubStore).publish(schemaText: text) },
+                               published: { store in try #require(store as? PostgresHubStore).published() })
+        hub.settings = settings
+        return hub
     }
 
     /// Another process's store on the same database.
@@ -154,7 +160,7 @@ final class FreshHubs {
     let kind: StoreKind
     let schemaText: Data
     /// PostgreSQL: the run's database, and a session on it for making and dropping schemas.
-    private var database: (name: String, link: PostgresLink, settings: PostgresSettings)?
+    private var database: (scratch: ScratchDatabase, link: PostgresLink)?
 
     init(kind: StoreKind, schemaText: Data) {
         self.kind = kind
@@ -172,15 +178,14 @@ final class FreshHubs {
                 return try body(hub)
             }
         case .postgres:
-            let (name, link, settings) = try prepared()
+            let (scratch, link) = try prepared()
+            let (name, settings) = (scratch.name, scratch.settings)
             let schema = "hub_" + FreshHubs.hex()
             // Names cannot be bound values; these are made here of letters, digits and '_' only.
             try link.query(.init(unsafeSQL: "CREATE SCHEMA \(schema)"))
             defer { _ = try? link.query(.init(unsafeSQL: "DROP SCHEMA IF EXISTS \(schema) CASCADE")) }
             try link.query(.init(unsafeSQL: "ALTER DATABASE \(name) SET search_path TO \(schema)"))
-            let hub = try StoreHub(kind: .postgres, open: { try PostgresHubStore(settings: settings, poolSize: 2) },
-                                   publish: { text, store in try #require(store as? PostgresHubStore).publish(schemaText: text) },
-                                   published: { store in try #require(store as? PostgresHubStore).published() })
+            let hub = try StoreHub.postgres(settings)
             defer { hub.close() }
             _ = try hub.publish(StoreKind.firstSchema)
             _ = try hub.publish(schemaText)
@@ -190,30 +195,22 @@ final class FreshHubs {
 
     /// Drops the run's database (PostgreSQL); a later hub makes a new one.
     func drop() {
-        guard let (name, link, _) = database else { return }
+        guard let (scratch, link) = database else { return }
         link.close()
         database = nil
-        guard let server = TestPostgres.url, let admin = try? PostgresLink.connect(PostgresSettings(url: server)) else { return }
-        _ = try? admin.query(.init(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"))
-        admin.close()
+        scratch.drop()
     }
 
     /// The run's database, made on first use.
-    private func prepared() throws -> (String, PostgresLink, PostgresSettings) {
+    private func prepared() throws -> (ScratchDatabase, PostgresLink) {
         if let database { return database }
-        let server = try #require(TestPostgres.url, "BEGAWI_TEST_POSTGRES is unset")
-        let admin = try PostgresLink.connect(PostgresSettings(url: server))
-        defer { admin.close() }
-        let name = "begawi_test_" + FreshHubs.hex()
-        try admin.query(.init(unsafeSQL: "CREATE DATABASE \(name)"))
+        let scratch = try ScratchDatabase()
         do {
-            var settings = try PostgresSettings(url: server)
-            settings.database = name
-            let link = try PostgresLink.connect(settings)
-            database = (name, link, settings)
-            return (name, link, settings)
+            let link = try PostgresLink.connect(scratch.settings)
+            database = (scratch, link)
+            return (scratch, link)
         } catch {
-            _ = try? admin.query(.init(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"))
+            scratch.drop()
             throw error
         }
     }

@@ -23,17 +23,18 @@ enum TestPostgres {
     /// settings (timeouts) its sessions get.
     static func withDatabase<T>(_ adjust: (inout PostgresSettings) -> Void = { _ in },
                                 _ body: (PostgresSettings) throws -> T) throws -> T {
-        let server = try #require(url, "BEGAWI_TEST_POSTGRES is unset")
-        let admin = try PostgresLink.connect(PostgresSettings(url: server))
-        defer { admin.close() }
-        let name = "begawi_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
-        // A database's name cannot be a bound value; this one is made here of hex digits only.
-        try admin.query(.init(unsafeSQL: "CREATE DATABASE \(name)"))
-        defer { _ = try? admin.query(.init(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)")) }
-        var settings = try PostgresSettings(url: server)
-        settings.database = name
+        let database = try ScratchDatabase()
+        defer { database.drop() }
+        var settings = database.settings
         adjust(&settings)
         return try body(settings)
+    }
+
+    /// `withDatabase` for an async body.
+    static func withDatabaseAsync<T>(_ body: (PostgresSettings) async throws -> T) async throws -> T {
+        let database = try ScratchDatabase()
+        defer { database.drop() }
+        return try await body(database.settings)
     }
 
     /// Runs `body` with a session of its own on a PostgreSQL hub's database.
@@ -82,5 +83,38 @@ struct TestStandby {
     /// Ends it and removes its folder.
     func stop() {
         _ = try? ChildProcess.runLeavingDaemon([tool, "stop", folder])
+    }
+}
+
+/// A new, empty database on the test server for one test or run, removed by `drop()`.
+struct ScratchDatabase {
+    let name: String
+    /// Settings naming this database on the test server.
+    let settings: PostgresSettings
+
+    /// Makes the database; `options` follow its name in `CREATE DATABASE` (a template, a collation).
+    init(options: String = "") throws {
+        let server = try #require(TestPostgres.url, "BEGAWI_TEST_POSTGRES is unset")
+        let admin = try PostgresLink.connect(PostgresSettings(url: server))
+        defer { admin.close() }
+        let name = "begawi_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
+        // A database's name cannot be a bound value; this one is made here of hex digits only.
+        try admin.query(.init(unsafeSQL: "CREATE DATABASE \(name) \(options)"))
+        do {
+            var settings = try PostgresSettings(url: server)
+            settings.database = name
+            self.settings = settings
+        } catch {
+            _ = try? admin.query(.init(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"))
+            throw error
+        }
+        self.name = name
+    }
+
+    /// Removes the database, ending any session still on it.
+    func drop() {
+        guard let server = TestPostgres.url, let admin = try? PostgresLink.connect(PostgresSettings(url: server)) else { return }
+        _ = try? admin.query(.init(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"))
+        admin.close()
     }
 }

@@ -95,26 +95,35 @@ final class Cluster {
 
     /// Starts the hub and waits until it listens. The port stays the same across restarts.
     func startHub() throws {
-        let portFile = path("hub.port")
-        if hubPort != 0 {
-            // Listen on the same port again, so that site configurations stay valid.
-            let text = try String(contentsOfFile: hubConfig, encoding: .utf8)
-                .replacingOccurrences(of: "listen = \"127.0.0.1:0\"", with: "listen = \"127.0.0.1:\(hubPort)\"")
-            try text.write(toFile: hubConfig, atomically: true, encoding: .utf8)
+        let (process, port) = try startHubProcess(config: hubConfig, name: "hub", port: hubPort, environment: hubEnvironment, prefix: hubPrefix)
+        hub = process
+        hubPort = port
+    }
+
+    /// Starts `begawi hub run` on `config` (whose `port_file` is NAME.port, its log NAME.log) and
+    /// waits until it listens; a `port` other than 0 is listened on again (a restart keeps site
+    /// configurations valid). Returns the process and its port.
+    func startHubProcess(config: String, name: String, port: Int, environment: [String: String] = [:],
+                         prefix: [String] = []) throws -> (Process, Int) {
+        let portFile = path("\(name).port")
+        if port != 0 {
+            let text = try String(contentsOfFile: config, encoding: .utf8)
+                .replacingOccurrences(of: "listen = \"127.0.0.1:0\"", with: "listen = \"127.0.0.1:\(port)\"")
+            try text.write(toFile: config, atomically: true, encoding: .utf8)
         }
         try? FileManager.default.removeItem(atPath: portFile)
-        let process = try launch(["hub", "run", "--config", hubConfig], environment: hubEnvironment, log: path("hub.log"), prefix: hubPrefix)
-        hub = process
+        let log = path("\(name).log")
+        let process = try launch(["hub", "run", "--config", config], environment: environment, log: log, prefix: prefix)
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             if let text = try? String(contentsOfFile: portFile, encoding: .utf8), let port = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
-                hubPort = port
-                return
+                return (process, port)
             }
-            guard process.isRunning else { throw ClusterError("the hub exited at start: \(hubLog())") }
+            let said = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            guard process.isRunning else { throw ClusterError("\(name) exited at start: \(said)") }
             Thread.sleep(forTimeInterval: 0.05)
         }
-        throw ClusterError("the hub did not start listening within 30 s: \(hubLog())")
+        throw ClusterError("\(name) did not start listening within 30 s: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
     }
 
     func hubLog() -> String { (try? String(contentsOfFile: path("hub.log"), encoding: .utf8)) ?? "" }

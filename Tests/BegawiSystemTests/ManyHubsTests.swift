@@ -40,25 +40,7 @@ import Testing
 
         /// Starts the process and waits until it listens; again on the same port after a kill.
         func start() throws {
-            if port != 0 {
-                let text = try String(contentsOfFile: config, encoding: .utf8)
-                    .replacingOccurrences(of: "listen = \"127.0.0.1:0\"", with: "listen = \"127.0.0.1:\(port)\"")
-                try text.write(toFile: config, atomically: true, encoding: .utf8)
-            }
-            let portFile = cluster.path("\(name).port")
-            try? FileManager.default.removeItem(atPath: portFile)
-            let started = try cluster.launch(["hub", "run", "--config", config], environment: [:], log: cluster.path("\(name).log"))
-            process = started
-            let deadline = Date().addingTimeInterval(30)
-            while Date() < deadline {
-                if let text = try? String(contentsOfFile: portFile, encoding: .utf8), let number = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
-                    port = number
-                    return
-                }
-                guard started.isRunning else { throw ClusterError("\(name) exited at start: \(log)") }
-                Thread.sleep(forTimeInterval: 0.05)
-            }
-            throw ClusterError("\(name) did not listen within 30 s: \(log)")
+            (process, port) = try cluster.startHubProcess(config: config, name: name, port: port)
         }
 
         func kill9() {
@@ -76,7 +58,6 @@ import Testing
         private var _failures: [String] = []
         private var _sentTwice: [String] = []
         private var _live: [String: Register] = [:]
-        private var _dead: Set<String> = []
         private var _canarySeen: Set<String> = []
         private var _stop = false
 
@@ -101,7 +82,6 @@ import Testing
                     // when it changed (this test deletes nothing, so a marker must say live).
                     if row.state.deleted != nil, !row.state.isLive {
                         me._live[row.key] = nil
-                        me._dead.insert(row.key)
                     } else if let title = row.state.columns[0] {
                         if let held = me._live[row.key], !title.stamp.beats(held.stamp) { continue }
                         me._live[row.key] = title

@@ -130,9 +130,11 @@ final class Agencies {
         return Set((live + dead).compactMap(\.first))
     }
 
-    /// A site's replica file (or the hub's database) and the journal files beside it.
-    func files(_ site: String) -> [String] {
-        RawBytes.files(site == "hub" ? cluster.path("hub.sqlite") : cluster.replicaPath(site))
+    /// A site's replica file (or the hub's database) and the journal files beside it; on
+    /// PostgreSQL, the hub's database's files on the server's disk (`TestDatabase.files`).
+    func files(_ site: String) throws -> [String] {
+        if site == "hub", let postgres = cluster.postgres { return try postgres.files() }
+        return RawBytes.files(site == "hub" ? cluster.path("hub.sqlite") : cluster.replicaPath(site))
     }
 
     // MARK: checks
@@ -153,7 +155,7 @@ final class Agencies {
     /// None of the values in the files (raw bytes); each hit is reported with its file and offset.
     func expectAbsent(_ values: [(label: String, text: String)], from site: String, _ why: String,
                       sourceLocation: SourceLocation = #_sourceLocation) throws {
-        for hit in try RawBytes.find(values, in: files(site)) {
+        for hit in try RawBytes.find(values, in: try files(site)) {
             Issue.record("\(site) must not hold this (\(why)): \(hit)", sourceLocation: sourceLocation)
         }
     }
@@ -161,9 +163,10 @@ final class Agencies {
     /// Every one of the values somewhere in the files (the positive control of `expectAbsent`).
     func expectPresent(_ values: [(label: String, text: String)], in site: String, _ why: String,
                        sourceLocation: SourceLocation = #_sourceLocation) throws {
-        let hits = try RawBytes.find(values, in: files(site))
+        let files = try files(site)
+        let hits = try RawBytes.find(values, in: files)
         for value in values where !hits.contains(where: { $0.label == value.label }) {
-            Issue.record("\(site) should hold the \(value.label) (\(why)) but its files \(files(site)) do not", sourceLocation: sourceLocation)
+            Issue.record("\(site) should hold the \(value.label) (\(why)) but its files \(files) do not", sourceLocation: sourceLocation)
         }
     }
 }

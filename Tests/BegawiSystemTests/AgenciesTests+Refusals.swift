@@ -59,8 +59,8 @@ extension AgenciesTests {
 
     /// The site holds back a participant whose NIK is not a date, and one whose key is not derived
     /// from its NIK: the hub never sees them, and no message or log shows the NIK.
-    @Test func theSiteHoldsBackImplausibleNIKsAndKeysNotDerivedFromThem() throws {
-        let agencies = try Agencies(label: "nik-check")
+    @Test(arguments: ClusterStore.available) func theSiteHoldsBackImplausibleNIKsAndKeysNotDerivedFromThem(store: ClusterStore) throws {
+        let agencies = try Agencies(label: "nik-check", store: store)
         try agencies.addSite("lpk-a", kind: "lpk")
         let (good, thirteenth, misKeyed, wrongKey) = try AgenciesTests.registerOneGoodTwoBad(
             agencies, series: 2, thirteenthNIK: Bontang.nik(kecamatan: "02", day: 17, month: 13, year: 1, female: true, serial: 9412))
@@ -172,8 +172,8 @@ extension AgenciesTests {
     /// A site whose schema file lacks the NIK rule (an old copy, or another program writing to the
     /// hub) sends implausible and mis-keyed participants: the hub refuses them with the same reasons,
     /// keeps no byte of them, and logs no NIK.
-    @Test func theHubRefusesImplausibleNIKsFromASiteWithoutTheChecks() throws {
-        let agencies = try Agencies(label: "nik-hub")
+    @Test(arguments: ClusterStore.available) func theHubRefusesImplausibleNIKsFromASiteWithoutTheChecks(store: ClusterStore) throws {
+        let agencies = try Agencies(label: "nik-hub", store: store)
         try agencies.addSite("lpk-a", kind: "lpk")
         let schema = try String(contentsOfFile: agencies.cluster.path("schema.json"), encoding: .utf8)
         let rule = #""key_from": {"column": "nik", "check": "nik", "salt": "\#(Bontang.salt)"}"#

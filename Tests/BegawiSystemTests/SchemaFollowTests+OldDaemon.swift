@@ -6,8 +6,8 @@ import Testing
 extension SchemaFollowTests {
     /// Over HTTPS, as a daemon from before versions asks (no Begawi-Schema-Version): the hub at
     /// version 2 sends version 1's columns, and a version it never published is refused with the reason.
-    @Test func theHubCutsItsPagesToTheVersionASiteSays() async throws {
-        let cluster = try Self.world("follow-http")
+    @Test(arguments: ClusterStore.available) func theHubCutsItsPagesToTheVersionASiteSays(store: ClusterStore) async throws {
+        let cluster = try Self.world("follow-http", store: store)
         try cluster.sync("lpk-a")
         try cluster.staff("lpk-a", "UPDATE programs SET location = 'Gedung A', quota = 11 WHERE id = 'p1'")
         try cluster.sync("lpk-a")

@@ -10,9 +10,9 @@ import Testing
     /// A hub with sites lpk-a and lpk-b at version 1 (a program p1 synced), then moved to version 2,
     /// which adds `programs.location`, and started again (sites pointed at its new port).
     /// `before` runs at version 1, after p1 is synced; `location` declares the new column.
-    static func world(_ label: String, location: [String: Any] = ["name": "location", "type": "TEXT"],
+    static func world(_ label: String, store: ClusterStore, location: [String: Any] = ["name": "location", "type": "TEXT"],
                       before: (Cluster) throws -> Void = { _ in }) throws -> Cluster {
-        let cluster = try Cluster(label: label)
+        let cluster = try Cluster(label: label, store: store)
         try cluster.startHub()
         try cluster.addSite("lpk-a")
         try cluster.addSite("lpk-b")
@@ -45,8 +45,8 @@ import Testing
         }
     }
 
-    @Test func aSiteAtVersion1MigratesAndThenHoldsTheNewColumn() throws {
-        let cluster = try Self.world("follow")
+    @Test(arguments: ClusterStore.available) func aSiteAtVersion1MigratesAndThenHoldsTheNewColumn(store: ClusterStore) throws {
+        let cluster = try Self.world("follow", store: store)
         try cluster.sync("lpk-a")
         #expect(try Self.state(cluster, "lpk-a") == [true, true, true, true])
         // The site's schema file follows, for its own checks.
@@ -71,8 +71,8 @@ import Testing
     /// The running daemon checks by the schema it migrated to, without a restart: a value too large
     /// for the new column's limit stays at the site (held back by its own check), not sent for the hub
     /// to refuse.
-    @Test func aRunningDaemonChecksByTheSchemaItMigratedTo() throws {
-        let cluster = try Self.world("follow-limit", location: ["name": "location", "type": "TEXT", "max_bytes": 8])
+    @Test(arguments: ClusterStore.available) func aRunningDaemonChecksByTheSchemaItMigratedTo(store: ClusterStore) throws {
+        let cluster = try Self.world("follow-limit", store: store, location: ["name": "location", "type": "TEXT", "max_bytes": 8])
         try cluster.startDaemon("lpk-a")
         defer { cluster.stopDaemon("lpk-a") }
         var deadline = Date().addingTimeInterval(20)
@@ -96,8 +96,8 @@ import Testing
         #expect(cluster.daemonProcess("lpk-a")?.isRunning == true)
     }
 
-    @Test func aSiteKilledWhileMigratingHoldsOneVersionWhole() throws {
-        let cluster = try Self.world("follow-kill")
+    @Test(arguments: ClusterStore.available) func aSiteKilledWhileMigratingHoldsOneVersionWhole(store: ClusterStore) throws {
+        let cluster = try Self.world("follow-kill", store: store)
         for n in 0..<200 { try cluster.staff("lpk-b", "INSERT INTO programs(id, title, quota) VALUES ('b\(n)', 'Kelas \(n)', \(n))") }
         let replica = cluster.replicaPath("lpk-b")
         try? FileManager.default.removeItem(atPath: replica + ".v1")
@@ -123,8 +123,8 @@ import Testing
         }
     }
 
-    @Test func afterMigratingASiteGetsTheNewValuesWithoutDownloadingEverything() throws {
-        let cluster = try Self.world("follow-count") { cluster in
+    @Test(arguments: ClusterStore.available) func afterMigratingASiteGetsTheNewValuesWithoutDownloadingEverything(store: ClusterStore) throws {
+        let cluster = try Self.world("follow-count", store: store) { cluster in
             for n in 0..<999 { try cluster.staff("lpk-a", "INSERT INTO programs(id, title, quota) VALUES ('q\(n)', 'Kelas \(n)', \(n))") }
             try cluster.sync("lpk-a")
             try cluster.sync("lpk-b")
@@ -153,8 +153,8 @@ import Testing
             .write(toFile: cluster.siteConfig(id), atomically: true, encoding: .utf8)
     }
 
-    @Test func siteInitTakesTheHubsSchemaAndChecksAGivenFile() throws {
-        let cluster = try Self.world("follow-init")
+    @Test(arguments: ClusterStore.available) func siteInitTakesTheHubsSchemaAndChecksAGivenFile(store: ClusterStore) throws {
+        let cluster = try Self.world("follow-init", store: store)
         // No schema file at the site: init fetches the hub's current version and keeps it there.
         try Self.register(cluster, "lpk-c", schemaFile: "lpk-c.schema.json")
         try Cluster.run(["site", "init", "--config", cluster.siteConfig("lpk-c")])

@@ -86,6 +86,26 @@ extension PostgresHubStore {
         }
     }
 
+    /// When `policy` differs from the rules this hub last ran with: how many rows each site will
+    /// newly receive once a hub process restarts with it and recomputes who may see what (sites
+    /// granted nothing left out); nil when the rules are those or the hub never ran with rules (as
+    /// `SQLiteHubStore.widening`). Read in one read-only transaction; nothing is written.
+    public func widening(policy: AccessPolicy) throws -> [String: Int]? {
+        try refresh()
+        guard let schema = currentDocument?.schema else { return nil }
+        return try pool.withLink { link in
+            try link.transaction { link -> [String: Int]? in
+                try link.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                let stored = try link.query("SELECT value FROM _hub_meta WHERE name = 'rules'").first.map { row in
+                    try PostgresHubStore.decode("_hub_meta") { try row.decode(String?.self) }
+                } ?? nil
+                guard let stored, stored != policy.digest else { return nil }
+                try policy.validate(against: schema)
+                return try PostgresVisibility(policy: policy, schema: schema, now: 0).widening(on: link)
+            }
+        }
+    }
+
     /// The digest of the access rules this hub last ran with, or nil if it never ran with any.
     public func installedRulesDigest() throws -> String? {
         try pool.withLink { link in

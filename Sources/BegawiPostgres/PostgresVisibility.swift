@@ -172,6 +172,21 @@ struct PostgresVisibility {
     /// Recomputes every row of every table that is not a catalogue (after the rules changed), and
     /// returns how many rows each site was newly granted.
     func rebuild(on link: PostgresLink) throws -> [String: Int] {
+        try update(try linkedRows(on: link), on: link)
+    }
+
+    /// How many rows each site would newly be granted by a recomputation under these rules, with
+    /// nothing written (what `hub schema publish` tells before the restart that recomputes).
+    func widening(on link: PostgresLink) throws -> [String: Int] {
+        var granted: [String: Int] = [:]
+        try differences(try linkedRows(on: link), on: link) { _, grant, _ in
+            for site in grant { granted[site, default: 0] += 1 }
+        }
+        return granted
+    }
+
+    /// Every row of the tables that are not catalogues, and every row some site may see now.
+    func linkedRows(on link: PostgresLink) throws -> Set<RowKey> {
         var all = Set<RowKey>()
         for (name, rule) in policy.tables where rule.receivers == .linked {
             for row in try link.query("""
@@ -180,6 +195,6 @@ struct PostgresVisibility {
                 all.insert(RowKey(table: name, key: try PostgresHubStore.decode("_begawi_rows") { try row.decode(String.self) }))
             }
         }
-        return try update(all, on: link)
+        return all
     }
 }

@@ -47,7 +47,7 @@ struct HubSchemaCommand: ParsableCommand {
                 let was = evolution.current.flatMap { $0 > 0 ? " (was \($0))" : nil } ?? " (the first version recorded)"
                 print("published version \(evolution.version)\(was)")
                 for change in evolution.changes { print("  \(change)") }
-                if case .sqlite(let path) = database { try HubSchemaCommand.printWidening(path, text) }
+                try HubSchemaCommand.printWidening(database, text)
             }
             print("next: make `schema` in \(options.config) name \(file), then restart the hub (systemctl restart begawi-hub)")
         }
@@ -67,15 +67,27 @@ struct HubSchemaCommand: ParsableCommand {
 
     /// Prints, when the published rules differ from those the hub runs with, how many rows each site
     /// will newly receive once the hub restarts and recomputes who may see what.
-    static func printWidening(_ database: String, _ text: Data) throws {
+    static func printWidening(_ database: HubDatabase, _ text: Data) throws {
         guard let policy = try SchemaDocument.parse(text).policy,
-              let granted = try SQLiteHubStore.widening(at: database, policy: policy) else { return }
+              let granted = try widening(database, policy: policy) else { return }
         guard !granted.isEmpty else {
             print("the access rules change; no site receives more rows")
             return
         }
         print("the access rules change and widen what sites receive: rows newly granted at the hub's restart")
         for (site, rows) in granted.sorted(by: { $0.key < $1.key }) { print("  \(site)\t\(rows)") }
+    }
+
+    /// The rows each site will newly receive under `policy`, on the configuration's store (nil: the
+    /// rules do not change, or the hub never ran with rules).
+    static func widening(_ database: HubDatabase, policy: AccessPolicy) throws -> [String: Int]? {
+        switch database {
+        case .sqlite(let path): return try SQLiteHubStore.widening(at: path, policy: policy)
+        case .postgres(let settings):
+            let store = try PostgresHubStore(settings: settings, poolSize: 1)
+            defer { store.close() }
+            return try store.widening(policy: policy)
+        }
     }
 
     struct Show: ParsableCommand {

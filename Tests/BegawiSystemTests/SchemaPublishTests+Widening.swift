@@ -27,8 +27,9 @@ extension SchemaPublishTests {
         try cluster.startHub()
     }
 
-    @Test func aPublishThatWidensTheRulesSaysHowManyRowsEachSiteGetsAndTheHubLogsThem() throws {
-        let agencies = try Agencies(label: "widening")
+    @Test(arguments: ClusterStore.available)
+    func aPublishThatWidensTheRulesSaysHowManyRowsEachSiteGetsAndTheHubLogsThem(store: ClusterStore) throws {
+        let agencies = try Agencies(label: "widening", store: store)
         let cluster = agencies.cluster
         try agencies.addSite("lpk-a", kind: "lpk")
         try agencies.addSite("lpk-b", kind: "lpk")

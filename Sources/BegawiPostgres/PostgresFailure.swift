@@ -56,7 +56,7 @@ enum PostgresFailure {
         case "25P03":
             return BegawiError(.storage, "the session sat idle inside a transaction past the timeout and the server ended it", cause: cause)
         case "28P01", "28000":
-            return BegawiError(.configuration, "PostgreSQL refused the role or its password: check database in the configuration, and pg_hba.conf", cause: cause)
+            return BegawiError(.configuration, "PostgreSQL refused the role or its password: check the role in `database`, the password in the file `database_password_file` names (one line, the password alone), and the server's pg_hba.conf", cause: cause)
         case "3D000":
             return BegawiError(.configuration, "the database named in database does not exist: create it (createdb) or fix the name", cause: cause)
         case "40001", "40P01":

@@ -17,7 +17,9 @@ final class Agencies {
 
     /// A running hub with the Handak Begawi schema and no sites yet, on `store`.
     init(label: String, store: ClusterStore = .sqlite) throws {
-        cluster = try Cluster(label: label, schema: "config/handak-begawi.json", store: store)
+        // A hub on PostgreSQL keeps its erasure log where hub.toml says (no database file to put it beside).
+        cluster = try Cluster(label: label, hubExtra: store == .postgres ? #"erasure_log = "hub.erasures""# : "",
+                              schema: "config/handak-begawi.json", store: store)
         cluster.hubEnvironment = Agencies.environment
         try cluster.startHub()
     }
@@ -153,6 +155,12 @@ final class Agencies {
     /// None of the values in the files (raw bytes); each hit is reported with its file and offset.
     func expectAbsent(_ values: [(label: String, text: String)], from site: String, _ why: String,
                       sourceLocation: SourceLocation = #_sourceLocation) throws {
+        if site == "hub", cluster.postgres != nil {
+            for hit in try postgresHits(values) {
+                Issue.record("hub must not hold this (\(why)): \(hit.label) in a row of \(hit.table)", sourceLocation: sourceLocation)
+            }
+            return
+        }
         for hit in try RawBytes.find(values, in: files(site)) {
             Issue.record("\(site) must not hold this (\(why)): \(hit)", sourceLocation: sourceLocation)
         }
@@ -161,6 +169,13 @@ final class Agencies {
     /// Every one of the values somewhere in the files (the positive control of `expectAbsent`).
     func expectPresent(_ values: [(label: String, text: String)], in site: String, _ why: String,
                        sourceLocation: SourceLocation = #_sourceLocation) throws {
+        if site == "hub", cluster.postgres != nil {
+            let hits = try postgresHits(values)
+            for value in values where !hits.contains(where: { $0.label == value.label }) {
+                Issue.record("hub should hold the \(value.label) (\(why)) but no row of its PostgreSQL database does", sourceLocation: sourceLocation)
+            }
+            return
+        }
         let hits = try RawBytes.find(values, in: files(site))
         for value in values where !hits.contains(where: { $0.label == value.label }) {
             Issue.record("\(site) should hold the \(value.label) (\(why)) but its files \(files(site)) do not", sourceLocation: sourceLocation)

@@ -1,4 +1,4 @@
-import BegawiCore
+package import BegawiCore
 import BegawiReplica
 import BegawiRules
 import Foundation

@@ -1,4 +1,4 @@
-public import BegawiCore
+import BegawiCore
 import BegawiReplica
 public import BegawiRules
 import Foundation

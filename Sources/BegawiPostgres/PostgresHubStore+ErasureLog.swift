@@ -1,7 +1,7 @@
-public import BegawiCore
+import BegawiCore
 public import BegawiHub
 import BegawiRules
-public import Logging
+import Logging
 import PostgresNIO
 
 /// The erasure log of a hub on PostgreSQL (docs/postgresql.md, "Erasures"): the same file as the
@@ -16,7 +16,7 @@ import PostgresNIO
 extension PostgresHubStore {
     /// The erasures the database holds, one per person, oldest first.
     static func storedErasures(on link: PostgresLink) throws -> [ErasureLog.Entry] {
-        let rows = try link.query("SELECT tbl, key, at, coalesce(person, key) FROM _hub_erased ORDER BY at, 4 COLLATE \"C\", tbl COLLATE \"C\", key COLLATE \"C\"")
+        let rows = try link.query("SELECT tbl, key, at, coalesce(person, key) FROM _hub_erased ORDER BY at, coalesce(person, key) COLLATE \"C\", tbl COLLATE \"C\", key COLLATE \"C\"")
             .map { row in
                 let (table, key, at, person) = try decode("_hub_erased") { try row.decode((String, String, Int64, String).self) }
                 return (table: table, key: key, at: at, person: person)

@@ -1,4 +1,4 @@
-public import BegawiCore
+import BegawiCore
 public import BegawiHub
 import BegawiRules
 import PostgresNIO

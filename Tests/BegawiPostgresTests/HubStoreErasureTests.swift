@@ -5,6 +5,7 @@ import BegawiReplica
 import BegawiRules
 import BegawiTestSupport
 import Foundation
+import Logging
 import PostgresNIO
 import Testing
 
@@ -118,6 +119,85 @@ extension PostgresHubStore: ErasingHubStore {}
         #expect(try other.rows(of: "participants")[erased] == nil)
         #expect(try !h.siteStateKeys("lpk-a", "participants").contains(erased))
         #expect(try (other as? any ErasingHubStore)?.trace(key: erased).contains { $0.action == "erased" } == true)
+    }
+
+    /// `@unchecked Sendable`: each thread touches only its own site's replica and the stores, which
+    /// are safe to share.
+    final class Run: @unchecked Sendable {
+        let h: RulesHarness
+        let stores: [any ErasingHubStore]
+        init(h: RulesHarness, stores: [any ErasingHubStore]) {
+            self.h = h
+            self.stores = stores
+        }
+    }
+
+    /// Two processes: while lpk-a and lpk-b keep writing the person's rows (her phone, new
+    /// enrollments of her) and pushing through one, the office erases her through the other. Every
+    /// push either committed before the erasure (its rows erased with hers) or is refused after it:
+    /// afterwards the hub holds no row of hers or linked to her, and after a round neither does a site.
+    @Test(arguments: StoreKind.available)
+    func anErasureWhilePushesRunThroughAnotherProcessLeavesNothing(kind: StoreKind) throws {
+        let (h, erased, kept) = try world(kind)
+        defer { h.close() }
+        let run = Run(h: h, stores: [try store(h), try #require(try h.another() as? any ErasingHubStore)])
+        let failures = Shared<[String]>([]), refused = Shared<[String]>([])
+        let started = DispatchSemaphore(value: 0)
+        concurrently([("lpk-a", "prog-a"), ("lpk-b", "prog-b")].map { site, program in
+            { @Sendable in
+                for round in 0..<8 {
+                    do {
+                        if site == "lpk-a" {
+                            try run.h.staff(site, "UPDATE participants SET phone = ? WHERE id = ?", ["0811-5400-\(round)", erased])
+                        }
+                        try run.h.staff(site, "INSERT INTO enrollments(id, participant_id, program_id, status) VALUES (?, ?, ?, 'registered')",
+                                        ["enr-\(site)-\(round)", erased, program])
+                        let exchange = try run.h.sync(site, through: run.stores[1])
+                        refused.with { $0 += exchange.refused.map(\.reason.code) }
+                    } catch {
+                        failures.with { $0.append("\(site) round \(round): \(error)") }
+                    }
+                    if round == 1 { started.signal() }
+                }
+            }
+        } + [{ @Sendable in
+            // Once both sites pushed a little.
+            started.wait()
+            started.wait()
+            do { _ = try run.stores[0].erase(key: erased) } catch { failures.with { $0.append("erase: \(error)") } }
+        }])
+        #expect(failures.with { $0 }.isEmpty, "\(failures.with { $0 })")
+        #expect(refused.with { $0 }.contains("erased"), "no push came after the erasure: \(refused.with { $0 })")
+        #expect(try h.hubRows("participants")[erased] == nil)
+        let participant = h.document.schema.table(named: "enrollments")!.position(of: "participant_id")!
+        #expect(try h.hubRows("enrollments").values.allSatisfy { $0[participant] != .text(erased) })
+        #expect(try h.hubRows("participants")[kept] != nil)
+        if kind == .postgres { try expectNoTableHolds(Person.make(21), h) }
+        try h.syncAll(rounds: 1)
+        for site in ["disnaker", "lpk-a", "lpk-b"] {
+            #expect(try !h.siteStateKeys(site, "participants").contains(erased), "\(site) still holds the person")
+        }
+    }
+
+    /// PostgreSQL without an erasure log (`erasure_log` unset): an erasure is refused with nothing
+    /// changed, and a hub whose database holds erasures refuses to start until one is named.
+    @Test(.enabled(if: TestPostgres.available, TestPostgres.skipped))
+    func withoutAnErasureLogPostgreSQLRefusesToEraseAndToServeErasures() throws {
+        let (h, erased, _) = try world(.postgres)
+        defer { h.close() }
+        let bare = try PostgresHubStore(settings: try #require(h.settings), poolSize: 1, policy: h.policy)
+        defer { bare.close() }
+        let refusal = #expect(throws: BegawiError.self) { try bare.erase(key: erased) }
+        #expect(refusal?.code == .configuration)
+        #expect(refusal?.message.contains("erasure_log") == true)
+        #expect(try h.hubRows("participants")[erased] != nil)
+        let logger = Logger(label: "test")
+        try bare.prepareToServe(declared: h.document.schema, policy: h.policy, schemaFile: "schema.json", logger: logger)
+        _ = try store(h).erase(key: erased)
+        let start = #expect(throws: BegawiError.self) {
+            try bare.prepareToServe(declared: h.document.schema, policy: h.policy, schemaFile: "schema.json", logger: logger)
+        }
+        #expect(start?.message.contains("holds 1 erasures") == true && start?.message.contains("erasure_log") == true)
     }
 
     /// Likely duplicates on the columns the schema file declares, ignoring case and spaces

@@ -241,8 +241,8 @@ struct ParticipantChoice: ParsableArguments {
 }
 
 extension HubCommand {
-    /// Opens the SQLite hub with the schema file's rules, for the commands about participants and
-    /// the report; `what` names the command in the refusal on PostgreSQL (rules and the office's
+    /// Opens the SQLite hub with the schema file's rules, for `hub report` (the participant commands use
+    /// `openParticipantStore`); `what` names the command in the refusal on PostgreSQL (rules and the office's
     /// reads are not built there yet).
     static func openStore(_ options: Options, for what: String) throws -> SQLiteHubStore {
         let c = try HubConfigFile.load(options.config)

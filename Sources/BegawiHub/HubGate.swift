@@ -22,7 +22,7 @@ package final class HubGate: ApplyGate {
     package var heldWhole = Set<RowKey>()
     /// The batch's rows that were erased, read for the whole batch at once in `prepare` (most hubs
     /// erased nothing: then no lookup at all).
-    var erased = Set<RowKey>()
+    package var erased = Set<RowKey>()
     /// Rows merged with part of the change left out: the site does not hold them as the hub does.
     var adjusted = Set<RowKey>()
     /// Rows the batch evicts from the hub (removed after the merge): their change numbers are read

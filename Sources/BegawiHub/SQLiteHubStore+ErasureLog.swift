@@ -1,4 +1,4 @@
-import BegawiCore
+package import BegawiCore
 import BegawiReplica
 import BegawiRules
 import Foundation
@@ -42,14 +42,9 @@ extension SQLiteHubStore {
     /// The erasures the database holds, one per person, oldest first.
     static func storedErasures(_ db: Database) throws -> [ErasureLog.Entry] {
         guard try db.tableExists("_hub_erased") else { return [] }
-        var byPerson: [String: ErasureLog.Entry] = [:]
-        var order: [String] = []
-        for row in try Row.fetchAll(db, sql: "SELECT tbl, key, at, coalesce(person, key) AS person FROM _hub_erased ORDER BY at, person, tbl, key") {
-            let person: String = row["person"], at: Int64 = row["at"], key = RowKey(table: row["tbl"], key: row["key"])
-            if byPerson[person] == nil { order.append(person) }
-            byPerson[person, default: ErasureLog.Entry(at: at, person: person, rows: [])].rows.append([key.table, key.key])
-        }
-        return order.compactMap { byPerson[$0] }
+        return ErasureLog.Entry.grouped(try Row.fetchAll(db, sql: "SELECT tbl, key, at, coalesce(person, key) AS person FROM _hub_erased ORDER BY at, person, tbl, key").map { row in
+            (table: row["tbl"], key: row["key"], at: row["at"], person: row["person"])
+        })
     }
 
     /// Brings the database and the log into agreement (see the extension's summary), in one write
@@ -112,7 +107,7 @@ extension SQLiteHubStore {
     }
 
     /// The entries (one per person) with a row of a known table that is not among the `held` erased rows.
-    static func lacking(_ entries: [ErasureLog.Entry], held: Set<RowKey>, schema: Schema?) -> [ErasureLog.Entry] {
+    package static func lacking(_ entries: [ErasureLog.Entry], held: Set<RowKey>, schema: Schema?) -> [ErasureLog.Entry] {
         var seen = Set<String>()
         return entries.filter { entry in
             entry.rowKeys.contains { !held.contains($0) && (schema?.table(named: $0.table) != nil || schema == nil) } && seen.insert(entry.person).inserted

@@ -1,45 +1,8 @@
-public import BegawiCore
+import BegawiCore
 import BegawiReplica
 public import BegawiRules
 import Foundation
 internal import GRDB
-
-/// One entry of where a row's data went: accepted and refused writes, and which sites were given or
-/// lost sight of it.
-public struct TraceEntry: Sendable, Hashable {
-    /// When (ms since the Unix epoch).
-    public var at: Int64
-    /// The site concerned.
-    public var site: String
-    /// The table.
-    public var table: String
-    /// The row's key.
-    public var key: String
-    /// What happened: inserted, updated, deleted, revived, refused, granted, revoked, erased.
-    public var action: String
-    /// The refusal's reason, if any.
-    public var reason: String?
-}
-
-/// Two rows of the table whose key derives from an identity number (`key_from`) that are likely
-/// one person: alike in the declared columns (see `TableAccess.duplicateColumns`), with identity
-/// numbers that differ.
-public struct DuplicateCandidate: Sendable, Hashable {
-    /// The two keys.
-    public var keys: [String]
-    /// The registering sites.
-    public var sites: [String]
-    /// How many digits of the identity numbers differ (1 is a likely typo).
-    public var differingDigits: Int
-}
-
-/// What an erasure removed.
-public struct ErasureReport: Sendable, Hashable {
-    /// The rows removed at the hub.
-    public var rows: [RowKey]
-    /// The sites told to remove them on their next pull.
-    public var sites: [String]
-}
 
 extension SQLiteHubStore {
     /// Installs the rules' tables and, when the rules changed since the last start, recomputes who may
@@ -86,20 +49,10 @@ extension SQLiteHubStore {
         }
     }
 
-    func requirePolicy() throws -> AccessPolicy {
-        guard let policy else {
-            throw BegawiError(.configuration, "the hub's schema file declares no access rules; this command needs them (see config/handak-begawi.json)")
-        }
-        return policy
-    }
+    func requirePolicy() throws -> AccessPolicy { try PersonTable.requirePolicy(policy) }
 
     /// The table whose key derives from an identity number (`key_from`): one row per person.
-    func personTable(_ policy: AccessPolicy) throws -> (TableAccess, TableAccess.DerivedKey) {
-        guard let rule = policy.tables.values.first(where: { $0.derivedKey != nil }), let derived = rule.derivedKey else {
-            throw BegawiError(.configuration, "no table of the schema derives its key from an identity number (\"key_from\"); this command needs one")
-        }
-        return (rule, derived)
-    }
+    func personTable(_ policy: AccessPolicy) throws -> (TableAccess, TableAccess.DerivedKey) { try PersonTable.of(policy) }
 
     /// The key of the person with this identity number, once it passes the check the schema's
     /// `key_from` names.
@@ -116,7 +69,7 @@ extension SQLiteHubStore {
         let now = Int64(clock.nowMilliseconds())
         let report = try replica.write { context -> ErasureReport in
             guard try context.row(person.table, key: key) != nil else {
-                throw BegawiError(.invalidArgument, "no row of '\(person.table)' with that key at the hub (it may be erased already); its trace shows its history")
+                throw PersonTable.notHeld(person.table)
             }
             let rows = try erasedRows(person: person, key: key, context)
             let offices = try HubVisibility.offices(context)
@@ -156,16 +109,11 @@ extension SQLiteHubStore {
                 }
                 for r in try context.query("SELECT at, site, kind FROM _hub_feed WHERE tbl = ? AND key = ? ORDER BY seq", [.text(row.table), .text(row.key)]) {
                     guard case .integer(let at) = r[0], let site = r[1].text, case .integer(let kind) = r[2] else { continue }
-                    let action = switch HubRulesSQL.Event(rawValue: kind) {
-                    case .grant?: "granted"
-                    case .revoke?: "revoked"
-                    case .erase?: "erasure sent"
-                    case nil: "unknown"
-                    }
+                    let action = TraceEntry.action(ofEvent: kind)
                     entries.append(TraceEntry(at: at, site: site, table: row.table, key: row.key, action: action, reason: nil))
                 }
             }
-            return entries.sorted { ($0.at, $0.table, $0.key) < ($1.at, $1.table, $1.key) }
+            return TraceEntry.ordered(entries)
         }
     }
 
@@ -176,15 +124,9 @@ extension SQLiteHubStore {
         let policy = try requirePolicy()
         let (person, derived) = try personTable(policy)
         guard let owner = person.ownerColumn else { return [] }
-        let alike = person.duplicateColumns
-        guard !alike.isEmpty else {
-            throw BegawiError(.configuration, "the schema file declares no \"duplicates\" columns for table '\(person.table)' (for example \"duplicates\": [\"full_name\", \"birth_date\"] beside \"key_from\")")
-        }
-        let q = { (name: String) in "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
         let spec = replica.schema.table(named: person.table)!
-        for c in alike where spec.position(of: c) == nil {
-            throw BegawiError(.invalidArgument, "table '\(person.table)' has no column '\(c)'")
-        }
+        let alike = try DuplicateCandidate.columns(of: person, in: spec)
+        let q = { (name: String) in "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
         let normalized = alike.map { "lower(replace(trim(\(q($0))), ' ', ''))" }
         let rows = try replica.read { context in
             try context.query("""
@@ -193,25 +135,9 @@ extension SQLiteHubStore {
                 ORDER BY \((4..<(4 + alike.count)).map(String.init).joined(separator: ", ")), 1
                 """)
         }
-        var groups: [[String]: [[SQLValue]]] = [:]
-        for r in rows {
-            let values = r.dropFirst(3).compactMap(\.text)
-            guard values.count == alike.count else { continue }
-            groups[values, default: []].append(r)
-        }
-        var found: [DuplicateCandidate] = []
-        for (_, members) in groups.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) where members.count > 1 {
-            for i in 0..<members.count {
-                for j in (i + 1)..<members.count {
-                    guard let a = members[i][1].text, let b = members[j][1].text, a.count == b.count else { continue }
-                    let differing = zip(a, b).filter { $0 != $1 }.count
-                    guard differing > 0, differing <= maxDigits else { continue }
-                    found.append(DuplicateCandidate(keys: [members[i][0].text ?? "", members[j][0].text ?? ""],
-                                                    sites: [members[i][2].text ?? "", members[j][2].text ?? ""], differingDigits: differing))
-                }
-            }
-        }
-        return found
+        return DuplicateCandidate.pairs(rows.map { r in
+            (key: r[0].text, identity: r[1].text, owner: r[2].text, alike: r.dropFirst(3).compactMap(\.text))
+        }, columns: alike.count, maxDigits: maxDigits)
     }
 
     /// How many entries the audit trail holds: of one action ("refused", "inserted", …) if given, else

@@ -86,7 +86,11 @@ extension PostgresHubStore {
         }
         // Under the rules, pushes take turns (see `PostgresHubStore+Rules`): taken before anything is read.
         let gate = policy.map { HubGate(site: site, siteID: site.id, policy: $0, now: Int64(clamping: clock.nowMilliseconds())) }
-        if gate != nil { try link.query("SELECT pg_advisory_xact_lock(\(PostgresHubStore.rulesLock))") }
+        if let gate {
+            try link.query("SELECT pg_advisory_xact_lock(\(PostgresHubStore.rulesLock))")
+            // Read in the turn: an erasure committed before it refuses writes to its rows (`+Erasure`).
+            gate.erased = try PostgresHubStore.erased(in: batch, on: link)
+        }
         let cursor = try PostgresHubStore.cursor(for: batch.replicaID, on: link, lock: true)
         guard batch.baseSeq <= cursor.baseSeq else {
             throw BegawiError(.outOfOrder, "the batch from \(batch.replicaID) starts from base \(batch.baseSeq), past this replica's \(cursor.baseSeq); export again from cursor \(cursor)")

@@ -17,6 +17,7 @@ extension PostgresHubStore: ServedHubStore {
             throw BegawiError(.configuration, "this hub ran with access rules, but the schema file \(schemaFile) declares none; point `schema` in hub.toml at the file with the rules (config/handak-begawi.json)")
         }
         if let granted = rulesRecomputed { HubDaemon.logWidening(granted, logger: logger) }
+        try prepareErasures(logger: logger)
         if let epochChange {
             logger.warning("the hub serves a new epoch: \(epochChange); sites keep what the old epoch's feed shares and send again what this database lacks",
                            metadata: ["hub.epoch": "\(hubReplicaID)"])

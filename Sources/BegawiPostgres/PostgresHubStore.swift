@@ -37,6 +37,9 @@ public final class PostgresHubStore: @unchecked Sendable {
     /// recomputation at open (sites granted none left out); nil when they did not, or the hub never
     /// ran with rules. Set in `init` only.
     public private(set) var rulesRecomputed: [String: Int]?
+    /// The erasure log (`erasure_log` in hub.toml), outside the database; nil when none is named
+    /// (`PostgresHubStore+ErasureLog`).
+    let erasureLog: ErasureLog?
 
     /// Opens the hub's database with at most `poolSize` sessions, making its tables when missing
     /// (several processes may open one database at once) and the hub's epoch on first open, and a
@@ -46,9 +49,9 @@ public final class PostgresHubStore: @unchecked Sendable {
     /// With a `policy` (rules between agencies), the rules are checked against the published
     /// schema's tables and installed, and who may see what is recomputed when they changed since the
     /// hub last ran (`rulesRecomputed`); the exchange then serves only while the published schema
-    /// declares these rules.
+    /// declares these rules. `erasureLog` is the path of the erasure log, if any.
     public init(settings: PostgresSettings, poolSize: Int = 8, clock: any WallClock = SystemWallClock(), policy: AccessPolicy? = nil,
-                logger: Logger = Logger(label: "begawi.postgres", factory: { _ in SwiftLogNoOpLogHandler() })) throws {
+                erasureLog: String? = nil, logger: Logger = Logger(label: "begawi.postgres", factory: { _ in SwiftLogNoOpLogHandler() })) throws {
         let pool = try PostgresPool(settings: settings, size: poolSize, logger: logger)
         do {
             (epoch, versions, current, epochChange, rulesRecomputed) = try pool.withLink { link in
@@ -71,6 +74,7 @@ public final class PostgresHubStore: @unchecked Sendable {
         self.pool = pool
         self.clock = clock
         self.policy = policy
+        self.erasureLog = erasureLog.map(ErasureLog.init(path:))
     }
 
     /// Ends the process's sessions.

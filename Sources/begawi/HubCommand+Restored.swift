@@ -18,15 +18,18 @@ extension HubCommand {
                 print("not needed on SQLite: `begawi hub backup` already gave the copy a new epoch when it wrote it; start the hub on the restored file")
                 return
             }
-            let store = try PostgresHubStore(settings: settings, poolSize: 1)
+            let store = try PostgresHubStore(settings: settings, poolSize: 1, erasureLog: c.retention.erasureLogPath)
             defer { store.close() }
+            // Counts only, never a key: the hub's start erases them again, after the new epoch.
+            let lacking = try store.erasuresLacking().count
+            let erasures = lacking == 0 ? "" : " The restored database lacks \(lacking) erasures of the erasure log \(c.retention.erasureLogPath ?? ""): the hub erases them again when it starts, before it serves."
             if let change = store.epochChange {
                 // The open did it already (a new cluster or timeline): a second one would only cost sites a re-check.
-                print("the hub already has a new epoch \(store.hubReplicaID): \(change); nothing more to do")
+                print("the hub already has a new epoch \(store.hubReplicaID): \(change); nothing more to do.\(erasures)")
                 return
             }
             let epochs = try store.restored()
-            print("the hub's epoch is now \(epochs.new) (was \(epochs.old)); sites keep what the restored database shares of the old feed and send again what it lacks. Start the hub now (systemctl start begawi-hub)")
+            print("the hub's epoch is now \(epochs.new) (was \(epochs.old)); sites keep what the restored database shares of the old feed and send again what it lacks.\(erasures) Start the hub now (systemctl start begawi-hub)")
         }
     }
 

@@ -228,7 +228,7 @@ struct ParticipantChoice: ParsableArguments {
     @Option(help: "The participant's key (as `hub duplicates` and the audit trail show it).") var key: String?
     @Flag(help: "Read the participant's NIK from standard input instead.") var nikStdin = false
 
-    func resolve(_ store: SQLiteHubStore) throws -> String {
+    func resolve(_ store: any ParticipantStore) throws -> String {
         switch (key, nikStdin) {
         case (let key?, false): return key
         case (nil, true):
@@ -241,8 +241,8 @@ struct ParticipantChoice: ParsableArguments {
 }
 
 extension HubCommand {
-    /// Opens the SQLite hub with the schema file's rules, for the commands about participants and
-    /// the report; `what` names the command in the refusal on PostgreSQL (rules and the office's
+    /// Opens the SQLite hub with the schema file's rules, for `hub report` (the participant commands use
+    /// `openParticipantStore`); `what` names the command in the refusal on PostgreSQL (rules and the office's
     /// reads are not built there yet).
     static func openStore(_ options: Options, for what: String) throws -> SQLiteHubStore {
         let c = try HubConfigFile.load(options.config)
@@ -267,7 +267,7 @@ extension HubCommand {
         @Option(help: "Most NIK digits that may differ.") var maxDigits = 2
 
         func run() throws {
-            let store = try HubCommand.openStore(options, for: "duplicates")
+            let store = try HubCommand.openParticipantStore(options)
             defer { try? store.close() }
             let found = try store.duplicates(maxDigits: maxDigits)
             if found.isEmpty {
@@ -287,7 +287,7 @@ extension HubCommand {
         @OptionGroup var participant: ParticipantChoice
 
         func run() throws {
-            let store = try HubCommand.openStore(options, for: "trace-participant")
+            let store = try HubCommand.openParticipantStore(options)
             defer { try? store.close() }
             let entries = try store.trace(key: try participant.resolve(store))
             if entries.isEmpty { print("nothing recorded for this participant") }
@@ -305,7 +305,7 @@ extension HubCommand {
         @OptionGroup var participant: ParticipantChoice
 
         func run() throws {
-            let store = try HubCommand.openStore(options, for: "erase-participant")
+            let store = try HubCommand.openParticipantStore(options)
             defer { try? store.close() }
             let key = try participant.resolve(store)
             let report: ErasureReport

@@ -68,7 +68,8 @@ enum HubDatabase {
             return try SQLiteHubStore(path: path, clock: clock, policy: document.policy, declared: document.schema,
                                       erasureLog: c.retention.erasureLog(database: path))
         case .postgres(let settings):
-            let store = try PostgresHubStore(settings: settings, poolSize: Blocking.threads, clock: clock, policy: document.policy, logger: logger)
+            let store = try PostgresHubStore(settings: settings, poolSize: Blocking.threads, clock: clock, policy: document.policy,
+                                             erasureLog: c.retention.erasureLogPath, logger: logger)
             do {
                 let current = store.currentSchemaVersion.flatMap { store.publishedSchema(version: $0) }
                 try SchemaVersions.requireCurrent(document, current: current, file: c.schemaPath)

@@ -74,7 +74,7 @@ final class RulesHarness {
             let settings = scratch.settings
             self.settings = settings
             // Opened with the rules before anything is published: publishing installs them.
-            let postgres = try PostgresHubStore(settings: settings, poolSize: 2, policy: document.policy)
+            let postgres = try PostgresHubStore(settings: settings, poolSize: 2, policy: document.policy, erasureLog: folder.file("hub.erasures"))
             store = postgres
             _ = try postgres.publish(schemaText: text)
         }
@@ -82,11 +82,14 @@ final class RulesHarness {
 
     deinit { close() }
 
+    /// The hub's erasure log: beside the SQLite file (its default), or the file a PostgreSQL hub is given.
+    var erasureLogPath: String { kind == .sqlite ? folder.file("hub.sqlite") + ".erasures" : folder.file("hub.erasures") }
+
     /// Another hub process on the same database, with the same rules.
     func another() throws -> any RulesHubStore {
         let other: any RulesHubStore = switch kind {
         case .sqlite: try SQLiteHubStore(path: folder.file("hub.sqlite"), policy: document.policy)
-        case .postgres: try PostgresHubStore(settings: try #require(settings), poolSize: 2, policy: document.policy)
+        case .postgres: try PostgresHubStore(settings: try #require(settings), poolSize: 2, policy: document.policy, erasureLog: erasureLogPath)
         }
         others.append(other)
         return other
@@ -110,7 +113,7 @@ final class RulesHarness {
         RulesHarness.close(store)
         store = switch kind {
         case .sqlite: try SQLiteHubStore(path: folder.file("hub.sqlite"), policy: policy)
-        case .postgres: try PostgresHubStore(settings: try #require(settings), poolSize: 2, policy: policy)
+        case .postgres: try PostgresHubStore(settings: try #require(settings), poolSize: 2, policy: policy, erasureLog: erasureLogPath)
         }
     }
 

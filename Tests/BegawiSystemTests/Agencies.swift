@@ -17,7 +17,9 @@ final class Agencies {
 
     /// A running hub with the Handak Begawi schema and no sites yet, on `store`.
     init(label: String, store: ClusterStore = .sqlite) throws {
-        cluster = try Cluster(label: label, schema: "config/handak-begawi.json", store: store)
+        // A hub on PostgreSQL keeps its erasure log where hub.toml says (no database file to put it beside).
+        cluster = try Cluster(label: label, hubExtra: store == .postgres ? #"erasure_log = "hub.erasures""# : "",
+                              schema: "config/handak-begawi.json", store: store)
         cluster.hubEnvironment = Agencies.environment
         try cluster.startHub()
     }
@@ -130,11 +132,9 @@ final class Agencies {
         return Set((live + dead).compactMap(\.first))
     }
 
-    /// A site's replica file (or the hub's database) and the journal files beside it; on
-    /// PostgreSQL, the hub's database's files on the server's disk (`TestDatabase.files`).
-    func files(_ site: String) throws -> [String] {
-        if site == "hub", let postgres = cluster.postgres { return try postgres.files() }
-        return RawBytes.files(site == "hub" ? cluster.path("hub.sqlite") : cluster.replicaPath(site))
+    /// A site's replica file (or the hub's database) and the journal files beside it.
+    func files(_ site: String) -> [String] {
+        RawBytes.files(site == "hub" ? cluster.path("hub.sqlite") : cluster.replicaPath(site))
     }
 
     // MARK: checks
@@ -155,7 +155,13 @@ final class Agencies {
     /// None of the values in the files (raw bytes); each hit is reported with its file and offset.
     func expectAbsent(_ values: [(label: String, text: String)], from site: String, _ why: String,
                       sourceLocation: SourceLocation = #_sourceLocation) throws {
-        for hit in try RawBytes.find(values, in: try files(site)) {
+        if site == "hub", cluster.postgres != nil {
+            for hit in try postgresHits(values) {
+                Issue.record("hub must not hold this (\(why)): \(hit.label) in a row of \(hit.table)", sourceLocation: sourceLocation)
+            }
+            return
+        }
+        for hit in try RawBytes.find(values, in: files(site)) {
             Issue.record("\(site) must not hold this (\(why)): \(hit)", sourceLocation: sourceLocation)
         }
     }
@@ -163,10 +169,16 @@ final class Agencies {
     /// Every one of the values somewhere in the files (the positive control of `expectAbsent`).
     func expectPresent(_ values: [(label: String, text: String)], in site: String, _ why: String,
                        sourceLocation: SourceLocation = #_sourceLocation) throws {
-        let files = try files(site)
-        let hits = try RawBytes.find(values, in: files)
+        if site == "hub", cluster.postgres != nil {
+            let hits = try postgresHits(values)
+            for value in values where !hits.contains(where: { $0.label == value.label }) {
+                Issue.record("hub should hold the \(value.label) (\(why)) but no row of its PostgreSQL database does", sourceLocation: sourceLocation)
+            }
+            return
+        }
+        let hits = try RawBytes.find(values, in: files(site))
         for value in values where !hits.contains(where: { $0.label == value.label }) {
-            Issue.record("\(site) should hold the \(value.label) (\(why)) but its files \(files) do not", sourceLocation: sourceLocation)
+            Issue.record("\(site) should hold the \(value.label) (\(why)) but its files \(files(site)) do not", sourceLocation: sourceLocation)
         }
     }
 }

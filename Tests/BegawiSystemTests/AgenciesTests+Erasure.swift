@@ -5,8 +5,10 @@ extension AgenciesTests {
     /// `hub erase-participant` for a person trained at two LPKs and placed at a company: after one
     /// sync of each site no file anywhere holds a byte of their NIK, name or phone, the audit trail
     /// still tells what happened, and writes that were offline at the time are refused as erased.
-    @Test func anErasedPersonLeavesNoTraceInAnyFile() throws {
-        let agencies = try Agencies(label: "erasure")
+    /// On PostgreSQL no row of the hub's database holds her, and after the `VACUUM FULL` the
+    /// operator runs (docs/postgresql.md) no byte of its files does either.
+    @Test(arguments: ClusterStore.available) func anErasedPersonLeavesNoTraceInAnyFile(store: ClusterStore) throws {
+        let agencies = try Agencies(label: "erasure", store: store)
         try agencies.addSite("disnaker", kind: "office")
         for lpk in ["lpk-a", "lpk-b"] { try agencies.addSite(lpk, kind: "lpk") }
         try agencies.addSite("pt-bontang", kind: "company")
@@ -60,6 +62,13 @@ extension AgenciesTests {
             #expect(try agencies.cluster.query(site, "SELECT count(*) FROM _begawi_conflicts WHERE key = ?", [erased.key]) == [["0"]])
             try agencies.expectAbsent(traces, from: site, "she was erased")
         }
+        if agencies.cluster.postgres != nil {
+            // What PostgreSQL still keeps in dead tuples goes with the VACUUM FULL the operator runs.
+            let files = try agencies.vacuumedHubFiles()
+            #expect(!files.isEmpty)
+            for hit in try RawBytes.find(traces, in: files) { Issue.record("the hub's database files hold this after VACUUM FULL: \(hit)") }
+            #expect(try !RawBytes.find(kept.personalValues, in: files).isEmpty, "control: the files hold the others")
+        }
         for site in ["hub", "lpk-a", "disnaker"] { try agencies.expectPresent(kept.personalValues, in: site, "the others stay") }
         try agencies.expectPresent(other.personalValues, in: "lpk-b", "the others stay")
         for site in agencies.sites {
@@ -92,8 +101,8 @@ extension AgenciesTests {
 
     /// A second LPK registered the person too and was refused as already-registered: its refusal
     /// ledger holds what its staff typed (NIK, name, phone), so the erasure must reach it as well.
-    @Test func anErasureReachesASiteWhoseRegistrationWasRefused() throws {
-        let agencies = try Agencies(label: "erasure-refused")
+    @Test(arguments: ClusterStore.available) func anErasureReachesASiteWhoseRegistrationWasRefused(store: ClusterStore) throws {
+        let agencies = try Agencies(label: "erasure-refused", store: store)
         try agencies.addSite("disnaker", kind: "office")
         for lpk in ["lpk-a", "lpk-b"] { try agencies.addSite(lpk, kind: "lpk") }
         var source = Bontang(series: 6)

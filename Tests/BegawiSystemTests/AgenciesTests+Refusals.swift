@@ -124,8 +124,8 @@ extension AgenciesTests {
 
     /// Two LPKs register one person offline: the hub keeps the first registration and puts the field
     /// that differs in its conflict ledger. A NIK mistyped by one digit shows in `hub duplicates`.
-    @Test func onePersonIsOneParticipantAndMistypedNIKsShowAsDuplicates() throws {
-        let agencies = try Agencies(label: "one-person")
+    @Test(arguments: ClusterStore.available) func onePersonIsOneParticipantAndMistypedNIKsShowAsDuplicates(store: ClusterStore) throws {
+        let agencies = try Agencies(label: "one-person", store: store)
         for lpk in ["lpk-a", "lpk-b", "lpk-c"] { try agencies.addSite(lpk, kind: "lpk") }
         var source = Bontang(series: 3)
         let p = source.person(female: true)
@@ -144,7 +144,14 @@ extension AgenciesTests {
         let ledger = try agencies.cluster.ledger("hub")
         #expect(ledger.contains(["participants", p.key, "phone", "lpk-b", "lpk-a"]), "\(ledger)")
         #expect(Set(ledger.map { $0[2] }).isSubset(of: ["phone", "registered_by"]), "\(ledger)")
-        #expect(try agencies.cluster.query("hub", "SELECT loser_value FROM _begawi_conflicts WHERE col = 'phone'") == [[otherPhone]])
+        if store == .postgres {
+            // The ledger's values are BatchCodec's encoding (bytea) on PostgreSQL.
+            #expect(try agencies.cluster.query("hub", """
+                SELECT count(*) FROM _begawi_conflicts WHERE col = 'phone' AND strpos(encode(loser_value, 'hex'), encode(convert_to(?, 'UTF8'), 'hex')) > 0
+                """, [otherPhone]) == [["1"]])
+        } else {
+            #expect(try agencies.cluster.query("hub", "SELECT loser_value FROM _begawi_conflicts WHERE col = 'phone'") == [[otherPhone]])
+        }
         // lpk-b trains the person, so it holds the hub's registration, not its own.
         #expect(try agencies.rows("lpk-b", "participants") == hub)
         #expect(try agencies.status("lpk-b").contains("already-registered"))

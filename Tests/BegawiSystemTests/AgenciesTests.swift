@@ -112,8 +112,7 @@ import Testing
             try agencies.expectPresent(everyone.filter { mine.contains($0.key) }.map { ("NIK of \($0.name)", $0.nik) }, in: site,
                                        "a participant it may see: the search must be able to fail")
         }
-        // `hub duplicates` reads the office's store, SQLite's only for now.
-        if store == .sqlite { #expect(try agencies.hub("duplicates").contains("no likely duplicates")) }
+        #expect(try agencies.hub("duplicates").contains("no likely duplicates"))
         agencies.expectNoPersonalData(everyone)
     }
 

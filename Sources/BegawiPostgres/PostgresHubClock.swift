@@ -60,6 +60,7 @@ enum PostgresHubClock {
         return value
     }
 
+    /// The refusal when the clock or the counter cannot advance any more.
     static let exhausted = BegawiError(.clock, "the hub's hybrid clock reached its largest value; its state (_begawi_state 'hlc', 'counter') in the hub's PostgreSQL database is damaged: restore the database from a backup (pg_dump)")
 }
 

@@ -19,6 +19,7 @@ import Testing
           {"name": "enrollments", "columns": [{"name": "program_id"}, {"name": "status"}, {"name": "registered_on"}]}]}
         """#.utf8)
 
+    /// Each table's columns, as the schema above declares them.
     static let columns = ["courses": ["title", "quota"], "partners": ["name"], "programs": ["provider", "title"],
                           "enrollments": ["program_id", "status", "registered_on"]]
 
@@ -34,6 +35,7 @@ import Testing
         return try (store ?? hub.store).push(site: site.record, replica: site.replica, batch: batch, schemaVersion: nil)
     }
 
+    /// The hub's store as the office sees it.
     static func office(_ hub: StoreHub) throws -> any OfficeStore { try #require(hub.store as? any OfficeStore) }
 
     @Test(arguments: StoreKind.available)
@@ -151,6 +153,27 @@ import Testing
             #expect(refusal(c2.id) == "the row of conflict \(c2.id) is no longer at the hub (deleted or erased)")
             // Nothing of a refused re-apply stays: it can be tried again once the row lives.
             #expect(try office.conflictReviews(limit: 500).first { $0.entry.id == c2.id }?.reappliedAt == nil)
+        }
+    }
+
+    /// A winner stamped ahead of the hub's wall clock (within the allowed skew): the re-applied
+    /// value still gets a later stamp, so the sites take it rather than keep the winner's.
+    @Test(arguments: StoreKind.available)
+    func aReappliedValueBeatsAWinnerStampedAheadOfTheHub(kind: StoreKind) throws {
+        try kind.withHub { (hub) throws in
+            _ = try hub.publish(HubStoreOfficeTests.officeSchema)
+            let now = UInt64(Date().timeIntervalSince1970 * 1000)
+            var a = try hub.site("lpk-a", clock: now)
+            var b = try hub.site("lpk-b", clock: now + 120_000)
+            try HubStoreOfficeTests.push(hub, &a, "courses", [("c1", ["title": .text("Las A")])])
+            try HubStoreOfficeTests.push(hub, &b, "courses", [("c1", ["title": .text("Las B")])])
+            let office = try HubStoreOfficeTests.office(hub)
+            let id = try #require(try office.conflictReviews(limit: 10).first?.entry.id)
+            _ = try office.reapply(conflict: id, by: "office")
+            try hub.pullAll(into: &b)
+            #expect(b.liveRows["c1"]?["title"] == .text("Las A"))
+            try hub.pullAll(into: &a)
+            #expect(a.liveRows["c1"]?["title"] == .text("Las A"))
         }
     }
 

@@ -4,6 +4,7 @@ import BegawiOffice
 import BegawiPostgres
 import BegawiTestSupport
 import Foundation
+import PostgresNIO
 import Testing
 
 /// The office's reads and its one write (`OfficeStore`), one test body against each store: the
@@ -153,6 +154,48 @@ import Testing
             #expect(refusal(c2.id) == "the row of conflict \(c2.id) is no longer at the hub (deleted or erased)")
             // Nothing of a refused re-apply stays: it can be tried again once the row lives.
             #expect(try office.conflictReviews(limit: 500).first { $0.entry.id == c2.id }?.reappliedAt == nil)
+        }
+    }
+
+    /// The dashboard's sessions where each store keeps them (in memory on SQLite, `_hub_sessions` on
+    /// PostgreSQL): the same lifetime, form token, one-time message and sign-out; on PostgreSQL a
+    /// second process sees them, and ended sessions are removed at the next sign-in.
+    @Test(arguments: StoreKind.available)
+    func sessionsLastTheirLifetimeAndEndAtSignOut(kind: StoreKind) throws {
+        try kind.withHub { (hub) throws in
+            let sessions = try HubStoreOfficeTests.office(hub).officeSessions()
+            let start: UInt64 = 1_000_000, life = OfficeSession.lifetimeMilliseconds
+            let token = try sessions.start(site: "office", credential: "hash-1", now: start)
+            let s = try #require(try sessions.session(token, now: start))
+            #expect(s.site == "office" && s.credential == "hash-1" && s.expires == start + life)
+            #expect(s.csrf.count == 64 && s.csrf != token)
+            #expect(try sessions.session(token, now: start + life - 1) == s)
+            #expect(try sessions.session(token, now: start + life) == nil, "ended after its lifetime")
+            #expect(try sessions.session("not-a-token", now: start) == nil)
+            #expect(try sessions.session(nil, now: start) == nil)
+
+            let other = try sessions.start(site: "office-2", credential: "hash-2", now: start + 10)
+            #expect(other != token)
+            try sessions.flash(other, "Konflik 3 diterapkan ulang")
+            #expect(try sessions.takeFlash(other) == "Konflik 3 diterapkan ulang")
+            #expect(try sessions.takeFlash(other) == nil, "a message is shown once")
+            #expect(try sessions.takeFlash(token) == nil)
+            try sessions.end(other)
+            #expect(try sessions.session(other, now: start + 10) == nil)
+
+            if kind == .postgres {
+                let second = try #require(try hub.another() as? any OfficeStore).officeSessions()
+                let shared = try sessions.start(site: "office", credential: "hash-1", now: start + life + 1)
+                #expect(try second.session(shared, now: start + life + 2)?.site == "office")
+                try second.flash(shared, "from the second process")
+                #expect(try sessions.takeFlash(shared) == "from the second process")
+                // The first session ended before this sign-in: its row is gone; the token is never stored.
+                let settings = try #require(hub.settings)
+                let link = try PostgresLink.connect(settings)
+                defer { link.close() }
+                let ids = try link.query("SELECT id FROM _hub_sessions ORDER BY id").map { try $0.decode(String.self) }
+                #expect(ids == [Hashing.sha256Hex(Array(shared.utf8))])
+            }
         }
     }
 

@@ -96,6 +96,9 @@ import Testing
         #expect((seen["notice"] as? String)?.contains("diterapkan ulang") == true, "\(seen["notice"] ?? "")")
         #expect((seen["conflict_after"] as? [String: String])?["tindakan"]?.hasPrefix("Diterapkan ulang") == true)
         #expect(try agencies.rows("hub", "enrollments")["enr-6"]?.contains("jadwal pindah ke sore") == true)
+        // The audit trail names the re-apply and who asked, no value.
+        #expect(try cluster.query("hub", "SELECT site, tbl, key, reason FROM _hub_audit WHERE action = 'reapplied'")
+                == [["office", "enrollments", "enr-6", "conflict \(conflict)"]])
         try agencies.sync("blki")
         #expect(try agencies.rows("blki", "enrollments")["enr-6"]?.contains("jadwal pindah ke sore") == true)
         #expect((seen["after_sign_out_url"] as? String)?.hasSuffix("/office/masuk") == true)

@@ -92,7 +92,8 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict),
-        // The hub's store on PostgreSQL (issue 17; `database = "postgresql://…"` selects it): settings, a blocking session, the feed.
+        // The hub's store on PostgreSQL (issue 17; `database = "postgresql://…"` selects it): settings, a blocking session, the feed;
+        // the office's reads and sessions on it too (BegawiOffice's `OfficeStore`: they need the store's sessions and merge state).
         .target(
             name: "BegawiPostgres",
             dependencies: [
@@ -100,6 +101,7 @@ let package = Package(
                 "BegawiReplica",
                 "BegawiRules",
                 "BegawiHub",
+                "BegawiOffice",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -181,7 +183,7 @@ let package = Package(
         // Needs a PostgreSQL server named by BEGAWI_TEST_POSTGRES (make test starts one); skipped without.
         .testTarget(
             name: "BegawiPostgresTests",
-            dependencies: ["BegawiCore", "BegawiRules", "BegawiReplica", "BegawiHub", "BegawiPostgres", "BegawiSite", "BegawiTestSupport",
+            dependencies: ["BegawiCore", "BegawiRules", "BegawiReplica", "BegawiHub", "BegawiPostgres", "BegawiSite", "BegawiTestSupport", "BegawiOffice",
                            .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict),
         .testTarget(

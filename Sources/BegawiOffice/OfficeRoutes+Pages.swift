@@ -6,11 +6,11 @@ import Hummingbird
 /// The dashboard's pages once signed in: fleet health, consolidated enrollments with filters and
 /// CSV, and the conflict ledger with a way to re-apply a losing value.
 extension OfficeRoutes {
-    func nav(_ s: OfficeSessions.Session) -> OfficeViews.Nav {
+    func nav(_ s: OfficeSession) -> OfficeViews.Nav {
         OfficeViews.Nav(csrf: s.csrf, site: Shown(s.site))
     }
 
-    func overview(_ s: OfficeSessions.Session) async throws -> Response {
+    func overview(_ s: OfficeSession) async throws -> Response {
         let at = clock.nowMilliseconds()
         let (health, expired) = try await lanes.office { [store, retention] in
             (try store.health(), Set(try store.expiredSites(now: at, retention: retention)))
@@ -33,7 +33,7 @@ extension OfficeRoutes {
         return ReportFilter(from: text("dari"), to: text("sampai"), partner: text("mitra"), program: text("program"), status: text("status"))
     }
 
-    func enrollments(_ request: Request, _ s: OfficeSessions.Session) async throws -> Response {
+    func enrollments(_ request: Request, _ s: OfficeSession) async throws -> Response {
         let filter = OfficeRoutes.filter(request)
         let (all, report, problem) = try await lanes.office { [store] () -> (EnrollmentReport, EnrollmentReport?, String?) in
             let all = try store.enrollmentReport(ReportFilter())
@@ -73,7 +73,7 @@ extension OfficeRoutes {
         return response
     }
 
-    func conflicts(_ s: OfficeSessions.Session, notice: String?) async throws -> Response {
+    func conflicts(_ s: OfficeSession, notice: String?) async throws -> Response {
         let reviews = try await lanes.office { [store] in try store.conflictReviews(limit: 500) }
         let rows = reviews.map { r in
             let c = r.entry
@@ -88,7 +88,7 @@ extension OfficeRoutes {
         return try await render("conflicts", OfficeViews.Conflicts(nav: nav(s), csrf: s.csrf, notice: notice.map(Shown.init), rows: rows, empty: rows.isEmpty))
     }
 
-    func reapply(_ request: Request, id: String?, _ s: OfficeSessions.Session) async throws -> Response {
+    func reapply(_ request: Request, id: String?, _ s: OfficeSession) async throws -> Response {
         let form = try await OfficeRoutes.form(request)
         guard form["csrf"] == s.csrf else {
             let view = OfficeViews.Notice(title: "Konflik", nav: nav(s), message: Shown("Formulir kedaluwarsa; muat ulang halaman konflik."))
@@ -104,7 +104,8 @@ extension OfficeRoutes {
             message = "Konflik \(id) tidak diterapkan ulang: \(e.message)"
         }
         // The outcome waits in the session for the page the browser is sent to (never in the URL).
-        sessions.flash(request.cookies[OfficeSessions.cookie]?.value, message)
+        let token = request.cookies[OfficeSessions.cookie]?.value
+        try await lanes.run { [sessions] in try sessions.flash(token, message) }
         return OfficeRoutes.redirect("/office/konflik")
     }
 }

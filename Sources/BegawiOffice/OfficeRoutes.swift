@@ -10,7 +10,8 @@ public import Logging
 /// credential of a site of kind office; no other site may open it.
 public struct OfficeRoutes: HubRouteGroup {
     let store: any HubStore & OfficeStore
-    let sessions: OfficeSessions
+    /// Where sessions live (`OfficeStore.officeSessions`: the process on SQLite, the database on PostgreSQL).
+    let sessions: any OfficeSessionStore
     let pages: OfficePages
     let clock: any WallClock
     let logger: Logger
@@ -19,13 +20,14 @@ public struct OfficeRoutes: HubRouteGroup {
     /// The retention the health page judges expired sites by (the hub's at its start).
     let retention: HubRetention
 
-    /// The dashboard over the hub's store; its sessions live as long as this value (the hub's run).
+    /// The dashboard over the hub's store; its sessions live where the store keeps them
+    /// (`OfficeStore.officeSessions`: as long as this value on SQLite, in the database on PostgreSQL).
     public init(store: any HubStore & OfficeStore, lanes: Blocking, retention: HubRetention = HubRetention(),
                 clock: any WallClock = SystemWallClock(), logger: Logger) throws {
         self.store = store
         self.retention = retention
         self.lanes = lanes
-        self.sessions = OfficeSessions()
+        self.sessions = try store.officeSessions()
         self.pages = try OfficePages()
         self.clock = clock
         self.logger = logger
@@ -47,7 +49,8 @@ public struct OfficeRoutes: HubRouteGroup {
         router.get("/office/pendaftaran") { request, _ in try await page(request) { s in try await enrollments(request, s) } }
         router.get("/office/pendaftaran.csv") { request, _ in try await page(request) { _ in try await enrollmentsCSV(request) } }
         router.get("/office/konflik") { request, _ in try await page(request) { s in
-            try await conflicts(s, notice: sessions.takeFlash(request.cookies[OfficeSessions.cookie]?.value))
+            let token = request.cookies[OfficeSessions.cookie]?.value
+            return try await conflicts(s, notice: try await lanes.run { [sessions] in try sessions.takeFlash(token) })
         } }
         router.post("/office/konflik/:id/terapkan") { request, context in
             try await page(request) { s in try await reapply(request, id: context.parameters.get("id"), s) }
@@ -56,18 +59,20 @@ public struct OfficeRoutes: HubRouteGroup {
 
     // MARK: sessions
 
-    func session(_ request: Request) -> OfficeSessions.Session? {
-        sessions.session(request.cookies[OfficeSessions.cookie]?.value, now: clock.nowMilliseconds())
-    }
-
-    /// Runs a page for a signed-in office, or sends the browser to sign in. The credential that
-    /// opened the session is checked in the database at each request: `hub revoke-site` runs in
-    /// another process, and its revocation must end the session at once.
-    func page(_ request: Request, _ body: (OfficeSessions.Session) async throws -> Response) async throws -> Response {
-        guard let s = session(request) else { return OfficeRoutes.redirect("/office/masuk") }
-        let current = try await lanes.run { [store] in try store.credentialIsCurrent(site: s.site, secretHash: s.credential) }
+    /// Runs a page for a signed-in office, or sends the browser to sign in. The session is read
+    /// where it lives and the credential that opened it is checked in the database at each request,
+    /// in one trip to the sync lane: `hub revoke-site` runs in another process, and its revocation
+    /// must end the session at once.
+    func page(_ request: Request, _ body: (OfficeSession) async throws -> Response) async throws -> Response {
+        let token = request.cookies[OfficeSessions.cookie]?.value
+        let now = clock.nowMilliseconds()
+        let (found, current) = try await lanes.run { [store, sessions] () -> (OfficeSession?, Bool) in
+            guard let s = try sessions.session(token, now: now) else { return (nil, false) }
+            return (s, try store.credentialIsCurrent(site: s.site, secretHash: s.credential))
+        }
+        guard let s = found else { return OfficeRoutes.redirect("/office/masuk") }
         guard current else {
-            sessions.end(request.cookies[OfficeSessions.cookie]?.value)
+            try await lanes.run { [sessions] in try sessions.end(token) }
             logger.notice("dashboard session ended: the office's credential was revoked or replaced", metadata: ["site.id": "\(s.site)"])
             var response = try await signInPage(message: "Sesi berakhir: kredensial kantor ini telah dicabut atau diganti. Masuk dengan kredensial yang berlaku.",
                                       status: .unauthorized)
@@ -97,9 +102,10 @@ public struct OfficeRoutes: HubRouteGroup {
                               : "Kredensial ini milik situs \(site!.id), bukan kantor. Hanya kantor yang dapat membuka dasbor.", status: .unauthorized)
         }
         guard let credential = SiteCredential.parse(token) else { return try await signInPage(message: nil, status: .unauthorized) }
-        let cookie = sessions.start(site: site.id, credential: credential.secretHash, now: clock.nowMilliseconds())
+        let now = clock.nowMilliseconds()
+        let cookie = try await lanes.run { [sessions] in try sessions.start(site: site.id, credential: credential.secretHash, now: now) }
         var response = OfficeRoutes.redirect("/office/")
-        response.setCookie(Cookie(name: OfficeSessions.cookie, value: cookie, maxAge: Int(sessions.lifetimeMilliseconds / 1000),
+        response.setCookie(Cookie(name: OfficeSessions.cookie, value: cookie, maxAge: Int(OfficeSession.lifetimeMilliseconds / 1000),
                                   path: "/office", secure: true, httpOnly: true, sameSite: .strict))
         logger.info("dashboard sign-in", metadata: ["site.id": "\(site.id)"])
         return response
@@ -108,7 +114,8 @@ public struct OfficeRoutes: HubRouteGroup {
     /// Ends the session, form token or not: a sign-out that cleared only the cookie would leave a
     /// copied cookie working. (Signing someone out is all a forged sign-out could do.)
     func signOut(_ request: Request) async throws -> Response {
-        sessions.end(request.cookies[OfficeSessions.cookie]?.value)
+        let token = request.cookies[OfficeSessions.cookie]?.value
+        try await lanes.run { [sessions] in try sessions.end(token) }
         var response = OfficeRoutes.redirect("/office/masuk")
         OfficeRoutes.clearCookie(&response)
         return response

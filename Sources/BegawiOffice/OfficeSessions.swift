@@ -1,41 +1,33 @@
 import BegawiCore
 import Foundation
 
-/// The office's dashboard sessions, in memory: a random token in an HttpOnly, Secure,
-/// SameSite=Strict cookie names the office site that signed in, with a token that every form
-/// carries back (against cross-site requests). Sessions end after `lifetime`, at sign-out, when the
-/// credential they were opened with is revoked or replaced (checked at each request), and all of
-/// them when the hub restarts.
-final class OfficeSessions: @unchecked Sendable {
-    struct Session {
-        let site: String
-        /// The hash of the credential that opened the session (the store's `credentialIsCurrent`).
-        let credential: String
-        let csrf: String
-        let expires: UInt64
-    }
-
+/// The office's dashboard sessions in memory (a hub on SQLite: one process): a random token in an
+/// HttpOnly, Secure, SameSite=Strict cookie names the office site that signed in, with a token that
+/// every form carries back (against cross-site requests). Sessions end after
+/// `OfficeSession.lifetimeMilliseconds`, at sign-out, when the credential they were opened with is
+/// revoked or replaced (checked at each request), and all of them when the hub restarts.
+final class OfficeSessions: OfficeSessionStore, @unchecked Sendable {
     private let lock = NSLock()
-    private var sessions: [String: Session] = [:]
+    private var sessions: [String: OfficeSession] = [:]
     /// One message per session for the next page it opens (after a form's redirect).
     private var flashes: [String: String] = [:]
-    let lifetimeMilliseconds: UInt64 = 8 * 3_600_000
     static let cookie = "begawi_office"
 
     /// Starts a session for an office site signed in with the credential of this hash; returns its
     /// cookie token.
     func start(site: String, credential: String, now: UInt64) -> String {
-        let token = OfficeSessions.random()
+        let token = OfficeSession.randomToken()
         lock.withLock {
             sessions = sessions.filter { $0.value.expires > now }
             flashes = flashes.filter { sessions[$0.key] != nil }
-            sessions[token] = Session(site: site, credential: credential, csrf: OfficeSessions.random(), expires: now + lifetimeMilliseconds)
+            sessions[token] = OfficeSession(site: site, credential: credential, csrf: OfficeSession.randomToken(),
+                                            expires: now + OfficeSession.lifetimeMilliseconds)
         }
         return token
     }
 
     /// The live session of a cookie token.
-    func session(_ token: String?, now: UInt64) -> Session? {
+    func session(_ token: String?, now: UInt64) -> OfficeSession? {
         guard let token else { return nil }
         return lock.withLock {
             guard let s = sessions[token], s.expires > now else { sessions[token] = nil; return nil }
@@ -43,6 +35,7 @@ final class OfficeSessions: @unchecked Sendable {
         }
     }
 
+    /// Ends the session of the token.
     func end(_ token: String?) {
         guard let token else { return }
         lock.withLock {
@@ -64,10 +57,5 @@ final class OfficeSessions: @unchecked Sendable {
             defer { flashes[token] = nil }
             return flashes[token]
         }
-    }
-
-    static func random() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<4).map { _ in String(format: "%016llx", generator.next() as UInt64) }.joined()
     }
 }

@@ -51,6 +51,8 @@ extension PostgresHubStore {
             _ = try? pool.withLink { link in try RowFeed.publishAll(on: link) }
             feed.committed()
         }
+        // The hub's clock takes in the batch's stamps (`PostgresHubClock`), after the commit: pushes do not take turns on it.
+        if let latest = batch.latestClock { try? pool.withLink { link in try PostgresHubClock.observe(latest, on: link) } }
         var restore: String?
         if !merged.whole.rows.isEmpty {
             let whole = projection.map { merged.whole.projected(onto: $0) } ?? merged.whole

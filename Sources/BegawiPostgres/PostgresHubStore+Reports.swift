@@ -25,32 +25,7 @@ extension PostgresHubStore {
     /// The conflict ledger, oldest first.
     public func conflicts() throws -> [ConflictLedgerEntry] {
         try pool.withLink { link in
-            try link.query("""
-                SELECT id, tbl, key, col, loser_value, winner_value, winner_deleted, loser_clock, loser_site, loser_counter,
-                       winner_clock, winner_site, winner_counter, detected_at FROM _begawi_conflicts ORDER BY id
-                """).map { row in
-                let (id, table, key, column, loserValue, winnerValue, deleted, loserClock, loserSite, loserCounter,
-                     winnerClock, winnerSite, winnerCounter, detectedAt) = try PostgresHubStore.decode("_begawi_conflicts") {
-                    try row.decode((Int64, String, String, String, ByteBuffer, ByteBuffer, Bool, Int64, String, Int64, Int64, String, Int64, Int64).self)
-                }
-                func value(_ buffer: ByteBuffer) throws -> SQLValue {
-                    var r = ByteReader(Array(buffer.readableBytesView), what: "a ledger value")
-                    do {
-                        return try BatchCodec.decodeValue(&r)
-                    } catch {
-                        throw PostgresHubStore.damaged("a value of the conflict ledger (_begawi_conflicts) cannot be read")
-                    }
-                }
-                guard let detected = UInt64(exactly: detectedAt) else {
-                    throw PostgresHubStore.damaged("a time of the conflict ledger (_begawi_conflicts) is negative")
-                }
-                return ConflictLedgerEntry(
-                    id: id, table: table, key: key, column: column, loserValue: try value(loserValue), winnerValue: try value(winnerValue),
-                    winnerIsDelete: deleted,
-                    loser: Stamp(clock: HybridTimestamp(rawValue: UInt64(bitPattern: loserClock)), site: loserSite, counter: UInt64(bitPattern: loserCounter)),
-                    winner: Stamp(clock: HybridTimestamp(rawValue: UInt64(bitPattern: winnerClock)), site: winnerSite, counter: UInt64(bitPattern: winnerCounter)),
-                    detectedAt: detected)
-            }
+            try link.query(PostgresQuery(unsafeSQL: PostgresHubStore.ledgerSelect + " ORDER BY id")).map(PostgresHubStore.ledgerEntry)
         }
     }
 

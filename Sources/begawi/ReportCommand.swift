@@ -2,6 +2,7 @@ import ArgumentParser
 import BegawiCore
 import BegawiHub
 import BegawiOffice
+import BegawiPostgres
 import Foundation
 
 /// `begawi hub report`: enrollments by partner × program × status, with totals.
@@ -22,9 +23,19 @@ struct ReportCommand: ParsableCommand {
     }
 
     func run() throws {
-        let store = try HubCommand.openStore(options, for: "report")
-        defer { try? store.close() }
-        let report = try store.enrollmentReport(ReportFilter(from: from, to: to, partner: partner, program: program, status: status))
+        let filter = ReportFilter(from: from, to: to, partner: partner, program: program, status: status)
+        let report: EnrollmentReport
+        switch try HubDatabase(try HubConfigFile.load(options.config)) {
+        case .sqlite:
+            let store = try HubCommand.openStore(options, for: "report")
+            defer { try? store.close() }
+            report = try store.enrollmentReport(filter)
+        case .postgres(let settings):
+            // Opened without rules: the report follows the published current version's (its statuses' order).
+            let store = try PostgresHubStore(settings: settings, poolSize: 1)
+            defer { store.close() }
+            report = try store.enrollmentReport(filter)
+        }
         switch format {
         case .csv: FileHandle.standardOutput.write(Data(report.csv.utf8))
         case .json:

@@ -248,9 +248,9 @@ import Testing
 
     /// Stamps an hour ahead of the hub's clock are refused with the hub's time, and the hub's
     /// clock does not move: a site with a wrong clock cannot drag everyone's stamps into the future.
-    /// SQLite only: it checks the hub's own clock, which the PostgreSQL store does not keep (the hub writes nothing there).
-    @Test func stampsFromTheFutureAreRefusedAndNotAdopted() async throws {
-        let cluster = try Self.cluster("clock-ahead")
+    /// On both stores: the PostgreSQL hub keeps its clock in the database (`PostgresHubClock`).
+    @Test(arguments: ClusterStore.available) func stampsFromTheFutureAreRefusedAndNotAdopted(store: ClusterStore) async throws {
+        let cluster = try Self.cluster("clock-ahead", store: store)
         let probe = try HubProbe(cluster, site: "lpk-a")
         let future = CraftedBatch.nowMilliseconds + 3_600_000
         let batch = CraftedBatch.participants(replicaID: probe.replicaID, site: "crafted", keys: ["from-the-future"], milliseconds: future)

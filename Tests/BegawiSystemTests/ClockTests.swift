@@ -33,8 +33,8 @@ struct ClockTests {
         #expect(status.output.contains("clockOffsetMilliseconds"))
     }
 
-    @Test func unsentStampsFromAWrongClockAreRestampedAndAccepted() throws {
-        let cluster = try Cluster(label: "clock")
+    @Test(arguments: ClusterStore.available) func unsentStampsFromAWrongClockAreRestampedAndAccepted(store: ClusterStore) throws {
+        let cluster = try Cluster(label: "clock", store: store)
         try cluster.startHub()
         try cluster.addSite("ahead")
         try cluster.addSite("right")
@@ -54,8 +54,8 @@ struct ClockTests {
         #expect(hlc < UInt64(Date().timeIntervalSince1970 * 1000) + 60_000)
     }
 
-    @Test func theHubRefusesStampsFromTooFarInItsFuture() throws {
-        let cluster = try Cluster(label: "clock", hubExtra: "max_clock_skew_seconds = 60")
+    @Test(arguments: ClusterStore.available) func theHubRefusesStampsFromTooFarInItsFuture(store: ClusterStore) throws {
+        let cluster = try Cluster(label: "clock", hubExtra: "max_clock_skew_seconds = 60", store: store)
         try cluster.startHub()
         try cluster.addSite("ahead")
         try cluster.shell("ahead", "INSERT INTO programs(id, title) VALUES ('g1', 'Welding')", prefix: ["faketime", "-f", "+2d"])

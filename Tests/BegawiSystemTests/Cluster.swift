@@ -275,8 +275,14 @@ enum Repository {
 }
 
 extension Cluster {
-    /// The hub's hybrid clock, in milliseconds, read from its database file.
+    /// The hub's hybrid clock, in milliseconds, read from its database (SQLite keeps the raw value's
+    /// bit pattern as a signed integer, PostgreSQL the unsigned value as text: `PostgresHubClock`).
     func hubClockMilliseconds() throws -> UInt64 {
+        if postgres != nil {
+            let text = try query("hub", "SELECT value FROM _begawi_state WHERE name = 'hlc'").first?.first ?? "0"
+            guard let raw = UInt64(text) else { throw ClusterError("the hub's clock is not a number: \(text)") }
+            return raw >> 16
+        }
         let queue = try DatabaseQueue(path: path("hub.sqlite"), configuration: { var c = Configuration(); c.readonly = true; return c }())
         defer { try? queue.close() }
         let raw = try queue.read { db in try Int64.fetchOne(db, sql: "SELECT value FROM _begawi_state WHERE name = 'hlc'") } ?? 0

@@ -1,7 +1,6 @@
 import BegawiCore
 import BegawiTestSupport
 import Foundation
-import GRDB
 import Testing
 
 /// The office's dashboard in a real headless browser (Debian's Chromium, driven by Selenium):
@@ -9,8 +8,8 @@ import Testing
 /// with filters and CSV, and the conflict ledger with a re-applied losing value — every figure
 /// checked against the hub's database.
 @Suite(.blocking) struct DashboardTests {
-    @Test func theOfficeSeesWhatTheDatabaseHoldsAndReappliesALosingValue() throws {
-        let world = try OfficeWorld(label: "dashboard")
+    @Test(arguments: ClusterStore.available) func theOfficeSeesWhatTheDatabaseHoldsAndReappliesALosingValue(store: ClusterStore) throws {
+        let world = try OfficeWorld(label: "dashboard", store: store)
         let agencies = world.agencies, cluster = world.cluster
         // Two rows pending at lpk-a when its round opens; a second registration refused at lpk-b;
         // the BLKI and the office write one enrollment's notes at once (the office's is later).
@@ -24,10 +23,8 @@ import Testing
         try cluster.staff("office", "UPDATE enrollments SET notes = 'diperiksa kantor' WHERE id = 'enr-6'")
         try agencies.sync("blki")
         try agencies.sync("office")
-        let hub = try DatabaseQueue(path: cluster.path("hub.sqlite"), configuration: { var c = Configuration(); c.readonly = true; return c }())
-        let conflict = try #require(try hub.read { db in
-            try Int64.fetchOne(db, sql: "SELECT id FROM _begawi_conflicts WHERE tbl = 'enrollments' AND key = 'enr-6' AND col = 'notes'")
-        })
+        let conflict = try #require(try cluster.query("hub", "SELECT id FROM _begawi_conflicts WHERE tbl = 'enrollments' AND key = 'enr-6' AND col = 'notes'")
+            .first?.first.flatMap { Int64($0) })
 
         let seen = try DashboardTests.browse(cluster, conflict: conflict)
 
@@ -43,23 +40,27 @@ import Testing
         // Health: as the hub's health ledger holds it.
         let health = try #require(seen["health"] as? [String: [String: String]])
         #expect(Set(health.keys) == ["lpk-a", "lpk-b", "blki", "office"])
-        let ledger = try hub.read { db in try Row.fetchAll(db, sql: "SELECT * FROM _hub_site_health") }
+        // Read as text on both stores (NULL as "NULL").
+        let ledger = try cluster.query("hub", """
+            SELECT site, pending, rows_refused, conflicts, daemon_version, schema_version, clock_offset_ms, last_contact FROM _hub_site_health
+            """)
         for row in ledger {
-            let site: String = row["site"]
+            let site = row[0]
+            func value(_ i: Int) -> String? { row[i] == "NULL" ? nil : row[i] }
             let shown = try #require(health[site], "\(site) is not shown")
-            #expect(shown["tertunda"] == (row["pending"] as Int?).map(String.init), "\(site)")
-            #expect(shown["penolakan"] == String(row["rows_refused"] as Int), "\(site)")
-            #expect(shown["konflik"] == String(row["conflicts"] as Int), "\(site)")
-            #expect(shown["versi"] == (row["daemon_version"] as String?) && shown["versi"] == DaemonVersion.current.description, "\(site)")
-            #expect(shown["skema"] == (row["schema_version"] as Int?).map(String.init), "\(site)")
-            let offset = (row["clock_offset_ms"] as Int64?).map { String(format: "%.1f", Double($0) / 1000).replacingOccurrences(of: ".", with: ",") + " detik" }
+            #expect(shown["tertunda"] == value(1), "\(site)")
+            #expect(shown["penolakan"] == row[2], "\(site)")
+            #expect(shown["konflik"] == row[3], "\(site)")
+            #expect(shown["versi"] == value(4) && shown["versi"] == DaemonVersion.current.description, "\(site)")
+            #expect(shown["skema"] == value(5), "\(site)")
+            let offset = value(6).flatMap { Int64($0) }.map { String(format: "%.1f", Double($0) / 1000).replacingOccurrences(of: ".", with: ",") + " detik" }
             #expect(shown["selisih"] == offset, "\(site)")
             #expect(shown["kontak"]?.hasSuffix(" WITA") == true, "\(site): \(shown["kontak"] ?? "")")
             let wita = DateFormatter()
             wita.locale = Locale(identifier: "en_US_POSIX")
             wita.timeZone = TimeZone(secondsFromGMT: 8 * 3600)
             wita.dateFormat = "yyyy-MM-dd HH:mm:ss"
-            let contact: Int64 = row["last_contact"]
+            let contact = try #require(Int64(row[7]), "\(site)")
             #expect(shown["kontak"] == wita.string(from: Date(timeIntervalSince1970: Double(contact) / 1000)) + " WITA", "\(site)")
         }
         #expect(health["lpk-a"]?["tertunda"] == "2")
@@ -84,12 +85,10 @@ import Testing
 
         // Every entry of the ledger is listed; the owner column of the second registration cannot be re-applied.
         let listed = try #require(seen["conflicts"] as? [String: [String: String]])
-        let ledgerIDs = try hub.read { db in try Int64.fetchAll(db, sql: "SELECT id FROM _begawi_conflicts") }
-        #expect(Set(listed.keys) == Set(ledgerIDs.map(String.init)))
-        let owner = try hub.read { db in
-            try Int64.fetchOne(db, sql: "SELECT id FROM _begawi_conflicts WHERE tbl = 'participants' AND col = 'registered_by'")
-        }
-        #expect(owner.flatMap { listed[String($0)]?["tindakan"] }?.hasPrefix("Tidak dapat diterapkan ulang") == true, "\(listed)")
+        let ledgerIDs = try cluster.query("hub", "SELECT id FROM _begawi_conflicts").map { $0[0] }
+        #expect(Set(listed.keys) == Set(ledgerIDs))
+        let owner = try cluster.query("hub", "SELECT id FROM _begawi_conflicts WHERE tbl = 'participants' AND col = 'registered_by'").first?.first
+        #expect(owner.flatMap { listed[$0]?["tindakan"] }?.hasPrefix("Tidak dapat diterapkan ulang") == true, "\(listed)")
 
         // The conflict: the losing value shown, re-applied, at the hub and then at the BLKI.
         let before = try #require(seen["conflict_before"] as? [String: String])
@@ -97,6 +96,9 @@ import Testing
         #expect((seen["notice"] as? String)?.contains("diterapkan ulang") == true, "\(seen["notice"] ?? "")")
         #expect((seen["conflict_after"] as? [String: String])?["tindakan"]?.hasPrefix("Diterapkan ulang") == true)
         #expect(try agencies.rows("hub", "enrollments")["enr-6"]?.contains("jadwal pindah ke sore") == true)
+        // The audit trail names the re-apply and who asked, no value.
+        #expect(try cluster.query("hub", "SELECT site, tbl, key, reason FROM _hub_audit WHERE action = 'reapplied'")
+                == [["office", "enrollments", "enr-6", "conflict \(conflict)"]])
         try agencies.sync("blki")
         #expect(try agencies.rows("blki", "enrollments")["enr-6"]?.contains("jadwal pindah ke sore") == true)
         #expect((seen["after_sign_out_url"] as? String)?.hasSuffix("/office/masuk") == true)

@@ -134,8 +134,8 @@ import Testing
 
     /// Idle, slow headers and a stalled body each end the connection; a sign-in with a huge
     /// declared body is answered at once.
-    @Test func eachPhaseOfAConnectionHasATimeout() throws {
-        let cluster = try Cluster(label: "timeouts", hubExtra: Self.shortLimits)
+    @Test(arguments: ClusterStore.available) func eachPhaseOfAConnectionHasATimeout(store: ClusterStore) throws {
+        let cluster = try Cluster(label: "timeouts", hubExtra: Self.shortLimits, store: store)
         try cluster.startHub()
         let ca = cluster.path("tls/ca.crt")
 

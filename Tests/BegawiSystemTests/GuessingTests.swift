@@ -38,8 +38,8 @@ import Testing
     /// Every request goes from one `curl` (transfers joined by `--next`), so that no process start
     /// on a loaded machine lets the address's tries refill (one per 6 s) between the wrong guesses
     /// and the right credential, and all of them fall in one log window.
-    @Test func wrongCredentialsAreSlowedDownPerAddress() throws {
-        let cluster = try Cluster(label: "guess", hubExtra: "log_interval_seconds = 10")
+    @Test(arguments: ClusterStore.available) func wrongCredentialsAreSlowedDownPerAddress(store: ClusterStore) throws {
+        let cluster = try Cluster(label: "guess", hubExtra: "log_interval_seconds = 10", store: store)
         try cluster.startHub()
         try cluster.addSite("lpk-a")
         let ca = cluster.path("tls/ca.crt")

@@ -12,10 +12,11 @@ struct HubProbe {
     /// The value of the Begawi-Replica header.
     let replicaID: String
 
-    /// A probe for `site` (its credential file and its replica's id), or with either replaced.
-    init(_ cluster: Cluster, site: String, credential: String? = nil, replica: String? = nil) throws {
+    /// A probe for `site` (its credential file and its replica's id), or with either replaced; to
+    /// the cluster's hub, or to another hub process's `url`.
+    init(_ cluster: Cluster, site: String, credential: String? = nil, replica: String? = nil, url: String? = nil) throws {
         let token = try credential ?? SiteIdentity.credential(cluster, site)
-        transport = try CurlTransport(baseURL: cluster.hubURL, caFile: cluster.path("tls/ca.crt"), credential: token,
+        transport = try CurlTransport(baseURL: url ?? cluster.hubURL, caFile: cluster.path("tls/ca.crt"), credential: token,
                                       options: .init(connectTimeoutMs: 3000, lowSpeedTimeSeconds: 10))
         replicaID = try replica ?? SiteIdentity.replicaID(cluster, site)
     }
@@ -92,8 +93,8 @@ struct HubSnapshot: Equatable, CustomStringConvertible {
         var tables: [String: [String: [String]]] = [:]
         for t in synced { tables[t] = try cluster.rows("hub", t) }
         var bookkeeping: [String: [[String]]] = [:]
-        // The hub on PostgreSQL keeps no clock or sequence in _begawi_state (none of these names):
-        // its feed's head and its rows' merge state stand for them.
+        // The hub on PostgreSQL keeps its clock ('hlc', 'counter') in _begawi_state but no sequence:
+        // its feed's head and its rows' merge state stand for it.
         var queries = [
             ("state", "SELECT name, value FROM _begawi_state WHERE name IN ('hlc', 'counter', 'seq', 'remote_max') ORDER BY name"),
             ("cursors", "SELECT * FROM _begawi_cursors ORDER BY 1"),

@@ -48,9 +48,10 @@ import Testing
         for s in sites { #expect(cluster.daemonStatus(s) == 0, "\(s) did not stop cleanly") }
     }
 
-    /// What a hub on PostgreSQL does not do yet is said, never half-done: the office's dashboard is
-    /// not mounted (one notice at the start), housekeeping is off (one notice), and `hub backup`,
-    /// `hub report` and a URL holding a password are refused with what to do instead.
+    /// What a hub on PostgreSQL does not do yet is said, never half-done: housekeeping is off (one
+    /// notice), and `hub backup` and a URL holding a password are refused with what to do instead.
+    /// The office's dashboard is mounted and `hub report` answers as on SQLite (this schema lacks
+    /// the report's tables: it says which).
     @Test(.enabled(if: ClusterStore.server != nil, "BEGAWI_TEST_POSTGRES is unset: Tests/Tools/pgcluster start DIR prints a URL to set it to"))
     func aPostgresHubSaysWhatItDoesNotDoYet() throws {
         let cluster = try Cluster(label: "pg-limits", store: .postgres)
@@ -58,7 +59,7 @@ import Testing
         cluster.hubEnvironment["BEGAWI_LOG_LEVEL"] = "notice"
         try cluster.startHub()
         #expect(waitFor(10) { cluster.hubLog().contains("housekeeping is off") }, "\(cluster.hubLog())")
-        #expect(cluster.hubLog().contains("office's dashboard (/office/) is not served"), "\(cluster.hubLog())")
+        #expect(!cluster.hubLog().contains("office's dashboard (/office/) is not served"), "\(cluster.hubLog())")
         try cluster.addSite("lpk-a")
         let sites = try Cluster.run(["hub", "sites", "--config", cluster.hubConfig])
         #expect(sites.output.contains("lpk-a\tlpk\tactive"), "\(sites.output)")
@@ -67,7 +68,7 @@ import Testing
         #expect(backup.status != 0 && backup.errors.contains("pg_dump") && backup.errors.contains("hub restored"), "\(backup.errors)")
         #expect(!FileManager.default.fileExists(atPath: cluster.path("copy.sqlite")))
         let report = try Cluster.run(["hub", "report", "--config", cluster.hubConfig], expect: -1)
-        #expect(report.status != 0 && report.errors.contains("not built on the PostgreSQL hub store"), "\(report.errors)")
+        #expect(report.status != 0 && report.errors.contains("the report needs the Handak Begawi tables"), "\(report.errors)")
 
         // A password in the URL is refused, and never printed.
         let secret = "s3cret-Pw"

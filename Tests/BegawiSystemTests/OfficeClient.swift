@@ -8,9 +8,10 @@ final class OfficeClient {
     /// The session cookie (`begawi_office=…`), once signed in.
     var cookie: String?
 
-    init(_ cluster: Cluster) throws {
+    /// A client of the cluster's hub, or of another hub process's `url`.
+    init(_ cluster: Cluster, url: String? = nil) throws {
         // The probe's own credential header is ignored under /office/; the dashboard reads the form.
-        probe = try HubProbe(cluster, site: cluster.sites.first ?? "office", replica: SiteIdentity.freshReplicaID())
+        probe = try HubProbe(cluster, site: cluster.sites.first ?? "office", replica: SiteIdentity.freshReplicaID(), url: url)
     }
 
     /// Posts the sign-in form; keeps the cookie the hub sets.

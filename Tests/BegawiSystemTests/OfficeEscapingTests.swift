@@ -12,8 +12,8 @@ import Testing
     /// Program titles with a bare LF and a bare CR, each followed by a formula.
     static let titles = ["Las\n=cmd|' /C calc'!A0", "Jahit\r=cmd|' /C calc'!A0"]
 
-    @Test func partnersValuesStayDataOnTheDashboardAndInBothCSVs() async throws {
-        let agencies = try Agencies(label: "office-escaping")
+    @Test(arguments: ClusterStore.available) func partnersValuesStayDataOnTheDashboardAndInBothCSVs(store: ClusterStore) async throws {
+        let agencies = try Agencies(label: "office-escaping", store: store)
         for (site, kind) in [("lpk-a", "lpk"), ("office", "office")] { try agencies.addSite(site, kind: kind) }
         try agencies.registerPartners(at: "office")
         let cluster = agencies.cluster
@@ -118,8 +118,14 @@ import Testing
 }
 
 extension Cluster {
-    /// A write into the hub's database by another program, as an administrator's `sqlite3` would.
-    func hubWrite(_ sql: String, _ arguments: StatementArguments = []) throws {
+    /// A write into the hub's database by another program, as an administrator's `sqlite3` (or
+    /// `psql`) would; values bound in order (`?`).
+    func hubWrite(_ sql: String, _ values: [String] = []) throws {
+        if postgres != nil {
+            _ = try query("hub", sql, values)
+            return
+        }
+        let arguments = StatementArguments(values)
         let queue = try DatabaseQueue(path: path("hub.sqlite"), configuration: { var c = Configuration(); c.busyMode = .timeout(10); return c }())
         try queue.write { db in try db.execute(sql: sql, arguments: arguments) }
         try queue.close()

@@ -9,8 +9,8 @@ import Testing
 @Suite(.blocking) struct OfficeSessionTests {
     /// A hub with two LPKs that registered one person with different phone numbers (a conflict
     /// the office may re-apply) and two office sites.
-    static func world(_ label: String) throws -> (agencies: Agencies, conflict: Int64) {
-        let agencies = try Agencies(label: label)
+    static func world(_ label: String, store: ClusterStore) throws -> (agencies: Agencies, conflict: Int64) {
+        let agencies = try Agencies(label: label, store: store)
         for (site, kind) in [("lpk-a", "lpk"), ("lpk-b", "lpk"), ("office", "office"), ("office-2", "office")] {
             try agencies.addSite(site, kind: kind)
         }
@@ -28,8 +28,8 @@ import Testing
         try SiteIdentity.credential(cluster, site)
     }
 
-    @Test func revokingTheOfficeEndsItsSessionAtOnce() async throws {
-        let (agencies, conflict) = try OfficeSessionTests.world("session-revoke")
+    @Test(arguments: ClusterStore.available) func revokingTheOfficeEndsItsSessionAtOnce(store: ClusterStore) async throws {
+        let (agencies, conflict) = try OfficeSessionTests.world("session-revoke", store: store)
         let cluster = agencies.cluster
         let office = try OfficeClient(cluster)
         let signedIn = try await office.signIn(try OfficeSessionTests.credential(cluster, "office"))
@@ -53,8 +53,8 @@ import Testing
         #expect(cluster.hubLog().contains("dashboard session ended: the office's credential was revoked or replaced"))
     }
 
-    @Test func signOutWithoutTheFormTokenEndsTheServerSession() async throws {
-        let cluster = try Cluster(label: "session-sign-out")
+    @Test(arguments: ClusterStore.available) func signOutWithoutTheFormTokenEndsTheServerSession(store: ClusterStore) async throws {
+        let cluster = try Cluster(label: "session-sign-out", store: store)
         try cluster.startHub()
         try cluster.addSite("office", kind: "office")
         let office = try OfficeClient(cluster)

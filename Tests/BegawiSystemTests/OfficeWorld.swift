@@ -28,8 +28,8 @@ struct OfficeWorld {
     /// The people enrolled, for checks that no personal value shows.
     private(set) var people: [Person] = []
 
-    init(label: String) throws {
-        agencies = try Agencies(label: label)
+    init(label: String, store: ClusterStore = .sqlite) throws {
+        agencies = try Agencies(label: label, store: store)
         for (site, kind) in [("lpk-a", "lpk"), ("lpk-b", "lpk"), ("blki", "blki"), ("office", "office")] {
             try agencies.addSite(site, kind: kind)
         }

@@ -5,8 +5,8 @@ import Testing
 /// `begawi hub report`: enrollments by partner × program × status for a period, with totals, as
 /// a table, CSV or JSON; counts only.
 @Suite(.blocking) struct ReportTests {
-    @Test func theReportCountsEnrollmentsByPartnerProgramAndStatus() throws {
-        let world = try OfficeWorld(label: "report")
+    @Test(arguments: ClusterStore.available) func theReportCountsEnrollmentsByPartnerProgramAndStatus(store: ClusterStore) throws {
+        let world = try OfficeWorld(label: "report", store: store)
         let hub = world.agencies
         let period = ["--from", "2025-01-01", "--to", "2025-12-31"]
 

@@ -35,8 +35,8 @@ import Testing
         return (cluster.path("\(name).sqlite"), result.output + result.errors)
     }
 
-    @Test func aSnapshotHoldsWhatThePagesHoldUnderTheRules() throws {
-        let agencies = try Agencies(label: "snapshot")
+    @Test(arguments: ClusterStore.available) func aSnapshotHoldsWhatThePagesHoldUnderTheRules(store: ClusterStore) throws {
+        let agencies = try Agencies(label: "snapshot", store: store)
         let office = "disnaker"
         try agencies.addSite(office, kind: "office")
         for lpk in ["lpk-01", "lpk-02"] { try agencies.addSite(lpk, kind: "lpk") }

@@ -24,7 +24,4 @@ protocol HubAdminStore {
 
 extension SQLiteHubStore: HubAdminStore {}
 
-extension PostgresHubStore: HubAdminStore {
-    /// None: the PostgreSQL store does not apply retention yet, so no site expires.
-    func expiredSites(now: UInt64, retention: HubRetention) throws -> [String] { [] }
-}
+extension PostgresHubStore: HubAdminStore {}

@@ -18,6 +18,8 @@ package final class PurgeHorizon: @unchecked Sendable {
 
     private let lock = NSLock()
     private var acknowledged: [Reader: UInt64] = [:]
+    /// When each position was noted (ms since the Unix epoch; 0 when the caller gave no time).
+    private var notedAt: [Reader: UInt64] = [:]
     private var purgedThrough: UInt64?
     private var silent: Set<String>?
     private var anyPurged: Bool?
@@ -34,15 +36,27 @@ package final class PurgeHorizon: @unchecked Sendable {
 
     /// Notes that a site replica holds the feed through `seq`, its latest pull's cursor: lower than
     /// the last when it went back (a re-baseline starts again from 0), so the horizon waits for it.
-    package func note(_ replica: Reader, seq: UInt64) {
-        lock.withLock { acknowledged[replica] = seq }
+    package func note(_ replica: Reader, seq: UInt64, at time: UInt64 = 0) {
+        lock.withLock {
+            acknowledged[replica] = seq
+            notedAt[replica] = time
+        }
     }
 
     /// The positions noted since the last call, handed over to be written.
     package func takeAcknowledged() -> [Reader: UInt64] {
+        takeAcknowledgedWithTimes().mapValues(\.seq)
+    }
+
+    /// The positions noted since the last call with the time each was noted, handed over to be
+    /// written where several processes write theirs (the latest note wins, whoever writes last).
+    package func takeAcknowledgedWithTimes() -> [Reader: (seq: UInt64, at: UInt64)] {
         lock.withLock {
-            defer { acknowledged = [:] }
-            return acknowledged
+            defer {
+                acknowledged = [:]
+                notedAt = [:]
+            }
+            return acknowledged.reduce(into: [:]) { $0[$1.key] = ($1.value, notedAt[$1.key] ?? 0) }
         }
     }
 

@@ -6,12 +6,13 @@ import PostgresNIO
 /// what the sites acknowledged, the horizon through which no active site needs the feed, and the
 /// purge of tombstones and feed events through it.
 ///
-/// Several hub processes: each notes the positions its pulls acknowledge in memory (a pull stays a
-/// read) and writes them at its own housekeeping pass; one pass at a time purges (`housekeepingLock`).
-/// A process's notes can reach the table after a later note of another process: harmless, because
-/// a replica's positions only grow but when it starts a copy again from 0, and every position it
-/// acknowledged before that copy is below the feed's head when the copy began, so below every
-/// delete the copy needs. The horizon is read by a pull in the snapshot of its rows, so a pull sees
+/// Several hub processes: each notes the positions its pulls acknowledge in memory, with the time
+/// (a pull stays a read), and writes them at its own housekeeping pass, never over a later note
+/// another process wrote first; one pass at a time purges (`housekeepingLock`). Clocks of hub
+/// machines a little apart can still let an older note win: harmless, because a replica's
+/// positions only grow but when it starts a copy again from 0, and every position it acknowledged
+/// before that copy is below the feed's head when the copy began, so below every delete the copy
+/// needs; an older note of a growing position only holds the horizon back. The horizon is read by a pull in the snapshot of its rows, so a pull sees
 /// either the horizon raised (and is refused) or every tombstone still there: the horizon commits
 /// before the first tombstone through it goes.
 extension PostgresHubStore {
@@ -19,7 +20,8 @@ extension PostgresHubStore {
     static let purgeTables: [PostgresQuery] = [
         """
         CREATE TABLE IF NOT EXISTS _hub_acks (
-            site text NOT NULL, replica text NOT NULL, epoch text NOT NULL, seq bigint NOT NULL, PRIMARY KEY (site, replica, epoch))
+            site text NOT NULL, replica text NOT NULL, epoch text NOT NULL, seq bigint NOT NULL, noted_at bigint NOT NULL DEFAULT 0,
+            PRIMARY KEY (site, replica, epoch))
         """,
         "CREATE TABLE IF NOT EXISTS _hub_feed_marks (at bigint PRIMARY KEY, seq bigint NOT NULL)",
         "CREATE TABLE IF NOT EXISTS _hub_purged (tbl text NOT NULL, key text NOT NULL, at bigint NOT NULL, PRIMARY KEY (tbl, key))",
@@ -59,10 +61,10 @@ extension PostgresHubStore {
         }
     }
 
-    /// Notes that a site replica holds the feed through `seq` (its pull's cursor), in memory: written
-    /// to `_hub_acks` at this process's next housekeeping pass.
+    /// Notes that a site replica holds the feed through `seq` (its pull's cursor) at the hub's time,
+    /// in memory: written to `_hub_acks` at this process's next housekeeping pass.
     func acknowledge(site: String, replica id: String, seq: UInt64) {
-        purgeState.note(.init(site: site, replica: id), seq: seq)
+        purgeState.note(.init(site: site, replica: id), seq: seq, at: clock.nowMilliseconds())
     }
 
     /// The keys among the batch's rows the hub does not hold that were purged (`_hub_purged`): a
@@ -85,24 +87,25 @@ extension PostgresHubStore {
     }
 
     /// Writes the positions this process noted since its last pass (`_hub_acks`), in one
-    /// transaction; those of another epoch go (positions in the feed before a restore say nothing
-    /// of this one's).
+    /// statement. A note older than the one recorded (another process saw the replica's later pull
+    /// and wrote first) is not written over it.
     func writeAcknowledged(on link: PostgresLink) throws {
-        let noted = purgeState.takeAcknowledged()
+        let noted = purgeState.takeAcknowledgedWithTimes()
         guard !noted.isEmpty else { return }
         let entries = noted.sorted { ($0.key.site, $0.key.replica) < ($1.key.site, $1.key.replica) }
-        try link.transaction { link in
-            let epoch = try PostgresHubStore.readEpoch(link)
-            var bindings = PostgresBindings()
-            bindings.append(entries.map { $0.key.site })
-            bindings.append(entries.map { $0.key.replica })
-            bindings.append(entries.map { Int64(clamping: $0.value) })
-            bindings.append(epoch)
-            try link.query(PostgresQuery(unsafeSQL: """
-                INSERT INTO _hub_acks (site, replica, epoch, seq) SELECT site, replica, $4, seq FROM unnest($1::text[], $2::text[], $3::bigint[]) AS u(site, replica, seq)
-                ON CONFLICT (site, replica, epoch) DO UPDATE SET seq = EXCLUDED.seq
-                """, binds: bindings))
-        }
+        let epoch = try PostgresHubStore.readEpoch(link)
+        var bindings = PostgresBindings()
+        bindings.append(entries.map { $0.key.site })
+        bindings.append(entries.map { $0.key.replica })
+        bindings.append(entries.map { Int64(clamping: $0.value.seq) })
+        bindings.append(entries.map { Int64(clamping: $0.value.at) })
+        bindings.append(epoch)
+        try link.query(PostgresQuery(unsafeSQL: """
+            INSERT INTO _hub_acks (site, replica, epoch, seq, noted_at)
+            SELECT site, replica, $5, seq, noted_at FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[]) AS u(site, replica, seq, noted_at)
+            ON CONFLICT (site, replica, epoch) DO UPDATE SET seq = EXCLUDED.seq, noted_at = EXCLUDED.noted_at
+            WHERE _hub_acks.noted_at <= EXCLUDED.noted_at
+            """, binds: bindings))
     }
 
     /// The horizon at `now` from what is recorded (`PurgeHorizon.horizon`, as on SQLite).

@@ -56,6 +56,50 @@ import Testing
     }
 
     @Test(arguments: StoreKind.available)
+    func aRowWrittenAgainWhileThePurgeRunsKeepsItsMetadata(kind: StoreKind) async throws {
+        try await PurgeStoreWorld.with(kind) { world in
+            try world.addSite("lpk-a")
+            try world.addSite("lpk-b")
+            let keys = try world.insert("lpk-a", count: 5, tag: "c")
+            try await world.sync("lpk-a")
+            try await world.sync("lpk-b")
+            try world.delete("lpk-a", keys)
+            for _ in 0..<2 {
+                try await world.sync("lpk-a")
+                try await world.sync("lpk-b")
+            }
+            // One tombstone per batch; after the first, lpk-b (which saw the deletes) inserts one still
+            // there again and pushes it through another process: between the horizon and that row's purge.
+            let other = try world.hub.another()
+            world.purgeState.chunkRows = 1
+            nonisolated(unsafe) var chosen: String?
+            nonisolated(unsafe) var failure: (any Error)?
+            world.purgeState.betweenChunks = { _ in
+                guard chosen == nil else { return }
+                do {
+                    let left = try world.count("SELECT count(*) FROM _begawi_dead_courses")
+                    guard left > 0 else { return }
+                    let key = try #require(keys.first { key in (try? world.count("SELECT count(*) FROM _begawi_dead_courses WHERE id = '\(key)'")) == 1 })
+                    chosen = key
+                    try world.staff("lpk-b", "INSERT INTO courses(id, title, quota) VALUES (?, 'again', 2)", [key])
+                    try world.pushNow("lpk-b", through: other)
+                } catch {
+                    failure = error
+                }
+            }
+            let done = try world.housekeep()
+            #expect(failure == nil, "\(String(describing: failure))")
+            let again = try #require(chosen)
+            #expect(done["tombstones.purged"] == 4, "\(done)")
+            #expect(try world.hubKeys() == [again])
+            #expect(try world.count("SELECT count(*) FROM _begawi_dead_courses") == 0)
+            #expect(try world.count("SELECT count(*) FROM _begawi_rows WHERE key = '\(again)'") == 1)
+            #expect(try world.count("SELECT count(*) FROM _hub_purged WHERE key = '\(again)'") == 0)
+            #expect(try world.count("SELECT count(*) FROM _hub_purged") == 4)
+        }
+    }
+
+    @Test(arguments: StoreKind.available)
     func aSiteAwayPastTheRetentionExpiresAndComesBackByReBaselining(kind: StoreKind) async throws {
         try await PurgeStoreWorld.with(kind) { world in
             world.retention.retentionDays = 30

@@ -1,6 +1,6 @@
 import BegawiCore
-import BegawiHub
-import BegawiPostgres
+@testable import BegawiHub
+@testable import BegawiPostgres
 import BegawiReplica
 import BegawiRules
 import BegawiSite
@@ -116,6 +116,26 @@ final class PurgeStoreWorld: @unchecked Sendable {
     @discardableResult
     func housekeep(through store: (any RegistryHubStore)? = nil) throws -> [String: Int] {
         try #require((store ?? hub.store) as? any ServedHubStore).housekeep(now: clock.nowMilliseconds(), retention: retention)
+    }
+
+    /// Pushes what the hub lacks of a site at once, without a round, through `store` (a write
+    /// between two steps of the hub's pass).
+    func pushNow(_ id: String, through store: any RegistryHubStore) throws {
+        let replica = try Replica.open(at: path(id), clock: clock)
+        defer { try? replica.close() }
+        let record = records[id]!
+        let cursor = try store.session(site: record, replica: replica.replicaID, configuration: HubConfiguration()).pushCursor
+        let batch = try replica.export(after: cursor, for: store.hubReplicaID, soleRecipient: true)
+        _ = try store.push(site: record, replica: replica.replicaID, batch: batch, schemaVersion: nil)
+    }
+
+    /// The hub's record of its purge (the first store instance's): chunk size and the test hook.
+    var purgeState: PurgeHorizon {
+        switch hub.store {
+        case let sqlite as SQLiteHubStore: sqlite.purgeState
+        case let postgres as PostgresHubStore: postgres.purgeState
+        default: PurgeHorizon()
+        }
     }
 
     /// The sites the hub counts as expired now.

@@ -185,9 +185,10 @@ extension PostgresHubStore {
     }
 
     /// Purges at most `limit` of `table`'s tombstones placed at or before `through` in one
-    /// statement (its own transaction): the merge state, the dead twin's row and who may see the row
-    /// go, the key is kept in `_hub_purged`. A tombstone is a row of the dead twin with no live row,
-    /// as on SQLite; one a push holds, or changed since it was placed, stays. Returns how many.
+    /// statement, its own transaction (taking the pushes' turn under the rules): the merge state,
+    /// the dead twin's row and who may see the row go, the key is kept in `_hub_purged`. A tombstone
+    /// is a row of the dead twin with no live row, as on SQLite; one a push holds, or changed since
+    /// it was placed, stays. Returns how many.
     func purgeTombstones(of table: TableSpec, through: Int64, limit: Int, at now: Int64, on link: PostgresLink) throws -> Int {
         let key = SyncedTables.quote(table.primaryKey.name)
         var bindings = PostgresBindings()
@@ -196,7 +197,7 @@ extension PostgresHubStore {
         bindings.append(Int64(max(1, limit)))
         bindings.append(now)
         // Driven by the dead twin (few rows, once purged), not by the feed, where every live row below the horizon lies.
-        guard let row = try link.query(PostgresQuery(unsafeSQL: """
+        let statement = PostgresQuery(unsafeSQL: """
             WITH doomed AS (
                 SELECT r.key FROM \(SyncedTables.dead(table)) d JOIN _begawi_rows r ON r.tbl = $1 AND r.key = d.\(key)
                 WHERE r.pos <= $2 AND NOT r.pending AND r.state IS NOT NULL
@@ -207,7 +208,15 @@ extension PostgresHubStore {
             sight AS (DELETE FROM _hub_visibility v USING gone WHERE v.tbl = $1 AND v.key = gone.key),
             kept AS (INSERT INTO _hub_purged (tbl, key, at) SELECT $1, key, $4 FROM gone ON CONFLICT (tbl, key) DO UPDATE SET at = EXCLUDED.at)
             SELECT count(*) FROM gone
-            """, binds: bindings)).first else { return 0 }
+            """, binds: bindings)
+        let rows = try link.transaction { link in
+            // Under the rules a push recomputes who may see rows as of every earlier push, in turns
+            // (`rulesLock`); the batch takes its turn too, so that no push writes sight of a row it
+            // removes (on SQLite the one writer gives the same). A batch holds the turn ~50 ms.
+            if policy != nil { try link.query("SELECT pg_advisory_xact_lock(\(PostgresHubStore.rulesLock))") }
+            return try link.query(statement)
+        }
+        guard let row = rows.first else { return 0 }
         return Int(clamping: try PostgresHubStore.decode("_begawi_rows") { try row.decode(Int64.self) })
     }
 }

@@ -90,7 +90,11 @@ final class PurgeStoreWorld: @unchecked Sendable {
     /// Inserts `count` courses at a site; returns their keys.
     func insert(_ id: String, count: Int, tag: String) throws -> [String] {
         let keys = (0..<count).map { "\(id)-\(tag)-\($0)" }
-        for key in keys { try staff(id, "INSERT INTO courses(id, title, quota) VALUES (?, ?, 1)", [key, "course \(key)"]) }
+        let queue = try DatabaseQueue(path: path(id))
+        try queue.write { db in
+            for key in keys { try db.execute(sql: "INSERT INTO courses(id, title, quota) VALUES (?, ?, 1)", arguments: [key, "course \(key)"]) }
+        }
+        try queue.close()
         return keys
     }
 

@@ -50,6 +50,53 @@ import Testing
         #expect(cluster.hub?.terminationStatus == 0, "\(cluster.hubLog())")
     }
 
+    /// The running hub purges the deletes every active site holds; a site silent past the retention
+    /// comes back, its edit of a purged row is refused, and it re-baselines to the hub's rows, all in
+    /// one `begawi site sync`.
+    @Test(arguments: ClusterStore.available)
+    func theRunningHubPurgesWhatEverySiteHoldsAndASiteAwayReBaselines(store: ClusterStore) throws {
+        let cluster = try Cluster(label: "housekeeping-purge", hubExtra: "retention_days = 1\nhousekeeping_interval_seconds = 10", store: store)
+        cluster.hubEnvironment = ["BEGAWI_LOG_LEVEL": "info"]
+        try cluster.startHub()
+        for id in ["lpk-a", "lpk-b", "lpk-c"] { try cluster.addSite(id) }
+        for i in 0..<20 {
+            try cluster.staff("lpk-a", "INSERT INTO programs(id, title, provider) VALUES (?, ?, 'lpk-a')", ["prog-\(i)", "Program \(i)"])
+        }
+        try cluster.syncAll(rounds: 2)
+        // lpk-c goes away after editing a program lpk-a then deletes with nine others.
+        try cluster.staff("lpk-c", "UPDATE programs SET title = 'edited while away' WHERE id = 'prog-0'")
+        try cluster.staff("lpk-a", "DELETE FROM programs WHERE id IN (\((0..<10).map { "'prog-\($0)'" }.joined(separator: ", ")))")
+        for _ in 0..<2 {
+            try cluster.sync("lpk-a")
+            try cluster.sync("lpk-b")
+        }
+        // Its last call two days ago, as the health ledger would hold it after two silent days.
+        let twoDaysAgo = Int64(Date().timeIntervalSince1970 * 1000) - 2 * 86_400_000
+        if let postgres = cluster.postgres {
+            _ = try postgres.query("UPDATE _hub_site_health SET last_contact = \(twoDaysAgo) WHERE site = 'lpk-c'")
+        } else {
+            try cluster.hubWrite("UPDATE _hub_site_health SET last_contact = ? WHERE site = 'lpk-c'", [twoDaysAgo])
+        }
+        func purged() -> Int {
+            cluster.hubLog().split(separator: "\n").filter { $0.contains("housekeeping done") }.compactMap { line in
+                line.split(separator: " ").first { $0.hasPrefix("tombstones.purged=") }.flatMap { Int($0.dropFirst("tombstones.purged=".count)) }
+            }.reduce(0, +)
+        }
+        let deadline = Date().addingTimeInterval(60)
+        while purged() < 10, Date() < deadline { Thread.sleep(forTimeInterval: 0.5) }
+        #expect(purged() == 10, "\(cluster.hubLog())")
+        #expect(try cluster.query("hub", "SELECT count(*) FROM _begawi_dead_programs").first?.first == "0")
+        #expect(try cluster.query("hub", "SELECT count(*) FROM _hub_purged").first?.first == "10")
+
+        // Back: one round pushes the edit (refused: purged), is refused past the horizon, pulls a fresh copy.
+        let back = try cluster.sync("lpk-c")
+        #expect(back.status == 0, "\(back.errors)")
+        let hub = Set(try cluster.rows("hub", "programs").keys)
+        #expect(hub == Set((10..<20).map { "prog-\($0)" }))
+        #expect(Set(try cluster.rows("lpk-c", "programs").keys) == hub)
+        #expect(try cluster.query("hub", "SELECT count(*) FROM _hub_purged").first?.first == "10")
+    }
+
     @Test(arguments: ClusterStore.available)
     func hubSitesShowsASiteSilentPastTheRetentionAsExpired(store: ClusterStore) throws {
         let cluster = try Cluster(label: "housekeeping-expiry", hubExtra: "retention_days = 1", store: store)

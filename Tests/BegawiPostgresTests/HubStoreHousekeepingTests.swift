@@ -4,6 +4,7 @@ import BegawiPostgres
 import BegawiReplica
 import BegawiTestSupport
 import Foundation
+import PostgresNIO
 import Testing
 
 /// The hub's housekeeping on both stores, one body each (issue 15's purge and retention, issue 17):
@@ -291,6 +292,33 @@ struct PostgresHousekeepingTests {
             // With the older note written over the later one, the horizon stays below the deletes (0 purged).
             #expect(done["tombstones.purged"] == 30, "\(done)")
             #expect(try world.count("SELECT count(*) FROM _begawi_dead_courses") == 0)
+        }
+    }
+
+    @Test func aPassFindingAnotherRunningWritesItsAcknowledgementsAndLeavesTheRest() async throws {
+        try await PurgeStoreWorld.with(.postgres) { world in
+            try world.addSite("lpk-a")
+            try world.addSite("lpk-b")
+            let keys = try world.insert("lpk-a", count: 10, tag: "c")
+            try await world.sync("lpk-a")
+            try await world.sync("lpk-b")
+            try world.delete("lpk-a", keys.prefix(4))
+            for _ in 0..<2 {
+                try await world.sync("lpk-a")
+                try await world.sync("lpk-b")
+            }
+            // Another process's pass holds the turn (its session-level lock, from a session of its own).
+            let settings = try #require(world.hub.settings)
+            let holder = try PostgresLink.connect(settings)
+            defer { holder.close() }
+            try holder.query("SELECT pg_advisory_lock(7301955)")
+            let skipped = try world.housekeep()
+            #expect(skipped == ["housekeeping.elsewhere": 1], "\(skipped)")
+            #expect(try world.count("SELECT count(*) FROM _begawi_dead_courses") == 4)
+            #expect(try world.count("SELECT count(*) FROM _hub_acks") == 2, "the acknowledgements are written all the same")
+            // Once it lets go, the next pass (of any process) purges with them.
+            try holder.query("SELECT pg_advisory_unlock(7301955)")
+            #expect(try world.housekeep(through: try world.hub.another())["tombstones.purged"] == 4)
         }
     }
 }

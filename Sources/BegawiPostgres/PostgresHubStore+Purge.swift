@@ -12,9 +12,11 @@ import PostgresNIO
 /// machines a little apart can still let an older note win: harmless, because a replica's
 /// positions only grow but when it starts a copy again from 0, and every position it acknowledged
 /// before that copy is below the feed's head when the copy began, so below every delete the copy
-/// needs; an older note of a growing position only holds the horizon back. The horizon is read by a pull in the snapshot of its rows, so a pull sees
-/// either the horizon raised (and is refused) or every tombstone still there: the horizon commits
-/// before the first tombstone through it goes.
+/// needs; an older note of a growing position only holds the horizon back.
+///
+/// A pull reads the horizon in the snapshot of its rows, so it sees either the horizon raised (and
+/// is refused) or every tombstone still there: the horizon commits before the first tombstone
+/// through it goes.
 extension PostgresHubStore {
     /// The purge's tables, named and shaped as in the SQLite hub.
     static let purgeTables: [PostgresQuery] = [

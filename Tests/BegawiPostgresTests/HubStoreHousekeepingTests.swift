@@ -327,4 +327,32 @@ struct PostgresHousekeepingTests {
             #expect(try world.housekeep(through: try world.hub.another())["tombstones.purged"] == 4)
         }
     }
+
+    @Test func aTombstoneAPushHoldsIsLeftForTheNextPassWithoutWaiting() async throws {
+        try await PurgeStoreWorld.with(.postgres) { world in
+            try world.addSite("lpk-a")
+            try world.addSite("lpk-b")
+            let keys = try world.insert("lpk-a", count: 6, tag: "c")
+            try await world.sync("lpk-a")
+            try await world.sync("lpk-b")
+            try world.delete("lpk-a", keys.prefix(4))
+            for _ in 0..<2 {
+                try await world.sync("lpk-a")
+                try await world.sync("lpk-b")
+            }
+            // A push's transaction holds one tombstone's row (as its upsert locks it) while the pass runs.
+            let holder = try PostgresLink.connect(try #require(world.hub.settings))
+            defer { holder.close() }
+            // Were the pass to wait for the lock, it would wait on this very thread until the statement
+            // timeout, and fail.
+            let first = try holder.transaction { link in
+                try link.query(PostgresQuery(unsafeSQL: "SELECT 1 FROM _begawi_rows WHERE tbl = 'courses' AND key = '\(keys[0])' FOR UPDATE"))
+                return try world.housekeep()
+            }
+            #expect(first["tombstones.purged"] == 3, "\(first)")
+            #expect(try world.count("SELECT count(*) FROM _begawi_dead_courses WHERE id = '\(keys[0])'") == 1)
+            #expect(try world.housekeep()["tombstones.purged"] == 1)
+            #expect(try world.count("SELECT count(*) FROM _begawi_dead_courses") == 0)
+        }
+    }
 }

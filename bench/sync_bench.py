@@ -343,14 +343,39 @@ def ingest_stores(args):
 
 def first_sync(args):
     sizes = sorted(int(s) for s in args.sizes.split(","))
+    stores = getattr(args, "store", "sqlite").split(",")
+    flag = "" if stores == ["sqlite"] else f" --store {','.join(stores)}"
     header(f"first sync of a fresh site: backlogs of {', '.join(f'{s:,}' for s in sizes)} rows over loopback HTTPS", args,
-           f"python3 bench/sync_bench.py first-sync --sizes {args.sizes}")
-    work = os.path.join(args.work, "first-sync")
+           f"python3 bench/sync_bench.py first-sync --sizes {args.sizes}{flag}")
+    results = []
+    for store in stores:
+        results += first_sync_from(args, sizes, store)
+    log("  store     backlog  first pull  build         wall     rows/s   peak RSS   site CPU   hub CPU  server CPU   bulk insert   ratio   "
+        "(targets for 1M: <= 10 s, <= 150 MB, <= 2.5x)")
+    for r in results:
+        server = f"{r['server_cpu_s']:7.1f} s" if r.get("server_cpu_s") is not None else "        -"
+        log(f"  {r['store']:>8} {r['backlog']:>9,}  {r['mode']:>8}  {r['build']:>10}  {r['wall_s']:6.1f} s  {r['backlog'] / r['wall_s']:8,.0f}"
+            f"  {r['peak_rss_mb']:6.0f} MB  {r['site_user_s'] + r['site_sys_s']:6.1f} s  {r['hub_cpu_s']:5.1f} s  {server}"
+            f"  {r['bulk_insert_s']:8.1f} s  {r['ratio_to_bulk']:5.2f}x")
+    finish(args, os.path.join(args.work, "first-sync"), "first-sync", {"runs": results})
+
+
+def first_sync_from(args, sizes, store):
+    """The first-sync figures with the hub on `store` (sqlite, or postgres: a throwaway cluster with
+    fsync on, or --postgres-url): the backlogs pushed, then each first pull and the bulk-insert floor."""
+    work = os.path.join(args.work, "first-sync" if store == "sqlite" else f"first-sync-{store}")
     # A hub kept from an earlier run with the same one backlog (`--backlog-cache DIR`): its push is not measured again.
-    cache = getattr(args, "backlog_cache", None)
+    cache = getattr(args, "backlog_cache", None) if store == "sqlite" else None
     cached = cache and len(sizes) == 1 and os.path.exists(os.path.join(cache, "hub.sqlite")) \
         and open(os.path.join(cache, "rows")).read().strip() == str(sizes[0])
-    c = lib.Cluster(args.begawi, work, certs_from=os.path.join(cache, "tls") if cached else None)
+    server = None
+    if store == "postgres":
+        server = lib.PostgresServer(url=getattr(args, "postgres_url", None), folder=os.path.join(args.work, "pg-first-sync"))
+        log(f"  PostgreSQL at {server.url}: {server.settings}")
+        c = lib.Cluster(args.begawi, work, database=server.fresh_database("begawi_bench_first_sync"))
+    else:
+        c = lib.Cluster(args.begawi, work, certs_from=os.path.join(cache, "tls") if cached else None)
+    c.server = server
     if cached:
         for suffix in ("", "-wal", "-shm"):
             if os.path.exists(c.path("hub.sqlite" + suffix)):
@@ -378,6 +403,9 @@ def first_sync(args):
             if status != 0:
                 raise RuntimeError(f"the filler's sync exited {status}")
             have = size
+            if server:
+                # Rows given their place in the feed: what a fresh site can pull.
+                log(f"  backlog {size:,} at the hub: {c.psql('SELECT count(*) FROM _begawi_rows WHERE pos IS NOT NULL;').strip()} rows published")
             if cache and len(sizes) == 1:
                 shutil.rmtree(cache, ignore_errors=True)
                 shutil.copytree(c.path("tls"), os.path.join(cache, "tls"))
@@ -409,13 +437,15 @@ def first_sync(args):
                 if r["backlog"] == size and r["repeat"] == repeat:
                     r["bulk_insert_s"], r["ratio_to_bulk"] = bulk, r["wall_s"] / bulk
     c.stop_hub()
-    log("  backlog  first pull  build         wall     rows/s   peak RSS   site CPU   hub CPU   bulk insert   ratio   "
-        "(targets for 1M: <= 10 s, <= 150 MB, <= 2.5x)")
+    if server:
+        if getattr(args, "postgres_url", None):
+            server.drop_database("begawi_bench_first_sync")
+        server.stop()
+    if store != "sqlite" and not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
     for r in results:
-        log(f"  {r['backlog']:>9,}  {r['mode']:>8}  {r['build']:>10}  {r['wall_s']:6.1f} s  {r['backlog'] / r['wall_s']:8,.0f}"
-            f"  {r['peak_rss_mb']:6.0f} MB  {r['site_user_s'] + r['site_sys_s']:6.1f} s  {r['hub_cpu_s']:5.1f} s"
-            f"  {r['bulk_insert_s']:8.1f} s  {r['ratio_to_bulk']:5.2f}x")
-    finish(args, work, "first-sync", {"runs": results})
+        r["store"] = store
+    return results
 
 
 def first_pull(args, c, size, mode, fresh, build, binary):
@@ -432,7 +462,10 @@ def first_pull(args, c, size, mode, fresh, build, binary):
         hub_perf = subprocess.Popen(["perf", "record", "-F", "999", "-g", "-q", "-o", name + "-hub.data", "-p", str(c.hub_pid)])
         time.sleep(0.5)
     cpu0 = lib.cpu_seconds(c.hub_pid)
+    server = getattr(c, "server", None)
+    server0 = server.cpu_seconds() if server else None
     status, out, wall, rss, user, system, err = lib.time_v([binary] + c.sync_argv(fresh)[1:], env=env, prefix=prefix)
+    server_cpu = server.cpu_seconds() - server0 if server else None
     if getattr(args, "site_log", None):
         with open(os.path.join(args.work, f"{fresh}.log"), "w") as f:
             f.write(err)
@@ -443,10 +476,11 @@ def first_pull(args, c, size, mode, fresh, build, binary):
     report = lib.parse_sync_output(out)
     held = int(lib.sqlite(c.replica(fresh), "SELECT count(*) FROM enrollments;").strip())
     log(f"  backlog {size:,}: fresh site's first `begawi site sync` by {mode} ({build}): {wall:.1f} s wall ({size / wall:,.0f} rows/s), "
-        f"peak RSS {rss:.0f} MB, site CPU {user:.1f} s user + {system:.1f} s sys, hub CPU {hub_cpu:.1f} s; "
+        f"peak RSS {rss:.0f} MB, site CPU {user:.1f} s user + {system:.1f} s sys, hub CPU {hub_cpu:.1f} s"
+        f"{f', server CPU {server_cpu:.1f} s' if server_cpu is not None else ''}; "
         f"exit {status}; {report}; replica holds {held:,} rows")
     return {"backlog": size, "mode": mode, "build": build, "wall_s": wall, "peak_rss_mb": rss, "site_user_s": user,
-            "site_sys_s": system, "hub_cpu_s": hub_cpu, "exit": status, "report": report, "held": held}
+            "site_sys_s": system, "hub_cpu_s": hub_cpu, "server_cpu_s": server_cpu, "exit": status, "report": report, "held": held}
 
 
 def bulk_insert_seconds(replica, plain):
@@ -766,6 +800,10 @@ def main():
     p.add_argument("--first-pull", default="snapshot,pages",
                    help="the first pulls to measure side by side: snapshot (this build's), pages (BEGAWI_FIRST_PULL=pages)")
     p.add_argument("--perf", metavar="DIR", help="record `perf record -g` profiles of the hub and the fresh site during each first pull into DIR")
+    p.add_argument("--store", default="sqlite",
+                   help="the hub's stores, one after the other: sqlite, postgres (a throwaway cluster with fsync on, or "
+                        "--postgres-url), or sqlite,postgres")
+    p.add_argument("--postgres-url", default=None, help="as for ingest: a running server instead of a throwaway cluster")
     p.add_argument("--reference-bin", default=None,
                    help="another build's `begawi` (main's, say): each first pull by it too, side by side, against this build's hub")
     p.add_argument("--backlog-cache", metavar="DIR", help="keep the hub with its one backlog in DIR, and start from it when it is there")

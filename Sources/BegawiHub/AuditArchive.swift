@@ -9,9 +9,25 @@ import Glibc
 /// ids it has handed out again. A file is written under a temporary name,
 /// synced, renamed and its folder synced, so that it either holds all of its entries or does not
 /// exist; the entries leave the database only after that.
-struct AuditArchive {
+package struct AuditArchive {
     /// An audit entry as written to an archive: keys and actions, never a value.
-    struct Entry: Codable, Equatable {
+    package struct Entry: Codable, Equatable {
+        /// Makes an entry; `time` is `at` for people (`AuditArchive.time(of:)`).
+        package init(id: Int64, at: Int64, site: String, table: String, key: String, action: String, reason: String?) {
+            self.init(id: id, at: at, time: AuditArchive.time(of: at), site: site, table: table, key: key, action: action, reason: reason)
+        }
+
+        init(id: Int64, at: Int64, time: String, site: String, table: String, key: String, action: String, reason: String?) {
+            self.id = id
+            self.at = at
+            self.time = time
+            self.site = site
+            self.table = table
+            self.key = key
+            self.action = action
+            self.reason = reason
+        }
+
         var id: Int64
         /// Milliseconds since the Unix epoch, and the same as an ISO 8601 UTC time for people.
         var at: Int64
@@ -27,16 +43,55 @@ struct AuditArchive {
     /// The hub database's epoch (its replica id).
     let epoch: String
 
+    /// The archive in `folder` of the hub whose epoch is `epoch`.
+    package init(folder: String, epoch: String) {
+        self.folder = folder
+        self.epoch = epoch
+    }
+
+    /// Writes the entries recorded before `cutoff` (ms since the Unix epoch) to the archive, oldest
+    /// first in chunks of at most `chunk`, `chunks` at most, and deletes each chunk from `audit` once
+    /// its files are durable. The newest entry always stays, so that its id is never handed out again
+    /// and no later chunk can take an archived chunk's name. A chunk whose files exist but whose
+    /// entries are still there (a crash or an error between the two: `afterWriting` lets a test throw
+    /// there) is written again whole, to the same names, before it is deleted: no entry is lost, none
+    /// archived twice. Returns how many entries left the audit. Both hub stores archive through it.
+    package func archive(before cutoff: Int64, from audit: some AuditEntries, chunk: Int, chunks: Int,
+                         afterWriting: () throws -> Void = {}) throws -> Int {
+        removeTemporaries()
+        var archived = 0
+        for _ in 0..<chunks {
+            guard let bounds = try audit.bounds() else { break }
+            var ids: ClosedRange<Int64>
+            var entries: [Entry]
+            if let unfinished = try unfinished(startingAt: bounds.first) {
+                ids = unfinished
+                entries = try audit.entries(in: unfinished)
+            } else {
+                // In id order up to the first entry not yet old enough: a later pass starts where this one ended.
+                let old = try audit.entries(below: bounds.newest, limit: chunk).prefix { $0.at < cutoff }
+                guard let low = old.first?.id, let high = old.last?.id else { break }
+                ids = low...high
+                entries = Array(old)
+            }
+            _ = try write(entries, ids: ids)
+            try afterWriting()
+            try audit.delete(ids)
+            archived += entries.count
+        }
+        return archived
+    }
+
     static let suffix = ".jsonl.gz"
 
     /// The month ("2026-01", UTC) of a time in ms since the Unix epoch.
-    static func month(of at: Int64) -> String {
+    package static func month(of at: Int64) -> String {
         String(time(of: at).prefix(7))
     }
 
     /// ISO 8601 in UTC with milliseconds; by hand, since a date formatter costs more to make than the
     /// rest of an entry's archiving.
-    static func time(of at: Int64) -> String {
+    package static func time(of at: Int64) -> String {
         var seconds = time_t(at.quotientAndRemainder(dividingBy: 1000).quotient - (at < 0 && at % 1000 != 0 ? 1 : 0))
         let milliseconds = ((at % 1000) + 1000) % 1000
         var parts = tm()
@@ -128,4 +183,16 @@ struct AuditArchive {
     static func failure(_ path: String, _ call: String) -> BegawiError {
         BegawiError(.storage, "cannot write the audit archive \(path) (\(call): \(String(cString: strerror(errno)))); check that audit_archive_dir exists, is writable and has space: nothing is pruned until it can be archived")
     }
+}
+
+/// Where `AuditArchive.archive` reads and deletes audit entries: each hub store's audit table.
+package protocol AuditEntries {
+    /// The least and the greatest id held; nil when the audit is empty.
+    func bounds() throws -> (first: Int64, newest: Int64)?
+    /// The entries whose ids are in `ids`, by id.
+    func entries(in ids: ClosedRange<Int64>) throws -> [AuditArchive.Entry]
+    /// At most `limit` entries whose ids are below `newest`, by id.
+    func entries(below newest: Int64, limit: Int) throws -> [AuditArchive.Entry]
+    /// Deletes the entries whose ids are in `ids`.
+    func delete(_ ids: ClosedRange<Int64>) throws
 }

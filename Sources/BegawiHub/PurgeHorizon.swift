@@ -6,33 +6,57 @@ import Foundation
 /// the last pass, and whether anything was ever purged.
 ///
 /// `@unchecked Sendable`: every field is behind `lock`.
-final class PurgeHorizon: @unchecked Sendable {
-    struct Reader: Hashable { let site: String, replica: String }
+package final class PurgeHorizon: @unchecked Sendable {
+    /// A site's replica, whose acknowledged position is kept per epoch.
+    package struct Reader: Hashable, Sendable {
+        package let site: String, replica: String
+        package init(site: String, replica: String) {
+            self.site = site
+            self.replica = replica
+        }
+    }
 
     private let lock = NSLock()
     private var acknowledged: [Reader: UInt64] = [:]
+    /// When each position was noted (ms since the Unix epoch; 0 when the caller gave no time).
+    private var notedAt: [Reader: UInt64] = [:]
     private var purgedThrough: UInt64?
     private var silent: Set<String>?
     private var anyPurged: Bool?
     private var hook: (@Sendable (Int) -> Void)?
     /// Tombstones per purge transaction at most (fewer when a chunk takes longer than 50 ms).
-    var chunkRows: Int {
+    package var chunkRows: Int {
         get { lock.withLock { chunk } }
         set { lock.withLock { chunk = newValue } }
     }
     private var chunk = 2_000
 
+    /// Makes an empty record: nothing acknowledged, the horizon and the silent sites to be loaded.
+    package init() {}
+
     /// Notes that a site replica holds the feed through `seq`, its latest pull's cursor: lower than
     /// the last when it went back (a re-baseline starts again from 0), so the horizon waits for it.
-    func note(_ replica: Reader, seq: UInt64) {
-        lock.withLock { acknowledged[replica] = seq }
+    package func note(_ replica: Reader, seq: UInt64, at time: UInt64 = 0) {
+        lock.withLock {
+            acknowledged[replica] = seq
+            notedAt[replica] = time
+        }
     }
 
     /// The positions noted since the last call, handed over to be written.
-    func takeAcknowledged() -> [Reader: UInt64] {
+    package func takeAcknowledged() -> [Reader: UInt64] {
+        takeAcknowledgedWithTimes().mapValues(\.seq)
+    }
+
+    /// The positions noted since the last call with the time each was noted, handed over to be
+    /// written where several processes write theirs (the latest note wins, whoever writes last).
+    package func takeAcknowledgedWithTimes() -> [Reader: (seq: UInt64, at: UInt64)] {
         lock.withLock {
-            defer { acknowledged = [:] }
-            return acknowledged
+            defer {
+                acknowledged = [:]
+                notedAt = [:]
+            }
+            return acknowledged.reduce(into: [:]) { $0[$1.key] = ($1.value, notedAt[$1.key] ?? 0) }
         }
     }
 
@@ -79,8 +103,39 @@ final class PurgeHorizon: @unchecked Sendable {
     func notePurged() { lock.withLock { anyPurged = true } }
 
     /// For tests: called between purge chunks with the chunk's count, outside any transaction.
-    var betweenChunks: (@Sendable (Int) -> Void)? {
+    package var betweenChunks: (@Sendable (Int) -> Void)? {
         get { lock.withLock { hook } }
         set { lock.withLock { hook = newValue } }
+    }
+
+    /// A site in the horizon's reckoning: its last contact (ms since the Unix epoch) and the position
+    /// its replica acknowledged in the current epoch (0 when none is recorded).
+    package struct Contact: Sendable {
+        package let site: String, lastContact: Int64, acknowledged: UInt64
+        package init(site: String, lastContact: Int64, acknowledged: UInt64) {
+            self.site = site
+            self.lastContact = lastContact
+            self.acknowledged = acknowledged
+        }
+    }
+
+    /// The time `retention.retentionDays` before `now`: a site last in contact before it is silent,
+    /// and the feed's head then caps the horizon from below.
+    package static func cutoff(now: UInt64, retention: HubRetention) -> Int64 {
+        Int64(clamping: now) - Int64(retention.retentionDays) * SQLiteHubStore.day
+    }
+
+    /// The horizon, from the feed's head at the cutoff (`cap`) and the sites in contact (not
+    /// revoked): the least position acknowledged by an active site (in contact since `cutoff`),
+    /// never below `cap`; the sites silent longer, and the expired ones (silent, or acknowledged
+    /// below the horizon), by id. Both hub stores reckon it so.
+    package static func horizon(cap: UInt64, sites: [Contact], cutoff: Int64) -> (through: UInt64, silent: [String], expired: [String]) {
+        var active: [(site: String, seq: UInt64)] = []
+        var silent: [String] = []
+        for site in sites {
+            if site.lastContact < cutoff { silent.append(site.site) } else { active.append((site.site, site.acknowledged)) }
+        }
+        let through = max(active.map(\.seq).min() ?? cap, cap)
+        return (through, silent.sorted(), (silent + active.filter { $0.seq < through }.map(\.site)).sorted())
     }
 }

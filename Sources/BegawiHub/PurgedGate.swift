@@ -22,7 +22,7 @@ final class PurgedGate: ApplyGate {
     func admit(_ candidate: MergeCandidate, context: ReplicaContext) throws -> GateDecision {
         // A row the hub holds (live, or still a tombstone) was not purged, or was written again since.
         if candidate.before == nil, purged.contains(RowKey(table: candidate.table.name, key: candidate.key)) {
-            return .refuse(reason: .purged, message: "this row of '\(candidate.table.name)' was deleted at the hub and its record purged; it is not written again (see the refusal ledger)")
+            return .refuse(reason: .purged, message: SQLiteHubStore.purgedMessage(table: candidate.table.name))
         }
         return try inner?.admit(candidate, context: context) ?? .merge
     }

@@ -7,15 +7,22 @@ extension SQLiteHubStore {
     /// does not keep the others from running (an unwritable archive folder must not stop the purge);
     /// the pass then throws the first failure, naming the steps that failed.
     public func housekeep(now: UInt64, retention: HubRetention) throws -> [String: Int] {
+        try SQLiteHubStore.housekeepingSteps([
+            ("purge", { try self.purgeBelowHorizon(now: now, retention: retention) }),
+            ("retention", { try self.applyRetention(now: now, retention: retention) }),
+            // Last: it gives back the pages the steps above freed.
+            ("space", { try self.giveSpaceBack() }),
+        ])
+    }
+
+    /// Runs a pass's steps in order, each even when one before it failed; returns their counts
+    /// merged, or throws the first failure naming every step that failed. Both hub stores' passes.
+    package static func housekeepingSteps(_ steps: [(name: String, body: () throws -> [String: Int])]) throws -> [String: Int] {
         var done: [String: Int] = [:]
         var failed: [(step: String, error: any Error)] = []
-        func step(_ name: String, _ body: () throws -> [String: Int]) {
+        for (name, body) in steps {
             do { done.merge(try body()) { $1 } } catch { failed.append((name, error)) }
         }
-        step("purge") { try purgeBelowHorizon(now: now, retention: retention) }
-        step("retention") { try applyRetention(now: now, retention: retention) }
-        // Last: it gives back the pages the steps above freed.
-        step("space") { try giveSpaceBack() }
         if let first = failed.first {
             let steps = failed.map(\.step).joined(separator: ", ")
             if let error = first.error as? BegawiError {

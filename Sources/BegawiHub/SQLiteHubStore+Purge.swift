@@ -1,4 +1,4 @@
-import BegawiCore
+package import BegawiCore
 import BegawiReplica
 import HTTPTypes
 internal import GRDB
@@ -14,7 +14,7 @@ extension SQLiteHubStore {
         CREATE TABLE IF NOT EXISTS _hub_horizon(id INTEGER PRIMARY KEY CHECK (id = 1), purged_through INTEGER NOT NULL);
         CREATE TABLE IF NOT EXISTS _hub_silent(site TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID;
         """
-    static let day: Int64 = 86_400_000
+    package static let day: Int64 = 86_400_000
 
     /// Before a pull: refuses a cursor the purge left behind, and notes what the site acknowledges
     /// (its cursor's position: every change up to it is held) in memory only, so a pull stays a read.
@@ -35,26 +35,41 @@ extension SQLiteHubStore {
         let through = try purgeState.purged { try replica.ownerRead(SQLiteHubStore.purgedThrough) }
         if cursor.baseSeq > 0 ? cursor.seq < through
             : try purgeState.isSilent(site, load: { try replica.ownerRead { db in Set(try String.fetchAll(db, sql: "SELECT site FROM _hub_silent")) } }) {
-            throw HubRefusal(.gone, .pastHorizon, "this replica's cursor \(cursor) is behind the hub's purge horizon \(through): the site was away longer than retention_days, or its replica went back; it re-baselines by itself (keeps its unsent changes, pulls a fresh copy)")
+            throw SQLiteHubStore.pastHorizon(cursor, through: through)
         }
+    }
+
+    /// The refusal of a cursor behind the horizon `through`, in the words of both hub stores.
+    package static func pastHorizon(_ cursor: ExchangeCursor, through: UInt64) -> HubRefusal {
+        HubRefusal(.gone, .pastHorizon, "this replica's cursor \(cursor) is behind the hub's purge horizon \(through): the site was away longer than retention_days, or its replica went back; it re-baselines by itself (keeps its unsent changes, pulls a fresh copy)")
     }
 
     /// What a session announces: the hub's time `retentionDays` ago, before which a site may purge the
     /// tombstones whose delete the hub holds.
     func purgeBefore(retention: HubRetention) -> UInt64 {
-        let now = clock.nowMilliseconds(), span = UInt64(retention.retentionDays) * UInt64(SQLiteHubStore.day)
+        SQLiteHubStore.purgeBefore(now: clock.nowMilliseconds(), retention: retention)
+    }
+
+    /// `purgeBefore` at the hub's time `now` (ms since the Unix epoch), for both hub stores.
+    package static func purgeBefore(now: UInt64, retention: HubRetention) -> UInt64 {
+        let span = UInt64(retention.retentionDays) * UInt64(SQLiteHubStore.day)
         return now > span ? now - span : 0
     }
 
     /// The next chunk's size: aimed at 50 ms a transaction, so that a chunk holds the writer well
     /// under 100 ms on a slow or busy disk, between 100 rows (or `most`, if fewer) and `most`.
-    static func nextChunk(_ size: Int, took: Duration, most: Int) -> Int {
+    package static func nextChunk(_ size: Int, took: Duration, most: Int) -> Int {
         let milliseconds = max(1, Int(took.components.seconds) * 1000 + Int(took.components.attoseconds / 1_000_000_000_000_000))
         return min(most, max(min(100, most), size * 50 / milliseconds))
     }
 
     static func purgedThrough(_ db: Database) throws -> UInt64 {
         UInt64(clamping: try Int64.fetchOne(db, sql: "SELECT purged_through FROM _hub_horizon WHERE id = 1") ?? 0)
+    }
+
+    /// The refusal of a write to a purged row (`PurgedGate`), in the words of both hub stores.
+    package static func purgedMessage(table: String) -> String {
+        "this row of '\(table)' was deleted at the hub and its record purged; it is not written again (see the refusal ledger)"
     }
 
     /// The gate of a push: `inner`, behind a check against purged rows once any row was purged.
@@ -69,19 +84,15 @@ extension SQLiteHubStore {
     /// contact within `retentionDays`), never below the feed's head `retentionDays` ago; the sites
     /// silent longer, and the expired ones (silent, or acknowledged below the horizon), by id.
     static func horizon(_ db: Database, epoch: String, now: UInt64, retention: HubRetention) throws -> (through: UInt64, silent: [String], expired: [String]) {
-        let cutoff = Int64(clamping: now) - Int64(retention.retentionDays) * day
+        let cutoff = PurgeHorizon.cutoff(now: now, retention: retention)
         let cap = UInt64(clamping: try Int64.fetchOne(db, sql: "SELECT max(seq) FROM _hub_feed_marks WHERE at <= ?", arguments: [cutoff]) ?? 0)
-        var active: [(site: String, seq: UInt64)] = []
-        var silent: [String] = []
-        for row in try Row.fetchAll(db, sql: """
+        let sites = try Row.fetchAll(db, sql: """
             SELECT s.id, h.last_contact, (SELECT a.seq FROM _hub_acks a WHERE a.site = s.id AND a.replica = h.replica AND a.epoch = ?)
             FROM _hub_sites s JOIN _hub_site_health h ON h.site = s.id WHERE s.revoked_at IS NULL AND h.last_contact IS NOT NULL
-            """, arguments: [epoch]) {
-            let site: String = row[0], contact: Int64 = row[1]
-            if contact < cutoff { silent.append(site) } else { active.append((site, UInt64(clamping: (row[2] as Int64?) ?? 0))) }
+            """, arguments: [epoch]).map { row in
+            PurgeHorizon.Contact(site: row[0], lastContact: row[1], acknowledged: UInt64(clamping: (row[2] as Int64?) ?? 0))
         }
-        let through = max(active.map(\.seq).min() ?? cap, cap)
-        return (through, silent.sorted(), (silent + active.filter { $0.seq < through }.map(\.site)).sorted())
+        return PurgeHorizon.horizon(cap: cap, sites: sites, cutoff: cutoff)
     }
 
     /// The sites expired at `now` (silent longer than `retentionDays`, or behind the horizon), by id,
@@ -108,7 +119,7 @@ extension SQLiteHubStore {
             // Positions in the feed of an epoch before a restore say nothing of this one's.
             try db.execute(sql: "DELETE FROM _hub_acks WHERE epoch <> ?", arguments: [epoch])
             try db.execute(sql: "INSERT OR REPLACE INTO _hub_feed_marks(at, seq) VALUES (?, ?)", arguments: [Int64(clamping: now), Int64(clamping: head)])
-            let cutoff = Int64(clamping: now) - Int64(retention.retentionDays) * SQLiteHubStore.day
+            let cutoff = PurgeHorizon.cutoff(now: now, retention: retention)
             try db.execute(sql: "DELETE FROM _hub_feed_marks WHERE at < (SELECT max(at) FROM _hub_feed_marks WHERE at <= ?)", arguments: [cutoff])
             let found = try SQLiteHubStore.horizon(db, epoch: epoch, now: now, retention: retention)
             // Raised here, before anything through it goes: a pull checks it again after its export.

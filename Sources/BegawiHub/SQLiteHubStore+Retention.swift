@@ -7,12 +7,12 @@ internal import GRDB
 /// after `ledger_retention_days`. (The hub keeps no refused values: a refusal is an audit entry.)
 extension SQLiteHubStore {
     /// Audit entries archived and deleted together, in one file per month.
-    static let auditChunk = 5_000
+    package static let auditChunk = 5_000
     /// Chunks archived in one pass at most: a backlog (the first pass after retention is set) is
     /// worked off over several passes, so that the pushes queued behind a pass wait little.
-    static let auditChunksPerPass = 20
+    package static let auditChunksPerPass = 20
     /// Conflict entries looked at in one write.
-    static let conflictChunk = 1_000
+    package static let conflictChunk = 1_000
 
     /// Clears handled conflict entries older than the ledger's retention, then archives and prunes the
     /// audit entries older than the audit's; returns the counts for the pass's log line.
@@ -27,47 +27,15 @@ extension SQLiteHubStore {
         return done
     }
 
-    /// Writes the audit entries recorded before `cutoff` to the archive, oldest first in chunks, and
-    /// deletes each chunk once its files are durable. The newest entry always stays, so that its id is
-    /// never handed out again and no later chunk can take an archived chunk's name. A chunk whose files
-    /// exist but whose entries are still here (a crash or an error between the two: `afterWriting`
-    /// lets a test throw there) is written again whole, to the same names, before it is deleted: no
-    /// entry is lost, none archived twice. Returns how many entries left the database.
+    /// Writes the audit entries recorded before `cutoff` to the archive and deletes them
+    /// (`AuditArchive.archive`, which says how nothing is lost or archived twice). Returns how many
+    /// entries left the database.
     func archiveAudit(before cutoff: Int64, folder: String, afterWriting: () throws -> Void = {}) throws -> Int {
         // A hub without rules keeps no audit.
         guard try replica.ownerRead({ db in try db.tableExists("_hub_audit") }) else { return 0 }
-        let archive = AuditArchive(folder: folder, epoch: replica.replicaID)
-        archive.removeTemporaries()
-        var archived = 0
-        for _ in 0..<Self.auditChunksPerPass {
-            let chunk: (ids: ClosedRange<Int64>, entries: [AuditArchive.Entry])? = try replica.ownerRead { db in
-                guard let first = try Int64.fetchOne(db, sql: "SELECT min(id) FROM _hub_audit"),
-                      let newest = try Int64.fetchOne(db, sql: "SELECT max(id) FROM _hub_audit") else { return nil }
-                if let ids = try archive.unfinished(startingAt: first) {
-                    return (ids, try Self.auditEntries(db, "id BETWEEN ? AND ? ORDER BY id", [ids.lowerBound, ids.upperBound]))
-                }
-                // In id order up to the first entry not yet old enough: a later pass starts where this one ended.
-                let entries = try Self.auditEntries(db, "id < ? ORDER BY id LIMIT ?", [newest, Self.auditChunk]).prefix { $0.at < cutoff }
-                guard let low = entries.first?.id, let high = entries.last?.id else { return nil }
-                return (low...high, Array(entries))
-            }
-            guard let chunk else { break }
-            _ = try archive.write(chunk.entries, ids: chunk.ids)
-            try afterWriting()
-            try replica.ownerWrite { db in
-                try db.execute(sql: "DELETE FROM _hub_audit WHERE id BETWEEN ? AND ?", arguments: [chunk.ids.lowerBound, chunk.ids.upperBound])
-            }
-            archived += chunk.entries.count
-        }
-        return archived
-    }
-
-    static func auditEntries(_ db: Database, _ condition: String, _ arguments: StatementArguments) throws -> [AuditArchive.Entry] {
-        try Row.fetchAll(db, sql: "SELECT id, at, site, tbl, key, action, reason FROM _hub_audit WHERE \(condition)", arguments: arguments).map {
-            let at: Int64 = $0[1]
-            return AuditArchive.Entry(id: $0[0], at: at, time: AuditArchive.time(of: at), site: $0[2], table: $0[3], key: $0[4],
-                                      action: $0[5], reason: $0[6])
-        }
+        return try AuditArchive(folder: folder, epoch: replica.replicaID)
+            .archive(before: cutoff, from: SQLiteAudit(replica: replica), chunk: Self.auditChunk, chunks: Self.auditChunksPerPass,
+                     afterWriting: afterWriting)
     }
 
     /// Deletes the conflict entries detected before `cutoff` that are handled: re-applied by the office,
@@ -96,6 +64,41 @@ extension SQLiteHubStore {
             guard let last = step.last else { return cleared }
             cleared += step.cleared
             after = last
+        }
+    }
+}
+
+/// The SQLite hub's `_hub_audit`, read and pruned by `AuditArchive.archive`.
+struct SQLiteAudit: AuditEntries {
+    let replica: Replica
+
+    func bounds() throws -> (first: Int64, newest: Int64)? {
+        try replica.ownerRead { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT min(id), max(id) FROM _hub_audit"),
+                  let first = row[0] as Int64?, let newest = row[1] as Int64? else { return nil }
+            return (first, newest)
+        }
+    }
+
+    func entries(in ids: ClosedRange<Int64>) throws -> [AuditArchive.Entry] {
+        try read("id BETWEEN ? AND ? ORDER BY id", [ids.lowerBound, ids.upperBound])
+    }
+
+    func entries(below newest: Int64, limit: Int) throws -> [AuditArchive.Entry] {
+        try read("id < ? ORDER BY id LIMIT ?", [newest, limit])
+    }
+
+    func delete(_ ids: ClosedRange<Int64>) throws {
+        try replica.ownerWrite { db in
+            try db.execute(sql: "DELETE FROM _hub_audit WHERE id BETWEEN ? AND ?", arguments: [ids.lowerBound, ids.upperBound])
+        }
+    }
+
+    private func read(_ condition: String, _ arguments: StatementArguments) throws -> [AuditArchive.Entry] {
+        try replica.ownerRead { db in
+            try Row.fetchAll(db, sql: "SELECT id, at, site, tbl, key, action, reason FROM _hub_audit WHERE \(condition)", arguments: arguments).map {
+                AuditArchive.Entry(id: $0[0], at: $0[1], site: $0[2], table: $0[3], key: $0[4], action: $0[5], reason: $0[6])
+            }
         }
     }
 }

@@ -7,8 +7,8 @@ import PostgresNIO
 extension PostgresHubStore: HubStore {
     /// Starts a round for a site's replica: the caches read again (a version published or an epoch
     /// changed through another process shows at once), the replica claimed for the site on first
-    /// contact (another site's is refused), and the hub's cursor for it. No purge horizon is
-    /// announced: this store keeps every tombstone (purge comes in a later session).
+    /// contact (another site's is refused), and the hub's cursor for it. The purge horizon is
+    /// announced as on SQLite (`purgeBefore`: the hub's time `retention_days` ago).
     public func session(site: SiteRecord, replica id: String, configuration: HubConfiguration) throws -> HubSession {
         try refresh()
         try SQLiteHubStore.requireReplicaID(id)
@@ -18,10 +18,12 @@ extension PostgresHubStore: HubStore {
             return (try PostgresHubStore.cursor(for: id, on: link, lock: false), try PostgresHubStore.readLineage(link))
         }
         let versions = cachedVersions
-        return HubSession(site: site.id, hubReplicaID: hubReplicaID, lineage: lineage, pushCursor: cursor,
-                          maxClockSkewMilliseconds: configuration.maxClockSkewMilliseconds,
-                          maxBodyBytes: configuration.maxBodyBytes, pageRows: configuration.pageRows,
-                          schemaVersion: document.version, schemaDigest: versions.published[document.version]?.digest)
+        var session = HubSession(site: site.id, hubReplicaID: hubReplicaID, lineage: lineage, pushCursor: cursor,
+                                 maxClockSkewMilliseconds: configuration.maxClockSkewMilliseconds,
+                                 maxBodyBytes: configuration.maxBodyBytes, pageRows: configuration.pageRows,
+                                 schemaVersion: document.version, schemaDigest: versions.published[document.version]?.digest)
+        session.purgeBefore = purgeBefore(retention: configuration.retention)
+        return session
     }
 
     /// Refused: a PostgreSQL hub is copied with the server's own tools, and a restored copy must get a new epoch.

@@ -53,7 +53,7 @@ extension PostgresHubStore {
     static func install(on link: PostgresLink, clock: any WallClock) throws {
         try link.transaction { link in
             try link.query("SELECT pg_advisory_xact_lock(7301946)")
-            for statement in tables + rulesTables { try link.query(statement) }
+            for statement in tables + rulesTables + purgeTables { try link.query(statement) }
             for statement in officeTables { try link.query(statement) }
             var generator = UUIDv7Generator(clock: clock)
             let epoch = generator.next()

@@ -29,11 +29,14 @@ extension PostgresHubStore {
             do {
                 batch = try pool.withLink { link in
                     try claim(replica: id, for: site, on: link)
+                    try PostgresHubStore.startCopy(site: site.id, cursor, on: link)
                     // Rows committed and not yet published (their push's own publish lost a turn) get their positions now.
                     try RowFeed.publishAll(on: link)
                     return try link.transaction { link in
                         // One snapshot for the head and the rows: every position up to the head is in it.
                         try link.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                        // In that snapshot: the horizon it shows is the one its rows were purged through.
+                        try PostgresHubStore.refusePastHorizon(site: site.id, cursor, on: link)
                         return try PostgresHubStore.page(after: cursor, from: after, receiver: fresh ? nil : id, limits: BatchLimits(maxRows: maxRows),
                                                          schema: document.schema, epoch: epoch, view: siteView(for: site), on: link)
                     }
@@ -45,6 +48,7 @@ extension PostgresHubStore {
                 try refresh()
             }
         }
+        acknowledge(site: site.id, replica: id, seq: cursor.seq)
         if let projection { batch = batch.projected(onto: projection) }
         return (batch, try BatchCodec.encode(batch))
     }

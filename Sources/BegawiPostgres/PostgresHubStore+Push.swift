@@ -101,6 +101,8 @@ extension PostgresHubStore {
         // (the gate judges them beside its rules).
         let judged = gate == nil && ValueCheck.mayRefuse(batch, schema: schema)
         var rows = try MergeRows.lock(batch, schema: schema, on: link)
+        // Rows deleted and purged at the hub are not written again (read once the rows are locked).
+        let purged = try PostgresHubStore.purgedRows(rows, on: link)
         let lookup = gate.map { _ in PostgresRuleLookup(link: link, schema: schema, batch: rows.entries.mapValues(\.state)) }
         if let lookup, let policy { try lookup.prefetch(batch, policy: policy) }
         var rowsChanged = 0
@@ -127,6 +129,10 @@ extension PostgresHubStore {
             }
             let key = RowKey(table: spec.name, key: row.key)
             var stored = rows.entries[key] ?? MergeRows.Entry(state: nil, registerSeq: [], origin: nil, changed: false)
+            if stored.state == nil, purged.contains(key) {
+                refused.append(RowRefusal(table: spec.name, key: row.key, reason: .purged, message: SQLiteHubStore.purgedMessage(table: spec.name)))
+                return true
+            }
             if judged, let problem = ValueCheck.problem(table: spec, key: row.key, incoming: incoming, before: stored.state, declared: nil) {
                 refused.append(RowRefusal(table: spec.name, key: row.key, reason: .badValue, message: problem))
                 return true

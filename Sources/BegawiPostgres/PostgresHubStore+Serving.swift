@@ -5,7 +5,7 @@ public import Logging
 import PostgresNIO
 
 /// What the hub daemon needs of the store beyond a site's exchange: its start checks, the
-/// housekeeping it does not do yet, the 1 s publish of rows left waiting, and `begawi hub restored`.
+/// housekeeping (its own file), the 1 s publish of rows left waiting, and `begawi hub restored`.
 extension PostgresHubStore: ServedHubStore {
     /// The SQLite hub's start checks on this store: the schema file must be the published current
     /// version, and a hub that ran with access rules is never served without them. Logs the sites the
@@ -24,14 +24,8 @@ extension PostgresHubStore: ServedHubStore {
         }
     }
 
-    /// Purge, retention and space are not built on this store yet: it keeps every tombstone, feed
-    /// position and ledger line.
-    public var housekeepingNotBuilt: String? {
-        "the PostgreSQL store does not purge tombstones or apply retention_days, feed_retention_days or ledger_retention_days yet (issue 17): it keeps every row, tombstone and ledger line; the server's autovacuum gives space back"
-    }
-
-    /// Nothing: see `housekeepingNotBuilt` (the daemon does not call it).
-    public func housekeep(now: UInt64, retention: HubRetention) throws -> [String: Int] { [:] }
+    /// Nil: the store purges below the horizon and applies retention (`PostgresHubStore+Housekeeping`).
+    public var housekeepingNotBuilt: String? { nil }
 
     /// Every second: a push whose publish lost its turn to another process leaves its rows waiting.
     public var publishInterval: Duration? { .seconds(1) }

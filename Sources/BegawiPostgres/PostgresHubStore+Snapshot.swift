@@ -30,11 +30,14 @@ extension PostgresHubStore {
             do {
                 let file = try pool.withLink { link in
                     try claim(replica: id, for: site, on: link)
+                    try PostgresHubStore.startCopy(site: site.id, .start, on: link)
                     try RowFeed.publishAll(on: link)
                     let source = PostgresSnapshotSource(epoch: epoch, link: link, receiver: id,
                                                         visible: visibleRowsFilter(for: site, table: "r.tbl", key: "r.key"))
                     return try SnapshotPartWriter.file(table: spec, after: after, maxRows: rows, from: source)
                 }
+                // A copy under way holds the horizon back (as SQLite's `admitPull` notes it).
+                acknowledge(site: site.id, replica: id, seq: 0)
                 // Level 1, as the SQLite hub: a part is sent once, and the hub's time is what a first sync waits for.
                 return (file.part.rows, compressed ? try Deflate.compress(file.file, level: 1, gzip: true) : file.file)
             } catch is NewerSchema {

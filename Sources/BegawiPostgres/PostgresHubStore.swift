@@ -21,6 +21,8 @@ public final class PostgresHubStore: @unchecked Sendable {
     let clock: any WallClock
     /// Wakes the pulls held at the head of the feed when a push commits.
     public let feed = FeedNotifier()
+    /// What this process's pulls acknowledged since its last housekeeping pass (`PostgresHubStore+Purge`).
+    let purgeState = PurgeHorizon()
     private let lock = NSLock()
     private var epoch: String
     private var versions: SchemaVersions

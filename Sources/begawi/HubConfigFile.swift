@@ -1,5 +1,6 @@
 import BegawiCore
 import BegawiHub
+import BegawiPostgres
 
 /// Maps `hub.toml` (documented by config/hub.example.toml) to a `HubConfiguration`.
 enum HubConfigFile {
@@ -57,7 +58,13 @@ enum HubConfigFile {
         if let v = try file.path("erasure_log") { c.retention.erasureLogPath = v }
         do {
             try c.validate()
-            if c.databaseIsPostgres { _ = try HubDatabase.settings(url: c.databasePath) }
+            if c.databaseIsPostgres {
+                _ = try HubDatabase.settings(url: c.databasePath)
+                // No database file to put the archive beside (SQLite's default is `<database>.audit`).
+                if c.retention.auditRetentionDays != nil, c.retention.auditArchiveFolder == nil {
+                    throw PostgresHubStore.auditArchiveUnnamed
+                }
+            }
         } catch let e as BegawiError {
             throw BegawiError(.configuration, "\(path): \(e.message)")
         }

@@ -6,8 +6,8 @@ import Testing
 /// health page and `hub sites` both say so, and a site in contact is not.
 /// SQLite only until retention is built on PostgreSQL (its store's `expiredSites` answers none yet).
 @Suite(.blocking) struct OfficeExpiryTests {
-    @Test func theDashboardAndHubSitesShowASilentSiteAsExpired() async throws {
-        let cluster = try Cluster(label: "office-expiry", hubExtra: "retention_days = 1")
+    @Test(arguments: ClusterStore.available) func theDashboardAndHubSitesShowASilentSiteAsExpired(store: ClusterStore) async throws {
+        let cluster = try Cluster(label: "office-expiry", hubExtra: "retention_days = 1", store: store)
         try cluster.startHub()
         try cluster.addSite("office", kind: "office")
         try cluster.addSite("lpk-a")

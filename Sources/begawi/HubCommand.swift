@@ -241,13 +241,13 @@ struct ParticipantChoice: ParsableArguments {
 }
 
 extension HubCommand {
-    /// Opens the SQLite hub with the schema file's rules, for `hub report` (the participant commands use
-    /// `openParticipantStore`); `what` names the command in the refusal on PostgreSQL (rules and the office's
-    /// reads are not built there yet).
+    /// Opens the SQLite hub with the schema file's rules, for `hub report` on SQLite (on PostgreSQL it
+    /// opens that store itself; the participant commands use `openParticipantStore`); `what` names
+    /// the command in the refusal of a configuration that names PostgreSQL.
     static func openStore(_ options: Options, for what: String) throws -> SQLiteHubStore {
         let c = try HubConfigFile.load(options.config)
         if c.databaseIsPostgres {
-            throw BegawiError(.configuration, "`begawi hub \(what)` is not built on the PostgreSQL hub store yet (issue 17: it needs the access rules and the office's reads); it runs on a hub on SQLite (a file path in `database`)")
+            throw BegawiError(.configuration, "`begawi hub \(what)` opened the SQLite store, but `database` names a PostgreSQL database; report this as a bug")
         }
         let document = try SchemaFile.document(c.schemaPath)
         let store = try SQLiteHubStore(path: c.databasePath, policy: document.policy, declared: document.schema,

@@ -6,15 +6,6 @@ import Testing
 /// The hub on either store, with real processes: `begawi hub run` on SQLite or on PostgreSQL
 /// (`database = "postgresql://…"`), three `begawi site run` daemons writing at once.
 @Suite(.blocking) struct HubStoreTests {
-    func waitFor(_ seconds: Double, _ condition: () throws -> Bool) rethrows -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try condition() { return true }
-            Thread.sleep(forTimeInterval: 0.2)
-        }
-        return false
-    }
-
     /// Staff write at three sites while their daemons run, two of them the same field of one row
     /// (offline, so that their writes conflict): every site ends with the hub's rows, and the hub's
     /// ledger holds the conflict.

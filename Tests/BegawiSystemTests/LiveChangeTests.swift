@@ -6,15 +6,6 @@ import Testing
 /// Held pulls (long-polls): a site at the head of the hub's feed waits in one pull for the next
 /// change, instead of asking every `pull_interval_seconds`.
 @Suite(.blocking) struct LiveChangeTests {
-    func waitFor(_ seconds: Double, _ condition: () throws -> Bool) rethrows -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try condition() { return true }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        return false
-    }
-
     /// Sessions the hub recorded for a site: one per round.
     func sessions(_ cluster: Cluster, _ site: String) throws -> Int {
         Int(try cluster.query("hub", "SELECT sessions FROM _hub_site_health WHERE site = ?", [site]).first?.first ?? "0") ?? 0

@@ -21,14 +21,6 @@ extension ManyHubsTests {
         func sessions() throws -> Int {
             Int(try cluster.query("hub", "SELECT sessions FROM _hub_site_health WHERE site = ?", ["lpk-a"]).first?.first ?? "0") ?? 0
         }
-        func waitFor(_ seconds: Double, _ condition: () throws -> Bool) rethrows -> Bool {
-            let deadline = Date().addingTimeInterval(seconds)
-            while Date() < deadline {
-                if try condition() { return true }
-                Thread.sleep(forTimeInterval: 0.05)
-            }
-            return false
-        }
         #expect(try waitFor(20) { try sessions() == 1 }, "the daemon's first round did not reach hub2")
         for i in 0..<3 {
             try cluster.staff("lpk-b", "INSERT INTO programs(id, title) VALUES ('across\(i)', 'Program \(i)')")

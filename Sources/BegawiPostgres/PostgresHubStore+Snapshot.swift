@@ -33,7 +33,8 @@ extension PostgresHubStore {
                     try PostgresHubStore.startCopy(site: site.id, .start, on: link)
                     try RowFeed.publishAll(on: link)
                     let source = PostgresSnapshotSource(epoch: epoch, link: link, receiver: id,
-                                                        visible: visibleRowsFilter(for: site, table: "r.tbl", key: "r.key"))
+                                                        visible: visibleRowsFilter(for: site, table: "r.tbl", key: "r.key"),
+                                                        byteOrder: byteOrder)
                     return try SnapshotPartWriter.file(table: spec, after: after, maxRows: rows, from: source)
                 }
                 // A copy under way holds the horizon back (as SQLite's `admitPull` notes it).

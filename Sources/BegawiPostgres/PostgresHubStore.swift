@@ -42,6 +42,11 @@ public final class PostgresHubStore: @unchecked Sendable {
     /// The erasure log (`erasure_log` in hub.toml), outside the database; nil when none is named
     /// (`PostgresHubStore+ErasureLog`).
     let erasureLog: ErasureLog?
+    /// What makes a comparison or an order of row keys byte order, as SQLite's: nothing on a
+    /// database whose collation is C (the primary key's order is byte order, and serves it), else
+    /// `COLLATE "C"` (right, but no index serves it: each snapshot part sorts what remains of its
+    /// table). Read at open (`keyCollation(on:)`).
+    let byteOrder: String
 
     /// Opens the hub's database with at most `poolSize` sessions, making its tables when missing
     /// (several processes may open one database at once) and the hub's epoch on first open, and a
@@ -63,6 +68,7 @@ public final class PostgresHubStore: @unchecked Sendable {
                 let recomputed = try policy.flatMap { try PostgresHubStore.installRules($0, schema: current?.schema, clock: clock, on: link) }
                 return (try PostgresHubStore.readEpoch(link), versions, current, change, recomputed)
             }
+            byteOrder = try pool.withLink { link in try PostgresHubStore.keyCollation(on: link) }
         } catch {
             pool.close()
             throw error

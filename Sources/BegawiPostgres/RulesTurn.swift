@@ -1,0 +1,121 @@
+import BegawiCore
+import BegawiHub
+import BegawiRules
+import PostgresNIO
+
+/// How a push under the rules takes turns with the others: the rows it judges and recomputes sight
+/// of are locked, so pushes that touch other rows run at once; a push whose effects cannot be known
+/// before it runs takes the whole turn, alone.
+///
+/// What a push reads and writes under the rules, and who else could change it meanwhile:
+///
+/// - Its batch's rows, and the rows their rule columns name (a participant an enrollment links, the
+///   program that owns it), in the incoming values and in the stored ones: the gate reads these
+///   (`PostgresRuleLookup`: owner, reference, `key_from`), and who may see a row depends on its owner
+///   and on the live rows that link to it, each of which names it. So a lock per row named
+///   (`rowLocks`: an advisory lock on the hash of table and key, exclusive) makes every push that
+///   could change a row's sight wait for every other that could: two pushes ending a person's last
+///   two links both name the person, and the second recomputes its sight after the first commits
+///   (READ COMMITTED: each statement reads what was committed before it).
+/// - Rows found by a column's value rather than a key (`RuleLookup.rows(where:)`: the enrollments
+///   that take their owner from a program whose owner changed) cannot be locked before they are
+///   read. A batch that may need them (a row of a table others take their owner from, `programs`),
+///   or the office's (which may change any owner), takes the whole turn: the advisory lock
+///   `PostgresHubStore.rulesLock` exclusive, which every other push holds shared. The lookup refuses
+///   to read a row not locked in the shared turn (`RulesTurn.Missing`), and the push is then tried
+///   again in the whole turn: an argument above that missed a case costs time, not a leak.
+///
+/// Locks are taken in one order (the hash's) in one statement, before the rows are read; the rows
+/// named only by stored values (an enrollment whose status alone changes) are locked after, which
+/// two pushes can take in opposite orders: PostgreSQL then ends one with a deadlock error (after
+/// `deadlock_timeout`, 1 s), and it is tried again in the whole turn.
+struct RulesTurn {
+    /// The two-key advisory lock space of row locks (the one-key space holds `rulesLock` and the
+    /// install's lock; the spaces do not overlap). Two rows whose hashes are equal share a lock: they
+    /// wait for each other, nothing worse.
+    static let rowLockSpace: Int32 = 7_301_948
+
+    /// The rows locked so far; nil when the push holds the whole turn (it may read any row).
+    private(set) var locked: Set<RowKey>?
+
+    /// A row the shared turn did not lock was needed: the push is tried again in the whole turn.
+    struct Missing: Error {}
+
+    /// Takes the turn a push of `batch` needs: the whole turn when `whole` or when the batch may need
+    /// rows found by value (see the type's comment); else the shared turn and the locks of the rows the
+    /// batch names, and those its incoming values reference.
+    static func take(for batch: ChangeBatch, site: SiteRecord, policy: AccessPolicy, whole: Bool, on link: PostgresLink) throws -> RulesTurn {
+        if whole || site.kind == .office || touchesOwners(batch, policy: policy) {
+            try link.query("SELECT pg_advisory_xact_lock(\(PostgresHubStore.rulesLock))")
+            return RulesTurn(locked: nil)
+        }
+        try link.query("SELECT pg_advisory_xact_lock_shared(\(PostgresHubStore.rulesLock))")
+        var turn = RulesTurn(locked: [])
+        var named = Set<RowKey>()
+        for row in batch.rows where row.table < batch.tables.count {
+            let table = batch.tables[row.table]
+            named.insert(RowKey(table: table.name, key: row.key))
+            for (column, target) in policy.references(of: table.name) {
+                if let i = table.columns.firstIndex(of: column), i < row.state.columns.count, case .text(let key)? = row.state.columns[i]?.value {
+                    named.insert(RowKey(table: target, key: key))
+                }
+            }
+        }
+        try turn.lock(named, on: link)
+        return turn
+    }
+
+    /// Whether the batch writes a row of a table whose owner other tables' rows take (`owner: {via}`):
+    /// a change of its owner changes theirs, found by value.
+    static func touchesOwners(_ batch: ChangeBatch, policy: AccessPolicy) -> Bool {
+        let targets = Set(policy.tables.values.compactMap { rule -> String? in
+            if case .via(_, let target) = rule.owner { return target }
+            return nil
+        })
+        guard !targets.isEmpty else { return false }
+        let written = Set(batch.rows.compactMap { $0.table < batch.tables.count ? batch.tables[$0.table].name : nil })
+        return !written.isDisjoint(with: targets)
+    }
+
+    /// Locks the rows the batch's stored rows reference (read after the rows were locked); nothing in
+    /// the whole turn.
+    mutating func lockStoredReferences(_ rows: MergeRows, schema: Schema, policy: AccessPolicy, on link: PostgresLink) throws {
+        guard locked != nil else { return }
+        var named = Set<RowKey>()
+        for (address, entry) in rows.entries {
+            guard let state = entry.state, let spec = schema.table(named: address.table) else { continue }
+            for (column, target) in policy.references(of: address.table) {
+                if let i = spec.position(of: column), i < state.columns.count, case .text(let key)? = state.columns[i]?.value {
+                    named.insert(RowKey(table: target, key: key))
+                }
+            }
+        }
+        try lock(named, on: link)
+    }
+
+    /// Refuses (`Missing`) a row this turn may not read: one not locked in the shared turn.
+    func require(_ address: RowKey) throws {
+        if let locked, !locked.contains(address) { throw Missing() }
+    }
+
+    /// Refuses (`Missing`) reading rows by value in the shared turn.
+    func requireWhole() throws {
+        if locked != nil { throw Missing() }
+    }
+
+    /// Takes the row locks of `rows` not held yet, in the order of their hashes, in one statement.
+    private mutating func lock(_ rows: Set<RowKey>, on link: PostgresLink) throws {
+        guard let held = locked else { return }
+        let wanted = rows.subtracting(held)
+        guard !wanted.isEmpty else { return }
+        var bindings = PostgresBindings()
+        bindings.append(wanted.map(\.table))
+        bindings.append(wanted.map(\.key))
+        // The sorted subquery feeds the locks in its order (its ORDER BY is kept under a plain aggregate).
+        try link.query(PostgresQuery(unsafeSQL: """
+            SELECT count(pg_advisory_xact_lock(\(RulesTurn.rowLockSpace), h)) FROM (
+                SELECT DISTINCT hashtext(t || '/' || k) AS h FROM unnest($1::text[], $2::text[]) AS u(t, k) ORDER BY h) AS s
+            """, binds: bindings))
+        locked = held.union(wanted)
+    }
+}

@@ -1,0 +1,135 @@
+import BegawiCore
+import BegawiHub
+import BegawiPostgres
+import BegawiRules
+import BegawiTestSupport
+import Foundation
+import PostgresNIO
+import Testing
+
+/// How pushes under the rules take turns on PostgreSQL (`RulesTurn`): a push waits for another only
+/// when both name a row (its own, or one its rows reference), or when one takes the whole turn (a
+/// program's push, the office's). Another session stands for a push in progress by holding the lock
+/// that push would hold; the pushes run through a second store instance (another process), and
+/// whether one waits is read from `pg_locks`, not from a clock.
+@Suite(.blocking, .enabled(if: TestPostgres.available, TestPostgres.skipped))
+struct PostgresRulesTurnTests {
+    /// The lock space of rows (`RulesTurn.rowLockSpace`) and the whole turn's lock (`PostgresHubStore.rulesLock`).
+    static let rowLockSpace = 7_301_948
+    static let rulesLock = 7_301_947
+
+    /// A site's sync run on another thread; `done` once it ended, with its error if any.
+    final class Background: @unchecked Sendable {
+        private let finished = DispatchSemaphore(value: 0)
+        private let lock = NSLock()
+        private var outcome: Result<RulesHarness.Exchange, any Error>?
+
+        init(_ body: @escaping @Sendable () throws -> RulesHarness.Exchange) {
+            Thread.detachNewThread { [self] in
+                let result = Result { try body() }
+                lock.withLock { outcome = result }
+                finished.signal()
+            }
+        }
+
+        var done: Bool { lock.withLock { outcome != nil } }
+
+        /// Waits (at most a minute) for the end, and gives the exchange or throws its error.
+        func wait() throws -> RulesHarness.Exchange {
+            guard finished.wait(timeout: .now() + 60) == .success else { throw BegawiError(.storage, "the push never ended") }
+            return try lock.withLock { outcome! }.get()
+        }
+    }
+
+    /// `@unchecked Sendable`: the harness is touched by one background sync at a time.
+    final class Run: @unchecked Sendable {
+        let h: RulesHarness
+        let other: any RulesHubStore
+        init(h: RulesHarness, other: any RulesHubStore) {
+            self.h = h
+            self.other = other
+        }
+    }
+
+    /// Sessions waiting for an advisory lock: (key1, key2) of the two-key form, (0, key) of the one-key form.
+    static func waiting(on link: PostgresLink) throws -> [(Int64, Int64)] {
+        try link.query("""
+            SELECT CASE WHEN objsubid = 2 THEN classid::bigint ELSE 0 END, CASE WHEN objsubid = 2 THEN objid::int4::bigint ELSE objid::bigint END
+            FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+            """).map { try $0.decode((Int64, Int64).self) }
+    }
+
+    /// Waits (at most 30 s) until some session waits for the lock `wanted` says.
+    static func awaitWaiter(on link: PostgresLink, _ wanted: ((Int64, Int64)) -> Bool) throws -> Bool {
+        for _ in 0..<300 {
+            if try waiting(on: link).contains(where: wanted) { return true }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        return false
+    }
+
+    @Test func aPushWaitsOnlyForThePushesThatNameItsRows() throws {
+        let h = try RulesHarness.withPartners(.postgres, [("disnaker", .office), ("lpk-a", .lpk), ("lpk-b", .lpk), ("lpk-c", .lpk)])
+        for site in ["lpk-a", "lpk-c"] {
+            try h.staff(site, "INSERT INTO programs(id, provider, title) VALUES (?, ?, 'Las')", ["prog-\(site)", site])
+        }
+        let person = try h.register("lpk-b", Person.make(1))
+        try h.syncAll()
+        let run = Run(h: h, other: try h.another())
+        let holder = try PostgresLink.connect(try #require(h.settings))
+        defer { holder.close() }
+        let ours = try holder.query("SELECT hashtext('participants/' || \(person))::bigint").first!.decode(Int64.self)
+
+        // A push in progress that names the person (its lock held by another session).
+        try holder.query("BEGIN")
+        try holder.query("SELECT pg_advisory_xact_lock_shared(\(Int64(PostgresRulesTurnTests.rulesLock)))")
+        try holder.query("SELECT pg_advisory_xact_lock(\(Int64(PostgresRulesTurnTests.rowLockSpace))::int4, \(ours)::int4)")
+
+        // lpk-c's own new person, and enrollment of it: nothing the holder named; it lands meanwhile.
+        let theirs = try h.register("lpk-c", Person.make(2))
+        try h.staff("lpk-c", "INSERT INTO enrollments(id, participant_id, program_id, status) VALUES ('enr-c', ?, 'prog-lpk-c', 'registered')", [theirs])
+        let unrelated = Background { try run.h.sync("lpk-c", through: run.other) }
+        #expect(try unrelated.wait().refused.isEmpty)
+
+        // lpk-a enrolls the person: its push names it, and waits for the holder.
+        try h.staff("lpk-a", "INSERT INTO enrollments(id, participant_id, program_id, status) VALUES ('enr-a', ?, 'prog-lpk-a', 'registered')", [person])
+        let enrolling = Background { try run.h.sync("lpk-a", through: run.other) }
+        #expect(try PostgresRulesTurnTests.awaitWaiter(on: holder) { $0 == (Int64(PostgresRulesTurnTests.rowLockSpace), ours) },
+                "the push naming the person did not wait for its lock")
+        #expect(!enrolling.done)
+        try holder.query("COMMIT")
+        #expect(try enrolling.wait().refused.isEmpty)
+        try h.syncAll()
+        #expect(try h.siteStateKeys("lpk-a", "participants").contains(person))
+        let (leaked, missing) = try h.sightProblems()
+        #expect(leaked.isEmpty && missing.isEmpty, "\(leaked) \(missing)")
+    }
+
+    @Test func aProgramsPushAndTheOfficesTakeTheWholeTurn() throws {
+        let h = try RulesHarness.withPartners(.postgres, [("disnaker", .office), ("lpk-a", .lpk), ("lpk-b", .lpk)])
+        try h.staff("lpk-a", "INSERT INTO programs(id, provider, title) VALUES ('prog-a', 'lpk-a', 'Las')")
+        try h.syncAll()
+        let run = Run(h: h, other: try h.another())
+        let holder = try PostgresLink.connect(try #require(h.settings))
+        defer { holder.close() }
+        let whole = { (lock: (Int64, Int64)) in lock == (0, Int64(PostgresRulesTurnTests.rulesLock)) }
+
+        for (site, sql) in [("lpk-a", "UPDATE programs SET title = 'Las listrik' WHERE id = 'prog-a'"),
+                            ("disnaker", "UPDATE programs SET approved_on = '2026-12-05' WHERE id = 'prog-a'")] {
+            // A push in progress in the shared turn.
+            try holder.query("BEGIN")
+            try holder.query("SELECT pg_advisory_xact_lock_shared(\(Int64(PostgresRulesTurnTests.rulesLock)))")
+            // Another site's own person: the shared turn, so it lands meanwhile.
+            _ = try h.register("lpk-b", Person.make(site == "lpk-a" ? 3 : 4))
+            #expect(try Background { try run.h.sync("lpk-b", through: run.other) }.wait().refused.isEmpty)
+            try h.staff(site, sql)
+            let pushing = Background { try run.h.sync(site, through: run.other) }
+            #expect(try PostgresRulesTurnTests.awaitWaiter(on: holder, whole), "\(site)'s push did not wait for the whole turn")
+            #expect(!pushing.done)
+            try holder.query("COMMIT")
+            #expect(try pushing.wait().refused.isEmpty)
+        }
+        try h.syncAll()
+        #expect(try h.hubRows("programs")["prog-a"]?.contains(.text("Las listrik")) == true)
+    }
+}

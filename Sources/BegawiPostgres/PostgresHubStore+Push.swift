@@ -200,6 +200,7 @@ extension PostgresHubStore {
         }
         for row in deferred { _ = try consider(row, final: true) }
         try rows.write(schema: schema, on: link)
+        try turn?.removePlaceholders(except: Set(rows.keys), on: link)
         if let gate, let lookup, let policy {
             // The audit and who may see what, set-wise, in this transaction (`HubGate.finish` on SQLite).
             let (affected, audit, _) = try gate.decisions(merged: merged, refused: refused, lookup: lookup)

@@ -13,7 +13,7 @@ import PostgresNIO
 ///   program that owns it), in the incoming values and in the stored ones: the gate reads these
 ///   (`PostgresRuleLookup`: owner, reference, `key_from`), and who may see a row depends on its owner
 ///   and on the live rows that link to it, each of which names it. So a lock per row named
-///   (`rowLocks`: an advisory lock on the hash of table and key, exclusive) makes every push that
+///   (its `_begawi_rows` row locked `FOR UPDATE`, a placeholder made first when missing) makes every push that
 ///   could change a row's sight wait for every other that could: two pushes ending a person's last
 ///   two links both name the person, and the second recomputes its sight after the first commits
 ///   (READ COMMITTED: each statement reads what was committed before it).
@@ -25,16 +25,11 @@ import PostgresNIO
 ///   to read a row not locked in the shared turn (`RulesTurn.Missing`), and the push is then tried
 ///   again in the whole turn: an argument above that missed a case costs time, not a leak.
 ///
-/// Locks are taken in one order (the hash's) in one statement, before the rows are read; the rows
+/// Locks are taken in key order in one statement, before the rows are read; the rows
 /// named only by stored values (an enrollment whose status alone changes) are locked after, which
 /// two pushes can take in opposite orders: PostgreSQL then ends one with a deadlock error (after
 /// `deadlock_timeout`, 1 s), and it is tried again in the whole turn.
 struct RulesTurn {
-    /// The two-key advisory lock space of row locks (the one-key space holds `rulesLock` and the
-    /// install's lock; the spaces do not overlap). Two rows whose hashes are equal share a lock: they
-    /// wait for each other, nothing worse.
-    static let rowLockSpace: Int32 = 7_301_948
-
     /// The rows locked so far; nil when the push holds the whole turn (it may read any row).
     private(set) var locked: Set<RowKey>?
 
@@ -103,19 +98,43 @@ struct RulesTurn {
         if locked != nil { throw Missing() }
     }
 
-    /// Takes the row locks of `rows` not held yet, in the order of their hashes, in one statement.
+    /// Locks the merge-state rows (`_begawi_rows`) of `rows` not held yet, in key order: a row the
+    /// hub does not hold gets a placeholder without a state first (as `MergeRows` makes them, removed
+    /// by `removePlaceholders`), so that two pushes naming a row it does not hold yet take turns too.
+    /// Row locks, not advisory locks: PostgreSQL keeps those in its shared lock table, whose
+    /// `max_locks_per_transaction × max_connections` slots (6,400 by default) ten pushes of 400
+    /// rows each exhausted (SQLSTATE 53200); a row lock is kept in the row.
     private mutating func lock(_ rows: Set<RowKey>, on link: PostgresLink) throws {
         guard let held = locked else { return }
-        let wanted = rows.subtracting(held)
+        let wanted = rows.subtracting(held).sorted { ($0.table, $0.key) < ($1.table, $1.key) }
         guard !wanted.isEmpty else { return }
         var bindings = PostgresBindings()
         bindings.append(wanted.map(\.table))
         bindings.append(wanted.map(\.key))
-        // The sorted subquery feeds the locks in its order (its ORDER BY is kept under a plain aggregate).
         try link.query(PostgresQuery(unsafeSQL: """
-            SELECT count(pg_advisory_xact_lock(\(RulesTurn.rowLockSpace), h)) FROM (
-                SELECT DISTINCT hashtext(t || '/' || k) AS h FROM unnest($1::text[], $2::text[]) AS u(t, k) ORDER BY h) AS s
+            INSERT INTO _begawi_rows (tbl, key)
+            SELECT tbl, key FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS k(tbl, key, n) ORDER BY n
+            ON CONFLICT (tbl, key) DO NOTHING
+            """, binds: bindings))
+        try link.query(PostgresQuery(unsafeSQL: """
+            SELECT 1 FROM _begawi_rows r JOIN unnest($1::text[], $2::text[]) AS u(tbl, key) ON r.tbl = u.tbl AND r.key = u.key
+            ORDER BY r.tbl, r.key FOR UPDATE OF r
             """, binds: bindings))
         locked = held.union(wanted)
+    }
+
+    /// Removes the placeholders this turn made for rows the push did not write (rows its batch
+    /// only referenced; `MergeRows.write` removes those of its own rows).
+    func removePlaceholders(except batch: Set<RowKey>, on link: PostgresLink) throws {
+        guard let locked else { return }
+        let others = locked.subtracting(batch)
+        guard !others.isEmpty else { return }
+        var bindings = PostgresBindings()
+        bindings.append(others.map(\.table))
+        bindings.append(others.map(\.key))
+        try link.query(PostgresQuery(unsafeSQL: """
+            DELETE FROM _begawi_rows r USING unnest($1::text[], $2::text[]) AS u(tbl, key)
+            WHERE r.tbl = u.tbl AND r.key = u.key AND r.state IS NULL
+            """, binds: bindings))
     }
 }

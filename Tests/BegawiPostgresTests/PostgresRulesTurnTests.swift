@@ -10,12 +10,11 @@ import Testing
 /// How pushes under the rules take turns on PostgreSQL (`RulesTurn`): a push waits for another only
 /// when both name a row (its own, or one its rows reference), or when one takes the whole turn (a
 /// program's push, the office's). Another session stands for a push in progress by holding the lock
-/// that push would hold; the pushes run through a second store instance (another process), and
+/// that push would hold (a row's, or the rules' lock shared); the pushes run through a second store instance (another process), and
 /// whether one waits is read from `pg_locks`, not from a clock.
 @Suite(.blocking, .enabled(if: TestPostgres.available, TestPostgres.skipped))
 struct PostgresRulesTurnTests {
-    /// The lock space of rows (`RulesTurn.rowLockSpace`) and the whole turn's lock (`PostgresHubStore.rulesLock`).
-    static let rowLockSpace = 7_301_948
+    /// The whole turn's lock (`PostgresHubStore.rulesLock`).
     static let rulesLock = 7_301_947
 
     /// A site's sync run on another thread; `done` once it ended, with its error if any.
@@ -59,6 +58,23 @@ struct PostgresRulesTurnTests {
             """).map { try $0.decode((Int64, Int64).self) }
     }
 
+    /// Whether a hub's session waits for a row lock (`pg_stat_activity`).
+    static func hubWaitsForARow(on link: PostgresLink) throws -> Bool {
+        try link.query("""
+            SELECT count(*) FROM pg_stat_activity WHERE application_name = 'begawi-hub' AND wait_event_type = 'Lock'
+                AND wait_event IN ('transactionid', 'tuple')
+            """).first!.decode(Int64.self) > 0
+    }
+
+    /// Waits (at most 30 s) until `condition` holds.
+    static func awaitCondition(_ condition: () throws -> Bool) throws -> Bool {
+        for _ in 0..<300 {
+            if try condition() { return true }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        return false
+    }
+
     /// Waits (at most 30 s) until some session waits for the lock `wanted` says.
     static func awaitWaiter(on link: PostgresLink, _ wanted: ((Int64, Int64)) -> Bool) throws -> Bool {
         for _ in 0..<300 {
@@ -78,12 +94,11 @@ struct PostgresRulesTurnTests {
         let run = Run(h: h, other: try h.another())
         let holder = try PostgresLink.connect(try #require(h.settings))
         defer { holder.close() }
-        let ours = try holder.query("SELECT hashtext('participants/' || \(person))::bigint").first!.decode(Int64.self)
 
         // A push in progress that names the person (its lock held by another session).
         try holder.query("BEGIN")
         try holder.query("SELECT pg_advisory_xact_lock_shared(\(Int64(PostgresRulesTurnTests.rulesLock)))")
-        try holder.query("SELECT pg_advisory_xact_lock(\(Int64(PostgresRulesTurnTests.rowLockSpace))::int4, \(ours)::int4)")
+        try holder.query("SELECT 1 FROM _begawi_rows WHERE tbl = 'participants' AND key = \(person) FOR UPDATE")
 
         // lpk-c's own new person, and enrollment of it: nothing the holder named; it lands meanwhile.
         let theirs = try h.register("lpk-c", Person.make(2))
@@ -94,8 +109,8 @@ struct PostgresRulesTurnTests {
         // lpk-a enrolls the person: its push names it, and waits for the holder.
         try h.staff("lpk-a", "INSERT INTO enrollments(id, participant_id, program_id, status) VALUES ('enr-a', ?, 'prog-lpk-a', 'registered')", [person])
         let enrolling = Background { try run.h.sync("lpk-a", through: run.other) }
-        #expect(try PostgresRulesTurnTests.awaitWaiter(on: holder) { $0 == (Int64(PostgresRulesTurnTests.rowLockSpace), ours) },
-                "the push naming the person did not wait for its lock")
+        #expect(try PostgresRulesTurnTests.awaitCondition { try PostgresRulesTurnTests.hubWaitsForARow(on: holder) },
+                "the push naming the person did not wait for its row")
         #expect(!enrolling.done)
         try holder.query("COMMIT")
         #expect(try enrolling.wait().refused.isEmpty)

@@ -19,11 +19,12 @@ import PostgresNIO
 ///   (READ COMMITTED: each statement reads what was committed before it).
 /// - Rows found by a column's value rather than a key (`RuleLookup.rows(where:)`: the enrollments
 ///   that take their owner from a program whose owner changed) cannot be locked before they are
-///   read. A batch that may need them (a row of a table others take their owner from, `programs`),
-///   or the office's (which may change any owner), takes the whole turn: the advisory lock
-///   `PostgresHubStore.rulesLock` exclusive, which every other push holds shared. The lookup refuses
-///   to read a row not locked in the shared turn (`RulesTurn.Missing`), and the push is then tried
-///   again in the whole turn: an argument above that missed a case costs time, not a leak.
+///   read: they are read only in the whole turn (the advisory lock `PostgresHubStore.rulesLock`
+///   exclusive, which every other push holds shared). The office's push takes it from the start (it
+///   may change any owner); another push that needs such rows (a program it holds whose owner its
+///   batch changes) is refused them by the lookup (`RulesTurn.Missing`) and tried again in the whole
+///   turn, as is any push that asks the lookup for a row it did not lock: an argument above that
+///   missed a case costs time, not a leak.
 ///
 /// Locks are taken in key order in one statement, before the rows are read; the rows
 /// named only by stored values (an enrollment whose status alone changes) are locked after, which
@@ -36,11 +37,11 @@ struct RulesTurn {
     /// A row the shared turn did not lock was needed: the push is tried again in the whole turn.
     struct Missing: Error {}
 
-    /// Takes the turn a push of `batch` needs: the whole turn when `whole` or when the batch may need
-    /// rows found by value (see the type's comment); else the shared turn and the locks of the rows the
-    /// batch names, and those its incoming values reference.
+    /// Takes the turn a push of `batch` needs: the whole turn when `whole` or for the office (see the
+    /// type's comment); else the shared turn and the locks of the rows the batch names, and those its
+    /// incoming values reference.
     static func take(for batch: ChangeBatch, site: SiteRecord, policy: AccessPolicy, whole: Bool, on link: PostgresLink) throws -> RulesTurn {
-        if whole || site.kind == .office || touchesOwners(batch, policy: policy) {
+        if whole || site.kind == .office {
             try link.query("SELECT pg_advisory_xact_lock(\(PostgresHubStore.rulesLock))")
             return RulesTurn(locked: nil)
         }
@@ -58,18 +59,6 @@ struct RulesTurn {
         }
         try turn.lock(named, on: link)
         return turn
-    }
-
-    /// Whether the batch writes a row of a table whose owner other tables' rows take (`owner: {via}`):
-    /// a change of its owner changes theirs, found by value.
-    static func touchesOwners(_ batch: ChangeBatch, policy: AccessPolicy) -> Bool {
-        let targets = Set(policy.tables.values.compactMap { rule -> String? in
-            if case .via(_, let target) = rule.owner { return target }
-            return nil
-        })
-        guard !targets.isEmpty else { return false }
-        let written = Set(batch.rows.compactMap { $0.table < batch.tables.count ? batch.tables[$0.table].name : nil })
-        return !written.isDisjoint(with: targets)
     }
 
     /// Locks the rows the batch's stored rows reference (read after the rows were locked); nothing in

@@ -66,18 +66,18 @@ struct PostgresRulesTurnTests {
             """).first!.decode(Int64.self) > 0
     }
 
-    /// Waits (at most 30 s) until `condition` holds.
+    /// Waits (at most 20 s, within the holding session's 30 s idle limit) until `condition` holds.
     static func awaitCondition(_ condition: () throws -> Bool) throws -> Bool {
-        for _ in 0..<300 {
+        for _ in 0..<200 {
             if try condition() { return true }
             Thread.sleep(forTimeInterval: 0.1)
         }
         return false
     }
 
-    /// Waits (at most 30 s) until some session waits for the lock `wanted` says.
+    /// Waits (at most 20 s, within the holding session's 30 s idle limit) until some session waits for the lock `wanted` says.
     static func awaitWaiter(on link: PostgresLink, _ wanted: ((Int64, Int64)) -> Bool) throws -> Bool {
-        for _ in 0..<300 {
+        for _ in 0..<200 {
             if try waiting(on: link).contains(where: wanted) { return true }
             Thread.sleep(forTimeInterval: 0.1)
         }

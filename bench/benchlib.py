@@ -408,7 +408,9 @@ class PostgresServer:
     """A PostgreSQL server for the hub's store: a throwaway cluster this script starts (and stops) with
     Tests/Tools/pgcluster, or one already running at `url`. Gives fresh databases and the server's CPU."""
 
-    def __init__(self, url=None, folder=None, durable=True):
+    def __init__(self, url=None, folder=None, durable=True, statements=False):
+        """`statements`: the cluster of our own runs with pg_stat_statements loaded (for
+        `top_statements`); off by default, as it costs the server a little."""
         self.folder = None
         if url is None:
             # pgcluster's cluster runs with fsync, synchronous_commit and full_page_writes off (tests
@@ -420,9 +422,10 @@ class PostgresServer:
             if durable:
                 port = url.rsplit(":", 1)[1].split("/")[0]
                 bindir = sorted((d for d in os.listdir("/usr/lib/postgresql") if d.isdigit()), key=int)[-1]
+                extra = " -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.max=2000" if statements else ""
                 argv = [f"/usr/lib/postgresql/{bindir}/bin/pg_ctl", "-D", os.path.join(folder, "data"), "-m", "fast", "-w",
                         "-t", "60", "-l", os.path.join(folder, "server.log"),
-                        "-o", f"-p {port} -k {folder} -c listen_addresses=127.0.0.1", "restart"]
+                        "-o", f"-p {port} -k {folder} -c listen_addresses=127.0.0.1{extra}", "restart"]
                 if os.geteuid() == 0:
                     argv = ["runuser", "-u", "postgres", "--"] + argv
                 subprocess.run(argv, capture_output=True, check=True, cwd="/")
@@ -495,6 +498,20 @@ class PostgresServer:
             except OSError:
                 pass
         return total
+
+    def reset_statements(self):
+        """Starts pg_stat_statements' counts from zero (the server must have loaded it)."""
+        self.query("postgres", "CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        self.query("postgres", "SELECT pg_stat_statements_reset()")
+
+    def top_statements(self, n=15):
+        """The `n` statements that took the most time since `reset_statements`: total seconds, share of
+        all statements' time, calls, mean ms, rows, and the statement's start, one per line."""
+        return self.query("postgres", f"""
+            SELECT round(total_exec_time::numeric / 1000, 2) || ' s | ' || round((100 * total_exec_time / sum(total_exec_time) OVER ())::numeric, 1)
+                || ' % | ' || calls || ' calls | ' || round(mean_exec_time::numeric, 2) || ' ms | ' || rows || ' rows | '
+                || left(regexp_replace(query, '\\s+', ' ', 'g'), 160)
+            FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT {int(n)}""")
 
     def stop(self):
         if self.folder:

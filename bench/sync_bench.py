@@ -140,8 +140,11 @@ def ingest(args):
     server = None
     if postgres:
         # A fresh database on the server at --postgres-url, or on a cluster of our own (stopped below).
-        server = lib.PostgresServer(url=args.postgres_url, folder=os.path.join(args.work, "pg"))
+        statements = getattr(args, "pg_statements", False)
+        server = lib.PostgresServer(url=args.postgres_url, folder=os.path.join(args.work, "pg"), statements=statements)
         log(f"  PostgreSQL at {server.url}: {server.settings}")
+        if statements:
+            server.reset_statements()
         c = lib.Cluster(args.begawi, work, schema=schema, database=server.fresh_database("begawi_bench_ingest"))
     else:
         c = lib.Cluster(args.begawi, work, schema=schema)
@@ -258,8 +261,15 @@ def ingest(args):
         hub_rows = c.hub_rows()
     reached = watcher.reached
     c.stop_hub()
+    if server and getattr(args, "pg_statements", False):
+        top = server.top_statements()
+        with open(os.path.join(args.work, f"statements-{figure}.txt"), "w") as f:
+            f.write(top)
+        log("  the server's top statements by time (pg_stat_statements: total | share | calls | mean | rows | statement):")
+        for line in top.strip().splitlines():
+            log(f"    {line}")
     if server:
-        if args.postgres_url:
+        if args.postgres_url and not args.keep:
             server.drop_database("begawi_bench_ingest")
         server.stop()
 
@@ -786,6 +796,8 @@ def main():
                    "machine: its CPU is read from /proc); database begawi_bench_ingest is made there and dropped")
     p.add_argument("--hubs", type=int, default=1, help="hub processes on the one PostgreSQL database; sites spread "
                    "over them round-robin")
+    p.add_argument("--pg-statements", action="store_true", help="load pg_stat_statements in the server (the cluster of "
+                   "our own; a --postgres-url server must load it itself) and list the statements that took the most time")
     p = sub.add_parser("ingest-stores", help="ingest on SQLite, PostgreSQL with 1 hub and with --many-hubs, alternating")
     p.add_argument("--sites", type=int, default=50)
     p.add_argument("--rows-per-site", type=int, default=4000)
@@ -794,6 +806,7 @@ def main():
     p.add_argument("--rules", action="store_true")
     p.add_argument("--handak", action="store_true")
     p.add_argument("--postgres-url", default=None, help="as for ingest: a running server instead of a cluster per run")
+    p.add_argument("--pg-statements", action="store_true", help="as for ingest")
     p.set_defaults(prestamp=True, stop_at_commit=True)
     p = sub.add_parser("first-sync")
     p.add_argument("--sizes", default="100000,300000,1000000")

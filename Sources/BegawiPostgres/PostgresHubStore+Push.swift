@@ -21,6 +21,8 @@ extension PostgresHubStore {
         try SQLiteHubStore.requireReplicaID(id)
         try batch.validate()
         var attempt = 0
+        // Under the rules: the whole turn, after a push in the shared turn needed a row it had not locked.
+        var whole = false
         var merged: PushMerge
         var projection: Schema?
         while true {
@@ -33,14 +35,18 @@ extension PostgresHubStore {
                 let epoch = hubReplicaID
                 merged = try pool.withLink { link in
                     try link.transaction { link in
-                        try merge(batch, site: site, replica: id, schema: document.schema, mapping: mapping, epoch: epoch, on: link)
+                        try merge(batch, site: site, replica: id, schema: document.schema, mapping: mapping, epoch: epoch, whole: whole, on: link)
                     }
                 }
                 break
             } catch is NewerSchema where attempt < PostgresHubStore.pushAttempts {
                 try refresh()
+            } catch is RulesTurn.Missing where !whole {
+                whole = true
             } catch let error as BegawiError where PostgresHubStore.mayRetry(error) && attempt < PostgresHubStore.pushAttempts {
-                // Another push held rows this one needed: wait a moment, a little longer each time.
+                // Another push held rows this one needed: wait a moment, a little longer each time. Under the
+                // rules, a deadlock of row locks taken in two orders (`RulesTurn`) is not met again in the whole turn.
+                whole = true
                 Thread.sleep(forTimeInterval: Double.random(in: 0.005...0.02) * Double(attempt))
             } catch is NewerSchema {
                 throw PostgresHubStore.schemaMoving
@@ -75,7 +81,7 @@ extension PostgresHubStore {
     /// by the SQLite hub's `HubGate` when there are rules, and merged; everything written (the audit
     /// and who may see what included).
     func merge(_ batch: ChangeBatch, site: SiteRecord, replica id: String, schema: Schema, mapping: [(Int, [Int])],
-               epoch: String, on link: PostgresLink) throws -> PushMerge {
+               epoch: String, whole: Bool = false, on link: PostgresLink) throws -> PushMerge {
         try claim(replica: id, for: site, on: link)
         guard batch.replicaID == id else {
             throw BegawiError(.badBatch, "the batch names source \(batch.replicaID) but the request names replica \(id); send each replica's own batches")
@@ -86,11 +92,12 @@ extension PostgresHubStore {
             try notePush(site: site.id, rows: batch.rows.count, refused: 0, conflicts: 0, on: link)
             return PushMerge(cursor: .start, rowsChanged: 0, conflicts: 0, refused: [], whole: empty)
         }
-        // Under the rules, pushes take turns (see `PostgresHubStore+Rules`): taken before anything is read.
+        // Under the rules, pushes take turns on the rows they judge (`RulesTurn`): taken before anything is read.
         let gate = policy.map { HubGate(site: site, siteID: site.id, policy: $0, now: Int64(clamping: clock.nowMilliseconds())) }
+        var turn = try policy.map { try RulesTurn.take(for: batch, site: site, policy: $0, whole: whole, on: link) }
         if let gate {
-            try link.query("SELECT pg_advisory_xact_lock(\(PostgresHubStore.rulesLock))")
-            // Read in the turn: an erasure committed before it refuses writes to its rows (`+Erasure`).
+            // Read in the turn: an erasure (which takes the whole turn) committed before it refuses
+            // writes to its rows (`+Erasure`).
             gate.erased = try PostgresHubStore.erased(in: batch, on: link)
         }
         let cursor = try PostgresHubStore.cursor(for: batch.replicaID, on: link, lock: true)
@@ -101,9 +108,10 @@ extension PostgresHubStore {
         // (the gate judges them beside its rules).
         let judged = gate == nil && ValueCheck.mayRefuse(batch, schema: schema)
         var rows = try MergeRows.lock(batch, schema: schema, on: link)
+        if let policy { try turn?.lockStoredReferences(rows, schema: schema, policy: policy, on: link) }
         // Rows deleted and purged at the hub are not written again (read once the rows are locked).
         let purged = try PostgresHubStore.purgedRows(rows, on: link)
-        let lookup = gate.map { _ in PostgresRuleLookup(link: link, schema: schema, batch: rows.entries.mapValues(\.state)) }
+        let lookup = turn.map { PostgresRuleLookup(link: link, schema: schema, batch: rows.entries.mapValues(\.state), turn: $0) }
         if let lookup, let policy { try lookup.prefetch(batch, policy: policy) }
         var rowsChanged = 0
         var refused: [RowRefusal] = []
@@ -205,6 +213,7 @@ extension PostgresHubStore {
         }
         for row in deferred { _ = try consider(row, final: true) }
         try rows.write(schema: schema, on: link)
+        try turn?.removePlaceholders(except: Set(rows.keys), on: link)
         if let gate, let lookup, let policy {
             // The audit and who may see what, set-wise, in this transaction (`HubGate.finish` on SQLite).
             let (affected, audit, _) = try gate.decisions(merged: merged, refused: refused, lookup: lookup)

@@ -7,10 +7,12 @@ import PostgresNIO
 /// with, the recomputation of who may see what when they changed, and the check that the published
 /// schema declares the rules this process serves with.
 ///
-/// Pushes under the rules take turns (`rulesLock`, a transaction-level advisory lock): a push judges
-/// rows against others (a program's owner, the enrollments linking a participant) and recomputes who
-/// may see them, so it must see every earlier push's commit and no later one, as the SQLite hub's
-/// one writer does. Merging without rules keeps its row-level locking only.
+/// Pushes under the rules judge rows against others (a program's owner, the enrollments linking a
+/// participant) and recompute who may see them, so each must see every earlier commit of the rows it
+/// judges and no later one, as the SQLite hub's one writer does. They take `rulesLock` shared and
+/// lock the rows they judge (`RulesTurn`); the office's pushes, a push that needed a row it had not
+/// locked, the rules' recomputation, erasures and purge batches take it whole (exclusive). Merging
+/// without rules keeps its row-level locking only.
 extension PostgresHubStore {
     /// The advisory lock pushes under the rules take turns on (the install's is 7301946).
     static let rulesLock: Int64 = 7_301_947

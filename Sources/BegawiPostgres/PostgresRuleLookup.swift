@@ -6,20 +6,24 @@ import PostgresNIO
 /// The rules' view of the hub's rows during a push on PostgreSQL: the batch's rows as merged so far
 /// (held in memory until the push writes them), and other rows read from the database once each.
 ///
-/// Rows not in the batch cannot change while the push runs: pushes under the rules take turns
-/// (`PostgresHubStore.rulesLock`), so what is read once stays true until the commit.
+/// Rows not in the batch cannot change while the push runs: it reads only rows its turn locked, or
+/// holds the whole turn (`RulesTurn`), so what is read once stays true until the commit. A row the
+/// turn did not lock is refused (`RulesTurn.Missing`), and the push is tried again in the whole turn.
 final class PostgresRuleLookup: RuleLookup {
     let link: PostgresLink
     let schema: Schema
+    /// The push's turn: which rows it may read.
+    let turn: RulesTurn
     /// The batch's rows, by key: their state as merged so far (nil: the hub does not hold the row).
     var batch: [RowKey: RowState?]
     /// Rows read from the database, by key (nil: the hub never had the row).
     private var read: [RowKey: StoredRow?] = [:]
 
-    init(link: PostgresLink, schema: Schema, batch: [RowKey: RowState?]) {
+    init(link: PostgresLink, schema: Schema, batch: [RowKey: RowState?], turn: RulesTurn) {
         self.link = link
         self.schema = schema
         self.batch = batch
+        self.turn = turn
     }
 
     /// Reads at once the rows the batch's rows name through the rules' references (a program, a
@@ -44,6 +48,7 @@ final class PostgresRuleLookup: RuleLookup {
         for (table, keys) in wanted {
             guard let spec = schema.table(named: table) else { continue }
             let missing = keys.filter { self.batch[RowKey(table: table, key: $0)] == nil && read[RowKey(table: table, key: $0)] == nil }
+            for key in missing { try turn.require(RowKey(table: table, key: key)) }
             let found = try states(table, keys: Array(missing))
             for key in missing { read[RowKey(table: table, key: key)] = .some(found[key].map { StoredRow(spec, $0) }) }
         }
@@ -54,6 +59,7 @@ final class PostgresRuleLookup: RuleLookup {
         guard let spec = schema.table(named: table) else { return nil }
         if let held = batch[address] { return held.map { StoredRow(spec, $0) } }
         if let known = read[address] { return known }
+        try turn.require(address)
         let found = try states(table, keys: [key])[key].map { StoredRow(spec, $0) }
         read[address] = .some(found)
         return found
@@ -61,6 +67,8 @@ final class PostgresRuleLookup: RuleLookup {
 
     func rows(_ table: String, where column: String, is value: String, liveOnly: Bool) throws -> [(key: String, row: StoredRow)] {
         guard let spec = schema.table(named: table), spec.position(of: column) != nil else { return [] }
+        // Rows found by value cannot have been locked before: only in the whole turn.
+        try turn.requireWhole()
         let q = SyncedTables.quote
         let pk = q(spec.primaryKey.name)
         var sources = [q(table)]

@@ -21,6 +21,9 @@ extension PostgresSettings {
             ("statement_timeout", String(statementTimeoutMilliseconds)),
             ("idle_in_transaction_session_timeout", String(idleInTransactionTimeoutMilliseconds)),
             ("application_name", "begawi-hub"),
+            // Short statements over few rows: compiling one with LLVM (on by default in Debian's
+            // server above a planner cost) took 130 ms of a 235 ms visibility statement (BENCHMARKS.md).
+            ("jit", "off"),
         ]
         return configuration
     }

@@ -42,8 +42,11 @@ enum RowFeed {
     @discardableResult
     static func publish(limit: Int = 10_000, on link: PostgresLink) throws -> Int {
         // A read first: locking the head takes a transaction id, and polls of an idle feed would spend them.
+        // ORDER BY the partial index's columns: with statistics taken while most rows waited, the
+        // planner otherwise scans the whole table for a row that is not there (43 ms at 20,000 rows).
         let ready = try link.query("""
-            SELECT EXISTS (SELECT 1 FROM _begawi_rows WHERE pending AND state IS NOT NULL) OR EXISTS (SELECT 1 FROM _hub_feed WHERE pos IS NULL)
+            SELECT EXISTS (SELECT 1 FROM _begawi_rows WHERE pending AND state IS NOT NULL ORDER BY xid LIMIT 1)
+                OR EXISTS (SELECT 1 FROM _hub_feed WHERE pos IS NULL ORDER BY xid LIMIT 1)
             """)
         guard let row = ready.first, try PostgresHubStore.decode("_begawi_rows", { try row.decode(Bool.self) }) else { return 0 }
         return try link.transaction { link in

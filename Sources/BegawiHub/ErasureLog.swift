@@ -80,6 +80,17 @@ public struct ErasureLog: Sendable {
         return contents
     }
 
+    /// The last step of bringing the log and a database into agreement, on either store: appends
+    /// the erasures the database holds (`stored`) that the log read at the start (`contents`)
+    /// lacks, a crash having come between a commit and its line, and notes them in `done`.
+    package func appendUnlogged(_ stored: [Entry], contents: Contents, into done: inout ErasureReconciliation) throws {
+        let logged = Set(contents.entries.map(\.person))
+        let unlogged = stored.filter { !logged.contains($0.person) }
+        try append(unlogged)
+        done.appended = unlogged.count
+        done.recreated = !contents.exists && !unlogged.isEmpty
+    }
+
     /// Appends entries and waits until they are on disk (fsync). A torn last line is ended first, so
     /// that it cannot swallow the new one. The file is created 0600.
     public func append(_ entries: [Entry]) throws {

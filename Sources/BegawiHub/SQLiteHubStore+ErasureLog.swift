@@ -75,11 +75,7 @@ extension SQLiteHubStore {
             try replica.checkpoint()
             done.reapplied = lacking.count
         }
-        let logged = Set(contents.entries.map(\.person))
-        let unlogged = stored.filter { !logged.contains($0.person) }
-        try erasureLog.append(unlogged)
-        done.appended = unlogged.count
-        done.recreated = !contents.exists && !unlogged.isEmpty
+        try erasureLog.appendUnlogged(stored, contents: contents, into: &done)
         return done
     }
 

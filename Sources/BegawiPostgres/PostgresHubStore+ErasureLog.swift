@@ -70,11 +70,7 @@ extension PostgresHubStore {
             }
             if done.reapplied > 0 { publishErasures() }
         }
-        let logged = Set(contents.entries.map(\.person))
-        let unlogged = stored.filter { !logged.contains($0.person) }
-        try erasureLog.append(unlogged)
-        done.appended = unlogged.count
-        done.recreated = !contents.exists && !unlogged.isEmpty
+        try erasureLog.appendUnlogged(stored, contents: contents, into: &done)
         return done
     }
 

@@ -35,6 +35,11 @@ extension PostgresHubStore {
             pos bigint UNIQUE, pub_state bytea, pub_seq bigint[], pub_origin text, PRIMARY KEY (tbl, key))
         """,
         "CREATE INDEX IF NOT EXISTS _begawi_rows_pending ON _begawi_rows (xid, tbl, key) WHERE pending",
+        // The last position the feed gave (`RowFeed`): publishers take turns on this one row.
+        "CREATE TABLE IF NOT EXISTS _begawi_feed_head (one boolean PRIMARY KEY DEFAULT true CHECK (one), pos bigint NOT NULL)",
+        "INSERT INTO _begawi_feed_head (one, pos) VALUES (true, 0) ON CONFLICT DO NOTHING",
+        // The fenced feed of the first sessions, never written by the store (docs/postgresql.md).
+        "DROP TABLE IF EXISTS _begawi_changes",
         "CREATE TABLE IF NOT EXISTS _begawi_cursors (source text PRIMARY KEY, base bigint NOT NULL, position bigint NOT NULL)",
         // What each replica's last push refused, until its next push (`unsettledRefusals`).
         "CREATE TABLE IF NOT EXISTS _hub_unsettled (replica text PRIMARY KEY, base bigint NOT NULL, position bigint NOT NULL, refused text NOT NULL)",
@@ -61,6 +66,5 @@ extension PostgresHubStore {
                 INSERT INTO _begawi_state (name, value) VALUES ('format', '1'), ('replica_id', \(epoch)) ON CONFLICT DO NOTHING
                 """)
         }
-        try PostgresFeed().install(on: link)
     }
 }

@@ -1,5 +1,5 @@
 import BegawiCore
-import BegawiPostgres
+@testable import BegawiPostgres
 import BegawiTestSupport
 import Foundation
 import PostgresNIO

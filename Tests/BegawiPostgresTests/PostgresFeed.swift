@@ -1,9 +1,15 @@
 import BegawiCore
+@testable import BegawiPostgres
 import NIOCore
 import PostgresNIO
 
 /// A change feed on PostgreSQL that never skips: readers page by one number, and every change
 /// below a reader's cursor was visible to it before the cursor passed it.
+///
+/// Kept in the tests as the reference of the argument the hub's row feed (`RowFeed`) rests on, with
+/// the fence the issue proposed, which the store does not use (docs/postgresql.md, "The feed:
+/// positions given behind a fence"): `PostgresFeedTests` show that turn-taking publishers never let
+/// a reader skip, and that a reader paging by the writers' own numbers does.
 ///
 /// Writers record changes inside their own transactions (`record`), each with the writer's
 /// transaction id (`pg_current_xact_id()`). `publish` gives positions; readers take changes by
@@ -33,12 +39,12 @@ import PostgresNIO
 /// reorders or loses it; the sessions' statement and idle-in-transaction timeouts bound Begawi's
 /// own, and `lag` shows any (a forgotten prepared transaction too). docs/postgresql.md weighs
 /// keeping it. Each change is written twice: inserted, then given its position.
-public struct PostgresFeed: Sendable {
+struct PostgresFeed: Sendable {
     /// Makes the feed's handle; its tables are made by `install`.
-    public init() {}
+    init() {}
 
     /// Makes the feed's tables when missing; several processes may call it at once.
-    public func install(on link: PostgresLink) throws {
+    func install(on link: PostgresLink) throws {
         try link.transaction { link in
             // CREATE … IF NOT EXISTS is not safe against itself in another session: take turns.
             try link.query("SELECT pg_advisory_xact_lock(7301946)")
@@ -62,7 +68,7 @@ public struct PostgresFeed: Sendable {
 
     /// Records a change in the link's open transaction (or on its own); returns its id.
     @discardableResult
-    public func record(_ body: [UInt8], on link: PostgresLink) throws -> Int64 {
+    func record(_ body: [UInt8], on link: PostgresLink) throws -> Int64 {
         let rows = try link.query("INSERT INTO _begawi_changes (body) VALUES (\(ByteBuffer(bytes: body))) RETURNING id")
         guard let row = rows.first else { throw PostgresFailure.error(Missing(), doing: "recording a change") }
         return try decode(row, as: Int64.self)
@@ -71,7 +77,7 @@ public struct PostgresFeed: Sendable {
     /// Gives positions, in (transaction id, id) order, to at most `limit` changes below the fence;
     /// returns how many. 0 also when another session is publishing: its changes come with its commit.
     @discardableResult
-    public func publish(limit: Int = 10_000, on link: PostgresLink) throws -> Int {
+    func publish(limit: Int = 10_000, on link: PostgresLink) throws -> Int {
         // A read first: locking the head takes a transaction id, and an idle feed polled every
         // second would spend one per poll.
         let ready = try link.query("""
@@ -104,7 +110,7 @@ public struct PostgresFeed: Sendable {
     }
 
     /// The changes after `cursor`, in position order, at most `limit` of them.
-    public func read(after cursor: UInt64, limit: Int, on link: PostgresLink) throws -> [FeedChange] {
+    func read(after cursor: UInt64, limit: Int, on link: PostgresLink) throws -> [FeedChange] {
         guard let after = Int64(exactly: cursor) else {
             throw BegawiError(.invalidArgument, "a feed cursor is at most \(Int64.max)")
         }
@@ -119,13 +125,13 @@ public struct PostgresFeed: Sendable {
     }
 
     /// Publishes what is ready, then reads: a reader's poll.
-    public func next(after cursor: UInt64, limit: Int, on link: PostgresLink) throws -> [FeedChange] {
+    func next(after cursor: UInt64, limit: Int, on link: PostgresLink) throws -> [FeedChange] {
         try publish(on: link)
         return try read(after: cursor, limit: limit, on: link)
     }
 
     /// How far the fence trails the committed changes (for the hub's metrics).
-    public func lag(on link: PostgresLink) throws -> FenceLag {
+    func lag(on link: PostgresLink) throws -> FenceLag {
         let rows = try link.query("""
             SELECT count(*), coalesce(extract(epoch FROM clock_timestamp() - min(recorded_at)), 0)::float8
             FROM _begawi_changes WHERE pos IS NULL

@@ -1,14 +1,14 @@
 /// One change as the feed delivers it.
-public struct FeedChange: Sendable, Hashable {
+struct FeedChange: Sendable, Hashable {
     /// Its place in the feed: a reader's cursor is the last position it took.
-    public var position: UInt64
+    var position: UInt64
     /// The number the change got when it was written (allocation order, not delivery order).
-    public var id: Int64
+    var id: Int64
     /// What the writer recorded.
-    public var body: [UInt8]
+    var body: [UInt8]
 
     /// Makes a change.
-    public init(position: UInt64, id: Int64, body: [UInt8]) {
+    init(position: UInt64, id: Int64, body: [UInt8]) {
         self.position = position
         self.id = id
         self.body = body

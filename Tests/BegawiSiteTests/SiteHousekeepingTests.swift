@@ -97,7 +97,13 @@ import Testing
             await housekeeping.runIfDue(now: Self.now + SiteHousekeeping.interval - 1, ledgerRetentionDays: 90)
             #expect(housekeeping.pass == nil)
             #expect(try await lane.run { try $0.space().freePages } > 0)
-            await housekeeping.runIfDue(now: Self.now + SiteHousekeeping.interval, ledgerRetentionDays: 90)
+            // Due again an hour on; on a loaded machine this pass too may take more than one slice.
+            var again = 0
+            repeat {
+                await housekeeping.runIfDue(now: Self.now + SiteHousekeeping.interval, ledgerRetentionDays: 90)
+                again += 1
+            } while housekeeping.pass != nil && again < 1_000
+            #expect(housekeeping.pass == nil)
             #expect(try await lane.run { try $0.space().freePages } == 0)
         }
     }

@@ -32,9 +32,9 @@ def percentile(values, q):
 class Daemon:
     """`begawi site run` for one site, with its log beside its configuration."""
 
-    def __init__(self, cluster, site, prefix=()):
+    def __init__(self, cluster, site, prefix=(), binary=None):
         self.log = open(cluster.path(f"{site}.log"), "ab")
-        self.process = subprocess.Popen(list(prefix) + [cluster.begawi, "site", "run", "--config", cluster.site_config(site)],
+        self.process = subprocess.Popen(list(prefix) + [binary or cluster.begawi, "site", "run", "--config", cluster.site_config(site)],
                                         stdout=subprocess.DEVNULL, stderr=self.log, env=cluster.env("info"))
 
     def stop(self):
@@ -194,8 +194,13 @@ def idle(args):
             c.add_site("lpk-idle", extra=extra)
             link.account(port)
             clusters[name] = (c, port)
+        # Each site daemon runs its own copy of the binary, as on a partner's machine where no hub runs:
+        # pages of one file mapped by two processes (the hub here) are shared, and the kernel reclaims
+        # none of them for the site (its idle trim, `MADV_PAGEOUT`), so one file would overstate its RSS.
         for name, (c, port) in clusters.items():
-            daemons[name] = Daemon(c, "lpk-idle", prefix=link.exec_argv("a"))
+            own = os.path.join(work, f"begawi-{name}")
+            shutil.copy2(c.begawi, own)
+            daemons[name] = Daemon(c, "lpk-idle", prefix=link.exec_argv("a"), binary=own)
         time.sleep(30)  # the first rounds, then idle
         start = {name: (link.count(port), daemons[name].cpu_seconds()) for name, (c, port) in clusters.items()}
         t0 = time.monotonic()

@@ -124,7 +124,6 @@ public final class PostgresHubStore: @unchecked Sendable {
         try pool.withLink { link in try link.query("SELECT 1") }
     }
 
-    /// The last position given in the hub's feed.
     /// Rows and visibility events committed and not yet published: what sites cannot pull yet. Both
     /// counts use the partial indexes that publishing reads.
     public func feedWaiting() throws -> Int? {
@@ -136,6 +135,7 @@ public final class PostgresHubStore: @unchecked Sendable {
         }
     }
 
+    /// The last position given in the hub's feed.
     public func headSeq() throws -> UInt64 {
         try pool.withLink { link in
             guard let row = try link.query("SELECT pos FROM _begawi_feed_head").first else {

@@ -5,7 +5,6 @@ public import ServiceLifecycle
 /// The hub's periodic housekeeping (issue 15: purge below the horizon, retention, space given back),
 /// every `housekeeping_interval_seconds`, on the sync lane so that it queues with the pushes for
 /// the one writer instead of racing them. A pass that fails is logged and tried again at the next.
-/// On a store that has no housekeeping yet (`housekeepingNotBuilt`), it says so once and does nothing.
 public struct HubHousekeeping: Service {
     let store: any ServedHubStore
     let lanes: Blocking
@@ -17,12 +16,6 @@ public struct HubHousekeeping: Service {
     /// The shutdown's cancellation ends it quietly: a service that throws makes the group fail, and
     /// the hub would exit non-zero on every `systemctl stop`.
     public func run() async throws {
-        if let reason = store.housekeepingNotBuilt {
-            // Said once; the service then waits for the shutdown, so that the group's shape stays the same.
-            logger.notice("housekeeping is off: \(reason)")
-            try? await gracefulShutdown()
-            return
-        }
         do {
             try await cancelWhenGracefulShutdown { [self] in
                 while true {

@@ -12,9 +12,6 @@ public protocol ServedHubStore: HubStore {
     /// saying what to do; logs what the open did that an operator must know of (rules recomputed,
     /// erasures applied again, a new epoch).
     func prepareToServe(declared: Schema?, policy: AccessPolicy?, schemaFile: String, logger: Logger) throws
-    /// Why the periodic housekeeping (purge, retention, space) does nothing on this store, or nil
-    /// when `housekeep` does its work. The daemon says it once in the log instead of running passes.
-    var housekeepingNotBuilt: String? { get }
     /// One housekeeping pass at `now`: the count of each concern's work, for the log line.
     func housekeep(now: UInt64, retention: HubRetention) throws -> [String: Int]
     /// How often the daemon publishes the changes that wait for a place in the feed (a push whose
@@ -39,9 +36,6 @@ extension SQLiteHubStore: ServedHubStore {
         if let granted = rulesRecomputed { HubDaemon.logWidening(granted, logger: logger) }
         if let done = erasuresReconciled { HubDaemon.logErasures(done, logger: logger) }
     }
-
-    /// Nil: the SQLite hub purges, applies retention and gives space back.
-    public var housekeepingNotBuilt: String? { nil }
 
     /// Nil: a push's transaction gives its rows their places in the feed as it commits.
     public var publishInterval: Duration? { nil }

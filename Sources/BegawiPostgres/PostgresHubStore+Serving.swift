@@ -24,9 +24,6 @@ extension PostgresHubStore: ServedHubStore {
         }
     }
 
-    /// Nil: the store purges below the horizon and applies retention (`PostgresHubStore+Housekeeping`).
-    public var housekeepingNotBuilt: String? { nil }
-
     /// Every second: a push whose publish lost its turn to another process leaves its rows waiting.
     public var publishInterval: Duration? { .seconds(1) }
 

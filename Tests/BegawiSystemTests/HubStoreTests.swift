@@ -40,17 +40,14 @@ import Testing
     }
 
     /// What a hub on PostgreSQL does not do is said, never half-done: `hub backup` and a URL
-    /// holding a password are refused with what to do instead. Housekeeping runs (no notice that it
-    /// is off), the office's dashboard is mounted, and `hub report` answers as on SQLite (this
-    /// schema lacks the report's tables: it says which).
+    /// holding a password are refused with what to do instead. The office's dashboard is mounted,
+    /// and `hub report` answers as on SQLite (this schema lacks the report's tables: it says which).
     @Test(.enabled(if: ClusterStore.server != nil, "BEGAWI_TEST_POSTGRES is unset: Tests/Tools/pgcluster start DIR prints a URL to set it to"))
     func aPostgresHubSaysWhatItDoesNotDoYet() throws {
         let cluster = try Cluster(label: "pg-limits", store: .postgres)
         let postgres = try #require(cluster.postgres)
         cluster.hubEnvironment["BEGAWI_LOG_LEVEL"] = "notice"
         try cluster.startHub()
-        // Housekeeping runs on PostgreSQL too (HousekeepingTests): no notice that it is off.
-        #expect(!cluster.hubLog().contains("housekeeping is off"), "\(cluster.hubLog())")
         #expect(!cluster.hubLog().contains("office's dashboard (/office/) is not served"), "\(cluster.hubLog())")
         try cluster.addSite("lpk-a")
         let sites = try Cluster.run(["hub", "sites", "--config", cluster.hubConfig])

@@ -1,0 +1,78 @@
+import BegawiCore
+import BegawiHub
+import BegawiPostgres
+import Foundation
+import PostgresNIO
+import Testing
+
+/// Wrong credentials counted in the database (`_hub_auth_failures`), shared by every hub process on
+/// it: failures through two store instances (two processes) add up, the table stays bounded, and an
+/// address never shows in an error. The SQLite store shares nothing (one process serves it).
+@Suite struct SharedAuthFailuresTests {
+    @Test(arguments: StoreKind.available)
+    func failuresThroughTwoProcessesAddUp(kind: StoreKind) throws {
+        try kind.withHub { (hub) throws in
+            guard kind == .postgres else {
+                #expect(hub.store.sharedAuthFailures() == nil, "a SQLite hub counts in its process")
+                return
+            }
+            let one = try #require(hub.store.sharedAuthFailures())
+            let two = try #require(try hub.another().sharedAuthFailures())
+            #expect(try one.triesLeft("198.51.100.7", perMinute: 6) == 6, "an address with no failure has every try")
+            for _ in 0..<3 { _ = try one.failed("198.51.100.7", perMinute: 6) }
+            let afterThree = try two.triesLeft("198.51.100.7", perMinute: 6)
+            #expect(afterThree >= 3 && afterThree < 4, "the other process sees the first's failures: \(afterThree)")
+            for _ in 0..<2 { _ = try two.failed("198.51.100.7", perMinute: 6) }
+            let last = try two.failed("198.51.100.7", perMinute: 6)
+            #expect(last < 1, "six failures through two processes use up six tries: \(last)")
+            #expect(try one.triesLeft("198.51.100.7", perMinute: 6) < 1)
+            // More failures never go below none left.
+            #expect(try one.failed("198.51.100.7", perMinute: 6) >= 0)
+            #expect(try one.triesLeft("203.0.113.9", perMinute: 6) == 6, "another address is not affected")
+            // A smaller allowance after a reload caps the tries left.
+            _ = try one.failed("203.0.113.9", perMinute: 60)
+            #expect(try two.triesLeft("203.0.113.9", perMinute: 2) <= 2)
+        }
+    }
+
+    /// A bucket untouched for a minute has refilled: the next count anywhere removes its row, and a
+    /// stale row reads as full meanwhile; recent rows stay.
+    @Test(.enabled(if: TestPostgres.available, TestPostgres.skipped))
+    func refilledRowsAreRemoved() throws {
+        try StoreKind.postgres.withHub { (hub) throws in
+            let counts = try #require(hub.store.sharedAuthFailures())
+            try TestPostgres.withLink(to: hub) { link in
+                try link.query("""
+                    INSERT INTO _hub_auth_failures (address, tries, updated)
+                    SELECT 'old-' || n, 0, extract(epoch FROM clock_timestamp())::float8 - 120 FROM generate_series(1, 150) AS n
+                    """)
+                try link.query("INSERT INTO _hub_auth_failures VALUES ('recent', 0, extract(epoch FROM clock_timestamp())::float8 - 30)")
+            }
+            #expect(try counts.triesLeft("old-1", perMinute: 10) == 10, "two minutes refill any allowance")
+            let recent = try counts.triesLeft("recent", perMinute: 10)
+            #expect(recent >= 5 && recent < 6, "\(recent)")
+            _ = try counts.failed("192.0.2.1", perMinute: 10)
+            _ = try counts.failed("192.0.2.2", perMinute: 10)
+            let left = try TestPostgres.withLink(to: hub) { link in
+                try link.query("SELECT address FROM _hub_auth_failures ORDER BY address").map { try $0.decode(String.self) }
+            }
+            #expect(left == ["192.0.2.1", "192.0.2.2", "recent"], "\(left)")
+        }
+    }
+
+    /// A count the database cannot take fails with an error that names the table, not the address.
+    @Test(.enabled(if: TestPostgres.available, TestPostgres.skipped))
+    func anErrorNamesNoAddress() throws {
+        try StoreKind.postgres.withHub { (hub) throws in
+            let counts = try #require(hub.store.sharedAuthFailures())
+            _ = try TestPostgres.withLink(to: hub) { link in try link.query("DROP TABLE _hub_auth_failures") }
+            let calls: [() throws -> Void] = [{ _ = try counts.failed("198.51.100.77", perMinute: 10) },
+                                              { _ = try counts.triesLeft("198.51.100.77", perMinute: 10) }]
+            for call in calls {
+                let error = try #require(throws: (any Error).self) { try call() }
+                #expect(!"\(error)".contains("198.51.100.77"), "\(error)")
+                #expect("\(error)".contains("_hub_auth_failures"), "\(error)")
+            }
+        }
+    }
+}

@@ -35,6 +35,30 @@ import Testing
         }
     }
 
+    /// Four threads on two store instances count 60 failures of one address at once: none is lost
+    /// (each count is one atomic upsert), so the tries left are the allowance less 60, plus what
+    /// refilled while they ran (100 a minute: 5/3 a second, measured, not assumed).
+    @Test(.enabled(if: TestPostgres.available, TestPostgres.skipped))
+    func concurrentCountsAreNotLost() throws {
+        try StoreKind.postgres.withHub { (hub) throws in
+            let stores = [try #require(hub.store.sharedAuthFailures()), try #require(try hub.another().sharedAuthFailures())]
+            let errors = Shared<[String]>([])
+            let start = Date()
+            concurrently((0..<4).map { n in
+                let counts = stores[n % 2]
+                return { @Sendable in
+                    for _ in 0..<15 {
+                        do { _ = try counts.failed("198.51.100.8", perMinute: 100) } catch { errors.with { $0.append("\(error)") } }
+                    }
+                }
+            })
+            let elapsed = Date().timeIntervalSince(start)
+            #expect(errors.with { $0 }.isEmpty, "\(errors.with { $0 })")
+            let left = try stores[0].triesLeft("198.51.100.8", perMinute: 100)
+            #expect(left >= 40 && left <= 40 + elapsed * 100 / 60 + 0.01, "\(left) tries left after \(elapsed) s")
+        }
+    }
+
     /// A bucket untouched for a minute has refilled: the next count anywhere removes its row, and a
     /// stale row reads as full meanwhile; recent rows stay.
     @Test(.enabled(if: TestPostgres.available, TestPostgres.skipped))

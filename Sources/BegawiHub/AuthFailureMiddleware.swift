@@ -16,7 +16,7 @@ import Logging
 /// within the last minute (its bucket has not refilled), so a good credential from a clean address
 /// costs no extra database trip. An address whose failures all went to other processes gets one
 /// try here before this process knows it (then its answer tells it so): at most one try per process
-/// beyond the allowance, where each process alone once gave the whole allowance. If the database
+/// a minute beyond the allowance, where each process alone once gave the whole allowance. If the database
 /// cannot answer, the process fails closed for the addresses it would ask about (503, the
 /// credential unchecked) and keeps counting in its own buckets; the journal's summary says so.
 final class AuthFailureMiddleware: RouterMiddleware, @unchecked Sendable {

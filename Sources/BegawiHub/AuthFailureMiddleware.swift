@@ -13,10 +13,11 @@ import Logging
 /// With `shared` counts (several hub processes on one PostgreSQL database), each failure is also
 /// counted in the database, and the tries left there replace this process's when fewer. Before a
 /// credential is checked the database is asked only about an address that failed in this process
-/// within the last minute (its bucket has not refilled), so a good credential from a clean address
-/// costs no extra database trip. An address whose failures all went to other processes gets one
-/// try here before this process knows it (then its answer tells it so): at most one try per process
-/// a minute beyond the allowance, where each process alone once gave the whole allowance. If the database
+/// within the last minute (its bucket has not refilled) or that another process said it refused
+/// (`othersRefused`), so a good credential from a clean address costs no extra database trip. An
+/// address whose failures all went to other processes, before this one heard of them, gets one try
+/// here (then its answer tells it so): at most one try per process a minute beyond the allowance,
+/// where each process alone once gave the whole allowance. If the database
 /// cannot answer, the process fails closed for the addresses it would ask about (503, the
 /// credential unchecked) and keeps counting in its own buckets; the journal's summary says so.
 final class AuthFailureMiddleware: RouterMiddleware, @unchecked Sendable {
@@ -84,7 +85,8 @@ final class AuthFailureMiddleware: RouterMiddleware, @unchecked Sendable {
             if buckets.perMinute != perMinute { buckets = FailureBuckets(perMinute: perMinute) }
             let at = now()
             let wait = buckets.retryAfter(address, at: at)
-            return (wait, wait == nil && shared != nil && buckets.hasFailed(address, at: at))
+            guard wait == nil, let shared else { return (wait, false) }
+            return (nil, buckets.hasFailed(address, at: at) || shared.counts.othersRefused(address))
         }
         if let wait { return refusal(address, wait: wait, perMinute: perMinute) }
         if ask, let shared {

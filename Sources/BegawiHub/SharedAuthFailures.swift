@@ -13,4 +13,13 @@ public protocol SharedAuthFailures: Sendable {
     func triesLeft(_ address: String, perMinute: Int) throws -> Double
     /// Counts a wrong credential from `address`; returns the tries it has left after this one.
     func failed(_ address: String, perMinute: Int) throws -> Double
+    /// Whether another process said within the last minute that `address` has used up its tries,
+    /// from what this process heard (no database trip): the middleware then asks `triesLeft`
+    /// before checking the address's credential, as for an address that failed here.
+    func othersRefused(_ address: String) -> Bool
+}
+
+extension SharedAuthFailures {
+    /// Nothing heard: only the addresses that failed in this process are asked about.
+    public func othersRefused(_ address: String) -> Bool { false }
 }

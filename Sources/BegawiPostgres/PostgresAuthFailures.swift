@@ -8,12 +8,20 @@ import PostgresNIO
 /// (tries left when last counted, and when), on the database's clock (`clock_timestamp()`), the one
 /// clock every process shares. An address with no row has all its tries.
 ///
+/// An address that runs out of tries is said on `begawi_auth` (`NOTIFY`), so that every process
+/// asks the database about it before its next check of that address's credential.
+///
 /// Bounded: a bucket untouched for 60 s has refilled whatever the allowance, so each count removes
 /// up to 100 such rows of other addresses in the same statement (rows another session holds are
 /// skipped, never waited for, so concurrent counts cannot deadlock). Addresses are not personal
 /// data, but they are bound values only and never appear in an error.
 struct PostgresAuthFailures: SharedAuthFailures {
     let pool: PostgresPool
+    /// What this process heard other processes refuse (`PostgresFeedListener`).
+    let refused: RefusedAddresses
+
+    /// The channel on which a process says it refused an address (the payload).
+    static let channel = "begawi_auth"
 
     /// The table and its index on the time of the last count (the sweep's), made at open.
     static let tables: [PostgresQuery] = [
@@ -55,11 +63,20 @@ struct PostgresAuthFailures: SharedAuthFailures {
         guard let row = rows.first else {
             throw BegawiError(.storage, "counting a wrong credential in _hub_auth_failures returned no row; check the hub's PostgreSQL database")
         }
-        return try PostgresHubStore.decode("_hub_auth_failures") { try row.decode(Double.self) }
+        let tries = try PostgresHubStore.decode("_hub_auth_failures") { try row.decode(Double.self) }
+        if tries < 1 {
+            // Out of tries: every process hears it, and asks the database before its next check of
+            // this address (a second statement, made only when an address runs out).
+            try pool.withLink { link in try link.query("SELECT pg_notify('begawi_auth', \(address))") }
+        }
+        return tries
     }
+
+    /// Whether another process said within the last minute that `address` ran out of tries.
+    func othersRefused(_ address: String) -> Bool { refused.contains(address) }
 }
 
 extension PostgresHubStore {
     /// Wrong credentials counted in the database, shared by every hub process on it.
-    public func sharedAuthFailures() -> (any SharedAuthFailures)? { PostgresAuthFailures(pool: pool) }
+    public func sharedAuthFailures() -> (any SharedAuthFailures)? { PostgresAuthFailures(pool: pool, refused: listener.refused) }
 }

@@ -35,6 +35,26 @@ import Testing
         }
     }
 
+    /// An address that runs out of tries through one process is heard of by the other (`NOTIFY
+    /// begawi_auth`), which then asks the database before checking it; another address is not.
+    @Test(.enabled(if: TestPostgres.available, TestPostgres.skipped))
+    func anAddressOutOfTriesIsHeardOfByTheOtherProcess() throws {
+        try StoreKind.postgres.withHub { (hub) throws in
+            let one = try #require(hub.store.sharedAuthFailures())
+            let two = try #require(try hub.another().sharedAuthFailures())
+            for _ in 0..<2 { _ = try one.failed("198.51.100.9", perMinute: 3) }
+            _ = try one.failed("203.0.113.5", perMinute: 3)
+            Thread.sleep(forTimeInterval: 0.5)
+            #expect(!two.othersRefused("198.51.100.9"), "not out of tries yet: nothing said")
+            #expect(try one.failed("198.51.100.9", perMinute: 3) < 1)
+            // A notification is delivered in milliseconds; the wait is generous for a loaded machine.
+            let deadline = Date().addingTimeInterval(20)
+            while !two.othersRefused("198.51.100.9"), Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+            #expect(two.othersRefused("198.51.100.9"))
+            #expect(!two.othersRefused("203.0.113.5"))
+        }
+    }
+
     /// Four threads on two store instances count 60 failures of one address at once: none is lost
     /// (each count is one atomic upsert), so the tries left are the allowance less 60, plus what
     /// refilled while they ran (100 a minute: 5/3 a second, measured, not assumed).

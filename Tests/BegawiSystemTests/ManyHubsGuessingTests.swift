@@ -51,11 +51,13 @@ import Testing
         let elsewhere = try Self.codes(Self.group("127.0.0.1", ca, right, [one, two], first: true))
         #expect(elsewhere == ["200", "200"], "\(elsewhere)")
 
-        // Guesses all through one hub: the other learns of them at its first try from the address
-        // (checked, the one try beyond the allowance a process can give), then refuses.
+        // Guesses all through one hub: the other has heard (NOTIFY) that the address ran out of
+        // tries and refuses it; had the word come late, its first try there would be checked (the
+        // one try beyond the allowance a process can give), and the rest refused.
         let oneSided = try Self.codes(Self.group("127.0.0.3", ca, wrong, Array(repeating: one, count: 7), first: true)
             + Self.group("127.0.0.3", ca, wrong, [two, two, two]))
-        #expect(oneSided == ["401", "401", "401", "401", "401", "401", "429", "401", "429", "429"], "\(oneSided)")
+        #expect(oneSided.prefix(7) == ["401", "401", "401", "401", "401", "401", "429"], "\(oneSided)")
+        #expect(oneSided.count == 10 && ["401", "429"].contains(oneSided[7]) && oneSided.suffix(2) == ["429", "429"], "\(oneSided)")
 
         // The counts' table gone: an address that failed on a hub is answered 503 there, unchecked,
         // and a right credential from a clean address still goes through; the journal says so once

@@ -43,6 +43,9 @@ final class RefusedAddresses: @unchecked Sendable {
         }
     }
 
+    /// How many addresses are kept (some may be past their minute).
+    var count: Int { lock.withLock { heard.count } }
+
     /// Whether another process refused `address` within the last minute.
     func contains(_ address: String) -> Bool {
         lock.withLock {

@@ -1,6 +1,6 @@
 import BegawiCore
 import BegawiHub
-import BegawiPostgres
+@testable import BegawiPostgres
 import Foundation
 import PostgresNIO
 import Testing
@@ -77,6 +77,27 @@ import Testing
             let left = try stores[0].triesLeft("198.51.100.8", perMinute: 100)
             #expect(left >= 40 && left <= 40 + elapsed * 100 / 60 + 0.01, "\(left) tries left after \(elapsed) s")
         }
+    }
+
+    /// What a process heard is kept a minute, on a hand-moved clock, and the set stays bounded.
+    @Test func heardAddressesLastAMinuteAndStayBounded() {
+        let clock = Shared<Double>(0)
+        let heard = RefusedAddresses(maxAddresses: 100) { clock.with { $0 } }
+        heard.note("198.51.100.7")
+        heard.note("")
+        heard.note(String(repeating: "x", count: 300))
+        #expect(heard.contains("198.51.100.7") && !heard.contains("203.0.113.9"))
+        #expect(!heard.contains("") && !heard.contains(String(repeating: "x", count: 300)), "no payload an address cannot be")
+        clock.with { $0 = 59.9 }
+        #expect(heard.contains("198.51.100.7"))
+        clock.with { $0 = 60 }
+        #expect(!heard.contains("198.51.100.7"), "forgotten a minute after")
+        for i in 0..<1000 {
+            clock.with { $0 = 100 + Double(i) / 100 }
+            heard.note("10.0.\(i / 256).\(i % 256)")
+        }
+        #expect(heard.count <= 100)
+        #expect(heard.contains("10.0.3.231"), "the newest are kept")
     }
 
     /// A bucket untouched for a minute has refilled: the next count anywhere removes its row, and a

@@ -42,6 +42,23 @@ struct FailureBuckets {
         entries[address] = Entry(tries: max(0, tries - 1), updated: now)
     }
 
+    /// Whether `address` failed recently enough that its bucket has not refilled: the addresses a
+    /// hub sharing its counts with other processes asks the database about before a credential.
+    func hasFailed(_ address: String, at now: Double) -> Bool {
+        guard let entry = entries[address] else { return false }
+        return refilled(entry, at: now) < Double(perMinute)
+    }
+
+    /// Takes in what other processes know of `address`: its tries left (`SharedAuthFailures`)
+    /// replace this process's count when fewer, and refill from `now` as this process's would.
+    mutating func adopt(_ address: String, tries: Double, at now: Double) {
+        let tries = tries.isFinite ? min(Double(perMinute), max(0, tries)) : 0
+        let own = entries[address].map { refilled($0, at: now) } ?? Double(perMinute)
+        guard tries < own else { return }
+        if entries[address] == nil, entries.count >= maxAddresses { evict(at: now) }
+        entries[address] = Entry(tries: tries, updated: now)
+    }
+
     private mutating func evict(at now: Double) {
         entries = entries.filter { refilled($0.value, at: now) < Double(perMinute) }
         guard entries.count >= maxAddresses else { return }

@@ -90,7 +90,10 @@ public struct HubServer: Service {
         let router = Router(context: HubRequestContext.self)
         router.add(middleware: HubMiddleware(clock: clock, logger: logger, settings: settings, metrics: metrics, groups: routes.map(\.pathPrefix)))
         let start = ContinuousClock.now
-        let authFailures = AuthFailureMiddleware(settings: settings, logger: logger, signIns: Set(routes.flatMap(\.credentialPaths))) {
+        // Several processes on one database count wrong credentials together (`SharedAuthFailures`).
+        let shared = store.sharedAuthFailures().map { AuthFailureMiddleware.Shared(counts: $0, lanes: lanes) }
+        let authFailures = AuthFailureMiddleware(settings: settings, logger: logger, signIns: Set(routes.flatMap(\.credentialPaths)),
+                                                 shared: shared) {
             let elapsed = ContinuousClock.now - start
             return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         }

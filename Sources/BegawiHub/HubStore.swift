@@ -56,9 +56,14 @@ public protocol HubStore: Sendable {
                  maxRows: Int) throws -> (batch: ChangeBatch, bytes: [UInt8], next: UInt64?)
     /// Writes a consistent copy of the store while the hub runs; the copy gets a new epoch.
     func backup(to path: String) throws
+    /// Where wrong credentials are counted beside the process's own buckets: nil when the process
+    /// alone serves the store (SQLite), the database's counts when several processes may share it.
+    func sharedAuthFailures() -> (any SharedAuthFailures)?
 }
 
 extension HubStore {
     /// Nil: a push's commit gives its changes their places in the feed.
     public func feedWaiting() throws -> Int? { nil }
+    /// Nil: one process serves the store, and its own buckets count every failure.
+    public func sharedAuthFailures() -> (any SharedAuthFailures)? { nil }
 }

@@ -11,15 +11,20 @@ import PostgresNIO
 /// calls it); meanwhile held pulls end at their timeout, as with a hub that does not hold pulls:
 /// later, never lost.
 ///
-/// `@unchecked Sendable`: `link` and `context` are read and replaced under `lock`.
+/// On the same session it listens on `begawi_auth` too: the addresses another process refused for
+/// too many wrong credentials (`PostgresAuthFailures`), kept in `refused`.
+///
+/// `@unchecked Sendable`: `link` and `contexts` are read and replaced under `lock`.
 final class PostgresFeedListener: @unchecked Sendable {
     static let channel = "begawi_feed"
 
     private let settings: PostgresSettings
     private let feed: FeedNotifier
+    /// The addresses other processes said they refused.
+    let refused = RefusedAddresses()
     private let lock = NSLock()
     private var link: PostgresLink?
-    private var context: PostgresListenContext?
+    private var contexts: [PostgresListenContext] = []
 
     /// Starts listening.
     init(settings: PostgresSettings, feed: FeedNotifier) throws {
@@ -32,27 +37,31 @@ final class PostgresFeedListener: @unchecked Sendable {
     func ensure() throws {
         try lock.withLock {
             if let link, !link.isClosed { return }
-            context?.stop()
+            contexts.forEach { $0.stop() }
             let opened = try PostgresLink.connect(settings)
-            let feed = self.feed
-            let listening = opened.connection.addListener(channel: PostgresFeedListener.channel) { _, _ in feed.committed() }
+            let (feed, refused) = (self.feed, self.refused)
+            let listening = [
+                opened.connection.addListener(channel: PostgresFeedListener.channel) { _, _ in feed.committed() },
+                opened.connection.addListener(channel: PostgresAuthFailures.channel) { _, note in refused.note(note.payload) },
+            ]
             do {
                 try opened.query("LISTEN begawi_feed")
+                try opened.query("LISTEN begawi_auth")
             } catch {
-                listening.stop()
+                listening.forEach { $0.stop() }
                 opened.close()
                 throw error
             }
-            (link, context) = (opened, listening)
+            (link, contexts) = (opened, listening)
         }
     }
 
     /// Stops listening and ends the session.
     func close() {
         lock.withLock {
-            context?.stop()
+            contexts.forEach { $0.stop() }
             link?.close()
-            (link, context) = (nil, nil)
+            (link, contexts) = (nil, [])
         }
     }
 }

@@ -59,7 +59,7 @@ extension PostgresHubStore {
         try link.transaction { link in
             try link.query("SELECT pg_advisory_xact_lock(7301946)")
             for statement in tables + rulesTables + purgeTables { try link.query(statement) }
-            for statement in officeTables { try link.query(statement) }
+            for statement in officeTables + PostgresAuthFailures.tables { try link.query(statement) }
             var generator = UUIDv7Generator(clock: clock)
             let epoch = generator.next()
             try link.query("""

@@ -28,6 +28,27 @@ import Testing
         #expect(buckets.retryAfter("10.0.3.231", at: 999.5) != nil)
     }
 
+    /// What other processes counted (the database's tries left) replaces this process's count only
+    /// when fewer, and refills here; an address that failed here stays one to ask about until full.
+    @Test func triesCountedElsewhereAreAdoptedWhenFewer() {
+        // 15 a minute: one try every 4 s (0.25 a second, exact in binary).
+        var buckets = FailureBuckets(perMinute: 15)
+        #expect(!buckets.hasFailed("198.51.100.7", at: 0))
+        buckets.adopt("198.51.100.7", tries: 15, at: 0)
+        #expect(buckets.entries.isEmpty, "a full bucket elsewhere adds nothing here")
+        buckets.failed("198.51.100.7", at: 0)
+        #expect(buckets.hasFailed("198.51.100.7", at: 0))
+        buckets.adopt("198.51.100.7", tries: 0.5, at: 0)
+        #expect(buckets.retryAfter("198.51.100.7", at: 0) == 2, "half a try left: 2 s to the next")
+        buckets.adopt("198.51.100.7", tries: 4, at: 1)
+        #expect(buckets.retryAfter("198.51.100.7", at: 1) == 1, "more tries elsewhere do not refill this process's")
+        buckets.adopt("198.51.100.7", tries: -3, at: 1)
+        buckets.adopt("198.51.100.7", tries: .nan, at: 1)
+        #expect(buckets.retryAfter("198.51.100.7", at: 1) == 4, "nonsense reads as none left")
+        #expect(buckets.hasFailed("198.51.100.7", at: 50))
+        #expect(!buckets.hasFailed("198.51.100.7", at: 61.5), "refilled a minute after")
+    }
+
     @Test func eachPhaseOfAConnectionArmsItsOwnTimer() {
         var d = ConnectionDeadlines(limits: .init(handshake: 10, header: 11, idle: 60, body: 30))
         #expect(d.started() == .arm(seconds: 10, reason: "no TLS handshake within 10 s"))

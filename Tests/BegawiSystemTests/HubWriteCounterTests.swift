@@ -65,6 +65,62 @@ import Testing
         }
     }
 
+    /// The same under the rules between agencies (the Handak Begawi schema): the program's owner
+    /// and the office edit it at once, the office's edits win, and the office writes the owner's
+    /// values back, one before the backup's restore and one after. Here the hub refuses a site's
+    /// re-send of the lost write (`forged-stamp`: a write of "hub" it does not hold) and gives the
+    /// row back whole, so that write stays lost, kept in each site's refusal ledger (not silently);
+    /// the write made after the restore must still reach every site, and every site must end with
+    /// the hub's row. (This one passed before the hub's counter followed its clock too: the refusal
+    /// replaces the sites' rows, vectors included, by the hub's.)
+    @Test(arguments: ClusterStore.available) func underTheRulesTooAHubWriteAfterARestoreReachesEverySite(store: ClusterStore) async throws {
+        let agencies = try Agencies(label: "hub-counter-rules", store: store)
+        let cluster = agencies.cluster
+        for (site, kind) in [("lpk-a", "lpk"), ("lpk-b", "lpk"), ("office", "office")] { try agencies.addSite(site, kind: kind) }
+        try agencies.registerPartners(at: "office")
+        try agencies.offerProgram("prog-las", by: "lpk-a", title: "Pengelasan")
+        try agencies.syncAll()
+        try cluster.staff("lpk-a", "UPDATE programs SET title = 'Las SMAW', competency = 'SMAW 3G' WHERE id = 'prog-las'")
+        try await Task.sleep(for: .milliseconds(50))
+        try cluster.staff("office", "UPDATE programs SET title = 'Las TIG', competency = 'TIG 2G' WHERE id = 'prog-las'")
+        try agencies.sync("lpk-a")
+        try agencies.sync("office")
+        try agencies.syncAll()
+        func conflict(_ column: String) throws -> Int64 {
+            let found = try cluster.query("hub", "SELECT id FROM _begawi_conflicts WHERE tbl = 'programs' AND key = 'prog-las' AND col = '\(column)'")
+            return try #require(found.first?.first.flatMap { Int64($0) }, "no conflict on \(column) at the hub: \(found)")
+        }
+        let title = try conflict("title"), competency = try conflict("competency")
+        if let postgres = cluster.postgres {
+            try postgres.dump(to: cluster.path("backup.dump"))
+        } else {
+            try agencies.hub("backup", [cluster.path("backup.sqlite")])
+        }
+        try await HubWriteCounterTests.reapply(cluster, conflict: title)
+        try agencies.syncAll()
+        for site in agencies.sites { #expect(try agencies.rows(site, "programs")["prog-las"]?.contains("Las SMAW") == true, "\(site)") }
+
+        cluster.stopHub()
+        if let postgres = cluster.postgres {
+            try postgres.restore(from: cluster.path("backup.dump"))
+            try agencies.hub("restored")
+        } else {
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: cluster.path("hub.sqlite") + suffix) }
+            try FileManager.default.copyItem(atPath: cluster.path("backup.sqlite"), toPath: cluster.path("hub.sqlite"))
+        }
+        try cluster.startHub()
+        try await HubWriteCounterTests.reapply(cluster, conflict: competency)
+        try agencies.syncAll()
+        let hub = try agencies.rows("hub", "programs")["prog-las"]
+        #expect(hub?.contains("SMAW 3G") == true, "\(hub ?? [])")
+        for site in agencies.sites {
+            #expect(try agencies.rows(site, "programs")["prog-las"] == hub, "\(site) does not hold the hub's row")
+            let refused = try cluster.query(site, "SELECT reason, vals FROM _begawi_refusals WHERE tbl = 'programs' AND key = 'prog-las'")
+            #expect(refused.count == 1 && refused.first?[0] == "forged-stamp" && refused.first?[1].contains("Las SMAW") == true,
+                    "\(site) should keep the lost write in its refusal ledger: \(refused)")
+        }
+    }
+
     /// The id of the hub's conflict entry of the row 'las' for `column`.
     static func conflict(_ cluster: Cluster, column: String) throws -> Int64 {
         let found = try cluster.query("hub", "SELECT id FROM _begawi_conflicts WHERE tbl = 'programs' AND key = 'las' AND col = '\(column)'")

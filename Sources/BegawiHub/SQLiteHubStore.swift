@@ -11,7 +11,8 @@ internal import GRDB
 /// `@unchecked Sendable`: every stored property is immutable after `init`, and the replica's
 /// connection pool is thread-safe (one writer at a time, concurrent readers in WAL mode).
 public final class SQLiteHubStore: HubStore, @unchecked Sendable {
-    /// The hub's site id in stamps (the hub itself writes nothing yet).
+    /// The hub's site id in the stamps of its own writes (the office's re-apply), in every epoch;
+    /// their counters never fall below the hub's clock (`Replica.keepCounterAtClock`).
     public static let hubSiteID = "hub"
 
     let replica: Replica
@@ -91,6 +92,8 @@ public final class SQLiteHubStore: HubStore, @unchecked Sendable {
                 try migrateRegistry(db)
                 try migrateHealth(db)
             }
+            // Older hub files too: a restored copy must sign its writes above the lost hub's.
+            try replica.keepCounterAtClock()
         } catch let error as DatabaseError {
             throw BegawiError(.storage, "cannot set up the hub's tables in \(replica.path)", cause: "\(error)")
         }

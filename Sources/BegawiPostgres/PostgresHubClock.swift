@@ -9,7 +9,9 @@ import PostgresNIO
 ///
 /// The clock takes in the stamps of every batch a push merged (`observe`, after the push's commit,
 /// in a statement of its own so that pushes do not take turns on the row), and stamps the hub's
-/// own writes (`tick`: the office's re-apply). Stamps too far in the hub's future never reach it:
+/// own writes (`tick`: the office's re-apply), whose counter is never below the timestamp's raw
+/// value: after a restore from an older dump, the hub's next write stays above every write the lost
+/// database made (sites may hold those in their vectors). Stamps too far in the hub's future never reach it:
 /// the hub's routes refuse such a batch before the store sees it (`HubRoutes.push`, on both stores).
 enum PostgresHubClock {
     /// The hub's site id in its own stamps, as on SQLite.
@@ -20,14 +22,19 @@ enum PostgresHubClock {
 
     /// The next timestamp for a write of the hub at wall time `wallMilliseconds`, later than every
     /// timestamp the clock issued or saw and than `floor`, and the hub's next write counter, above
-    /// `counterFloor`; in the caller's transaction (a rollback gives nothing back, which only skips).
+    /// `counterFloor` and the last counter, and no lower than the timestamp's raw value; in the
+    /// caller's transaction (a rollback gives nothing back, which only skips).
     static func tick(wallMilliseconds: UInt64, after floor: HybridTimestamp, counterAbove counterFloor: UInt64,
                      on link: PostgresLink) throws -> (clock: HybridTimestamp, counter: UInt64) {
         let wall = HybridTimestamp(milliseconds: wallMilliseconds, counter: 0)
         guard floor.rawValue < UInt64.max, counterFloor < UInt64.max else { throw exhausted }
         let candidate = max(wall.rawValue, floor.rawValue + 1)
         let clock = try advance("hlc", to: String(candidate), on: link)
-        let counter = try advance("counter", to: String(counterFloor + 1), on: link)
+        // Never below the clock (as `Replica.keepCounterAtClock` on SQLite): a database restored
+        // from an older dump signs its next writes above every write the lost one made after the
+        // dump, which sites may hold in their vectors.
+        let counter = try advance("counter", to: String(max(counterFloor + 1, clock)), on: link)
+        guard counter < 1 << 62 else { throw exhausted } // the wire's codec refuses counters from 2^62 (`BatchCodec`)
         return (HybridTimestamp(rawValue: clock), counter)
     }
 

@@ -11,6 +11,25 @@ struct EngineState {
     var offset: Int64 = 0
     /// The greatest clock received from another replica.
     var remoteMax: HybridTimestamp = HybridTimestamp(rawValue: 0)
+    /// Counters stay below 2^62: the wire's codec refuses any above (`BatchCodec`).
+    static let counterLimit: UInt64 = 1 << 62
+    /// Whether the write counter never falls below the clock (the hub's rule: `Replica.keepCounterAtClock`).
+    var counterFollowsClock = false
+
+    /// Takes the counter of the next local write, stamped at `clock`: one more than the last, and,
+    /// under the hub's rule, at least the clock's raw value. The clock moves on by at least one at
+    /// every write, so from the first such write on the counter equals the clock: a counter above
+    /// every one issued before a given time, without knowing how many writes were made since (a
+    /// restored copy of the hub does not know what the lost one wrote after the backup).
+    mutating func advanceCounter(stampedAt clock: HybridTimestamp) throws -> UInt64 {
+        var next = counter + 1
+        if counterFollowsClock { next = max(next, clock.rawValue) }
+        guard next < EngineState.counterLimit else {
+            throw BegawiError(.clock, "the replica's write counter reached the largest value the wire carries; its clock state (_begawi_state 'hlc', 'counter') is damaged: restore the file from a backup")
+        }
+        counter = next
+        return next
+    }
 }
 
 /// The statements of one synced table, prepared once per engine transaction.

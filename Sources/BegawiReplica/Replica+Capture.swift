@@ -80,9 +80,9 @@ extension Replica {
             case .wall(let wall): clock = try tx.state.clock.tick(wallMilliseconds: wall)
             case .forced(let forced): clock = tx.state.clock.tick(forced: forced)
             }
-            tx.state.counter += 1
+            let counter = try tx.state.advanceCounter(stampedAt: clock)
             tx.state.seq += 1
-            let stamp = Stamp(clock: clock, site: siteID, counter: tx.state.counter)
+            let stamp = Stamp(clock: clock, site: siteID, counter: counter)
             // A row new to the engine is born here: until another replica's change reaches it, an export can tell
             // whether the receiver ever had it (a row born and deleted between two pushes is not sent).
             if record.seq == 0 {
@@ -113,7 +113,7 @@ extension Replica {
                 record.state.deleted = Register(value: RowState.deletedMarker, stamp: stamp)
                 record.registerSeq[0] = tx.state.seq
             }
-            record.state.vector.raise(siteID, to: tx.state.counter)
+            record.state.vector.raise(siteID, to: counter)
             cache[cacheKey] = record
         }
         for (table, key, isNew, mayHaveTwin) in order {

@@ -45,7 +45,7 @@ extension Replica {
 
     func loadState(_ db: Database) throws -> EngineState {
         var values: [String: Int64] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT name, value FROM _begawi_state WHERE name IN ('hlc', 'counter', 'seq', 'offset', 'remote_max')") {
+        for row in try Row.fetchAll(db, sql: "SELECT name, value FROM _begawi_state WHERE name IN ('hlc', 'counter', 'seq', 'offset', 'remote_max', 'counter_at_clock')") {
             values[row[0]] = row[1]
         }
         guard let hlc = values["hlc"], let counter = values["counter"], let seq = values["seq"], counter >= 0, seq >= 0 else {
@@ -53,7 +53,8 @@ extension Replica {
         }
         return EngineState(clock: HybridClock(last: HybridTimestamp(rawValue: UInt64(bitPattern: hlc))),
                            counter: UInt64(counter), seq: UInt64(seq), offset: values["offset"] ?? 0,
-                           remoteMax: HybridTimestamp(rawValue: UInt64(bitPattern: values["remote_max"] ?? 0)))
+                           remoteMax: HybridTimestamp(rawValue: UInt64(bitPattern: values["remote_max"] ?? 0)),
+                           counterFollowsClock: values["counter_at_clock"] == 1)
     }
 
     func saveState(_ db: Database, _ state: EngineState) throws {

@@ -92,6 +92,52 @@ import Testing
         }
     }
 
+    /// A state the transcoder does not read (a vector out of order, which the store never writes)
+    /// goes the old way and gives the same part; a damaged one is refused as a damaged database.
+    @Test func aStateTheTranscoderDoesNotReadGoesTheOldWay() throws {
+        try StoreKind.postgres.withHub { (hub) throws in
+            let store = try #require(hub.store as? PostgresHubStore)
+            _ = try hub.seedCourses()
+            let folder = TemporaryFolder("pg-chunks")
+            let fresh = try SnapshotSite(hub, id: "lpk-fresh", in: folder)
+            defer { fresh.close() }
+            let spec = try #require(try store.exchangeDocument().schema.table(named: "courses"))
+            func part() throws -> [UInt8] {
+                try #require(try store.snapshotPart(site: fresh.record, replica: fresh.replica.replicaID, table: "courses", after: nil,
+                                                    maxRows: 50, schemaVersion: nil, compressed: false)).bytes
+            }
+            _ = try part()
+            // c2 was written by lpk-a and lpk-b: its vector written again in the wrong order.
+            try store.pool.withLink { link in
+                let row = try #require(try link.query("SELECT pub_state FROM _begawi_rows WHERE tbl = 'courses' AND key = 'c2'").first)
+                var state = try MergeState.decode(Array(try row.decode(ByteBuffer.self).readableBytesView), columnCount: 2)
+                let entries = state.vector.entries
+                try #require(entries.map(\.site) == ["lpk-a", "lpk-b"])
+                state.vector = VersionVector()
+                var w = ByteWriter()
+                w.varint(2)
+                for entry in entries.reversed() {
+                    w.string(entry.site)
+                    w.varint(entry.counter)
+                }
+                let reordered = ByteBuffer(bytes: w.bytes + MergeState.encode(state).dropFirst())
+                try link.query("UPDATE _begawi_rows SET pub_state = \(reordered) WHERE tbl = 'courses' AND key = 'c2'")
+            }
+            let reordered = try part()
+            let before = try store.pool.withLink { link in
+                try SnapshotPartWriter.file(table: spec, after: nil, maxRows: 50,
+                                            from: RowByRowSource(epoch: store.hubReplicaID, link: link, receiver: fresh.replica.replicaID,
+                                                                 visible: "true", byteOrder: store.byteOrder))
+            }
+            #expect(reordered == before.file)
+            try store.pool.withLink { link in
+                try link.query("UPDATE _begawi_rows SET pub_state = '\\x0101'::bytea WHERE tbl = 'courses' AND key = 'c5'")
+            }
+            let refused = #expect(throws: BegawiError.self) { try part() }
+            #expect(refused?.code == .corrupted, "\(String(describing: refused))")
+        }
+    }
+
     /// The framing of `snapshotChunks` as read back: lengths, NULL, and bytes that end early.
     @Test func aChunksFieldsAreReadAndATruncatedOneIsRefused() {
         let framed: [UInt8] = [0, 0, 0, 2, 0x63, 0x31, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0, 0, 0, 0, 5, 1, 2]

@@ -128,6 +128,15 @@ struct SnapshotStateTranscoderTests {
         let slow = try Self.slow(w.bytes, columnCount: columnCount, sites: &slowSites)
         #expect(slowSites.sites == ["", "lpk-a", "lpk-b"])
         #expect(!slow.live)
+        // A text value that is not UTF-8 (the slow path says the state is damaged).
+        var text = ByteWriter()
+        text.varint(0)
+        text.byte(1)
+        text.byte(3)
+        text.varint(2)
+        text.raw([0xFF, 0xFE])
+        refused(text.bytes, "a text value that is not UTF-8")
+        #expect(throws: BegawiError.self) { try MergeState.decode(text.bytes, columnCount: columnCount) }
         // An unknown register marker.
         var marker = ByteWriter()
         marker.varint(0)

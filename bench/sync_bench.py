@@ -355,6 +355,8 @@ def first_sync(args):
     sizes = sorted(int(s) for s in args.sizes.split(","))
     stores = getattr(args, "store", "sqlite").split(",")
     flag = "" if stores == ["sqlite"] else f" --store {','.join(stores)}"
+    if getattr(args, "reference_hub", False):
+        flag += f" --reference-bin {args.reference_bin} --reference-hub"
     header(f"first sync of a fresh site: backlogs of {', '.join(f'{s:,}' for s in sizes)} rows over loopback HTTPS", args,
            f"python3 bench/sync_bench.py first-sync --sizes {args.sizes}{flag}")
     results = []
@@ -438,6 +440,11 @@ def first_sync_from(args, sizes, store):
                 for build, binary in (builds if repeat % 2 == 0 else builds[::-1]):
                     fresh = f"lpk-{mode}-{size // 1000}k-{'ref' if build == 'reference' else 'this'}-{repeat}"
                     first.append(fresh)
+                    if getattr(args, "reference_hub", False) and c.begawi != binary:
+                        # The hub too is this pull's build: restarted by it on the same store and backlog.
+                        c.stop_hub()
+                        c.begawi = binary
+                        c.start_hub()
                     results.append(first_pull(args, c, size, mode, fresh, build, binary))
                     results[-1]["repeat"] = repeat
             bulk = bulk_insert_seconds(c.replica(first[0]), os.path.join(work, f"plain-{size // 1000}k.sqlite"))
@@ -447,6 +454,7 @@ def first_sync_from(args, sizes, store):
                 if r["backlog"] == size and r["repeat"] == repeat:
                     r["bulk_insert_s"], r["ratio_to_bulk"] = bulk, r["wall_s"] / bulk
     c.stop_hub()
+    c.begawi = args.begawi
     if server:
         if getattr(args, "postgres_url", None):
             server.drop_database("begawi_bench_first_sync")
@@ -819,6 +827,9 @@ def main():
     p.add_argument("--postgres-url", default=None, help="as for ingest: a running server instead of a throwaway cluster")
     p.add_argument("--reference-bin", default=None,
                    help="another build's `begawi` (main's, say): each first pull by it too, side by side, against this build's hub")
+    p.add_argument("--reference-hub", action="store_true",
+                   help="with --reference-bin: the hub too runs that build for its pulls (restarted on the same backlog), "
+                        "to compare the hubs' work")
     p.add_argument("--backlog-cache", metavar="DIR", help="keep the hub with its one backlog in DIR, and start from it when it is there")
     p.add_argument("--site-log", metavar="LEVEL", help="the fresh sites' log level (debug: a line per part adopted), kept in WORK/SITE.log")
     p.add_argument("--repeat", type=int, default=1, help="pulls of each kind (alternating with the reference build), each with its bulk insert")

@@ -29,8 +29,13 @@ struct PostgresSnapshotSource: SnapshotRowSource {
     /// Reads the head, then up to `maxRows` published rows of `table` after `afterKey` in byte order
     /// of their keys (the order SQLite compares text in), and hands over each row not held whole by
     /// the receiver with its merge state in a replica's encoding, site numbers local to this part.
+    ///
+    /// The rows come framed in a few results of up to `PostgresHubStore.snapshotChunkRows` rows each
+    /// (`snapshotChunks`), not one result row each: postgres-nio's work per result row (its
+    /// messages, a `PostgresRow`, the array of them, a generic decode) was a fifth of the hub's CPU
+    /// for a part. Each state is read in place (`SnapshotStateTranscoder`).
     func read(table: TableSpec, after afterKey: String?, maxRows: Int, row: (SnapshotRow) throws -> Void) throws -> SnapshotRowRead {
-        let (head, found) = try link.transaction { link in
+        let (head, chunks) = try link.transaction { link in
             // One snapshot for the head and the rows: every row is as of a position at most the head.
             try link.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             guard let headRow = try link.query("SELECT pos FROM _begawi_feed_head").first else {
@@ -38,28 +43,68 @@ struct PostgresSnapshotSource: SnapshotRowSource {
             }
             let pos = try PostgresHubStore.decode("_begawi_feed_head") { try headRow.decode(Int64.self) }
             guard let head = UInt64(exactly: pos) else { throw PostgresHubStore.damaged("the feed's head (_begawi_feed_head) is negative") }
-            return (head, try link.query(PostgresHubStore.snapshotRows(table: table.name, after: afterKey, limit: maxRows, receiver: receiver,
-                                                                        visible: visible, byteOrder: byteOrder)))
+            let rows = PostgresHubStore.snapshotRows(table: table.name, after: afterKey, limit: maxRows, receiver: receiver,
+                                                     visible: visible, byteOrder: byteOrder)
+            return (head, try link.query(PostgresHubStore.snapshotChunks(rows)).map { chunk in
+                try PostgresHubStore.decode("_begawi_rows") { try chunk.decode(ByteBuffer.self) }
+            })
         }
         var sites = SiteDirectory(rows: [])
+        var transcoder = SnapshotStateTranscoder(columnCount: table.columns.count)
         var scanned = 0
         var lastKey: String?
-        for found in found {
-            let (key, bytes) = try PostgresHubStore.decode("_begawi_rows") { try found.decode((String, ByteBuffer?).self) }
-            scanned += 1
-            lastKey = key
-            // No state: a row the receiver holds whole (it counts as read, as in SQLite's parts).
-            guard let bytes else { continue }
-            var record = RowRecord(columnCount: table.columns.count)
-            record.state = try MergeState.decode(Array(bytes.readableBytesView), columnCount: table.columns.count)
-            let vector = record.encodeVector(sites: &sites)
-            let stamps = record.encodeStamps(sites: &sites)
-            try row(SnapshotRow(key: key, vector: vector, stamps: stamps, live: record.state.isLive,
-                                values: record.state.columns.map { $0?.value ?? .null }))
+        for chunk in chunks {
+            try chunk.withUnsafeReadableBytes { framed in
+                var rest = framed[...]
+                while !rest.isEmpty {
+                    guard let keyField = PostgresSnapshotSource.field(&rest), let keyBytes = keyField,
+                          let state = PostgresSnapshotSource.field(&rest) else {
+                        throw PostgresHubStore.damaged("a snapshot part's rows (_begawi_rows) came back malformed")
+                    }
+                    // As postgres-nio decodes text: the database's UTF-8 taken as it is.
+                    let key = String(decoding: keyBytes.assumingMemoryBound(to: UInt8.self), as: UTF8.self)
+                    scanned += 1
+                    lastKey = key
+                    // No state: a row the receiver holds whole (it counts as read, as in SQLite's parts).
+                    guard let state else { continue }
+                    try hand(key: key, state: state, columnCount: table.columns.count, transcoder: &transcoder, sites: &sites, row: row)
+                }
+            }
         }
         var numbered: [Int64: String] = [:]
         for (number, name) in sites.sites.enumerated() where number > 0 { numbered[Int64(number)] = name }
         return SnapshotRowRead(position: head, sites: numbered, scanned: scanned, lastKey: lastKey)
+    }
+
+    /// Hands over the row `key` whose published state is `state`: read in place into the part's
+    /// encoding, or, for a state that path does not take (damaged, or of a later schema), decoded
+    /// whole, which says what is wrong with it.
+    private func hand(key: String, state: UnsafeRawBufferPointer, columnCount: Int, transcoder: inout SnapshotStateTranscoder,
+                      sites: inout SiteDirectory, row: (SnapshotRow) throws -> Void) throws {
+        if let done = transcoder.transcode(state, sites: &sites) {
+            try row(SnapshotRow(key: key, vector: done.vector, stamps: done.stamps, live: done.live, values: done.values))
+            return
+        }
+        var record = RowRecord(columnCount: columnCount)
+        record.state = try MergeState.decode(Array(state), columnCount: columnCount)
+        let vector = record.encodeVector(sites: &sites)
+        let stamps = record.encodeStamps(sites: &sites)
+        try row(SnapshotRow(key: key, vector: vector, stamps: stamps, live: record.state.isLive,
+                            values: record.state.columns.map { $0?.value ?? .null }))
+    }
+
+    /// One field of `snapshotChunks`' framing, taken off the front of `rest`: a 4-byte big-endian
+    /// length and that many bytes, or 0xFFFFFFFF for NULL (`.some(nil)`); nil when the bytes end early.
+    static func field(_ rest: inout Slice<UnsafeRawBufferPointer>) -> UnsafeRawBufferPointer?? {
+        guard rest.count >= 4 else { return nil }
+        var length: UInt32 = 0
+        for b in rest.prefix(4) { length = length << 8 | UInt32(b) }
+        rest = rest.dropFirst(4)
+        if length == 0xFFFF_FFFF { return .some(nil) }
+        guard UInt64(length) <= UInt64(rest.count) else { return nil }
+        let n = Int(length)
+        defer { rest = rest.dropFirst(n) }
+        return .some(UnsafeRawBufferPointer(rebasing: rest.prefix(n)))
     }
 }
 
@@ -83,6 +128,25 @@ extension PostgresHubStore {
         WHERE r.tbl = \(table) AND r.pos IS NOT NULL AND r.key\(unescaped: byteOrder) > \(after ?? "") AND \(unescaped: visible)
         ORDER BY r.key\(unescaped: byteOrder) LIMIT \(Int64(max(1, limit)))
         """
+    }
+
+    /// Rows framed into one result of `snapshotChunks`: few enough that a chunk of rows holding
+    /// large values stays far below PostgreSQL's 1 GB for a value, many enough that postgres-nio's
+    /// work per result row no longer counts.
+    static let snapshotChunkRows = 1_000
+
+    /// The rows `rows` (a `snapshotRows` statement: key, state) as a few results, each one `bytea` of
+    /// up to `snapshotChunkRows` rows in byte order of their keys: per row, the key's UTF-8 and the
+    /// state, each as a 4-byte big-endian length and its bytes (0xFFFFFFFF for a NULL state). The
+    /// order is the keys' bytes (`bytea` compares bytes), both for cutting the chunks and within each,
+    /// whatever order the rows came in; `PostgresSnapshotSource.field` reads it.
+    static func snapshotChunks(_ rows: PostgresQuery) -> PostgresQuery {
+        PostgresQuery(unsafeSQL: """
+            SELECT string_agg(int4send(octet_length(k)) || k || coalesce(int4send(octet_length(s)) || s, '\\xffffffff'::bytea), ''::bytea ORDER BY k)
+            FROM (SELECT k, s, (row_number() OVER (ORDER BY k) - 1) / \(snapshotChunkRows) AS chunk
+                  FROM (SELECT convert_to(key, 'UTF8') AS k, state AS s FROM (\(rows.sql)) picked(key, state)) named) numbered
+            GROUP BY chunk ORDER BY chunk
+            """, binds: rows.binds)
     }
 
     /// `byteOrder` for the database `link` is in: nothing when its collation is libc's C (or

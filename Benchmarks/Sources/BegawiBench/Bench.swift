@@ -46,11 +46,14 @@ struct Bench {
 
     /// Seconds to insert `data` into a fresh plain table (or a fresh replica's synced table) in one
     /// transaction, through one prepared statement, or through `sql` when given.
-    func timedInsert(synced: Bool, data: [[SQLValue]], sql: String? = nil) throws -> Double {
+    /// With `withoutAutoVacuum`, the replica is turned to `auto_vacuum = NONE` (and vacuumed) before the
+    /// inserts: what incremental auto-vacuum, which lets housekeeping give pages back in steps, costs them.
+    func timedInsert(synced: Bool, data: [[SQLValue]], sql: String? = nil, withoutAutoVacuum: Bool = false) throws -> Double {
         let p = path(synced ? "insert-synced" : "insert-plain")
         removeDatabase(p)
         if synced {
             try Replica.create(at: p, siteID: "bench", schema: EnrollmentFixture.schema).close()
+            if withoutAutoVacuum { try RawDatabase(path: p).execute("PRAGMA auto_vacuum = NONE; VACUUM") }
         } else {
             try RawDatabase(path: p).execute(plainDDL)
         }
@@ -86,30 +89,35 @@ struct Bench {
               'registered', printf('2026-03-%02d', 1 + i % 28), printf('2026-04-%02d', 1 + i % 28), NULL, NULL, 'APBD Kota Bontang',
               'Peserta hadir pada orientasi', printf('operator-%d', i % 7) FROM n
             """
-        func once(synced: Bool, viaSQL: Bool) throws -> Double {
-            try timedInsert(synced: synced, data: data, sql: viaSQL ? cte : nil)
+        func once(synced: Bool, viaSQL: Bool, withoutAutoVacuum: Bool = false) throws -> Double {
+            try timedInsert(synced: synced, data: data, sql: viaSQL ? cte : nil, withoutAutoVacuum: withoutAutoVacuum)
         }
         for viaSQL in [false, true] {
-            var ratios: [Double] = [], plain: [Double] = [], synced: [Double] = []
+            var ratios: [Double] = [], plain: [Double] = [], synced: [Double] = [], bare: [Double] = [], bareRatios: [Double] = []
             for pair in 0..<9 {
-                // Side by side, alternating which goes first: this machine's speed drifts by tens of percent.
-                let (p, s): (Double, Double)
-                if pair % 2 == 0 {
-                    p = try once(synced: false, viaSQL: viaSQL)
-                    s = try once(synced: true, viaSQL: viaSQL)
-                } else {
-                    s = try once(synced: true, viaSQL: viaSQL)
-                    p = try once(synced: false, viaSQL: viaSQL)
+                // Side by side, rotating which goes first: this machine's speed drifts by tens of percent.
+                // The third of each trio is the replica without incremental auto-vacuum.
+                var p = 0.0, s = 0.0, b = 0.0
+                for step in 0..<3 {
+                    switch (step + pair) % 3 {
+                    case 0: p = try once(synced: false, viaSQL: viaSQL)
+                    case 1: s = try once(synced: true, viaSQL: viaSQL)
+                    default: b = try once(synced: true, viaSQL: viaSQL, withoutAutoVacuum: true)
+                    }
                 }
                 plain.append(p)
                 synced.append(s)
+                bare.append(b)
                 ratios.append(s / p)
+                bareRatios.append(b / p)
             }
-            let r = ratios.sorted()
+            let r = ratios.sorted(), rb = bareRatios.sorted()
             print(String(format: "  %@: plain %.0f rows/s, synced %.0f rows/s; ratio median %.2fx (pairs ranged %.2f–%.2f)%@",
                          (viaSQL ? "one INSERT ... SELECT in SQL       " : "prepared statement bound from Swift") as NSString,
                          Double(rows) / median(plain), Double(rows) / median(synced), median(ratios), r.first!, r.last!,
                          (viaSQL ? "" : ", target <= 1.3x") as NSString))
+            print(String(format: "    the same replica without incremental auto-vacuum: %.0f rows/s; ratio median %.2fx (ranged %.2f–%.2f)",
+                         Double(rows) / median(bare), median(bareRatios), rb.first!, rb.last!))
         }
         print("  (9 pairs each; noise-free instruction counts: see BENCHMARKS.md for the callgrind command)")
     }

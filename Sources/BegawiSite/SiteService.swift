@@ -5,7 +5,8 @@ public import Logging
 import Foundation
 
 /// The site daemon's loop: a sync round soon after each local write, a pull now and then, and
-/// capped exponential backoff with jitter while the hub cannot be reached.
+/// capped exponential backoff with jitter while the hub cannot be reached, or the wait the hub asks
+/// for when it says one (`retry_after_seconds`, at most an hour).
 ///
 /// Not `Sendable`: it drives the replica (through its lane) and runs in one task.
 public final class SiteService {
@@ -186,7 +187,10 @@ public final class SiteService {
                     due = true
                 } catch {
                     lastRound = clock.nowMilliseconds()
-                    let delay = backoff.fail(random: &random)
+                    var delay = backoff.fail(random: &random)
+                    // A hub that says how long to wait (`too-many-failures`, limits it cannot read) is
+                    // waited for, past this site's own cap if need be (at most an hour).
+                    if let refusal = error as? HubRefusal, let asked = refusal.retryAfterMilliseconds { delay = max(delay, asked) }
                     waitUntil = lastRound + delay
                     atHead = false
                     logger.warning("sync failed; retrying later", metadata: [

@@ -53,4 +53,15 @@ public struct HubRefusal: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "the hub refused (HTTP \(status), \(code)): \(message)" }
+
+    /// The longest wait a hub's `retry_after_seconds` is taken for: a site asks again within an hour
+    /// whatever the hub said.
+    public static let longestRetryAfterSeconds = 3_600
+
+    /// `retryAfter` in milliseconds, at most `longestRetryAfterSeconds`; nil without one, or when it is
+    /// not above 0 (the number comes from the network).
+    public var retryAfterMilliseconds: UInt64? {
+        guard let seconds = retryAfter, seconds > 0 else { return nil }
+        return UInt64(min(seconds, Self.longestRetryAfterSeconds)) * 1000
+    }
 }

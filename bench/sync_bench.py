@@ -860,6 +860,9 @@ def main():
         q.add_argument("--reference-bin", default=None,
                        help="another build's `begawi` (main's, say) to run each figure with too, side by side")
     args = parser.parse_args()
+    # --reference-bin names the `begawi` file; a build folder holding one is taken too.
+    if getattr(args, "reference_bin", None) and os.path.isdir(args.reference_bin):
+        args.reference_bin = os.path.join(args.reference_bin, "begawi")
     args.begawi = os.path.join(args.bin, "begawi")
     if not os.access(args.begawi, os.X_OK):
         sys.exit(f"no begawi in {args.bin}; build it: swift build -c release --scratch-path .build-bench")

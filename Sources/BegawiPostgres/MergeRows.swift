@@ -63,15 +63,7 @@ struct MergeRows {
     func write(schema: Schema, on link: PostgresLink) throws {
         let changed = keys.filter { entries[$0]?.changed == true }
         let unused = keys.filter { entries[$0]?.changed != true && entries[$0]?.state == nil }
-        if !unused.isEmpty {
-            var bindings = PostgresBindings()
-            bindings.append(unused.map(\.table))
-            bindings.append(unused.map(\.key))
-            try link.query(PostgresQuery(unsafeSQL: """
-                DELETE FROM _begawi_rows r USING unnest($1::text[], $2::text[]) AS u(tbl, key)
-                WHERE r.tbl = u.tbl AND r.key = u.key AND r.state IS NULL
-                """, binds: bindings))
-        }
+        try Self.removePlaceholders(unused, on: link)
         guard !changed.isEmpty else { return }
         var bindings = PostgresBindings()
         bindings.append(changed.map(\.table))
@@ -95,5 +87,20 @@ struct MergeRows {
             }
             if !rows.isEmpty { try SyncedTables.write(rows, table: table, on: link) }
         }
+    }
+}
+
+extension MergeRows {
+    /// Deletes the placeholders (rows without a state, made to be locked) among `keys`; rows with a
+    /// state are left as they are. Nothing is asked of the server when `keys` is empty.
+    static func removePlaceholders(_ keys: some Collection<RowKey>, on link: PostgresLink) throws {
+        guard !keys.isEmpty else { return }
+        var bindings = PostgresBindings()
+        bindings.append(keys.map(\.table))
+        bindings.append(keys.map(\.key))
+        try link.query(PostgresQuery(unsafeSQL: """
+            DELETE FROM _begawi_rows r USING unnest($1::text[], $2::text[]) AS u(tbl, key)
+            WHERE r.tbl = u.tbl AND r.key = u.key AND r.state IS NULL
+            """, binds: bindings))
     }
 }

@@ -116,14 +116,6 @@ struct RulesTurn {
     /// only referenced; `MergeRows.write` removes those of its own rows).
     func removePlaceholders(except batch: Set<RowKey>, on link: PostgresLink) throws {
         guard let locked else { return }
-        let others = locked.subtracting(batch)
-        guard !others.isEmpty else { return }
-        var bindings = PostgresBindings()
-        bindings.append(others.map(\.table))
-        bindings.append(others.map(\.key))
-        try link.query(PostgresQuery(unsafeSQL: """
-            DELETE FROM _begawi_rows r USING unnest($1::text[], $2::text[]) AS u(tbl, key)
-            WHERE r.tbl = u.tbl AND r.key = u.key AND r.state IS NULL
-            """, binds: bindings))
+        try MergeRows.removePlaceholders(locked.subtracting(batch), on: link)
     }
 }
